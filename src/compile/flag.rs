@@ -1,0 +1,339 @@
+//! Flags: variants, default, kill switch, rules, splits and experiments.
+
+use std::collections::HashSet;
+
+use super::{Compiler, check_key};
+use crate::diagnostic::{KeyPath, did_you_mean};
+use crate::eval::bucket::{BUCKETS, salt_prefix};
+use crate::model::{Experiment, Flag, Serve, Split};
+use crate::ruleset::{
+    BucketBy, CompiledFlag, CompiledRule, CompiledServe, CompiledSplit, SplitSlot, Variant,
+    VariantId,
+};
+
+impl Compiler<'_> {
+    /// Compiles one flag; `None` if anything in it is wrong.
+    pub(super) fn flag(&mut self, key: &str, flag: &Flag) -> Option<CompiledFlag> {
+        let path = KeyPath::root().key("flags").key(key);
+        let errors_before = self.error_count();
+        if let Err(msg) = check_key("flag", key) {
+            self.error(path.clone(), msg);
+        }
+        let variants = self.variants(flag, &path);
+        let default = self.serve(key, flag, &flag.default, &path.key("default"));
+        let off_variant = self.off_variant(flag, &path);
+        let bucket_by = match flag.bucket_by.as_deref() {
+            None | Some("targetingKey") => BucketBy::TargetingKey,
+            Some("") => {
+                self.error(path.key("bucketBy"), "`bucketBy` is empty");
+                BucketBy::TargetingKey
+            }
+            Some(attr) => BucketBy::Attr(attr.into()),
+        };
+        let rules = self.rules(key, flag, &path);
+        let rollout = flag
+            .rollout
+            .as_ref()
+            .and_then(|r| self.rollout(key, flag, r, &path.key("rollout")));
+        self.check_single_experiment(flag, &path);
+        if self.error_count() > errors_before {
+            return None;
+        }
+        Some(CompiledFlag {
+            key: key.into(),
+            kind: flag.kind,
+            variants,
+            default: default?,
+            enabled: flag.enabled,
+            off_variant: off_variant?,
+            bucket_by,
+            rules: rules?,
+            rollout,
+        })
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    fn variants(&mut self, flag: &Flag, path: &KeyPath) -> Box<[Variant]> {
+        if flag.variants.is_empty() {
+            self.error(path.key("variants"), "a flag needs at least one variant");
+        }
+        if flag.variants.len() > usize::from(VariantId::MAX) {
+            self.error(path.key("variants"), "too many variants");
+        }
+        for (name, value) in &flag.variants {
+            if name.is_empty() {
+                self.error(
+                    path.key("variants").key(name),
+                    "variant names cannot be empty",
+                );
+            }
+            if !flag.kind.admits(value) {
+                self.error(
+                    path.key("variants").key(name),
+                    format!(
+                        "variant `{name}` is {}, but the flag's type is `{}`",
+                        describe_value(value),
+                        flag.kind
+                    ),
+                );
+            }
+        }
+        flag.variants
+            .iter()
+            .map(|(name, value)| Variant {
+                name: name.as_str().into(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    /// A variant reference, with a suggestion when it is unknown.
+    pub(super) fn variant_ref(
+        &mut self,
+        flag: &Flag,
+        name: &str,
+        path: KeyPath,
+    ) -> Option<VariantId> {
+        match flag.variants.get_index_of(name) {
+            Some(i) => VariantId::try_from(i).ok(),
+            None => {
+                let hint =
+                    did_you_mean(name, flag.variants.keys().map(String::as_str)).or_else(|| {
+                        let names: Vec<_> =
+                            flag.variants.keys().map(|k| format!("`{k}`")).collect();
+                        Some(format!("the variants are {}", names.join(", ")))
+                    });
+                self.error_hint(path, format!("unknown variant `{name}`"), hint);
+                None
+            }
+        }
+    }
+
+    fn off_variant(&mut self, flag: &Flag, path: &KeyPath) -> Option<VariantId> {
+        match (&flag.off_variant, &flag.default) {
+            (Some(name), _) => self.variant_ref(flag, name, path.key("offVariant")),
+            (None, Serve::Variant(name)) => flag
+                .variants
+                .get_index_of(name.as_str())
+                .and_then(|i| VariantId::try_from(i).ok()),
+            (None, Serve::Split(_)) => {
+                self.error(
+                    path.clone(),
+                    "`offVariant` is required when `default` is a split (the kill switch needs one variant)",
+                );
+                None
+            }
+        }
+    }
+
+    fn serve(
+        &mut self,
+        key: &str,
+        flag: &Flag,
+        serve: &Serve,
+        path: &KeyPath,
+    ) -> Option<CompiledServe> {
+        match serve {
+            Serve::Variant(name) => self
+                .variant_ref(flag, name, path.clone())
+                .map(CompiledServe::Variant),
+            Serve::Split(split) => self
+                .split(key, flag, split, path)
+                .map(|s| CompiledServe::Split(Box::new(s))),
+        }
+    }
+
+    fn split(
+        &mut self,
+        key: &str,
+        flag: &Flag,
+        split: &Split,
+        path: &KeyPath,
+    ) -> Option<CompiledSplit> {
+        let weights_path = path.key("split");
+        if split.split.is_empty() {
+            self.error(weights_path, "a split needs at least one variant");
+            return None;
+        }
+        let mut ok = true;
+        let mut ids = Vec::with_capacity(split.split.len());
+        for (name, weight) in &split.split {
+            let id = self.variant_ref(flag, name, weights_path.key(name));
+            if !weight.is_finite() || *weight < 0.0 {
+                self.error(
+                    weights_path.key(name),
+                    format!("weight {weight} must be a number ≥ 0"),
+                );
+                ok = false;
+            }
+            ids.push(id);
+        }
+        let total: f64 = split
+            .split
+            .values()
+            .filter(|w| w.is_finite() && **w > 0.0)
+            .sum();
+        if ok && total <= 0.0 {
+            self.error(
+                weights_path.clone(),
+                "all weights are zero: nobody could be served",
+            );
+            ok = false;
+        }
+        let salt = match &split.salt {
+            Some(s) if s.is_empty() => {
+                self.error(path.key("salt"), "`salt` is empty");
+                ok = false;
+                key.to_owned()
+            }
+            Some(s) => s.clone(),
+            None => key.to_owned(),
+        };
+        if let Some(exp) = &split.experiment {
+            ok &= self.experiment(split, exp, &path.key("experiment"));
+        }
+        let ids: Option<Vec<VariantId>> = ids.into_iter().collect();
+        if !ok {
+            return None;
+        }
+        let slots = split_slots(split.split.values().copied().zip(ids?), total);
+        Some(CompiledSplit {
+            salt_prefix: salt_prefix(&salt).into_bytes().into_boxed_slice(),
+            salt: salt.into(),
+            slots,
+            experiment: split.experiment.clone(),
+        })
+    }
+
+    fn experiment(&mut self, split: &Split, exp: &Experiment, path: &KeyPath) -> bool {
+        let before = self.error_count();
+        if let Some(control) = &exp.control
+            && !split.split.contains_key(control)
+        {
+            let hint = did_you_mean(control, split.split.keys().map(String::as_str));
+            self.error_hint(
+                path.key("control"),
+                format!("control `{control}` is not a variant of this split"),
+                hint,
+            );
+        }
+        if split.split.len() < 2 {
+            self.error(
+                path.clone(),
+                "an experiment needs a split of at least two variants",
+            );
+        }
+        if let Some(mde) = exp.minimum_detectable_effect
+            && !(mde > 0.0 && mde.is_finite())
+        {
+            self.error(
+                path.key("minimumDetectableEffect"),
+                "must be greater than 0 (a relative effect such as 0.05)",
+            );
+        }
+        if let Some(alpha) = exp.alpha
+            && !(alpha > 0.0 && alpha < 1.0)
+        {
+            self.error(path.key("alpha"), "must be between 0 and 1 (exclusive)");
+        }
+        if let Some(q) = &exp.conversions {
+            self.query(q, path.key("conversions"));
+        }
+        self.error_count() == before
+    }
+
+    fn check_single_experiment(&mut self, flag: &Flag, path: &KeyPath) {
+        let mut places = Vec::new();
+        if matches!(&flag.default, Serve::Split(s) if s.experiment.is_some()) {
+            places.push(path.key("default").key("experiment"));
+        }
+        for (i, rule) in flag.rules.iter().enumerate() {
+            if matches!(&rule.serve, Serve::Split(s) if s.experiment.is_some()) {
+                places.push(path.key("rules").index(i).key("serve").key("experiment"));
+            }
+        }
+        for extra in places.into_iter().skip(1) {
+            self.error(extra, "a flag can run one experiment; this is a second");
+        }
+    }
+
+    fn rules(&mut self, key: &str, flag: &Flag, path: &KeyPath) -> Option<Box<[CompiledRule]>> {
+        let mut names = HashSet::new();
+        let mut out = Vec::with_capacity(flag.rules.len());
+        let mut ok = true;
+        for (i, rule) in flag.rules.iter().enumerate() {
+            let rule_path = path.key("rules").index(i);
+            if rule.name.trim().is_empty() {
+                self.error(rule_path.key("name"), "rule names cannot be empty");
+                ok = false;
+            } else if !names.insert(rule.name.as_str()) {
+                self.error(
+                    rule_path.key("name"),
+                    format!("two rules are named `{}`", rule.name),
+                );
+                ok = false;
+            }
+            let when = self.condition(&rule.when, &rule_path.key("when"));
+            let serve = self.serve(key, flag, &rule.serve, &rule_path.key("serve"));
+            match (when, serve) {
+                (Some(when), Some(serve)) => out.push(CompiledRule {
+                    name: rule.name.as_str().into(),
+                    when,
+                    serve,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then(|| out.into_boxed_slice())
+    }
+}
+
+/// Bucket ranges per DESIGN §4: variant *i* owns
+/// `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`.
+fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>, total: f64) -> Box<[SplitSlot]> {
+    let mut running = 0.0;
+    weights
+        .map(|(weight, variant)| {
+            running += weight;
+            let upper = (f64::from(BUCKETS) * running / total)
+                .floor()
+                .min(f64::from(BUCKETS)) as u32;
+            SplitSlot {
+                variant,
+                upper,
+                weight,
+            }
+        })
+        .collect()
+}
+
+fn describe_value(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) if n.is_f64() => format!("the number {n}"),
+        Value::Number(n) => format!("the integer {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_follow_the_formula() {
+        let slots = split_slots([(1.0, 0), (1.0, 1), (1.0, 2)].into_iter(), 3.0);
+        let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
+        assert_eq!(uppers, [33_333, 66_666, 100_000]);
+        let slots = split_slots([(50.0, 0), (0.0, 1), (50.0, 2)].into_iter(), 100.0);
+        let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
+        assert_eq!(uppers, [50_000, 50_000, 100_000]);
+    }
+}

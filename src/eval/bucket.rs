@@ -1,0 +1,146 @@
+//! The published bucketing algorithm (DESIGN §4).
+//!
+//! ```text
+//! key    = context[bucketBy] as a string (numbers in their JSON form)
+//! h      = xxh3_64(utf8(salt + ":" + key))          # seed 0
+//! bucket = (h * 100000) >> 64                       # 128-bit product
+//! ```
+//! `tests/data/bucketing-vectors.json` holds vectors that a second,
+//! independent implementation (`tests/data/check_vectors.py`) confirms.
+
+use serde_json::Value;
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
+
+/// Buckets per flag: percentages have three decimals of resolution.
+pub const BUCKETS: u32 = 100_000;
+
+/// Inputs up to this size are hashed from a stack buffer in one shot.
+const STACK_INPUT: usize = 256;
+
+/// Maps a 64-bit hash onto `0..BUCKETS` without modulo bias.
+#[inline]
+pub fn bucket_of_hash(h: u64) -> u32 {
+    ((u128::from(h) * u128::from(BUCKETS)) >> 64) as u32
+}
+
+/// The bucket of `key` under a salt prefix that already ends in `:`.
+///
+/// Never allocates: short inputs are joined on the stack, long ones streamed.
+#[inline]
+pub fn bucket(salt_prefix: &[u8], key: &[u8]) -> u32 {
+    let len = salt_prefix.len() + key.len();
+    let h = if len <= STACK_INPUT {
+        let mut buf = [0u8; STACK_INPUT];
+        buf[..salt_prefix.len()].copy_from_slice(salt_prefix);
+        buf[salt_prefix.len()..len].copy_from_slice(key);
+        xxh3_64(&buf[..len])
+    } else {
+        let mut hasher = Xxh3Default::new();
+        hasher.update(salt_prefix);
+        hasher.update(key);
+        hasher.digest()
+    };
+    bucket_of_hash(h)
+}
+
+/// The bucket of `key` under `salt` (joins them with `:`). For tools and tests;
+/// the evaluator uses [`bucket`] with a precomputed prefix.
+pub fn bucket_for(salt: &str, key: &str) -> u32 {
+    bucket(salt_prefix(salt).as_bytes(), key.as_bytes())
+}
+
+/// `salt + ":"`, computed once per flag at compile time.
+pub fn salt_prefix(salt: &str) -> String {
+    format!("{salt}:")
+}
+
+/// The rollout threshold for a percentage: inside iff `bucket < threshold`.
+pub fn threshold(percentage: f64) -> u32 {
+    let t = (percentage * 1000.0).round();
+    if t.is_nan() || t <= 0.0 {
+        0
+    } else if t >= f64::from(BUCKETS) {
+        BUCKETS
+    } else {
+        t as u32
+    }
+}
+
+/// A threshold back as a percentage.
+pub fn percentage(threshold: u32) -> f64 {
+    f64::from(threshold) / 1000.0
+}
+
+/// Scratch space for writing a number key in its JSON form.
+pub type KeyBuf = [u8; 40];
+
+/// The bytes a context value hashes as: strings as UTF-8, numbers in their
+/// JSON form (`42`, `1.5`). Other types cannot be bucketed.
+#[inline]
+pub fn key_bytes<'a>(value: &'a Value, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    match value {
+        Value::String(s) => Some(s.as_bytes()),
+        Value::Number(n) => {
+            let mut cursor: &mut [u8] = &mut buf[..];
+            serde_json::to_writer(&mut cursor, n).ok()?;
+            let remaining = cursor.len();
+            let written = buf.len() - remaining;
+            Some(&buf[..written])
+        }
+        _ => None,
+    }
+}
+
+/// A number key written to a `String` (for tools that keep keys).
+pub fn key_string(value: &Value) -> Option<String> {
+    let mut buf = [0u8; 40];
+    key_bytes(value, &mut buf).map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn streamed_and_stack_hashing_agree() {
+        let long_key = "k".repeat(600);
+        let prefix = salt_prefix("flag");
+        let direct = bucket_of_hash(xxh3_64(format!("{prefix}{long_key}").as_bytes()));
+        assert_eq!(bucket(prefix.as_bytes(), long_key.as_bytes()), direct);
+        let short = bucket_of_hash(xxh3_64(b"flag:user-1"));
+        assert_eq!(bucket_for("flag", "user-1"), short);
+    }
+
+    #[test]
+    fn buckets_stay_in_range() {
+        assert_eq!(bucket_of_hash(0), 0);
+        assert_eq!(bucket_of_hash(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn thresholds_round_to_thousandths() {
+        assert_eq!(threshold(10.0), 10_000);
+        assert_eq!(threshold(0.0015), 2);
+        assert_eq!(threshold(100.0), BUCKETS);
+        assert_eq!(threshold(250.0), BUCKETS);
+        assert_eq!(threshold(-3.0), 0);
+        assert_eq!(threshold(f64::NAN), 0);
+    }
+
+    #[test]
+    fn number_keys_use_json_form() {
+        let mut buf = [0u8; 40];
+        assert_eq!(key_bytes(&json!(42), &mut buf), Some(&b"42"[..]));
+        let mut buf = [0u8; 40];
+        assert_eq!(key_bytes(&json!(1.5), &mut buf), Some(&b"1.5"[..]));
+        let mut buf = [0u8; 40];
+        assert_eq!(
+            key_bytes(&json!(-9007199254740993i64), &mut buf),
+            Some(&b"-9007199254740993"[..])
+        );
+        let mut buf = [0u8; 40];
+        assert_eq!(key_bytes(&json!(true), &mut buf), None);
+        assert_eq!(key_string(&json!("u")), Some("u".into()));
+    }
+}

@@ -1,0 +1,443 @@
+//! Evaluation: a flag key and a context in, a variant and its reason out.
+//!
+//! The order is DESIGN §4: unknown flag → `FLAG_NOT_FOUND`; disabled →
+//! `offVariant` (`DISABLED`); rules in order, first match wins
+//! (`TARGETING_MATCH`, or `SPLIT` when it served a split); an active rollout
+//! (`ROLLOUT`); the default (`STATIC`, `DEFAULT` or `SPLIT`).
+//!
+//! The hot path does not allocate: flags are found through one hash lookup,
+//! keys are hashed from a stack buffer, and the result borrows the ruleset.
+
+pub mod bucket;
+mod cond;
+pub mod context;
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+pub use cond::parse_version;
+pub use context::{Context, ContextError};
+
+use self::bucket::{BUCKETS, KeyBuf, key_bytes};
+use self::cond::Scope;
+use crate::model::Strategy;
+use crate::ruleset::{
+    BucketBy, CompiledFlag, CompiledRollout, CompiledServe, FlagId, RolloutPlan, Ruleset, VariantId,
+};
+
+/// Why a variant was served (OFREP reason codes, plus `ROLLOUT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The flag has no rules and no rollout.
+    Static,
+    /// Nothing applied; the default variant.
+    Default,
+    /// A rule matched and served a variant.
+    TargetingMatch,
+    /// A split chose the variant.
+    Split,
+    /// The kill switch served `offVariant`.
+    Disabled,
+    /// The context is inside the flag's rollout.
+    Rollout,
+}
+
+impl Reason {
+    /// The wire name, e.g. `TARGETING_MATCH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::Default => "DEFAULT",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Disabled => "DISABLED",
+            Reason::Rollout => "ROLLOUT",
+        }
+    }
+
+    /// All reasons, for metrics and docs.
+    pub const ALL: [Reason; 6] = [
+        Reason::Static,
+        Reason::Default,
+        Reason::TargetingMatch,
+        Reason::Split,
+        Reason::Disabled,
+        Reason::Rollout,
+    ];
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why no variant could be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    /// The ruleset has no flag of that key.
+    #[error("flag not found")]
+    FlagNotFound,
+    /// Only a split could place this context, and it lacks the flag's
+    /// bucketing attribute (`targetingKey` unless `bucketBy` says otherwise).
+    #[error("the context has no key to bucket by, and only a split could place it")]
+    TargetingKeyMissing,
+}
+
+impl EvalError {
+    /// The OFREP error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EvalError::FlagNotFound => "FLAG_NOT_FOUND",
+            EvalError::TargetingKeyMissing => "TARGETING_KEY_MISSING",
+        }
+    }
+}
+
+/// Where a rollout stands, as the evaluator sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolloutPosition {
+    /// Membership threshold: inside iff `bucket < threshold` (0 = nobody,
+    /// 100000 = everyone). For `scheduled` and `segment`, 0 switches the
+    /// rollout off and anything else leaves it to the window or segments.
+    pub threshold: u32,
+    /// The canary stage, when there is one.
+    pub stage: Option<u32>,
+}
+
+impl RolloutPosition {
+    /// Nobody inside.
+    pub const OFF: RolloutPosition = RolloutPosition {
+        threshold: 0,
+        stage: None,
+    };
+}
+
+/// Supplies the live position of each rollout. flagd's controller implements
+/// it over atomics; tools use [`InitialRollouts`] or [`FixedRollouts`].
+pub trait RolloutState {
+    /// The position of `flag`'s rollout now.
+    fn position(
+        &self,
+        id: FlagId,
+        flag: &CompiledFlag,
+        rollout: &CompiledRollout,
+    ) -> RolloutPosition;
+}
+
+/// Every rollout where it starts: a canary's first stage, a linear ramp's
+/// `from`, everything else fully on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InitialRollouts;
+
+impl RolloutState for InitialRollouts {
+    fn position(
+        &self,
+        _id: FlagId,
+        _flag: &CompiledFlag,
+        rollout: &CompiledRollout,
+    ) -> RolloutPosition {
+        initial_position(rollout)
+    }
+}
+
+/// The position a rollout starts at.
+pub fn initial_position(rollout: &CompiledRollout) -> RolloutPosition {
+    match &rollout.plan {
+        RolloutPlan::Canary { stages } => RolloutPosition {
+            threshold: stages.first().map_or(0, |s| s.threshold),
+            stage: Some(0),
+        },
+        RolloutPlan::Linear { from, .. } => RolloutPosition {
+            threshold: *from,
+            stage: None,
+        },
+        _ => RolloutPosition {
+            threshold: BUCKETS,
+            stage: None,
+        },
+    }
+}
+
+/// Every rollout at one threshold (`flagctl eval --percentage`, `simulate`).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedRollouts(pub u32);
+
+impl RolloutState for FixedRollouts {
+    fn position(
+        &self,
+        _id: FlagId,
+        _flag: &CompiledFlag,
+        rollout: &CompiledRollout,
+    ) -> RolloutPosition {
+        let stage = match &rollout.plan {
+            RolloutPlan::Canary { stages } => stages
+                .iter()
+                .rposition(|s| s.threshold <= self.0)
+                .and_then(|i| u32::try_from(i).ok()),
+            _ => None,
+        };
+        RolloutPosition {
+            threshold: self.0,
+            stage,
+        }
+    }
+}
+
+/// How the rollout looked during an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolloutOutcome {
+    /// Its position.
+    pub position: RolloutPosition,
+    /// The context's rollout bucket, when one was computed.
+    pub bucket: Option<u32>,
+    /// Whether the context was inside.
+    pub inside: bool,
+}
+
+/// The result of evaluating one flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluation<'r> {
+    /// The flag's id in its ruleset.
+    pub flag_id: FlagId,
+    /// The flag.
+    pub flag: &'r CompiledFlag,
+    /// The variant served.
+    pub variant: VariantId,
+    /// Why.
+    pub reason: Reason,
+    /// The index of the matching rule, if a rule matched.
+    pub rule: Option<usize>,
+    /// The split bucket, when a split chose the variant.
+    pub split_bucket: Option<u32>,
+    /// The rollout, when it was consulted (no rule matched first).
+    pub rollout: Option<RolloutOutcome>,
+}
+
+impl<'r> Evaluation<'r> {
+    /// The served value.
+    pub fn value(&self) -> &'r Value {
+        &self.flag.variant(self.variant).value
+    }
+
+    /// The served variant's name.
+    pub fn variant_name(&self) -> &'r str {
+        &self.flag.variant(self.variant).name
+    }
+
+    /// The matching rule's name.
+    pub fn rule_name(&self) -> Option<&'r str> {
+        self.rule.map(|i| &*self.flag.rules[i].name)
+    }
+
+    /// One sentence on why, e.g. "canary stage 1: bucket 4123 < 10000 (10%)".
+    pub fn detail(&self) -> String {
+        match self.reason {
+            Reason::Disabled => "flag is disabled; serving offVariant".into(),
+            Reason::Static => "static flag: no rules and no rollout".into(),
+            Reason::TargetingMatch => format!("rule `{}` matched", self.rule_name().unwrap_or("?")),
+            Reason::Split => {
+                let bucket = self.split_bucket.unwrap_or(0);
+                match self.rule_name() {
+                    Some(rule) => format!(
+                        "rule `{rule}` matched; split bucket {bucket} → {}",
+                        self.variant_name()
+                    ),
+                    None => format!("default split: bucket {bucket} → {}", self.variant_name()),
+                }
+            }
+            Reason::Rollout | Reason::Default => self.rollout_detail(),
+        }
+    }
+
+    fn rollout_detail(&self) -> String {
+        let Some((outcome, rollout)) = self.rollout.zip(self.flag.rollout.as_ref()) else {
+            return "no rule matched; serving the default".into();
+        };
+        let pos = outcome.position;
+        let pct = bucket::percentage(pos.threshold);
+        let head = match (rollout.strategy, pos.stage) {
+            (Strategy::Canary, Some(stage)) => format!("canary stage {}", stage + 1),
+            (strategy, _) => strategy.as_str().to_owned(),
+        };
+        let how = match (rollout.strategy, outcome.bucket) {
+            (Strategy::Scheduled, _) => "inside the window".to_owned(),
+            (Strategy::Segment, _) => "in a rollout segment".to_owned(),
+            (Strategy::Direct, _) => "everyone".to_owned(),
+            (_, Some(b)) if outcome.inside => format!("bucket {b} < {} ({pct}%)", pos.threshold),
+            (_, Some(b)) => format!("bucket {b} ≥ {} ({pct}%)", pos.threshold),
+            (_, None) => format!("no bucketing key ({pct}%)"),
+        };
+        if outcome.inside {
+            format!("{head}: {how}")
+        } else if matches!(rollout.strategy, Strategy::Canary | Strategy::Linear)
+            && outcome.bucket.is_some()
+        {
+            format!("{head}: {how}; serving the default")
+        } else {
+            format!("{head}: not inside; serving the default")
+        }
+    }
+}
+
+/// When and against which rollout positions to evaluate.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalEnv<'a, R: RolloutState + ?Sized = InitialRollouts> {
+    /// The evaluation time (time conditions, scheduled rollouts).
+    pub now: Timestamp,
+    /// Live rollout positions.
+    pub rollouts: &'a R,
+}
+
+impl EvalEnv<'static, InitialRollouts> {
+    /// Now, with rollouts where they start.
+    pub fn now() -> Self {
+        EvalEnv {
+            now: Timestamp::now(),
+            rollouts: &InitialRollouts,
+        }
+    }
+}
+
+impl Ruleset {
+    /// Evaluates the flag `key` for `ctx`.
+    #[inline]
+    pub fn evaluate<R: RolloutState + ?Sized>(
+        &self,
+        key: &str,
+        ctx: &Context,
+        env: &EvalEnv<'_, R>,
+    ) -> Result<Evaluation<'_>, EvalError> {
+        let id = self.flag_id(key).ok_or(EvalError::FlagNotFound)?;
+        self.evaluate_id(id, ctx, env)
+    }
+
+    /// Evaluates the flag with id `id` (for bulk evaluation and simulation).
+    pub fn evaluate_id<R: RolloutState + ?Sized>(
+        &self,
+        id: FlagId,
+        ctx: &Context,
+        env: &EvalEnv<'_, R>,
+    ) -> Result<Evaluation<'_>, EvalError> {
+        let flag = self.flag(id);
+        let mut ev = Evaluation {
+            flag_id: id,
+            flag,
+            variant: flag.off_variant,
+            reason: Reason::Disabled,
+            rule: None,
+            split_bucket: None,
+            rollout: None,
+        };
+        if !flag.enabled {
+            return Ok(ev);
+        }
+        let mut buf: KeyBuf = [0; 40];
+        let unit = unit_key(ctx, &flag.bucket_by, &mut buf);
+        let scope = Scope {
+            segments: &self.segments,
+            now: env.now,
+        };
+        for (i, rule) in flag.rules.iter().enumerate() {
+            if rule.when.holds(ctx, &scope) {
+                ev.rule = Some(i);
+                serve(&mut ev, &rule.serve, Reason::TargetingMatch, unit)?;
+                return Ok(ev);
+            }
+        }
+        if let Some(rollout) = &flag.rollout {
+            let outcome = rollout_outcome(
+                rollout,
+                env.rollouts.position(id, flag, rollout),
+                unit,
+                ctx,
+                &scope,
+            );
+            ev.rollout = Some(outcome);
+            if outcome.inside {
+                ev.variant = rollout.serve;
+                ev.reason = Reason::Rollout;
+                return Ok(ev);
+            }
+        }
+        let reason = if flag.is_static() {
+            Reason::Static
+        } else {
+            Reason::Default
+        };
+        serve(&mut ev, &flag.default, reason, unit)?;
+        Ok(ev)
+    }
+}
+
+/// The bytes the context hashes as, if it has the bucketing attribute.
+#[inline]
+fn unit_key<'a>(ctx: &'a Context, by: &BucketBy, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    let value = match by {
+        BucketBy::TargetingKey => ctx.targeting_key(),
+        BucketBy::Attr(name) => ctx.get(name),
+    }?;
+    key_bytes(value, buf)
+}
+
+#[inline]
+fn serve(
+    ev: &mut Evaluation<'_>,
+    serve: &CompiledServe,
+    reason: Reason,
+    unit: Option<&[u8]>,
+) -> Result<(), EvalError> {
+    match serve {
+        CompiledServe::Variant(v) => {
+            ev.variant = *v;
+            ev.reason = reason;
+        }
+        CompiledServe::Split(split) => {
+            let key = unit.ok_or(EvalError::TargetingKeyMissing)?;
+            let b = bucket::bucket(&split.salt_prefix, key);
+            ev.split_bucket = Some(b);
+            ev.variant = split.pick(b);
+            ev.reason = Reason::Split;
+        }
+    }
+    Ok(())
+}
+
+#[inline]
+fn rollout_outcome(
+    rollout: &CompiledRollout,
+    position: RolloutPosition,
+    unit: Option<&[u8]>,
+    ctx: &Context,
+    scope: &Scope<'_>,
+) -> RolloutOutcome {
+    let mut outcome = RolloutOutcome {
+        position,
+        bucket: None,
+        inside: false,
+    };
+    if position.threshold == 0 {
+        return outcome;
+    }
+    outcome.inside = match &rollout.plan {
+        RolloutPlan::Direct => true,
+        RolloutPlan::Canary { .. } | RolloutPlan::Linear { .. } => match unit {
+            Some(key) => {
+                let b = bucket::bucket(&rollout.salt_prefix, key);
+                outcome.bucket = Some(b);
+                b < position.threshold
+            }
+            None => false,
+        },
+        RolloutPlan::Scheduled(window) => window.contains(scope.now),
+        RolloutPlan::Segment { segments } => segments.iter().any(|id| {
+            scope
+                .segments
+                .get(*id as usize)
+                .is_some_and(|s| s.admits(ctx, scope))
+        }),
+    };
+    outcome
+}

@@ -1,0 +1,32 @@
+//! The serde model of `flags.toml` and flag files: what users write, nothing
+//! derived. The compiler turns it into a [`crate::ruleset::Ruleset`].
+
+pub mod condition;
+pub mod config;
+pub mod duration;
+pub mod flag;
+pub mod rollout;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use condition::{AttrCondition, Condition, Op, Operands, TimeWindow};
+pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
+pub use duration::DurationSpec;
+pub use flag::{Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
+pub use rollout::{Check, Health, NoData, Rollout, SeedMetrics, Stage, Strategy};
+
+/// One environment's flags and segments, merged from all its files.
+///
+/// This is also what a bundle carries: the definitions, without the files
+/// they came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvModel {
+    /// Flags by key, in file order then written order.
+    #[serde(default)]
+    pub flags: IndexMap<String, Flag>,
+    /// Segments by name.
+    #[serde(default)]
+    pub segments: IndexMap<String, Segment>,
+}

@@ -1,0 +1,409 @@
+//! A serde deserializer over [`Node`] that knows where every error happened.
+//!
+//! serde's derived code reports *what* is wrong ("unknown field", "invalid
+//! type"); this deserializer adds *where*: each error leaving a node is given
+//! that node's position (if it has none yet) and the key or index that led to
+//! it, so the message ends up as `file:line:col: … (at flags.x.rules[2])`.
+
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
+};
+
+use super::node::{Key, Node, NodeKind};
+use crate::diagnostic::{Diagnostic, KeyPath, PathSeg, Pos, did_you_mean};
+
+/// A deserialization error with its position and key path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeError {
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, where known.
+    pub hint: Option<String>,
+    /// Where, once known.
+    pub pos: Option<Pos>,
+    /// The path, innermost segment first while the error bubbles up.
+    path_rev: Vec<PathSeg>,
+}
+
+impl DeError {
+    fn new(message: String) -> Self {
+        DeError {
+            message,
+            hint: None,
+            pos: None,
+            path_rev: Vec::new(),
+        }
+    }
+
+    /// Gives the error a position unless a deeper node already did.
+    fn located(mut self, pos: Pos) -> Self {
+        self.pos.get_or_insert(pos);
+        self
+    }
+
+    /// Records the key or index this error came through.
+    fn within(mut self, seg: PathSeg) -> Self {
+        self.path_rev.push(seg);
+        self
+    }
+
+    /// The key path from the document root.
+    pub fn path(&self) -> KeyPath {
+        KeyPath(self.path_rev.iter().rev().cloned().collect())
+    }
+
+    /// Converts to a diagnostic (without a file), for a node found at `prefix`.
+    pub fn into_diagnostic(self, prefix: &KeyPath) -> Diagnostic {
+        let mut path = prefix.clone();
+        path.0.extend(self.path().0);
+        let mut d = Diagnostic::error(path, self.message).with_hint_opt(self.hint);
+        d.pos = self.pos;
+        d
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+fn one_of(expected: &[&str]) -> String {
+    let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+    format!("expected one of {}", list.join(", "))
+}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError::new(msg.to_string())
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::new(format!(
+            "expected {exp}, found {}",
+            describe_unexpected(&unexp)
+        ))
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::new(format!(
+            "invalid value {}: expected {exp}",
+            describe_unexpected(&unexp)
+        ))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = DeError::new(format!("unknown key `{field}`"));
+        e.hint =
+            Some(did_you_mean(field, expected.iter().copied()).unwrap_or_else(|| one_of(expected)));
+        e
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = DeError::new(format!("unknown value `{variant}`"));
+        e.hint = Some(
+            did_you_mean(variant, expected.iter().copied()).unwrap_or_else(|| one_of(expected)),
+        );
+        e
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError::new(format!("missing required key `{field}`"))
+    }
+}
+
+fn describe_unexpected(u: &Unexpected<'_>) -> String {
+    match u {
+        Unexpected::Map => "a map".into(),
+        Unexpected::Seq => "a list".into(),
+        Unexpected::Unit => "null".into(),
+        Unexpected::Str(s) => format!("the string \"{s}\""),
+        Unexpected::Signed(i) => format!("the integer {i}"),
+        Unexpected::Unsigned(i) => format!("the integer {i}"),
+        Unexpected::Float(f) => format!("the number {f}"),
+        Unexpected::Bool(b) => format!("the boolean {b}"),
+        other => other.to_string(),
+    }
+}
+
+/// Deserializes `T` from a document tree, with located errors.
+pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, DeError> {
+    T::deserialize(NodeDe(node)).map_err(|e| e.located(node.pos))
+}
+
+struct NodeDe<'a>(&'a Node);
+
+impl<'de> de::Deserializer<'de> for NodeDe<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let node = self.0;
+        let result = match &node.kind {
+            NodeKind::Null => visitor.visit_unit(),
+            NodeKind::Bool(b) => visitor.visit_bool(*b),
+            NodeKind::Int(i) => visitor.visit_i64(*i),
+            NodeKind::Float(f) => visitor.visit_f64(*f),
+            NodeKind::Str(s) => visitor.visit_str(s),
+            NodeKind::Seq(items) => visitor.visit_seq(SeqDe {
+                items: items.iter().enumerate(),
+            }),
+            NodeKind::Map(entries) => visitor.visit_map(MapDe {
+                entries: entries.iter(),
+                value: None,
+            }),
+        };
+        result.map_err(|e| e.located(node.pos))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.0.kind {
+            NodeKind::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let node = self.0;
+        match &node.kind {
+            NodeKind::Str(s) => visitor.visit_enum(UnitVariant(s)),
+            other => Err(
+                DeError::new(format!("expected a string, found {}", other.describe()))
+                    .tap_hint(one_of(variants)),
+            ),
+        }
+        .map_err(|e| e.located(node.pos))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+impl DeError {
+    fn tap_hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+}
+
+struct SeqDe<'a> {
+    items: std::iter::Enumerate<std::slice::Iter<'a, Node>>,
+}
+
+impl<'de> SeqAccess<'de> for SeqDe<'_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            None => Ok(None),
+            Some((i, item)) => seed
+                .deserialize(NodeDe(item))
+                .map(Some)
+                .map_err(|e| e.located(item.pos).within(PathSeg::Index(i))),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct MapDe<'a> {
+    entries: std::slice::Iter<'a, (Key, Node)>,
+    value: Option<(&'a Key, &'a Node)>,
+}
+
+impl<'de> MapAccess<'de> for MapDe<'_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.value = Some((key, value));
+        seed.deserialize(KeyDe(key))
+            .map(Some)
+            .map_err(|e| e.located(key.pos).within(PathSeg::Key(key.name.clone())))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let (key, value) = self
+            .value
+            .take()
+            .ok_or_else(|| DeError::new("map value requested before its key".into()))?;
+        seed.deserialize(NodeDe(value))
+            .map_err(|e| e.located(value.pos).within(PathSeg::Key(key.name.clone())))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// Map keys are always strings, whatever the format wrote.
+struct KeyDe<'a>(&'a Key);
+
+impl<'de> de::Deserializer<'de> for KeyDe<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_str(&self.0.name)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_enum(UnitVariant(&self.0.name))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// An enum written as a bare string: only unit variants can match.
+struct UnitVariant<'a>(&'a str);
+
+impl<'de> EnumAccess<'de> for UnitVariant<'_> {
+    type Error = DeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
+        let de: de::value::StrDeserializer<'_, DeError> = self.0.into_deserializer();
+        Ok((seed.deserialize(de)?, self))
+    }
+}
+
+impl<'de> VariantAccess<'de> for UnitVariant<'_> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, DeError> {
+        Err(DeError::new(format!("`{}` needs a value", self.0)))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
+        Err(DeError::new(format!("`{}` needs a list", self.0)))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, DeError> {
+        Err(DeError::new(format!("`{}` needs a map", self.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::yaml;
+    use indexmap::IndexMap;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Inner {
+        name: String,
+        max_count: Option<u32>,
+        kind: Kind,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Small,
+        Large,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        items: IndexMap<String, Vec<Inner>>,
+    }
+
+    fn de(text: &str) -> Result<Outer, DeError> {
+        from_node(&yaml::parse(text).unwrap())
+    }
+
+    #[test]
+    fn ok_keeps_order() {
+        let o = de("items:\n  z: [{name: a, kind: small}]\n  a: []\n").unwrap();
+        assert_eq!(o.items.keys().collect::<Vec<_>>(), ["z", "a"]);
+        assert_eq!(o.items["z"][0].kind, Kind::Small);
+    }
+
+    #[test]
+    fn unknown_key_points_at_key_with_hint() {
+        let e =
+            de("items:\n  z:\n    - name: a\n      kind: small\n      maxCuont: 3\n").unwrap_err();
+        assert_eq!(e.message, "unknown key `maxCuont`");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `maxCount`?"));
+        assert_eq!(e.pos, Some(Pos::new(5, 7)));
+        assert_eq!(e.path().to_string(), "items.z[0].maxCuont");
+    }
+
+    #[test]
+    fn wrong_type_points_at_value() {
+        let e = de("items:\n  z:\n    - name: a\n      kind: small\n      maxCount: many\n")
+            .unwrap_err();
+        assert_eq!(e.pos, Some(Pos::new(5, 17)));
+        assert!(
+            e.message.contains("found the string \"many\""),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.path().to_string(), "items.z[0].maxCount");
+    }
+
+    #[test]
+    fn missing_key_points_at_map() {
+        let e = de("items:\n  z:\n    - kind: small\n").unwrap_err();
+        assert_eq!(e.message, "missing required key `name`");
+        assert_eq!(e.pos, Some(Pos::new(3, 7)));
+        assert_eq!(e.path().to_string(), "items.z[0]");
+    }
+
+    #[test]
+    fn unknown_enum_value_has_hint() {
+        let e = de("items:\n  z:\n    - {name: a, kind: smal}\n").unwrap_err();
+        assert_eq!(e.message, "unknown value `smal`");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `small`?"));
+        assert_eq!(e.path().to_string(), "items.z[0].kind");
+    }
+}

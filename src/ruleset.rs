@@ -1,0 +1,478 @@
+//! The compiled, immutable ruleset that evaluation runs against.
+//!
+//! Everything a request would otherwise redo is done once per load: variant
+//! and segment names are indices, regexes are compiled, times are instants,
+//! versions are parsed, salts are byte prefixes. A ruleset is never changed
+//! after it is built; flagd swaps whole rulesets.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::model::{EnvModel, Experiment, FlagType, MetricsConfig, NoData, Strategy};
+
+/// Index of a flag in its ruleset.
+pub type FlagId = u32;
+/// Index of a variant in its flag.
+pub type VariantId = u16;
+/// Index of a segment in its ruleset.
+pub type SegmentId = u32;
+
+/// Where a ruleset came from and which revision it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesetMeta {
+    /// The environment's name.
+    pub env: String,
+    /// Commit id, or content hash for a plain directory.
+    pub version: String,
+    /// Human-readable source (`dir:/srv/flags`, `git:…@main`, `bundle:…`).
+    pub source: String,
+}
+
+/// A compiled environment.
+#[derive(Debug)]
+pub struct Ruleset {
+    pub(crate) meta: RulesetMeta,
+    pub(crate) flags: Vec<CompiledFlag>,
+    pub(crate) index: HashMap<Box<str>, FlagId>,
+    pub(crate) segments: Vec<CompiledSegment>,
+    pub(crate) model: Arc<EnvModel>,
+    pub(crate) metrics: MetricsConfig,
+}
+
+impl Ruleset {
+    /// Environment, version and source.
+    pub fn meta(&self) -> &RulesetMeta {
+        &self.meta
+    }
+
+    /// The version: a commit id or content hash.
+    pub fn version(&self) -> &str {
+        &self.meta.version
+    }
+
+    /// The flag definitions as written (for listing and bundling).
+    pub fn model(&self) -> &Arc<EnvModel> {
+        &self.model
+    }
+
+    /// The metrics endpoint and query templates from `flags.toml`.
+    pub fn metrics(&self) -> &MetricsConfig {
+        &self.metrics
+    }
+
+    /// Looks a flag up by key.
+    #[inline]
+    pub fn flag_id(&self, key: &str) -> Option<FlagId> {
+        self.index.get(key).copied()
+    }
+
+    /// The flag with this id.
+    pub fn flag(&self, id: FlagId) -> &CompiledFlag {
+        &self.flags[id as usize]
+    }
+
+    /// All flags, in definition order.
+    pub fn flags(&self) -> &[CompiledFlag] {
+        &self.flags
+    }
+
+    /// The segment with this id.
+    pub fn segment(&self, id: SegmentId) -> &CompiledSegment {
+        &self.segments[id as usize]
+    }
+}
+
+/// A flag ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledFlag {
+    /// The flag key.
+    pub key: Box<str>,
+    /// Its value type.
+    pub kind: FlagType,
+    /// Variants in written order.
+    pub variants: Box<[Variant]>,
+    /// Served when nothing else applies.
+    pub default: CompiledServe,
+    /// `false`: the kill switch is on.
+    pub enabled: bool,
+    /// Served while disabled.
+    pub off_variant: VariantId,
+    /// The attribute hashed for splits and rollouts.
+    pub bucket_by: BucketBy,
+    /// Rules in order.
+    pub rules: Box<[CompiledRule]>,
+    /// The rollout, if any.
+    pub rollout: Option<CompiledRollout>,
+}
+
+impl CompiledFlag {
+    /// The variant with this id.
+    pub fn variant(&self, id: VariantId) -> &Variant {
+        &self.variants[usize::from(id)]
+    }
+
+    /// A variant's id by name.
+    pub fn variant_id(&self, name: &str) -> Option<VariantId> {
+        self.variants
+            .iter()
+            .position(|v| &*v.name == name)
+            .and_then(|i| VariantId::try_from(i).ok())
+    }
+
+    /// True for a flag whose answer never depends on the context.
+    pub fn is_static(&self) -> bool {
+        self.rules.is_empty() && self.rollout.is_none()
+    }
+
+    /// The experiment on one of this flag's splits, if any.
+    pub fn experiment(&self) -> Option<(&CompiledSplit, &Experiment)> {
+        std::iter::once(&self.default)
+            .chain(self.rules.iter().map(|r| &r.serve))
+            .find_map(|s| match s {
+                CompiledServe::Split(split) => split.experiment.as_ref().map(|e| (&**split, e)),
+                CompiledServe::Variant(_) => None,
+            })
+    }
+}
+
+/// A named value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The variant's name.
+    pub name: Box<str>,
+    /// Its value.
+    pub value: Value,
+}
+
+/// Which context attribute identifies a unit for hashing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketBy {
+    /// The standard key (`targetingKey`, alias `userId`).
+    TargetingKey,
+    /// Another attribute, e.g. `accountId`.
+    Attr(Box<str>),
+}
+
+impl BucketBy {
+    /// The attribute's name.
+    pub fn name(&self) -> &str {
+        match self {
+            BucketBy::TargetingKey => "targetingKey",
+            BucketBy::Attr(a) => a,
+        }
+    }
+}
+
+/// A rule ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The rule's name.
+    pub name: Box<str>,
+    /// Its condition.
+    pub when: Cond,
+    /// What it serves.
+    pub serve: CompiledServe,
+}
+
+/// A variant or a split.
+#[derive(Debug)]
+pub enum CompiledServe {
+    /// One variant.
+    Variant(VariantId),
+    /// A weighted split.
+    Split(Box<CompiledSplit>),
+}
+
+/// A split as bucket ranges.
+#[derive(Debug)]
+pub struct CompiledSplit {
+    /// `salt + ":"` as bytes.
+    pub salt_prefix: Box<[u8]>,
+    /// The salt as written (or the flag key).
+    pub salt: Box<str>,
+    /// Per slot: the variant and the exclusive upper bucket bound. Slots are
+    /// in written order; zero-weight variants have empty ranges.
+    pub slots: Box<[SplitSlot]>,
+    /// The experiment on this split, if any.
+    pub experiment: Option<Experiment>,
+}
+
+/// One variant's range in a split: buckets `[previous upper, upper)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitSlot {
+    /// The variant.
+    pub variant: VariantId,
+    /// Exclusive upper bound.
+    pub upper: u32,
+    /// The configured weight (for statistics).
+    pub weight: f64,
+}
+
+impl CompiledSplit {
+    /// The variant owning `bucket`.
+    #[inline]
+    pub fn pick(&self, bucket: u32) -> VariantId {
+        self.slots
+            .iter()
+            .find(|s| bucket < s.upper)
+            .or(self.slots.last())
+            .map_or(0, |s| s.variant)
+    }
+}
+
+/// A compiled condition.
+#[derive(Debug)]
+pub enum Cond {
+    /// A test on one attribute.
+    Attr {
+        /// The attribute.
+        attr: Box<str>,
+        /// The test.
+        test: AttrTest,
+    },
+    /// Segment membership.
+    Segment(SegmentId),
+    /// All hold.
+    All(Box<[Cond]>),
+    /// Any holds.
+    Any(Box<[Cond]>),
+    /// Negation.
+    Not(Box<Cond>),
+    /// Evaluation time in `[after, before)`.
+    Time(TimeRange),
+}
+
+/// A half-open range of instants; a missing bound is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Inclusive start.
+    pub after: Option<Timestamp>,
+    /// Exclusive end.
+    pub before: Option<Timestamp>,
+}
+
+impl TimeRange {
+    /// Whether `now` is inside.
+    #[inline]
+    pub fn contains(&self, now: Timestamp) -> bool {
+        self.after.is_none_or(|a| now >= a) && self.before.is_none_or(|b| now < b)
+    }
+}
+
+/// A scalar operand of an equality test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A string.
+    Str(Box<str>),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Strings to compare against: a short list is scanned, a long one hashed.
+#[derive(Debug, Clone)]
+pub enum StrSet {
+    /// Up to a handful of strings.
+    Few(Box<[Box<str>]>),
+    /// Many strings.
+    Many(HashSet<Box<str>>),
+}
+
+impl StrSet {
+    /// Above this many strings a hash set beats a scan.
+    const SCAN_LIMIT: usize = 8;
+
+    /// Builds the set.
+    pub fn new(items: Vec<Box<str>>) -> Self {
+        if items.len() <= Self::SCAN_LIMIT {
+            StrSet::Few(items.into_boxed_slice())
+        } else {
+            StrSet::Many(items.into_iter().collect())
+        }
+    }
+
+    /// Membership.
+    #[inline]
+    pub fn contains(&self, s: &str) -> bool {
+        match self {
+            StrSet::Few(items) => items.iter().any(|i| &**i == s),
+            StrSet::Many(set) => set.contains(s),
+        }
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            StrSet::Few(items) => items.is_empty(),
+            StrSet::Many(set) => set.is_empty(),
+        }
+    }
+}
+
+/// How an attribute is tested.
+#[derive(Debug)]
+pub enum AttrTest {
+    /// Present and not null.
+    Exists,
+    /// `eq`/`in` (any operand equal) or `neq`/`not_in` (none equal).
+    Equals {
+        /// True for `neq`/`not_in`.
+        negated: bool,
+        /// String operands.
+        strings: StrSet,
+        /// Number and boolean operands.
+        others: Box<[Scalar]>,
+    },
+    /// String contains, or list has the element.
+    Contains(Box<[Scalar]>),
+    /// String starts with.
+    StartsWith(Box<[Box<str>]>),
+    /// String ends with.
+    EndsWith(Box<[Box<str>]>),
+    /// String matches a regex.
+    Matches(Box<[Regex]>),
+    /// Numeric comparison against any operand.
+    Compare(NumOp, Box<[f64]>),
+    /// Semantic-version comparison against any operand.
+    Semver(NumOp, Box<[semver::Version]>),
+    /// Timestamp attribute before (`<`) or at/after (`>=`) any operand.
+    Instant {
+        /// True for `before`.
+        before: bool,
+        /// The operands.
+        operands: Box<[Timestamp]>,
+    },
+}
+
+/// An ordering test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumOp {
+    /// `==`
+    Eq,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+}
+
+impl NumOp {
+    /// Applies the test to an ordering of attribute vs operand.
+    #[inline]
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            NumOp::Eq => ord == Equal,
+            NumOp::Gt => ord == Greater,
+            NumOp::Gte => ord != Less,
+            NumOp::Lt => ord == Less,
+            NumOp::Lte => ord != Greater,
+        }
+    }
+}
+
+/// A compiled segment.
+#[derive(Debug)]
+pub struct CompiledSegment {
+    /// Its name.
+    pub name: Box<str>,
+    /// Targeting keys that belong.
+    pub keys: StrSet,
+    /// A condition that admits, if any.
+    pub when: Option<Cond>,
+}
+
+/// A compiled rollout.
+#[derive(Debug)]
+pub struct CompiledRollout {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The variant served inside.
+    pub serve: VariantId,
+    /// `salt + ":"` for membership.
+    pub salt_prefix: Box<[u8]>,
+    /// The salt as written (or `<flag>:rollout`).
+    pub salt: Box<str>,
+    /// Strategy-specific plan.
+    pub plan: RolloutPlan,
+    /// Health gating.
+    pub health: CompiledHealth,
+    /// Roll back (true) or pause (false) on failed health.
+    pub rollback_on_error: bool,
+    /// Hash of the rollout spec as written: a change starts a new rollout.
+    pub spec_hash: String,
+}
+
+/// What each strategy needs at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolloutPlan {
+    /// Everyone at once.
+    Direct,
+    /// Health-gated stages.
+    Canary {
+        /// Stages in order.
+        stages: Box<[CompiledStage]>,
+    },
+    /// Time-based ramp.
+    Linear {
+        /// Starting threshold.
+        from: u32,
+        /// Final threshold.
+        to: u32,
+        /// Ramp length.
+        over: Duration,
+        /// Increment in thresholds (0: continuous).
+        step: u32,
+    },
+    /// A time window.
+    Scheduled(TimeRange),
+    /// Members of segments.
+    Segment {
+        /// The segments.
+        segments: Box<[SegmentId]>,
+    },
+}
+
+/// One canary stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledStage {
+    /// Membership threshold.
+    pub threshold: u32,
+    /// Minimum time in the stage (none for a final stage).
+    pub duration: Option<Duration>,
+}
+
+/// Health checks, defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledHealth {
+    /// Time between checks.
+    pub interval: Duration,
+    /// Failed checks in a stage that trigger rollback.
+    pub failure_limit: u32,
+    /// Missing-data policy.
+    pub no_data: NoData,
+    /// The checks.
+    pub checks: Vec<CompiledCheck>,
+}
+
+/// One check with its query template resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledCheck {
+    /// The check's name.
+    pub name: String,
+    /// PromQL with `{{…}}` placeholders still in.
+    pub query: String,
+    /// Upper bound.
+    pub max: Option<f64>,
+    /// Lower bound.
+    pub min: Option<f64>,
+}
