@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compile::{Compiled, compile};
 use crate::diagnostic::{Diagnostic, KeyPath, PathSeg, did_you_mean, sort_diagnostics};
-use crate::model::{EnvModel, MetricsConfig};
+use crate::model::{EnvModel, MetricsConfig, Segment};
 use crate::parse::{Format, Node, NodeKind, from_node, parse_document};
 use crate::ruleset::{Ruleset, RulesetMeta};
 
@@ -150,7 +150,18 @@ impl LoadedEnv {
             let section = match key.name.as_str() {
                 "flags" => Section::Flags,
                 "segments" => Section::Segments,
-                "$schema" => continue,
+                "$schema" => {
+                    if !matches!(value.kind, NodeKind::Str(_) | NodeKind::Null) {
+                        diags.push(
+                            Diagnostic::error(
+                                KeyPath::root().key("$schema"),
+                                "`$schema` must be a string (the schema's URL)",
+                            )
+                            .at(value.pos),
+                        );
+                    }
+                    continue;
+                }
                 other => {
                     let hint =
                         did_you_mean(other, crate::model::flag::FLAG_FILE_KEYS.iter().copied())
@@ -216,15 +227,28 @@ impl LoadedEnv {
                     Section::Flags => from_node(def).map(|f| {
                         self.model.flags.insert(name.name.clone(), f);
                     }),
-                    Section::Segments => from_node(def).map(|s| {
-                        self.model.segments.insert(name.name.clone(), s);
-                    }),
+                    Section::Segments => {
+                        let segment = from_node(def);
+                        // A segment that failed to read still exists: an empty
+                        // stand-in keeps references to it from being reported
+                        // as unknown (its own error says what is wrong).
+                        let stand_in = Segment {
+                            description: None,
+                            when: None,
+                            keys: Some(Vec::new()),
+                        };
+                        let ok = segment.as_ref().map(|_| ()).map_err(Clone::clone);
+                        self.model
+                            .segments
+                            .insert(name.name.clone(), segment.unwrap_or(stand_in));
+                        ok
+                    }
                 };
                 // Claimed even when broken, so a later duplicate still names this file.
                 self.origins
                     .insert((section, name.name.clone()), file_index);
                 if let Err(e) = added {
-                    diags.push(e.into_diagnostic(&prefix));
+                    diags.push(e.at_entry(name, def).into_diagnostic(&prefix));
                 }
             }
         }
@@ -263,7 +287,16 @@ impl LoadedEnv {
             diagnostics,
         } = compile(Arc::new(self.model.clone()), metrics, meta);
         let mut all = self.diagnostics.clone();
-        all.extend(diagnostics.into_iter().map(|d| self.locate(d)));
+        // Definitions that failed to read are missing from the model, so the
+        // compiler's warnings (a segment "not used" by a flag that did not
+        // parse) would be false alarms: keep only its errors then.
+        let partial = self.diagnostics.iter().any(Diagnostic::is_error);
+        all.extend(
+            diagnostics
+                .into_iter()
+                .filter(|d| !partial || d.is_error())
+                .map(|d| self.locate(d)),
+        );
         sort_diagnostics(&mut all);
         let ruleset = ruleset.filter(|_| !all.iter().any(Diagnostic::is_error));
         Checked {

@@ -127,7 +127,7 @@ impl Compiler<'_> {
         };
         let values = a.operands.as_slice();
         if a.op == Op::Exists {
-            if !values.is_empty() {
+            if !matches!(a.operands, Operands::None) {
                 self.error(
                     operands_path,
                     "`exists` takes no `value`; wrap it in `not` to test absence",
@@ -135,6 +135,14 @@ impl Compiler<'_> {
                 return None;
             }
             return Some(attr(a, AttrTest::Exists));
+        }
+        if let Operands::One(Value::Array(_)) = &a.operands {
+            self.error_hint(
+                operands_path,
+                "`value` takes one operand, not a list",
+                Some("write several operands as `values: [...]`".into()),
+            );
+            return None;
         }
         if matches!(a.operands, Operands::None) {
             self.error(
@@ -291,9 +299,13 @@ fn number(v: &Value) -> Result<f64, String> {
 }
 
 fn version(v: &Value) -> Result<semver::Version, String> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| format!("operand must be a version string, not {}", describe(v)))?;
+    let s = v.as_str().ok_or_else(|| match v {
+        // `value: 2.4` in YAML is a number; versions are strings.
+        Value::Number(n) => {
+            format!("operand must be a version string such as \"2.4.0\", not the number {n}")
+        }
+        _ => format!("operand must be a version string, not {}", describe(v)),
+    })?;
     parse_version(s)
         .ok_or_else(|| format!("`{s}` is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.4.0)"))
 }

@@ -30,7 +30,7 @@ pub fn validate_config(config: &RepoConfig) -> Vec<Diagnostic> {
     let mut paths: Vec<&str> = Vec::new();
     for (i, env) in config.environments.iter().enumerate() {
         let path = root.key("environments").index(i);
-        if let Err(msg) = super::check_key("environment", &env.name) {
+        if let Err(msg) = super::check_key("environment name", &env.name) {
             diags.push(Diagnostic::error(path.key("name"), msg));
         } else if !names.insert(env.name.as_str()) {
             diags.push(Diagnostic::error(

@@ -16,7 +16,7 @@ impl Compiler<'_> {
     pub(super) fn flag(&mut self, key: &str, flag: &Flag) -> Option<CompiledFlag> {
         let path = KeyPath::root().key("flags").key(key);
         let errors_before = self.error_count();
-        if let Err(msg) = check_key("flag", key) {
+        if let Err(msg) = check_key("flag key", key) {
             self.error(path.clone(), msg);
         }
         let variants = self.variants(flag, &path);
@@ -71,13 +71,14 @@ impl Compiler<'_> {
                 );
             }
             if !flag.kind.admits(value) {
-                self.error(
+                self.error_hint(
                     path.key("variants").key(name),
                     format!(
                         "variant `{name}` is {}, but the flag's type is `{}`",
                         describe_value(value),
                         flag.kind
                     ),
+                    type_hint(flag.kind, value),
                 );
             }
         }
@@ -100,8 +101,17 @@ impl Compiler<'_> {
         match flag.variants.get_index_of(name) {
             Some(i) => VariantId::try_from(i).ok(),
             None => {
-                let hint =
-                    did_you_mean(name, flag.variants.keys().map(String::as_str)).or_else(|| {
+                // `serve: true` for a variant `on: true`: a value, not a name.
+                let by_value = flag
+                    .variants
+                    .iter()
+                    .find(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_owned) == name)
+                    .map(|(k, _)| {
+                        format!("`{name}` is the value of variant `{k}`; refer to variants by name")
+                    });
+                let hint = by_value
+                    .or_else(|| did_you_mean(name, flag.variants.keys().map(String::as_str)))
+                    .or_else(|| {
                         let names: Vec<_> =
                             flag.variants.keys().map(|k| format!("`{k}`")).collect();
                         Some(format!("the variants are {}", names.join(", ")))
@@ -168,15 +178,24 @@ impl Compiler<'_> {
                     format!("weight {weight} must be a number ≥ 0"),
                 );
                 ok = false;
+            } else if *weight > MAX_WEIGHT {
+                self.error(
+                    weights_path.key(name),
+                    format!("weight {weight} is too large (at most {MAX_WEIGHT}); weights are relative, so scale them down"),
+                );
+                ok = false;
+            } else if *weight > 0.0 && weight_units(*weight) == 0 {
+                self.error_hint(
+                    weights_path.key(name),
+                    format!("weight {weight} rounds to 0: weights are read to six decimal places"),
+                    Some("scale all weights of the split up by the same factor".into()),
+                );
+                ok = false;
             }
             ids.push(id);
         }
-        let total: f64 = split
-            .split
-            .values()
-            .filter(|w| w.is_finite() && **w > 0.0)
-            .sum();
-        if ok && total <= 0.0 {
+        let total: u64 = split.split.values().map(|w| weight_units(w.max(0.0))).sum();
+        if ok && total == 0 {
             self.error(
                 weights_path.clone(),
                 "all weights are zero: nobody could be served",
@@ -199,7 +218,7 @@ impl Compiler<'_> {
         if !ok {
             return None;
         }
-        let slots = split_slots(split.split.values().copied().zip(ids?), total);
+        let slots = split_slots(split.split.values().copied().zip(ids?));
         Some(CompiledSplit {
             salt_prefix: salt_prefix(&salt).into_bytes().into_boxed_slice(),
             salt: salt.into(),
@@ -231,13 +250,18 @@ impl Compiler<'_> {
         {
             self.error(
                 path.key("minimumDetectableEffect"),
-                "must be greater than 0 (a relative effect such as 0.05)",
+                format!(
+                    "`minimumDetectableEffect` {mde} must be greater than 0 (a relative effect such as 0.05)"
+                ),
             );
         }
         if let Some(alpha) = exp.alpha
             && !(alpha > 0.0 && alpha < 1.0)
         {
-            self.error(path.key("alpha"), "must be between 0 and 1 (exclusive)");
+            self.error(
+                path.key("alpha"),
+                format!("`alpha` {alpha} must be between 0 and 1 (exclusive), such as 0.05"),
+            );
         }
         if let Some(q) = &exp.conversions {
             self.query(q, path.key("conversions"));
@@ -291,16 +315,32 @@ impl Compiler<'_> {
     }
 }
 
+/// Weights are read in millionths (`33.3` is exactly 33 300 000), so bucket
+/// bounds come from exact integer arithmetic, the same in every language.
+pub(crate) const WEIGHT_SCALE: f64 = 1_000_000.0;
+
+/// The largest weight accepted (keeps sums far from overflow).
+pub(crate) const MAX_WEIGHT: f64 = 1e9;
+
+/// A weight in millionths, rounded half away from zero.
+pub(crate) fn weight_units(weight: f64) -> u64 {
+    (weight * WEIGHT_SCALE).round() as u64
+}
+
 /// Bucket ranges per DESIGN §4: variant *i* owns
-/// `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`.
-fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>, total: f64) -> Box<[SplitSlot]> {
-    let mut running = 0.0;
+/// `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`, with W in millionths.
+fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>) -> Box<[SplitSlot]> {
+    let weights: Vec<(f64, VariantId)> = weights.collect();
+    let total: u128 = weights
+        .iter()
+        .map(|(w, _)| u128::from(weight_units(*w)))
+        .sum();
+    let mut running: u128 = 0;
     weights
+        .into_iter()
         .map(|(weight, variant)| {
-            running += weight;
-            let upper = (f64::from(BUCKETS) * running / total)
-                .floor()
-                .min(f64::from(BUCKETS)) as u32;
+            running += u128::from(weight_units(weight));
+            let upper = (u128::from(BUCKETS) * running / total.max(1)) as u32;
             SplitSlot {
                 variant,
                 upper,
@@ -308,6 +348,37 @@ fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>, total: f64) -> B
             }
         })
         .collect()
+}
+
+/// How to write a value of the flag's type, for the usual slips: quoted
+/// numbers, YAML 1.1 booleans, unquoted numbers meant as strings.
+fn type_hint(kind: crate::model::FlagType, v: &serde_json::Value) -> Option<String> {
+    use crate::model::FlagType;
+    use serde_json::Value;
+    match (kind, v) {
+        (FlagType::Boolean, Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+            "true" | "false" => Some(format!("write {} without quotes", s.to_ascii_lowercase())),
+            "yes" | "y" | "on" => {
+                Some("write `true` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
+            }
+            "no" | "n" | "off" => {
+                Some("write `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
+            }
+            _ => None,
+        },
+        (FlagType::Integer | FlagType::Float, Value::String(s))
+            if s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
+        {
+            Some(format!("write the number without quotes: {}", s.trim()))
+        }
+        (FlagType::Integer, Value::Number(_)) => Some(
+            "an `integer` flag takes whole numbers; make the type `float` for fractions".into(),
+        ),
+        (FlagType::String, Value::Number(_) | Value::Bool(_)) => {
+            Some(format!("quote it to make it a string: \"{v}\""))
+        }
+        _ => None,
+    }
 }
 
 fn describe_value(v: &serde_json::Value) -> String {
@@ -329,11 +400,15 @@ mod tests {
 
     #[test]
     fn slots_follow_the_formula() {
-        let slots = split_slots([(1.0, 0), (1.0, 1), (1.0, 2)].into_iter(), 3.0);
+        let slots = split_slots([(1.0, 0), (1.0, 1), (1.0, 2)].into_iter());
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [33_333, 66_666, 100_000]);
-        let slots = split_slots([(50.0, 0), (0.0, 1), (50.0, 2)].into_iter(), 100.0);
+        let slots = split_slots([(50.0, 0), (0.0, 1), (50.0, 2)].into_iter());
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [50_000, 50_000, 100_000]);
+        // Decimal weights are exact: 33.3 % is 33 300 buckets, not 33 299.
+        let slots = split_slots([(33.3, 0), (33.3, 1), (33.4, 2)].into_iter());
+        let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
+        assert_eq!(uppers, [33_300, 66_600, 100_000]);
     }
 }

@@ -131,10 +131,14 @@ impl<'m> Compiler<'m> {
             .dfa_size_limit(1 << 20)
             .build()
             .map_err(|e| match e {
-                regex::Error::Syntax(s) => format!(
-                    "invalid regular expression: {}",
-                    s.lines().last().unwrap_or(&s)
-                ),
+                // The last line of the regex crate's report reads "error: …".
+                regex::Error::Syntax(s) => {
+                    let last = s.lines().last().unwrap_or(&s);
+                    format!(
+                        "invalid regular expression: {}",
+                        last.strip_prefix("error: ").unwrap_or(last)
+                    )
+                }
                 other => format!("invalid regular expression: {other}"),
             })?;
         self.regexes.insert(pattern.to_owned(), r.clone());
@@ -171,6 +175,7 @@ impl<'m> Compiler<'m> {
 }
 
 /// Checks a flag or segment key: it appears in URLs, metrics and file names.
+/// `kind` names what is checked in messages ("flag key", "environment name").
 pub(crate) fn check_key(kind: &str, key: &str) -> Result<(), String> {
     let valid = key
         .chars()
@@ -184,7 +189,7 @@ pub(crate) fn check_key(kind: &str, key: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{kind} key `{key}` must start with a letter or digit and use only letters, digits, `-`, `_` and `.` (at most 200)"
+            "{kind} `{key}` must start with a letter or digit and use only letters, digits, `-`, `_` and `.`, up to 200 characters"
         ))
     }
 }

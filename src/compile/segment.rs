@@ -48,7 +48,7 @@ impl Compiler<'_> {
 
     fn segment(&mut self, name: &str, seg: &Segment) -> CompiledSegment {
         let path = KeyPath::root().key("segments").key(name);
-        if let Err(msg) = check_key("segment", name) {
+        if let Err(msg) = check_key("segment key", name) {
             self.error(path.clone(), msg);
         }
         if seg.when.is_none() && seg.keys.is_none() {
@@ -57,7 +57,7 @@ impl Compiler<'_> {
         let keys = seg.keys.clone().unwrap_or_default();
         for (i, k) in keys.iter().enumerate() {
             if k.is_empty() {
-                self.error(path.key("keys").index(i), "empty key");
+                self.error(path.key("keys").index(i), "keys cannot be empty strings");
             }
         }
         let when = seg

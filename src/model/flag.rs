@@ -92,7 +92,11 @@ pub struct Flag {
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub enabled: bool,
     /// Served when disabled (default: the `default` variant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_variant_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub off_variant: Option<String>,
     /// Context attribute hashed for splits and rollouts (default `targetingKey`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +168,45 @@ impl<'de> Deserialize<'de> for Serve {
     }
 }
 
+/// A variant name where one is referred to. Like [`Serve`], it also takes a
+/// YAML boolean or integer: `offVariant: false` names the variant "false",
+/// just as `default: false` does.
+struct VariantName(String);
+
+impl<'de> Deserialize<'de> for VariantName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = VariantName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a variant name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VariantName, E> {
+                Ok(VariantName(v.to_owned()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<VariantName, E> {
+                Ok(VariantName(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VariantName, E> {
+                Ok(VariantName(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Deserializes a variant reference (see [`VariantName`]).
+pub(crate) fn variant_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    VariantName::deserialize(d).map(|n| n.0)
+}
+
+/// Deserializes an optional variant reference; null is absent.
+pub(crate) fn opt_variant_name<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Option::<VariantName>::deserialize(d).map(|n| n.map(|n| n.0))
+}
+
 /// Variants by relative weight, optionally an experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,7 +229,11 @@ pub struct Experiment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypothesis: Option<String>,
     /// The control variant (default: the split's first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_variant_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub control: Option<String>,
     /// Smallest relative effect worth detecting, e.g. `0.05`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

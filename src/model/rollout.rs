@@ -53,6 +53,7 @@ pub struct Rollout {
     /// `direct`, `canary`, `linear`, `scheduled` or `segment`.
     pub strategy: Strategy,
     /// The variant served to those inside the rollout.
+    #[serde(deserialize_with = "super::flag::variant_name")]
     pub serve: String,
     /// Hash salt for rollout membership (default `"<flag>:rollout"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

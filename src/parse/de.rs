@@ -44,6 +44,17 @@ impl DeError {
         self
     }
 
+    /// Locates an error that left the value of a map entry. A problem with a
+    /// map or list as a whole (a missing key, a wrong type) is reported at the
+    /// key that names it, like the compiler's findings, rather than at its
+    /// first entry on the next line.
+    pub fn at_entry(mut self, key: &Key, value: &Node) -> Self {
+        if self.path_rev.is_empty() && matches!(value.kind, NodeKind::Map(_) | NodeKind::Seq(_)) {
+            self.pos = Some(key.pos);
+        }
+        self.located(value.pos)
+    }
+
     /// Records the key or index this error came through.
     fn within(mut self, seg: PathSeg) -> Self {
         self.path_rev.push(seg);
@@ -84,6 +95,11 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        // serde's `Vec` expects "a sequence"; files and messages say "list".
+        let exp = match exp.to_string() {
+            e if e == "a sequence" => "a list".to_owned(),
+            e => e,
+        };
         DeError::new(format!(
             "expected {exp}, found {}",
             describe_unexpected(&unexp)
@@ -192,9 +208,26 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         .map_err(|e| e.located(node.pos))
     }
 
+    /// Structs are maps. serde would also fill one from a list by position,
+    /// which would let `health: []` pass; flag files never mean that.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.0.kind {
+            NodeKind::Map(_) => self.deserialize_any(visitor),
+            other => Err(
+                DeError::new(format!("expected a map, found {}", other.describe()))
+                    .located(self.0.pos),
+            ),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map
         identifier ignored_any
     }
 }
@@ -257,8 +290,10 @@ impl<'de> MapAccess<'de> for MapDe<'_> {
             .value
             .take()
             .ok_or_else(|| DeError::new("map value requested before its key".into()))?;
-        seed.deserialize(NodeDe(value))
-            .map_err(|e| e.located(value.pos).within(PathSeg::Key(key.name.clone())))
+        seed.deserialize(NodeDe(value)).map_err(|e| {
+            e.at_entry(key, value)
+                .within(PathSeg::Key(key.name.clone()))
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {

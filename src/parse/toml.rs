@@ -10,9 +10,20 @@ use super::node::{Key, LineIndex, MAX_DEPTH, Node, NodeKind};
 /// Parses one TOML document.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let lines = LineIndex::new(text);
-    let table = DeTable::parse(text).map_err(|e| SyntaxError {
-        pos: lines.pos(e.span().map_or(0, |s| s.start)),
-        message: format!("invalid TOML: {}", e.message().trim_end()),
+    let table = DeTable::parse(text).map_err(|e| {
+        let mut message = format!("invalid TOML: {}", e.message().trim_end());
+        // toml says only "duplicate key"; name it, as YAML and JSON do.
+        if let Some(key) = e
+            .span()
+            .filter(|_| e.message().trim_end() == "duplicate key")
+            .and_then(|s| text.get(s))
+        {
+            message.push_str(&format!(" `{key}`"));
+        }
+        SyntaxError {
+            pos: lines.pos(e.span().map_or(0, |s| s.start)),
+            message,
+        }
     })?;
     // The root is line 1 (a document's own span starts at its first table).
     let kind = convert_table(table.into_inner(), &lines, 0)?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver, Tag};
 
 use super::SyntaxError;
-use super::node::{Key, MAX_DEPTH, MAX_NODES, Node, NodeKind, to_u32};
+use super::node::{Key, LineIndex, MAX_DEPTH, MAX_NODES, Node, NodeKind, to_u32};
 use crate::diagnostic::Pos;
 
 /// Parses one YAML document. An empty file is an empty map.
@@ -17,10 +17,22 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
         let m = e.marker();
-        return Err(SyntaxError {
-            pos: Pos::new(to_u32(m.line()), to_u32(m.col() + 1)),
-            message: format!("invalid YAML: {}", e.info()),
-        });
+        let mut pos = Pos::new(to_u32(m.line()), to_u32(m.col() + 1));
+        let mut message = format!("invalid YAML: {}", e.info());
+        if e.info().contains("found a tab") {
+            // The parser points at the scalar before the tab: show the tab.
+            let start = text
+                .char_indices()
+                .nth(m.index())
+                .map_or(text.len(), |(i, _)| i);
+            if let Some(offset) = text[start..].find('\t') {
+                pos = LineIndex::new(text).pos(start + offset);
+                message.push_str(" (indent with spaces, not tabs)");
+            }
+        } else if e.info() == "mapping values are not allowed in this context" {
+            message.push_str(" (quote a value that contains `: `)");
+        }
+        return Err(SyntaxError { pos, message });
     }
     if let Some(err) = builder.error {
         return Err(err);

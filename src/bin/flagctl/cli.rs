@@ -1,0 +1,100 @@
+//! The command line, as clap sees it. Completions and man pages are generated
+//! from this definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Validate, evaluate, simulate, diff and promote feature flags kept as code.
+#[derive(Debug, Parser)]
+#[command(name = "flagctl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every repository command takes.
+#[derive(Debug, Clone, Args)]
+pub struct RepoArgs {
+    /// The flags repository (default: the nearest directory upwards holding
+    /// flags.toml, else the git root, else `.`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    /// Output for people (table) or scripts (json).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for terminals.
+    Table,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// flagctl's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check flag files: schema and semantics, reported as file:line:col.
+    Validate(ValidateArgs),
+    /// Evaluate one flag for a context and explain the answer.
+    Eval(EvalArgs),
+}
+
+/// `flagctl validate`
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Treat warnings as findings (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Files or directories to check (default: every environment). Files
+    /// inside an environment are checked with the rest of it; files outside
+    /// any environment are checked on their own.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+/// `flagctl eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The flag key.
+    pub flag: String,
+
+    /// The environment.
+    #[arg(long, short, value_name = "ENV")]
+    pub env: String,
+
+    /// A context attribute: `name=value` sets a string, `name:=json` a JSON
+    /// value (`age:=42`, `beta:=true`). Repeatable.
+    #[arg(long = "ctx", value_name = "ATTR")]
+    pub ctx: Vec<String>,
+
+    /// The whole context as a JSON object, or `@FILE` to read it from a file.
+    #[arg(long, value_name = "JSON")]
+    pub context: Option<String>,
+
+    /// The rollout's current percentage (default: where it starts — a
+    /// canary's first stage, a linear ramp's `from`).
+    #[arg(long, value_name = "P")]
+    pub percentage: Option<f64>,
+
+    /// Evaluate at this time: RFC 3339 (`2025-12-24T18:00:00Z`) or a zoned
+    /// time (`2025-12-24T18:00[America/New_York]`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}

@@ -1,0 +1,63 @@
+//! Shared printing: tables for people, JSON for scripts.
+
+use hotswap_flags::Diagnostic;
+use serde_json::{Value, json};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+/// Renders rows (the first is the header) as a table.
+pub fn table<R, C>(rows: R) -> String
+where
+    R: IntoIterator<Item = Vec<C>>,
+    C: Into<String>,
+{
+    let mut builder = Builder::new();
+    for row in rows {
+        builder.push_record(row.into_iter().map(Into::into).collect::<Vec<String>>());
+    }
+    builder.build().with(Style::sharp()).to_string()
+}
+
+/// Key/value pairs, keys aligned.
+pub fn fields<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    let pairs: Vec<(&str, String)> = pairs.into_iter().collect();
+    let width = pairs
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k:<width$}  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Prints a JSON document, pretty.
+pub fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+/// A diagnostic as JSON.
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    json!({
+        "severity": d.severity.to_string(),
+        "file": d.file,
+        "line": d.pos.map(|p| p.line),
+        "column": d.pos.map(|p| p.col),
+        "path": d.path.to_string(),
+        "message": d.message,
+        "hint": d.hint,
+    })
+}
+
+/// A JSON value the way a person reads it: strings bare, the rest as JSON.
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
