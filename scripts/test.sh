@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need
-# beyond cargo (the Python xxhash module for the independent bucketing check),
-# then runs every Rust test and doctest.
+# beyond cargo — the Python xxhash module (the independent bucketing check)
+# and the OpenFeature Node SDK (tests/interop) — then runs every Rust test and
+# doctest. Tests needing a program that is absent (node, prometheus) skip
+# with a loud message, or fail when CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! python3 -c 'import xxhash' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check xxhash \
     || python3 -m pip install --quiet --disable-pip-version-check --user xxhash
+fi
+if command -v npm >/dev/null; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

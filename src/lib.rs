@@ -22,15 +22,28 @@
 
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod compile;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
+pub mod feed;
+pub mod fsutil;
+pub mod http;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod parse;
+pub mod population;
+pub mod promote;
 pub mod repo;
+pub mod rollout;
 pub mod ruleset;
+pub mod scaffold;
+pub mod server;
+pub mod simulate;
 pub mod source;
+pub mod stats;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use eval::{Context, EvalEnv, EvalError, Evaluation, Reason, RolloutPosition, RolloutState};

@@ -29,6 +29,17 @@ impl Compiler<'_> {
             Strategy::Segment => self.rollout_segments(r, path),
         };
         let health = self.health(r, path);
+        let has_checks =
+            r.health.as_ref().is_some_and(|h| !h.checks.is_empty()) || r.metrics.is_some();
+        if has_checks && matches!(r.strategy, Strategy::Direct | Strategy::Segment) {
+            self.warning(
+                path.key("health"),
+                format!(
+                    "health checks never run for a `{}` rollout: it is fully on at once (use `canary` or `linear` to gate it)",
+                    r.strategy
+                ),
+            );
+        }
         let salt = match &r.salt {
             Some(s) if s.is_empty() => {
                 self.error(path.key("salt"), "`salt` is empty");

@@ -2,10 +2,12 @@
 //! flagd's git source) a commit's tree. Loading works the same on either.
 
 mod dir;
+mod git;
 
 use std::fmt;
 
 pub use dir::DirSnapshot;
+pub use git::GitSnapshot;
 
 /// A failure to read the repository itself (not a problem in a flag file).
 #[derive(Debug, thiserror::Error)]

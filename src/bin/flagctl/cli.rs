@@ -43,6 +43,25 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Evaluate one flag for a context and explain the answer.
     Eval(EvalArgs),
+    /// Write one environment as a self-describing bundle flagd can pull.
+    Bundle(crate::bundle::BundleArgs),
+    /// Steer the rollouts of a running flagd: status, pause, resume, promote, abort.
+    Rollout(crate::rollout::RolloutArgs),
+    /// Simulate a flag over many users: variants per rollout percentage,
+    /// users who switch between stages, chi-square fit of the split.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Semantic diff of two revisions, with the share of users each change moves.
+    Diff(crate::diff::DiffArgs),
+    /// Copy flags from one environment into the next on a new branch, for review.
+    Promote(crate::promote::PromoteArgs),
+    /// Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power.
+    Experiment(crate::experiment::ExperimentArgs),
+    /// Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS.
+    Init(crate::init::InitArgs),
+    /// Print a shell completion script.
+    Completions(crate::generate::CompletionsArgs),
+    /// Print the man page (or write every page with --out-dir).
+    Man(crate::generate::ManArgs),
 }
 
 /// `flagctl validate`

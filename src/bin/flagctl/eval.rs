@@ -257,7 +257,7 @@ fn build_context(args: &EvalArgs) -> anyhow::Result<Context> {
 }
 
 /// RFC 3339, or a zoned time such as `2025-12-24T18:00[America/New_York]`.
-fn parse_at(text: &str) -> anyhow::Result<Timestamp> {
+pub fn parse_at(text: &str) -> anyhow::Result<Timestamp> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }

@@ -3,10 +3,18 @@
 //! Exit codes: 0 ok, 1 findings (invalid files, a failed evaluation, a risky
 //! diff with `--fail-on`), 2 usage or I/O error.
 
+mod bundle;
 mod cli;
+mod diff;
 mod eval;
+mod experiment;
+mod generate;
+mod init;
 mod output;
+mod promote;
 mod repo_dir;
+mod rollout;
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -25,10 +33,20 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    reset_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Bundle(args) => bundle::run(&args),
+        Command::Rollout(args) => rollout::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Promote(args) => promote::run(&args),
+        Command::Experiment(args) => experiment::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
@@ -37,5 +55,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `flagctl … | head` must end quietly when `head` closes the pipe, as other
+/// Unix tools do, rather than panic on the failed write.
+fn reset_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread
+    // starts; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,0 +1,307 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[flagctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'flagctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'flagctl'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate 'Check flag files: schema and semantics, reported as file:line:col'
+            cand eval 'Evaluate one flag for a context and explain the answer'
+            cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
+            cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
+            cand diff 'Semantic diff of two revisions, with the share of users each change moves'
+            cand promote 'Copy flags from one environment into the next on a new branch, for review'
+            cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
+            cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (or write every page with --out-dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;validate'= {
+            cand --env 'Check only this environment'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand --strict 'Treat warnings as findings (exit 1)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;eval'= {
+            cand -e 'The environment'
+            cand --env 'The environment'
+            cand --ctx 'A context attribute: `name=value` sets a string, `name:=json` a JSON value (`age:=42`, `beta:=true`). Repeatable'
+            cand --context 'The whole context as a JSON object, or `@FILE` to read it from a file'
+            cand --percentage 'The rollout''s current percentage (default: where it starts — a canary''s first stage, a linear ramp''s `from`)'
+            cand --at 'Evaluate at this time: RFC 3339 (`2025-12-24T18:00:00Z`) or a zoned time (`2025-12-24T18:00[America/New_York]`). Default: now'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;bundle'= {
+            cand -e 'The environment to bundle'
+            cand --env 'The environment to bundle'
+            cand --rev 'Bundle a git revision (`HEAD`, a branch, a tag, a commit) instead of the working tree; the bundle then records the commit'
+            cand -o 'Where to write the bundle (`-` for stdout)'
+            cand --output 'Where to write the bundle (`-` for stdout)'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show every rollout, or one in detail'
+            cand pause 'Hold a rollout where it is'
+            cand resume 'Continue a paused rollout'
+            cand promote 'Move to the next stage now (with --full: to 100 %)'
+            cand abort 'Roll back to 0 % until the rollout spec changes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;rollout;status'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout;pause'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout;resume'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout;promote'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand --full 'Go straight to the last stage'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout;abort'= {
+            cand --daemon 'The flagd to talk to'
+            cand --token 'Bearer token for flagd''s API (when it requires one)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;rollout;help'= {
+            cand status 'Show every rollout, or one in detail'
+            cand pause 'Hold a rollout where it is'
+            cand resume 'Continue a paused rollout'
+            cand promote 'Move to the next stage now (with --full: to 100 %)'
+            cand abort 'Roll back to 0 % until the rollout spec changes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;rollout;help;status'= {
+        }
+        &'flagctl;rollout;help;pause'= {
+        }
+        &'flagctl;rollout;help;resume'= {
+        }
+        &'flagctl;rollout;help;promote'= {
+        }
+        &'flagctl;rollout;help;abort'= {
+        }
+        &'flagctl;rollout;help;help'= {
+        }
+        &'flagctl;simulate'= {
+            cand -e 'The environment'
+            cand --env 'The environment'
+            cand --percentage 'A rollout percentage to simulate (repeatable; default: each canary stage, a linear ramp''s from/step points/to, else the current state)'
+            cand --users 'Number of users (default 10000; with --contexts, one per line)'
+            cand --contexts 'Contexts to evaluate, one JSON object per line. With --users N the first N lines are used, or the lines repeat (with fresh keys) to reach N'
+            cand --at 'Evaluate at this time: RFC 3339 or a zoned time (`2025-12-24T18:00[America/New_York]`). Default: now'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;diff'= {
+            cand -e 'Only this environment'
+            cand --env 'Only this environment'
+            cand --format 'Output for people (table), pull requests (markdown) or scripts (json)'
+            cand --fail-on 'Exit 1 when the diff hits one of these policies (comma-separated)'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --users 'Number of users (default 10000; with --contexts, one per line)'
+            cand --contexts 'Contexts to evaluate, one JSON object per line. With --users N the first N lines are used, or the lines repeat (with fresh keys) to reach N'
+            cand --at 'Evaluate at this time: RFC 3339 or a zoned time (`2025-12-24T18:00[America/New_York]`). Default: now'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;promote'= {
+            cand --from 'The environment to copy from'
+            cand --to 'The environment to copy into'
+            cand --branch 'The branch to create (default: promote/<to>/<first flag>)'
+            cand --push 'Push the branch to this remote (a name or a URL)'
+            cand --users 'Number of users (default 10000; with --contexts, one per line)'
+            cand --contexts 'Contexts to evaluate, one JSON object per line. With --users N the first N lines are used, or the lines repeat (with fresh keys) to reach N'
+            cand --at 'Evaluate at this time: RFC 3339 or a zoned time (`2025-12-24T18:00[America/New_York]`). Default: now'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;experiment'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand analyze 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;experiment;analyze'= {
+            cand --data 'The counts: JSON with exposures and conversions (or sum and sumSquares) per variant, see docs/experiments.md; `-` reads stdin'
+            cand --daemon 'Read exposures from a running flagd and conversions from Prometheus (not available yet: use --data)'
+            cand --metrics-url 'The Prometheus endpoint for the `experiment.conversions` query, with --daemon (default: flags.toml''s `metrics.prometheus`)'
+            cand -e 'Read the flag''s experiment settings from this environment'
+            cand --env 'Read the flag''s experiment settings from this environment'
+            cand --alpha 'Significance level (default: the flag''s `experiment.alpha`, else 0.05)'
+            cand --mde 'Minimum detectable effect, relative: 0.05 = 5 % (default: the flag''s `experiment.minimumDetectableEffect`, else 0.05)'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;experiment;help'= {
+            cand analyze 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;experiment;help;analyze'= {
+        }
+        &'flagctl;experiment;help;help'= {
+        }
+        &'flagctl;init'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;man'= {
+            cand --out-dir 'Write every page (flagctl.1 and one per subcommand) into this directory instead of printing flagctl.1'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;help'= {
+            cand validate 'Check flag files: schema and semantics, reported as file:line:col'
+            cand eval 'Evaluate one flag for a context and explain the answer'
+            cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
+            cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
+            cand diff 'Semantic diff of two revisions, with the share of users each change moves'
+            cand promote 'Copy flags from one environment into the next on a new branch, for review'
+            cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
+            cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (or write every page with --out-dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;help;validate'= {
+        }
+        &'flagctl;help;eval'= {
+        }
+        &'flagctl;help;bundle'= {
+        }
+        &'flagctl;help;rollout'= {
+            cand status 'Show every rollout, or one in detail'
+            cand pause 'Hold a rollout where it is'
+            cand resume 'Continue a paused rollout'
+            cand promote 'Move to the next stage now (with --full: to 100 %)'
+            cand abort 'Roll back to 0 % until the rollout spec changes'
+        }
+        &'flagctl;help;rollout;status'= {
+        }
+        &'flagctl;help;rollout;pause'= {
+        }
+        &'flagctl;help;rollout;resume'= {
+        }
+        &'flagctl;help;rollout;promote'= {
+        }
+        &'flagctl;help;rollout;abort'= {
+        }
+        &'flagctl;help;simulate'= {
+        }
+        &'flagctl;help;diff'= {
+        }
+        &'flagctl;help;promote'= {
+        }
+        &'flagctl;help;experiment'= {
+            cand analyze 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
+        }
+        &'flagctl;help;experiment;analyze'= {
+        }
+        &'flagctl;help;init'= {
+        }
+        &'flagctl;help;completions'= {
+        }
+        &'flagctl;help;man'= {
+        }
+        &'flagctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,217 @@
+//! `flagctl simulate FLAG --env E [--users N] [--contexts FILE.jsonl] [--percentage P]…`
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use hotswap_flags::diagnostic::did_you_mean;
+use hotswap_flags::diff::fields::num;
+use hotswap_flags::population::{DEFAULT_USERS, Population};
+use hotswap_flags::simulate::{Simulation, simulate};
+use hotswap_flags::{Repository, Ruleset};
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use crate::Outcome;
+use crate::cli::{OutputFormat, RepoArgs};
+use crate::output;
+use crate::repo_dir;
+
+/// Who to evaluate (shared by `simulate` and `diff`).
+#[derive(Debug, Clone, Args)]
+pub struct PopulationArgs {
+    /// Number of users (default 10000; with --contexts, one per line).
+    #[arg(long, value_name = "N")]
+    pub users: Option<usize>,
+
+    /// Contexts to evaluate, one JSON object per line. With --users N the
+    /// first N lines are used, or the lines repeat (with fresh keys) to reach N.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub contexts: Option<PathBuf>,
+
+    /// Evaluate at this time: RFC 3339 or a zoned time
+    /// (`2025-12-24T18:00[America/New_York]`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+impl PopulationArgs {
+    /// The population these options describe.
+    pub fn population(&self) -> anyhow::Result<Population> {
+        Ok(match &self.contexts {
+            Some(path) => Population::from_file(&path.display().to_string(), self.users)?,
+            None => Population::synthetic(self.users.unwrap_or(DEFAULT_USERS))?,
+        })
+    }
+
+    /// The evaluation instant.
+    pub fn now(&self) -> anyhow::Result<Timestamp> {
+        match &self.at {
+            Some(text) => crate::eval::parse_at(text),
+            None => Ok(Timestamp::now()),
+        }
+    }
+}
+
+/// `flagctl simulate`
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The flag key.
+    pub flag: String,
+
+    /// The environment.
+    #[arg(long, short, value_name = "ENV")]
+    pub env: String,
+
+    /// A rollout percentage to simulate (repeatable; default: each canary
+    /// stage, a linear ramp's from/step points/to, else the current state).
+    #[arg(long = "percentage", value_name = "P")]
+    pub percentages: Vec<f64>,
+
+    #[command(flatten)]
+    pub population: PopulationArgs,
+
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+pub fn run(args: &SimulateArgs) -> anyhow::Result<Outcome> {
+    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
+    let repo = Repository::open(&root)?;
+    let Some(ruleset) = checked_ruleset(&repo, &args.env)? else {
+        return Ok(Outcome::Findings);
+    };
+    known_flag(&ruleset, &args.flag, &args.env)?;
+    if let Some(p) = args
+        .percentages
+        .iter()
+        .find(|p| !(0.0..=100.0).contains(*p))
+    {
+        bail!("--percentage {p} is not between 0 and 100");
+    }
+    let population = args.population.population()?;
+    let now = args.population.now()?;
+    let given = (!args.percentages.is_empty()).then_some(args.percentages.as_slice());
+    let sim = simulate(&ruleset, &args.flag, &population, given, now)?;
+    match args.repo.format {
+        OutputFormat::Json => output::print_json(&to_json(&sim)),
+        OutputFormat::Table => print_table(&sim),
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The environment compiled, or its errors printed (then `None`).
+pub fn checked_ruleset(repo: &Repository, env: &str) -> anyhow::Result<Option<Ruleset>> {
+    let checked = repo.check_env(env)?;
+    if checked.ruleset.is_none() {
+        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!("{d}");
+        }
+        eprintln!("error: environment `{env}` does not validate; fix the errors above");
+    }
+    Ok(checked.ruleset)
+}
+
+/// Fails with a suggestion when the flag does not exist.
+pub fn known_flag(ruleset: &Ruleset, flag: &str, env: &str) -> anyhow::Result<()> {
+    if ruleset.flag_id(flag).is_none() {
+        let hint = did_you_mean(flag, ruleset.flags().iter().map(|f| &*f.key))
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        bail!("no flag `{flag}` in environment `{env}`{hint}");
+    }
+    Ok(())
+}
+
+fn to_json(sim: &Simulation) -> Value {
+    json!({
+        "flag": sim.flag,
+        "env": sim.env,
+        "users": sim.users,
+        "population": sim.population,
+        "rows": sim.rows.iter().map(|r| json!({
+            "percentage": r.percentage,
+            "variants": r.variants.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>(),
+            "errors": r.errors,
+            "inRollout": r.in_rollout,
+            "joined": r.joined,
+            "switchers": r.switchers,
+        })).collect::<Vec<_>>(),
+        "switchers": sim.switchers,
+        "chiSquare": match &sim.chi_square {
+            Some(c) => json!({
+                "statistic": c.statistic,
+                "pValue": c.p_value,
+                "df": c.df,
+                "tested": c.tested,
+                "percentage": c.percentage,
+                "observed": c.observed,
+                "expected": c.expected,
+            }),
+            None => json!({"statistic": null, "pValue": null}),
+        },
+    })
+}
+
+fn share(n: u64, users: usize) -> String {
+    format!("{} ({:.1} %)", n, n as f64 * 100.0 / users as f64)
+}
+
+fn print_table(sim: &Simulation) {
+    println!("{} in {}: {}", sim.flag, sim.env, sim.population);
+    let names: Vec<&String> = sim
+        .rows
+        .first()
+        .map(|r| r.variants.keys().collect())
+        .unwrap_or_default();
+    let errors = sim.rows.iter().any(|r| r.errors > 0);
+    let mut header: Vec<String> = vec!["rollout".into()];
+    header.extend(names.iter().map(|n| (*n).clone()));
+    if errors {
+        header.push("errors".into());
+    }
+    header.extend(["joined".into(), "switched".into()]);
+    let rows = sim.rows.iter().enumerate().map(|(i, r)| {
+        let mut row = vec![
+            r.percentage
+                .map_or_else(|| "–".to_owned(), |p| format!("{} %", num(p))),
+        ];
+        row.extend(r.variants.values().map(|n| share(*n, sim.users)));
+        if errors {
+            row.push(share(r.errors, sim.users));
+        }
+        let first = i == 0;
+        row.push(if first {
+            "–".into()
+        } else {
+            r.joined.to_string()
+        });
+        row.push(if first {
+            "–".into()
+        } else {
+            r.switchers.to_string()
+        });
+        row
+    });
+    println!("{}", output::table(std::iter::once(header).chain(rows)));
+    let mark = if sim.switchers == 0 { "✓" } else { "✗" };
+    println!(
+        "{mark} switchers: {} (users whose variant changes between stages other than by joining the rollout)",
+        sim.switchers
+    );
+    match &sim.chi_square {
+        Some(c) => println!(
+            "chi-square fit of the {}: χ² = {:.3}, df = {}, p = {:.4}{}",
+            c.tested,
+            c.statistic,
+            c.df,
+            c.p_value,
+            if c.p_value < 0.001 {
+                " (the split does not match its weights)"
+            } else {
+                ""
+            }
+        ),
+        None => println!("chi-square fit: no split or partial rollout to test"),
+    }
+}

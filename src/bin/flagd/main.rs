@@ -1,0 +1,152 @@
+//! `flagd`: serves one environment over HTTP and hot-swaps it on every change.
+//!
+//! On start it prints `flagd listening on http://ADDR` on stdout (scripts and
+//! tests read the port from it when `--listen` asks for port 0); logs go to
+//! stderr.
+
+mod config;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, Parser};
+use hotswap_flags::feed::{self, Source};
+use hotswap_flags::live::Live;
+use hotswap_flags::rollout::checks::Prometheus;
+use hotswap_flags::rollout::clock::SystemClock;
+use hotswap_flags::rollout::{Controller, RolloutApi};
+use hotswap_flags::server::{self, AppState, Metrics, ROUTES};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tracing::info;
+
+use config::{Args, LogFormat, Settings};
+
+/// How long one health-check query may take before it counts as no data.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(shell) = args.completions {
+        clap_complete::generate(shell, &mut Args::command(), "flagd", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    if args.man {
+        return match clap_mangen::Man::new(Args::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.into()),
+        };
+    }
+    let settings = match args.resolve() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    init_logging(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e.into()),
+    };
+    match runtime.block_on(run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("flagd: error: {e:#}");
+    ExitCode::from(2)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.state_dir).with_context(|| {
+        format!(
+            "cannot create the state directory {}",
+            settings.state_dir.display()
+        )
+    })?;
+    let live = Arc::new(Live::new(&settings.env));
+    // The controller first: it loads stored rollout state and must supply
+    // positions before the first ruleset is installed.
+    let prometheus = Prometheus::new(CHECK_TIMEOUT).map_err(anyhow::Error::msg)?;
+    let controller = Controller::new(
+        &settings.env,
+        live.clone(),
+        &settings.state_dir,
+        Arc::new(SystemClock),
+        prometheus,
+        settings.metrics_url.clone(),
+    );
+    tokio::spawn(controller.clone().run());
+    let rollouts: Arc<dyn RolloutApi> = controller;
+    let source = Source::new(&settings.source, &settings.env, &settings.state_dir)
+        .map_err(anyhow::Error::msg)?;
+    let refresh = Arc::new(Notify::new());
+    tokio::spawn(feed::run(
+        source,
+        live.clone(),
+        settings.poll,
+        settings.state_dir.clone(),
+        refresh.clone(),
+    ));
+
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(AppState {
+        metrics: Arc::new(Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES)),
+        live,
+        refresh,
+        rollouts: Some(rollouts),
+        min_polling_interval_ms: u64::try_from(settings.poll.as_millis())
+            .unwrap_or(u64::MAX)
+            .min(60_000),
+    });
+    info!(%addr, env = %settings.env, source = ?settings.source, "flagd listening");
+    println!("flagd listening on http://{addr}");
+    std::io::stdout().flush()?;
+    server::serve(listener, state, shutdown_signal()).await?;
+    info!("flagd stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    info!("shutting down; finishing requests in flight");
+}

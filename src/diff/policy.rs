@@ -1,0 +1,160 @@
+//! `--fail-on` policies: changes risky enough to fail a CI check.
+//!
+//! A small set on purpose, each about something a reviewer could miss in a
+//! diff that reads fine: a flag applications still ask for disappears; users
+//! of a protected environment get a new variant without a rollout to catch
+//! a bad change; a flag's type changes under typed clients; users are
+//! reshuffled between variants, restarting experiments.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::{ChangeType, Kind, RepoDiff, percent};
+
+/// A policy `--fail-on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// A flag is removed from an environment (clients get `FLAG_NOT_FOUND`).
+    RemovedFlag,
+    /// In a protected environment, users newly get a variant other than
+    /// the variant its kill switch served before, and not by joining a rollout.
+    UnguardedExposure,
+    /// A flag's `type` changes.
+    TypeChange,
+    /// A split or rollout salt, or `bucketBy`, changes: users are reshuffled.
+    Reshuffle,
+}
+
+impl Policy {
+    /// Every policy.
+    pub const ALL: [Policy; 4] = [
+        Policy::RemovedFlag,
+        Policy::UnguardedExposure,
+        Policy::TypeChange,
+        Policy::Reshuffle,
+    ];
+
+    /// The name given to `--fail-on`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::RemovedFlag => "removed-flag",
+            Policy::UnguardedExposure => "unguarded-exposure",
+            Policy::TypeChange => "type-change",
+            Policy::Reshuffle => "reshuffle",
+        }
+    }
+
+    /// One line on what the policy catches.
+    pub fn description(self) -> &'static str {
+        match self {
+            Policy::RemovedFlag => "a flag is removed from an environment",
+            Policy::UnguardedExposure => {
+                "a protected environment serves users a new variant (not the previous offVariant) without a rollout"
+            }
+            Policy::TypeChange => "a flag's type changes",
+            Policy::Reshuffle => "a salt or bucketBy changes, reshuffling users",
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown policy name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown policy `{0}` (policies: removed-flag, unguarded-exposure, type-change, reshuffle)"
+)]
+pub struct UnknownPolicy(pub String);
+
+impl FromStr for Policy {
+    type Err = UnknownPolicy;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownPolicy(s.to_owned()))
+    }
+}
+
+/// A policy a diff hits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyHit {
+    /// The policy.
+    pub policy: Policy,
+    /// The environment.
+    pub env: String,
+    /// The flag.
+    pub key: String,
+    /// Why, in words.
+    pub message: String,
+}
+
+/// The hits of `policies` in `diff`.
+pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
+    let mut hits = Vec::new();
+    for env in &diff.environments {
+        for c in env.changes.iter().filter(|c| c.kind == Kind::Flag) {
+            let mut hit = |policy: Policy, message: String| {
+                if policies.contains(&policy) {
+                    hits.push(PolicyHit {
+                        policy,
+                        env: env.env.clone(),
+                        key: c.key.clone(),
+                        message,
+                    });
+                }
+            };
+            if c.change == ChangeType::Removed {
+                hit(
+                    Policy::RemovedFlag,
+                    format!("flag `{}` is removed from {}", c.key, env.env),
+                );
+            }
+            if env.protected && !c.unguarded.is_empty() {
+                let what = c
+                    .unguarded
+                    .iter()
+                    .map(|v| format!("`{}` to {}", v.variant, percent(v.share)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                hit(
+                    Policy::UnguardedExposure,
+                    format!(
+                        "flag `{}` newly serves {what} of users in protected {} without a rollout",
+                        c.key, env.env
+                    ),
+                );
+            }
+            for f in &c.fields {
+                if f.path == "type" {
+                    hit(Policy::TypeChange, format!("flag `{}`: {}", c.key, f.text));
+                }
+                if f.path.ends_with(".salt") || f.path == "bucketBy" {
+                    hit(Policy::Reshuffle, format!("flag `{}`: {}", c.key, f.text));
+                }
+            }
+        }
+    }
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Policy::ALL {
+            assert_eq!(p.as_str().parse::<Policy>().unwrap(), p);
+        }
+        assert!("removed".parse::<Policy>().is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Feeds turn a source (a directory, a git remote, a bundle) into loads of
+//! the served ruleset, off the request path.
+//!
+//! One driver runs every source the same way: check, install what is new and
+//! valid, record what failed (the last good ruleset stays), keep a copy of
+//! the last good ruleset in the state directory, and wait — for a file
+//! event, the poll interval, a refresh request, or a backoff after failure.
+//! If the very first load fails, the stored copy is served so a restart while
+//! the source is unreachable does not take flags away.
+
+mod bundle;
+mod dir;
+mod git;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+use crate::bundle::Bundle;
+use crate::fsutil::write_atomic;
+use crate::live::{Live, LoadFailure};
+use crate::repo::{CONFIG_FILE, RepoError, Repository};
+use crate::ruleset::Ruleset;
+use crate::source::Snapshot;
+
+pub use bundle::BundleSource;
+pub use dir::DirSource;
+pub use git::GitSource;
+
+/// The stored copy of the last good ruleset, inside the state directory.
+pub const LAST_GOOD_FILE: &str = "last-good.json";
+
+/// The first retry after a failure; doubles up to the poll interval.
+const MIN_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Where flagd reads an environment from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A working tree on disk, watched.
+    Dir(PathBuf),
+    /// A git remote (URL or local path), fetched every poll.
+    Git {
+        /// The remote.
+        url: String,
+        /// Branch, tag or commit (default: the remote's HEAD).
+        reference: Option<String>,
+    },
+    /// A bundle file (watched) or URL (polled with ETag).
+    Bundle(String),
+}
+
+/// The result of one check of a source.
+#[derive(Debug)]
+pub enum Check {
+    /// Nothing changed since the last check.
+    Unchanged,
+    /// The server said 304 Not Modified.
+    NotModified,
+    /// A new, valid ruleset.
+    Loaded(Box<Ruleset>),
+    /// The source could not be read or does not validate.
+    Failed(LoadFailure),
+}
+
+/// A source being fed: dispatches to its kind.
+pub enum Source {
+    /// See [`DirSource`].
+    Dir(DirSource),
+    /// See [`GitSource`].
+    Git(GitSource),
+    /// See [`BundleSource`].
+    Bundle(BundleSource),
+}
+
+impl Source {
+    /// Prepares a source for environment `env`.
+    pub fn new(spec: &SourceSpec, env: &str, state_dir: &Path) -> Result<Self, String> {
+        Ok(match spec {
+            SourceSpec::Dir(path) => Source::Dir(DirSource::new(path.clone(), env)?),
+            SourceSpec::Git { url, reference } => Source::Git(GitSource::new(
+                url.clone(),
+                reference.clone(),
+                env,
+                state_dir,
+            )),
+            SourceSpec::Bundle(location) => Source::Bundle(BundleSource::new(location, env)?),
+        })
+    }
+
+    async fn check(&mut self) -> Check {
+        match self {
+            Source::Dir(s) => s.check().await,
+            Source::Git(s) => s.check().await,
+            Source::Bundle(s) => s.check().await,
+        }
+    }
+
+    /// Waits until the next check is due: a change, the poll interval or a
+    /// refresh request.
+    async fn wait(&mut self, poll: Duration, refresh: &Notify) {
+        match self {
+            Source::Dir(s) => s.wait(poll, refresh).await,
+            Source::Bundle(s) => s.wait(poll, refresh).await,
+            Source::Git(_) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = refresh.notified() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Whether a filesystem event can mean changed content. Reads (our own
+/// loads among them) produce access events, which must not trigger loads.
+pub(crate) fn is_change(event: &notify::Event) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+/// Runs a source forever, installing what it yields into `live`.
+pub async fn run(
+    mut source: Source,
+    live: Arc<Live>,
+    poll: Duration,
+    state_dir: PathBuf,
+    refresh: Arc<Notify>,
+) {
+    let mut backoff = MIN_BACKOFF;
+    let mut first = true;
+    loop {
+        let failed = match source.check().await {
+            Check::Loaded(ruleset) => {
+                info!(version = ruleset.version(), source = %ruleset.meta().source, "ruleset loaded");
+                let stored = Bundle::of_ruleset(&ruleset);
+                live.install(*ruleset, None);
+                store_last_good(&state_dir, stored).await;
+                false
+            }
+            Check::Unchanged => {
+                live.note_unchanged();
+                false
+            }
+            Check::NotModified => {
+                live.note_not_modified();
+                false
+            }
+            Check::Failed(failure) => {
+                warn!(error = %failure.message, diagnostics = ?failure.diagnostics, "load failed; keeping the ruleset in service");
+                let reason = failure.message.clone();
+                live.fail(failure);
+                if first && live.current().is_none() {
+                    serve_last_good(&live, &state_dir, &reason).await;
+                }
+                true
+            }
+        };
+        first = false;
+        if failed {
+            tokio::select! {
+                _ = tokio::time::sleep(backoff.min(poll)) => {}
+                _ = refresh.notified() => {}
+            }
+            backoff = (backoff * 2).min(poll);
+        } else {
+            backoff = MIN_BACKOFF;
+            source.wait(poll, &refresh).await;
+        }
+    }
+}
+
+/// One attempt to load a repository snapshot.
+pub(crate) struct Attempt {
+    /// What was read (`flags.toml` and the environment's files), so an
+    /// unchanged source is not reloaded; `None` if it could not be read.
+    pub fingerprint: Option<String>,
+    /// The ruleset, or why there is none.
+    pub result: Result<Ruleset, LoadFailure>,
+}
+
+/// Compiles one environment from a snapshot of repository files.
+pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
+    let config = match snapshot.read(CONFIG_FILE) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Attempt {
+                fingerprint: None,
+                result: Err(LoadFailure::new(e.to_string())),
+            };
+        }
+    };
+    let mut fingerprint = Sha256::new();
+    fingerprint.update(config.as_deref().unwrap_or(b"\0missing"));
+    let fail = |fingerprint: Option<String>, failure: LoadFailure| Attempt {
+        fingerprint,
+        result: Err(failure),
+    };
+    let repo = match Repository::from_snapshot(snapshot) {
+        Ok(repo) => repo,
+        Err(RepoError::InvalidConfig(d)) => {
+            let fp = Some(hex::encode(fingerprint.finalize()));
+            return fail(
+                fp,
+                LoadFailure::invalid(format!("{CONFIG_FILE} is invalid"), &d),
+            );
+        }
+        Err(other) => return fail(None, LoadFailure::new(other.to_string())),
+    };
+    let loaded = match repo.load_env(env) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(None, LoadFailure::new(e.to_string())),
+    };
+    fingerprint.update(loaded.content_hash.as_bytes());
+    let fingerprint = Some(hex::encode(fingerprint.finalize()));
+    let checked = loaded.check(&repo.config().metrics, repo.meta(env, &loaded));
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    let result = checked.ruleset.ok_or_else(|| {
+        LoadFailure::invalid(
+            format!(
+                "environment `{env}` does not validate ({errors} error{})",
+                if errors == 1 { "" } else { "s" }
+            ),
+            &checked.diagnostics,
+        )
+    });
+    Attempt {
+        fingerprint,
+        result,
+    }
+}
+
+async fn store_last_good(state_dir: &Path, bundle: Bundle) {
+    let path = state_dir.join(LAST_GOOD_FILE);
+    let result = tokio::task::spawn_blocking(move || write_atomic(&path, &bundle.to_bytes())).await;
+    if let Ok(Err(e)) | Err(e) = result.map_err(std::io::Error::other) {
+        warn!(error = %e, "could not store the last good ruleset");
+    }
+}
+
+async fn serve_last_good(live: &Live, state_dir: &Path, reason: &str) {
+    let path = state_dir.join(LAST_GOOD_FILE);
+    let loaded = tokio::task::spawn_blocking(move || -> Result<Ruleset, String> {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bundle = Bundle::parse(&bytes).map_err(|e| e.to_string())?;
+        bundle
+            .compile(&format!("state:{}", path.display()))
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match loaded {
+        Ok(Ok(ruleset)) => {
+            warn!(
+                version = ruleset.version(),
+                "source unavailable; serving the last good ruleset from the state directory"
+            );
+            live.install(
+                ruleset,
+                Some(format!("serving the stored last good ruleset: {reason}")),
+            );
+        }
+        Ok(Err(e)) => info!(error = %e, "no usable stored ruleset"),
+        Err(e) => warn!(error = %e, "reading the stored ruleset failed"),
+    }
+}

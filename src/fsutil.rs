@@ -1,0 +1,71 @@
+//! Durable file writes.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `bytes` to `path` so that a crash at any moment leaves either the
+/// old file or the new one, never a torn one: write a temporary file in the
+/// same directory, fsync it, rename it over the target, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Appends one line and fsyncs it (for append-only logs).
+pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut buf = Vec::with_capacity(line.len() + 1);
+    buf.extend_from_slice(line.as_bytes());
+    buf.push(b'\n');
+    file.write_all(&buf)?;
+    file.sync_data()
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    // Directories can be opened read-only and fsynced on Unix; elsewhere this
+    // is best effort.
+    match File::open(dir) {
+        Ok(d) => d.sync_all().or(Ok(())),
+        Err(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_whole_files_and_leaves_no_temporaries() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("state/x.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(tmp.path().join("state"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["x.json"]);
+        append_line(&tmp.path().join("log.jsonl"), "{}").unwrap();
+        append_line(&tmp.path().join("log.jsonl"), "{\"a\":1}").unwrap();
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("log.jsonl")).unwrap(),
+            "{}\n{\"a\":1}\n"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The git side of a promotion: one commit on a new branch, built from
+//! HEAD's tree plus the changed files, without touching the working tree or
+//! the index; and an optional push.
+
+use std::path::Path;
+
+use git2::{
+    BranchType, Cred, CredentialType, FileMode, Oid, PushOptions, RemoteCallbacks, Repository,
+    build::TreeUpdateBuilder,
+};
+
+/// The git repository holding `dir`, and `dir`'s path inside it (`/`-separated,
+/// empty at the root).
+pub fn discover(dir: &Path) -> Result<(Repository, String), git2::Error> {
+    let repo = Repository::discover(dir)?;
+    let prefix = match repo.workdir() {
+        None => String::new(),
+        Some(workdir) => {
+            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            canon(dir)
+                .strip_prefix(canon(workdir))
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default()
+        }
+    };
+    Ok((repo, prefix))
+}
+
+/// Creates branch `branch` at a new commit whose parent is `parent` and
+/// whose tree is the parent's with `files` (git paths) written. Author and
+/// committer come from git config. Refuses an existing branch.
+pub fn commit_on_branch(
+    repo: &Repository,
+    parent: Oid,
+    files: &[(String, Vec<u8>)],
+    branch: &str,
+    message: &str,
+) -> Result<Oid, git2::Error> {
+    if !git2::Branch::name_is_valid(branch)? {
+        return Err(git2::Error::from_str(&format!(
+            "`{branch}` is not a valid branch name"
+        )));
+    }
+    if repo.find_branch(branch, BranchType::Local).is_ok() {
+        return Err(git2::Error::from_str(&format!(
+            "branch `{branch}` already exists; delete it or pass --branch"
+        )));
+    }
+    let parent = repo.find_commit(parent)?;
+    let base_tree = parent.tree()?;
+    let mut update = TreeUpdateBuilder::new();
+    for (path, bytes) in files {
+        let blob = repo.blob(bytes)?;
+        let mode = match base_tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.filemode() == i32::from(FileMode::BlobExecutable) => {
+                FileMode::BlobExecutable
+            }
+            _ => FileMode::Blob,
+        };
+        update.upsert(path.as_str(), blob, mode);
+    }
+    let tree = repo.find_tree(update.create_updated(repo, &base_tree)?)?;
+    let sig = repo.signature().map_err(|e| {
+        git2::Error::from_str(&format!(
+            "no author for the commit ({}); set git config user.name and user.email",
+            e.message()
+        ))
+    })?;
+    let commit = repo.commit(None, &sig, &sig, message, &tree, &[&parent])?;
+    repo.branch(branch, &repo.find_commit(commit)?, false)?;
+    Ok(commit)
+}
+
+/// Pushes `branch` to `remote` (a remote's name or a URL), using the
+/// credentials git would: the SSH agent, credential helpers, defaults.
+pub fn push(repo: &Repository, remote: &str, branch: &str) -> Result<(), git2::Error> {
+    let mut remote = match repo.find_remote(remote) {
+        Ok(r) => r,
+        Err(_) => repo.remote_anonymous(remote)?,
+    };
+    let config = repo.config()?;
+    let mut rejected: Option<String> = None;
+    let mut attempts = 0;
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        attempts += 1;
+        if attempts > 3 {
+            return Err(git2::Error::from_str("authentication failed"));
+        }
+        if allowed.contains(CredentialType::SSH_KEY) {
+            Cred::ssh_key_from_agent(username.unwrap_or("git"))
+        } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            Cred::credential_helper(&config, url, username)
+        } else {
+            Cred::default()
+        }
+    });
+    callbacks.push_update_reference(|name, status| {
+        if let Some(msg) = status {
+            rejected = Some(format!("{name}: {msg}"));
+        }
+        Ok(())
+    });
+    let mut opts = PushOptions::new();
+    opts.remote_callbacks(callbacks);
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    remote.push(&[spec.as_str()], Some(&mut opts))?;
+    drop(opts);
+    match rejected {
+        Some(why) => Err(git2::Error::from_str(&format!("push rejected: {why}"))),
+        None => Ok(()),
+    }
+}

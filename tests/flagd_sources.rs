@@ -1,0 +1,526 @@
+//! flagd's sources, end to end: a watched directory, a git remote, bundles
+//! from a file and over HTTP, the offline start — always the real binary on
+//! an ephemeral port.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+
+const PROPAGATION: Duration = Duration::from_secs(2);
+
+#[test]
+fn edits_are_served_invalid_files_are_not() {
+    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--repo",
+        repo.path_str(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || {
+        (d.value("banner") == Some(json!("one"))).then_some(())
+    });
+
+    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
+    eventually(PROPAGATION, "the edit to be served", || {
+        (d.value("banner") == Some(json!("two"))).then_some(())
+    });
+
+    // An invalid file never replaces what is served.
+    repo.save(
+        "envs/prod/banner.yaml",
+        "flags:\n  banner:\n    type: string\n    variants: { current: 3 }\n    default: current\n",
+    );
+    let status = eventually(PROPAGATION, "lastError", || {
+        let (_, s) = d.get("/api/v1/ruleset");
+        s["lastError"].is_object().then_some(s)
+    });
+    assert!(
+        status["lastError"]["diagnostics"][0]
+            .as_str()
+            .unwrap()
+            .contains("envs/prod/banner.yaml:4:26: error: variant `current` is the integer 3"),
+        "{status}"
+    );
+    assert_eq!(d.value("banner"), Some(json!("two")));
+    let metrics = d.get_text("/metrics");
+    assert!(
+        metric(&metrics, "flagd_reloads_total{result=\"failure\"}").unwrap() >= 1.0,
+        "{metrics}"
+    );
+
+    // Fixed: served again, and the error is cleared.
+    repo.save("envs/prod/banner.yaml", &string_flag("banner", "three"));
+    eventually(PROPAGATION, "the fix to be served", || {
+        (d.value("banner") == Some(json!("three"))).then_some(())
+    });
+    assert!(d.get("/api/v1/ruleset").1["lastError"].is_null());
+}
+
+#[test]
+fn deleted_recreated_and_new_files_are_picked_up() {
+    let repo = TempRepo::new(&[
+        ("envs/prod/a.yaml", &string_flag("a", "1")),
+        ("envs/prod/b.yaml", &string_flag("b", "1")),
+    ]);
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--repo",
+        repo.path_str(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || d.value("b").map(|_| ()));
+    std::fs::remove_file(repo.path().join("envs/prod/b.yaml")).unwrap();
+    eventually(PROPAGATION, "b to disappear", || {
+        let (status, _) = d.get("/api/v1/flags/b/evaluate");
+        (status == 404).then_some(())
+    });
+    write(
+        repo.path(),
+        "envs/prod/sub/c.json",
+        r#"{"flags": {"c": {"type": "integer", "variants": {"n": 7}, "default": "n"}}}"#,
+    );
+    eventually(PROPAGATION, "a new file in a new directory", || {
+        (d.value("c") == Some(json!(7))).then_some(())
+    });
+    write(repo.path(), "envs/prod/b.yaml", &string_flag("b", "2"));
+    eventually(PROPAGATION, "b to come back", || {
+        (d.value("b") == Some(json!("2"))).then_some(())
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn kubernetes_configmap_symlink_swaps_are_picked_up() {
+    // A ConfigMap volume: files are symlinks into `..data`, itself a symlink
+    // to a timestamped directory that is swapped atomically.
+    let root = tempfile::tempdir().unwrap();
+    let mount = root.path();
+    write(mount, "..v1/flags.toml", CONFIG);
+    write(mount, "..v1/envs/prod/f.yaml", &string_flag("f", "v1"));
+    std::os::unix::fs::symlink("..v1", mount.join("..data")).unwrap();
+    std::os::unix::fs::symlink("..data/flags.toml", mount.join("flags.toml")).unwrap();
+    std::os::unix::fs::symlink("..data/envs", mount.join("envs")).unwrap();
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--repo",
+        mount.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || {
+        (d.value("f") == Some(json!("v1"))).then_some(())
+    });
+
+    write(mount, "..v2/flags.toml", CONFIG);
+    write(mount, "..v2/envs/prod/f.yaml", &string_flag("f", "v2"));
+    std::os::unix::fs::symlink("..v2", mount.join("..data_tmp")).unwrap();
+    std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
+    std::fs::remove_dir_all(mount.join("..v1")).unwrap();
+    eventually(PROPAGATION, "the swapped ConfigMap", || {
+        (d.value("f") == Some(json!("v2"))).then_some(())
+    });
+}
+
+#[test]
+fn not_ready_before_the_first_good_load() {
+    let repo = TempRepo::new(&[(
+        "envs/prod/x.yaml",
+        "flags:\n  x: {type: boolean, variants: {on: true}, default: nope}\n",
+    )]);
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--repo",
+        repo.path_str(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let (status, body) = eventually(DEADLINE, "the failed load", || {
+        let (s, b) = d.get("/readyz");
+        b["lastError"].is_object().then_some((s, b))
+    });
+    assert_eq!(status, 503, "{body}");
+    let (status, body) = d.get("/api/v1/flags/x/evaluate");
+    assert_eq!(status, 503);
+    assert_eq!(body["error"]["code"], "NOT_READY");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not validate"),
+        "{body}"
+    );
+    assert_eq!(d.get("/healthz").0, 200);
+
+    repo.save(
+        "envs/prod/x.yaml",
+        "flags:\n  x: {type: boolean, variants: {on: true}, default: on}\n",
+    );
+    eventually(PROPAGATION, "readiness", || {
+        (d.get("/readyz").0 == 200).then_some(())
+    });
+    assert_eq!(d.value("x"), Some(json!(true)));
+}
+
+/// A bare remote and a clone to push from.
+struct Remote {
+    _dir: tempfile::TempDir,
+    bare: std::path::PathBuf,
+    work: std::path::PathBuf,
+}
+
+impl Remote {
+    fn new(value: &str) -> Remote {
+        let dir = tempfile::tempdir().unwrap();
+        let bare = dir.path().join("flags.git");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&bare).unwrap();
+        git(&bare, &["init", "-q", "--bare"]);
+        git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
+        write(&work, "flags.toml", CONFIG);
+        write(
+            &work,
+            "envs/prod/banner.yaml",
+            &string_flag("banner", value),
+        );
+        let remote = Remote {
+            _dir: dir,
+            bare,
+            work,
+        };
+        remote.commit_and_push("first");
+        remote
+    }
+
+    fn commit_and_push(&self, message: &str) -> String {
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-q", "-m", message]);
+        git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&self.work)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+}
+
+#[test]
+fn git_pushes_are_served_with_the_commit_as_version() {
+    let remote = Remote::new("one");
+    let (_state, state) = state_dir();
+    let url = format!("file://{}", remote.bare.display());
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--git-url",
+        &url,
+        "--ref",
+        "main",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || {
+        (d.value("banner") == Some(json!("one"))).then_some(())
+    });
+
+    write(
+        &remote.work,
+        "envs/prod/banner.yaml",
+        &string_flag("banner", "two"),
+    );
+    let commit = remote.commit_and_push("second");
+    let (_, body) = eventually(DEADLINE, "the pushed commit", || {
+        let (s, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
+        (b["value"] == "two").then_some((s, b))
+    });
+    assert_eq!(body["version"], commit);
+    assert_eq!(d.get("/api/v1/ruleset").1["version"], commit);
+
+    // A broken commit is not served; the previous commit stays.
+    write(&remote.work, "envs/prod/banner.yaml", "flags: [oops\n");
+    remote.commit_and_push("broken");
+    eventually(DEADLINE, "the failure to be recorded", || {
+        d.get("/api/v1/ruleset").1["lastError"]
+            .is_object()
+            .then_some(())
+    });
+    assert_eq!(d.value("banner"), Some(json!("two")));
+}
+
+#[test]
+fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
+    let remote = Remote::new("stored");
+    let (_state, state) = state_dir();
+    let url = format!("file://{}", remote.bare.display());
+    let args = [
+        "--env",
+        "prod",
+        "--git-url",
+        &url,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let d = Daemon::start(&args);
+    eventually(DEADLINE, "first load", || {
+        (d.value("banner") == Some(json!("stored"))).then_some(())
+    });
+    assert!(state.join("last-good.json").is_file());
+    drop(d);
+
+    std::fs::rename(&remote.bare, remote.bare.with_extension("gone")).unwrap();
+    let d = Daemon::start(&args);
+    let status = eventually(DEADLINE, "the stored copy", || {
+        let (_, s) = d.get("/api/v1/ruleset");
+        s["offline"].is_string().then_some(s)
+    });
+    assert_eq!(d.get("/readyz").0, 200);
+    assert_eq!(d.value("banner"), Some(json!("stored")));
+    assert!(
+        status["offline"].as_str().unwrap().contains("git fetch"),
+        "{status}"
+    );
+    assert!(
+        status["source"].as_str().unwrap().starts_with("state:"),
+        "{status}"
+    );
+
+    // The remote comes back: served from it again, no longer offline.
+    std::fs::rename(remote.bare.with_extension("gone"), &remote.bare).unwrap();
+    eventually(DEADLINE, "the remote again", || {
+        d.get("/api/v1/ruleset").1["offline"]
+            .is_null()
+            .then_some(())
+    });
+}
+
+#[test]
+fn bundle_files_are_watched() {
+    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
+    let bundle = repo.path().join("prod.bundle.json");
+    let make_bundle = || {
+        assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
+            .args(["bundle", "--env", "prod", "--repo", repo.path_str(), "-o"])
+            .arg(&bundle)
+            .assert()
+            .success();
+    };
+    make_bundle();
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || {
+        (d.value("banner") == Some(json!("one"))).then_some(())
+    });
+    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
+    make_bundle();
+    eventually(PROPAGATION, "the new bundle", || {
+        (d.value("banner") == Some(json!("two"))).then_some(())
+    });
+    // A tampered bundle is refused; the last good stays.
+    let text = std::fs::read_to_string(&bundle)
+        .unwrap()
+        .replace("\"two\"", "\"evil\"");
+    std::fs::write(&bundle, text).unwrap();
+    let status = eventually(PROPAGATION, "the refusal", || {
+        let (_, s) = d.get("/api/v1/ruleset");
+        s["lastError"].is_object().then_some(s)
+    });
+    assert!(
+        status["lastError"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content hash mismatch"),
+        "{status}"
+    );
+    assert_eq!(d.value("banner"), Some(json!("two")));
+}
+
+/// A one-route HTTP server for bundles that honours If-None-Match.
+struct BundleServer {
+    url: String,
+    body: Arc<Mutex<Vec<u8>>>,
+    not_modified: Arc<AtomicUsize>,
+}
+
+impl BundleServer {
+    fn start(body: Vec<u8>) -> BundleServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/prod.bundle.json", listener.local_addr().unwrap());
+        let body = Arc::new(Mutex::new(body));
+        let not_modified = Arc::new(AtomicUsize::new(0));
+        let (b, n) = (body.clone(), not_modified.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut if_none_match = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("if-none-match:") {
+                        if_none_match = Some(v.trim().to_owned());
+                    }
+                }
+                let body = b.lock().unwrap().clone();
+                let etag = format!(
+                    "\"{}\"",
+                    body.len() * 31 + body.iter().map(|x| *x as usize).sum::<usize>()
+                );
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n"
+                    );
+                } else {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(&body);
+                }
+            }
+        });
+        BundleServer {
+            url,
+            body,
+            not_modified,
+        }
+    }
+}
+
+#[test]
+fn bundles_over_http_use_etags_and_keep_the_last_good() {
+    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
+    let bundle = |repo: &TempRepo| {
+        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
+            .args([
+                "bundle",
+                "--env",
+                "prod",
+                "--repo",
+                repo.path_str(),
+                "-o",
+                "-",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let server = BundleServer::start(bundle(&repo));
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "prod",
+        "--bundle",
+        &server.url,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    eventually(DEADLINE, "first load", || {
+        (d.value("banner") == Some(json!("one"))).then_some(())
+    });
+
+    // Unchanged: the server answers 304 and flagd counts it.
+    eventually(DEADLINE, "a 304", || {
+        (server.not_modified.load(Ordering::SeqCst) >= 2).then_some(())
+    });
+    let metrics = d.get_text("/metrics");
+    assert!(
+        metric(
+            &metrics,
+            "flagd_source_checks_total{result=\"not_modified\"}"
+        )
+        .unwrap()
+            >= 1.0,
+        "{metrics}"
+    );
+    assert!(
+        d.get("/api/v1/ruleset").1["checksNotModified"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+
+    // Broken bundle: last good kept.
+    *server.body.lock().unwrap() = b"{ definitely not a bundle".to_vec();
+    eventually(DEADLINE, "the failure", || {
+        d.get("/api/v1/ruleset").1["lastError"]
+            .is_object()
+            .then_some(())
+    });
+    assert_eq!(d.value("banner"), Some(json!("one")));
+
+    // A new good bundle is served.
+    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
+    *server.body.lock().unwrap() = bundle(&repo);
+    eventually(DEADLINE, "the new bundle", || {
+        (d.value("banner") == Some(json!("two"))).then_some(())
+    });
+    assert!(
+        d.get("/api/v1/ruleset").1["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("bundle:http://")
+    );
+}
+
+#[test]
+fn a_bundle_for_another_environment_is_refused() {
+    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
+    let bundle = repo.path().join("b.json");
+    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
+        .args(["bundle", "--env", "prod", "--repo", repo.path_str(), "-o"])
+        .arg(&bundle)
+        .assert()
+        .success();
+    let (_state, state) = state_dir();
+    let d = Daemon::start(&[
+        "--env",
+        "staging",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let status = eventually(DEADLINE, "the refusal", || {
+        let (_, s) = d.get("/api/v1/ruleset");
+        s["lastError"].is_object().then_some(s)
+    });
+    assert!(
+        status["lastError"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not `staging`"),
+        "{status}"
+    );
+    assert_eq!(d.get("/readyz").0, 503);
+}

@@ -1,0 +1,68 @@
+// Evaluates flags of a running flagd through the real OpenFeature Node SDK
+// and its OFREP provider, and checks values, variants and reasons.
+//
+//   node ofrep.mjs http://127.0.0.1:8013
+//
+// The flags are those of tests/interop/flags.yaml (see tests/interop.rs).
+import assert from 'node:assert/strict';
+import { OpenFeature } from '@openfeature/server-sdk';
+import { OFREPProvider } from '@openfeature/ofrep-provider';
+
+const baseUrl = process.argv[2] ?? process.env.FLAGD_URL;
+if (!baseUrl) {
+  console.error('usage: node ofrep.mjs BASE_URL');
+  process.exit(2);
+}
+
+await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl }));
+const client = OpenFeature.getClient();
+const staff = { targetingKey: 'user-1', email: 'ana@example.com' };
+const anon = { targetingKey: 'user-2' };
+
+const checks = [];
+function check(name, details, expected) {
+  for (const [field, want] of Object.entries(expected)) {
+    assert.deepEqual(details[field], want, `${name}: ${field} is ${JSON.stringify(details[field])}, expected ${JSON.stringify(want)}`);
+  }
+  checks.push(name);
+}
+
+check('boolean by rule', await client.getBooleanDetails('checkout', false, staff),
+  { value: true, variant: 'on', reason: 'TARGETING_MATCH' });
+check('boolean default', await client.getBooleanDetails('checkout', true, anon),
+  { value: false, variant: 'off', reason: 'DEFAULT' });
+check('string', await client.getStringDetails('banner', 'fallback', anon),
+  { value: 'Welcome', variant: 'plain', reason: 'STATIC' });
+check('string disabled', await client.getStringDetails('layout', 'fallback', anon),
+  { value: 'list', variant: 'list', reason: 'DISABLED' });
+check('integer', await client.getNumberDetails('max-items', 0, anon),
+  { value: 25, variant: 'many', reason: 'STATIC' });
+check('float', await client.getNumberDetails('ratio', 0, anon),
+  { value: 0.25, variant: 'quarter', reason: 'STATIC' });
+check('object', await client.getObjectDetails('limits', {}, staff),
+  { value: { maxCart: 50, express: true }, variant: 'premium', reason: 'TARGETING_MATCH' });
+check('rollout', await client.getBooleanDetails('canary', false, anon),
+  { value: true, variant: 'on', reason: 'ROLLOUT' });
+
+const split = await client.getStringDetails('experiment', 'fallback', anon);
+assert.equal(split.reason, 'SPLIT', 'split reason');
+assert.ok(['a', 'b'].includes(split.variant), `split variant ${split.variant}`);
+checks.push('split');
+
+const missing = await client.getBooleanDetails('no-such-flag', true, anon);
+assert.equal(missing.value, true, 'a missing flag falls back to the default');
+assert.equal(missing.errorCode, 'FLAG_NOT_FOUND');
+checks.push('flag not found');
+
+const keyless = await client.getStringDetails('experiment', 'fallback', {});
+assert.equal(keyless.value, 'fallback');
+assert.equal(keyless.errorCode, 'TARGETING_KEY_MISSING');
+checks.push('targeting key missing');
+
+const wrongType = await client.getNumberDetails('banner', 7, anon);
+assert.equal(wrongType.value, 7, 'a type mismatch falls back to the default');
+assert.equal(wrongType.errorCode, 'TYPE_MISMATCH');
+checks.push('type mismatch');
+
+await OpenFeature.close();
+console.log(`ok: ${checks.length} OpenFeature checks passed (${checks.join(', ')})`);

@@ -1,0 +1,167 @@
+//! kill -9 mid-stage and start again: flagd resumes the same stage with the
+//! same start (the remaining time honoured), serves the same percentage from
+//! its first request, and does not advance without a check that passes
+//! after the restart.
+//!
+//! The metrics endpoint here is a stand-in answering the Prometheus query
+//! API with a value the test sets: what is under test is flagd's restart;
+//! the real Prometheus is exercised in rollout_e2e.rs.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+const CONFIG: &str = "version = 1\n[[environments]]\nname = \"prod\"\npath = \"envs/prod\"\n";
+
+const FLAGS: &str = r#"flags:
+  checkout:
+    type: boolean
+    variants: { on: true, off: false }
+    default: off
+    rollout:
+      strategy: canary
+      serve: on
+      stages:
+        - { percentage: 10, duration: 3s }
+        - { percentage: 50, duration: 5s }
+        - { percentage: 100 }
+      health:
+        interval: 300ms
+        noData: ignore
+        checks:
+          - { name: errors, query: 'errors{flag="{{flag}}"}', max: 0.05 }
+"#;
+
+/// Answers `/api/v1/query` with the value in `answer` (None: no series).
+fn metrics_endpoint(answer: Arc<Mutex<Option<f64>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let result = match *answer.lock().unwrap() {
+                Some(v) => format!(r#"[{{"metric": {{}}, "value": [1, "{v}"]}}]"#),
+                None => "[]".to_owned(),
+            };
+            let body = format!(
+                r#"{{"status": "success", "data": {{"resultType": "vector", "result": {result}}}}}"#
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+fn share(d: &Daemon) -> f64 {
+    let inside = (0..300)
+        .filter(|i| {
+            let (_, b) = d.get(&format!("/api/v1/flags/checkout/evaluate?userId=user-{i}"));
+            b["reason"] == "ROLLOUT"
+        })
+        .count();
+    inside as f64 / 300.0
+}
+
+#[test]
+fn sigkill_mid_stage_resumes_where_it_was() {
+    let answer = Arc::new(Mutex::new(Some(0.0)));
+    let metrics = metrics_endpoint(answer.clone());
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", FLAGS)]);
+    write(repo.path(), "flags.toml", CONFIG);
+    let (_state, state) = state_dir();
+    let args = [
+        "--env",
+        "prod",
+        "--repo",
+        repo.path_str(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--metrics-url",
+        &metrics,
+    ];
+    let d = Daemon::start(&args);
+    let before: Value = eventually(DEADLINE, "stage 2 (50 %)", || {
+        let (_, r) = d.get("/api/v1/rollouts/checkout");
+        (r["stage"] == 1).then_some(r)
+    });
+
+    // kill -9, and no metrics after the restart.
+    drop(d);
+    *answer.lock().unwrap() = None;
+    let d = Daemon::start(&args);
+    eventually(DEADLINE, "ready", || {
+        (d.get("/readyz").0 == 200).then_some(())
+    });
+    let after = d.get("/api/v1/rollouts/checkout").1;
+    assert_eq!(after["stage"], 1, "{after}");
+    assert_eq!(after["percentage"], 50.0);
+    assert_eq!(
+        after["stageStartedAt"], before["stageStartedAt"],
+        "the stage keeps its start"
+    );
+    assert_eq!(after["stageEndsAt"], before["stageEndsAt"]);
+    let s = share(&d);
+    assert!(
+        (0.40..0.60).contains(&s),
+        "served at {s}, not the stored 50 %"
+    );
+
+    // Past the stage's end without a passing check since the restart: held.
+    let ends: jiff::Timestamp = before["stageEndsAt"].as_str().unwrap().parse().unwrap();
+    let wait = ends
+        .duration_since(jiff::Timestamp::now())
+        .as_secs_f64()
+        .max(0.0)
+        + 1.0;
+    std::thread::sleep(Duration::from_secs_f64(wait));
+    let held = d.get("/api/v1/rollouts/checkout").1;
+    assert_eq!(
+        held["stage"], 1,
+        "advanced without a fresh passing check: {held}"
+    );
+    assert_eq!(held["phase"], "progressing");
+
+    // Data again: the next passing check completes the rollout.
+    *answer.lock().unwrap() = Some(0.01);
+    let done = eventually(DEADLINE, "completion", || {
+        let (_, r) = d.get("/api/v1/rollouts/checkout");
+        (r["phase"] == "completed").then_some(r)
+    });
+    assert_eq!(done["percentage"], 100.0);
+    // No stage was skipped or repeated: the audit log has each once.
+    let (_, audit) = d.get("/api/v1/audit?flag=checkout");
+    let events: Vec<(String, f64)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                e["to"]["percentage"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("started".to_owned(), 10.0),
+            ("advanced".to_owned(), 50.0),
+            ("completed".to_owned(), 100.0)
+        ]
+    );
+}

@@ -1,0 +1,274 @@
+//! `flagctl simulate`: rows per rollout stage, switchers, chi-square, the
+//! JSON contract, contexts files; counts checked against plain evaluation.
+
+mod gitops_support;
+
+use gitops_support::*;
+use hotswap_flags::eval::FixedRollouts;
+use hotswap_flags::eval::bucket::threshold;
+use hotswap_flags::{Context, EvalEnv, Repository};
+use serde_json::Value;
+
+const AT: &str = "2026-03-01T12:00:00Z";
+
+const LINEAR: &str = r#"flags:
+  search-v2:
+    type: string
+    variants: { old: a, new: b }
+    default: old
+    rollout:
+      strategy: linear
+      serve: new
+      from: 10
+      to: 50
+      over: 4h
+      step: 20
+"#;
+
+fn repo_dir() -> tempfile::TempDir {
+    repo(&[
+        ("envs/staging/checkout.yaml", CHECKOUT),
+        ("envs/staging/search.yaml", LINEAR),
+    ])
+}
+
+#[test]
+fn json_contract_and_stages() {
+    let tmp = repo_dir();
+    let (doc, code) = json(flagctl(tmp.path()).args([
+        "simulate",
+        "new-checkout-flow",
+        "--env",
+        "staging",
+        "--users",
+        "5000",
+        "--format",
+        "json",
+        "--at",
+        AT,
+    ]));
+    assert_eq!(code, 0, "{doc}");
+    for key in ["flag", "env", "users", "rows", "switchers", "chiSquare"] {
+        assert!(doc.get(key).is_some(), "missing {key}: {doc}");
+    }
+    assert_eq!(doc["flag"], "new-checkout-flow");
+    assert_eq!(doc["env"], "staging");
+    assert_eq!(doc["users"], 5000);
+    let rows = doc["rows"].as_array().unwrap();
+    let pcts: Vec<f64> = rows
+        .iter()
+        .map(|r| r["percentage"].as_f64().unwrap())
+        .collect();
+    assert_eq!(pcts, [10.0, 30.0, 100.0]);
+    assert_eq!(doc["switchers"], 0);
+
+    // Each row agrees with evaluating the same users one by one.
+    let ruleset = Repository::open(tmp.path())
+        .unwrap()
+        .ruleset("staging")
+        .unwrap();
+    for row in rows {
+        let p = row["percentage"].as_f64().unwrap();
+        let state = FixedRollouts(threshold(p));
+        let env = EvalEnv {
+            now: AT.parse().unwrap(),
+            rollouts: &state,
+        };
+        let on = (0..5000)
+            .filter(|i| {
+                let ctx = Context::new().with_key(format!("user-{i}"));
+                ruleset
+                    .evaluate("new-checkout-flow", &ctx, &env)
+                    .unwrap()
+                    .variant_name()
+                    == "on"
+            })
+            .count();
+        assert_eq!(row["variants"]["on"], on, "at {p} %");
+        assert_eq!(row["variants"]["off"], 5000 - on);
+    }
+    assert_eq!(rows[2]["variants"]["on"], 5000);
+    // No split reached by these users: the rollout membership is tested.
+    let chi = &doc["chiSquare"];
+    assert!(chi["statistic"].as_f64().unwrap() >= 0.0);
+    assert!(chi["pValue"].as_f64().unwrap() > 0.001, "{chi}");
+    assert_eq!(chi["tested"], "rollout at 10%");
+}
+
+#[test]
+fn chi_square_of_a_split_and_given_percentages() {
+    let tmp = repo_dir();
+    let (doc, _) = json(flagctl(tmp.path()).args([
+        "simulate",
+        "banner-color",
+        "--env",
+        "staging",
+        "--format",
+        "json",
+        "--percentage",
+        "50",
+        "--percentage",
+        "0",
+    ]));
+    let rows = doc["rows"].as_array().unwrap();
+    // Sorted, and a flag without rollout serves the same at any percentage.
+    assert_eq!(rows[0]["percentage"], 0.0);
+    assert_eq!(rows[0]["variants"], rows[1]["variants"]);
+    let blue = rows[0]["variants"]["blue"].as_f64().unwrap();
+    let green = rows[0]["variants"]["green"].as_f64().unwrap();
+    assert_eq!(blue + green, 10_000.0);
+    let expected = 5000.0;
+    let statistic = ((blue - expected).powi(2) + (green - expected).powi(2)) / expected;
+    let chi = &doc["chiSquare"];
+    assert!(
+        (chi["statistic"].as_f64().unwrap() - statistic).abs() < 1e-9,
+        "{chi}"
+    );
+    assert_eq!(chi["tested"], "default split");
+    assert!(chi["pValue"].as_f64().unwrap() > 0.001);
+}
+
+#[test]
+fn linear_ramps_use_their_step_points() {
+    let tmp = repo_dir();
+    let (doc, _) = json(flagctl(tmp.path()).args([
+        "simulate",
+        "search-v2",
+        "--env",
+        "staging",
+        "--format",
+        "json",
+    ]));
+    let pcts: Vec<Value> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["percentage"].clone())
+        .collect();
+    assert_eq!(pcts, [10.0, 30.0, 50.0]);
+    assert_eq!(doc["switchers"], 0);
+    let joined: u64 = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["joined"].as_u64().unwrap())
+        .sum();
+    let last_new = doc["rows"][2]["variants"]["new"].as_u64().unwrap();
+    let first_new = doc["rows"][0]["variants"]["new"].as_u64().unwrap();
+    assert_eq!(joined, last_new - first_new);
+}
+
+#[test]
+fn contexts_files_give_attributes() {
+    let tmp = repo_dir();
+    let root = tmp.path();
+    let mut lines = String::new();
+    for i in 0..400 {
+        let country = if i % 4 == 0 { "DE" } else { "US" };
+        lines.push_str(&format!(
+            "{{\"targetingKey\": \"k{i}\", \"country\": \"{country}\"}}\n"
+        ));
+    }
+    lines.push_str("{\"email\": \"a@example.com\"}\n");
+    write(root, "ctx.jsonl", &lines);
+    let (doc, code) = json(flagctl(root).args([
+        "simulate",
+        "new-checkout-flow",
+        "--env",
+        "staging",
+        "--contexts",
+        "ctx.jsonl",
+        "--percentage",
+        "0",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["users"], 401);
+    // At 0 %: staff (1) plus about half of the 100 Germans get `on`.
+    let on = doc["rows"][0]["variants"]["on"].as_u64().unwrap();
+    assert!((30..=70).contains(&on), "{on}");
+    assert_eq!(doc["chiSquare"]["tested"], "split of rule `eu`");
+    // --users repeats the file to reach N.
+    let (doc, _) = json(flagctl(root).args([
+        "simulate",
+        "new-checkout-flow",
+        "--env",
+        "staging",
+        "--contexts",
+        "ctx.jsonl",
+        "--users",
+        "2005",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(doc["users"], 2005);
+    write(root, "bad.jsonl", "{}\n[1]\n");
+    let out = flagctl(root)
+        .args([
+            "simulate",
+            "new-checkout-flow",
+            "--env",
+            "staging",
+            "--contexts",
+            "bad.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("bad.jsonl:2: the context must be a JSON object")
+    );
+}
+
+#[test]
+fn table_output_and_errors() {
+    let tmp = repo_dir();
+    let root = tmp.path();
+    let out = flagctl(root)
+        .args(["simulate", "new-checkout-flow", "--env", "staging"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✓ switchers: 0"), "{text}");
+    assert!(text.contains("│ 30 %"), "{text}");
+    let out = flagctl(root)
+        .args(["simulate", "new-checkout-flw", "--env", "staging"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `new-checkout-flow`?"));
+    flagctl(root)
+        .args([
+            "simulate",
+            "new-checkout-flow",
+            "--env",
+            "staging",
+            "--percentage",
+            "120",
+        ])
+        .assert()
+        .code(2);
+    flagctl(root)
+        .args([
+            "simulate",
+            "new-checkout-flow",
+            "--env",
+            "staging",
+            "--users",
+            "0",
+        ])
+        .assert()
+        .code(2);
+    write(
+        root,
+        "envs/staging/broken.yaml",
+        "flags:\n  x: {type: bool}\n",
+    );
+    flagctl(root)
+        .args(["simulate", "new-checkout-flow", "--env", "staging"])
+        .assert()
+        .code(1);
+}
