@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check flag files: schema and semantics, reported as file:line:col')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate one flag for a context and explain the answer')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one environment as a self-describing bundle flagd can pull')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Semantic diff of two revisions, with the share of users each change moves')
@@ -71,7 +72,18 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('--rev', '--rev', [CompletionResultType]::ParameterName, 'Bundle a git revision (`HEAD`, a branch, a tag, a commit) instead of the working tree; the bundle then records the commit')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the bundle (`-` for stdout)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write the bundle (`-` for stdout)')
+            [CompletionResult]::new('--sign-key', '--sign-key', [CompletionResultType]::ParameterName, 'Sign the bundle with this Ed25519 private key (PKCS#8 PEM, as `flagctl keygen` writes); flagd with --bundle-public-key then accepts it')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flagctl;keygen' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to the same path with `.pub` appended. Existing files are never replaced')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to the same path with `.pub` appended. Existing files are never replaced')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -230,7 +242,8 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
         }
         'flagctl;experiment;analyze' {
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'The counts: JSON with exposures and conversions (or sum and sumSquares) per variant, see docs/experiments.md; `-` reads stdin')
-            [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Read exposures from a running flagd and conversions from Prometheus (not available yet: use --data)')
+            [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Read exposures from a running flagd (GET /api/v1/experiments/FLAG) and conversions from Prometheus, with the flag''s `experiment.conversions` query from --env''s definition')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for flagd''s API, with --daemon (when it requires one)')
             [CompletionResult]::new('--metrics-url', '--metrics-url', [CompletionResultType]::ParameterName, 'The Prometheus endpoint for the `experiment.conversions` query, with --daemon (default: flags.toml''s `metrics.prometheus`)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read the flag''s experiment settings from this environment')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Read the flag''s experiment settings from this environment')
@@ -281,6 +294,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check flag files: schema and semantics, reported as file:line:col')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate one flag for a context and explain the answer')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one environment as a self-describing bundle flagd can pull')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Semantic diff of two revisions, with the share of users each change moves')
@@ -299,6 +313,9 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             break
         }
         'flagctl;help;bundle' {
+            break
+        }
+        'flagctl;help;keygen' {
             break
         }
         'flagctl;help;rollout' {

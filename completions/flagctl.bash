@@ -37,6 +37,9 @@ _flagctl() {
             flagctl,init)
                 cmd="flagctl__subcmd__init"
                 ;;
+            flagctl,keygen)
+                cmd="flagctl__subcmd__keygen"
+                ;;
             flagctl,man)
                 cmd="flagctl__subcmd__man"
                 ;;
@@ -84,6 +87,9 @@ _flagctl() {
                 ;;
             flagctl__subcmd__help,init)
                 cmd="flagctl__subcmd__help__subcmd__init"
+                ;;
+            flagctl__subcmd__help,keygen)
+                cmd="flagctl__subcmd__help__subcmd__keygen"
                 ;;
             flagctl__subcmd__help,man)
                 cmd="flagctl__subcmd__help__subcmd__man"
@@ -161,7 +167,7 @@ _flagctl() {
 
     case "${cmd}" in
         flagctl)
-            opts="-h -V --help --version validate eval bundle rollout simulate diff promote experiment init completions man help"
+            opts="-h -V --help --version validate eval bundle keygen rollout simulate diff promote experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +181,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__bundle)
-            opts="-e -o -h -V --env --rev --output --repo --format --help --version"
+            opts="-e -o -h -V --env --rev --output --sign-key --repo --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +204,10 @@ _flagctl() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -337,7 +347,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__experiment__subcmd__analyze)
-            opts="-e -h -V --data --daemon --metrics-url --env --alpha --mde --repo --format --help --version"
+            opts="-e -h -V --data --daemon --token --metrics-url --env --alpha --mde --repo --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +358,10 @@ _flagctl() {
                     return 0
                     ;;
                 --daemon)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -429,7 +443,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help)
-            opts="validate eval bundle rollout simulate diff promote experiment init completions man help"
+            opts="validate eval bundle keygen rollout simulate diff promote experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +555,20 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -701,6 +729,32 @@ _flagctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__keygen)
+            opts="-o -h -V --output --format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

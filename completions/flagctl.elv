@@ -25,6 +25,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand validate 'Check flag files: schema and semantics, reported as file:line:col'
             cand eval 'Evaluate one flag for a context and explain the answer'
             cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand keygen 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)'
             cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
             cand diff 'Semantic diff of two revisions, with the share of users each change moves'
@@ -65,7 +66,17 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand --rev 'Bundle a git revision (`HEAD`, a branch, a tag, a commit) instead of the working tree; the bundle then records the commit'
             cand -o 'Where to write the bundle (`-` for stdout)'
             cand --output 'Where to write the bundle (`-` for stdout)'
+            cand --sign-key 'Sign the bundle with this Ed25519 private key (PKCS#8 PEM, as `flagctl keygen` writes); flagd with --bundle-public-key then accepts it'
             cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;keygen'= {
+            cand -o 'Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to the same path with `.pub` appended. Existing files are never replaced'
+            cand --output 'Where to write the private key (PKCS#8 PEM, mode 0600); the public key goes to the same path with `.pub` appended. Existing files are never replaced'
             cand --format 'Output for people (table) or scripts (json)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -206,7 +217,8 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         }
         &'flagctl;experiment;analyze'= {
             cand --data 'The counts: JSON with exposures and conversions (or sum and sumSquares) per variant, see docs/experiments.md; `-` reads stdin'
-            cand --daemon 'Read exposures from a running flagd and conversions from Prometheus (not available yet: use --data)'
+            cand --daemon 'Read exposures from a running flagd (GET /api/v1/experiments/FLAG) and conversions from Prometheus, with the flag''s `experiment.conversions` query from --env''s definition'
+            cand --token 'Bearer token for flagd''s API, with --daemon (when it requires one)'
             cand --metrics-url 'The Prometheus endpoint for the `experiment.conversions` query, with --daemon (default: flags.toml''s `metrics.prometheus`)'
             cand -e 'Read the flag''s experiment settings from this environment'
             cand --env 'Read the flag''s experiment settings from this environment'
@@ -250,6 +262,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand validate 'Check flag files: schema and semantics, reported as file:line:col'
             cand eval 'Evaluate one flag for a context and explain the answer'
             cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand keygen 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)'
             cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
             cand diff 'Semantic diff of two revisions, with the share of users each change moves'
@@ -265,6 +278,8 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         &'flagctl;help;eval'= {
         }
         &'flagctl;help;bundle'= {
+        }
+        &'flagctl;help;keygen'= {
         }
         &'flagctl;help;rollout'= {
             cand status 'Show every rollout, or one in detail'

@@ -7,14 +7,36 @@ complete -c flagd -l poll -d 'How often to poll the source (default 10s; git and
 complete -c flagd -l listen -d 'Address to listen on (default 127.0.0.1:8013; port 0 picks one)' -r
 complete -c flagd -l state-dir -d 'Directory for state: git clone, last good ruleset, rollout state and audit log (default .flagd-state)' -r -F
 complete -c flagd -l metrics-url -d 'Prometheus HTTP API for rollout health checks (default: flags.toml\'s [metrics] prometheus)' -r
+complete -c flagd -l workers -d 'Threads serving requests (default: the CPUs minus one, at least one — flagd runs next to the applications it serves and leaves them a core)' -r
 complete -c flagd -l log-format -d 'Log format on stderr' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object a line'"
+complete -c flagd -l auth-jwt-secret-file -d 'Verify bearer tokens with this HS256 secret (at least 32 bytes)' -r -F
+complete -c flagd -l auth-jwt-public-key -d 'Verify bearer tokens with this RSA (RS256) or P-256 (ES256) public key, PEM' -r -F
+complete -c flagd -l auth-jwks-file -d 'Verify bearer tokens with the keys of this JWKS document (by `kid`)' -r -F
+complete -c flagd -l auth-issuer -d 'Require this `iss` in tokens' -r
+complete -c flagd -l auth-audience -d 'Require this `aud` in tokens' -r
+complete -c flagd -l auth-role-claim -d 'The claim holding the role: viewer, developer or admin (default `role`)' -r
+complete -c flagd -l api-keys-file -d 'API keys accepted for evaluation (`X-API-Key`): one `name = key` a line' -r -F
+complete -c flagd -l tls-cert -d 'Serve HTTPS with this certificate chain (PEM); reloaded when it changes' -r -F
+complete -c flagd -l tls-key -d 'The private key of --tls-cert (PEM); reloaded when it changes' -r -F
+complete -c flagd -l bundle-public-key -d 'With --bundle: accept only bundles signed by this Ed25519 public key (PEM, as `flagctl keygen` writes to FILE.pub). Repeat to trust several keys while rotating; a list in the config file' -r -F
+complete -c flagd -l webhook-secret-file -d 'Verify push webhooks on POST /api/v1/ruleset/refresh with the HMAC-SHA256 secret in this file (GitHub\'s X-Hub-Signature-256, Gitea\'s X-Gitea-Signature)' -r -F
+complete -c flagd -l rate-limit -d 'Requests a second per client (token subject, API key or IP; default 0: off)' -r
+complete -c flagd -l rate-burst -d 'Requests a client may burst above --rate-limit (default: twice the rate)' -r
+complete -c flagd -l max-body-bytes -d 'Largest request body in bytes (default 262144)' -r
+complete -c flagd -l header-timeout -d 'Time a client has to send its request headers (default 10s)' -r
+complete -c flagd -l request-timeout -d 'Time to answer one request, body upload included (default 30s)' -r
+complete -c flagd -l max-bulk-flags -d 'Flags one bulk request may name (default 1000)' -r
+complete -c flagd -l max-context-attributes -d 'Attributes one context may have (default 256)' -r
+complete -c flagd -l max-context-depth -d 'Nesting depth of attribute values (default 8)' -r
 complete -c flagd -l config -d 'Read options from a TOML file (keys are the long option names)' -r -F
 complete -c flagd -l completions -d 'Print shell completions and exit' -r -f -a "bash\t''
 elvish\t''
 fish\t''
 powershell\t''
 zsh\t''"
+complete -c flagd -l auth-eval -d 'Evaluation needs a valid token or API key too (default: open)'
+complete -c flagd -l metrics-auth -d '`/metrics` needs a viewer token (default: open)'
 complete -c flagd -l man -d 'Print the man page and exit'
 complete -c flagd -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flagd -s V -l version -d 'Print version'

@@ -6,6 +6,11 @@
 //! milliseconds, and recompiling re-validates: a bundle is never trusted
 //! blindly). flagd also keeps its last good ruleset as a bundle in its state
 //! directory so it can start while its source is unreachable.
+//!
+//! A bundle may carry an Ed25519 `signature` over its identity (see
+//! [`crate::signing`]); a flagd given public keys accepts only bundles that
+//! one of them signed. The signature is an optional member, so unsigned
+//! bundles are byte for byte what they were before signing existed.
 
 use std::sync::Arc;
 
@@ -16,6 +21,9 @@ use crate::compile::{Compiled, compile};
 use crate::diagnostic::Diagnostic;
 use crate::model::{EnvModel, MetricsConfig};
 use crate::ruleset::{Ruleset, RulesetMeta};
+use crate::signing::{
+    BundleSignature, SignatureError, SignatureFailure, SignedFields, SigningKey, TrustedKeys,
+};
 
 /// The `format` field of every bundle.
 pub const FORMAT: &str = "hotswap-flags-bundle";
@@ -45,6 +53,9 @@ pub struct Bundle {
     pub content_hash: String,
     /// The definitions.
     pub content: BundleContent,
+    /// The Ed25519 signature over the identity fields above, if signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<BundleSignature>,
 }
 
 /// What a bundle carries.
@@ -83,6 +94,20 @@ pub enum BundleError {
     /// The definitions do not validate.
     #[error("bundle does not validate:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
+    /// A signature was required and is missing or does not verify.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+}
+
+impl BundleError {
+    /// The kind of signature failure, when the bundle was refused for its
+    /// signature.
+    pub fn signature_failure(&self) -> Option<SignatureFailure> {
+        match self {
+            BundleError::Signature(e) => Some(e.failure()),
+            _ => None,
+        }
+    }
 }
 
 /// `sha256:<hex>` of the canonical JSON encoding of `content`.
@@ -110,7 +135,25 @@ impl Bundle {
             created_at: jiff::Timestamp::now().to_string(),
             content_hash: content_hash(&content),
             content,
+            signature: None,
         }
+    }
+
+    /// The fields a signature covers.
+    pub fn signed_fields(&self) -> SignedFields<'_> {
+        SignedFields {
+            format_version: self.format_version,
+            env: &self.env,
+            version: &self.version,
+            source_commit: self.source_commit.as_deref(),
+            content_hash: &self.content_hash,
+        }
+    }
+
+    /// Signs the bundle with `key` (replacing any earlier signature).
+    pub fn sign(&mut self, key: &SigningKey) -> Result<(), BundleError> {
+        self.signature = Some(key.sign(&self.signed_fields())?);
+        Ok(())
     }
 
     /// The bundle of a ruleset in service (flagd's last-good copy).
@@ -132,8 +175,21 @@ impl Bundle {
         out
     }
 
-    /// Reads and checks a bundle: format, version and content hash.
+    /// Reads and checks a bundle: format, version and content hash. A
+    /// signature, if any, is not checked (see [`Bundle::parse_trusted`]).
     pub fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        Bundle::parse_trusted(bytes, None)
+    }
+
+    /// Reads and checks a bundle like [`Bundle::parse`] and, with `trusted`
+    /// keys, also requires a valid signature by one of them. The signature
+    /// covers the content hash, and the content must match that hash, so
+    /// any change to what the bundle serves is refused as a signature
+    /// failure.
+    pub fn parse_trusted(
+        bytes: &[u8],
+        trusted: Option<&TrustedKeys>,
+    ) -> Result<Bundle, BundleError> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
         match value.get("format").and_then(|f| f.as_str()) {
@@ -150,11 +206,15 @@ impl Bundle {
         }
         let bundle: Bundle =
             serde_json::from_value(value).map_err(|e| BundleError::Malformed(e.to_string()))?;
+        if let Some(keys) = trusted {
+            keys.verify(&bundle.signed_fields(), bundle.signature.as_ref())?;
+        }
         let actual = content_hash(&bundle.content);
         if actual != bundle.content_hash {
-            return Err(BundleError::HashMismatch {
-                expected: bundle.content_hash,
-                actual,
+            let expected = bundle.content_hash;
+            return Err(match trusted {
+                Some(_) => SignatureError::ContentMismatch { expected, actual }.into(),
+                None => BundleError::HashMismatch { expected, actual },
             });
         }
         Ok(bundle)
@@ -245,6 +305,68 @@ mod tests {
             Bundle::parse(newer.as_bytes()),
             Err(BundleError::UnsupportedVersion(9))
         ));
+    }
+
+    #[test]
+    fn signatures_cover_the_identity_and_through_it_the_content() {
+        let key = SigningKey::generate().unwrap();
+        let trusted = TrustedKeys::new(vec![key.public()]).unwrap();
+        let failure = |bytes: &[u8]| {
+            Bundle::parse_trusted(bytes, Some(&trusted))
+                .unwrap_err()
+                .signature_failure()
+        };
+        let unsigned = sample();
+        assert_eq!(
+            failure(&unsigned.to_bytes()),
+            Some(SignatureFailure::Unsigned)
+        );
+
+        let mut signed = sample();
+        signed.sign(&key).unwrap();
+        let bytes = signed.to_bytes();
+        assert_eq!(
+            Bundle::parse_trusted(&bytes, Some(&trusted)).unwrap(),
+            signed
+        );
+        // Without keys a signed bundle reads like any other.
+        assert_eq!(Bundle::parse(&bytes).unwrap(), signed);
+        // Layout does not matter: the signature is over fields, not bytes.
+        let compact = serde_json::to_vec(&signed).unwrap();
+        Bundle::parse_trusted(&compact, Some(&trusted)).unwrap();
+        // Unsigned fields (where and when it was made) may change.
+        let mut relabelled = signed.clone();
+        relabelled.source = "elsewhere".into();
+        relabelled.created_at = "2030-01-01T00:00:00Z".into();
+        Bundle::parse_trusted(&relabelled.to_bytes(), Some(&trusted)).unwrap();
+
+        // Content changed, hash left alone: refused as a signature failure.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let tampered = text.replace("\"B\"", "\"EVIL\"");
+        assert!(matches!(
+            Bundle::parse_trusted(tampered.as_bytes(), Some(&trusted)),
+            Err(BundleError::Signature(
+                SignatureError::ContentMismatch { .. }
+            ))
+        ));
+        // Content and hash changed together: the signature no longer fits.
+        let mut rehashed: Bundle = serde_json::from_str(&tampered).unwrap();
+        rehashed.content_hash = content_hash(&rehashed.content);
+        assert_eq!(
+            failure(&rehashed.to_bytes()),
+            Some(SignatureFailure::Invalid)
+        );
+        // Another environment or version under the same signature: refused.
+        let mut moved = signed.clone();
+        moved.env = "production".into();
+        assert_eq!(failure(&moved.to_bytes()), Some(SignatureFailure::Invalid));
+        // Re-signed by a key flagd does not trust.
+        let mut foreign = signed.clone();
+        foreign.sign(&SigningKey::generate().unwrap()).unwrap();
+        assert_eq!(
+            failure(&foreign.to_bytes()),
+            Some(SignatureFailure::UnknownKey)
+        );
     }
 
     #[test]

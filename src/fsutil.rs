@@ -15,8 +15,43 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    // tempfile makes files private (0600); a replaced file keeps its mode,
+    // a new one gets the usual 0644 (bundles are meant to be published).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Creates `path` with `bytes` and Unix permissions `mode`, refusing to
+/// replace an existing file (`ErrorKind::AlreadyExists`). Like
+/// [`write_atomic`], the file appears whole or not at all; it is written
+/// with `mode` from the start, so a private key is never readable by
+/// others, not even for a moment.
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // tempfile creates files readable by the owner only (0600 on Unix).
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
     sync_dir(dir)
 }
 
@@ -67,5 +102,28 @@ mod tests {
             fs::read_to_string(tmp.path().join("log.jsonl")).unwrap(),
             "{}\n{\"a\":1}\n"
         );
+    }
+
+    #[test]
+    fn create_new_never_replaces_and_sets_the_mode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("key");
+        create_new(&path, b"secret", 0o600).unwrap();
+        let e = create_new(&path, b"other", 0o600).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            create_new(&tmp.path().join("key.pub"), b"public", 0o644).unwrap();
+            let mode = fs::metadata(tmp.path().join("key.pub"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2);
     }
 }

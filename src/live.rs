@@ -14,8 +14,10 @@
 //! Evaluation counters live outside any one ruleset (keyed by flag and
 //! variant *name*) so they keep counting across swaps; each `Served` holds
 //! direct handles to them, so counting is one relaxed atomic add.
+//! Experiments' exposure counters work the same way, kept per experiment
+//! spec rather than per name ([`crate::exposure`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -25,8 +27,10 @@ use serde::Serialize;
 
 use crate::Diagnostic;
 use crate::eval::{EvalEnv, Evaluation, Reason, RolloutPosition, RolloutState, initial_position};
+use crate::exposure::{ExposureRegistry, ExposureTable};
 use crate::ruleset::Ruleset;
 use crate::ruleset::{CompiledFlag, CompiledRollout, FlagId};
+use crate::signing::SignatureFailure;
 
 /// A ruleset in service with its counter handles.
 #[derive(Debug)]
@@ -39,6 +43,8 @@ pub struct Served {
     counters: Box<[Box<[Arc<ReasonCounts>]>]>,
     /// `[flag id]` → the live rollout position.
     positions: PositionTable,
+    /// `[flag id]` → the experiment's exposure counters (see [`crate::exposure`]).
+    exposures: ExposureTable,
 }
 
 /// A rollout position readable and writable without a lock.
@@ -102,6 +108,12 @@ impl Served {
         {
             c.0[reason_index(ev.reason)].fetch_add(1, Ordering::Relaxed);
         }
+        self.exposures.count(ev);
+    }
+
+    /// The exposure counters of this ruleset's experiments.
+    pub fn experiments(&self) -> &ExposureTable {
+        &self.exposures
     }
 }
 
@@ -139,6 +151,10 @@ pub struct LoadFailure {
     pub diagnostics: Vec<String>,
     /// When it happened.
     pub at: String,
+    /// Set when a bundle was refused for its signature: which kind of
+    /// failure (counted in `flagd_bundle_signature_failures_total`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_failure: Option<SignatureFailure>,
 }
 
 impl LoadFailure {
@@ -148,6 +164,15 @@ impl LoadFailure {
             message: message.into(),
             diagnostics: Vec::new(),
             at: Timestamp::now().to_string(),
+            signature_failure: None,
+        }
+    }
+
+    /// A bundle refused for its signature.
+    pub fn signature(message: impl Into<String>, failure: SignatureFailure) -> Self {
+        LoadFailure {
+            signature_failure: Some(failure),
+            ..LoadFailure::new(message)
         }
     }
 
@@ -189,6 +214,10 @@ pub struct Status {
     pub checks_unchanged: u64,
     /// Checks answered 304 Not Modified (bundle URLs).
     pub checks_not_modified: u64,
+    /// Bundles refused for their signature, by kind (only with
+    /// `--bundle-public-key`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub signature_failures: BTreeMap<SignatureFailure, u64>,
 }
 
 /// The served ruleset and its status.
@@ -197,6 +226,7 @@ pub struct Live {
     served: ArcSwapOption<Served>,
     status: Mutex<Status>,
     counters: Mutex<CounterMap>,
+    exposures: ExposureRegistry,
     positions: Mutex<Option<Arc<dyn Positions>>>,
     /// Serializes installs with position updates (see the module docs).
     install_lock: Mutex<()>,
@@ -227,11 +257,13 @@ impl Live {
     pub fn install(&self, ruleset: Ruleset, offline: Option<String>) -> Arc<Served> {
         let ruleset = Arc::new(ruleset);
         let guard = self.install_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let loaded_at = Timestamp::now();
         let served = Arc::new(Served {
             counters: self.bind_counters(&ruleset),
             positions: self.initial_positions(&ruleset),
+            exposures: self.exposures.bind(&ruleset, loaded_at),
             ruleset: ruleset.clone(),
-            loaded_at: Timestamp::now(),
+            loaded_at,
         });
         self.served.store(Some(served.clone()));
         drop(guard);
@@ -308,6 +340,9 @@ impl Live {
     /// Records a failed load; what is in service stays.
     pub fn fail(&self, failure: LoadFailure) {
         let mut status = self.lock_status();
+        if let Some(kind) = failure.signature_failure {
+            *status.signature_failures.entry(kind).or_default() += 1;
+        }
         status.last_error = Some(failure);
         status.reloads_failed += 1;
     }
@@ -334,6 +369,23 @@ impl Live {
             .collect();
         out.sort();
         out
+    }
+
+    /// Exposure counts of the experiments in service: (flag, variant, count).
+    pub fn exposure_counts(&self) -> Vec<(String, String, u64)> {
+        let Some(served) = self.current() else {
+            return Vec::new();
+        };
+        served
+            .experiments()
+            .iter()
+            .flat_map(|set| {
+                let flag = &set.spec().flag;
+                set.counts()
+                    .into_iter()
+                    .map(move |(variant, n)| (flag.clone(), variant.to_owned(), n))
+            })
+            .collect()
     }
 
     fn bind_counters(&self, ruleset: &Ruleset) -> Box<[Box<[Arc<ReasonCounts>]>]> {

@@ -464,15 +464,42 @@ pub struct CompiledHealth {
     pub checks: Vec<CompiledCheck>,
 }
 
-/// One check with its query template resolved.
+/// One check with its query templates resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledCheck {
     /// The check's name.
     pub name: String,
-    /// PromQL with `{{…}}` placeholders still in.
-    pub query: String,
-    /// Upper bound.
-    pub max: Option<f64>,
-    /// Lower bound.
-    pub min: Option<f64>,
+    /// What it measures and how it is judged.
+    pub kind: CheckKind,
+}
+
+/// The two kinds of health check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    /// One query whose value must stay within bounds.
+    Threshold {
+        /// PromQL with `{{…}}` placeholders still in.
+        query: String,
+        /// Upper bound.
+        max: Option<f64>,
+        /// Lower bound.
+        min: Option<f64>,
+    },
+    /// The rollout variant's failure rate against the baseline's
+    /// (`compare: baseline`).
+    Baseline(CompiledComparison),
+}
+
+/// A `compare: baseline` check: two query templates, each run for the
+/// rollout variant and for the baseline, and the guardrail test's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledComparison {
+    /// The variant compared with.
+    pub baseline: VariantId,
+    /// PromQL counting failures of `{{variant}}`.
+    pub failures: String,
+    /// PromQL counting all requests of `{{variant}}`.
+    pub total: String,
+    /// Tolerance, alpha and minimum samples, defaults applied.
+    pub guardrail: crate::stats::guardrail::GuardrailConfig,
 }

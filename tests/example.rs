@@ -172,6 +172,7 @@ fn each_environment_shows_every_feature() {
         let mut types = BTreeSet::new();
         let (mut experiment, mut salt, mut bucket_by, mut health_inline, mut health_named) =
             (false, false, false, false, false);
+        let mut health_compare = false;
         for flag in model.flags.values() {
             types.insert(flag.kind.as_str());
             bucket_by |= flag.bucket_by.as_deref() == Some("accountId");
@@ -194,9 +195,14 @@ fn each_environment_shows_every_feature() {
                 strategies.insert(r.strategy.as_str());
                 if let Some(h) = &r.health {
                     for c in &h.checks {
-                        let named = rs.metrics().queries.contains_key(&c.query);
-                        health_named |= named;
-                        health_inline |= !named;
+                        match &c.query {
+                            Some(q) => {
+                                let named = rs.metrics().queries.contains_key(q);
+                                health_named |= named;
+                                health_inline |= !named;
+                            }
+                            None => health_compare |= c.compare.is_some(),
+                        }
                     }
                 }
             }
@@ -253,6 +259,7 @@ fn each_environment_shows_every_feature() {
         );
         assert!(bucket_by, "{env}: no flag buckets by accountId");
         assert!(health_named && health_inline, "{env}: health checks");
+        assert!(health_compare, "{env}: a `compare: baseline` check");
         assert!(
             segment_has_keys_and_when && segment_refers_to_segment,
             "{env}: segments"

@@ -34,6 +34,14 @@ const FLAGS: &str = r#"flags:
     type: boolean
     variants: { on: true, off: false }
     default: off
+  layout:
+    type: string
+    variants: { a: A, b: B }
+    offVariant: a
+    default:
+      split: { a: 50, b: 50 }
+      experiment:
+        conversions: 'sum(increase(orders_total{flag="{{flag}}",variant="{{variant}}"}[{{window}}]))'
 "#;
 
 const EXAMPLE: &str = r#"{"control": "control", "variants": {
@@ -446,11 +454,40 @@ fn usage_and_io_errors_are_exit_2() {
         .stderr(predicate::str::contains(
             "cannot read the data file missing.json",
         ));
+    // --daemon: the flag's experiment settings come from --env.
     flagctl()
         .args(["f", "--daemon", "http://127.0.0.1:1"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--daemon is not available yet"));
+        .stderr(predicate::str::contains("--env <ENV>"));
+    flagctl()
+        .args(["checkout-button", "--env", "production"])
+        .args(["--daemon", "http://127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no `experiment.conversions` query",
+        ));
+    flagctl()
+        .args(["layout", "--env", "production"])
+        .args(["--daemon", "http://127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no Prometheus to ask"));
+    flagctl()
+        .args([
+            "layout",
+            "--env",
+            "production",
+            "--daemon",
+            "http://127.0.0.1:1",
+        ])
+        .args(["--metrics-url", "http://127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot reach flagd at http://127.0.0.1:1/api/v1/experiments/layout",
+        ));
     flagctl().arg("f").assert().code(2);
     write(dir, "data.json", EXAMPLE);
     flagctl()

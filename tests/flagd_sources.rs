@@ -282,7 +282,10 @@ fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
     eventually(DEADLINE, "first load", || {
         (d.value("banner") == Some(json!("stored"))).then_some(())
     });
-    assert!(state.join("last-good.json").is_file());
+    // The stored copy is written right after the install.
+    eventually(DEADLINE, "the stored last good ruleset", || {
+        state.join("last-good.json").is_file().then_some(())
+    });
     drop(d);
 
     std::fs::rename(&remote.bare, remote.bare.with_extension("gone")).unwrap();

@@ -29,8 +29,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The allocator counts every thread: tests that measure take turns.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn evaluation_does_not_allocate() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let ruleset = common::compile(&format!("{}{}", common::FLAGS, common::twenty_rules()));
     let contexts = [
         json!({"targetingKey": "user-4711", "email": "a@elsewhere.org", "role": "customer", "country": "FR"}),
@@ -69,4 +73,58 @@ fn evaluation_does_not_allocate() {
         "evaluation allocated {} times",
         after - before
     );
+}
+
+/// flagd's path: the served ruleset's rollout positions, evaluation and
+/// exposure counting (an experiment on a rule's split) — no allocation either.
+#[test]
+fn serving_and_counting_exposures_does_not_allocate() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let ruleset = common::compile(
+        r#"
+flags:
+  layout:
+    type: string
+    variants: { control: c, gallery: g, video: v }
+    default: control
+    rules:
+      - name: staff
+        when: { attr: email, op: ends_with, value: "@example.com" }
+        serve: video
+      - name: eu
+        when: { attr: country, op: in, values: [DE, FR] }
+        serve:
+          split: { control: 34, gallery: 33, video: 33 }
+          experiment: { control: control }
+    rollout: { strategy: canary, serve: gallery, stages: [ { percentage: 50, duration: 1h }, { percentage: 100 } ] }
+"#,
+    );
+    let live = hotswap_flags::live::Live::new("bench");
+    let served = live.install(ruleset, None);
+    let contexts: Vec<Context> = (0..64)
+        .map(|i| {
+            let country = if i % 2 == 0 { "DE" } else { "US" };
+            Context::from_json(json!({"targetingKey": format!("user-{i}"), "country": country}))
+                .unwrap()
+        })
+        .chain(std::iter::once(
+            Context::from_json(json!({"targetingKey": "s", "email": "ana@example.com"})).unwrap(),
+        ))
+        .collect();
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for ctx in &contexts {
+        let env = served.eval_env();
+        let ev = served.ruleset.evaluate("layout", ctx, &env).unwrap();
+        served.count(&ev);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(
+        after - before,
+        0,
+        "serving allocated {} times",
+        after - before
+    );
+    let exposed: u64 = live.exposure_counts().iter().map(|(_, _, n)| n).sum();
+    assert_eq!(exposed, 32, "every DE/FR context was exposed, nobody else");
 }

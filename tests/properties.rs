@@ -14,9 +14,9 @@ use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
 use hotswap_flags::load::load_files;
 use hotswap_flags::model::{
-    AttrCondition, Check, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType, Health,
-    MetricsConfig, NoData, Op, Operands, Rollout, Rule, SeedMetrics, Segment, Serve, Split, Stage,
-    Strategy as Plan, TimeWindow,
+    AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType,
+    Health, MetricsConfig, NoData, Op, Operands, Rollout, Rule, SeedMetrics, Segment, Serve, Split,
+    Stage, Strategy as Plan, TimeWindow,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
@@ -657,14 +657,27 @@ fn serve(variants: Vec<String>) -> impl Strategy<Value = Serve> {
 }
 
 fn health() -> impl Strategy<Value = Health> {
-    let check = (name(), text(), opt(finite_f64()), opt(finite_f64())).prop_map(
-        |(name, query, max, min)| Check {
-            name,
-            query,
-            max,
-            min,
-        },
-    );
+    let threshold = (name(), text(), opt(finite_f64()), opt(finite_f64()))
+        .prop_map(|(name, query, max, min)| Check::threshold(name, query, max, min));
+    let comparison = (
+        name(),
+        (opt(name()), text(), text()),
+        (opt(finite_f64()), opt(finite_f64()), opt(finite_f64())),
+    )
+        .prop_map(
+            |(name, (baseline, failures, total), (tolerance, alpha, min_samples))| Check {
+                compare: Some(Compare::Baseline),
+                baseline,
+                failures: Some(failures),
+                total: Some(total),
+                tolerance,
+                alpha,
+                min_samples,
+                query: None,
+                ..Check::threshold(name, "", None, None)
+            },
+        );
+    let check = prop_oneof![3 => threshold, 1 => comparison];
     (
         opt(duration()),
         opt(any::<u32>()),

@@ -20,7 +20,8 @@ use hotswap_flags::{Context, Reason};
 use jiff::Timestamp;
 use serde_json::Value;
 
-/// Answers queries by metric name (the text before `{`).
+/// Answers queries by the whole query if scripted so, else by metric name
+/// (the text before `{`).
 #[derive(Debug, Default, Clone)]
 struct Scripted(Arc<Mutex<HashMap<String, QueryValue>>>);
 
@@ -42,10 +43,10 @@ impl Scripted {
 impl MetricsSource for Scripted {
     async fn query(&self, _endpoint: Option<&str>, promql: &str) -> QueryValue {
         let name = promql.split('{').next().unwrap_or(promql);
-        self.0
-            .lock()
-            .unwrap()
-            .get(name)
+        let scripted = self.0.lock().unwrap();
+        scripted
+            .get(promql)
+            .or_else(|| scripted.get(name))
             .cloned()
             .unwrap_or_else(|| QueryValue::NoData(format!("nothing scripted for {name}")))
     }
@@ -569,5 +570,126 @@ async fn state_files_are_durable_json() {
     assert_eq!(
         m.checks.get(&("f".to_owned(), "errors".to_owned(), "pass")),
         Some(&1)
+    );
+}
+
+// ------------------------------------------------- guardrail (compare: baseline)
+
+/// A comparison of `on` (rolled out) with `off` (the offVariant, the
+/// default baseline): failures and totals by variant.
+const GUARDRAIL: &str = "      health:\n        interval: 1m\n        failureLimit: 2\n        checks:\n          - { name: guard, compare: baseline, failures: 'fails{v=\"{{variant}}\"}', total: 'reqs{v=\"{{variant}}\"}', tolerance: 0.001, alpha: 0.05, minSamples: 500 }\n";
+
+impl Scripted {
+    /// Failures and totals of the rollout variant `on` and the baseline `off`.
+    fn traffic(&self, on: (f64, f64), off: (f64, f64)) {
+        for (variant, (fails, reqs)) in [("on", on), ("off", off)] {
+            self.set(
+                &format!("fails{{v=\"{variant}\"}}"),
+                QueryValue::Value(fails),
+            );
+            self.set(&format!("reqs{{v=\"{variant}\"}}"), QueryValue::Value(reqs));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_guardrail_rolls_back_a_variant_worse_than_its_baseline() {
+    let rig = Rig::new(&canary(GUARDRAIL));
+    // 0.5 % against 0.44 %: within the tolerance.
+    rig.metrics.traffic((5.0, 1000.0), (40.0, 9000.0));
+    rig.tick().await;
+    let check = &rig.status()["checks"][0];
+    assert_eq!(check["outcome"], "pass", "{check}");
+    assert_eq!(check["comparison"]["rolloutRate"], 0.005);
+    assert_eq!(check["comparison"]["baselineVariant"], "off");
+    assert_eq!(check["comparison"]["baseline"]["total"], 9000.0);
+    assert_eq!(check["query"].as_str().unwrap().lines().count(), 4);
+
+    // A traffic-wide incident hits both variants alike: a fixed threshold
+    // would roll back, the comparison does not.
+    rig.metrics.traffic((50.0, 1000.0), (450.0, 9000.0));
+    rig.after(10 * MIN).await;
+    assert_eq!(rig.at(), ("progressing".into(), 1, 50.0), "advanced");
+
+    // `on` fails 6 % against 0.5 %: a failed round, then the rollback.
+    rig.metrics.traffic((300.0, 5000.0), (25.0, 5000.0));
+    rig.after(MIN).await;
+    assert_eq!(rig.at(), ("progressing".into(), 1, 50.0));
+    assert_eq!(rig.status()["checksFailed"], 1);
+    rig.after(MIN).await;
+    assert_eq!(rig.at(), ("rolled_back".into(), 1, 0.0));
+    assert_eq!(rig.served_share(), 0.0);
+
+    let entries = rig.controller.audit(Some("f"), 10).unwrap();
+    let rollback = entries.last().unwrap();
+    assert_eq!(rollback["event"], "rolled_back");
+    assert_eq!(rollback["values"]["guard.rolloutRate"], 0.06);
+    assert_eq!(rollback["values"]["guard.baselineRate"], 0.005);
+    assert!((rollback["values"]["guard"].as_f64().unwrap() - 0.055).abs() < 1e-12);
+    assert!(rollback["values"]["guard.pValue"].as_f64().unwrap() < 1e-6);
+    let reason = rollback["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("worse than the baseline by more than 0.1 pp"),
+        "{reason}"
+    );
+    assert_eq!(
+        rig.audit_events(),
+        ["started", "advanced", "check_failed", "rolled_back"]
+    );
+    let m = rig.controller.metrics();
+    assert_eq!(
+        m.checks.get(&("f".to_owned(), "guard".to_owned(), "fail")),
+        Some(&2)
+    );
+}
+
+#[tokio::test]
+async fn the_guardrail_never_passes_on_too_few_requests() {
+    // noData: ignore — too few requests neither fail nor advance the stage.
+    let rig = Rig::new(&canary(
+        &GUARDRAIL.replace("failureLimit: 2", "failureLimit: 2\n        noData: ignore"),
+    ));
+    // 40 % errors, but only 50 requests: no verdict either way.
+    rig.metrics.traffic((20.0, 50.0), (10.0, 9000.0));
+    rig.tick().await;
+    for _ in 0..15 {
+        rig.after(MIN).await;
+    }
+    assert_eq!(rig.at(), ("progressing".into(), 0, 10.0));
+    assert_eq!(rig.status()["checksFailed"], 0);
+    let check = &rig.status()["checks"][0];
+    assert_eq!(check["outcome"], "no_data");
+    assert_eq!(check["comparison"]["rolloutRate"], 0.4, "{check}");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("minSamples = 500"),
+        "{check}"
+    );
+
+    // Enough requests, healthy: the stage advances.
+    rig.metrics.traffic((2.0, 800.0), (10.0, 9000.0));
+    rig.after(MIN).await;
+    assert_eq!(rig.at().1, 1);
+
+    // No error series at all (a healthy service) is zero failures, but a
+    // missing total is no data, never a pass.
+    for variant in ["on", "off"] {
+        rig.metrics
+            .set(&format!("fails{{v=\"{variant}\"}}"), QueryValue::Empty);
+    }
+    rig.after(MIN).await;
+    let check = &rig.status()["checks"][0];
+    assert_eq!(check["outcome"], "pass", "{check}");
+    assert_eq!(check["comparison"]["rollout"]["failures"], 0.0);
+    assert_eq!(check["value"], 0.0);
+    rig.metrics.set("reqs{v=\"off\"}", QueryValue::Empty);
+    rig.after(MIN).await;
+    let check = &rig.status()["checks"][0];
+    assert_eq!(check["outcome"], "no_data");
+    assert_eq!(
+        check["message"],
+        "total of `off`: the query returned no series"
     );
 }

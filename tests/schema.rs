@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 
 use hotswap_flags::load::load_files;
 use hotswap_flags::model::{
-    DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op, RepoConfig,
+    Compare, DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op, RepoConfig,
     Strategy as RolloutStrategy,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
@@ -372,6 +372,18 @@ fn enums_match_the_model() {
         })
         .collect();
     assert_eq!(schema_enum("noData"), no_data);
+
+    let compare: Vec<String> = [Compare::Baseline]
+        .into_iter()
+        .map(|c| match c {
+            Compare::Baseline => serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        })
+        .collect();
+    assert_eq!(schema_enum("compare"), compare);
 }
 
 /// The keys each object of the schema declares are exactly the keys the
@@ -888,6 +900,9 @@ segments:
     vec![
         // ---------------------------------------------------------- valid
         ("DESIGN §3 example", Valid, design.to_owned()),
+        ("a comparison check with every key", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: g, compare: baseline, baseline: off, failures: 'sum(errors{v=\"{{variant}}\"})', total: 'sum(requests{v=\"{{variant}}\"})', tolerance: 0.002, alpha: 0.01, minSamples: 500 } ] }\n")),
+        ("a comparison check with defaults and null threshold keys", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: 'sum(requests{v=\"{{variant}}\"})', query: ~, max: ~, min: ~, baseline: ~ } ] }\n")),
+        ("a threshold check with null comparison keys", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: c, query: error_rate, max: 1, compare: ~, failures: ~, total: ~, tolerance: ~, alpha: ~, minSamples: ~ } ] }\n")),
         ("every operator", Valid, every_op),
         ("strategies, experiment, bool/int variant names", Valid, strategies),
         ("null counts as absent", Valid, nulls),
@@ -1012,6 +1027,15 @@ segments:
         ("a check without query", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, max: 1 } ] }\n")),
         ("an empty query", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: \"\", max: 1 } ] }\n")),
         ("a blank check name", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: \"\", query: error_rate, max: 1 } ] }\n")),
+        ("an unknown compare", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: control, failures: error_rate, total: error_rate } ] }\n")),
+        ("a comparison without total", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate } ] }\n")),
+        ("a comparison with a max", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate, max: 1 } ] }\n")),
+        ("a comparison with a query", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate, query: error_rate } ] }\n")),
+        ("a threshold check with a tolerance", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: error_rate, max: 1, tolerance: 0.01 } ] }\n")),
+        ("a comparison tolerance of 1", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate, tolerance: 1 } ] }\n")),
+        ("a comparison alpha of 0", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate, alpha: 0 } ] }\n")),
+        ("negative minSamples", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate, minSamples: -1 } ] }\n")),
+        ("an empty failures query", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: \"\", total: error_rate } ] }\n")),
         ("a threshold as a string", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: error_rate, max: \"5%\" } ] }\n")),
         ("an unknown seed metric", Rejected, with_rollout("strategy: direct\nserve: on\nmetrics: { errorRate: 0.05 }\n")),
         ("rollbackOnError is a string", Rejected, with_rollout("strategy: direct\nserve: on\nrollbackOnError: \"yes\"\n")),
@@ -1039,6 +1063,11 @@ segments:
         ("after not before before", SemanticError, with_rule("{ time: { after: \"2026-01-01T00:00:00Z\", before: \"2025-01-01T00:00:00Z\" } }")),
         ("an unknown query template", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: eror_rate, max: 1 } ] }\n")),
         ("an unknown placeholder", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: 'rate(x{f=\"{{flg}}\"}[1m])', max: 1 } ] }\n")),
+        ("a comparison with an unknown baseline", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, baseline: of, failures: error_rate, total: error_rate } ] }\n")),
+        ("a comparison against the variant rolled out", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, baseline: on, failures: error_rate, total: error_rate } ] }\n")),
+        ("a comparison with an unknown template", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, failures: eror_rate, total: error_rate } ] }\n")),
+        ("a check using {{window}}", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: 'sum(increase(x[{{window}}]))', max: 1 } ] }\n")),
+        ("conversions using {{stage}}", SemanticError, flag("type: boolean\nvariants: { on: true, off: false }\noffVariant: off\ndefault: { split: { on: 1, off: 1 }, experiment: { conversions: 'x{s=\"{{stage}}\"}' } }\n")),
         ("min above max", SemanticError, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: c, query: 'sum(up)', max: 1, min: 2 } ] }\n")),
         ("two checks of one name", SemanticError, with_rollout("strategy: direct\nserve: on\nmetrics: { errorRateThreshold: 0.1 }\nhealth: { checks: [ { name: error_rate, query: 'sum(up)', max: 1 } ] }\n")),
         ("duplicate rule names", SemanticError, flag(&format!("{BOOL}rules:\n  - {{ name: r, when: {{ attr: a, op: exists }}, serve: on }}\n  - {{ name: r, when: {{ attr: b, op: exists }}, serve: on }}\n"))),

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Component, Path};
 
-use super::QUERY_PLACEHOLDERS;
+use super::{QUERY_PLACEHOLDERS, QueryUse};
 use crate::diagnostic::{Diagnostic, KeyPath, did_you_mean};
 use crate::model::RepoConfig;
 
@@ -78,15 +78,21 @@ pub fn validate_config(config: &RepoConfig) -> Vec<Diagnostic> {
         let path = root.key("metrics").key("queries").key(name);
         if template.trim().is_empty() {
             diags.push(Diagnostic::error(path, "query template is empty"));
-        } else if let Err(msg) = check_placeholders(template) {
+        } else if let Err(msg) = check_placeholders(template, None) {
             diags.push(Diagnostic::error(path, msg));
         }
     }
     diags
 }
 
-/// Checks that every `{{…}}` in a query is a known placeholder.
-pub(crate) fn check_placeholders(query: &str) -> Result<(), String> {
+/// Checks that every `{{…}}` in a query is a placeholder filled in where
+/// the query runs (`None`: a `flags.toml` template, which may serve any use).
+pub(crate) fn check_placeholders(
+    query: &str,
+    usage: impl Into<Option<QueryUse>>,
+) -> Result<(), String> {
+    let usage = usage.into();
+    let allowed = usage.map_or(QUERY_PLACEHOLDERS, QueryUse::placeholders);
     let mut rest = query;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
@@ -94,10 +100,22 @@ pub(crate) fn check_placeholders(query: &str) -> Result<(), String> {
             return Err("unclosed `{{` in query".into());
         };
         let name = after[..end].trim();
-        if !QUERY_PLACEHOLDERS.contains(&name) {
-            let hint = did_you_mean(name, QUERY_PLACEHOLDERS.iter().copied())
-                .unwrap_or_else(|| "use {{flag}}, {{variant}}, {{stage}} or {{percentage}}".into());
-            return Err(format!("unknown placeholder `{{{{{name}}}}}` ({hint})"));
+        if !allowed.contains(&name) {
+            let listed: Vec<String> = allowed.iter().map(|p| format!("{{{{{p}}}}}")).collect();
+            let choices = match listed.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            let hint = did_you_mean(name, allowed.iter().copied())
+                .unwrap_or_else(|| format!("use {choices}"));
+            return Err(match usage {
+                Some(u) if QUERY_PLACEHOLDERS.contains(&name) => format!(
+                    "placeholder `{{{{{name}}}}}` is not filled in for {} (use {choices})",
+                    u.what()
+                ),
+                _ => format!("unknown placeholder `{{{{{name}}}}}` ({hint})"),
+            });
         }
         rest = &after[end + 2..];
     }
@@ -110,9 +128,29 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert!(check_placeholders("rate(x{flag=\"{{flag}}\",v=\"{{ variant }}\"}[1m])").is_ok());
-        let err = check_placeholders("x{f=\"{{flg}}\"}").unwrap_err();
+        assert!(
+            check_placeholders("rate(x{flag=\"{{flag}}\",v=\"{{ variant }}\"}[1m])", None).is_ok()
+        );
+        let err = check_placeholders("x{f=\"{{flg}}\"}", None).unwrap_err();
         assert!(err.contains("did you mean `flag`?"), "{err}");
-        assert!(check_placeholders("x{{").is_err());
+        assert!(check_placeholders("x{{", None).is_err());
+        // Each use fills in its own placeholders.
+        let window = "increase(x[{{window}}])";
+        assert!(check_placeholders(window, None).is_ok());
+        assert!(check_placeholders(window, QueryUse::Conversions).is_ok());
+        let err = check_placeholders(window, QueryUse::Check).unwrap_err();
+        assert_eq!(
+            err,
+            "placeholder `{{window}}` is not filled in for a health check (use {{flag}}, {{variant}}, {{stage}} or {{percentage}})"
+        );
+        let err = check_placeholders("x{s=\"{{stage}}\"}", QueryUse::Conversions).unwrap_err();
+        assert!(
+            err.contains("not filled in for experiment conversions"),
+            "{err}"
+        );
+        assert!(
+            err.contains("use {{flag}}, {{variant}} or {{window}}"),
+            "{err}"
+        );
     }
 }

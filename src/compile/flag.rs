@@ -52,7 +52,7 @@ impl Compiler<'_> {
         })
     }
 
-    fn error_count(&self) -> usize {
+    pub(super) fn error_count(&self) -> usize {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
@@ -181,7 +181,7 @@ impl Compiler<'_> {
             } else if *weight > MAX_WEIGHT {
                 self.error(
                     weights_path.key(name),
-                    format!("weight {weight} is too large (at most {MAX_WEIGHT}); weights are relative, so scale them down"),
+                    format!("weight {weight:e} is too large (at most {MAX_WEIGHT:e}); weights are relative, so scale them down"),
                 );
                 ok = false;
             } else if *weight > 0.0 && weight_units(*weight) == 0 {
@@ -194,7 +194,12 @@ impl Compiler<'_> {
             }
             ids.push(id);
         }
-        let total: u64 = split.split.values().map(|w| weight_units(w.max(0.0))).sum();
+        // Saturating: the weights are not checked yet where they are summed
+        // (1e308 is refused above, but must not overflow on the way there).
+        let total = split
+            .split
+            .values()
+            .fold(0u64, |sum, w| sum.saturating_add(weight_units(w.max(0.0))));
         if ok && total == 0 {
             self.error(
                 weights_path.clone(),
@@ -264,7 +269,7 @@ impl Compiler<'_> {
             );
         }
         if let Some(q) = &exp.conversions {
-            self.query(q, path.key("conversions"));
+            self.query(q, path.key("conversions"), super::QueryUse::Conversions);
         }
         self.error_count() == before
     }
@@ -410,5 +415,45 @@ mod tests {
         let slots = split_slots([(33.3, 0), (33.3, 1), (33.4, 2)].into_iter());
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [33_300, 66_600, 100_000]);
+    }
+
+    /// Found by fuzzing: summing huge weights overflowed (a panic in debug
+    /// builds) before the weights were refused.
+    #[test]
+    fn huge_weights_are_refused_without_overflow() {
+        let text = "flags:\n  f:\n    type: boolean\n    variants: {on: true, off: false}\n    default: {split: {on: 1e308, off: 1e308}}\n    offVariant: off\n";
+        let checked = crate::load::load_files([("f.yaml".to_owned(), text.as_bytes().to_vec())])
+            .check(
+                &crate::model::MetricsConfig::default(),
+                crate::ruleset::RulesetMeta {
+                    env: "e".into(),
+                    version: "v".into(),
+                    source: "test".into(),
+                },
+            );
+        let errors: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(checked.ruleset.is_none());
+        assert!(
+            errors[0].contains("weight 1e308 is too large"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains("weight 1e308 is too large"),
+            "{errors:?}"
+        );
+        // Infinite weights never get this far: numbers must be finite.
+        let text = text.replace("1e308, off: 1e308", "1, off: .inf");
+        let loaded = crate::load::load_files([("f.yaml".to_owned(), text.into_bytes())]);
+        assert!(
+            loaded.diagnostics[0]
+                .message
+                .contains("numbers must be finite"),
+            "{:?}",
+            loaded.diagnostics
+        );
     }
 }

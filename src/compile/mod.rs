@@ -24,8 +24,42 @@ use crate::diagnostic::{Diagnostic, KeyPath, did_you_mean};
 use crate::model::{EnvModel, MetricsConfig};
 use crate::ruleset::{FlagId, Ruleset, RulesetMeta, SegmentId};
 
-/// Placeholders query templates may use.
-pub const QUERY_PLACEHOLDERS: &[&str] = &["flag", "variant", "stage", "percentage"];
+/// Placeholders query templates in `flags.toml` may use: those of health
+/// checks and those of experiment conversions (a template may serve either).
+pub const QUERY_PLACEHOLDERS: &[&str] = &["flag", "variant", "stage", "percentage", "window"];
+
+/// Placeholders a health check's query is rendered with.
+pub const CHECK_PLACEHOLDERS: &[&str] = &["flag", "variant", "stage", "percentage"];
+
+/// Placeholders an experiment's `conversions` query is rendered with;
+/// `{{window}}` is the time exposures have been counted, so conversions
+/// can be counted over the same window (`increase(…[{{window}}])`).
+pub const CONVERSION_PLACEHOLDERS: &[&str] = &["flag", "variant", "window"];
+
+/// What a query is for, which decides the placeholders filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueryUse {
+    /// A rollout health check.
+    Check,
+    /// An experiment's conversions.
+    Conversions,
+}
+
+impl QueryUse {
+    pub(crate) fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            QueryUse::Check => CHECK_PLACEHOLDERS,
+            QueryUse::Conversions => CONVERSION_PLACEHOLDERS,
+        }
+    }
+
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            QueryUse::Check => "a health check",
+            QueryUse::Conversions => "experiment conversions",
+        }
+    }
+}
 
 /// The outcome of compiling: a ruleset when there were no errors, and every
 /// finding (errors and warnings) either way.
@@ -148,8 +182,12 @@ impl<'m> Compiler<'m> {
     /// Checks a query: a named template from `flags.toml` or inline PromQL.
     /// A bare identifier must name a template — a typo there would otherwise
     /// be sent to Prometheus and come back as "no data".
-    fn query(&mut self, query: &str, path: KeyPath) -> Option<String> {
+    fn query(&mut self, query: &str, path: KeyPath, usage: QueryUse) -> Option<String> {
         if let Some(template) = self.metrics.queries.get(query) {
+            if let Err(bad) = config::check_placeholders(template, usage) {
+                self.error(path, format!("template `{query}`: {bad}"));
+                return None;
+            }
             return Some(template.clone());
         }
         let is_identifier =
@@ -166,7 +204,7 @@ impl<'m> Compiler<'m> {
             self.error(path, "query is empty");
             return None;
         }
-        if let Err(bad) = config::check_placeholders(query) {
+        if let Err(bad) = config::check_placeholders(query, usage) {
             self.error(path, bad);
             return None;
         }

@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
-use super::Compiler;
+use super::{Compiler, QueryUse};
 use crate::diagnostic::KeyPath;
 use crate::eval::bucket::{salt_prefix, threshold};
-use crate::model::{Flag, Health, NoData, Rollout, Stage, Strategy};
-use crate::ruleset::{CompiledCheck, CompiledHealth, CompiledRollout, CompiledStage, RolloutPlan};
+use crate::model::{Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy};
+use crate::ruleset::{
+    CheckKind, CompiledCheck, CompiledComparison, CompiledHealth, CompiledRollout, CompiledStage,
+    RolloutPlan, VariantId,
+};
+use crate::stats::guardrail::GuardrailConfig;
 
 /// Check interval when `health.interval` is not given.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -28,7 +32,7 @@ impl Compiler<'_> {
             Strategy::Scheduled => self.scheduled(r, path),
             Strategy::Segment => self.rollout_segments(r, path),
         };
-        let health = self.health(r, path);
+        let health = self.health(flag, serve, r, path);
         let has_checks =
             r.health.as_ref().is_some_and(|h| !h.checks.is_empty()) || r.metrics.is_some();
         if has_checks && matches!(r.strategy, Strategy::Direct | Strategy::Segment) {
@@ -232,7 +236,13 @@ impl Compiler<'_> {
             })
     }
 
-    fn health(&mut self, r: &Rollout, path: &KeyPath) -> Option<CompiledHealth> {
+    fn health(
+        &mut self,
+        flag: &Flag,
+        serve: Option<VariantId>,
+        r: &Rollout,
+        path: &KeyPath,
+    ) -> Option<CompiledHealth> {
         let defaults = Health {
             interval: None,
             failure_limit: None,
@@ -265,25 +275,16 @@ impl Compiler<'_> {
                 self.error(check_path.key("name"), "check names cannot be empty");
                 ok = false;
             }
-            if check.max.is_none() && check.min.is_none() {
-                self.error(check_path.clone(), "a check needs `max`, `min` or both");
-                ok = false;
-            }
-            if let (Some(min), Some(max)) = (check.min, check.max)
-                && min > max
-            {
-                self.error(
-                    check_path.key("min"),
-                    format!("`min` {min} is above `max` {max}"),
-                );
-                ok = false;
-            }
-            match self.query(&check.query, check_path.key("query")) {
-                Some(query) => checks.push(CompiledCheck {
+            let kind = match check.compare {
+                None => self.threshold_check(check, &check_path),
+                Some(Compare::Baseline) => self
+                    .comparison_check(flag, serve, check, &check_path)
+                    .map(CheckKind::Baseline),
+            };
+            match kind {
+                Some(kind) => checks.push(CompiledCheck {
                     name: check.name.clone(),
-                    query,
-                    max: check.max,
-                    min: check.min,
+                    kind,
                 }),
                 None => ok = false,
             }
@@ -300,12 +301,20 @@ impl Compiler<'_> {
             for (template, field, max) in shorthand {
                 let Some(max) = max else { continue };
                 match self.metrics.queries.get(template) {
-                    Some(query) => checks.push(CompiledCheck {
-                        name: template.to_owned(),
-                        query: query.clone(),
-                        max: Some(max),
-                        min: None,
-                    }),
+                    Some(_) => {
+                        let field_path = path.key("metrics").key(field);
+                        match self.query(template, field_path, QueryUse::Check) {
+                            Some(query) => checks.push(CompiledCheck {
+                                name: template.to_owned(),
+                                kind: CheckKind::Threshold {
+                                    query,
+                                    max: Some(max),
+                                    min: None,
+                                },
+                            }),
+                            None => ok = false,
+                        }
+                    }
                     None => {
                         self.error_hint(
                             path.key("metrics").key(field),
@@ -332,6 +341,170 @@ impl Compiler<'_> {
             failure_limit,
             no_data: h.no_data.unwrap_or(NoData::Pause),
             checks,
+        })
+    }
+}
+
+impl Compiler<'_> {
+    /// A threshold check: `query` with `max` and/or `min`, nothing of a
+    /// comparison.
+    fn threshold_check(&mut self, check: &Check, path: &KeyPath) -> Option<CheckKind> {
+        let before = self.error_count();
+        let foreign = [
+            ("baseline", check.baseline.is_some()),
+            ("failures", check.failures.is_some()),
+            ("total", check.total.is_some()),
+            ("tolerance", check.tolerance.is_some()),
+            ("alpha", check.alpha.is_some()),
+            ("minSamples", check.min_samples.is_some()),
+        ];
+        for (field, present) in foreign {
+            if present {
+                self.error_hint(
+                    path.key(field),
+                    format!("`{field}` belongs to a comparison check"),
+                    Some("add `compare: baseline`, or remove it".into()),
+                );
+            }
+        }
+        if check.max.is_none() && check.min.is_none() {
+            self.error_hint(
+                path.clone(),
+                "a check needs `max`, `min` or both",
+                Some(
+                    "or compare with the baseline: `compare: baseline` with `failures` and `total`"
+                        .into(),
+                ),
+            );
+        }
+        if let (Some(min), Some(max)) = (check.min, check.max)
+            && min > max
+        {
+            self.error(path.key("min"), format!("`min` {min} is above `max` {max}"));
+        }
+        let query = match &check.query {
+            Some(q) => self.query(q, path.key("query"), QueryUse::Check),
+            None => {
+                self.error_hint(
+                    path.clone(),
+                    "a check needs `query` (with `max` or `min`)",
+                    Some("or compare with the baseline: `compare: baseline` with `failures` and `total`".into()),
+                );
+                None
+            }
+        };
+        if self.error_count() > before {
+            return None;
+        }
+        Some(CheckKind::Threshold {
+            query: query?,
+            max: check.max,
+            min: check.min,
+        })
+    }
+
+    /// A `compare: baseline` check: `failures` and `total`, the guardrail's
+    /// settings in range, a baseline that is a variant other than the one
+    /// rolled out, nothing of a threshold check.
+    fn comparison_check(
+        &mut self,
+        flag: &Flag,
+        serve: Option<VariantId>,
+        check: &Check,
+        path: &KeyPath,
+    ) -> Option<CompiledComparison> {
+        let before = self.error_count();
+        for (field, present) in [
+            ("query", check.query.is_some()),
+            ("max", check.max.is_some()),
+            ("min", check.min.is_some()),
+        ] {
+            if present {
+                self.error_hint(
+                    path.key(field),
+                    format!("`{field}` is not used by a `compare: baseline` check"),
+                    Some("it compares `failures` / `total` of the rollout variant and the baseline; tune it with `tolerance`, `alpha` and `minSamples`".into()),
+                );
+            }
+        }
+        let template = |this: &mut Self, field: &str, value: &Option<String>| match value {
+            Some(q) => this.query(q, path.key(field), QueryUse::Check),
+            None => {
+                this.error(
+                    path.clone(),
+                    format!("a `compare: baseline` check needs `{field}` (a query template, rendered for each variant)"),
+                );
+                None
+            }
+        };
+        let failures = template(self, "failures", &check.failures);
+        let total = template(self, "total", &check.total);
+        let defaults = GuardrailConfig::default();
+        let tolerance = check.tolerance.unwrap_or(defaults.tolerance);
+        if !(0.0..1.0).contains(&tolerance) {
+            self.error(
+                path.key("tolerance"),
+                format!("`tolerance` {tolerance} must be at least 0 and below 1 (an absolute difference of failure rates: 0.002 = 0.2 percentage points)"),
+            );
+        }
+        let alpha = check.alpha.unwrap_or(defaults.alpha);
+        if !(alpha > 0.0 && alpha < 1.0) {
+            self.error(
+                path.key("alpha"),
+                format!("`alpha` {alpha} must be between 0 and 1 (exclusive), such as 0.05"),
+            );
+        }
+        let min_samples = check.min_samples.unwrap_or(defaults.min_samples);
+        if !(min_samples >= 0.0 && min_samples.is_finite()) {
+            self.error(
+                path.key("minSamples"),
+                format!("`minSamples` {min_samples} must be a number of requests, 0 or more"),
+            );
+        }
+        let baseline = match &check.baseline {
+            Some(name) => self.variant_ref(flag, name, path.key("baseline")),
+            // What users outside the rollout get; its own errors are
+            // reported at `offVariant`/`default`.
+            None => flag
+                .off_variant
+                .as_deref()
+                .or(match &flag.default {
+                    Serve::Variant(v) => Some(v.as_str()),
+                    Serve::Split(_) => None,
+                })
+                .and_then(|name| flag.variants.get_index_of(name))
+                .and_then(|i| VariantId::try_from(i).ok()),
+        };
+        if let (Some(b), Some(s)) = (baseline, serve)
+            && b == s
+        {
+            let name = flag
+                .variants
+                .get_index(usize::from(b))
+                .map_or("", |(n, _)| n.as_str());
+            let at = if check.baseline.is_some() {
+                path.key("baseline")
+            } else {
+                path.clone()
+            };
+            self.error_hint(
+                at,
+                format!("the baseline `{name}` is the variant being rolled out: a comparison needs another variant"),
+                Some("set `baseline:` to the variant users outside the rollout get".into()),
+            );
+        }
+        if self.error_count() > before {
+            return None;
+        }
+        Some(CompiledComparison {
+            baseline: baseline?,
+            failures: failures?,
+            total: total?,
+            guardrail: GuardrailConfig {
+                tolerance,
+                alpha,
+                min_samples,
+            },
         })
     }
 }

@@ -663,26 +663,13 @@ fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
         }
     }
     if a.segments != b.segments {
-        let (xs, ys) = (
-            a.segments.clone().unwrap_or_default(),
-            b.segments.clone().unwrap_or_default(),
-        );
-        let added: Vec<String> = ys.iter().filter(|s| !xs.contains(s)).cloned().collect();
-        let removed: Vec<String> = xs.iter().filter(|s| !ys.contains(s)).cloned().collect();
-        let mut parts = Vec::new();
-        if !added.is_empty() {
-            parts.push(format!("+ {}", list(&added)));
-        }
-        if !removed.is_empty() {
-            parts.push(format!("− {}", list(&removed)));
-        }
-        if parts.is_empty() {
-            parts.push("reordered".to_owned());
-        }
         out.push(
             FieldChange::new(
                 "rollout.segments",
-                format!("rollout segments {}", parts.join(", ")),
+                format!(
+                    "rollout segments {}",
+                    list_delta(a.segments.as_deref(), b.segments.as_deref())
+                ),
             )
             .values(a.segments.as_ref(), b.segments.as_ref()),
         );
@@ -870,28 +857,33 @@ pub fn segment_changes(a: &Segment, b: &Segment) -> Vec<FieldChange> {
         (None, None) => {}
     }
     if a.keys != b.keys {
-        let (xs, ys) = (
-            a.keys.clone().unwrap_or_default(),
-            b.keys.clone().unwrap_or_default(),
-        );
-        let added: Vec<String> = ys.iter().filter(|k| !xs.contains(k)).cloned().collect();
-        let removed: Vec<String> = xs.iter().filter(|k| !ys.contains(k)).cloned().collect();
-        let mut parts = Vec::new();
-        if !added.is_empty() {
-            parts.push(format!("+ {}", list(&added)));
-        }
-        if !removed.is_empty() {
-            parts.push(format!("− {}", list(&removed)));
-        }
-        if parts.is_empty() {
-            parts.push("reordered".to_owned());
-        }
         out.push(
-            FieldChange::new("keys", format!("keys {}", parts.join(", ")))
-                .values(a.keys.as_ref(), b.keys.as_ref()),
+            FieldChange::new(
+                "keys",
+                format!("keys {}", list_delta(a.keys.as_deref(), b.keys.as_deref())),
+            )
+            .values(a.keys.as_ref(), b.keys.as_ref()),
         );
     }
     out
+}
+
+/// What changed between two lists of names: `+ a, b, − c`, or `reordered`.
+fn list_delta(before: Option<&[String]>, after: Option<&[String]>) -> String {
+    let (xs, ys) = (before.unwrap_or_default(), after.unwrap_or_default());
+    let added: Vec<String> = ys.iter().filter(|k| !xs.contains(k)).cloned().collect();
+    let removed: Vec<String> = xs.iter().filter(|k| !ys.contains(k)).cloned().collect();
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("+ {}", list(&added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("− {}", list(&removed)));
+    }
+    if parts.is_empty() {
+        parts.push("reordered".to_owned());
+    }
+    parts.join(", ")
 }
 
 #[cfg(test)]

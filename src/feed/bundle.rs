@@ -10,10 +10,12 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
+use tracing::info;
 
 use super::Check;
 use crate::bundle::Bundle;
 use crate::live::LoadFailure;
+use crate::signing::TrustedKeys;
 
 /// How long one bundle download may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,6 +34,7 @@ pub struct BundleSource {
     last_hash: Option<Vec<u8>>,
     changed: Arc<Notify>,
     _watcher: Option<RecommendedWatcher>,
+    trusted: Option<Arc<TrustedKeys>>,
 }
 
 impl BundleSource {
@@ -58,7 +61,18 @@ impl BundleSource {
             last_hash: None,
             changed,
             _watcher: watcher,
+            trusted: None,
         })
+    }
+
+    /// From now on, accept only bundles signed by one of `keys`.
+    pub fn require_signatures(&mut self, keys: Arc<TrustedKeys>) {
+        self.trusted = Some(keys);
+    }
+
+    /// The keys bundles must be signed with, if any.
+    pub fn trusted_keys(&self) -> Option<Arc<TrustedKeys>> {
+        self.trusted.clone()
     }
 
     pub(super) async fn check(&mut self) -> Check {
@@ -80,10 +94,19 @@ impl BundleSource {
             return Check::Unchanged;
         }
         self.last_hash = Some(hash);
-        let bundle = match Bundle::parse(&bytes) {
+        let bundle = match Bundle::parse_trusted(&bytes, self.trusted.as_deref()) {
             Ok(b) => b,
-            Err(e) => return Check::Failed(LoadFailure::new(format!("{describe}: {e}"))),
+            Err(e) => {
+                let message = format!("{describe}: {e}");
+                return Check::Failed(match e.signature_failure() {
+                    Some(kind) => LoadFailure::signature(message, kind),
+                    None => LoadFailure::new(message),
+                });
+            }
         };
+        if let Some(signature) = bundle.signature.as_ref().filter(|_| self.trusted.is_some()) {
+            info!(key = %signature.key_id, version = %bundle.version, "bundle signature verified");
+        }
         if bundle.env != self.env {
             return Check::Failed(LoadFailure::new(format!(
                 "{describe} is a bundle of environment `{}`, not `{}`",
@@ -91,7 +114,7 @@ impl BundleSource {
             )));
         }
         match bundle.compile(&describe) {
-            Ok(ruleset) => Check::Loaded(Box::new(ruleset)),
+            Ok(ruleset) => Check::Loaded(Box::new(ruleset), Some(Box::new(bundle))),
             Err(e) => Check::Failed(LoadFailure::new(format!("{describe}: {e}"))),
         }
     }

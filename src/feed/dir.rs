@@ -92,7 +92,7 @@ impl DirSource {
         }
         self.last_fingerprint = attempt.fingerprint;
         match attempt.result {
-            Ok(ruleset) => Check::Loaded(Box::new(ruleset)),
+            Ok(ruleset) => Check::Loaded(Box::new(ruleset), None),
             Err(f) => Check::Failed(f),
         }
     }

@@ -69,7 +69,7 @@ impl GitSource {
         })
         .await;
         match loaded {
-            Ok(Ok(ruleset)) => Check::Loaded(Box::new(ruleset)),
+            Ok(Ok(ruleset)) => Check::Loaded(Box::new(ruleset), None),
             Ok(Err(f)) => Check::Failed(f),
             Err(e) => Check::Failed(LoadFailure::new(format!("load task failed: {e}"))),
         }

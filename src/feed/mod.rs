@@ -25,6 +25,7 @@ use crate::fsutil::write_atomic;
 use crate::live::{Live, LoadFailure};
 use crate::repo::{CONFIG_FILE, RepoError, Repository};
 use crate::ruleset::Ruleset;
+use crate::signing::TrustedKeys;
 use crate::source::Snapshot;
 
 pub use bundle::BundleSource;
@@ -60,8 +61,10 @@ pub enum Check {
     Unchanged,
     /// The server said 304 Not Modified.
     NotModified,
-    /// A new, valid ruleset.
-    Loaded(Box<Ruleset>),
+    /// A new, valid ruleset, and the bundle it was read from (bundle
+    /// sources): that bundle is then stored as the last good copy as it
+    /// is, so its signature can be checked again on an offline start.
+    Loaded(Box<Ruleset>, Option<Box<Bundle>>),
     /// The source could not be read or does not validate.
     Failed(LoadFailure),
 }
@@ -89,6 +92,30 @@ impl Source {
             )),
             SourceSpec::Bundle(location) => Source::Bundle(BundleSource::new(location, env)?),
         })
+    }
+
+    /// Accepts only bundles signed by one of `keys` (see
+    /// [`crate::signing`]). Only bundle sources carry signatures; for the
+    /// others this is an error rather than a setting that silently does
+    /// nothing.
+    pub fn require_signatures(&mut self, keys: Arc<TrustedKeys>) -> Result<(), String> {
+        match self {
+            Source::Bundle(s) => {
+                s.require_signatures(keys);
+                Ok(())
+            }
+            Source::Dir(_) | Source::Git(_) => Err(
+                "bundle signature keys apply to bundle sources only (--bundle); a directory or git source has no signatures to check".to_owned(),
+            ),
+        }
+    }
+
+    /// The keys bundles must be signed with, if any.
+    pub fn trusted_keys(&self) -> Option<Arc<TrustedKeys>> {
+        match self {
+            Source::Bundle(s) => s.trusted_keys(),
+            Source::Dir(_) | Source::Git(_) => None,
+        }
     }
 
     async fn check(&mut self) -> Check {
@@ -139,9 +166,12 @@ pub async fn run(
     let mut first = true;
     loop {
         let failed = match source.check().await {
-            Check::Loaded(ruleset) => {
+            Check::Loaded(ruleset, bundle) => {
                 info!(version = ruleset.version(), source = %ruleset.meta().source, "ruleset loaded");
-                let stored = Bundle::of_ruleset(&ruleset);
+                let stored = match bundle {
+                    Some(bundle) => *bundle,
+                    None => Bundle::of_ruleset(&ruleset),
+                };
                 live.install(*ruleset, None);
                 store_last_good(&state_dir, stored).await;
                 false
@@ -159,7 +189,7 @@ pub async fn run(
                 let reason = failure.message.clone();
                 live.fail(failure);
                 if first && live.current().is_none() {
-                    serve_last_good(&live, &state_dir, &reason).await;
+                    serve_last_good(&live, &state_dir, &reason, source.trusted_keys()).await;
                 }
                 true
             }
@@ -246,11 +276,20 @@ async fn store_last_good(state_dir: &Path, bundle: Bundle) {
     }
 }
 
-async fn serve_last_good(live: &Live, state_dir: &Path, reason: &str) {
+/// Serves the stored last good ruleset. With `trusted` keys the stored copy
+/// must be signed by one of them too: the state directory is no more
+/// trusted than the bundle source.
+async fn serve_last_good(
+    live: &Live,
+    state_dir: &Path,
+    reason: &str,
+    trusted: Option<Arc<TrustedKeys>>,
+) {
     let path = state_dir.join(LAST_GOOD_FILE);
     let loaded = tokio::task::spawn_blocking(move || -> Result<Ruleset, String> {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let bundle = Bundle::parse(&bytes).map_err(|e| e.to_string())?;
+        let bundle = Bundle::parse_trusted(&bytes, trusted.as_deref())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         bundle
             .compile(&format!("state:{}", path.display()))
             .map_err(|e| e.to_string())

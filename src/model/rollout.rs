@@ -148,20 +148,95 @@ pub struct Health {
     pub checks: Vec<Check>,
 }
 
-/// One health check: a query and the bounds its value must stay within.
+/// One health check, of one of two kinds:
+///
+/// - a **threshold** check: `query` and the bounds (`max`, `min`) its value
+///   must stay within;
+/// - a **comparison** (`compare: baseline`): `failures` and `total`, each
+///   queried for the rollout variant and for the `baseline` variant, and a
+///   guardrail test of whether the rollout variant fails more often than
+///   the baseline by more than `tolerance` (`stats::guardrail`).
+///
+/// One flat struct, like [`Rollout`]: the compiler says which key belongs to
+/// which kind ("`max` is not used by a `compare: baseline` check") instead
+/// of serde failing to match an untagged enum. Threshold fields come first
+/// and the others are skipped when absent, so a threshold check serializes
+/// (and hashes: the rollout's spec hash) exactly as before comparisons
+/// existed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Check {
     /// Name shown in status and audit.
     pub name: String,
-    /// A named template from `flags.toml` or inline PromQL.
-    pub query: String,
-    /// Fails when the value is above.
+    /// Threshold: a named template from `flags.toml` or inline PromQL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Threshold: fails when the value is above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
-    /// Fails when the value is below.
+    /// Threshold: fails when the value is below.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// Makes this a comparison check; `baseline` is the only kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Compare>,
+    /// Comparison: the variant compared with (default: the flag's
+    /// `offVariant`, what users outside the rollout get).
+    #[serde(
+        default,
+        deserialize_with = "super::flag::opt_variant_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline: Option<String>,
+    /// Comparison: the query counting failures (errors) of `{{variant}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<String>,
+    /// Comparison: the query counting all requests of `{{variant}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// Comparison: how much higher the rollout variant's failure rate may
+    /// be, absolute (0.002 = 0.2 percentage points; default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
+    /// Comparison: one-sided significance level (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Comparison: fewer requests than this in either variant is "no data"
+    /// (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_samples: Option<f64>,
+}
+
+impl Check {
+    /// A threshold check (`query` with `max` and/or `min`).
+    pub fn threshold(
+        name: impl Into<String>,
+        query: impl Into<String>,
+        max: Option<f64>,
+        min: Option<f64>,
+    ) -> Self {
+        Check {
+            name: name.into(),
+            query: Some(query.into()),
+            max,
+            min,
+            compare: None,
+            baseline: None,
+            failures: None,
+            total: None,
+            tolerance: None,
+            alpha: None,
+            min_samples: None,
+        }
+    }
+}
+
+/// What a comparison check compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// The `baseline` variant, serving the same traffic at the same time.
+    Baseline,
 }
 
 /// The seed's `metrics: {errorRateThreshold, latencyP99Threshold}` shorthand.

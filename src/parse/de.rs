@@ -163,6 +163,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             NodeKind::Null => visitor.visit_unit(),
             NodeKind::Bool(b) => visitor.visit_bool(*b),
             NodeKind::Int(i) => visitor.visit_i64(*i),
+            // `.inf`, `.nan` and numbers too large for a double (`1e309`)
+            // have no use in flag files, and JSON cannot carry them.
+            NodeKind::Float(f) if !f.is_finite() => Err(DeError::new(format!(
+                "{f} is not a usable number: numbers must be finite"
+            ))),
             NodeKind::Float(f) => visitor.visit_f64(*f),
             NodeKind::Str(s) => visitor.visit_str(s),
             NodeKind::Seq(items) => visitor.visit_seq(SeqDe {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::audit::{AuditEntry, AuditLog};
-use super::checks::{MetricsSource, TemplateVars, judge, render};
+use super::checks::{MetricsSource, Rendered, TemplateVars, judge, render_check};
 use super::clock::{Clock, add, since};
 use super::machine::{self, Steer, SteerError, Transition};
 use super::state::{CheckOutcome, Phase, RolloutRecord, RolloutStore};
@@ -77,11 +77,11 @@ struct Inner {
     metrics: RolloutMetrics,
 }
 
-/// A check round to run: which rollout, which queries.
+/// A check round to run: which rollout, which checks with their queries.
 struct Planned {
     flag: String,
     spec_hash: String,
-    queries: Vec<(usize, String)>,
+    checks: Vec<(usize, Rendered)>,
     endpoint: Option<String>,
 }
 
@@ -156,9 +156,13 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         self.reconcile(&served);
         let planned = self.plan_checks(&served, now);
         for plan in planned {
-            let mut values = Vec::with_capacity(plan.queries.len());
-            for (_, q) in &plan.queries {
-                values.push(self.source.query(plan.endpoint.as_deref(), q).await);
+            let mut values = Vec::with_capacity(plan.checks.len());
+            for (_, rendered) in &plan.checks {
+                let mut answers = Vec::with_capacity(rendered.queries.len());
+                for q in &rendered.queries {
+                    answers.push(self.source.query(plan.endpoint.as_deref(), q).await);
+                }
+                values.push(answers);
             }
             self.apply_checks(&served, plan, values);
         }
@@ -207,24 +211,29 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                     stage: r.stage + 1,
                     percentage: percentage(r.threshold),
                 };
-                let queries = spec
+                let checks = spec
                     .health
                     .checks
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| (i, render(&c.query, &vars)))
+                    .map(|(i, c)| (i, render_check(c, flag, &vars)))
                     .collect();
                 Some(Planned {
                     flag: flag.key.to_string(),
                     spec_hash: spec.spec_hash.clone(),
-                    queries,
+                    checks,
                     endpoint: endpoint.clone(),
                 })
             })
             .collect()
     }
 
-    fn apply_checks(&self, served: &Served, plan: Planned, values: Vec<super::checks::QueryValue>) {
+    fn apply_checks(
+        &self,
+        served: &Served,
+        plan: Planned,
+        values: Vec<Vec<super::checks::QueryValue>>,
+    ) {
         let Some(spec) = served
             .ruleset
             .flag_id(&plan.flag)
@@ -234,10 +243,10 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         };
         let now = self.clock.now();
         let results: Vec<_> = plan
-            .queries
+            .checks
             .into_iter()
             .zip(values)
-            .map(|((i, q), v)| judge(&spec.health.checks[i], q, v, now))
+            .map(|((i, rendered), v)| judge(&spec.health.checks[i], rendered, v, now))
             .collect();
         let mut inner = self.lock();
         for c in &results {

@@ -207,7 +207,7 @@ pub fn on_checks(
     }
     let from = Position::of(r);
     let values: BTreeMap<String, Option<f64>> =
-        results.iter().map(|c| (c.name.clone(), c.value)).collect();
+        results.iter().flat_map(CheckResult::audit_values).collect();
     let verdict = verdict(&results, spec.health.no_data);
     r.last_checks = results;
     r.last_check_at = Some(now);

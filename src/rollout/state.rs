@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fsutil::write_atomic;
 use crate::model::Strategy;
+use crate::stats::guardrail::GuardrailResult;
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,10 +90,49 @@ pub struct CheckResult {
     /// Why, for fail and no data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The PromQL sent.
+    /// The PromQL sent (a comparison: its four queries, one per line —
+    /// failures and total of the rollout variant, then of the baseline).
     pub query: String,
+    /// A comparison check's measurements: both failure rates, the counts,
+    /// the test statistic and p-value. `value` is then the difference of
+    /// the rates (rollout − baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// When it ran.
     pub at: Timestamp,
+}
+
+impl CheckResult {
+    /// The values the audit log records for this check: its value, and for
+    /// a comparison both rates and the p-value (`<name>.rolloutRate`,
+    /// `<name>.baselineRate`, `<name>.pValue`).
+    pub fn audit_values(&self) -> Vec<(String, Option<f64>)> {
+        let mut values = vec![(self.name.clone(), self.value)];
+        if let Some(c) = &self.comparison {
+            values.extend([
+                (format!("{}.rolloutRate", self.name), c.result.rollout_rate),
+                (
+                    format!("{}.baselineRate", self.name),
+                    c.result.baseline_rate,
+                ),
+                (format!("{}.pValue", self.name), c.result.p_value),
+            ]);
+        }
+        values
+    }
+}
+
+/// What a `compare: baseline` check measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    /// The variant rolled out.
+    pub rollout_variant: String,
+    /// The variant compared with.
+    pub baseline_variant: String,
+    /// The guardrail test's verdict, rates, counts, statistic and p-value.
+    #[serde(flatten)]
+    pub result: GuardrailResult,
 }
 
 /// The durable state of one flag's rollout.

@@ -81,7 +81,7 @@ pub async fn get(
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let ctx = context_from_query(query.as_deref())?;
+    let ctx = context_from_query(query.as_deref(), &state.limits)?;
     respond(&state, &key, &ctx)
 }
 
@@ -92,7 +92,7 @@ pub async fn post(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body)?;
+    let ctx = context_of(&mut body, &state.limits)?;
     respond(&state, &key, &ctx)
 }
 
@@ -118,7 +118,7 @@ struct BulkResponse<'a> {
 /// `POST /api/v1/evaluate`: several flags (default: all) for one context.
 pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body)?;
+    let ctx = context_of(&mut body, &state.limits)?;
     let wanted: Option<Vec<String>> = match body.remove("flags") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -126,6 +126,15 @@ pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Res
                 .map_err(|_| ApiError::parse("`flags` must be a list of flag keys"))?,
         ),
     };
+    if let Some(keys) = &wanted
+        && keys.len() > state.limits.max_bulk_flags
+    {
+        return Err(ApiError::parse(format!(
+            "{} flags requested; at most {} per request",
+            keys.len(),
+            state.limits.max_bulk_flags
+        )));
+    }
     let served = state.served()?;
     let version = served.ruleset.version();
     let keys: Vec<&str> = match &wanted {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -20,6 +21,7 @@ use prometheus_client::registry::Registry;
 use crate::eval::Reason;
 use crate::live::Live;
 use crate::rollout::{Phase, RolloutApi};
+use crate::signing::SignatureFailure;
 
 type RouteLabel = [(&'static str, &'static str); 1];
 
@@ -28,7 +30,14 @@ type RouteLabel = [(&'static str, &'static str); 1];
 pub struct Metrics {
     registry: Registry,
     durations: HashMap<&'static str, Histogram>,
+    refreshes: Family<RefreshLabel, Counter>,
 }
+
+type RefreshLabel = [(&'static str, &'static str); 1];
+
+/// The outcomes of `POST /api/v1/ruleset/refresh`, created up front so each
+/// series exists (at 0) from the first scrape.
+const REFRESH_OUTCOMES: [&str; 3] = ["accepted", "ignored", "rejected"];
 
 fn new_histogram() -> Histogram {
     Histogram::new([
@@ -57,6 +66,15 @@ impl Metrics {
             "Time to answer an HTTP request, by route pattern",
             family,
         );
+        let refreshes = Family::<RefreshLabel, Counter>::default();
+        for outcome in REFRESH_OUTCOMES {
+            let _ = refreshes.get_or_create(&[("result", outcome)]);
+        }
+        registry.register(
+            "flagd_refresh_requests",
+            "Refresh requests and webhooks: accepted (a check follows), ignored (ping, other events), rejected (bad or missing signature)",
+            refreshes.clone(),
+        );
         registry.register_collector(Box::new(LiveCollector(live)));
         if let Some(rollouts) = rollouts {
             registry.register_collector(Box::new(RolloutCollector(rollouts)));
@@ -64,7 +82,13 @@ impl Metrics {
         Metrics {
             registry,
             durations,
+            refreshes,
         }
+    }
+
+    /// Counts one refresh request by outcome (see [`REFRESH_OUTCOMES`]).
+    pub fn count_refresh(&self, outcome: &'static str) {
+        self.refreshes.get_or_create(&[("result", outcome)]).inc();
     }
 
     /// Records one request's duration.
@@ -129,6 +153,23 @@ impl Collector for LiveCollector {
             &series,
         )?;
 
+        let exposures = self.0.exposure_counts();
+        let series: Vec<_> = exposures
+            .iter()
+            .map(|(flag, variant, n)| {
+                (
+                    vec![("flag", flag.as_str()), ("variant", variant.as_str())],
+                    *n,
+                )
+            })
+            .collect();
+        counter(
+            &mut encoder,
+            "flagd_experiment_exposures",
+            "Evaluations in which an experiment's split chose the variant, since the experiment's spec last changed",
+            &series,
+        )?;
+
         let status = self.0.status();
         counter(
             &mut encoder,
@@ -147,6 +188,19 @@ impl Collector for LiveCollector {
                 (vec![("result", "unchanged")], status.checks_unchanged),
                 (vec![("result", "not_modified")], status.checks_not_modified),
             ],
+        )?;
+        let signature_failures: Vec<_> = SignatureFailure::ALL
+            .iter()
+            .map(|kind| {
+                let n = status.signature_failures.get(kind).copied().unwrap_or(0);
+                (vec![("reason", kind.as_str())], n)
+            })
+            .collect();
+        counter(
+            &mut encoder,
+            "flagd_bundle_signature_failures",
+            "Bundles refused for their signature (with --bundle-public-key), by reason",
+            &signature_failures,
         )?;
 
         let version = status.version.as_deref().unwrap_or("");

@@ -5,12 +5,18 @@
 //! limits) wrap the router in one place: [`router`].
 
 mod admin;
+pub mod auth;
 pub mod error;
 mod evaluate;
+mod experiments;
+pub mod guard;
+pub mod listen;
 pub mod metrics;
 mod ofrep;
-mod request;
+pub mod request;
 pub mod rollouts;
+pub mod tls;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,17 +24,20 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
+pub use guard::{Access, Security};
 pub use metrics::Metrics;
 
 use crate::live::{Live, Served};
@@ -43,10 +52,13 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/flags",
     "/api/v1/flags/{key}",
     "/api/v1/ruleset",
+    "/api/v1/ruleset/refresh",
     "/api/v1/rollouts",
     "/api/v1/rollouts/{key}",
     "/api/v1/rollouts/{key}/{action}",
     "/api/v1/audit",
+    "/api/v1/experiments",
+    "/api/v1/experiments/{key}",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -65,6 +77,12 @@ pub struct AppState {
     pub rollouts: Option<Arc<dyn crate::rollout::RolloutApi>>,
     /// What OFREP clients are told about polling.
     pub min_polling_interval_ms: u64,
+    /// Who may call what, and how often.
+    pub security: guard::Security,
+    /// Caps on requests.
+    pub limits: request::Limits,
+    /// The secret push webhooks are signed with (`--webhook-secret-file`).
+    pub webhook: Option<Arc<webhook::WebhookSecret>>,
 }
 
 impl AppState {
@@ -96,9 +114,12 @@ pub(crate) fn json_ok(body: &impl Serialize) -> Response {
     }
 }
 
-/// The whole API, in groups by who may call them: each group is where its
-/// access guard goes.
+/// The whole API, in groups by who may call them; each group has its
+/// access guard (authentication, then rate limiting). Health probes are
+/// always open and never limited.
 pub fn router(state: Arc<AppState>) -> Router {
+    let guarded =
+        |access| axum::middleware::from_fn_with_state((state.clone(), access), guard::guard);
     let evaluation = Router::new()
         .route(
             "/api/v1/flags/{key}/evaluate",
@@ -107,26 +128,46 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/evaluate", post(evaluate::bulk))
         .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::single))
         .route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
-        .route("/ofrep/v1/configuration", get(ofrep::configuration));
+        .route("/ofrep/v1/configuration", get(ofrep::configuration))
+        .route_layer(guarded(Access::Evaluate));
     let read = Router::new()
         .route("/api/v1/flags", get(admin::flags))
         .route("/api/v1/flags/{key}", get(admin::flag))
         .route("/api/v1/ruleset", get(admin::ruleset))
         .route("/api/v1/rollouts", get(rollouts::list))
         .route("/api/v1/rollouts/{key}", get(rollouts::get))
-        .route("/api/v1/audit", get(rollouts::audit));
-    let steering = Router::new().route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer));
+        .route("/api/v1/audit", get(rollouts::audit))
+        .route("/api/v1/experiments", get(experiments::list))
+        .route("/api/v1/experiments/{key}", get(experiments::get))
+        .route_layer(guarded(Access::Read));
+    // Signed webhook calls pass the guard and are verified by the handler.
+    let refresh = Router::new()
+        .route("/api/v1/ruleset/refresh", post(webhook::refresh))
+        .route_layer(guarded(Access::Refresh));
+    let steering = Router::new()
+        .route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
+        .route_layer(guarded(Access::Steer));
+    let metrics = Router::new()
+        .route("/metrics", get(admin::metrics))
+        .route_layer(guarded(Access::Metrics));
     let probes = Router::new()
         .route("/healthz", get(admin::healthz))
-        .route("/readyz", get(admin::readyz))
-        .route("/metrics", get(admin::metrics));
+        .route("/readyz", get(admin::readyz));
     Router::new()
         .merge(evaluation)
         .merge(read)
+        .merge(refresh)
         .merge(steering)
+        .merge(metrics)
         .merge(probes)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
 }
 
@@ -147,14 +188,8 @@ async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next)
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    options: listen::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Small request/response pairs: Nagle's algorithm would only add latency.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, router(state), options, shutdown).await
 }

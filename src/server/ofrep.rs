@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, OfrepError};
 use super::evaluate::evaluate;
-use super::request::{body_object, context_of};
+use super::request::{Limits, body_object, context_of};
 use super::{AppState, json_ok};
 use crate::eval::{Context, Evaluation};
 use crate::live::Served;
@@ -52,9 +52,9 @@ impl<'a> Success<'a> {
     }
 }
 
-fn parse_request(body: &[u8]) -> Result<Context, ApiError> {
+fn parse_request(body: &[u8], limits: &Limits) -> Result<Context, ApiError> {
     let mut body = body_object(body)?;
-    context_of(&mut body)
+    context_of(&mut body, limits)
 }
 
 /// `POST /ofrep/v1/evaluate/flags/{key}`
@@ -63,7 +63,7 @@ pub async fn single(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Response {
-    let result = parse_request(&body).and_then(|ctx| {
+    let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
         let ev = evaluate(&served, &key, &ctx)?;
         Ok(json_ok(&Success::new(&ev, served.ruleset.version())))
@@ -80,7 +80,7 @@ enum Item<'a> {
 
 /// `POST /ofrep/v1/evaluate/flags`
 pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = parse_request(&body).and_then(|ctx| {
+    let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
         Ok(bulk_body(&served, &ctx))
     });

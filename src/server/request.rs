@@ -5,14 +5,79 @@ use serde_json::{Map, Value};
 use super::error::ApiError;
 use crate::eval::Context;
 
+/// Caps on what one request may send, ask for or take. Documented
+/// defaults; all settable with flagd options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Request body size (larger: 413).
+    pub max_body_bytes: usize,
+    /// Time to answer a request, body upload included (longer: 408).
+    pub request_timeout: std::time::Duration,
+    /// Attributes in one context.
+    pub max_context_attributes: usize,
+    /// Nesting of objects and lists inside attribute values.
+    pub max_context_depth: usize,
+    /// Flags named in one bulk request.
+    pub max_bulk_flags: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 256 * 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+            max_context_attributes: 256,
+            max_context_depth: 8,
+            max_bulk_flags: 1000,
+        }
+    }
+}
+
+impl Limits {
+    /// Refuses contexts beyond the caps (400 `INVALID_CONTEXT`).
+    fn check(&self, attrs: &Map<String, Value>) -> Result<(), ApiError> {
+        if attrs.len() > self.max_context_attributes {
+            return Err(ApiError::invalid_context(format!(
+                "the context has {} attributes; at most {} are accepted",
+                attrs.len(),
+                self.max_context_attributes
+            )));
+        }
+        let depth = attrs.values().map(depth).max().unwrap_or(0);
+        if depth > self.max_context_depth {
+            return Err(ApiError::invalid_context(format!(
+                "attribute values nest {depth} levels deep; at most {} are accepted",
+                self.max_context_depth
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How deeply objects and lists nest in a value (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// The seed's `GET …/evaluate?userId=…&country=DE`: every parameter becomes
 /// a string attribute (`userId` is the targeting key's alias). A repeated
 /// parameter keeps its last value.
-pub fn context_from_query(query: Option<&str>) -> Result<Context, ApiError> {
+pub fn context_from_query(query: Option<&str>, limits: &Limits) -> Result<Context, ApiError> {
     let mut attrs = Map::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         attrs.insert(k.into_owned(), Value::String(v.into_owned()));
     }
+    limits.check(&attrs)?;
     Context::from_map(attrs).map_err(|e| ApiError::invalid_context(e.to_string()))
 }
 
@@ -31,10 +96,11 @@ pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// The `context` member of a request body (absent means empty).
-pub fn context_of(body: &mut Map<String, Value>) -> Result<Context, ApiError> {
+pub fn context_of(body: &mut Map<String, Value>, limits: &Limits) -> Result<Context, ApiError> {
     match body.remove("context") {
         None | Some(Value::Null) => Ok(Context::new()),
         Some(Value::Object(map)) => {
+            limits.check(&map)?;
             Context::from_map(map).map_err(|e| ApiError::invalid_context(e.to_string()))
         }
         Some(_) => Err(ApiError::invalid_context("`context` must be a JSON object")),
@@ -48,11 +114,45 @@ mod tests {
 
     #[test]
     fn query_params_are_string_attributes() {
-        let ctx = context_from_query(Some("userId=u%201&country=DE&age=30&country=FR")).unwrap();
+        let ctx = context_from_query(
+            Some("userId=u%201&country=DE&age=30&country=FR"),
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(ctx.targeting_key(), Some(&json!("u 1")));
         assert_eq!(ctx.get("country"), Some(&json!("FR")));
         assert_eq!(ctx.get("age"), Some(&json!("30")));
-        assert!(context_from_query(None).unwrap().targeting_key().is_none());
+        assert!(
+            context_from_query(None, &Limits::default())
+                .unwrap()
+                .targeting_key()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let tight = Limits {
+            max_context_attributes: 2,
+            max_context_depth: 1,
+            max_bulk_flags: 1,
+            ..Limits::default()
+        };
+        let mut b = body_object(br#"{"context": {"a": 1, "b": 2, "c": 3}}"#).unwrap();
+        assert_eq!(
+            context_of(&mut b, &tight).unwrap_err().code,
+            "INVALID_CONTEXT"
+        );
+        let mut b = body_object(br#"{"context": {"a": [[1]]}}"#).unwrap();
+        assert!(
+            context_of(&mut b, &tight)
+                .unwrap_err()
+                .message
+                .contains("nest 2 levels")
+        );
+        let mut b = body_object(br#"{"context": {"a": [1]}}"#).unwrap();
+        assert!(context_of(&mut b, &tight).is_ok());
+        assert!(context_from_query(Some("a=1&b=2&c=3"), &tight).is_err());
     }
 
     #[test]
@@ -62,12 +162,20 @@ mod tests {
         assert_eq!(body_object(b"{oops").unwrap_err().code, "PARSE_ERROR");
         let mut b = body_object(br#"{"context": {"targetingKey": "k"}}"#).unwrap();
         assert_eq!(
-            context_of(&mut b).unwrap().targeting_key(),
+            context_of(&mut b, &Limits::default())
+                .unwrap()
+                .targeting_key(),
             Some(&json!("k"))
         );
         let mut b = body_object(br#"{"context": 5}"#).unwrap();
-        assert_eq!(context_of(&mut b).unwrap_err().code, "INVALID_CONTEXT");
+        assert_eq!(
+            context_of(&mut b, &Limits::default()).unwrap_err().code,
+            "INVALID_CONTEXT"
+        );
         let mut b = body_object(br#"{"context": {"targetingKey": [1]}}"#).unwrap();
-        assert_eq!(context_of(&mut b).unwrap_err().code, "INVALID_CONTEXT");
+        assert_eq!(
+            context_of(&mut b, &Limits::default()).unwrap_err().code,
+            "INVALID_CONTEXT"
+        );
     }
 }

@@ -27,14 +27,14 @@
 //! total (or none at all): a guardrail never passes on silence.
 //! Otherwise `Fail` when `p ≤ alpha`, else `Pass`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::dist::normal_sf;
 use super::{StatsError, non_negative, unit_open};
 
 /// Failures out of a total, as a metrics query returns them (counts or
 /// `increase()` values, which may be fractional).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Failures {
     /// Failed requests (errors, timeouts, …).
     pub failures: f64,
@@ -43,7 +43,7 @@ pub struct Failures {
 }
 
 /// The guardrail's parameters, from the rollout's health check.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailConfig {
     /// How much higher the rollout variant's failure rate may be, in
@@ -67,7 +67,7 @@ impl Default for GuardrailConfig {
 }
 
 /// The outcome of one guardrail check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Verdict {
     /// Not significantly worse than tolerated.
@@ -91,7 +91,7 @@ impl Verdict {
 
 /// A verdict with the values it was based on, for the rollout's status and
 /// audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailResult {
     /// The verdict.

@@ -20,12 +20,19 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts flagd with `args` (plus `--listen 127.0.0.1:0`) and waits for
-    /// its "listening" line.
+    /// Starts flagd with `args` (plus `--listen 127.0.0.1:0`, and `--poll
+    /// 200ms` unless `args` set a poll interval) and waits for its
+    /// "listening" line.
     pub fn start(args: &[&str]) -> Daemon {
+        let poll: &[&str] = if args.contains(&"--poll") {
+            &[]
+        } else {
+            &["--poll", "200ms"]
+        };
         let mut child = Command::new(assert_cmd::cargo::cargo_bin!("flagd"))
             .args(args)
-            .args(["--listen", "127.0.0.1:0", "--poll", "200ms"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(poll)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

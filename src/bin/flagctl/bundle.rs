@@ -1,4 +1,4 @@
-//! `flagctl bundle --env E [--rev REV] -o FILE`
+//! `flagctl bundle --env E [--rev REV] -o FILE [--sign-key KEY]`
 
 use std::path::PathBuf;
 
@@ -7,6 +7,7 @@ use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::bundle::Bundle;
 use hotswap_flags::fsutil::write_atomic;
+use hotswap_flags::signing::SigningKey;
 use hotswap_flags::source::{DirSnapshot, GitSnapshot, Snapshot};
 use serde_json::json;
 
@@ -31,11 +32,19 @@ pub struct BundleArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
 
+    /// Sign the bundle with this Ed25519 private key (PKCS#8 PEM, as
+    /// `flagctl keygen` writes); flagd with --bundle-public-key then
+    /// accepts it.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
+
     #[command(flatten)]
     pub repo: RepoArgs,
 }
 
 pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
+    // Read the key first: a bad key path should fail before any work.
+    let key = args.sign_key.as_deref().map(SigningKey::read).transpose()?;
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let snapshot: Box<dyn Snapshot> = match &args.rev {
         Some(rev) => Box::new(GitSnapshot::open(&root, rev)?),
@@ -56,7 +65,11 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Findings);
     }
-    let bundle = Bundle::new(&meta, commit, repo.config().metrics.clone(), loaded.model);
+    let mut bundle = Bundle::new(&meta, commit, repo.config().metrics.clone(), loaded.model);
+    if let Some(key) = &key {
+        bundle.sign(key)?;
+    }
+    let signed_by = bundle.signature.as_ref().map(|s| s.key_id.clone());
     let bytes = bundle.to_bytes();
     if args.output.as_os_str() == "-" {
         use std::io::Write;
@@ -74,6 +87,7 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
             "version": bundle.version,
             "sourceCommit": bundle.source_commit,
             "contentHash": bundle.content_hash,
+            "signedBy": signed_by,
             "flags": flags,
             "segments": segments,
         })),
@@ -91,6 +105,10 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
                         .unwrap_or_else(|| "– (working tree)".into())
                 ),
                 ("content", bundle.content_hash.clone()),
+                (
+                    "signed",
+                    signed_by.map_or_else(|| "no".to_owned(), |k| format!("by key {k}"))
+                ),
                 ("defines", format!("{flags} flags, {segments} segments")),
             ])
         ),

@@ -45,6 +45,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write one environment as a self-describing bundle flagd can pull.
     Bundle(crate::bundle::BundleArgs),
+    /// Create an Ed25519 key pair for signing bundles (FILE and FILE.pub).
+    Keygen(crate::keygen::KeygenArgs),
     /// Steer the rollouts of a running flagd: status, pause, resume, promote, abort.
     Rollout(crate::rollout::RolloutArgs),
     /// Simulate a flag over many users: variants per rollout percentage,

@@ -1,15 +1,18 @@
-//! `flagctl experiment analyze FLAG (--data FILE | --daemon URL [--metrics-url URL])
-//! [--env E] [--alpha A] [--mde M]`
+//! `flagctl experiment analyze FLAG (--data FILE | --daemon URL [--metrics-url URL]
+//! [--token T]) [--env E] [--alpha A] [--mde M]`
 //!
 //! The statistics live in `hotswap_flags::stats`; this module finds the
 //! experiment's settings (the flag's `experiment` block and split weights,
-//! when `--env` is given), loads the counts, and prints the analysis.
+//! when `--env` is given — required with `--daemon`), loads the counts (a
+//! file, or flagd and Prometheus through `hotswap_flags::experiment_data`),
+//! and prints the analysis.
 //!
 //! Exit codes: 0 the analysis ran (a sample-ratio mismatch included: it is
 //! reported in the output, `srm.mismatch` for scripts); 1 the data is bad
-//! (malformed file, impossible counts, variants that do not match the split);
-//! 2 usage and I/O errors (unreadable file, unknown flag or environment,
-//! `--daemon` which is not available yet).
+//! (malformed file, impossible counts, variants that do not match the split,
+//! an unusable Prometheus answer, flagd counting another version of the
+//! experiment); 2 usage and I/O errors (unreadable file, unknown flag or
+//! environment, flagd or Prometheus unreachable or refusing).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,9 @@ use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use hotswap_flags::Repository;
 use hotswap_flags::diagnostic::did_you_mean;
+use hotswap_flags::experiment_data::{self, DataError};
+use hotswap_flags::exposure::ExperimentSpec;
+use hotswap_flags::rollout::checks::Prometheus;
 use hotswap_flags::stats::experiment::{
     DEFAULT_ALPHA, DEFAULT_MDE, PowerPlan, SRM_THRESHOLD, VariantResult,
 };
@@ -60,10 +66,20 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
 
-    /// Read exposures from a running flagd and conversions from Prometheus
-    /// (not available yet: use --data).
-    #[arg(long, value_name = "URL")]
+    /// Read exposures from a running flagd (GET /api/v1/experiments/FLAG)
+    /// and conversions from Prometheus, with the flag's
+    /// `experiment.conversions` query from --env's definition.
+    #[arg(long, value_name = "URL", requires = "env")]
     pub daemon: Option<String>,
+
+    /// Bearer token for flagd's API, with --daemon (when it requires one).
+    #[arg(
+        long,
+        env = "FLAGCTL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 
     /// The Prometheus endpoint for the `experiment.conversions` query, with
     /// --daemon (default: flags.toml's `metrics.prometheus`).
@@ -102,17 +118,24 @@ struct FlagSettings {
     weights: Vec<(String, f64)>,
     alpha: Option<f64>,
     mde: Option<f64>,
+    /// The experiment's spec hash, to check flagd counts the same spec.
+    spec_hash: String,
+    /// `experiment.conversions` with a template name resolved.
+    conversions: Option<String>,
+    /// `flags.toml`'s `[metrics] prometheus`.
+    prometheus: Option<String>,
 }
 
-/// Where the counts come from. `Daemon` is the seam for flagd: exposures
-/// from `GET /api/v1/experiments/{flag}`, conversions from the flag's
-/// `experiment.conversions` query against Prometheus, assembled into the
-/// same [`ExperimentData`] a file gives.
+/// Where the counts come from: a file, or flagd (exposures from `GET
+/// /api/v1/experiments/{flag}`) and Prometheus (the flag's
+/// `experiment.conversions` query), assembled into the same
+/// [`ExperimentData`] a file gives.
 enum Source<'a> {
     File(&'a Path),
     Daemon {
         url: &'a str,
         metrics_url: Option<&'a str>,
+        token: Option<&'a str>,
     },
 }
 
@@ -123,6 +146,7 @@ impl<'a> Source<'a> {
             (None, Some(url)) => Ok(Source::Daemon {
                 url,
                 metrics_url: args.metrics_url.as_deref(),
+                token: args.token.as_deref(),
             }),
             _ => bail!("give either --data FILE or --daemon URL"),
         }
@@ -137,12 +161,20 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Counts and, from flagd, where they came from.
+struct Loaded {
+    data: ExperimentData,
+    /// With --daemon: flagd's window and the queries sent (for the output).
+    origin: Option<Value>,
+}
+
 /// Loads the counts. The outer error is a usage or I/O problem (exit 2),
-/// the inner one bad data (exit 1).
+/// the inner one bad data (exit 1), already worded for the user.
 fn load(
     source: &Source<'_>,
     flag: &str,
-) -> anyhow::Result<Result<ExperimentData, hotswap_flags::stats::StatsError>> {
+    settings: Option<&FlagSettings>,
+) -> anyhow::Result<Result<Loaded, String>> {
     match source {
         Source::File(path) => {
             let text = if path.as_os_str() == "-" {
@@ -155,22 +187,97 @@ fn load(
                 std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read the data file {}", path.display()))?
             };
-            Ok(ExperimentData::from_json(&text))
+            Ok(ExperimentData::from_json(&text)
+                .map(|data| Loaded { data, origin: None })
+                .map_err(|e| format!("{}: {e}", source.describe())))
         }
-        // The seam for flagd: GET {url}/api/v1/experiments/{flag} for the
-        // exposures and weights, the flag's `experiment.conversions` query
-        // against `metrics_url` (default: flags.toml's metrics.prometheus)
-        // for the conversions, assembled into an `ExperimentData`.
-        Source::Daemon { url, metrics_url } => {
-            let prometheus = metrics_url.unwrap_or("flags.toml's metrics.prometheus");
-            bail!(
-                "--daemon is not available yet: flagd does not serve exposure counts \
-                 (GET /api/v1/experiments/{flag}) so far. Export the counts to a file and \
-                 use --data FILE (format: docs/experiments.md); neither {url} nor {prometheus} \
-                 was contacted"
-            )
+        Source::Daemon {
+            url,
+            metrics_url,
+            token,
+        } => {
+            // clap requires --env with --daemon.
+            let settings = settings.context("--daemon needs --env")?;
+            load_from_daemon(url, *metrics_url, *token, flag, settings)
         }
     }
+}
+
+/// Exposures from flagd, conversions from Prometheus.
+fn load_from_daemon(
+    url: &str,
+    metrics_url: Option<&str>,
+    token: Option<&str>,
+    flag: &str,
+    settings: &FlagSettings,
+) -> anyhow::Result<Result<Loaded, String>> {
+    let Some(template) = settings.conversions.as_deref() else {
+        bail!(
+            "flag `{flag}` in environment `{}` has no `experiment.conversions` query, so there \
+             is nothing to count conversions with: add one (docs/flag-format.md §12), or use \
+             --data FILE",
+            settings.env
+        );
+    };
+    let Some(prometheus_url) = metrics_url.or(settings.prometheus.as_deref()) else {
+        bail!(
+            "no Prometheus to ask for conversions: give --metrics-url URL or set [metrics] \
+             prometheus in flags.toml"
+        );
+    };
+    let timeout = std::time::Duration::from_secs(10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let fetched = runtime.block_on(async {
+        let client = hotswap_flags::http::client().map_err(anyhow::Error::msg)?;
+        let report = match experiment_data::exposures(&client, url, flag, token, timeout).await {
+            Ok(r) => r,
+            Err(DataError::BadAnswer(e)) => return Ok(Err(e)),
+            Err(e) => return Err(anyhow::Error::new(e)),
+        };
+        if report.spec_hash != settings.spec_hash {
+            return Ok(Err(format!(
+                "flagd at {url} counts exposures for another version of experiment `{flag}` \
+                 (spec {}, ruleset {}) than environment `{}` of this repository defines (spec \
+                 {}): the split, salt or experiment block differ, so the counts do not belong \
+                 to these settings. Analyse the revision flagd serves.",
+                report.spec_hash, report.version, settings.env, settings.spec_hash
+            )));
+        }
+        let prometheus = Prometheus::new(timeout).map_err(anyhow::Error::msg)?;
+        match experiment_data::conversions(&prometheus, prometheus_url, &report, template).await {
+            Ok(conversions) => Ok(Ok((report, conversions))),
+            Err(DataError::BadAnswer(e)) => Ok(Err(e)),
+            Err(e) => Err(anyhow::Error::new(e)),
+        }
+    })?;
+    let (report, conversions) = match fetched {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    for c in conversions.iter().filter(|c| c.empty) {
+        eprintln!(
+            "note: the conversions query matched no series for variant `{}`: counted as 0 ({})",
+            c.variant, c.query
+        );
+    }
+    let origin = json!({
+        "daemon": url,
+        "prometheus": prometheus_url,
+        "specHash": report.spec_hash,
+        "version": report.version,
+        "since": report.since.to_string(),
+        "window": experiment_data::window(report.since, report.at),
+        "queries": conversions
+            .iter()
+            .map(|c| (c.variant.clone(), Value::String(c.query.clone())))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    Ok(Ok(Loaded {
+        data: experiment_data::assemble(&report, &conversions),
+        origin: Some(origin),
+    }))
 }
 
 fn check_parameter(
@@ -206,10 +313,10 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
             None => return Ok(Outcome::Findings),
         },
     };
-    let data = match load(&source, &args.flag)? {
-        Ok(data) => data,
+    let Loaded { data, origin } = match load(&source, &args.flag, settings.as_ref())? {
+        Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("error: {}: {e}", source.describe());
+            eprintln!("error: {e}");
             return Ok(Outcome::Findings);
         }
     };
@@ -230,13 +337,38 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {}: {e}", source.describe());
+            if origin.is_some() {
+                eprintln!(
+                    "    hint: exposures are flagd's evaluations since the experiment's spec last \
+                     changed; the conversions query must count the same units over {{{{window}}}} \
+                     (docs/experiments.md §9)"
+                );
+            }
             return Ok(Outcome::Findings);
         }
     };
     let env = settings.as_ref().map(|s| s.env.as_str());
     match args.repo.format {
-        OutputFormat::Json => output::print_json(&analysis_json(&args.flag, env, &analysis)),
-        OutputFormat::Table => print_table(&args.flag, env, &analysis),
+        OutputFormat::Json => {
+            let mut out = analysis_json(&args.flag, env, &analysis);
+            if let Some(origin) = origin {
+                out["source"] = origin;
+            }
+            output::print_json(&out)
+        }
+        OutputFormat::Table => {
+            if let Some(origin) = &origin {
+                println!(
+                    "exposures from flagd {} since {} ({}), conversions from Prometheus {} over {}\n",
+                    origin["daemon"].as_str().unwrap_or(""),
+                    origin["since"].as_str().unwrap_or(""),
+                    origin["version"].as_str().unwrap_or(""),
+                    origin["prometheus"].as_str().unwrap_or(""),
+                    origin["window"].as_str().unwrap_or("")
+                );
+            }
+            print_table(&args.flag, env, &analysis)
+        }
     }
     Ok(Outcome::Ok)
 }
@@ -278,12 +410,24 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
         .clone()
         .or_else(|| weights.first().map(|(n, _)| n.clone()))
         .unwrap_or_default();
+    let spec_hash = ExperimentSpec::of(flag)
+        .map(|(_, spec)| spec.spec_hash)
+        .unwrap_or_default();
+    let metrics = ruleset.metrics();
+    // A template name was resolved (and checked) by validation; do the same.
+    let conversions = experiment
+        .conversions
+        .as_ref()
+        .map(|q| metrics.queries.get(q).unwrap_or(q).clone());
     Ok(Some(FlagSettings {
         env: env.to_owned(),
         control,
         weights,
         alpha: experiment.alpha,
         mde: experiment.minimum_detectable_effect,
+        spec_hash,
+        conversions,
+        prometheus: metrics.prometheus.clone(),
     }))
 }
 

@@ -10,6 +10,7 @@ mod eval;
 mod experiment;
 mod generate;
 mod init;
+mod keygen;
 mod output;
 mod promote;
 mod repo_dir;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Bundle(args) => bundle::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
         Command::Rollout(args) => rollout::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Diff(args) => diff::run(&args),

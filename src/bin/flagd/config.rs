@@ -9,7 +9,9 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 use hotswap_flags::feed::SourceSpec;
 use hotswap_flags::model::DurationSpec;
+use hotswap_flags::server::request::Limits;
 use serde::Deserialize;
+use std::num::NonZeroU32;
 
 /// Serve one environment of a flags repository over HTTP, hot-swapping it on
 /// every change.
@@ -58,9 +60,115 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub metrics_url: Option<String>,
 
+    /// Threads serving requests (default: the CPUs minus one, at least one —
+    /// flagd runs next to the applications it serves and leaves them a core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
     /// Log format on stderr.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+
+    /// Verify bearer tokens with this HS256 secret (at least 32 bytes).
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub auth_jwt_secret_file: Option<PathBuf>,
+
+    /// Verify bearer tokens with this RSA (RS256) or P-256 (ES256) public key, PEM.
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub auth_jwt_public_key: Option<PathBuf>,
+
+    /// Verify bearer tokens with the keys of this JWKS document (by `kid`).
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub auth_jwks_file: Option<PathBuf>,
+
+    /// Require this `iss` in tokens.
+    #[arg(long, value_name = "ISSUER", help_heading = "Security")]
+    pub auth_issuer: Option<String>,
+
+    /// Require this `aud` in tokens.
+    #[arg(long, value_name = "AUDIENCE", help_heading = "Security")]
+    pub auth_audience: Option<String>,
+
+    /// The claim holding the role: viewer, developer or admin (default `role`).
+    #[arg(long, value_name = "CLAIM", help_heading = "Security")]
+    pub auth_role_claim: Option<String>,
+
+    /// Evaluation needs a valid token or API key too (default: open).
+    #[arg(long, help_heading = "Security")]
+    #[serde(default)]
+    pub auth_eval: bool,
+
+    /// API keys accepted for evaluation (`X-API-Key`): one `name = key` a line.
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub api_keys_file: Option<PathBuf>,
+
+    /// `/metrics` needs a viewer token (default: open).
+    #[arg(long, help_heading = "Security")]
+    #[serde(default)]
+    pub metrics_auth: bool,
+
+    /// Serve HTTPS with this certificate chain (PEM); reloaded when it changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        help_heading = "Security"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM); reloaded when it changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "Security"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// With --bundle: accept only bundles signed by this Ed25519 public key
+    /// (PEM, as `flagctl keygen` writes to FILE.pub). Repeat to trust
+    /// several keys while rotating; a list in the config file.
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub bundle_public_key: Vec<PathBuf>,
+
+    /// Verify push webhooks on POST /api/v1/ruleset/refresh with the
+    /// HMAC-SHA256 secret in this file (GitHub's X-Hub-Signature-256,
+    /// Gitea's X-Gitea-Signature).
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub webhook_secret_file: Option<PathBuf>,
+
+    /// Requests a second per client (token subject, API key or IP; default 0: off).
+    #[arg(long, value_name = "RPS", help_heading = "Limits")]
+    pub rate_limit: Option<u32>,
+
+    /// Requests a client may burst above --rate-limit (default: twice the rate).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub rate_burst: Option<u32>,
+
+    /// Largest request body in bytes (default 262144).
+    #[arg(long, value_name = "BYTES", help_heading = "Limits")]
+    pub max_body_bytes: Option<usize>,
+
+    /// Time a client has to send its request headers (default 10s).
+    #[arg(long, value_name = "DURATION", help_heading = "Limits")]
+    pub header_timeout: Option<String>,
+
+    /// Time to answer one request, body upload included (default 30s).
+    #[arg(long, value_name = "DURATION", help_heading = "Limits")]
+    pub request_timeout: Option<String>,
+
+    /// Flags one bulk request may name (default 1000).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_bulk_flags: Option<usize>,
+
+    /// Attributes one context may have (default 256).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_context_attributes: Option<usize>,
+
+    /// Nesting depth of attribute values (default 8).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_context_depth: Option<usize>,
 
     /// Read options from a TOML file (keys are the long option names).
     #[arg(long, value_name = "FILE")]
@@ -99,6 +207,34 @@ pub struct Settings {
     pub state_dir: PathBuf,
     pub metrics_url: Option<String>,
     pub log_format: LogFormat,
+    pub workers: usize,
+    pub auth: Option<AuthSettings>,
+    pub auth_eval: bool,
+    pub metrics_auth: bool,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub rate_limit: Option<(NonZeroU32, NonZeroU32)>,
+    pub header_timeout: Duration,
+    pub limits: Limits,
+    pub bundle_public_keys: Vec<PathBuf>,
+    pub webhook_secret_file: Option<PathBuf>,
+}
+
+/// Token verification settings.
+#[derive(Debug)]
+pub struct AuthSettings {
+    pub keys: KeyFile,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub role_claim: String,
+    pub api_keys_file: Option<PathBuf>,
+}
+
+/// Which kind of key file verifies tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFile {
+    Secret(PathBuf),
+    PublicKey(PathBuf),
+    Jwks(PathBuf),
 }
 
 impl Args {
@@ -108,6 +244,7 @@ impl Args {
             Some(path) => read_file(path)?,
             None => Args::default(),
         };
+        let auth = auth_settings(&self, &file)?;
         let env = self
             .env
             .or(file.env)
@@ -141,7 +278,17 @@ impl Args {
         if poll.get().is_zero() {
             bail!("--poll must be longer than 0");
         }
+        let bundle_public_keys = if self.bundle_public_key.is_empty() {
+            file.bundle_public_key
+        } else {
+            self.bundle_public_key
+        };
+        if !bundle_public_keys.is_empty() && !matches!(source, SourceSpec::Bundle(_)) {
+            bail!("--bundle-public-key goes with --bundle: only bundles carry signatures");
+        }
         Ok(Settings {
+            bundle_public_keys,
+            webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
             env,
             source,
             poll: poll.get(),
@@ -155,8 +302,141 @@ impl Args {
                 .unwrap_or_else(|| PathBuf::from(".flagd-state")),
             metrics_url: self.metrics_url.or(file.metrics_url),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            workers: match self.workers.or(file.workers) {
+                Some(0) => bail!("--workers must be at least 1"),
+                Some(n) => n,
+                None => std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            },
+            auth,
+            auth_eval: self.auth_eval || file.auth_eval,
+            metrics_auth: self.metrics_auth || file.metrics_auth,
+            tls: match (
+                self.tls_cert.or(file.tls_cert),
+                self.tls_key.or(file.tls_key),
+            ) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => bail!("--tls-cert and --tls-key go together"),
+            },
+            rate_limit: match self
+                .rate_limit
+                .or(file.rate_limit)
+                .and_then(NonZeroU32::new)
+            {
+                None => None,
+                Some(rate) => {
+                    let burst = self
+                        .rate_burst
+                        .or(file.rate_burst)
+                        .unwrap_or(rate.get().saturating_mul(2));
+                    Some((
+                        rate,
+                        NonZeroU32::new(burst).context("--rate-burst must be at least 1")?,
+                    ))
+                }
+            },
+            header_timeout: duration(
+                self.header_timeout.or(file.header_timeout),
+                "10s",
+                "--header-timeout",
+            )?,
+            limits: {
+                let defaults = Limits::default();
+                Limits {
+                    max_body_bytes: self
+                        .max_body_bytes
+                        .or(file.max_body_bytes)
+                        .unwrap_or(defaults.max_body_bytes),
+                    request_timeout: duration(
+                        self.request_timeout.or(file.request_timeout),
+                        "30s",
+                        "--request-timeout",
+                    )?,
+                    max_context_attributes: self
+                        .max_context_attributes
+                        .or(file.max_context_attributes)
+                        .unwrap_or(defaults.max_context_attributes),
+                    max_context_depth: self
+                        .max_context_depth
+                        .or(file.max_context_depth)
+                        .unwrap_or(defaults.max_context_depth),
+                    max_bulk_flags: self
+                        .max_bulk_flags
+                        .or(file.max_bulk_flags)
+                        .unwrap_or(defaults.max_bulk_flags),
+                }
+            },
         })
     }
+}
+
+/// A positive duration option, or its default.
+fn duration(text: Option<String>, default: &str, option: &str) -> anyhow::Result<Duration> {
+    let text = text.unwrap_or_else(|| default.to_owned());
+    let d: DurationSpec = text.parse().with_context(|| format!("{option} {text}"))?;
+    if d.get().is_zero() {
+        bail!("{option} must be longer than 0");
+    }
+    Ok(d.get())
+}
+
+fn auth_settings(cli: &Args, file: &Args) -> anyhow::Result<Option<AuthSettings>> {
+    let pick = |a: &Option<PathBuf>, b: &Option<PathBuf>| a.clone().or_else(|| b.clone());
+    let keys: Vec<KeyFile> = [
+        pick(&cli.auth_jwt_secret_file, &file.auth_jwt_secret_file).map(KeyFile::Secret),
+        pick(&cli.auth_jwt_public_key, &file.auth_jwt_public_key).map(KeyFile::PublicKey),
+        pick(&cli.auth_jwks_file, &file.auth_jwks_file).map(KeyFile::Jwks),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let api_keys_file = pick(&cli.api_keys_file, &file.api_keys_file);
+    let keys = match keys.as_slice() {
+        [] if cli.auth_eval
+            || file.auth_eval
+            || api_keys_file.is_some()
+            || cli.metrics_auth
+            || file.metrics_auth =>
+        {
+            bail!(
+                "--auth-eval, --metrics-auth and --api-keys-file need a token key: --auth-jwt-secret-file, --auth-jwt-public-key or --auth-jwks-file"
+            )
+        }
+        [] => return Ok(None),
+        [one] => one.clone(),
+        _ => {
+            bail!("give one of --auth-jwt-secret-file, --auth-jwt-public-key and --auth-jwks-file")
+        }
+    };
+    Ok(Some(AuthSettings {
+        keys,
+        issuer: cli.auth_issuer.clone().or_else(|| file.auth_issuer.clone()),
+        audience: cli
+            .auth_audience
+            .clone()
+            .or_else(|| file.auth_audience.clone()),
+        role_claim: cli
+            .auth_role_claim
+            .clone()
+            .or_else(|| file.auth_role_claim.clone())
+            .unwrap_or_else(|| "role".to_owned()),
+        api_keys_file,
+    }))
+}
+
+/// A config-file value that is one path or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(p) => vec![p],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Args> {
@@ -212,5 +492,37 @@ mod tests {
             }
         );
         assert!(parse(&["--env", "a", "--repo", "x", "--poll", "soon"]).is_err());
+    }
+
+    #[test]
+    fn bundle_keys_and_webhook_secret() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("flagd.toml");
+        let config = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            parse(&["--config", file.to_str().unwrap()])
+        };
+        let s = config(
+            "env = \"e\"\nbundle = \"b.json\"\nbundle-public-key = \"k.pub\"\nwebhook-secret-file = \"s\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.bundle_public_keys, [PathBuf::from("k.pub")]);
+        assert_eq!(s.webhook_secret_file, Some(PathBuf::from("s")));
+        let s = config(
+            "env = \"e\"\nbundle = \"b.json\"\nbundle-public-key = [\"a.pub\", \"b.pub\"]\n",
+        )
+        .unwrap();
+        assert_eq!(s.bundle_public_keys.len(), 2);
+        // The command line replaces the file's list rather than adding to it.
+        let s = parse(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--bundle-public-key",
+            "c.pub",
+        ])
+        .unwrap();
+        assert_eq!(s.bundle_public_keys, [PathBuf::from("c.pub")]);
+        let e = parse(&["--env", "e", "--repo", "r", "--bundle-public-key", "k.pub"]).unwrap_err();
+        assert!(e.to_string().contains("goes with --bundle"), "{e}");
     }
 }

@@ -17,12 +17,18 @@ use hotswap_flags::live::Live;
 use hotswap_flags::rollout::checks::Prometheus;
 use hotswap_flags::rollout::clock::SystemClock;
 use hotswap_flags::rollout::{Controller, RolloutApi};
-use hotswap_flags::server::{self, AppState, Metrics, ROUTES};
+use hotswap_flags::server::auth::{Authenticator, KeySource};
+use hotswap_flags::server::guard::ClientRateLimit;
+use hotswap_flags::server::listen::{self, ServeOptions};
+use hotswap_flags::server::tls::CertReloader;
+use hotswap_flags::server::webhook::WebhookSecret;
+use hotswap_flags::server::{self, AppState, Metrics, ROUTES, Security};
+use hotswap_flags::signing::{PublicKey, TrustedKeys};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tracing::info;
+use tracing::{info, warn};
 
-use config::{Args, LogFormat, Settings};
+use config::{Args, KeyFile, LogFormat, Settings};
 
 /// How long one health-check query may take before it counts as no data.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -45,6 +51,7 @@ fn main() -> ExitCode {
     };
     init_logging(settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.workers)
         .enable_all()
         .build()
     {
@@ -96,8 +103,21 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     tokio::spawn(controller.clone().run());
     let rollouts: Arc<dyn RolloutApi> = controller;
-    let source = Source::new(&settings.source, &settings.env, &settings.state_dir)
+    let mut source = Source::new(&settings.source, &settings.env, &settings.state_dir)
         .map_err(anyhow::Error::msg)?;
+    if let Some(keys) = TrustedKeys::read(&settings.bundle_public_keys)? {
+        let ids: Vec<String> = keys.keys().iter().map(PublicKey::key_id).collect();
+        info!(keys = ?ids, "only bundles signed by these keys are served");
+        source
+            .require_signatures(Arc::new(keys))
+            .map_err(anyhow::Error::msg)?;
+    }
+    let webhook = settings
+        .webhook_secret_file
+        .as_deref()
+        .map(WebhookSecret::read)
+        .transpose()?
+        .map(Arc::new);
     let refresh = Arc::new(Notify::new());
     tokio::spawn(feed::run(
         source,
@@ -111,6 +131,16 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let security = security(&settings)?;
+    let tls = match &settings.tls {
+        Some((cert, key)) => {
+            let reloader = CertReloader::load(cert, key)?;
+            tokio::spawn(reloader.clone().watch());
+            Some(listen::tls_acceptor(&reloader)?)
+        }
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let state = Arc::new(AppState {
         metrics: Arc::new(Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES)),
         live,
@@ -119,13 +149,66 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         min_polling_interval_ms: u64::try_from(settings.poll.as_millis())
             .unwrap_or(u64::MAX)
             .min(60_000),
+        security,
+        limits: settings.limits,
+        webhook,
     });
+    let options = ServeOptions {
+        header_timeout: settings.header_timeout,
+        tls,
+        ..ServeOptions::default()
+    };
     info!(%addr, env = %settings.env, source = ?settings.source, "flagd listening");
-    println!("flagd listening on http://{addr}");
+    println!("flagd listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
-    server::serve(listener, state, shutdown_signal()).await?;
+    server::serve(listener, state, options, shutdown_signal()).await?;
     info!("flagd stopped");
     Ok(())
+}
+
+/// Authentication and rate limiting from the settings.
+fn security(settings: &Settings) -> anyhow::Result<Security> {
+    let auth = match &settings.auth {
+        None => {
+            warn!(
+                "no --auth-jwt-* key: every endpoint, rollout steering included, is open to anyone who can reach {}",
+                settings.listen
+            );
+            None
+        }
+        Some(a) => {
+            let source = match &a.keys {
+                KeyFile::Secret(p) => KeySource::SecretFile(p),
+                KeyFile::PublicKey(p) => KeySource::PublicKeyFile(p),
+                KeyFile::Jwks(p) => KeySource::JwksFile(p),
+            };
+            Some(Authenticator::new(
+                source,
+                a.issuer.clone(),
+                a.audience.clone(),
+                a.role_claim.clone(),
+                a.api_keys_file.as_deref(),
+            )?)
+        }
+    };
+    let rate_limit = settings.rate_limit.map(|(rate, burst)| {
+        let limit = Arc::new(ClientRateLimit::new(rate, burst));
+        let cleaner = limit.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                cleaner.forget_idle();
+            }
+        });
+        limit
+    });
+    Ok(Security {
+        auth,
+        auth_eval: settings.auth_eval,
+        metrics_auth: settings.metrics_auth,
+        webhook_secret: settings.webhook_secret_file.is_some(),
+        rate_limit,
+    })
 }
 
 /// Completes on SIGINT or SIGTERM.

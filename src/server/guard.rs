@@ -1,0 +1,274 @@
+//! The one place access is decided: authentication per endpoint group, then
+//! per-client rate limiting. And a last layer that turns every error the
+//! framework produces on its own (405, 408, 413, rejected paths) into the
+//! same JSON error body the handlers use.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::AppState;
+use super::auth::{AuthError, Authenticator, Identity, Role};
+use super::error::ApiError;
+use super::rollouts::Actor;
+
+/// Access settings of the HTTP API.
+#[derive(Debug, Default)]
+pub struct Security {
+    /// Token and API-key verification; `None`: everything is open.
+    pub auth: Option<Authenticator>,
+    /// Evaluation needs a valid token or API key too.
+    pub auth_eval: bool,
+    /// `/metrics` needs a viewer token.
+    pub metrics_auth: bool,
+    /// A webhook secret is configured: signed webhook calls to the refresh
+    /// endpoint reach its handler, which verifies the signature itself.
+    pub webhook_secret: bool,
+    /// Per-client request rate limit.
+    pub rate_limit: Option<Arc<ClientRateLimit>>,
+}
+
+/// What an endpoint group lets callers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Evaluate flags.
+    Evaluate,
+    /// Read definitions, status, rollouts, audit, experiments.
+    Read,
+    /// Trigger a refresh of the source.
+    Refresh,
+    /// Steer rollouts.
+    Steer,
+    /// Scrape `/metrics`.
+    Metrics,
+}
+
+impl Access {
+    fn needs(self) -> Option<Role> {
+        match self {
+            Access::Evaluate => None,
+            Access::Read | Access::Metrics => Some(Role::Viewer),
+            Access::Refresh => Some(Role::Developer),
+            Access::Steer => Some(Role::Admin),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Access::Evaluate => "evaluate flags",
+            Access::Read => "read this",
+            Access::Refresh => "refresh the ruleset",
+            Access::Steer => "steer rollouts",
+            Access::Metrics => "read metrics",
+        }
+    }
+}
+
+/// Why a request was turned away at the door.
+enum Denied {
+    /// No or bad credentials: 401.
+    Unauthorized(AuthError),
+    /// A role too low: 403.
+    Forbidden(String),
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Unauthorized(e) => {
+                let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", e.to_string())
+                    .into_response();
+                r.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"flagd\""),
+                );
+                r
+            }
+            Denied::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message).into_response()
+            }
+        }
+    }
+}
+
+/// Decides whether the request may go on; `Ok(Some(identity))` when the
+/// caller identified themselves.
+fn authenticate(
+    security: &Security,
+    access: Access,
+    request: &Request,
+) -> Result<Option<Identity>, Denied> {
+    let Some(auth) = &security.auth else {
+        return Ok(None);
+    };
+    let headers = request.headers();
+    let required = match access {
+        Access::Evaluate if !security.auth_eval => return Ok(None),
+        Access::Metrics if !security.metrics_auth => return Ok(None),
+        Access::Refresh
+            if security.webhook_secret
+                && (headers.contains_key("x-hub-signature-256")
+                    || headers.contains_key("x-gitea-signature")) =>
+        {
+            return Ok(None);
+        }
+        other => other.needs(),
+    };
+    let identity = match auth.bearer(headers) {
+        Ok(Some(id)) => id,
+        Ok(None) if access == Access::Evaluate => match auth.api_key(headers) {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
+            Err(e) => return Err(Denied::Unauthorized(e)),
+        },
+        Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
+        Err(e) => return Err(Denied::Unauthorized(e)),
+    };
+    if let Some(role) = required
+        && identity.role.is_none_or(|r| r < role)
+    {
+        let has = identity
+            .role
+            .map_or("no role".to_owned(), |r| format!("role `{r}`"));
+        return Err(Denied::Forbidden(format!(
+            "{has} may not {}: it needs `{role}`",
+            access.describe()
+        )));
+    }
+    Ok(Some(identity))
+}
+
+/// Middleware: authenticate for `access`, record the actor, rate-limit.
+pub async fn guard(
+    State((state, access)): State<(Arc<AppState>, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let identity = match authenticate(&state.security, access, &request) {
+        Ok(id) => id,
+        Err(denied) => return denied.into_response(),
+    };
+    if let Some(limit) = &state.security.rate_limit {
+        let key = match &identity {
+            Some(id) => ClientKey::Subject(id.subject.clone()),
+            None => ClientKey::Ip(
+                request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+            ),
+        };
+        if let Err(wait) = limit.check(&key) {
+            return too_many(wait);
+        }
+    }
+    if let Some(id) = identity {
+        request
+            .extensions_mut()
+            .insert(Actor(id.subject.to_string()));
+    }
+    next.run(request).await
+}
+
+fn too_many(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut r = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        format!("too many requests; retry in {seconds} s"),
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    r
+}
+
+/// Who a rate limit counts for: a token's subject or an API key, else the
+/// client's IP address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    /// An anonymous client.
+    Ip(IpAddr),
+    /// An identified caller.
+    Subject(Arc<str>),
+}
+
+/// A per-client token bucket (governor).
+#[derive(Debug)]
+pub struct ClientRateLimit {
+    limiter: DefaultKeyedRateLimiter<ClientKey>,
+}
+
+impl ClientRateLimit {
+    /// `per_second` requests a second, bursts up to `burst`.
+    pub fn new(per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        ClientRateLimit {
+            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+        }
+    }
+
+    /// `Err(wait)` when `key` must wait before its next request.
+    pub fn check(&self, key: &ClientKey) -> Result<(), Duration> {
+        self.limiter
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets clients that are back to a full bucket (call periodically, so
+    /// the table does not grow with every address ever seen).
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// Middleware: errors produced outside the handlers (405, 408, 413,
+/// rejected path or query) get the JSON error body too.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&text).trim().to_owned();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "BAD_REQUEST",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::REQUEST_TIMEOUT => "REQUEST_TIMEOUT",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        StatusCode::TOO_MANY_REQUESTS => "RATE_LIMITED",
+        s if s.is_server_error() => "GENERAL",
+        _ => "ERROR",
+    };
+    let message = if detail.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        detail
+    };
+    let mut fixed = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts
+        .headers
+        .iter()
+        .filter(|(n, _)| *n != CONTENT_TYPE && *n != "content-length")
+    {
+        fixed.headers_mut().append(name.clone(), value.clone());
+    }
+    fixed
+}
