@@ -5,17 +5,17 @@
 //! unhealthy mid-stage, it rolls back and evaluations stop serving the
 //! rollout variant.
 
+#[path = "support/prometheus.rs"]
+mod prometheus;
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use prometheus::{Prometheus, Target};
 use serde_json::Value;
 use support::*;
 
@@ -52,161 +52,48 @@ fn flags(failure_limit: u32, stage: &str) -> String {
     )
 }
 
-/// Returns the prometheus binary, or None when the test must be skipped.
-fn prometheus_binary() -> Option<&'static str> {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("prometheus");
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "the rollout end-to-end test needs Debian's `prometheus` package (apt-get install prometheus)"
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPED the rollout end-to-end test: `prometheus` is not installed (apt-get install prometheus) ***\n"
-    );
-    None
-}
-
-/// The scrape target: request counters by status code for flag `checkout`,
-/// variant `on`. Traffic flows all the time; `failing` adds 5xx.
-struct Target {
-    port: u16,
+/// Request counters by status code for flag `checkout`, variant `on`, served
+/// to Prometheus by a [`Target`]: traffic flows all the time, and while
+/// `failing` is set half of it fails.
+struct Traffic {
+    target: Target,
     ok: Arc<AtomicU64>,
     errors: Arc<AtomicU64>,
     failing: Arc<AtomicBool>,
 }
 
-impl Target {
-    fn start() -> Target {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let ok = Arc::new(AtomicU64::new(0));
-        let errors = Arc::new(AtomicU64::new(0));
-        let failing = Arc::new(AtomicBool::new(false));
-        let (o, e, f) = (ok.clone(), errors.clone(), failing.clone());
+impl Traffic {
+    fn start() -> Arc<Traffic> {
+        let traffic = Arc::new(Traffic {
+            target: Target::start(""),
+            ok: Arc::default(),
+            errors: Arc::default(),
+            failing: Arc::default(),
+        });
+        let t = traffic.clone();
         std::thread::spawn(move || {
             loop {
-                o.fetch_add(10, Ordering::Relaxed);
-                if f.load(Ordering::Relaxed) {
-                    e.fetch_add(10, Ordering::Relaxed);
-                }
+                let ok = t.ok.fetch_add(10, Ordering::Relaxed) + 10;
+                let errors = if t.failing.load(Ordering::Relaxed) {
+                    t.errors.fetch_add(10, Ordering::Relaxed) + 10
+                } else {
+                    t.errors.load(Ordering::Relaxed)
+                };
+                t.target.set(&format!(
+                    "# TYPE http_requests_total counter\n\
+                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"200\"}} {ok}\n\
+                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"500\"}} {errors}\n"
+                ));
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let (o, e) = (ok.clone(), errors.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                    line.clear();
-                }
-                let body = format!(
-                    "# TYPE http_requests_total counter\n\
-                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"200\"}} {}\n\
-                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"500\"}} {}\n",
-                    o.load(Ordering::Relaxed),
-                    e.load(Ordering::Relaxed)
-                );
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Target {
-            port,
-            ok,
-            errors,
-            failing,
-        }
+        traffic
     }
-}
-
-/// A Prometheus scraping the target every second, killed on drop.
-struct Prometheus {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_prometheus(binary: &str, target: &Target) -> Prometheus {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: target\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
-            target.port
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let prom = Prometheus {
-        child,
-        url,
-        _dir: dir,
-    };
-    let http = client();
-    eventually(Duration::from_secs(30), "Prometheus to be ready", || {
-        http.get(format!("{}/-/ready", prom.url))
-            .send()
-            .ok()
-            .filter(|r| r.status() == 200)
-            .map(|_| ())
-    });
-    prom
 }
 
 /// The error rate as Prometheus sees it now, if it has one.
 fn error_rate(prom: &Prometheus) -> Option<f64> {
-    let query = r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#;
-    let body: Value = client()
-        .get(format!("{}/api/v1/query", prom.url))
-        .query(&[("query", query)])
-        .send()
-        .ok()?
-        .json()
-        .ok()?;
-    body["data"]["result"][0]["value"][1]
-        .as_str()?
-        .parse()
-        .ok()
-        .filter(|v: &f64| !v.is_nan())
+    prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
 }
 
 fn start_flagd(repo: &Path, state: &Path, prom: &Prometheus) -> Daemon {
@@ -258,11 +145,11 @@ fn ts(v: &Value) -> Timestamp {
 
 #[test]
 fn healthy_canary_goes_10_30_50_100() {
-    let Some(binary) = prometheus_binary() else {
+    let Some(binary) = prometheus::binary("the rollout end-to-end test") else {
         return;
     };
-    let target = Target::start();
-    let prom = start_prometheus(binary, &target);
+    let target = Traffic::start();
+    let prom = Prometheus::start(binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(2, "3s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
     let (_state, state) = state_dir();
@@ -340,11 +227,11 @@ fn healthy_canary_goes_10_30_50_100() {
 
 #[test]
 fn unhealthy_canary_rolls_back_within_one_interval() {
-    let Some(binary) = prometheus_binary() else {
+    let Some(binary) = prometheus::binary("the rollout end-to-end test") else {
         return;
     };
-    let target = Target::start();
-    let prom = start_prometheus(binary, &target);
+    let target = Traffic::start();
+    let prom = Prometheus::start(binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(1, "15s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
     let (_state, state) = state_dir();

@@ -392,27 +392,20 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
             .unwrap_or_default();
         bail!("no flag `{}` in environment `{env}`{hint}", args.flag);
     };
-    let flag = ruleset.flag(id);
-    let Some((split, experiment)) = flag.experiment() else {
+    let Some((_, spec)) = ExperimentSpec::of(ruleset.flag(id)) else {
         bail!(
             "flag `{}` in environment `{env}` has no experiment: add an `experiment:` block to \
              one of its splits (docs/flag-format.md §12), or leave out --env",
             args.flag
         );
     };
-    let weights: Vec<(String, f64)> = split
-        .slots
-        .iter()
-        .map(|s| (flag.variant(s.variant).name.to_string(), s.weight))
-        .collect();
-    let control = experiment
-        .control
-        .clone()
-        .or_else(|| weights.first().map(|(n, _)| n.clone()))
-        .unwrap_or_default();
-    let spec_hash = ExperimentSpec::of(flag)
-        .map(|(_, spec)| spec.spec_hash)
-        .unwrap_or_default();
+    let ExperimentSpec {
+        control,
+        weights,
+        spec_hash,
+        experiment,
+        ..
+    } = spec;
     let metrics = ruleset.metrics();
     // A template name was resolved (and checked) by validation; do the same.
     let conversions = experiment
