@@ -7,9 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A Debian system Python refuses pip (PEP 668) unless told; the module is
+# a test dependency of this run only, so the last attempt says so.
 if ! python3 -c 'import xxhash' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check xxhash \
-    || python3 -m pip install --quiet --disable-pip-version-check --user xxhash
+  pip=(python3 -m pip install --quiet --disable-pip-version-check)
+  "${pip[@]}" xxhash 2>/dev/null \
+    || "${pip[@]}" --user xxhash 2>/dev/null \
+    || "${pip[@]}" --user --break-system-packages xxhash
 fi
 if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -67,7 +67,7 @@ pub async fn flag(
     let id = served
         .ruleset
         .flag_id(&key)
-        .ok_or_else(|| ApiError::not_found("FLAG_NOT_FOUND", format!("no flag `{key}`")))?;
+        .ok_or_else(|| ApiError::flag_not_found(&key))?;
     Ok(json_ok(&flag_json(&served, id)))
 }
 

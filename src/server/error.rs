@@ -52,10 +52,15 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, code, message)
     }
 
+    /// 404 for flag `key`, in OFREP's terms.
+    pub fn flag_not_found(key: &str) -> Self {
+        ApiError::not_found(EvalError::FlagNotFound.code(), format!("no flag `{key}`"))
+    }
+
     /// The error of an evaluation of flag `key`.
     pub fn eval(key: &str, e: EvalError) -> Self {
         match e {
-            EvalError::FlagNotFound => ApiError::not_found(e.code(), format!("no flag `{key}`")),
+            EvalError::FlagNotFound => ApiError::flag_not_found(key),
             EvalError::TargetingKeyMissing => {
                 ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string())
             }

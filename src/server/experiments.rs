@@ -44,7 +44,7 @@ pub async fn get(
     let id = served
         .ruleset
         .flag_id(&key)
-        .ok_or_else(|| ApiError::not_found("FLAG_NOT_FOUND", format!("no flag `{key}`")))?;
+        .ok_or_else(|| ApiError::flag_not_found(&key))?;
     let set = served.experiments().get(id).ok_or_else(|| {
         ApiError::not_found(
             "NO_EXPERIMENT",
