@@ -151,6 +151,20 @@ fn bucket_rows_match_bucket_for() {
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
+/// A boolean flag whose canary rollout (default salt) serves `on`.
+fn canary_to_on() -> Value {
+    json!({
+        "type": "boolean",
+        "variants": {"on": true, "off": false},
+        "default": "off",
+        "rollout": {
+            "strategy": "canary",
+            "serve": "on",
+            "stages": [{"percentage": 10, "duration": "1h"}, {"percentage": 100}]
+        }
+    })
+}
+
 /// Each bucket row as rollout membership: a canary with `rollout.salt` set to
 /// the row's salt puts the key outside at threshold `bucket` and inside at
 /// `bucket + 1` (inside iff bucket < threshold).
@@ -161,39 +175,16 @@ fn bucket_rows_decide_rollout_membership() {
             continue; // files reject empty salts
         }
         let mut flags = Map::new();
-        flags.insert(
-            "probe".into(),
-            json!({
-                "type": "boolean",
-                "variants": {"on": true, "off": false},
-                "default": "off",
-                "rollout": {
-                    "strategy": "canary",
-                    "serve": "on",
-                    "salt": row.salt,
-                    "stages": [{"percentage": 10, "duration": "1h"}, {"percentage": 100}]
-                }
-            }),
-        );
+        let mut probe = canary_to_on();
+        probe["rollout"]["salt"] = json!(row.salt);
+        flags.insert("probe".into(), probe);
         // `<flag>:rollout` is the default salt: the same flag without `salt`.
         let default_salted = row
             .salt
             .strip_suffix(":rollout")
             .filter(|f| valid_flag_key(f) && *f != "probe");
         if let Some(flag) = default_salted {
-            flags.insert(
-                flag.into(),
-                json!({
-                    "type": "boolean",
-                    "variants": {"on": true, "off": false},
-                    "default": "off",
-                    "rollout": {
-                        "strategy": "canary",
-                        "serve": "on",
-                        "stages": [{"percentage": 10, "duration": "1h"}, {"percentage": 100}]
-                    }
-                }),
-            );
+            flags.insert(flag.into(), canary_to_on());
         }
         let rs = ruleset(&json!({ "flags": flags }));
         let c = ctx(json!(row.key));

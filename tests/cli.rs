@@ -1,22 +1,15 @@
 //! `flagctl validate` and `flagctl eval` driven as a user would: the real
 //! binary, real files, both output formats, exit codes.
 
-use std::fs;
+mod gitops_support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
+use assert_cmd::assert::Assert;
+use gitops_support::{flagctl, json, repo_without_git, write};
 use predicates::prelude::*;
 use serde_json::Value;
-
-const CONFIG: &str = r#"version = 1
-[[environments]]
-name = "staging"
-path = "envs/staging"
-[[environments]]
-name = "production"
-path = "envs/production"
-protected = true
-"#;
 
 const CHECKOUT: &str = r#"flags:
   new-checkout-flow:
@@ -46,35 +39,30 @@ const CHECKOUT: &str = r#"flags:
         serve: festive
 "#;
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "flags.toml", CONFIG);
-    for (path, text) in files {
-        write(tmp.path(), path, text);
-    }
-    tmp
+/// `flagctl validate ARGS…` in `dir`.
+fn validate(dir: &Path, args: &[&str]) -> Assert {
+    flagctl(dir).arg("validate").args(args).assert()
 }
 
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
+/// `flagctl validate --format json` in `dir`: the parsed report.
+fn validate_report(dir: &Path) -> Value {
+    json(flagctl(dir).args(["validate", "--format", "json"])).0
 }
 
-fn flagctl(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("flagctl").unwrap();
-    cmd.current_dir(dir);
+/// `flagctl eval FLAG --env staging ARGS…` in `dir`.
+fn eval(dir: &Path, flag: &str, args: &[&str]) -> Command {
+    let mut cmd = flagctl(dir);
+    cmd.args(["eval", flag, "--env", "staging"]).args(args);
     cmd
 }
 
-fn json_out(cmd: &mut Command) -> Value {
-    let out = cmd.output().unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+/// [`eval`] with `--format json`: the parsed result, whatever the exit code.
+fn eval_json(dir: &Path, flag: &str, args: &[&str]) -> Value {
+    json(eval(dir, flag, args).args(["--format", "json"])).0
 }
 
 fn valid_repo() -> tempfile::TempDir {
-    repo(&[
+    repo_without_git(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         ("envs/production/checkout.yaml", CHECKOUT),
     ])
@@ -83,13 +71,11 @@ fn valid_repo() -> tempfile::TempDir {
 #[test]
 fn validate_clean_repo_exits_0() {
     let tmp = valid_repo();
-    flagctl(tmp.path())
-        .arg("validate")
-        .assert()
+    validate(tmp.path(), &[])
         .code(0)
         .stdout(predicate::str::contains("✓ 0 errors, 0 warnings"))
         .stdout(predicate::str::contains("staging"));
-    let v = json_out(flagctl(tmp.path()).args(["validate", "--format", "json"]));
+    let v = validate_report(tmp.path());
     assert_eq!(v["ok"], true);
     assert_eq!(v["environments"][0]["env"], "staging");
     assert_eq!(v["environments"][0]["flags"], 2);
@@ -98,16 +84,14 @@ fn validate_clean_repo_exits_0() {
 
 #[test]
 fn validate_reports_every_error_with_position_and_exits_1() {
-    let tmp = repo(&[
+    let tmp = repo_without_git(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         (
             "envs/production/bad.yaml",
             "flags:\n  a:\n    type: boolean\n    variants: {on: true, off: false}\n    default: of\n  b:\n    type: integer\n    variants: {one: 1.5}\n    default: one\n",
         ),
     ]);
-    flagctl(tmp.path())
-        .arg("validate")
-        .assert()
+    validate(tmp.path(), &[])
         .code(1)
         .stdout(predicate::str::contains(
             "envs/production/bad.yaml:5:14: error: unknown variant `of` (at flags.a.default)\n    hint: did you mean `off`?",
@@ -116,7 +100,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
             "envs/production/bad.yaml:8:21: error: variant `one` is the number 1.5, but the flag's type is `integer` (at flags.b.variants.one)",
         ))
         .stdout(predicate::str::contains("✗ 2 errors"));
-    let v = json_out(flagctl(tmp.path()).args(["validate", "--format", "json"]));
+    let v = validate_report(tmp.path());
     assert_eq!(v["ok"], false);
     assert_eq!(v["errors"], 2);
     let d = &v["diagnostics"][0];
@@ -129,28 +113,17 @@ fn validate_reports_every_error_with_position_and_exits_1() {
 
 #[test]
 fn validate_one_env_and_given_paths() {
-    let tmp = repo(&[
+    let tmp = repo_without_git(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         (
             "envs/production/bad.yaml",
             "flags:\n  a: {type: boolean, variants: {on: true}, default: nope}\n",
         ),
     ]);
-    flagctl(tmp.path())
-        .args(["validate", "--env", "staging"])
-        .assert()
-        .code(0);
-    flagctl(tmp.path())
-        .args(["validate", "--env", "production"])
-        .assert()
-        .code(1);
-    flagctl(tmp.path())
-        .args(["validate", "envs/staging/checkout.yaml"])
-        .assert()
-        .code(0);
-    flagctl(tmp.path())
-        .args(["validate", "envs/production/bad.yaml"])
-        .assert()
+    validate(tmp.path(), &["--env", "staging"]).code(0);
+    validate(tmp.path(), &["--env", "production"]).code(1);
+    validate(tmp.path(), &["envs/staging/checkout.yaml"]).code(0);
+    validate(tmp.path(), &["envs/production/bad.yaml"])
         .code(1)
         .stdout(predicate::str::contains(
             "bad.yaml:2:53: error: unknown variant `nope`",
@@ -161,22 +134,18 @@ fn validate_one_env_and_given_paths() {
         "loose/x.json",
         r#"{"flags": {"x": {"type": "string", "variants": {"a": 1}, "default": "a"}}}"#,
     );
-    flagctl(tmp.path())
-        .args(["validate", "loose/x.json"])
-        .assert()
+    validate(tmp.path(), &["loose/x.json"])
         .code(1)
         .stdout(predicate::str::contains("loose/x.json:1:54: error: variant `a` is the integer 1, but the flag's type is `string`"));
 }
 
 #[test]
 fn validate_finds_the_repo_from_a_subdirectory_and_prints_openable_paths() {
-    let tmp = repo(&[(
+    let tmp = repo_without_git(&[(
         "envs/staging/bad.yaml",
         "flags:\n  a: {type: boolean, variants: {on: true}, default: nope}\n",
     )]);
-    flagctl(&tmp.path().join("envs/staging"))
-        .args(["validate", "--env", "staging"])
-        .assert()
+    validate(&tmp.path().join("envs/staging"), &["--env", "staging"])
         .code(1)
         .stdout(predicate::str::contains("../../envs/staging/bad.yaml:2:53"));
     flagctl(Path::new("/"))
@@ -192,56 +161,41 @@ fn validate_finds_the_repo_from_a_subdirectory_and_prints_openable_paths() {
 
 #[test]
 fn warnings_fail_only_with_strict() {
-    let tmp = repo(&[(
+    let tmp = repo_without_git(&[(
         "envs/staging/s.yaml",
         "segments:\n  unused: {keys: [a]}\nflags:\n  a: {type: boolean, variants: {on: true}, default: on}\n",
     )]);
-    flagctl(tmp.path())
-        .args(["validate", "--env", "staging"])
-        .assert()
+    validate(tmp.path(), &["--env", "staging"])
         .code(0)
         .stdout(predicate::str::contains(
             "warning: segment `unused` is not used",
         ));
-    flagctl(tmp.path())
-        .args(["validate", "--env", "staging", "--strict"])
-        .assert()
-        .code(1);
+    validate(tmp.path(), &["--env", "staging", "--strict"]).code(1);
 }
 
 #[test]
 fn usage_and_io_errors_exit_2() {
     let tmp = valid_repo();
-    flagctl(tmp.path())
-        .args(["validate", "--env", "prod"])
-        .assert()
+    validate(tmp.path(), &["--env", "prod"])
         .code(2)
         .stderr(predicate::str::contains(
             "unknown environment `prod` (did you mean `production`?)",
         ));
-    flagctl(tmp.path())
-        .args(["validate", "--bogus"])
-        .assert()
-        .code(2);
+    validate(tmp.path(), &["--bogus"]).code(2);
     let empty = tempfile::tempdir().unwrap();
-    flagctl(empty.path())
-        .args(["validate", "--repo", "."])
-        .assert()
+    validate(empty.path(), &["--repo", "."])
         .code(2)
         .stderr(predicate::str::contains("no flags.toml"));
-    flagctl(tmp.path())
-        .args(["eval", "nope", "--env", "staging"])
+    eval(tmp.path(), "nope", &[])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
             "no flag `nope` in environment `staging`",
         ));
-    flagctl(tmp.path())
-        .args(["eval", "banner", "--env", "staging", "--ctx", "novalue"])
+    eval(tmp.path(), "banner", &["--ctx", "novalue"])
         .assert()
         .code(2);
-    flagctl(tmp.path())
-        .args(["eval", "banner", "--env", "staging", "--percentage", "140"])
+    eval(tmp.path(), "banner", &["--percentage", "140"])
         .assert()
         .code(2);
 }
@@ -254,9 +208,7 @@ fn invalid_flags_toml_is_a_finding() {
         "flags.toml",
         "version = 1\n[[environments]]\nname = \"a\"\npath = \"../x\"\n",
     );
-    flagctl(tmp.path())
-        .arg("validate")
-        .assert()
+    validate(tmp.path(), &[])
         .code(1)
         .stdout(predicate::str::contains(
             "flags.toml:4:8: error: `../x` must be a relative path",
@@ -266,33 +218,22 @@ fn invalid_flags_toml_is_a_finding() {
 #[test]
 fn eval_explains_rules_and_buckets() {
     let tmp = valid_repo();
-    flagctl(tmp.path())
-        .args([
-            "eval",
-            "new-checkout-flow",
-            "--env",
-            "staging",
-            "--ctx",
-            "email=ana@example.com",
-        ])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("reason   TARGETING_MATCH"))
-        .stdout(predicate::str::contains("1. staff"))
-        .stdout(predicate::str::contains("✓ matched"))
-        .stdout(predicate::str::contains("· not reached"));
-    let v = json_out(flagctl(tmp.path()).args([
-        "eval",
+    eval(
+        tmp.path(),
         "new-checkout-flow",
-        "--env",
-        "staging",
-        "--ctx",
-        "targetingKey=user-1",
-        "--ctx",
-        "country=DE",
-        "--format",
-        "json",
-    ]));
+        &["--ctx", "email=ana@example.com"],
+    )
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("reason   TARGETING_MATCH"))
+    .stdout(predicate::str::contains("1. staff"))
+    .stdout(predicate::str::contains("✓ matched"))
+    .stdout(predicate::str::contains("· not reached"));
+    let v = eval_json(
+        tmp.path(),
+        "new-checkout-flow",
+        &["--ctx", "targetingKey=user-1", "--ctx", "country=DE"],
+    );
     assert_eq!(v["key"], "new-checkout-flow");
     assert_eq!(v["reason"], "SPLIT");
     assert_eq!(v["rule"], "eu");
@@ -314,18 +255,11 @@ fn eval_explains_rules_and_buckets() {
 fn eval_percentage_moves_users_into_the_rollout() {
     let tmp = valid_repo();
     let run = |pct: &str| {
-        json_out(flagctl(tmp.path()).args([
-            "eval",
+        eval_json(
+            tmp.path(),
             "new-checkout-flow",
-            "--env",
-            "staging",
-            "--context",
-            r#"{"userId": "user-7"}"#,
-            "--percentage",
-            pct,
-            "--format",
-            "json",
-        ]))
+            &["--context", r#"{"userId": "user-7"}"#, "--percentage", pct],
+        )
     };
     let bucket = u64::from(hotswap_flags::eval::bucket::bucket_for(
         "new-checkout-flow:rollout",
@@ -339,16 +273,11 @@ fn eval_percentage_moves_users_into_the_rollout() {
     assert_eq!(full["bucket"]["rollout"], bucket);
     assert_eq!(full["rollout"]["inside"], true);
     // Default position is the first stage (10 %).
-    let first = json_out(flagctl(tmp.path()).args([
-        "eval",
+    let first = eval_json(
+        tmp.path(),
         "new-checkout-flow",
-        "--env",
-        "staging",
-        "--ctx",
-        "targetingKey=user-7",
-        "--format",
-        "json",
-    ]));
+        &["--ctx", "targetingKey=user-7"],
+    );
     assert_eq!(first["rollout"]["percentage"], 10.0);
     assert_eq!(
         first["reason"],
@@ -363,11 +292,7 @@ fn eval_percentage_moves_users_into_the_rollout() {
 #[test]
 fn eval_at_a_time_in_a_zone() {
     let tmp = valid_repo();
-    let at = |t: &str| {
-        json_out(flagctl(tmp.path()).args([
-            "eval", "banner", "--env", "staging", "--at", t, "--format", "json",
-        ]))
-    };
+    let at = |t: &str| eval_json(tmp.path(), "banner", &["--at", t]);
     assert_eq!(at("2025-12-24T18:00:00Z")["variant"], "festive");
     // Midnight of Dec 1 in New York is 05:00 UTC: just before it, still plain.
     assert_eq!(at("2025-12-01T04:59:59Z")["variant"], "plain");
@@ -375,8 +300,7 @@ fn eval_at_a_time_in_a_zone() {
         at("2025-12-01T00:00[America/New_York]")["variant"],
         "festive"
     );
-    flagctl(tmp.path())
-        .args(["eval", "banner", "--env", "staging", "--at", "soon"])
+    eval(tmp.path(), "banner", &["--at", "soon"])
         .assert()
         .code(2);
 }
@@ -384,39 +308,21 @@ fn eval_at_a_time_in_a_zone() {
 #[test]
 fn eval_error_results_exit_1_with_code() {
     let tmp = valid_repo();
-    flagctl(tmp.path())
-        .args([
-            "eval",
-            "new-checkout-flow",
-            "--env",
-            "staging",
-            "--ctx",
-            "country=FR",
-        ])
+    eval(tmp.path(), "new-checkout-flow", &["--ctx", "country=FR"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("TARGETING_KEY_MISSING"));
-    let v = json_out(flagctl(tmp.path()).args([
-        "eval",
-        "new-checkout-flow",
-        "--env",
-        "staging",
-        "--ctx",
-        "country=FR",
-        "--format",
-        "json",
-    ]));
+    let v = eval_json(tmp.path(), "new-checkout-flow", &["--ctx", "country=FR"]);
     assert_eq!(v["error"]["code"], "TARGETING_KEY_MISSING");
 }
 
 #[test]
 fn eval_refuses_an_invalid_environment() {
-    let tmp = repo(&[(
+    let tmp = repo_without_git(&[(
         "envs/staging/bad.yaml",
         "flags:\n  a: {type: boolean, variants: {on: true}, default: nope}\n",
     )]);
-    flagctl(tmp.path())
-        .args(["eval", "a", "--env", "staging"])
+    eval(tmp.path(), "a", &[])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("unknown variant `nope`"));

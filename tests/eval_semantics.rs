@@ -1,11 +1,12 @@
 //! Evaluation semantics (DESIGN §3 conditions, §4 evaluation), table-driven,
 //! on rulesets compiled from inline YAML through `load_files` + `check`.
 
+mod library_support;
+
 use hotswap_flags::eval::bucket::bucket_for;
 use hotswap_flags::eval::{EvalEnv, FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::load::load_files;
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags::model::Op;
+use hotswap_flags::ruleset::Ruleset;
 use hotswap_flags::{Context, EvalError, Reason};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -15,23 +16,7 @@ use serde_json::{Value, json};
 const NOW: &str = "2025-06-15T12:00:00Z";
 
 fn compile(yaml: &str) -> Ruleset {
-    let checked = load_files([("envs/test/flags.yaml".to_owned(), yaml.as_bytes().to_vec())])
-        .check(
-            &MetricsConfig::default(),
-            RulesetMeta {
-                env: "test".into(),
-                version: "v-test".into(),
-                source: "tests/eval_semantics.rs".into(),
-            },
-        );
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n---\n{yaml}");
-    checked.ruleset.expect("no errors, so a ruleset")
+    library_support::compile_file("envs/test/flags.yaml", yaml)
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -377,29 +362,6 @@ const OP_CASES: &[OpCase] = &[
     },
 ];
 
-const ALL_OPS: [&str; 20] = [
-    "eq",
-    "neq",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "semver_eq",
-    "semver_gt",
-    "semver_gte",
-    "semver_lt",
-    "semver_lte",
-    "before",
-    "after",
-    "exists",
-];
-
 fn op_ruleset() -> Ruleset {
     let mut yaml = String::from("flags:\n");
     for (i, case) in OP_CASES.iter().enumerate() {
@@ -411,7 +373,7 @@ fn op_ruleset() -> Ruleset {
 
 #[test]
 fn every_operator_is_covered() {
-    for op in ALL_OPS {
+    for op in library_support::ALL_OPS.map(Op::as_str) {
         let cases: Vec<&OpCase> = OP_CASES.iter().filter(|c| c.op == op).collect();
         assert!(!cases.is_empty(), "no case for `{op}`");
         assert!(

@@ -91,18 +91,8 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
     let prom = Prometheus::start(binary, &target);
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags("a: 50, b: 50"))]);
     write(repo.path(), "flags.toml", &config(&prom.url));
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
 
     // 2000 users see the experiment through flagd.
     let http = client();

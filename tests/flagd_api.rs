@@ -50,26 +50,16 @@ flags:
         - { percentage: 100 }
 "#;
 
-fn daemon() -> (TempRepo, tempfile::TempDir, Daemon) {
+fn daemon() -> (TempRepo, Daemon) {
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", FLAGS)]);
-    let (state_tmp, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
-    (repo, state_tmp, d)
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
+    (repo, d)
 }
 
 #[test]
 fn seed_get_evaluate() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     let (status, body) =
         d.get("/api/v1/flags/checkout/evaluate?userId=user-1&email=ana%40example.com");
     assert_eq!(status, 200);
@@ -133,7 +123,7 @@ fn seed_get_evaluate() {
 
 #[test]
 fn seed_post_and_bulk() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     let (status, body) = d.post(
         "/api/v1/flags/checkout/evaluate",
         r#"{"context": {"targetingKey": "k", "email": "bo@example.com"}}"#,
@@ -167,7 +157,7 @@ fn seed_post_and_bulk() {
 
 #[test]
 fn ofrep_single_status_and_error_codes() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     let path = "/ofrep/v1/evaluate/flags";
     let (status, body) = d.post(
         &format!("{path}/ratio"),
@@ -247,7 +237,7 @@ fn bulk(
 
 #[test]
 fn ofrep_bulk_etags_change_with_the_answer() {
-    let (repo, _state, d) = daemon();
+    let (repo, d) = daemon();
     let ctx = r#"{"context": {"targetingKey": "user-1", "country": "DE"}}"#;
     let (status, etag, body) = bulk(&d, ctx, None);
     assert_eq!(status, 200);
@@ -313,7 +303,7 @@ fn ofrep_bulk_etags_change_with_the_answer() {
 
 #[test]
 fn ofrep_configuration() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     let (status, body) = d.get("/ofrep/v1/configuration");
     assert_eq!(status, 200);
     assert_eq!(body["name"], "hotswap-flags");
@@ -325,7 +315,7 @@ fn ofrep_configuration() {
 
 #[test]
 fn definitions_status_and_unknown_routes() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     let (status, body) = d.get("/api/v1/flags");
     assert_eq!(status, 200);
     assert_eq!(body["env"], "prod");
@@ -362,7 +352,7 @@ fn definitions_status_and_unknown_routes() {
 
 #[test]
 fn metrics_in_prometheus_text_format() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     for _ in 0..3 {
         d.get("/api/v1/flags/count/evaluate");
     }
@@ -448,7 +438,7 @@ fn config_file_mirrors_the_options() {
 
 #[test]
 fn sigterm_stops_gracefully() {
-    let (_repo, _state, d) = daemon();
+    let (_repo, d) = daemon();
     assert_eq!(d.value("count"), Some(json!(3)));
     let status = d.terminate();
     assert!(status.success(), "{status:?}");

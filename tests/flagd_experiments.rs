@@ -61,18 +61,8 @@ fn exposures_are_counted_served_and_reset_only_by_a_changed_spec() {
         "envs/prod/flags.yaml",
         &flags("control: 50, gallery: 50", "v1"),
     )]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
 
     // Nothing yet; the weights and settings are there.
     let (status, report) = d.get("/api/v1/experiments/layout");

@@ -24,18 +24,8 @@ fn generation(n: usize) -> String {
 #[test]
 fn swapping_100_times_under_load_fails_no_request_and_mixes_no_rulesets() {
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", &generation(0))]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
 
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));

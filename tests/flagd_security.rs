@@ -23,6 +23,11 @@ fn keys_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keys")
 }
 
+/// The bytes of `name` in tests/data/keys.
+fn key_file(name: &str) -> Vec<u8> {
+    std::fs::read(keys_dir().join(name)).unwrap()
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -35,37 +40,34 @@ fn claims(sub: &str, role: Option<&str>) -> Value {
     c
 }
 
+/// A token for `claims`, signed by `key` with `algorithm`.
+fn sign(algorithm: Algorithm, claims: &Value, key: &EncodingKey) -> String {
+    encode(&Header::new(algorithm), claims, key).unwrap()
+}
+
 fn hs256(claims: &Value, secret: &str) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
+    sign(
+        Algorithm::HS256,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
-    .unwrap()
 }
 
 /// A flagd with HS256 auth (plus `extra` options) over a canary flag.
-fn secured(extra: &[&str]) -> (TempRepo, tempfile::TempDir, Daemon) {
+fn secured(extra: &[&str]) -> (TempRepo, Daemon) {
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
     std::fs::write(repo.path().join("secret"), format!("{SECRET}\n")).unwrap();
-    let (state_tmp, state) = state_dir();
     let secret = repo.path().join("secret");
-    let mut args = vec![
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--auth-jwt-secret-file",
-        secret.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let d = Daemon::start(&args);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
-    (repo, state_tmp, d)
+    let mut options = vec!["--auth-jwt-secret-file", secret.to_str().unwrap()];
+    options.extend_from_slice(extra);
+    let d = Daemon::on_repo(&repo, &options);
+    d.wait_ready();
+    (repo, d)
+}
+
+/// `GET /api/v1/flags` (the `read` class) with bearer `token`.
+fn read_flags(d: &Daemon, token: &str) -> (u16, Value) {
+    call(d, "GET", "/api/v1/flags", Some(token))
 }
 
 fn call(d: &Daemon, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -84,7 +86,7 @@ fn call(d: &Daemon, method: &str, path: &str, token: Option<&str>) -> (u16, Valu
 
 #[test]
 fn every_role_against_every_endpoint_class() {
-    let (_repo, _state, d) = secured(&["--metrics-auth"]);
+    let (_repo, d) = secured(&["--metrics-auth"]);
     let token = |role: &str| hs256(&claims(&format!("{role}-user"), Some(role)), SECRET);
     let tokens = [
         ("none", None),
@@ -150,22 +152,13 @@ fn every_role_against_every_endpoint_class() {
 
 #[test]
 fn refused_tokens() {
-    let (_repo, _state, d) = secured(&["--auth-issuer", "https://id.example.com"]);
+    let (_repo, d) = secured(&["--auth-issuer", "https://id.example.com"]);
     let ok_claims = || {
         let mut c = claims("ana", Some("admin"));
         c["iss"] = json!("https://id.example.com");
         c
     };
-    assert_eq!(
-        call(
-            &d,
-            "GET",
-            "/api/v1/flags",
-            Some(&hs256(&ok_claims(), SECRET))
-        )
-        .0,
-        200
-    );
+    assert_eq!(read_flags(&d, &hs256(&ok_claims(), SECRET)).0, 200);
 
     let mut expired = ok_claims();
     expired["exp"] = json!(now() - 3600);
@@ -181,12 +174,11 @@ fn refused_tokens() {
         b64(&json!({"alg": "none", "typ": "JWT"})),
         b64(&ok_claims())
     );
-    let hs512 = encode(
-        &Header::new(Algorithm::HS512),
+    let hs512 = sign(
+        Algorithm::HS512,
         &ok_claims(),
         &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
+    );
     let cases = [
         ("expired", hs256(&expired, SECRET)),
         ("not yet valid", hs256(&not_yet, SECRET)),
@@ -201,7 +193,7 @@ fn refused_tokens() {
         ("garbage", "not.a.token".to_owned()),
     ];
     for (what, token) in cases {
-        let (status, body) = call(&d, "GET", "/api/v1/flags", Some(&token));
+        let (status, body) = read_flags(&d, &token);
         assert_eq!(status, 401, "{what}: {body}");
         assert_eq!(body["error"]["code"], "UNAUTHORIZED", "{what}");
     }
@@ -219,46 +211,33 @@ fn refused_tokens() {
     );
 }
 
-fn public_key_daemon(key: &str) -> (TempRepo, tempfile::TempDir, Daemon) {
+/// A flagd verifying tokens with the public key `key` (in tests/data/keys).
+fn public_key_daemon(key: &str) -> (TempRepo, Daemon) {
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
-    let (state_tmp, state) = state_dir();
     let key = keys_dir().join(key);
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--auth-jwt-public-key",
-        key.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
-    (repo, state_tmp, d)
+    let d = Daemon::on_repo(&repo, &["--auth-jwt-public-key", key.to_str().unwrap()]);
+    d.wait_ready();
+    (repo, d)
 }
 
 #[test]
 fn rs256_and_es256_and_no_algorithm_confusion() {
-    let rsa_private = std::fs::read(keys_dir().join("rsa-private.pem")).unwrap();
-    let rsa_public = std::fs::read(keys_dir().join("rsa-public.pem")).unwrap();
-    let (_repo, _state, d) = public_key_daemon("rsa-public.pem");
-    let rs256 = encode(
-        &Header::new(Algorithm::RS256),
+    let rsa_private = key_file("rsa-private.pem");
+    let rsa_public = key_file("rsa-public.pem");
+    let (_repo, d) = public_key_daemon("rsa-public.pem");
+    let rs256 = sign(
+        Algorithm::RS256,
         &claims("ana", Some("viewer")),
         &EncodingKey::from_rsa_pem(&rsa_private).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(call(&d, "GET", "/api/v1/flags", Some(&rs256)).0, 200);
+    );
+    assert_eq!(read_flags(&d, &rs256).0, 200);
     // HS/RS confusion: an HS256 token whose "secret" is the public key.
-    let confused = encode(
-        &Header::new(Algorithm::HS256),
+    let confused = sign(
+        Algorithm::HS256,
         &claims("mallory", Some("admin")),
         &EncodingKey::from_secret(&rsa_public),
-    )
-    .unwrap();
-    let (status, body) = call(&d, "GET", "/api/v1/flags", Some(&confused));
+    );
+    let (status, body) = read_flags(&d, &confused);
     assert_eq!(status, 401, "{body}");
     assert!(
         body["error"]["message"]
@@ -269,17 +248,16 @@ fn rs256_and_es256_and_no_algorithm_confusion() {
     );
     drop(d);
 
-    let ec_private = std::fs::read(keys_dir().join("ec-private.pem")).unwrap();
-    let (_repo, _state, d) = public_key_daemon("ec-public.pem");
-    let es256 = encode(
-        &Header::new(Algorithm::ES256),
+    let ec_private = key_file("ec-private.pem");
+    let (_repo, d) = public_key_daemon("ec-public.pem");
+    let es256 = sign(
+        Algorithm::ES256,
         &claims("bo", Some("viewer")),
         &EncodingKey::from_ec_pem(&ec_private).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(call(&d, "GET", "/api/v1/flags", Some(&es256)).0, 200);
+    );
+    assert_eq!(read_flags(&d, &es256).0, 200);
     assert_eq!(
-        call(&d, "GET", "/api/v1/flags", Some(&rs256)).0,
+        read_flags(&d, &rs256).0,
         401,
         "an RSA token against an EC key"
     );
@@ -287,42 +265,24 @@ fn rs256_and_es256_and_no_algorithm_confusion() {
 
 #[test]
 fn jwks_keys_are_found_by_kid() {
-    let ec_private = std::fs::read(keys_dir().join("ec-private.pem")).unwrap();
+    let ec_private = key_file("ec-private.pem");
     let signing = EncodingKey::from_ec_pem(&ec_private).unwrap();
     let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&signing, Algorithm::ES256).unwrap();
     jwk.common.key_id = Some("key-1".into());
     let jwks = json!({"keys": [jwk]});
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
     std::fs::write(repo.path().join("jwks.json"), jwks.to_string()).unwrap();
-    let (_state, state) = state_dir();
     let jwks_path = repo.path().join("jwks.json");
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--auth-jwks-file",
-        jwks_path.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &["--auth-jwks-file", jwks_path.to_str().unwrap()]);
+    d.wait_ready();
     let token = |kid: Option<&str>| {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = kid.map(str::to_owned);
         encode(&header, &claims("cy", Some("viewer")), &signing).unwrap()
     };
-    assert_eq!(
-        call(&d, "GET", "/api/v1/flags", Some(&token(Some("key-1")))).0,
-        200
-    );
-    assert_eq!(
-        call(&d, "GET", "/api/v1/flags", Some(&token(Some("key-2")))).0,
-        401
-    );
-    assert_eq!(call(&d, "GET", "/api/v1/flags", Some(&token(None))).0, 401);
+    assert_eq!(read_flags(&d, &token(Some("key-1"))).0, 200);
+    assert_eq!(read_flags(&d, &token(Some("key-2"))).0, 401);
+    assert_eq!(read_flags(&d, &token(None)).0, 401);
 }
 
 #[test]
@@ -330,7 +290,7 @@ fn evaluation_with_auth_eval_takes_tokens_or_api_keys() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("api-keys");
     std::fs::write(&keys, "# services\ncheckout = ck-0123456789abcdef\n").unwrap();
-    let (_repo, _state, d) = secured(&["--auth-eval", "--api-keys-file", keys.to_str().unwrap()]);
+    let (_repo, d) = secured(&["--auth-eval", "--api-keys-file", keys.to_str().unwrap()]);
     let path = "/ofrep/v1/evaluate/flags/f";
     let post = |header: Option<(&str, &str)>| {
         let mut req = client()
@@ -366,22 +326,8 @@ fn evaluation_with_auth_eval_takes_tokens_or_api_keys() {
 #[test]
 fn rate_limits_answer_429_with_retry_after() {
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--rate-limit",
-        "2",
-        "--rate-burst",
-        "5",
-    ]);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &["--rate-limit", "2", "--rate-burst", "5"]);
+    d.wait_ready();
     let http = client();
     let statuses: Vec<u16> = (0..8)
         .map(|_| {
@@ -414,26 +360,20 @@ fn rate_limits_answer_429_with_retry_after() {
 #[test]
 fn oversized_bodies_bad_contexts_and_big_bulks_are_refused() {
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--max-body-bytes",
-        "2000",
-        "--max-context-attributes",
-        "10",
-        "--max-context-depth",
-        "2",
-        "--max-bulk-flags",
-        "3",
-    ]);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(
+        &repo,
+        &[
+            "--max-body-bytes",
+            "2000",
+            "--max-context-attributes",
+            "10",
+            "--max-context-depth",
+            "2",
+            "--max-bulk-flags",
+            "3",
+        ],
+    );
+    d.wait_ready();
     let big = format!(
         r#"{{"context": {{"targetingKey": "u", "pad": "{}"}}}}"#,
         "x".repeat(5000)
@@ -485,17 +425,7 @@ fn oversized_bodies_bad_contexts_and_big_bulks_are_refused() {
 #[test]
 fn a_slow_header_client_is_cut_off() {
     let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--header-timeout",
-        "500ms",
-    ]);
+    let d = Daemon::on_repo(&repo, &["--header-timeout", "500ms"]);
     let addr = d.base.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&addr).unwrap();
     stream
@@ -565,19 +495,15 @@ fn tls_serves_with_a_trusted_ca_and_picks_up_a_new_certificate() {
     let (cert, key) = (repo.path().join("tls.crt"), repo.path().join("tls.key"));
     std::fs::write(&cert, &first.cert_pem).unwrap();
     std::fs::write(&key, &first.key_pem).unwrap();
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--tls-cert",
-        cert.to_str().unwrap(),
-        "--tls-key",
-        key.to_str().unwrap(),
-    ]);
+    let d = Daemon::on_repo(
+        &repo,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert!(d.base.starts_with("https://127.0.0.1:"), "{}", d.base);
     let url = d.url("/api/v1/flags/f/evaluate?userId=u");
     let old_client = trusting(&first.ca_pem);

@@ -17,34 +17,23 @@ const PROPAGATION: Duration = Duration::from_secs(2);
 
 #[test]
 fn edits_are_served_invalid_files_are_not() {
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let repo = TempRepo::with_banner("one");
+    let d = Daemon::on_repo(&repo, &[]);
     eventually(DEADLINE, "first load", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
 
-    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
+    repo.save_banner("two");
     eventually(PROPAGATION, "the edit to be served", || {
         (d.value("banner") == Some(json!("two"))).then_some(())
     });
 
     // An invalid file never replaces what is served.
     repo.save(
-        "envs/prod/banner.yaml",
+        BANNER_FILE,
         "flags:\n  banner:\n    type: string\n    variants: { current: 3 }\n    default: current\n",
     );
-    let status = eventually(PROPAGATION, "lastError", || {
-        let (_, s) = d.get("/api/v1/ruleset");
-        s["lastError"].is_object().then_some(s)
-    });
+    let status = d.failed_load(PROPAGATION);
     assert!(
         status["lastError"]["diagnostics"][0]
             .as_str()
@@ -60,7 +49,7 @@ fn edits_are_served_invalid_files_are_not() {
     );
 
     // Fixed: served again, and the error is cleared.
-    repo.save("envs/prod/banner.yaml", &string_flag("banner", "three"));
+    repo.save_banner("three");
     eventually(PROPAGATION, "the fix to be served", || {
         (d.value("banner") == Some(json!("three"))).then_some(())
     });
@@ -73,15 +62,7 @@ fn deleted_recreated_and_new_files_are_picked_up() {
         ("envs/prod/a.yaml", &string_flag("a", "1")),
         ("envs/prod/b.yaml", &string_flag("b", "1")),
     ]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let d = Daemon::on_repo(&repo, &[]);
     eventually(DEADLINE, "first load", || d.value("b").map(|_| ()));
     std::fs::remove_file(repo.path().join("envs/prod/b.yaml")).unwrap();
     eventually(PROPAGATION, "b to disappear", || {
@@ -114,15 +95,7 @@ fn kubernetes_configmap_symlink_swaps_are_picked_up() {
     std::os::unix::fs::symlink("..v1", mount.join("..data")).unwrap();
     std::os::unix::fs::symlink("..data/flags.toml", mount.join("flags.toml")).unwrap();
     std::os::unix::fs::symlink("..data/envs", mount.join("envs")).unwrap();
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        mount.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let d = Daemon::prod(&["--repo", mount.to_str().unwrap()]);
     eventually(DEADLINE, "first load", || {
         (d.value("f") == Some(json!("v1"))).then_some(())
     });
@@ -143,15 +116,7 @@ fn not_ready_before_the_first_good_load() {
         "envs/prod/x.yaml",
         "flags:\n  x: {type: boolean, variants: {on: true}, default: nope}\n",
     )]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let d = Daemon::on_repo(&repo, &[]);
     let (status, body) = eventually(DEADLINE, "the failed load", || {
         let (s, b) = d.get("/readyz");
         b["lastError"].is_object().then_some((s, b))
@@ -179,74 +144,15 @@ fn not_ready_before_the_first_good_load() {
     assert_eq!(d.value("x"), Some(json!(true)));
 }
 
-/// A bare remote and a clone to push from.
-struct Remote {
-    _dir: tempfile::TempDir,
-    bare: std::path::PathBuf,
-    work: std::path::PathBuf,
-}
-
-impl Remote {
-    fn new(value: &str) -> Remote {
-        let dir = tempfile::tempdir().unwrap();
-        let bare = dir.path().join("flags.git");
-        let work = dir.path().join("work");
-        std::fs::create_dir_all(&bare).unwrap();
-        git(&bare, &["init", "-q", "--bare"]);
-        git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
-        write(&work, "flags.toml", CONFIG);
-        write(
-            &work,
-            "envs/prod/banner.yaml",
-            &string_flag("banner", value),
-        );
-        let remote = Remote {
-            _dir: dir,
-            bare,
-            work,
-        };
-        remote.commit_and_push("first");
-        remote
-    }
-
-    fn commit_and_push(&self, message: &str) -> String {
-        git(&self.work, &["add", "-A"]);
-        git(&self.work, &["commit", "-q", "-m", message]);
-        git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
-        let out = std::process::Command::new("git")
-            .args(["rev-parse", "HEAD"])
-            .current_dir(&self.work)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-}
-
 #[test]
 fn git_pushes_are_served_with_the_commit_as_version() {
     let remote = Remote::new("one");
-    let (_state, state) = state_dir();
-    let url = format!("file://{}", remote.bare.display());
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--git-url",
-        &url,
-        "--ref",
-        "main",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let d = Daemon::prod(&["--git-url", &remote.url(), "--ref", "main"]);
     eventually(DEADLINE, "first load", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
 
-    write(
-        &remote.work,
-        "envs/prod/banner.yaml",
-        &string_flag("banner", "two"),
-    );
-    let commit = remote.commit_and_push("second");
+    let commit = remote.push("two");
     let (_, body) = eventually(DEADLINE, "the pushed commit", || {
         let (s, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
         (b["value"] == "two").then_some((s, b))
@@ -255,13 +161,9 @@ fn git_pushes_are_served_with_the_commit_as_version() {
     assert_eq!(d.get("/api/v1/ruleset").1["version"], commit);
 
     // A broken commit is not served; the previous commit stays.
-    write(&remote.work, "envs/prod/banner.yaml", "flags: [oops\n");
+    write(&remote.work, BANNER_FILE, "flags: [oops\n");
     remote.commit_and_push("broken");
-    eventually(DEADLINE, "the failure to be recorded", || {
-        d.get("/api/v1/ruleset").1["lastError"]
-            .is_object()
-            .then_some(())
-    });
+    d.failed_load(DEADLINE);
     assert_eq!(d.value("banner"), Some(json!("two")));
 }
 
@@ -269,7 +171,7 @@ fn git_pushes_are_served_with_the_commit_as_version() {
 fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
     let remote = Remote::new("stored");
     let (_state, state) = state_dir();
-    let url = format!("file://{}", remote.bare.display());
+    let url = remote.url();
     let args = [
         "--env",
         "prod",
@@ -316,42 +218,24 @@ fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
 
 #[test]
 fn bundle_files_are_watched() {
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
-    let bundle = repo.path().join("prod.bundle.json");
-    let make_bundle = || {
-        assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
-            .args(["bundle", "--env", "prod", "--repo", repo.path_str(), "-o"])
-            .arg(&bundle)
-            .assert()
-            .success();
-    };
-    make_bundle();
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let repo = TempRepo::with_banner("one");
+    let file = repo.path().join("prod.bundle.json");
+    bundle(&repo, &file, None);
+    let d = Daemon::prod(&["--bundle", file.to_str().unwrap()]);
     eventually(DEADLINE, "first load", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
-    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
-    make_bundle();
+    repo.save_banner("two");
+    bundle(&repo, &file, None);
     eventually(PROPAGATION, "the new bundle", || {
         (d.value("banner") == Some(json!("two"))).then_some(())
     });
     // A tampered bundle is refused; the last good stays.
-    let text = std::fs::read_to_string(&bundle)
+    let text = std::fs::read_to_string(&file)
         .unwrap()
         .replace("\"two\"", "\"evil\"");
-    std::fs::write(&bundle, text).unwrap();
-    let status = eventually(PROPAGATION, "the refusal", || {
-        let (_, s) = d.get("/api/v1/ruleset");
-        s["lastError"].is_object().then_some(s)
-    });
+    std::fs::write(&file, text).unwrap();
+    let status = d.failed_load(PROPAGATION);
     assert!(
         status["lastError"]["message"]
             .as_str()
@@ -421,33 +305,14 @@ impl BundleServer {
 
 #[test]
 fn bundles_over_http_use_etags_and_keep_the_last_good() {
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
-    let bundle = |repo: &TempRepo| {
-        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
-            .args([
-                "bundle",
-                "--env",
-                "prod",
-                "--repo",
-                repo.path_str(),
-                "-o",
-                "-",
-            ])
-            .output()
-            .unwrap();
+    let repo = TempRepo::with_banner("one");
+    let bundle_bytes = |repo: &TempRepo| {
+        let out = bundle_command(repo).args(["-o", "-"]).output().unwrap();
         assert!(out.status.success());
         out.stdout
     };
-    let server = BundleServer::start(bundle(&repo));
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--bundle",
-        &server.url,
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let server = BundleServer::start(bundle_bytes(&repo));
+    let d = Daemon::prod(&["--bundle", &server.url]);
     eventually(DEADLINE, "first load", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
@@ -475,16 +340,12 @@ fn bundles_over_http_use_etags_and_keep_the_last_good() {
 
     // Broken bundle: last good kept.
     *server.body.lock().unwrap() = b"{ definitely not a bundle".to_vec();
-    eventually(DEADLINE, "the failure", || {
-        d.get("/api/v1/ruleset").1["lastError"]
-            .is_object()
-            .then_some(())
-    });
+    d.failed_load(DEADLINE);
     assert_eq!(d.value("banner"), Some(json!("one")));
 
     // A new good bundle is served.
-    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
-    *server.body.lock().unwrap() = bundle(&repo);
+    repo.save_banner("two");
+    *server.body.lock().unwrap() = bundle_bytes(&repo);
     eventually(DEADLINE, "the new bundle", || {
         (d.value("banner") == Some(json!("two"))).then_some(())
     });
@@ -498,26 +359,19 @@ fn bundles_over_http_use_etags_and_keep_the_last_good() {
 
 #[test]
 fn a_bundle_for_another_environment_is_refused() {
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
-    let bundle = repo.path().join("b.json");
-    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
-        .args(["bundle", "--env", "prod", "--repo", repo.path_str(), "-o"])
-        .arg(&bundle)
-        .assert()
-        .success();
+    let repo = TempRepo::with_banner("one");
+    let file = repo.path().join("b.json");
+    bundle(&repo, &file, None);
     let (_state, state) = state_dir();
     let d = Daemon::start(&[
         "--env",
         "staging",
         "--bundle",
-        bundle.to_str().unwrap(),
+        file.to_str().unwrap(),
         "--state-dir",
         state.to_str().unwrap(),
     ]);
-    let status = eventually(DEADLINE, "the refusal", || {
-        let (_, s) = d.get("/api/v1/ruleset");
-        s["lastError"].is_object().then_some(s)
-    });
+    let status = d.failed_load(DEADLINE);
     assert!(
         status["lastError"]["message"]
             .as_str()

@@ -17,23 +17,13 @@
 
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
+mod library_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use library_support::cases;
 use proptest::prelude::*;
-
-fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(n);
-    ProptestConfig {
-        cases: n,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

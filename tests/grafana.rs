@@ -44,15 +44,7 @@ fn dashboard_queries_only_exported_metrics() {
         "envs/prod/f.yaml",
         "flags:\n  f:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rollout: { strategy: canary, serve: on, stages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ] }\n",
     )]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let d = Daemon::on_repo(&repo, &[]);
     eventually(DEADLINE, "the rollout", || {
         (d.get("/api/v1/rollouts/f").0 == 200).then_some(())
     });

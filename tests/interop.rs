@@ -30,18 +30,8 @@ fn openfeature_node_sdk_evaluates_every_type_over_ofrep() {
     }
     let flags = std::fs::read_to_string(interop.join("flags.yaml")).unwrap();
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags)]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
 
     let out = Command::new("node")
         .arg("ofrep.mjs")

@@ -20,48 +20,36 @@ fn staging() -> String {
         + "segments:\n  beta-testers:\n    # Everyone who opted in.\n    when: { attr: beta, op: eq, value: true }\n"
 }
 
-/// Production: comments, a flag not in staging, and a different layout.
-const PRODUCTION: &str = r##"# Production checkout flags: reviewed by the checkout team.
+/// Production: comments, a flag not in staging, and a different layout
+/// around `new-checkout-flow` as [`CHECKOUT`] has it.
+fn production() -> String {
+    let start = CHECKOUT.find("  # The new checkout.").unwrap();
+    let end = CHECKOUT.find("\n\n  # A split for everyone.").unwrap();
+    let checkout = &CHECKOUT[start..end];
+    format!(
+        r##"# Production checkout flags: reviewed by the checkout team.
 flags:
   # Legacy flag, production only.
   legacy-cart:
     type: boolean
-    variants: { on: true, off: false }
+    variants: {{ on: true, off: false }}
     default: on   # keep on until Q3
 
-  # The new checkout.
-  new-checkout-flow:
-    description: New checkout
-    type: boolean
-    variants: { on: true, off: false }
-    default: off
-    rules:
-      # Staff first.
-      - name: staff
-        when: { attr: email, op: ends_with, value: "@example.com" }
-        serve: on
-      - name: eu
-        when: { attr: country, op: in, values: [DE, FR] }
-        serve: { split: { on: 50, off: 50 } }
-    rollout:
-      strategy: canary
-      serve: on
-      stages:
-        - { percentage: 10, duration: 1h }   # first stage
-        - { percentage: 30, duration: 2h }
-        - { percentage: 100 }
+{checkout}
 
   # Last one.
   footer:
     type: string
-    variants: { a: A }
+    variants: {{ a: A }}
     default: a
-"##;
+"##
+    )
+}
 
 fn setup() -> tempfile::TempDir {
     repo(&[
         ("envs/staging/checkout.yaml", &staging()),
-        ("envs/production/checkout.yaml", PRODUCTION),
+        ("envs/production/checkout.yaml", &production()),
         (
             "envs/production/notes.yaml",
             "# Production notes.\nflags: {}\n",
@@ -73,9 +61,19 @@ fn show(root: &Path, rev_path: &str) -> String {
     git(root, &["show", rev_path])
 }
 
+/// `flagctl promote ARGS… --from staging --to production` in `root`.
+fn promote(root: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = flagctl(root);
+    cmd.arg("promote")
+        .args(args)
+        .args(["--from", "staging", "--to", "production"]);
+    cmd
+}
+
 #[test]
 fn promotes_into_a_branch_keeping_comments_and_neighbours() {
     let tmp = setup();
+    let production = production();
     let root = tmp.path();
     // Uncommitted work in the working tree must survive untouched.
     write(root, "envs/staging/wip.yaml", "flags: {}\n");
@@ -83,16 +81,10 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
     let head_before = git(root, &["rev-parse", "HEAD"]);
     let index_before = std::fs::read(root.join(".git/index")).unwrap();
 
-    let (doc, code) = json(flagctl(root).args([
-        "promote",
-        "new-checkout-flow",
-        "--from",
-        "staging",
-        "--to",
-        "production",
-        "--format",
-        "json",
-    ]));
+    let (doc, code) = json(&mut promote(
+        root,
+        &["new-checkout-flow", "--format", "json"],
+    ));
     assert_eq!(code, 0, "{doc}");
     let branch = "promote/production/new-checkout-flow";
     assert_eq!(doc["branch"], branch);
@@ -105,7 +97,7 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
         std::fs::read(root.join(".git/index")).unwrap(),
         index_before
     );
-    assert_eq!(read(root, "envs/production/checkout.yaml"), PRODUCTION);
+    assert_eq!(read(root, "envs/production/checkout.yaml"), production);
     assert_eq!(
         git(root, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
         "main"
@@ -144,13 +136,13 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
         let end = s.find("\n\n  # A split for everyone.").unwrap();
         s[start..end].to_owned()
     };
-    let old_start = PRODUCTION.find("  new-checkout-flow:").unwrap();
-    let old_end = PRODUCTION.find("\n\n  # Last one.").unwrap();
+    let old_start = production.find("  new-checkout-flow:").unwrap();
+    let old_end = production.find("\n\n  # Last one.").unwrap();
     let expected = format!(
         "{}{}{}\nsegments:\n  beta-testers:\n    # Everyone who opted in.\n    when: {{ attr: beta, op: eq, value: true }}\n",
-        &PRODUCTION[..old_start],
+        &production[..old_start],
         staging_def,
-        &PRODUCTION[old_end..]
+        &production[old_end..]
     );
     assert_eq!(promoted, expected);
     assert!(promoted.contains("default: on   # keep on until Q3"));
@@ -179,16 +171,7 @@ fn identical_flags_need_no_commit() {
         ),
     ]);
     let root = tmp.path();
-    let out = flagctl(root)
-        .args([
-            "promote",
-            "banner-color",
-            "new-checkout-flow",
-            "--from",
-            "staging",
-            "--to",
-            "production",
-        ])
+    let out = promote(root, &["banner-color", "new-checkout-flow"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -223,18 +206,10 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
         ),
     ]);
     let root = tmp.path();
-    let (doc, code) = json(flagctl(root).args([
-        "promote",
-        "fuzzy",
-        "--from",
-        "staging",
-        "--to",
-        "production",
-        "--branch",
-        "my/branch",
-        "--format",
-        "json",
-    ]));
+    let (doc, code) = json(&mut promote(
+        root,
+        &["fuzzy", "--branch", "my/branch", "--format", "json"],
+    ));
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["branch"], "my/branch");
     let created = show(root, "my/branch:envs/production/team/search.yaml");
@@ -255,17 +230,7 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
             .any(|f| f["path"] == "envs/production/team/search.yaml" && f["created"] == true)
     );
     // The same branch twice is refused.
-    flagctl(root)
-        .args([
-            "promote",
-            "fuzzy",
-            "--from",
-            "staging",
-            "--to",
-            "production",
-            "--branch",
-            "my/branch",
-        ])
+    promote(root, &["fuzzy", "--branch", "my/branch"])
         .assert()
         .code(2);
 }
@@ -274,17 +239,7 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
 fn an_invalid_result_is_refused() {
     let tmp = setup();
     let root = tmp.path();
-    let out = flagctl(root)
-        .args([
-            "promote",
-            "new-checkout-flw",
-            "--from",
-            "staging",
-            "--to",
-            "production",
-        ])
-        .output()
-        .unwrap();
+    let out = promote(root, &["new-checkout-flw"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `new-checkout-flow`?"));
     flagctl(root)
@@ -299,17 +254,7 @@ fn an_invalid_result_is_refused() {
         "flags:\n  x:\n    type: boolean\n    variants: { on: true }\n    default: on\n    rules:\n      - { name: r, when: { segment: nowhere }, serve: on }\n",
     );
     commit_all(root, "broken production");
-    let out = flagctl(root)
-        .args([
-            "promote",
-            "new-checkout-flow",
-            "--from",
-            "staging",
-            "--to",
-            "production",
-        ])
-        .output()
-        .unwrap();
+    let out = promote(root, &["new-checkout-flow"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -329,17 +274,7 @@ fn an_invalid_result_is_refused() {
         &staging().replace("default: off", "default: nope"),
     );
     commit_all(root, "broken staging");
-    let out = flagctl(root)
-        .args([
-            "promote",
-            "new-checkout-flow",
-            "--from",
-            "staging",
-            "--to",
-            "production",
-        ])
-        .output()
-        .unwrap();
+    let out = promote(root, &["new-checkout-flow"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)
@@ -357,18 +292,10 @@ fn pushes_to_a_bare_remote() {
         root,
         &["remote", "add", "origin", remote.path().to_str().unwrap()],
     );
-    let (doc, code) = json(flagctl(root).args([
-        "promote",
-        "new-checkout-flow",
-        "--from",
-        "staging",
-        "--to",
-        "production",
-        "--push",
-        "origin",
-        "--format",
-        "json",
-    ]));
+    let (doc, code) = json(&mut promote(
+        root,
+        &["new-checkout-flow", "--push", "origin", "--format", "json"],
+    ));
     assert_eq!(code, 0, "{doc}");
     let pushed = git(
         remote.path(),
@@ -403,21 +330,17 @@ fn toml_and_json_targets_change_only_what_differs() {
     );
     let toml = read(root, "envs/staging/shipping.toml").replace("reduced = 29.0", "reduced = 19.0");
     write(root, "envs/staging/shipping.toml", &toml);
-    git(root, &["init", "-q"]);
-    git(root, &["config", "user.name", "Promoter"]);
-    git(root, &["config", "user.email", "promoter@example.com"]);
+    init_repo(root);
     commit_all(root, "example");
-    let (doc, code) = json(flagctl(root).args([
-        "promote",
-        "free-shipping-threshold",
-        "bulk-order-form",
-        "--from",
-        "staging",
-        "--to",
-        "production",
-        "--format",
-        "json",
-    ]));
+    let (doc, code) = json(&mut promote(
+        root,
+        &[
+            "free-shipping-threshold",
+            "bulk-order-form",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(code, 0, "{doc}");
     let branch = doc["branch"].as_str().unwrap();
     let diff = git(root, &["diff", "-U0", "main", branch]);

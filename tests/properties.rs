@@ -8,54 +8,25 @@
 //! Case counts are chosen so the whole file runs in a few seconds in a debug
 //! build; `PROPTEST_CASES` raises them for a longer soak.
 
+mod library_support;
+
 use std::sync::LazyLock;
 
 use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::{
     AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType,
-    Health, MetricsConfig, NoData, Op, Operands, Rollout, Rule, SeedMetrics, Segment, Serve, Split,
-    Stage, Strategy as Plan, TimeWindow,
+    Health, NoData, Op, Operands, Rollout, Rule, SeedMetrics, Segment, Serve, Split, Stage,
+    Strategy as Plan, TimeWindow,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags::ruleset::Ruleset;
 use hotswap_flags::{Context, EvalError, Reason};
 use indexmap::IndexMap;
 use jiff::Timestamp;
+use library_support::{ALL_OPS, cases, compile_file};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-
-fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(n);
-    ProptestConfig {
-        cases: n,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-fn compile_doc(path: &str, text: &str) -> Ruleset {
-    let checked = load_files([(path.to_owned(), text.as_bytes().to_vec())]).check(
-        &MetricsConfig::default(),
-        RulesetMeta {
-            env: "test".into(),
-            version: "prop".into(),
-            source: "tests/properties.rs".into(),
-        },
-    );
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n---\n{text}");
-    checked.ruleset.expect("no errors")
-}
 
 fn at(threshold: u32) -> EvalEnv<'static, FixedRollouts> {
     let rollouts: &'static FixedRollouts = Box::leak(Box::new(FixedRollouts(threshold)));
@@ -68,7 +39,7 @@ fn at(threshold: u32) -> EvalEnv<'static, FixedRollouts> {
 // ------------------------------------------------------------ (a) monotone rollouts
 
 static CANARY: LazyLock<Ruleset> = LazyLock::new(|| {
-    compile_doc(
+    compile_file(
         "canary.yaml",
         "
 flags:
@@ -186,7 +157,7 @@ proptest! {
             "default": {"split": split, "salt": salt},
             "offVariant": "v0"
         }}});
-        let rs = compile_doc("split.json", &doc.to_string());
+        let rs = compile_file("split.json", &doc.to_string());
         let id = rs.flag_id("split").unwrap();
         const N: usize = 100_000;
         let mut counts = vec![0usize; weights.len()];
@@ -306,7 +277,7 @@ flags:
             "  cond-{i}:\n    type: string\n    variants: {{hit: hit, miss: miss, s1: s1, s2: s2}}\n    default: miss\n    rules:\n      - name: r\n        when: {when}\n        serve: hit\n      - name: split\n        when: {{not: {when}}}\n        serve: {{split: {{s1: 1, s2: 1}}}}\n"
         );
     }
-    compile_doc("everything.yaml", &yaml)
+    compile_file("everything.yaml", &yaml)
 });
 
 fn interesting_string() -> impl Strategy<Value = String> {
@@ -545,28 +516,7 @@ fn typed_value(kind: FlagType) -> BoxedStrategy<Value> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    prop::sample::select(vec![
-        Op::Eq,
-        Op::Neq,
-        Op::In,
-        Op::NotIn,
-        Op::Contains,
-        Op::StartsWith,
-        Op::EndsWith,
-        Op::Matches,
-        Op::Gt,
-        Op::Gte,
-        Op::Lt,
-        Op::Lte,
-        Op::SemverEq,
-        Op::SemverGt,
-        Op::SemverGte,
-        Op::SemverLt,
-        Op::SemverLte,
-        Op::Before,
-        Op::After,
-        Op::Exists,
-    ])
+    prop::sample::select(ALL_OPS.to_vec())
 }
 
 fn operands() -> impl Strategy<Value = Operands> {

@@ -7,15 +7,10 @@ use predicates::prelude::*;
 use serde_json::Value;
 use support::*;
 
-const FLAGS: &str = r#"flags:
-  checkout:
-    type: boolean
-    variants: { on: true, off: false }
-    default: off
-    rollout:
-      strategy: canary
-      serve: on
-      stages:
+/// `checkout` in three hour-long stages, and `plain` without a rollout.
+fn flags() -> String {
+    checkout_canary(
+        r#"      stages:
         - { percentage: 10, duration: 1h }
         - { percentage: 30, duration: 1h }
         - { percentage: 100 }
@@ -23,7 +18,9 @@ const FLAGS: &str = r#"flags:
     type: boolean
     variants: { on: true }
     default: on
-"#;
+"#,
+    )
+}
 
 fn flagctl(d: &Daemon, args: &[&str]) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
@@ -38,16 +35,8 @@ fn json(cmd: &mut Command) -> Value {
 
 #[test]
 fn steering_over_http_and_flagctl() {
-    let repo = TempRepo::new(&[("envs/prod/flags.yaml", FLAGS)]);
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.path_str(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags())]);
+    let d = Daemon::on_repo(&repo, &[]);
     eventually(DEADLINE, "the rollout", || {
         (d.get("/api/v1/rollouts/checkout").0 == 200).then_some(())
     });
@@ -142,7 +131,7 @@ fn steering_over_http_and_flagctl() {
     );
     let (_, limited) = d.get("/api/v1/audit?flag=checkout&limit=2");
     assert_eq!(limited["entries"].as_array().unwrap().len(), 2);
-    let lines = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
+    let lines = std::fs::read_to_string(d.state_path().join("audit.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 6);
 }
 

@@ -9,7 +9,6 @@
 mod prometheus;
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -27,17 +26,10 @@ path = "envs/prod"
 error_rate = 'sum(rate(http_requests_total{flag="{{flag}}",variant="{{variant}}",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="{{flag}}",variant="{{variant}}"}[5s]))'
 "#;
 
+/// `checkout` in stages of `stage`, checked every second.
 fn flags(failure_limit: u32, stage: &str) -> String {
-    format!(
-        r#"flags:
-  checkout:
-    type: boolean
-    variants: {{ on: true, off: false }}
-    default: off
-    rollout:
-      strategy: canary
-      serve: on
-      stages:
+    checkout_canary(&format!(
+        r#"      stages:
         - {{ percentage: 10, duration: {stage} }}
         - {{ percentage: 30, duration: {stage} }}
         - {{ percentage: 50, duration: {stage} }}
@@ -49,7 +41,7 @@ fn flags(failure_limit: u32, stage: &str) -> String {
         checks:
           - {{ name: errors, query: error_rate, max: 0.05 }}
 "#
-    )
+    ))
 }
 
 /// Request counters by status code for flag `checkout`, variant `on`, served
@@ -96,7 +88,7 @@ fn error_rate(prom: &Prometheus) -> Option<f64> {
     prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
 }
 
-fn start_flagd(repo: &Path, state: &Path, prom: &Prometheus) -> Daemon {
+fn start_flagd(repo: &TempRepo, prom: &Prometheus) -> Daemon {
     // Start once Prometheus has the series, so the first stage's checks have
     // data (without it, `noData: ignore` rightly holds the stage).
     eventually(
@@ -104,19 +96,8 @@ fn start_flagd(repo: &Path, state: &Path, prom: &Prometheus) -> Daemon {
         "the target's series in Prometheus",
         || error_rate(prom).map(|_| ()),
     );
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--metrics-url",
-        &prom.url,
-    ]);
-    eventually(DEADLINE, "first load", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    let d = Daemon::on_repo(repo, &["--metrics-url", &prom.url]);
+    d.wait_ready();
     d
 }
 
@@ -152,8 +133,7 @@ fn healthy_canary_goes_10_30_50_100() {
     let prom = Prometheus::start(binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(2, "3s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
-    let (_state, state) = state_dir();
-    let d = start_flagd(repo.path(), &state, &prom);
+    let d = start_flagd(&repo, &prom);
 
     let status = eventually(Duration::from_secs(60), "the canary to complete", || {
         let r = rollout(&d);
@@ -165,18 +145,8 @@ fn healthy_canary_goes_10_30_50_100() {
 
     // The audit log tells the story, with the measured values.
     let (_, audit) = d.get("/api/v1/audit?flag=checkout");
-    let entries = audit["entries"].as_array().unwrap();
-    let steps: Vec<(String, f64)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e["event"].as_str().unwrap().to_owned(),
-                e["to"]["percentage"].as_f64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        steps,
+        transitions(&audit),
         [
             ("started".to_owned(), 10.0),
             ("advanced".to_owned(), 30.0),
@@ -186,7 +156,12 @@ fn healthy_canary_goes_10_30_50_100() {
     );
     // Each stage lasted at least its 3 s, and moved on within one check
     // interval (1 s) of its end, plus scheduling slack.
-    let times: Vec<Timestamp> = entries.iter().map(|e| ts(&e["time"])).collect();
+    let times: Vec<Timestamp> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| ts(&e["time"]))
+        .collect();
     for pair in times.windows(2) {
         let stage = pair[1].duration_since(pair[0]).as_secs_f64();
         eprintln!("stage lasted {stage:.3} s");
@@ -234,8 +209,7 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     let prom = Prometheus::start(binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(1, "15s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
-    let (_state, state) = state_dir();
-    let d = start_flagd(repo.path(), &state, &prom);
+    let d = start_flagd(&repo, &prom);
 
     eventually(Duration::from_secs(60), "stage 2 (30 %)", || {
         (rollout(&d)["percentage"] == 30.0).then_some(())

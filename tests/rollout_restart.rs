@@ -9,25 +9,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
 
-const CONFIG: &str = "version = 1\n[[environments]]\nname = \"prod\"\npath = \"envs/prod\"\n";
-
-const FLAGS: &str = r#"flags:
-  checkout:
-    type: boolean
-    variants: { on: true, off: false }
-    default: off
-    rollout:
-      strategy: canary
-      serve: on
-      stages:
+/// `checkout` in stages of seconds, checked every 300 ms.
+fn flags() -> String {
+    checkout_canary(
+        r#"      stages:
         - { percentage: 10, duration: 3s }
         - { percentage: 50, duration: 5s }
         - { percentage: 100 }
@@ -36,35 +27,18 @@ const FLAGS: &str = r#"flags:
         noData: ignore
         checks:
           - { name: errors, query: 'errors{flag="{{flag}}"}', max: 0.05 }
-"#;
+"#,
+    )
+}
 
-/// Answers `/api/v1/query` with the value in `answer` (None: no series).
-fn metrics_endpoint(answer: Arc<Mutex<Option<f64>>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                line.clear();
-            }
-            let result = match *answer.lock().unwrap() {
-                Some(v) => format!(r#"[{{"metric": {{}}, "value": [1, "{v}"]}}]"#),
-                None => "[]".to_owned(),
-            };
-            let body = format!(
-                r#"{{"status": "success", "data": {{"resultType": "vector", "result": {result}}}}}"#
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
+/// The Prometheus query API's answer with one series of `value`, or with
+/// no series for None.
+fn query_answer(value: Option<f64>) -> String {
+    let result = match value {
+        Some(v) => format!(r#"[{{"metric": {{}}, "value": [1, "{v}"]}}]"#),
+        None => "[]".to_owned(),
+    };
+    format!(r#"{{"status": "success", "data": {{"resultType": "vector", "result": {result}}}}}"#)
 }
 
 fn share(d: &Daemon) -> f64 {
@@ -79,10 +53,10 @@ fn share(d: &Daemon) -> f64 {
 
 #[test]
 fn sigkill_mid_stage_resumes_where_it_was() {
-    let answer = Arc::new(Mutex::new(Some(0.0)));
-    let metrics = metrics_endpoint(answer.clone());
-    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", FLAGS)]);
-    write(repo.path(), "flags.toml", CONFIG);
+    // Every query, whatever it asks, gets `answer`.
+    let answer = Arc::new(Mutex::new(query_answer(Some(0.0))));
+    let metrics = format!("http://{}", serve("application/json", answer.clone()));
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags())]);
     let (_state, state) = state_dir();
     let args = [
         "--env",
@@ -102,11 +76,9 @@ fn sigkill_mid_stage_resumes_where_it_was() {
 
     // kill -9, and no metrics after the restart.
     drop(d);
-    *answer.lock().unwrap() = None;
+    *answer.lock().unwrap() = query_answer(None);
     let d = Daemon::start(&args);
-    eventually(DEADLINE, "ready", || {
-        (d.get("/readyz").0 == 200).then_some(())
-    });
+    d.wait_ready();
     let after = d.get("/api/v1/rollouts/checkout").1;
     assert_eq!(after["stage"], 1, "{after}");
     assert_eq!(after["percentage"], 50.0);
@@ -137,7 +109,7 @@ fn sigkill_mid_stage_resumes_where_it_was() {
     assert_eq!(held["phase"], "progressing");
 
     // Data again: the next passing check completes the rollout.
-    *answer.lock().unwrap() = Some(0.01);
+    *answer.lock().unwrap() = query_answer(Some(0.01));
     let done = eventually(DEADLINE, "completion", || {
         let (_, r) = d.get("/api/v1/rollouts/checkout");
         (r["phase"] == "completed").then_some(r)
@@ -145,19 +117,8 @@ fn sigkill_mid_stage_resumes_where_it_was() {
     assert_eq!(done["percentage"], 100.0);
     // No stage was skipped or repeated: the audit log has each once.
     let (_, audit) = d.get("/api/v1/audit?flag=checkout");
-    let events: Vec<(String, f64)> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["event"].as_str().unwrap().to_owned(),
-                e["to"]["percentage"].as_f64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        events,
+        transitions(&audit),
         [
             ("started".to_owned(), 10.0),
             ("advanced".to_owned(), 50.0),

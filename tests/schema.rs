@@ -22,6 +22,8 @@
 //!   blanks) that the schema rejects. `schema_durations_parse` checks the
 //!   direction that matters: whatever the pattern admits parses.
 
+mod library_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -34,6 +36,7 @@ use hotswap_flags::model::{
 use hotswap_flags::parse::{Format, from_node, parse_document};
 use hotswap_flags::repo::parse_config;
 use hotswap_flags::ruleset::RulesetMeta;
+use library_support::ALL_OPS;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -272,53 +275,33 @@ fn enums_match_the_model() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     }
-    // Exhaustive matches: a new variant in the model fails to compile here.
-    let ops: Vec<&str> = [
-        Op::Eq,
-        Op::Neq,
-        Op::In,
-        Op::NotIn,
-        Op::Contains,
-        Op::StartsWith,
-        Op::EndsWith,
-        Op::Matches,
-        Op::Gt,
-        Op::Gte,
-        Op::Lt,
-        Op::Lte,
-        Op::SemverEq,
-        Op::SemverGt,
-        Op::SemverGte,
-        Op::SemverLt,
-        Op::SemverLte,
-        Op::Before,
-        Op::After,
-        Op::Exists,
-    ]
-    .into_iter()
-    .map(|op| match op {
-        Op::Eq
-        | Op::Neq
-        | Op::In
-        | Op::NotIn
-        | Op::Contains
-        | Op::StartsWith
-        | Op::EndsWith
-        | Op::Matches
-        | Op::Gt
-        | Op::Gte
-        | Op::Lt
-        | Op::Lte
-        | Op::SemverEq
-        | Op::SemverGt
-        | Op::SemverGte
-        | Op::SemverLt
-        | Op::SemverLte
-        | Op::Before
-        | Op::After
-        | Op::Exists => op.as_str(),
-    })
-    .collect();
+    // Exhaustive matches: a new variant in the model fails to compile here
+    // (add it to the list in library_support too).
+    let ops: Vec<&str> = ALL_OPS
+        .into_iter()
+        .map(|op| match op {
+            Op::Eq
+            | Op::Neq
+            | Op::In
+            | Op::NotIn
+            | Op::Contains
+            | Op::StartsWith
+            | Op::EndsWith
+            | Op::Matches
+            | Op::Gt
+            | Op::Gte
+            | Op::Lt
+            | Op::Lte
+            | Op::SemverEq
+            | Op::SemverGt
+            | Op::SemverGte
+            | Op::SemverLt
+            | Op::SemverLte
+            | Op::Before
+            | Op::After
+            | Op::Exists => op.as_str(),
+        })
+        .collect();
     assert_eq!(schema_enum("op"), ops);
     for op in &ops {
         let parsed: Op = serde_json::from_value(json!(op)).unwrap();

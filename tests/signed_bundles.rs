@@ -17,44 +17,35 @@ fn flagctl() -> assert_cmd::Command {
     assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
 }
 
+/// `flagctl keygen -o PRIVATE` (the public key goes next to it).
+fn keygen_to(private: &Path) -> assert_cmd::Command {
+    let mut cmd = flagctl();
+    cmd.arg("keygen").arg("-o").arg(private);
+    cmd
+}
+
 /// `flagctl keygen -o DIR/NAME`, returning (private, public) paths.
 fn keygen(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let private = dir.join(name);
-    flagctl()
-        .arg("keygen")
-        .arg("-o")
-        .arg(&private)
-        .assert()
-        .success();
+    keygen_to(&private).assert().success();
     let public = dir.join(format!("{name}.pub"));
     (private, public)
 }
 
-/// Bundles `repo`'s `prod` environment into `out`, signed with `key` if given.
-fn bundle(repo: &TempRepo, out: &Path, key: Option<&Path>) {
-    let mut cmd = flagctl();
-    cmd.args(["bundle", "--env", "prod", "--repo", repo.path_str(), "-o"])
-        .arg(out);
-    if let Some(key) = key {
-        cmd.arg("--sign-key").arg(key);
-    }
-    cmd.assert().success();
-}
-
-/// Replaces `path` by rename, as a deployment would.
-fn replace(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
+/// Bundles `repo` into the file `name` inside it, signed with `key` if
+/// given, and returns the file's path.
+fn bundled(repo: &TempRepo, name: &str, key: Option<&Path>) -> PathBuf {
+    let file = repo.path().join(name);
+    bundle(repo, &file, key);
+    file
 }
 
 #[test]
 fn keygen_writes_a_private_and_a_public_key_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let private = dir.path().join("signing.key");
-    let out = flagctl()
-        .args(["keygen", "--format", "json", "-o"])
-        .arg(&private)
+    let out = keygen_to(&private)
+        .args(["--format", "json"])
         .output()
         .unwrap();
     assert!(
@@ -82,20 +73,14 @@ fn keygen_writes_a_private_and_a_public_key_and_never_overwrites() {
     }
 
     // A second keygen to the same place is refused, and changes nothing.
-    flagctl()
-        .arg("keygen")
-        .arg("-o")
-        .arg(&private)
+    keygen_to(&private)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("already exists"));
     assert_eq!(std::fs::read_to_string(&private).unwrap(), private_pem);
     // So is one whose public half alone exists.
     std::fs::remove_file(&private).unwrap();
-    flagctl()
-        .arg("keygen")
-        .arg("-o")
-        .arg(&private)
+    keygen_to(&private)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("signing.key.pub already exists"));
@@ -107,19 +92,13 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = keygen(keys.path(), "ci.key");
     let (stranger, _) = keygen(keys.path(), "stranger.key");
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "one"))]);
-    let file = repo.path().join("prod.bundle.json");
-    bundle(&repo, &file, Some(&private));
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
+    let repo = TempRepo::with_banner("one");
+    let file = bundled(&repo, "prod.bundle.json", Some(&private));
+    let d = Daemon::prod(&[
         "--bundle",
         file.to_str().unwrap(),
         "--bundle-public-key",
         public.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
     ]);
     eventually(DEADLINE, "the signed bundle", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
@@ -133,7 +112,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
         let before = d.get("/api/v1/ruleset").1["reloadsFailed"]
             .as_u64()
             .unwrap();
-        replace(&file, &bytes);
+        replace_file(&file, &bytes);
         let status = eventually(DEADLINE, reason, || {
             let (_, s) = d.get("/api/v1/ruleset");
             (s["reloadsFailed"].as_u64().unwrap() > before).then_some(s)
@@ -153,14 +132,12 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
     };
 
     // Unsigned.
-    repo.save("envs/prod/banner.yaml", &string_flag("banner", "two"));
-    let unsigned = repo.path().join("unsigned.json");
-    bundle(&repo, &unsigned, None);
+    repo.save_banner("two");
+    let unsigned = bundled(&repo, "unsigned.json", None);
     refused(std::fs::read(&unsigned).unwrap(), "unsigned", "not signed");
 
     // Signed, then changed: content and content hash rewritten together.
-    let signed = repo.path().join("signed.json");
-    bundle(&repo, &signed, Some(&private));
+    let signed = bundled(&repo, "signed.json", Some(&private));
     let mut tampered = Bundle::parse(&std::fs::read(&signed).unwrap()).unwrap();
     let flag = tampered.content.model.flags.get_mut("banner").unwrap();
     *flag.variants.get_mut("current").unwrap() = json!("evil");
@@ -168,8 +145,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
     refused(tampered.to_bytes(), "invalid", "does not verify");
 
     // Signed by a key flagd does not trust.
-    let foreign = repo.path().join("foreign.json");
-    bundle(&repo, &foreign, Some(&stranger));
+    let foreign = bundled(&repo, "foreign.json", Some(&stranger));
     refused(
         std::fs::read(&foreign).unwrap(),
         "unknown_key",
@@ -178,7 +154,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
     assert_eq!(expected_failures, 3);
 
     // Signed with the trusted key: served, and the error is cleared.
-    replace(&file, &std::fs::read(&signed).unwrap());
+    replace_file(&file, &std::fs::read(&signed).unwrap());
     eventually(DEADLINE, "the new signed bundle", || {
         (d.value("banner") == Some(json!("two"))).then_some(())
     });
@@ -197,7 +173,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
 fn the_stored_copy_must_be_signed_too_and_signatures_are_optional_without_a_key() {
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = keygen(keys.path(), "ci.key");
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "stored"))]);
+    let repo = TempRepo::with_banner("stored");
     let file = repo.path().join("prod.bundle.json");
     let (_state, state) = state_dir();
     let run = |extra: &[&str]| {
@@ -265,7 +241,7 @@ fn the_stored_copy_must_be_signed_too_and_signatures_are_optional_without_a_key(
 fn public_keys_go_with_bundle_sources_and_must_be_public_keys() {
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = keygen(keys.path(), "k");
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "x"))]);
+    let repo = TempRepo::with_banner("x");
     let flagd = || assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagd"));
     flagd()
         .args(["--env", "prod", "--repo", repo.path_str()])
@@ -293,16 +269,8 @@ fn public_keys_go_with_bundle_sources_and_must_be_public_keys() {
         .code(2)
         .stderr(predicates::str::contains("this is a private key"));
     // And signing needs the private key.
-    flagctl()
-        .args([
-            "bundle",
-            "--env",
-            "prod",
-            "--repo",
-            repo.path_str(),
-            "-o",
-            "-",
-        ])
+    bundle_command(&repo)
+        .args(["-o", "-"])
         .arg("--sign-key")
         .arg(&public)
         .assert()
@@ -339,27 +307,19 @@ fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (private, public) = keygen(dir.path(), "ci.key");
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "x"))]);
+    let repo = TempRepo::with_banner("x");
     git(repo.path(), &["init", "-q"]);
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-q", "-m", "flags"]);
     let file = dir.path().join("b.json");
-    let mut cmd = flagctl();
-    cmd.args([
-        "bundle",
-        "--env",
-        "prod",
-        "--rev",
-        "HEAD",
-        "--repo",
-        repo.path_str(),
-    ])
-    .arg("-o")
-    .arg(&file)
-    .arg("--sign-key")
-    .arg(&private)
-    .assert()
-    .success();
+    bundle_command(&repo)
+        .args(["--rev", "HEAD"])
+        .arg("-o")
+        .arg(&file)
+        .arg("--sign-key")
+        .arg(&private)
+        .assert()
+        .success();
     let json: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(json["sourceCommit"].as_str().unwrap().len(), 40);
     std::fs::write(dir.path().join("message"), documented_message(&json)).unwrap();
@@ -417,16 +377,11 @@ fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
     );
     let theirs = dir.path().join("theirs.json");
     bundle(&repo, &theirs, Some(&dir.path().join("ossl.key")));
-    let (_state, state) = state_dir();
-    let d = Daemon::start(&[
-        "--env",
-        "prod",
+    let d = Daemon::prod(&[
         "--bundle",
         theirs.to_str().unwrap(),
         "--bundle-public-key",
         dir.path().join("ossl.pub").to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
     ]);
     eventually(DEADLINE, "the bundle signed with OpenSSL's key", || {
         (d.value("banner") == Some(json!("x"))).then_some(())
@@ -438,9 +393,8 @@ fn the_config_file_takes_one_key_or_a_list() {
     let keys = tempfile::tempdir().unwrap();
     let (old, old_pub) = keygen(keys.path(), "old.key");
     let (_new, new_pub) = keygen(keys.path(), "new.key");
-    let repo = TempRepo::new(&[("envs/prod/banner.yaml", &string_flag("banner", "rotated"))]);
-    let file = repo.path().join("b.json");
-    bundle(&repo, &file, Some(&old));
+    let repo = TempRepo::with_banner("rotated");
+    let file = bundled(&repo, "b.json", Some(&old));
     let (_state, state) = state_dir();
     let config = keys.path().join("flagd.toml");
     std::fs::write(

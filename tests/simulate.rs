@@ -3,6 +3,8 @@
 
 mod gitops_support;
 
+use std::path::Path;
+
 use gitops_support::*;
 use hotswap_flags::eval::FixedRollouts;
 use hotswap_flags::eval::bucket::threshold;
@@ -25,6 +27,18 @@ const LINEAR: &str = r#"flags:
       step: 20
 "#;
 
+/// `flagctl simulate FLAG --env staging ARGS…` in `dir`.
+fn simulate(dir: &Path, flag: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = flagctl(dir);
+    cmd.args(["simulate", flag, "--env", "staging"]).args(args);
+    cmd
+}
+
+/// [`simulate`] with `--format json`: the parsed report and the exit code.
+fn simulate_json(dir: &Path, flag: &str, args: &[&str]) -> (Value, i32) {
+    json(simulate(dir, flag, args).args(["--format", "json"]))
+}
+
 fn repo_dir() -> tempfile::TempDir {
     repo(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
@@ -35,18 +49,11 @@ fn repo_dir() -> tempfile::TempDir {
 #[test]
 fn json_contract_and_stages() {
     let tmp = repo_dir();
-    let (doc, code) = json(flagctl(tmp.path()).args([
-        "simulate",
+    let (doc, code) = simulate_json(
+        tmp.path(),
         "new-checkout-flow",
-        "--env",
-        "staging",
-        "--users",
-        "5000",
-        "--format",
-        "json",
-        "--at",
-        AT,
-    ]));
+        &["--users", "5000", "--at", AT],
+    );
     assert_eq!(code, 0, "{doc}");
     for key in ["flag", "env", "users", "rows", "switchers", "chiSquare"] {
         assert!(doc.get(key).is_some(), "missing {key}: {doc}");
@@ -98,18 +105,11 @@ fn json_contract_and_stages() {
 #[test]
 fn chi_square_of_a_split_and_given_percentages() {
     let tmp = repo_dir();
-    let (doc, _) = json(flagctl(tmp.path()).args([
-        "simulate",
+    let (doc, _) = simulate_json(
+        tmp.path(),
         "banner-color",
-        "--env",
-        "staging",
-        "--format",
-        "json",
-        "--percentage",
-        "50",
-        "--percentage",
-        "0",
-    ]));
+        &["--percentage", "50", "--percentage", "0"],
+    );
     let rows = doc["rows"].as_array().unwrap();
     // Sorted, and a flag without rollout serves the same at any percentage.
     assert_eq!(rows[0]["percentage"], 0.0);
@@ -131,14 +131,7 @@ fn chi_square_of_a_split_and_given_percentages() {
 #[test]
 fn linear_ramps_use_their_step_points() {
     let tmp = repo_dir();
-    let (doc, _) = json(flagctl(tmp.path()).args([
-        "simulate",
-        "search-v2",
-        "--env",
-        "staging",
-        "--format",
-        "json",
-    ]));
+    let (doc, _) = simulate_json(tmp.path(), "search-v2", &[]);
     let pcts: Vec<Value> = doc["rows"]
         .as_array()
         .unwrap()
@@ -171,18 +164,11 @@ fn contexts_files_give_attributes() {
     }
     lines.push_str("{\"email\": \"a@example.com\"}\n");
     write(root, "ctx.jsonl", &lines);
-    let (doc, code) = json(flagctl(root).args([
-        "simulate",
+    let (doc, code) = simulate_json(
+        root,
         "new-checkout-flow",
-        "--env",
-        "staging",
-        "--contexts",
-        "ctx.jsonl",
-        "--percentage",
-        "0",
-        "--format",
-        "json",
-    ]));
+        &["--contexts", "ctx.jsonl", "--percentage", "0"],
+    );
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["users"], 401);
     // At 0 %: staff (1) plus about half of the 100 Germans get `on`.
@@ -190,29 +176,14 @@ fn contexts_files_give_attributes() {
     assert!((30..=70).contains(&on), "{on}");
     assert_eq!(doc["chiSquare"]["tested"], "split of rule `eu`");
     // --users repeats the file to reach N.
-    let (doc, _) = json(flagctl(root).args([
-        "simulate",
+    let (doc, _) = simulate_json(
+        root,
         "new-checkout-flow",
-        "--env",
-        "staging",
-        "--contexts",
-        "ctx.jsonl",
-        "--users",
-        "2005",
-        "--format",
-        "json",
-    ]));
+        &["--contexts", "ctx.jsonl", "--users", "2005"],
+    );
     assert_eq!(doc["users"], 2005);
     write(root, "bad.jsonl", "{}\n[1]\n");
-    let out = flagctl(root)
-        .args([
-            "simulate",
-            "new-checkout-flow",
-            "--env",
-            "staging",
-            "--contexts",
-            "bad.jsonl",
-        ])
+    let out = simulate(root, "new-checkout-flow", &["--contexts", "bad.jsonl"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -226,40 +197,18 @@ fn contexts_files_give_attributes() {
 fn table_output_and_errors() {
     let tmp = repo_dir();
     let root = tmp.path();
-    let out = flagctl(root)
-        .args(["simulate", "new-checkout-flow", "--env", "staging"])
-        .output()
-        .unwrap();
+    let out = simulate(root, "new-checkout-flow", &[]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("✓ switchers: 0"), "{text}");
     assert!(text.contains("│ 30 %"), "{text}");
-    let out = flagctl(root)
-        .args(["simulate", "new-checkout-flw", "--env", "staging"])
-        .output()
-        .unwrap();
+    let out = simulate(root, "new-checkout-flw", &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `new-checkout-flow`?"));
-    flagctl(root)
-        .args([
-            "simulate",
-            "new-checkout-flow",
-            "--env",
-            "staging",
-            "--percentage",
-            "120",
-        ])
+    simulate(root, "new-checkout-flow", &["--percentage", "120"])
         .assert()
         .code(2);
-    flagctl(root)
-        .args([
-            "simulate",
-            "new-checkout-flow",
-            "--env",
-            "staging",
-            "--users",
-            "0",
-        ])
+    simulate(root, "new-checkout-flow", &["--users", "0"])
         .assert()
         .code(2);
     write(
@@ -267,8 +216,5 @@ fn table_output_and_errors() {
         "envs/staging/broken.yaml",
         "flags:\n  x: {type: bool}\n",
     );
-    flagctl(root)
-        .args(["simulate", "new-checkout-flow", "--env", "staging"])
-        .assert()
-        .code(1);
+    simulate(root, "new-checkout-flow", &[]).assert().code(1);
 }

@@ -14,69 +14,21 @@ use support::*;
 const SECRET: &str = "correct horse battery staple";
 const REFRESH: &str = "/api/v1/ruleset/refresh";
 
-/// A bare remote and a clone to push from.
-struct Remote {
-    dir: tempfile::TempDir,
-    bare: PathBuf,
-    work: PathBuf,
-}
-
-impl Remote {
-    fn new(value: &str) -> Remote {
-        let dir = tempfile::tempdir().unwrap();
-        let bare = dir.path().join("flags.git");
-        let work = dir.path().join("work");
-        std::fs::create_dir_all(&bare).unwrap();
-        git(&bare, &["init", "-q", "--bare"]);
-        git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
-        write(&work, "flags.toml", CONFIG);
-        let remote = Remote { dir, bare, work };
-        remote.push(value);
-        remote
-    }
-
-    fn url(&self) -> String {
-        format!("file://{}", self.bare.display())
-    }
-
-    /// Commits `banner = value` and pushes it to `main`.
-    fn push(&self, value: &str) {
-        write(
-            &self.work,
-            "envs/prod/banner.yaml",
-            &string_flag("banner", value),
-        );
-        git(&self.work, &["add", "-A"]);
-        git(&self.work, &["commit", "-q", "-m", value]);
-        git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
-    }
-
-    fn secret_file(&self) -> PathBuf {
-        let path = self.dir.path().join("webhook.secret");
-        std::fs::write(&path, format!("{SECRET}\n")).unwrap();
-        path
-    }
+/// Writes [`SECRET`] to a file next to `remote`, for `--webhook-secret-file`.
+fn secret_file(remote: &Remote) -> PathBuf {
+    let path = remote.dir.path().join("webhook.secret");
+    std::fs::write(&path, format!("{SECRET}\n")).unwrap();
+    path
 }
 
 /// flagd following `remote` with a poll far longer than any test.
-fn start(remote: &Remote, state: &Path, secret: Option<&Path>) -> Daemon {
+fn start(remote: &Remote, secret: Option<&Path>) -> Daemon {
     let url = remote.url();
-    let mut args = vec![
-        "--env",
-        "prod",
-        "--git-url",
-        &url,
-        "--ref",
-        "main",
-        "--poll",
-        "1h",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ];
+    let mut args = vec!["--git-url", &url, "--ref", "main", "--poll", "1h"];
     if let Some(secret) = secret {
         args.extend(["--webhook-secret-file", secret.to_str().unwrap()]);
     }
-    let d = Daemon::start(&args);
+    let d = Daemon::prod(&args);
     eventually(DEADLINE, "first load", || d.value("banner").map(|_| ()));
     d
 }
@@ -129,8 +81,7 @@ fn served_after(d: &Daemon, value: &str, since: Instant) -> Duration {
 #[test]
 fn a_signed_push_webhook_serves_the_push_within_a_second() {
     let remote = Remote::new("one");
-    let (_state, state) = state_dir();
-    let d = start(&remote, &state, Some(&remote.secret_file()));
+    let d = start(&remote, Some(&secret_file(&remote)));
     assert_eq!(d.value("banner"), Some(json!("one")));
     remote.push("two");
     let body = push_body();
@@ -215,8 +166,7 @@ fn a_signed_push_webhook_serves_the_push_within_a_second() {
 #[test]
 fn gitea_signatures_and_other_events() {
     let remote = Remote::new("one");
-    let (_state, state) = state_dir();
-    let d = start(&remote, &state, Some(&remote.secret_file()));
+    let d = start(&remote, Some(&secret_file(&remote)));
     let body = push_body();
     let hex = github_signature(&body)
         .strip_prefix("sha256=")
@@ -260,8 +210,7 @@ fn gitea_signatures_and_other_events() {
 #[test]
 fn without_a_secret_the_endpoint_refreshes_and_refuses_signatures() {
     let remote = Remote::new("one");
-    let (_state, state) = state_dir();
-    let d = start(&remote, &state, None);
+    let d = start(&remote, None);
     // A signature flagd cannot check is refused rather than ignored: a
     // webhook configured with a secret should not silently go unchecked.
     let body = push_body();

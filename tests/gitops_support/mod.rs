@@ -1,13 +1,16 @@
-//! Shared by the gitops tests (simulate, diff, promote, init): flags
-//! repositories in temporary git repositories, driven through the real
-//! `git` CLI and the real `flagctl` binary.
-#![allow(dead_code)]
+//! Shared by the `flagctl` tests (cli, simulate, diff, promote, init): flags
+//! repositories in temporary directories, most under git, driven through
+//! the real `git` CLI and the real `flagctl` binary. `write` and `git` are
+//! the flagd harness's (tests/support/files.rs).
+#![allow(dead_code)] // each test file uses a different part of it
 
-use std::fs;
+#[path = "../support/files.rs"]
+mod files;
+
 use std::path::Path;
-use std::process::Command as Process;
 
 use assert_cmd::Command;
+pub use files::{git, write};
 use serde_json::Value;
 
 pub const CONFIG: &str = r#"version = 1
@@ -53,57 +56,34 @@ flags:
     offVariant: blue
 "##;
 
-pub fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
-
 pub fn read(root: &Path, path: &str) -> String {
-    fs::read_to_string(root.join(path)).unwrap()
+    std::fs::read_to_string(root.join(path)).unwrap()
 }
 
-/// Runs git with a fixed identity and dates, so commit ids are stable.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Process::new("git")
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.com")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+/// A directory holding `files` plus flags.toml, not under git: for the
+/// commands that read the working tree only.
+pub fn repo_without_git(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "flags.toml", CONFIG);
+    for (path, text) in files {
+        write(tmp.path(), path, text);
+    }
+    tmp
 }
 
 /// A git repository holding `files` (plus flags.toml) in one commit on `main`.
 pub fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
+    let tmp = repo_without_git(files);
+    init_repo(tmp.path());
+    commit_all(tmp.path(), "initial");
+    tmp
+}
+
+/// `git init` with the identity flagctl commits as (`Promoter`).
+pub fn init_repo(root: &Path) {
     git(root, &["init", "-q"]);
     git(root, &["config", "user.name", "Promoter"]);
     git(root, &["config", "user.email", "promoter@example.com"]);
-    write(root, "flags.toml", CONFIG);
-    for (path, text) in files {
-        write(root, path, text);
-    }
-    commit_all(root, "initial");
-    tmp
 }
 
 pub fn commit_all(root: &Path, message: &str) {

@@ -1,12 +1,16 @@
 //! Shared harness for tests that drive the real `flagd` binary over HTTP.
 #![allow(dead_code)] // each test file uses a different part of it
 
-use std::io::{BufRead, BufReader, Read};
+mod files;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+pub use files::{git, write};
 use serde_json::Value;
 
 /// How long a condition may take before a test fails.
@@ -17,6 +21,9 @@ pub struct Daemon {
     pub child: Child,
     pub base: String,
     pub stderr: mpsc::Receiver<String>,
+    /// The state dir [`Daemon::prod`] made (its guard and the path given to
+    /// flagd); removed only after flagd is killed.
+    state: Option<(tempfile::TempDir, PathBuf)>,
 }
 
 impl Daemon {
@@ -76,7 +83,47 @@ impl Daemon {
             child,
             base,
             stderr: err_rx,
+            state: None,
         }
+    }
+
+    /// Starts flagd for environment `prod` with `args` (its source and any
+    /// options) and a fresh state dir of its own: for the many tests that
+    /// neither restart flagd on the same state nor prepare it.
+    pub fn prod(args: &[&str]) -> Daemon {
+        let (guard, state) = state_dir();
+        let mut all = vec!["--env", "prod", "--state-dir", state.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let mut d = Daemon::start(&all);
+        d.state = Some((guard, state));
+        d
+    }
+
+    /// [`Daemon::prod`] watching `repo`'s directory, plus `options`.
+    pub fn on_repo(repo: &TempRepo, options: &[&str]) -> Daemon {
+        let mut args = vec!["--repo", repo.path_str()];
+        args.extend_from_slice(options);
+        Daemon::prod(&args)
+    }
+
+    /// Waits for the first good load: until then `/readyz` answers 503.
+    pub fn wait_ready(&self) {
+        eventually(DEADLINE, "readiness (the first good load)", || {
+            (self.get("/readyz").0 == 200).then_some(())
+        });
+    }
+
+    /// Waits until `/api/v1/ruleset` reports a failed load, and returns it.
+    pub fn failed_load(&self, within: Duration) -> Value {
+        eventually(within, "a failed load in /api/v1/ruleset", || {
+            let (_, s) = self.get("/api/v1/ruleset");
+            s["lastError"].is_object().then_some(s)
+        })
+    }
+
+    /// The state dir of a daemon started by [`Daemon::prod`].
+    pub fn state_path(&self) -> &Path {
+        &self.state.as_ref().expect("started by Daemon::prod").1
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -153,6 +200,30 @@ pub fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
+/// A stand-in HTTP server on an ephemeral port: every request, whatever its
+/// path, gets 200 with `content_type` and what `body` holds at that moment.
+pub fn serve(content_type: &'static str, body: Arc<Mutex<String>>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let body = body.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
 /// Polls `f` until it returns `Some`, failing after `deadline`.
 pub fn eventually<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
@@ -185,6 +256,11 @@ impl TempRepo {
         TempRepo { dir }
     }
 
+    /// A repository whose `prod` serves the string flag `banner = value`.
+    pub fn with_banner(value: &str) -> TempRepo {
+        TempRepo::new(&[(BANNER_FILE, &string_flag("banner", value))])
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -193,20 +269,27 @@ impl TempRepo {
         self.dir.path().to_str().unwrap()
     }
 
-    /// Replaces a file the way editors do: write a temp file, rename it over.
+    /// Replaces a file the way editors do (see [`replace_file`]).
     pub fn save(&self, path: &str, text: &str) {
-        let target = self.dir.path().join(path);
-        let tmp = target.with_extension("tmp~");
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, &target).unwrap();
+        replace_file(&self.dir.path().join(path), text.as_bytes());
+    }
+
+    /// Makes `banner` serve `value`, saved as editors save.
+    pub fn save_banner(&self, value: &str) {
+        self.save(BANNER_FILE, &string_flag("banner", value));
     }
 }
 
-pub fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
+/// Replaces `path` the way editors and deployments do: write a temp file
+/// next to it, rename it over, so a watcher never sees half a file.
+pub fn replace_file(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
+
+/// Where the tests keep the string flag `banner`.
+pub const BANNER_FILE: &str = "envs/prod/banner.yaml";
 
 /// A string flag `key` whose default variant serves `value`.
 pub fn string_flag(key: &str, value: &str) -> String {
@@ -222,28 +305,6 @@ pub fn state_dir() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-/// Runs `git` in `dir` with a fixed identity.
-pub fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The value of one series in Prometheus text, e.g.
 /// `flagd_reloads_total{result="failure"}`.
 pub fn metric(text: &str, series: &str) -> Option<f64> {
@@ -251,4 +312,90 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
         l.strip_prefix(series)
             .and_then(|rest| rest.trim().parse().ok())
     })
+}
+
+/// A bare git repository that flagd follows over `file://`, and a clone to
+/// push to it from; `main` holds flags.toml and the string flag `banner`.
+pub struct Remote {
+    pub dir: tempfile::TempDir,
+    pub bare: PathBuf,
+    pub work: PathBuf,
+}
+
+impl Remote {
+    /// A remote whose `main` serves `banner = value`.
+    pub fn new(value: &str) -> Remote {
+        let dir = tempfile::tempdir().unwrap();
+        let bare = dir.path().join("flags.git");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&bare).unwrap();
+        git(&bare, &["init", "-q", "--bare"]);
+        git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
+        write(&work, "flags.toml", CONFIG);
+        let remote = Remote { dir, bare, work };
+        remote.push(value);
+        remote
+    }
+
+    /// What flagd's `--git-url` takes.
+    pub fn url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+
+    /// Commits `banner = value` and pushes it to `main`; returns the commit.
+    pub fn push(&self, value: &str) -> String {
+        write(&self.work, BANNER_FILE, &string_flag("banner", value));
+        self.commit_and_push(value)
+    }
+
+    /// Commits the clone as it is and pushes it to `main`; returns the commit.
+    pub fn commit_and_push(&self, message: &str) -> String {
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-q", "-m", message]);
+        git(&self.work, &["push", "-q", "origin", "HEAD:main"]);
+        git(&self.work, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+}
+
+/// The flags file of the rollout tests: the boolean flag `checkout` rolled
+/// out to `on` by a canary, whose `stages:` (indented as under `rollout:`)
+/// and whatever follows them are `rest`.
+pub fn checkout_canary(rest: &str) -> String {
+    format!(
+        "flags:\n  checkout:\n    type: boolean\n    variants: {{ on: true, off: false }}\n    default: off\n    rollout:\n      strategy: canary\n      serve: on\n{rest}"
+    )
+}
+
+/// Each audit log entry's event and the percentage it moved the rollout to,
+/// oldest first: the story of a rollout, to compare with the expected one.
+pub fn transitions(audit: &Value) -> Vec<(String, f64)> {
+    audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                e["to"]["percentage"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `flagctl bundle --env prod --repo REPO`, to which the caller adds `-o`.
+pub fn bundle_command(repo: &TempRepo) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
+    cmd.args(["bundle", "--env", "prod", "--repo", repo.path_str()]);
+    cmd
+}
+
+/// `flagctl bundle` of `repo`'s `prod` environment into `out`, signed with
+/// `sign_key` if given: the file a `--bundle` flagd serves.
+pub fn bundle(repo: &TempRepo, out: &Path, sign_key: Option<&Path>) {
+    let mut cmd = bundle_command(repo);
+    cmd.arg("-o").arg(out);
+    if let Some(key) = sign_key {
+        cmd.arg("--sign-key").arg(key);
+    }
+    cmd.assert().success();
 }

@@ -5,7 +5,6 @@
 //! `mod support;`.
 #![allow(dead_code)] // each test file uses a different part of it
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -13,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::support::{client, eventually};
+use super::support::{client, eventually, serve};
 
 /// The prometheus binary, or None when the test must be skipped: only when
 /// it is not installed *and* `CI` is unset (CI installs it, so there a
@@ -43,26 +42,8 @@ pub struct Target {
 
 impl Target {
     pub fn start(body: &str) -> Target {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let body = Arc::new(Mutex::new(body.to_owned()));
-        let served = body.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                    line.clear();
-                }
-                let body = served.lock().unwrap().clone();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
+        let port = serve("text/plain; version=0.0.4", body.clone()).port();
         Target { port, body }
     }
 
