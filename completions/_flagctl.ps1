@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check flag files: schema and semantics, reported as file:line:col')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate one flag for a context and explain the answer')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one environment as a self-describing bundle flagd can pull')
+            [CompletionResult]::new('verify-bundle', 'verify-bundle', [CompletionResultType]::ParameterValue, 'Check a bundle the way flagd does before serving it (hash, signature, environment, compilation)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
@@ -74,6 +75,17 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write the bundle (`-` for stdout)')
             [CompletionResult]::new('--sign-key', '--sign-key', [CompletionResultType]::ParameterName, 'Sign the bundle with this Ed25519 private key (PKCS#8 PEM, as `flagctl keygen` writes); flagd with --bundle-public-key then accepts it')
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flagctl;verify-bundle' {
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'Require a valid signature by this Ed25519 public key (PEM, as `flagctl keygen` writes FILE.pub); repeat to accept any of several, as flagd''s --bundle-public-key does')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Require the bundle to be of this environment')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Require the bundle to be of this environment')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -294,6 +306,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check flag files: schema and semantics, reported as file:line:col')
             [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Evaluate one flag for a context and explain the answer')
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write one environment as a self-describing bundle flagd can pull')
+            [CompletionResult]::new('verify-bundle', 'verify-bundle', [CompletionResultType]::ParameterValue, 'Check a bundle the way flagd does before serving it (hash, signature, environment, compilation)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
@@ -313,6 +326,9 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             break
         }
         'flagctl;help;bundle' {
+            break
+        }
+        'flagctl;help;verify-bundle' {
             break
         }
         'flagctl;help;keygen' {

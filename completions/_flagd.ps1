@@ -26,6 +26,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'Serve a flags repository directory, watched for changes')
             [CompletionResult]::new('--git-url', '--git-url', [CompletionResultType]::ParameterName, 'Serve a git repository (URL or local path), fetched every poll')
             [CompletionResult]::new('--ref', '--ref', [CompletionResultType]::ParameterName, 'With --git-url: the branch, tag or commit to follow (default: the remote''s HEAD)')
+            [CompletionResult]::new('--git-path', '--git-path', [CompletionResultType]::ParameterName, 'With --git-url: the directory holding flags.toml inside the git repository (default: its root), for flags kept in a monorepo')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Serve a bundle from a file (watched) or an http(s) URL (polled)')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'How often to poll the source (default 10s; git and bundle URLs are polled, directories and files are also watched)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (default 127.0.0.1:8013; port 0 picks one)')

@@ -55,6 +55,9 @@ _flagctl() {
             flagctl,validate)
                 cmd="flagctl__subcmd__validate"
                 ;;
+            flagctl,verify-bundle)
+                cmd="flagctl__subcmd__verify__subcmd__bundle"
+                ;;
             flagctl__subcmd__experiment,analyze)
                 cmd="flagctl__subcmd__experiment__subcmd__analyze"
                 ;;
@@ -105,6 +108,9 @@ _flagctl() {
                 ;;
             flagctl__subcmd__help,validate)
                 cmd="flagctl__subcmd__help__subcmd__validate"
+                ;;
+            flagctl__subcmd__help,verify-bundle)
+                cmd="flagctl__subcmd__help__subcmd__verify__subcmd__bundle"
                 ;;
             flagctl__subcmd__help__subcmd__experiment,analyze)
                 cmd="flagctl__subcmd__help__subcmd__experiment__subcmd__analyze"
@@ -167,7 +173,7 @@ _flagctl() {
 
     case "${cmd}" in
         flagctl)
-            opts="-h -V --help --version validate eval bundle keygen rollout simulate diff promote experiment init completions man help"
+            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,7 +449,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help)
-            opts="validate eval bundle keygen rollout simulate diff promote experiment init completions man help"
+            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,6 +715,20 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__verify__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1142,6 +1162,36 @@ _flagctl() {
                     return 0
                     ;;
                 --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__verify__subcmd__bundle)
+            opts="-e -h -V --public-key --env --format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand validate 'Check flag files: schema and semantics, reported as file:line:col'
             cand eval 'Evaluate one flag for a context and explain the answer'
             cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand verify-bundle 'Check a bundle the way flagd does before serving it (hash, signature, environment, compilation)'
             cand keygen 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)'
             cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
@@ -68,6 +69,16 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand --output 'Where to write the bundle (`-` for stdout)'
             cand --sign-key 'Sign the bundle with this Ed25519 private key (PKCS#8 PEM, as `flagctl keygen` writes); flagd with --bundle-public-key then accepts it'
             cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;verify-bundle'= {
+            cand --public-key 'Require a valid signature by this Ed25519 public key (PEM, as `flagctl keygen` writes FILE.pub); repeat to accept any of several, as flagd''s --bundle-public-key does'
+            cand -e 'Require the bundle to be of this environment'
+            cand --env 'Require the bundle to be of this environment'
             cand --format 'Output for people (table) or scripts (json)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -262,6 +273,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand validate 'Check flag files: schema and semantics, reported as file:line:col'
             cand eval 'Evaluate one flag for a context and explain the answer'
             cand bundle 'Write one environment as a self-describing bundle flagd can pull'
+            cand verify-bundle 'Check a bundle the way flagd does before serving it (hash, signature, environment, compilation)'
             cand keygen 'Create an Ed25519 key pair for signing bundles (FILE and FILE.pub)'
             cand rollout 'Steer the rollouts of a running flagd: status, pause, resume, promote, abort'
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
@@ -278,6 +290,8 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         &'flagctl;help;eval'= {
         }
         &'flagctl;help;bundle'= {
+        }
+        &'flagctl;help;verify-bundle'= {
         }
         &'flagctl;help;keygen'= {
         }

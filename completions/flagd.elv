@@ -23,6 +23,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --repo 'Serve a flags repository directory, watched for changes'
             cand --git-url 'Serve a git repository (URL or local path), fetched every poll'
             cand --ref 'With --git-url: the branch, tag or commit to follow (default: the remote''s HEAD)'
+            cand --git-path 'With --git-url: the directory holding flags.toml inside the git repository (default: its root), for flags kept in a monorepo'
             cand --bundle 'Serve a bundle from a file (watched) or an http(s) URL (polled)'
             cand --poll 'How often to poll the source (default 10s; git and bundle URLs are polled, directories and files are also watched)'
             cand --listen 'Address to listen on (default 127.0.0.1:8013; port 0 picks one)'

@@ -2,6 +2,7 @@ complete -c flagd -s e -l env -d 'The environment to serve' -r
 complete -c flagd -l repo -d 'Serve a flags repository directory, watched for changes' -r -F
 complete -c flagd -l git-url -d 'Serve a git repository (URL or local path), fetched every poll' -r
 complete -c flagd -l ref -d 'With --git-url: the branch, tag or commit to follow (default: the remote\'s HEAD)' -r
+complete -c flagd -l git-path -d 'With --git-url: the directory holding flags.toml inside the git repository (default: its root), for flags kept in a monorepo' -r
 complete -c flagd -l bundle -d 'Serve a bundle from a file (watched) or an http(s) URL (polled)' -r
 complete -c flagd -l poll -d 'How often to poll the source (default 10s; git and bundle URLs are polled, directories and files are also watched)' -r
 complete -c flagd -l listen -d 'Address to listen on (default 127.0.0.1:8013; port 0 picks one)' -r

@@ -298,9 +298,9 @@ impl TrustedKeys {
 /// Why a bundle's signature is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    /// No signature, but flagd requires one.
+    /// No signature, but public keys were given: one is required.
     #[error(
-        "the bundle is not signed, and this flagd only accepts signed bundles (--bundle-public-key)"
+        "the bundle is not signed, and with public keys given (--bundle-public-key, --public-key) only signed bundles are accepted"
     )]
     Unsigned,
     /// Signed by a key that is not trusted.

@@ -168,6 +168,30 @@ fn git_pushes_are_served_with_the_commit_as_version() {
 }
 
 #[test]
+fn git_path_serves_flags_kept_in_a_subdirectory() {
+    let remote = Remote::at("ops/flags", "one");
+    let url = remote.url();
+
+    // Without --git-path there is no flags.toml at the root: a clear error.
+    let d = Daemon::prod(&["--git-url", &url]);
+    let status = d.failed_load(DEADLINE);
+    let message = status["lastError"]["message"].as_str().unwrap();
+    assert!(message.contains("no flags.toml"), "{status}");
+    drop(d);
+
+    let d = Daemon::prod(&["--git-url", &url, "--git-path", "ops/flags/"]);
+    eventually(DEADLINE, "the subdirectory's flags", || {
+        (d.value("banner") == Some(json!("one"))).then_some(())
+    });
+    let commit = remote.push("two");
+    let (_, body) = eventually(DEADLINE, "the pushed commit", || {
+        let (s, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
+        (b["value"] == "two").then_some((s, b))
+    });
+    assert_eq!(body["version"], commit);
+}
+
+#[test]
 fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
     let remote = Remote::new("stored");
     let (_state, state) = state_dir();

@@ -415,3 +415,87 @@ fn the_config_file_takes_one_key_or_a_list() {
         || (d.value("banner") == Some(json!("rotated"))).then_some(()),
     );
 }
+
+/// `flagctl verify-bundle … --format json`: (exit code, report).
+fn verify(file: &Path, args: &[&str]) -> (i32, Value) {
+    let out = flagctl()
+        .arg("verify-bundle")
+        .arg(file)
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+#[test]
+fn verify_bundle_makes_flagds_checks_before_a_bundle_ships() {
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(keys.path(), "ci.key");
+    let (_, stranger) = keygen(keys.path(), "stranger.key");
+    let repo = TempRepo::with_banner("one");
+    let file = bundled(&repo, "prod.bundle.json", Some(&private));
+    let public = public.to_str().unwrap();
+
+    let (code, report) = verify(&file, &["--public-key", public, "--env", "prod"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["signatureVerified"], true);
+    assert_eq!(report["env"], "prod");
+    assert_eq!(report["flags"], 1);
+    // Without keys the signature is reported but not vouched for.
+    let (code, report) = verify(&file, &[]);
+    assert_eq!((code, &report["signatureVerified"]), (0, &json!(false)));
+
+    let refused = |file: &Path, args: &[&str], says: &str| {
+        let (code, report) = verify(file, args);
+        assert_eq!(code, 1, "{report}");
+        assert_eq!(report["valid"], false);
+        let error = report["error"].as_str().unwrap();
+        assert!(error.contains(says), "{says:?} not in {error:?}");
+    };
+    refused(
+        &file,
+        &["--public-key", stranger.to_str().unwrap()],
+        "not trusted",
+    );
+    refused(
+        &file,
+        &["--env", "staging"],
+        "of environment `prod`, not `staging`",
+    );
+
+    // Tampered content: the hash (and with a key, the signature) no longer fit.
+    let mut tampered: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    tampered["content"]["model"]["flags"]["banner"]["variants"]["current"] = json!("evil");
+    let tampered_file = repo.path().join("tampered.json");
+    std::fs::write(&tampered_file, tampered.to_string()).unwrap();
+    refused(&tampered_file, &[], "content hash mismatch");
+    refused(
+        &tampered_file,
+        &["--public-key", public],
+        "changed after it was signed",
+    );
+
+    // A consistent bundle whose definitions do not compile.
+    let mut broken: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    broken["content"]["model"]["flags"]["banner"]["default"] = json!("missing");
+    broken.as_object_mut().unwrap().remove("signature");
+    let content: hotswap_flags::bundle::BundleContent =
+        serde_json::from_value(broken["content"].clone()).unwrap();
+    broken["contentHash"] = json!(content_hash(&content));
+    let broken_file = repo.path().join("broken.json");
+    std::fs::write(&broken_file, broken.to_string()).unwrap();
+    refused(&broken_file, &[], "does not validate");
+    refused(&broken_file, &["--public-key", public], "not signed");
+
+    // Unreadable input is a usage error (2), not a finding.
+    flagctl()
+        .arg("verify-bundle")
+        .arg(repo.path().join("absent.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot read"));
+}

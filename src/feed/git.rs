@@ -22,19 +22,28 @@ const REFSPECS: &[&str] = &[
 pub struct GitSource {
     url: String,
     reference: Option<String>,
+    path: String,
     env: String,
     clone_dir: PathBuf,
     last_commit: Option<Oid>,
 }
 
 impl GitSource {
-    /// Follows `reference` (default: the remote's HEAD) of `url`.
-    pub fn new(url: String, reference: Option<String>, env: &str, state_dir: &Path) -> Self {
+    /// Follows `reference` (default: the remote's HEAD) of `url`, reading
+    /// the flags repository at `path` in its tree.
+    pub fn new(
+        url: String,
+        reference: Option<String>,
+        path: String,
+        env: &str,
+        state_dir: &Path,
+    ) -> Self {
         let slug = hex::encode(&Sha256::digest(url.as_bytes())[..8]);
         GitSource {
             clone_dir: state_dir.join("git").join(slug),
             url,
             reference,
+            path,
             env: env.to_owned(),
             last_commit: None,
         }
@@ -57,6 +66,7 @@ impl GitSource {
         self.last_commit = Some(commit);
         let dir = self.clone_dir.clone();
         let env = self.env.clone();
+        let path = self.path.clone();
         let label = format!(
             "{}@{}",
             self.url,
@@ -65,7 +75,7 @@ impl GitSource {
         let loaded = tokio::task::spawn_blocking(move || {
             let repo = Repository::open_bare(&dir)
                 .map_err(|e| LoadFailure::new(format!("cannot open clone: {}", e.message())))?;
-            load_snapshot(Box::new(GitSnapshot::new(repo, commit, "", &label)), &env).result
+            load_snapshot(Box::new(GitSnapshot::new(repo, commit, path, &label)), &env).result
         })
         .await;
         match loaded {
@@ -90,8 +100,22 @@ fn fetch(dir: &Path, url: &str, reference: Option<&str>) -> Result<Oid, String> 
     options.remote_callbacks(credentials());
     remote
         .fetch(REFSPECS, Some(&mut options), None)
-        .map_err(|e| format!("git fetch {url} failed: {}", e.message()))?;
+        .map_err(|e| match missing_local_path(url) {
+            // git2 calls a path that does not exist an "unsupported URL
+            // protocol", which sends people looking in the wrong place.
+            true => format!("git fetch {url} failed: no such directory"),
+            false => format!("git fetch {url} failed: {}", e.message()),
+        })?;
     resolve(&repo, reference)
+}
+
+/// A URL that is a local path (no `scheme://`, not scp-like `host:path`)
+/// naming nothing on disk.
+fn missing_local_path(url: &str) -> bool {
+    let scp_like = url
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1);
+    !url.contains("://") && !scp_like && !Path::new(url).exists()
 }
 
 /// Credentials the way git itself finds them: the credential helpers for
@@ -131,4 +155,19 @@ fn resolve(repo: &Repository, reference: Option<&str>) -> Result<Oid, String> {
         "the remote has no branch, tag or commit `{}`",
         reference.unwrap_or("HEAD")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_local_path;
+
+    #[test]
+    fn only_absent_local_paths_are_called_missing() {
+        assert!(missing_local_path("/nonexistent/flags.git"));
+        assert!(missing_local_path("relative/flags.git"));
+        assert!(!missing_local_path("/"));
+        assert!(!missing_local_path("https://example.com/flags.git"));
+        assert!(!missing_local_path("file:///nonexistent"));
+        assert!(!missing_local_path("git@github.com:acme/flags.git"));
+    }
 }

@@ -49,9 +49,34 @@ pub enum SourceSpec {
         url: String,
         /// Branch, tag or commit (default: the remote's HEAD).
         reference: Option<String>,
+        /// Where `flags.toml` sits in the git repository, `/`-separated
+        /// (empty: at the root), so flags can live in a monorepo.
+        path: String,
     },
     /// A bundle file (watched) or URL (polled with ETag).
     Bundle(String),
+}
+
+/// As flagd's startup line names it: `git <url>@<ref>[:<path>]`, `dir <path>`,
+/// `bundle <location>`.
+impl std::fmt::Display for SourceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceSpec::Dir(path) => write!(f, "dir {}", path.display()),
+            SourceSpec::Git {
+                url,
+                reference,
+                path,
+            } => {
+                write!(f, "git {url}@{}", reference.as_deref().unwrap_or("HEAD"))?;
+                if !path.is_empty() {
+                    write!(f, ":{path}")?;
+                }
+                Ok(())
+            }
+            SourceSpec::Bundle(location) => write!(f, "bundle {location}"),
+        }
+    }
 }
 
 /// The result of one check of a source.
@@ -84,9 +109,14 @@ impl Source {
     pub fn new(spec: &SourceSpec, env: &str, state_dir: &Path) -> Result<Self, String> {
         Ok(match spec {
             SourceSpec::Dir(path) => Source::Dir(DirSource::new(path.clone(), env)?),
-            SourceSpec::Git { url, reference } => Source::Git(GitSource::new(
+            SourceSpec::Git {
+                url,
+                reference,
+                path,
+            } => Source::Git(GitSource::new(
                 url.clone(),
                 reference.clone(),
+                path.clone(),
                 env,
                 state_dir,
             )),

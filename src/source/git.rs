@@ -150,7 +150,11 @@ impl Snapshot for GitSnapshot {
     }
 
     fn describe(&self) -> String {
-        format!("git:{}@{}", self.label, self.commit)
+        if self.prefix.is_empty() {
+            format!("git:{}@{}", self.label, self.commit)
+        } else {
+            format!("git:{}@{}:{}", self.label, self.commit, self.prefix)
+        }
     }
 
     fn revision(&self) -> Option<String> {

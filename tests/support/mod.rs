@@ -320,19 +320,33 @@ pub struct Remote {
     pub dir: tempfile::TempDir,
     pub bare: PathBuf,
     pub work: PathBuf,
+    /// Where the flags repository sits in the git repository.
+    pub flags_dir: PathBuf,
 }
 
 impl Remote {
     /// A remote whose `main` serves `banner = value`.
     pub fn new(value: &str) -> Remote {
+        Remote::at("", value)
+    }
+
+    /// Like [`Remote::new`], with the flags repository in directory
+    /// `prefix` of the git repository (a monorepo).
+    pub fn at(prefix: &str, value: &str) -> Remote {
         let dir = tempfile::tempdir().unwrap();
         let bare = dir.path().join("flags.git");
         let work = dir.path().join("work");
         std::fs::create_dir_all(&bare).unwrap();
         git(&bare, &["init", "-q", "--bare"]);
         git(dir.path(), &["clone", "-q", bare.to_str().unwrap(), "work"]);
-        write(&work, "flags.toml", CONFIG);
-        let remote = Remote { dir, bare, work };
+        let flags_dir = work.join(prefix);
+        write(&flags_dir, "flags.toml", CONFIG);
+        let remote = Remote {
+            dir,
+            bare,
+            work,
+            flags_dir,
+        };
         remote.push(value);
         remote
     }
@@ -344,7 +358,7 @@ impl Remote {
 
     /// Commits `banner = value` and pushes it to `main`; returns the commit.
     pub fn push(&self, value: &str) -> String {
-        write(&self.work, BANNER_FILE, &string_flag("banner", value));
+        write(&self.flags_dir, BANNER_FILE, &string_flag("banner", value));
         self.commit_and_push(value)
     }
 

@@ -1,4 +1,5 @@
-//! `flagctl bundle --env E [--rev REV] -o FILE [--sign-key KEY]`
+//! `flagctl bundle --env E [--rev REV] -o FILE [--sign-key KEY]` and
+//! `flagctl verify-bundle FILE [--public-key KEY]…`
 
 use std::path::PathBuf;
 
@@ -7,9 +8,9 @@ use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::bundle::Bundle;
 use hotswap_flags::fsutil::write_atomic;
-use hotswap_flags::signing::SigningKey;
+use hotswap_flags::signing::{SigningKey, TrustedKeys};
 use hotswap_flags::source::{DirSnapshot, GitSnapshot, Snapshot};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
@@ -69,7 +70,6 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
     if let Some(key) = &key {
         bundle.sign(key)?;
     }
-    let signed_by = bundle.signature.as_ref().map(|s| s.key_id.clone());
     let bytes = bundle.to_bytes();
     if args.output.as_os_str() == "-" {
         use std::io::Write;
@@ -78,40 +78,130 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
     }
     write_atomic(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let flags = bundle.content.model.flags.len();
-    let segments = bundle.content.model.segments.len();
+    let file = args.output.display().to_string();
     match args.repo.format {
-        OutputFormat::Json => output::print_json(&json!({
-            "file": args.output.display().to_string(),
-            "env": bundle.env,
-            "version": bundle.version,
-            "sourceCommit": bundle.source_commit,
-            "contentHash": bundle.content_hash,
-            "signedBy": signed_by,
-            "flags": flags,
-            "segments": segments,
-        })),
-        OutputFormat::Table => println!(
-            "{}",
-            output::fields([
-                ("wrote", args.output.display().to_string()),
-                ("env", bundle.env.clone()),
-                ("version", bundle.version.clone()),
-                (
-                    "commit",
-                    bundle
-                        .source_commit
-                        .clone()
-                        .unwrap_or_else(|| "– (working tree)".into())
-                ),
-                ("content", bundle.content_hash.clone()),
-                (
-                    "signed",
-                    signed_by.map_or_else(|| "no".to_owned(), |k| format!("by key {k}"))
-                ),
-                ("defines", format!("{flags} flags, {segments} segments")),
-            ])
-        ),
+        OutputFormat::Json => output::print_json(&summary_json(&file, &bundle, None)),
+        OutputFormat::Table => println!("{}", summary_table("wrote", &file, &bundle, None)),
     }
     Ok(Outcome::Ok)
+}
+
+/// `flagctl verify-bundle`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle file to check.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Require a valid signature by this Ed25519 public key (PEM, as
+    /// `flagctl keygen` writes FILE.pub); repeat to accept any of several,
+    /// as flagd's --bundle-public-key does.
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Vec<PathBuf>,
+
+    /// Require the bundle to be of this environment.
+    #[arg(long, short, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Output for people (table) or scripts (json).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// Runs the checks flagd runs before serving a bundle — format, content
+/// hash, signature (with keys), environment, compilation — so CI can refuse
+/// a bundle before publishing it rather than flagd after pulling it.
+pub fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let trusted = TrustedKeys::read(&args.public_key)?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let file = args.file.display().to_string();
+    let checked = Bundle::parse_trusted(&bytes, trusted.as_ref())
+        .map_err(|e| e.to_string())
+        .and_then(|bundle| match &args.env {
+            Some(env) if *env != bundle.env => Err(format!(
+                "a bundle of environment `{}`, not `{env}`",
+                bundle.env
+            )),
+            _ => Ok(bundle),
+        })
+        .and_then(|bundle| match bundle.compile(&file) {
+            Ok(_) => Ok(bundle),
+            Err(e) => Err(e.to_string()),
+        });
+    let verified = trusted.is_some();
+    match (checked, args.format) {
+        (Ok(bundle), OutputFormat::Json) => {
+            output::print_json(&summary_json(&file, &bundle, Some(verified)));
+        }
+        (Ok(bundle), OutputFormat::Table) => {
+            println!(
+                "{}",
+                summary_table("bundle", &file, &bundle, Some(verified))
+            );
+        }
+        (Err(error), OutputFormat::Json) => {
+            output::print_json(&json!({ "file": file, "valid": false, "error": error }));
+            return Ok(Outcome::Findings);
+        }
+        (Err(error), OutputFormat::Table) => {
+            eprintln!("error: {file}: {error}");
+            return Ok(Outcome::Findings);
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// A bundle's identity for scripts; `verified` is set by verify-bundle
+/// (whether the signature was checked against trusted keys).
+fn summary_json(file: &str, bundle: &Bundle, verified: Option<bool>) -> Value {
+    let mut out = json!({
+        "file": file,
+        "env": bundle.env,
+        "version": bundle.version,
+        "sourceCommit": bundle.source_commit,
+        "createdAt": bundle.created_at,
+        "contentHash": bundle.content_hash,
+        "signedBy": bundle.signature.as_ref().map(|s| &s.key_id),
+        "flags": bundle.content.model.flags.len(),
+        "segments": bundle.content.model.segments.len(),
+    });
+    if let Some(verified) = verified {
+        out["valid"] = Value::Bool(true);
+        out["signatureVerified"] = Value::Bool(verified);
+    }
+    out
+}
+
+/// A bundle's identity for people; the first row names the file as `label`.
+fn summary_table(label: &str, file: &str, bundle: &Bundle, verified: Option<bool>) -> String {
+    let signed = match (&bundle.signature, verified) {
+        (None, _) => "no".to_owned(),
+        (Some(s), Some(true)) => format!("by key {} (verified)", s.key_id),
+        (Some(s), Some(false)) => format!("by key {} (not checked: no --public-key)", s.key_id),
+        (Some(s), None) => format!("by key {}", s.key_id),
+    };
+    let model = &bundle.content.model;
+    output::fields([
+        (label, file.to_owned()),
+        ("env", bundle.env.clone()),
+        ("version", bundle.version.clone()),
+        (
+            "commit",
+            bundle
+                .source_commit
+                .clone()
+                .unwrap_or_else(|| "– (working tree)".into()),
+        ),
+        ("content", bundle.content_hash.clone()),
+        ("signed", signed),
+        (
+            "defines",
+            format!(
+                "{} flags, {} segments",
+                model.flags.len(),
+                model.segments.len()
+            ),
+        ),
+    ])
 }

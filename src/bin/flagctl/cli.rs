@@ -45,6 +45,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write one environment as a self-describing bundle flagd can pull.
     Bundle(crate::bundle::BundleArgs),
+    /// Check a bundle the way flagd does before serving it (hash, signature,
+    /// environment, compilation).
+    VerifyBundle(crate::bundle::VerifyArgs),
     /// Create an Ed25519 key pair for signing bundles (FILE and FILE.pub).
     Keygen(crate::keygen::KeygenArgs),
     /// Steer the rollouts of a running flagd: status, pause, resume, promote, abort.

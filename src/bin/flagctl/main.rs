@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Bundle(args) => bundle::run(&args),
+        Command::VerifyBundle(args) => bundle::verify(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Rollout(args) => rollout::run(&args),
         Command::Simulate(args) => simulate::run(&args),

@@ -37,6 +37,11 @@ pub struct Args {
     #[serde(rename = "ref")]
     pub reference: Option<String>,
 
+    /// With --git-url: the directory holding flags.toml inside the git
+    /// repository (default: its root), for flags kept in a monorepo.
+    #[arg(long, value_name = "DIR")]
+    pub git_path: Option<String>,
+
     /// Serve a bundle from a file (watched) or an http(s) URL (polled).
     #[arg(long, value_name = "PATH_OR_URL", group = "source")]
     pub bundle: Option<String>,
@@ -256,11 +261,13 @@ impl Args {
                 (file.repo, file.git_url, file.bundle)
             };
         let reference = self.reference.or(file.reference);
+        let git_path = self.git_path.or(file.git_path);
         let source = match (repo, git_url, bundle) {
             (Some(dir), None, None) => SourceSpec::Dir(dir),
             (None, Some(url), None) => SourceSpec::Git {
                 url,
                 reference: reference.clone(),
+                path: tree_path(git_path.as_deref().unwrap_or(""))?,
             },
             (None, None, Some(location)) => SourceSpec::Bundle(location),
             (None, None, None) => {
@@ -268,8 +275,13 @@ impl Args {
             }
             _ => bail!("give one source only: --repo, --git-url or --bundle"),
         };
-        if reference.is_some() && !matches!(source, SourceSpec::Git { .. }) {
-            bail!("--ref goes with --git-url");
+        if !matches!(source, SourceSpec::Git { .. }) {
+            if reference.is_some() {
+                bail!("--ref goes with --git-url");
+            }
+            if git_path.is_some() {
+                bail!("--git-path goes with --git-url (with --repo, give the directory itself)");
+            }
         }
         let poll_text = self.poll.or(file.poll).unwrap_or_else(|| "10s".to_owned());
         let poll: DurationSpec = poll_text
@@ -439,6 +451,22 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D
     })
 }
 
+/// `--git-path` as a tree path: `/`-separated, relative, without `.` or
+/// `..` (a tree has no parent to climb to).
+fn tree_path(text: &str) -> anyhow::Result<String> {
+    let mut parts = Vec::new();
+    for part in text.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                bail!("--git-path {text}: `..` leaves the repository; give a path from its root")
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
 fn read_file(path: &Path) -> anyhow::Result<Args> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -488,9 +516,22 @@ mod tests {
             s.source,
             SourceSpec::Git {
                 url: "file:///x".into(),
-                reference: Some("main".into())
+                reference: Some("main".into()),
+                path: String::new(),
             }
         );
+        let s = parse(&[
+            "--env",
+            "a",
+            "--git-url",
+            "u",
+            "--git-path",
+            "/ops/./flags/",
+        ])
+        .unwrap();
+        assert!(matches!(s.source, SourceSpec::Git { path, .. } if path == "ops/flags"));
+        assert!(parse(&["--env", "a", "--git-url", "u", "--git-path", "../x"]).is_err());
+        assert!(parse(&["--env", "a", "--repo", "x", "--git-path", "flags"]).is_err());
         assert!(parse(&["--env", "a", "--repo", "x", "--poll", "soon"]).is_err());
     }
 

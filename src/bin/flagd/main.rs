@@ -158,7 +158,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         tls,
         ..ServeOptions::default()
     };
-    info!(%addr, env = %settings.env, source = ?settings.source, "flagd listening");
+    info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");
     println!("flagd listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
     server::serve(listener, state, options, shutdown_signal()).await?;
