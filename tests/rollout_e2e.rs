@@ -3,14 +3,16 @@
 //! test controls, every second; flagd queries it and drives a canary with
 //! 3-second stages. Healthy, the canary goes 10 → 30 → 50 → 100; made
 //! unhealthy mid-stage, it rolls back and evaluations stop serving the
-//! rollout variant.
+//! rollout variant. Guarded by a comparison with the baseline variant, it
+//! rides out an incident both variants share and rolls back when the
+//! variant alone gets worse.
 
 #[path = "support/prometheus.rs"]
 mod prometheus;
 mod support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -44,42 +46,54 @@ fn flags(failure_limit: u32, stage: &str) -> String {
     ))
 }
 
-/// Request counters by status code for flag `checkout`, variant `on`, served
-/// to Prometheus by a [`Target`]: traffic flows all the time, and while
-/// `failing` is set half of it fails.
+/// Requests each variant serves per tick (100 ms).
+const PER_TICK: u64 = 20;
+/// The variants of `checkout`, in the order of [`Traffic`]'s arrays.
+const VARIANTS: [&str; 2] = ["on", "off"];
+
+/// Request counters by status code for flag `checkout`, variants `on` and
+/// `off`, served to Prometheus by a [`Target`]: traffic flows all the time,
+/// and `failing[v]` of each tick's [`PER_TICK`] requests of variant `v` fail.
 struct Traffic {
     target: Target,
-    ok: Arc<AtomicU64>,
-    errors: Arc<AtomicU64>,
-    failing: Arc<AtomicBool>,
+    ok: [AtomicU64; 2],
+    errors: [AtomicU64; 2],
+    failing: [AtomicU64; 2],
 }
 
 impl Traffic {
     fn start() -> Arc<Traffic> {
         let traffic = Arc::new(Traffic {
             target: Target::start(""),
-            ok: Arc::default(),
-            errors: Arc::default(),
-            failing: Arc::default(),
+            ok: Default::default(),
+            errors: Default::default(),
+            failing: Default::default(),
         });
         let t = traffic.clone();
         std::thread::spawn(move || {
             loop {
-                let ok = t.ok.fetch_add(10, Ordering::Relaxed) + 10;
-                let errors = if t.failing.load(Ordering::Relaxed) {
-                    t.errors.fetch_add(10, Ordering::Relaxed) + 10
-                } else {
-                    t.errors.load(Ordering::Relaxed)
-                };
-                t.target.set(&format!(
-                    "# TYPE http_requests_total counter\n\
-                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"200\"}} {ok}\n\
-                     http_requests_total{{flag=\"checkout\",variant=\"on\",code=\"500\"}} {errors}\n"
-                ));
+                let mut text = String::from("# TYPE http_requests_total counter\n");
+                for (v, variant) in VARIANTS.iter().enumerate() {
+                    let failing = t.failing[v].load(Ordering::Relaxed).min(PER_TICK);
+                    let ok = t.ok[v].fetch_add(PER_TICK - failing, Ordering::Relaxed) + PER_TICK
+                        - failing;
+                    let errors = t.errors[v].fetch_add(failing, Ordering::Relaxed) + failing;
+                    text += &format!(
+                        "http_requests_total{{flag=\"checkout\",variant=\"{variant}\",code=\"200\"}} {ok}\n\
+                         http_requests_total{{flag=\"checkout\",variant=\"{variant}\",code=\"500\"}} {errors}\n"
+                    );
+                }
+                t.target.set(&text);
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
         traffic
+    }
+
+    /// Makes `failing` of each tick's requests of `variant` fail.
+    fn fail(&self, variant: &str, failing: u64) {
+        let v = VARIANTS.iter().position(|n| *n == variant).unwrap();
+        self.failing[v].store(failing, Ordering::Relaxed);
     }
 }
 
@@ -141,7 +155,9 @@ fn healthy_canary_goes_10_30_50_100() {
     });
     assert_eq!(status["percentage"], 100.0);
     assert_eq!(rollout_share(&d), 1.0);
-    assert!(target.ok.load(Ordering::Relaxed) > 0 && target.errors.load(Ordering::Relaxed) == 0);
+    assert!(
+        target.ok[0].load(Ordering::Relaxed) > 0 && target.errors[0].load(Ordering::Relaxed) == 0
+    );
 
     // The audit log tells the story, with the measured values.
     let (_, audit) = d.get("/api/v1/audit?flag=checkout");
@@ -219,7 +235,7 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     assert!((0.25..0.35).contains(&share), "{share}");
 
     // Break the variant: half its requests fail.
-    target.failing.store(true, Ordering::Relaxed);
+    target.fail("on", PER_TICK / 2);
     let start = Instant::now();
     let visible = eventually(
         Duration::from_secs(30),
@@ -266,7 +282,106 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     assert!(last["values"]["errors"].as_f64().unwrap() > 0.05, "{last}");
 
     // Healthy again: it stays rolled back until the spec changes.
-    target.failing.store(false, Ordering::Relaxed);
+    target.fail("on", 0);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(rollout(&d)["phase"], "rolled_back");
+}
+
+/// `checkout` guarded by a comparison with its `off` variant; the third
+/// stage is long, so the test can break the variant while it runs.
+fn guarded_flags() -> String {
+    checkout_canary(
+        r#"      stages:
+        - { percentage: 10, duration: 3s }
+        - { percentage: 30, duration: 3s }
+        - { percentage: 50, duration: 60s }
+        - { percentage: 100 }
+      health:
+        interval: 1s
+        failureLimit: 1
+        noData: ignore
+        checks:
+          - name: errors-vs-off
+            compare: baseline
+            failures: 'sum(increase(http_requests_total{flag="{{flag}}",variant="{{variant}}",code="500"}[10s]))'
+            total: 'sum(increase(http_requests_total{flag="{{flag}}",variant="{{variant}}"}[10s]))'
+            tolerance: 0.01
+            minSamples: 300
+"#,
+    )
+}
+
+/// How much more often `on` fails than `off`, as Prometheus sees it now.
+fn failure_rate_gap(prom: &Prometheus) -> Option<f64> {
+    let rate = |variant: &str| {
+        format!(
+            r#"sum(increase(http_requests_total{{flag="checkout",variant="{variant}",code="500"}}[10s])) / sum(increase(http_requests_total{{flag="checkout",variant="{variant}"}}[10s]))"#
+        )
+    };
+    prom.value(&format!("({}) - ({})", rate("on"), rate("off")))
+}
+
+#[test]
+fn the_guardrail_passes_a_shared_incident_and_rolls_back_a_worse_variant() {
+    let Some(binary) = prometheus::binary("the guardrail end-to-end test") else {
+        return;
+    };
+    let target = Traffic::start();
+    // An incident both variants share: a fifth of all requests fail, far
+    // above any fixed threshold a team would set.
+    target.fail("on", PER_TICK / 5);
+    target.fail("off", PER_TICK / 5);
+    let prom = Prometheus::start(binary, &target.target);
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &guarded_flags())]);
+    let d = start_flagd(&repo, &prom);
+
+    // The variant is no worse than the baseline, so the canary moves on.
+    let status = eventually(Duration::from_secs(60), "stage 3 (50 %)", || {
+        let r = rollout(&d);
+        (r["percentage"] == 50.0).then_some(r)
+    });
+    let check = &status["checks"][0];
+    assert_eq!(check["outcome"], "pass", "{status}");
+    for side in ["rolloutRate", "baselineRate"] {
+        let rate = check["comparison"][side].as_f64().unwrap();
+        assert!((0.15..0.25).contains(&rate), "{side} {rate}: {status}");
+    }
+
+    // Now the variant itself breaks: 60 % of its requests fail, 20 % of the
+    // baseline's.
+    target.fail("on", PER_TICK * 3 / 5);
+    let visible = eventually(
+        Duration::from_secs(30),
+        "the gap to be visible in Prometheus",
+        || {
+            failure_rate_gap(&prom)
+                .filter(|gap| *gap > 0.1)
+                .map(|_| Instant::now())
+        },
+    );
+    let rolled_back = eventually(Duration::from_secs(30), "the rollback", || {
+        (rollout(&d)["phase"] == "rolled_back").then(Instant::now)
+    });
+    let reaction = rolled_back.saturating_duration_since(visible).as_secs_f64();
+    eprintln!("guardrail rolled back {reaction:.2} s after the gap was visible");
+    assert!(reaction <= 2.0, "rollback took {reaction:.2} s");
+
+    let status = rollout(&d);
+    let check = &status["checks"][0];
+    assert_eq!(check["outcome"], "fail", "{status}");
+    assert_eq!(check["comparison"]["verdict"], "fail", "{status}");
+    assert!(check["comparison"]["pValue"].as_f64().unwrap() <= 0.05);
+    assert_eq!(rollout_share(&d), 0.0, "nobody is served `on` any more");
+    let (_, audit) = d.get("/api/v1/audit?flag=checkout");
+    let last = audit["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "rolled_back");
+    assert_eq!(last["from"]["percentage"], 50.0);
+    assert!(
+        last["values"]["errors-vs-off.pValue"].as_f64().unwrap() <= 0.05,
+        "{last}"
+    );
+    assert!(
+        last["values"]["errors-vs-off"].as_f64().unwrap() > 0.01,
+        "{last}"
+    );
 }
