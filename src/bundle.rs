@@ -91,6 +91,14 @@ pub enum BundleError {
         /// The content's hash.
         actual: String,
     },
+    /// A bundle of another environment than the one asked for.
+    #[error("a bundle of environment `{found}`, not `{expected}`")]
+    WrongEnv {
+        /// The bundle's environment.
+        found: String,
+        /// The environment asked for.
+        expected: String,
+    },
     /// The definitions do not validate.
     #[error("bundle does not validate:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
@@ -218,6 +226,19 @@ impl Bundle {
             });
         }
         Ok(bundle)
+    }
+
+    /// Refuses a bundle of another environment than `env`: serving
+    /// staging's flags in production is worse than serving nothing new.
+    pub fn check_env(&self, env: &str) -> Result<(), BundleError> {
+        if self.env == env {
+            Ok(())
+        } else {
+            Err(BundleError::WrongEnv {
+                found: self.env.clone(),
+                expected: env.to_owned(),
+            })
+        }
     }
 
     /// Compiles the bundle; `source` describes where it was read from.

@@ -238,6 +238,24 @@ fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
             .is_null()
             .then_some(())
     });
+    drop(d);
+
+    // The same state directory under another --env, the remote gone: the
+    // stored copy is prod's, so nothing is served rather than prod's flags.
+    std::fs::rename(&remote.bare, remote.bare.with_extension("gone")).unwrap();
+    let mut staging = args;
+    staging[1] = "staging";
+    let d = Daemon::start(&staging);
+    let logs = eventually(DEADLINE, "the stored copy to be refused", || {
+        let logs = d.logs();
+        logs.contains("no usable stored ruleset").then_some(logs)
+    });
+    assert!(
+        logs.contains("a bundle of environment `prod`, not `staging`"),
+        "{logs}"
+    );
+    assert_eq!(d.get("/readyz").0, 503);
+    assert_eq!(d.get("/api/v1/flags/banner/evaluate").0, 503);
 }
 
 #[test]

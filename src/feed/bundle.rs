@@ -28,7 +28,7 @@ enum Location {
 /// A bundle to follow.
 pub struct BundleSource {
     location: Location,
-    env: String,
+    pub(super) env: String,
     client: Option<reqwest::Client>,
     etag: Option<String>,
     last_hash: Option<Vec<u8>>,
@@ -107,11 +107,8 @@ impl BundleSource {
         if let Some(signature) = bundle.signature.as_ref().filter(|_| self.trusted.is_some()) {
             info!(key = %signature.key_id, version = %bundle.version, "bundle signature verified");
         }
-        if bundle.env != self.env {
-            return Check::Failed(LoadFailure::new(format!(
-                "{describe} is a bundle of environment `{}`, not `{}`",
-                bundle.env, self.env
-            )));
+        if let Err(e) = bundle.check_env(&self.env) {
+            return Check::Failed(LoadFailure::new(format!("{describe}: {e}")));
         }
         match bundle.compile(&describe) {
             Ok(ruleset) => Check::Loaded(Box::new(ruleset), Some(Box::new(bundle))),

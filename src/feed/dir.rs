@@ -27,7 +27,7 @@ const MAX_DELAY: Duration = Duration::from_millis(200);
 /// A repository directory.
 pub struct DirSource {
     root: PathBuf,
-    env: String,
+    pub(super) env: String,
     changed: Arc<Notify>,
     watcher: Option<RecommendedWatcher>,
     watched_inode: Option<u64>,

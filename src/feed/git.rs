@@ -23,7 +23,7 @@ pub struct GitSource {
     url: String,
     reference: Option<String>,
     path: String,
-    env: String,
+    pub(super) env: String,
     clone_dir: PathBuf,
     last_commit: Option<Oid>,
 }

@@ -140,6 +140,15 @@ impl Source {
         }
     }
 
+    /// The environment it serves.
+    pub fn env(&self) -> &str {
+        match self {
+            Source::Dir(s) => &s.env,
+            Source::Git(s) => &s.env,
+            Source::Bundle(s) => &s.env,
+        }
+    }
+
     /// The keys bundles must be signed with, if any.
     pub fn trusted_keys(&self) -> Option<Arc<TrustedKeys>> {
         match self {
@@ -219,7 +228,8 @@ pub async fn run(
                 let reason = failure.message.clone();
                 live.fail(failure);
                 if first && live.current().is_none() {
-                    serve_last_good(&live, &state_dir, &reason, source.trusted_keys()).await;
+                    let trusted = source.trusted_keys();
+                    serve_last_good(&live, &state_dir, &reason, source.env(), trusted).await;
                 }
                 true
             }
@@ -306,19 +316,24 @@ async fn store_last_good(state_dir: &Path, bundle: Bundle) {
     }
 }
 
-/// Serves the stored last good ruleset. With `trusted` keys the stored copy
-/// must be signed by one of them too: the state directory is no more
-/// trusted than the bundle source.
+/// Serves the stored last good ruleset if it is of environment `env` (a
+/// state directory reused with another `--env` must not serve the other
+/// environment's flags). With `trusted` keys the stored copy must be signed
+/// by one of them too: the state directory is no more trusted than the
+/// bundle source.
 async fn serve_last_good(
     live: &Live,
     state_dir: &Path,
     reason: &str,
+    env: &str,
     trusted: Option<Arc<TrustedKeys>>,
 ) {
     let path = state_dir.join(LAST_GOOD_FILE);
+    let env = env.to_owned();
     let loaded = tokio::task::spawn_blocking(move || -> Result<Ruleset, String> {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let bundle = Bundle::parse_trusted(&bytes, trusted.as_deref())
+            .and_then(|bundle| bundle.check_env(&env).map(|()| bundle))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         bundle
             .compile(&format!("state:{}", path.display()))

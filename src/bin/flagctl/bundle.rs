@@ -116,19 +116,13 @@ pub fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let file = args.file.display().to_string();
-    let checked = Bundle::parse_trusted(&bytes, trusted.as_ref())
-        .map_err(|e| e.to_string())
-        .and_then(|bundle| match &args.env {
-            Some(env) if *env != bundle.env => Err(format!(
-                "a bundle of environment `{}`, not `{env}`",
-                bundle.env
-            )),
-            _ => Ok(bundle),
-        })
-        .and_then(|bundle| match bundle.compile(&file) {
-            Ok(_) => Ok(bundle),
-            Err(e) => Err(e.to_string()),
-        });
+    let checked = Bundle::parse_trusted(&bytes, trusted.as_ref()).and_then(|bundle| {
+        if let Some(env) = &args.env {
+            bundle.check_env(env)?;
+        }
+        bundle.compile(&file)?;
+        Ok(bundle)
+    });
     let verified = trusted.is_some();
     match (checked, args.format) {
         (Ok(bundle), OutputFormat::Json) => {
@@ -141,6 +135,7 @@ pub fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             );
         }
         (Err(error), OutputFormat::Json) => {
+            let error = error.to_string();
             output::print_json(&json!({ "file": file, "valid": false, "error": error }));
             return Ok(Outcome::Findings);
         }
