@@ -46,6 +46,7 @@ pub mod server;
 pub mod signing;
 pub mod simulate;
 pub mod source;
+pub mod state_dir;
 pub mod stats;
 
 pub use diagnostic::{Diagnostic, Severity};

@@ -240,11 +240,24 @@ fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
     });
     drop(d);
 
-    // The same state directory under another --env, the remote gone: the
-    // stored copy is prod's, so nothing is served rather than prod's flags.
-    std::fs::rename(&remote.bare, remote.bare.with_extension("gone")).unwrap();
+    // The same state directory under another --env is refused at start:
+    // its rollout state and stored ruleset are prod's.
     let mut staging = args;
     staging[1] = "staging";
+    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagd"))
+        .args(staging)
+        .args(["--listen", "127.0.0.1:0"])
+        .timeout(DEADLINE)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "holds the state of environment `prod`, not `staging`",
+        ));
+    // A directory without that record (an older flagd's), the remote gone:
+    // the stored copy is still checked, so nothing is served rather than
+    // prod's flags.
+    std::fs::remove_file(state.join("env")).unwrap();
+    std::fs::rename(&remote.bare, remote.bare.with_extension("gone")).unwrap();
     let d = Daemon::start(&staging);
     let logs = eventually(DEADLINE, "the stored copy to be refused", || {
         let logs = d.logs();
@@ -422,4 +435,21 @@ fn a_bundle_for_another_environment_is_refused() {
         "{status}"
     );
     assert_eq!(d.get("/readyz").0, 503);
+}
+
+#[test]
+fn two_flagds_cannot_share_a_state_directory() {
+    let repo = TempRepo::with_banner("one");
+    let d = Daemon::prod(&["--repo", repo.path_str()]);
+    d.wait_ready();
+    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagd"))
+        .args(["--env", "prod", "--repo", repo.path_str(), "--state-dir"])
+        .arg(d.state_path())
+        .args(["--listen", "127.0.0.1:0"])
+        .timeout(DEADLINE)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is in use by another flagd"));
+    // The first one is unharmed.
+    assert_eq!(d.value("banner"), Some(json!("one")));
 }

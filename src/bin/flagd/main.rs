@@ -24,6 +24,7 @@ use hotswap_flags::server::tls::CertReloader;
 use hotswap_flags::server::webhook::WebhookSecret;
 use hotswap_flags::server::{self, AppState, Metrics, ROUTES, Security};
 use hotswap_flags::signing::{PublicKey, TrustedKeys};
+use hotswap_flags::state_dir::StateDir;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
@@ -83,12 +84,8 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(settings: Settings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&settings.state_dir).with_context(|| {
-        format!(
-            "cannot create the state directory {}",
-            settings.state_dir.display()
-        )
-    })?;
+    // Held until flagd exits: no other flagd may share the directory.
+    let _state_dir = StateDir::claim(&settings.state_dir, &settings.env)?;
     let live = Arc::new(Live::new(&settings.env));
     // The controller first: it loads stored rollout state and must supply
     // positions before the first ruleset is installed.
