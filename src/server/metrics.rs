@@ -86,7 +86,7 @@ impl Metrics {
         }
     }
 
-    /// Counts one refresh request by outcome (see [`REFRESH_OUTCOMES`]).
+    /// Counts one refresh request by outcome: `accepted`, `ignored` or `rejected`.
     pub fn count_refresh(&self, outcome: &'static str) {
         self.refreshes.get_or_create(&[("result", outcome)]).inc();
     }
