@@ -140,6 +140,20 @@ fn seed_post_and_bulk() {
         (status, body["error"]["code"].clone()),
         (400, json!("INVALID_CONTEXT"))
     );
+    // A context put at the top level is refused with the fix, not
+    // evaluated as an empty context.
+    let (status, body) = d.post(
+        "/api/v1/flags/checkout/evaluate",
+        r#"{"targetingKey": "k"}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has `targetingKey` but no `context`"),
+        "{body}"
+    );
 
     let (status, body) = d.post(
         "/api/v1/evaluate",
@@ -189,6 +203,7 @@ fn ofrep_single_status_and_error_codes() {
         ("nope", r#"{"context": {}}"#, 404, "FLAG_NOT_FOUND"),
         ("checkout", "{\"context\": ", 400, "PARSE_ERROR"),
         ("checkout", "[]", 400, "PARSE_ERROR"),
+        ("checkout", r#"{"targetingKey": "u"}"#, 400, "PARSE_ERROR"),
         ("checkout", r#"{"context": "me"}"#, 400, "INVALID_CONTEXT"),
         (
             "checkout",

@@ -4,7 +4,7 @@ mod support;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::*;
 
 /// `checkout` in three hour-long stages, and `plain` without a rollout.
@@ -107,7 +107,20 @@ fn steering_over_http_and_flagctl() {
         "NO_ROLLOUT"
     );
     assert_eq!(d.post("/api/v1/rollouts/checkout/explode", "").0, 404);
-    assert_eq!(d.get("/api/v1/rollouts/nope").0, 404);
+    // A flag that does not exist at all is named as such.
+    let (status, body) = d.get("/api/v1/rollouts/nope");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("FLAG_NOT_FOUND"))
+    );
+    assert_eq!(
+        d.post("/api/v1/rollouts/nope/pause", "").1["error"]["code"],
+        "FLAG_NOT_FOUND"
+    );
+    assert_eq!(
+        d.get("/api/v1/rollouts/plain").1["error"]["code"],
+        "NO_ROLLOUT"
+    );
     flagctl(&d, &["status", "plain"]).assert().code(1);
 
     // Every steering call is in the audit log with its actor.

@@ -525,14 +525,36 @@ async fn scheduled_window_across_a_dst_change() {
         "04:00 EDT: two real hours after the start"
     );
 
+    // The status says what users get: nobody before or after the window.
+    let window = |rig: &Rig| {
+        let s = rig.status();
+        (
+            s["window"].as_str().unwrap().to_owned(),
+            s["percentage"].as_f64().unwrap(),
+            s["stageEndsAt"].as_str().map(str::to_owned),
+        )
+    };
+    rig.clock
+        .set("2026-03-08T05:00:00Z".parse::<Timestamp>().unwrap());
+    rig.tick().await;
+    assert_eq!(rig.phase(), "progressing");
+    assert_eq!(
+        window(&rig),
+        ("pending".into(), 0.0, Some("2026-03-08T06:00:00Z".into()))
+    );
     rig.clock
         .set("2026-03-08T07:00:00Z".parse::<Timestamp>().unwrap());
     rig.tick().await;
     assert_eq!(rig.phase(), "progressing");
+    assert_eq!(
+        window(&rig),
+        ("open".into(), 100.0, Some("2026-03-08T08:00:00Z".into()))
+    );
     rig.clock
         .set("2026-03-08T08:00:00Z".parse::<Timestamp>().unwrap());
     rig.tick().await;
     assert_eq!(rig.phase(), "completed");
+    assert_eq!(window(&rig), ("closed".into(), 0.0, None));
 }
 
 #[tokio::test]

@@ -224,7 +224,11 @@ pub async fn run(
                 false
             }
             Check::Failed(failure) => {
-                warn!(error = %failure.message, diagnostics = ?failure.diagnostics, "load failed; keeping the ruleset in service");
+                if live.current().is_some() {
+                    warn!(error = %failure.message, diagnostics = ?failure.diagnostics, "load failed; keeping the ruleset in service");
+                } else {
+                    warn!(error = %failure.message, diagnostics = ?failure.diagnostics, "load failed; nothing to serve yet (evaluations answer 503)");
+                }
                 let reason = failure.message.clone();
                 live.fail(failure);
                 if first && live.current().is_none() {

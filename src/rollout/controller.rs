@@ -394,14 +394,15 @@ fn due(r: &RolloutRecord, spec: &CompiledRollout) -> Option<Timestamp> {
     [checks, time].into_iter().flatten().min()
 }
 
-/// When the current stage (or window) ends, if it does.
-fn stage_ends(r: &RolloutRecord, spec: &CompiledRollout) -> Option<Timestamp> {
+/// When the current stage ends, if it does; for a scheduled window, when
+/// it next opens or closes.
+fn stage_ends(r: &RolloutRecord, spec: &CompiledRollout, now: Timestamp) -> Option<Timestamp> {
     match &spec.plan {
         RolloutPlan::Canary { stages } => stages
             .get(r.stage as usize)
             .and_then(|s| s.duration)
             .map(|d| add(r.stage_started_at, d)),
-        RolloutPlan::Scheduled(w) => w.before,
+        RolloutPlan::Scheduled(w) => w.after.filter(|start| now < *start).or(w.before),
         RolloutPlan::Linear { from, to, over, .. } => {
             let remaining = over.saturating_sub(Duration::from_millis(r.ramp_elapsed_ms));
             (r.threshold < *to && to > from)
@@ -409,6 +410,41 @@ fn stage_ends(r: &RolloutRecord, spec: &CompiledRollout) -> Option<Timestamp> {
         }
         _ => None,
     }
+}
+
+/// The percentage a rollout serves at `now`. A scheduled rollout holds
+/// 100 % for its whole life but serves nobody outside its window, and the
+/// status should say what users get, not what the record holds.
+fn served_percentage(r: &RolloutRecord, spec: &CompiledRollout, now: Timestamp) -> f64 {
+    match &spec.plan {
+        RolloutPlan::Scheduled(w) if !w.contains(now) => 0.0,
+        _ => percentage(r.threshold),
+    }
+}
+
+/// Where a scheduled rollout's window stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Window {
+    /// Not open yet.
+    Pending,
+    /// Open: the rollout serves.
+    Open,
+    /// Over.
+    Closed,
+}
+
+fn window(spec: &CompiledRollout, now: Timestamp) -> Option<Window> {
+    let RolloutPlan::Scheduled(w) = &spec.plan else {
+        return None;
+    };
+    Some(if w.contains(now) {
+        Window::Open
+    } else if w.after.is_some_and(|start| now < start) {
+        Window::Pending
+    } else {
+        Window::Closed
+    })
 }
 
 #[derive(Serialize)]
@@ -424,6 +460,8 @@ struct StatusView<'a> {
     started_at: Timestamp,
     stage_started_at: Timestamp,
     stage_ends_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<Window>,
     checks_passed: u32,
     checks_failed: u32,
     failure_limit: u32,
@@ -432,7 +470,7 @@ struct StatusView<'a> {
     spec_hash: &'a str,
 }
 
-fn status_json(served: &Served, r: &RolloutRecord) -> Option<Value> {
+fn status_json(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value> {
     let id = served.ruleset.flag_id(&r.flag)?;
     let flag = served.ruleset.flag(id);
     let spec = flag.rollout.as_ref()?;
@@ -445,15 +483,16 @@ fn status_json(served: &Served, r: &RolloutRecord) -> Option<Value> {
             RolloutPlan::Canary { stages } => Some(stages.len()),
             _ => None,
         },
-        percentage: percentage(r.threshold),
+        percentage: served_percentage(r, spec, now),
         serve: &flag.variant(spec.serve).name,
         started_at: r.started_at,
         stage_started_at: r.stage_started_at,
         stage_ends_at: if r.phase == Phase::Progressing {
-            stage_ends(r, spec)
+            stage_ends(r, spec, now)
         } else {
             None
         },
+        window: window(spec, now),
         checks_passed: r.checks_passed,
         checks_failed: r.checks_failed,
         failure_limit: spec.health.failure_limit,
@@ -480,6 +519,7 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
         let Some(served) = self.live.current() else {
             return Vec::new();
         };
+        let now = self.clock.now();
         let inner = self.lock();
         served
             .ruleset
@@ -490,14 +530,14 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
                 inner
                     .records
                     .get(&*f.key)
-                    .and_then(|r| status_json(&served, r))
+                    .and_then(|r| status_json(&served, r, now))
             })
             .collect()
     }
 
     fn status(&self, flag: &str) -> Option<Value> {
         let (served, record) = self.current(flag)?;
-        status_json(&served, &record)
+        status_json(&served, &record, self.clock.now())
     }
 
     fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure> {
@@ -509,12 +549,13 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
             .flag_id(flag)
             .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
             .ok_or_else(|| SteerFailure::NoRollout(flag.to_owned()))?;
-        let t = machine::steer(&mut record, spec, action, actor, self.clock.now())?;
+        let now = self.clock.now();
+        let t = machine::steer(&mut record, spec, action, actor, now)?;
         let mut inner = self.lock();
         self.commit(&mut inner, record.clone(), &t, actor, spec);
         drop(inner);
         self.wake.notify_one();
-        Ok(status_json(&served, &record).unwrap_or_else(|| json!({"flag": flag})))
+        Ok(status_json(&served, &record, now).unwrap_or_else(|| json!({"flag": flag})))
     }
 
     fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>> {
@@ -524,6 +565,7 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
     fn metrics(&self) -> RolloutMetrics {
         let mut m = self.lock().metrics.clone();
         if let Some(served) = self.live.current() {
+            let now = self.clock.now();
             let inner = self.lock();
             m.rollouts = served
                 .ruleset
@@ -535,7 +577,7 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
                         .records
                         .get(&*f.key)
                         .filter(|r| r.spec_hash == spec.spec_hash)?;
-                    Some((r.flag.clone(), percentage(r.threshold), r.phase))
+                    Some((r.flag.clone(), served_percentage(r, spec, now), r.phase))
                 })
                 .collect();
         }

@@ -92,7 +92,7 @@ pub async fn post(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body, &state.limits)?;
+    let ctx = context_of(&mut body, &state.limits, &[])?;
     respond(&state, &key, &ctx)
 }
 
@@ -118,7 +118,7 @@ struct BulkResponse<'a> {
 /// `POST /api/v1/evaluate`: several flags (default: all) for one context.
 pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body, &state.limits)?;
+    let ctx = context_of(&mut body, &state.limits, &["flags"])?;
     let wanted: Option<Vec<String>> = match body.remove("flags") {
         None | Some(Value::Null) => None,
         Some(v) => Some(

@@ -54,7 +54,7 @@ impl<'a> Success<'a> {
 
 fn parse_request(body: &[u8], limits: &Limits) -> Result<Context, ApiError> {
     let mut body = body_object(body)?;
-    context_of(&mut body, limits)
+    context_of(&mut body, limits, &[])
 }
 
 /// `POST /ofrep/v1/evaluate/flags/{key}`

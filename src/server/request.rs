@@ -95,10 +95,25 @@ pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// The `context` member of a request body (absent means empty).
-pub fn context_of(body: &mut Map<String, Value>, limits: &Limits) -> Result<Context, ApiError> {
+/// The `context` member of a request body (absent means empty). `members`
+/// are the other members the endpoint reads. Unknown members beside a
+/// `context` are allowed (clients may send more than this version reads),
+/// but without one they are refused: `{"targetingKey": "u1"}` is a context
+/// put at the top level by mistake, and evaluating it as an empty context
+/// would answer a question nobody asked.
+pub fn context_of(
+    body: &mut Map<String, Value>,
+    limits: &Limits,
+    members: &[&str],
+) -> Result<Context, ApiError> {
     match body.remove("context") {
-        None | Some(Value::Null) => Ok(Context::new()),
+        None => match body.keys().find(|k| !members.contains(&k.as_str())) {
+            Some(stray) => Err(ApiError::parse(format!(
+                "the body has `{stray}` but no `context`: attributes go inside it, as in {{\"context\": {{\"targetingKey\": \"user-1\"}}}}"
+            ))),
+            None => Ok(Context::new()),
+        },
+        Some(Value::Null) => Ok(Context::new()),
         Some(Value::Object(map)) => {
             limits.check(&map)?;
             Context::from_map(map).map_err(|e| ApiError::invalid_context(e.to_string()))
@@ -140,18 +155,18 @@ mod tests {
         };
         let mut b = body_object(br#"{"context": {"a": 1, "b": 2, "c": 3}}"#).unwrap();
         assert_eq!(
-            context_of(&mut b, &tight).unwrap_err().code,
+            context_of(&mut b, &tight, &[]).unwrap_err().code,
             "INVALID_CONTEXT"
         );
         let mut b = body_object(br#"{"context": {"a": [[1]]}}"#).unwrap();
         assert!(
-            context_of(&mut b, &tight)
+            context_of(&mut b, &tight, &[])
                 .unwrap_err()
                 .message
                 .contains("nest 2 levels")
         );
         let mut b = body_object(br#"{"context": {"a": [1]}}"#).unwrap();
-        assert!(context_of(&mut b, &tight).is_ok());
+        assert!(context_of(&mut b, &tight, &[]).is_ok());
         assert!(context_from_query(Some("a=1&b=2&c=3"), &tight).is_err());
     }
 
@@ -162,19 +177,34 @@ mod tests {
         assert_eq!(body_object(b"{oops").unwrap_err().code, "PARSE_ERROR");
         let mut b = body_object(br#"{"context": {"targetingKey": "k"}}"#).unwrap();
         assert_eq!(
-            context_of(&mut b, &Limits::default())
+            context_of(&mut b, &Limits::default(), &[])
                 .unwrap()
                 .targeting_key(),
             Some(&json!("k"))
         );
+        // A context at the top level is refused, not read as empty.
+        let mut b = body_object(br#"{"targetingKey": "k"}"#).unwrap();
+        let e = context_of(&mut b, &Limits::default(), &[]).unwrap_err();
+        assert_eq!(e.code, "PARSE_ERROR");
+        assert!(e.message.contains("has `targetingKey` but no `context`"));
+        // Members the endpoint reads, and extra members beside a context,
+        // are fine.
+        let mut b = body_object(br#"{"flags": ["a"]}"#).unwrap();
+        assert!(context_of(&mut b, &Limits::default(), &["flags"]).is_ok());
+        let mut b = body_object(br#"{"context": {}, "future": 1}"#).unwrap();
+        assert!(context_of(&mut b, &Limits::default(), &[]).is_ok());
         let mut b = body_object(br#"{"context": 5}"#).unwrap();
         assert_eq!(
-            context_of(&mut b, &Limits::default()).unwrap_err().code,
+            context_of(&mut b, &Limits::default(), &[])
+                .unwrap_err()
+                .code,
             "INVALID_CONTEXT"
         );
         let mut b = body_object(br#"{"context": {"targetingKey": [1]}}"#).unwrap();
         assert_eq!(
-            context_of(&mut b, &Limits::default()).unwrap_err().code,
+            context_of(&mut b, &Limits::default(), &[])
+                .unwrap_err()
+                .code,
             "INVALID_CONTEXT"
         );
     }

@@ -45,7 +45,20 @@ pub async fn get(
     controller(&state)?
         .status(&key)
         .map(|s| json_ok(&s))
-        .ok_or_else(|| ApiError::not_found("NO_ROLLOUT", format!("flag `{key}` has no rollout")))
+        .ok_or_else(|| no_rollout(&state, &key))
+}
+
+/// 404 for a flag without a rollout: `FLAG_NOT_FOUND` when the served
+/// ruleset has no such flag at all (a typo), else `NO_ROLLOUT`.
+fn no_rollout(state: &AppState, key: &str) -> ApiError {
+    let exists = state
+        .served()
+        .is_ok_and(|served| served.ruleset.flag_id(key).is_some());
+    if exists {
+        ApiError::not_found("NO_ROLLOUT", format!("flag `{key}` has no rollout"))
+    } else {
+        ApiError::flag_not_found(key)
+    }
 }
 
 /// Query of `promote`.
@@ -82,9 +95,7 @@ pub async fn steer(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()))?;
     match result {
         Ok(status) => Ok(json_ok(&status)),
-        Err(e @ SteerFailure::NoRollout(_)) => {
-            Err(ApiError::not_found("NO_ROLLOUT", e.to_string()))
-        }
+        Err(SteerFailure::NoRollout(key)) => Err(no_rollout(&state, &key)),
         Err(e @ SteerFailure::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "CONFLICT",

@@ -470,7 +470,14 @@ fn tree_path(text: &str) -> anyhow::Result<String> {
 fn read_file(path: &Path) -> anyhow::Result<Args> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))
+    toml::from_str(&text).map_err(|e| {
+        // `file:line:col: message`, like every other file error of ours.
+        let at = e.span().map_or(0, |span| span.start);
+        let before = text.get(..at).unwrap_or(&text);
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
+    })
 }
 
 #[cfg(test)]
@@ -503,7 +510,12 @@ mod tests {
         assert_eq!(s.listen.port(), 9100);
         assert_eq!(s.state_dir, PathBuf::from(".flagd-state"));
         std::fs::write(&file, "env = \"staging\"\nrepos = \"flags\"\n").unwrap();
-        assert!(parse(&["--config", file.to_str().unwrap()]).is_err());
+        let e = parse(&["--config", file.to_str().unwrap()]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}:2:1: unknown field `repos`", file.display())),
+            "{e}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod config;
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -128,7 +129,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let security = security(&settings)?;
+    let security = security(&settings, addr)?;
     let tls = match &settings.tls {
         Some((cert, key)) => {
             let reloader = CertReloader::load(cert, key)?;
@@ -163,13 +164,13 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Authentication and rate limiting from the settings.
-fn security(settings: &Settings) -> anyhow::Result<Security> {
+/// Authentication and rate limiting from the settings; `addr` is where
+/// flagd listens (the bound address, not `:0`).
+fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
     let auth = match &settings.auth {
         None => {
             warn!(
-                "no --auth-jwt-* key: every endpoint, rollout steering included, is open to anyone who can reach {}",
-                settings.listen
+                "no --auth-jwt-* key: every endpoint, rollout steering included, is open to anyone who can reach {addr}"
             );
             None
         }
