@@ -13,8 +13,52 @@ use sha2::{Digest, Sha256};
 use crate::compile::{Compiled, compile};
 use crate::diagnostic::{Diagnostic, KeyPath, PathSeg, did_you_mean, sort_diagnostics};
 use crate::model::{EnvModel, MetricsConfig, Segment};
-use crate::parse::{Format, Node, NodeKind, from_node, parse_document};
+use crate::parse::{DeError, DeErrorKind, Format, Node, NodeKind, from_node, parse_document};
 use crate::ruleset::{Ruleset, RulesetMeta};
+
+/// How many unknown keys one definition may have before reading it stops.
+const MAX_UNKNOWN_KEYS: usize = 32;
+
+/// Reads one definition, reporting every unknown key rather than the first
+/// alone: each is dropped from a copy and the read retried, so a misspelt key
+/// does not hide the definition's other mistakes — the rest of it then reaches
+/// the compiler, which finds them. (The environment has errors either way, so
+/// a definition read this way is never served.) Other mistakes end the read:
+/// a wrong value cannot be dropped without inventing another problem.
+fn read_definition<T: serde::de::DeserializeOwned>(def: &Node) -> (Option<T>, Vec<DeError>) {
+    let mut errors: Vec<DeError> = Vec::new();
+    let mut repaired: Option<Node> = None;
+    loop {
+        let node = repaired.as_ref().unwrap_or(def);
+        match from_node(node) {
+            Ok(value) => return (Some(value), errors),
+            Err(e) if e.kind == DeErrorKind::UnknownKey && errors.len() < MAX_UNKNOWN_KEYS => {
+                let path = e.path();
+                errors.push(e);
+                if !repaired.get_or_insert_with(|| def.clone()).remove(&path.0) {
+                    return (None, errors);
+                }
+            }
+            Err(e) => {
+                // A complaint about a map an unknown key was dropped from (a
+                // required key missing, "a condition needs `attr`…") most
+                // often restates that key, misspelt, already reported with
+                // its hint.
+                if !errors.iter().any(|u| parent(&u.path()) == e.path()) {
+                    errors.push(e);
+                }
+                return (None, errors);
+            }
+        }
+    }
+}
+
+/// The path of the map or list holding `path`'s last segment.
+fn parent(path: &KeyPath) -> KeyPath {
+    let mut parent = path.clone();
+    parent.0.pop();
+    parent
+}
 
 /// A flag file as read: its path and, if it parsed, its document tree.
 #[derive(Debug, Clone)]
@@ -53,6 +97,10 @@ pub struct LoadedEnv {
     /// SHA-256 over the files' paths and contents, hex.
     pub content_hash: String,
     origins: HashMap<(Section, String), usize>,
+    /// The maps unknown keys were dropped from (see [`read_definition`]):
+    /// the compiler's complaints about one of them as a whole ("a condition
+    /// needs `attr`…") restate its misspelt key, so they are not reported.
+    trimmed: Vec<KeyPath>,
 }
 
 /// An environment checked end to end.
@@ -80,6 +128,7 @@ pub fn load_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> LoadedE
         diagnostics: Vec::new(),
         content_hash: String::new(),
         origins: HashMap::new(),
+        trimmed: Vec::new(),
     };
     let mut hasher = Sha256::new();
     for (path, bytes) in files {
@@ -223,12 +272,16 @@ impl LoadedEnv {
                     );
                     continue;
                 }
-                let added = match section {
-                    Section::Flags => from_node(def).map(|f| {
-                        self.model.flags.insert(name.name.clone(), f);
-                    }),
+                let errors = match section {
+                    Section::Flags => {
+                        let (flag, errors) = read_definition(def);
+                        if let Some(flag) = flag {
+                            self.model.flags.insert(name.name.clone(), flag);
+                        }
+                        errors
+                    }
                     Section::Segments => {
-                        let segment = from_node(def);
+                        let (segment, errors) = read_definition(def);
                         // A segment that failed to read still exists: an empty
                         // stand-in keeps references to it from being reported
                         // as unknown (its own error says what is wrong).
@@ -237,18 +290,22 @@ impl LoadedEnv {
                             when: None,
                             keys: Some(Vec::new()),
                         };
-                        let ok = segment.as_ref().map(|_| ()).map_err(Clone::clone);
                         self.model
                             .segments
                             .insert(name.name.clone(), segment.unwrap_or(stand_in));
-                        ok
+                        errors
                     }
                 };
                 // Claimed even when broken, so a later duplicate still names this file.
                 self.origins
                     .insert((section, name.name.clone()), file_index);
-                if let Err(e) = added {
-                    diags.push(e.at_entry(name, def).into_diagnostic(&prefix));
+                for e in errors {
+                    let unknown_key = e.kind == DeErrorKind::UnknownKey;
+                    let d = e.at_entry(name, def).into_diagnostic(&prefix);
+                    if unknown_key {
+                        self.trimmed.push(parent(&d.path));
+                    }
+                    diags.push(d);
                 }
             }
         }
@@ -295,6 +352,7 @@ impl LoadedEnv {
             diagnostics
                 .into_iter()
                 .filter(|d| !partial || d.is_error())
+                .filter(|d| !self.trimmed.contains(&d.path))
                 .map(|d| self.locate(d)),
         );
         sort_diagnostics(&mut all);

@@ -15,9 +15,22 @@ use serde::de::{
 use super::node::{Key, Node, NodeKind};
 use crate::diagnostic::{Diagnostic, KeyPath, PathSeg, Pos, did_you_mean};
 
+/// What kind of mistake a [`DeError`] is, where it matters to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeErrorKind {
+    /// A key the model does not have (the path ends at it).
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// Anything else: a wrong type, an unknown value, a custom check.
+    Other,
+}
+
 /// A deserialization error with its position and key path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeError {
+    /// What kind of mistake.
+    pub kind: DeErrorKind,
     /// What is wrong.
     pub message: String,
     /// How to fix it, where known.
@@ -31,6 +44,7 @@ pub struct DeError {
 impl DeError {
     fn new(message: String) -> Self {
         DeError {
+            kind: DeErrorKind::Other,
             message,
             hint: None,
             pos: None,
@@ -115,6 +129,7 @@ impl de::Error for DeError {
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let mut e = DeError::new(format!("unknown key `{field}`"));
+        e.kind = DeErrorKind::UnknownKey;
         e.hint =
             Some(did_you_mean(field, expected.iter().copied()).unwrap_or_else(|| one_of(expected)));
         e
@@ -129,7 +144,9 @@ impl de::Error for DeError {
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError::new(format!("missing required key `{field}`"))
+        let mut e = DeError::new(format!("missing required key `{field}`"));
+        e.kind = DeErrorKind::MissingKey;
+        e
     }
 }
 
@@ -413,6 +430,7 @@ mod tests {
         let e =
             de("items:\n  z:\n    - name: a\n      kind: small\n      maxCuont: 3\n").unwrap_err();
         assert_eq!(e.message, "unknown key `maxCuont`");
+        assert_eq!(e.kind, DeErrorKind::UnknownKey);
         assert_eq!(e.hint.as_deref(), Some("did you mean `maxCount`?"));
         assert_eq!(e.pos, Some(Pos::new(5, 7)));
         assert_eq!(e.path().to_string(), "items.z[0].maxCuont");
@@ -435,6 +453,7 @@ mod tests {
     fn missing_key_points_at_map() {
         let e = de("items:\n  z:\n    - kind: small\n").unwrap_err();
         assert_eq!(e.message, "missing required key `name`");
+        assert_eq!(e.kind, DeErrorKind::MissingKey);
         assert_eq!(e.pos, Some(Pos::new(3, 7)));
         assert_eq!(e.path().to_string(), "items.z[0]");
     }

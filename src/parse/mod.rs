@@ -9,7 +9,7 @@ pub mod yaml;
 use std::fmt;
 use std::path::Path;
 
-pub use de::{DeError, from_node};
+pub use de::{DeError, DeErrorKind, from_node};
 pub use node::{Key, Node, NodeKind};
 
 use crate::diagnostic::{Diagnostic, KeyPath, Pos};

@@ -88,6 +88,37 @@ impl Node {
         }
     }
 
+    /// Removes the map entry at `path` (the last segment a key); whether
+    /// there was one.
+    pub fn remove(&mut self, path: &[PathSeg]) -> bool {
+        let Some((PathSeg::Key(last), parents)) = path.split_last() else {
+            return false;
+        };
+        let mut node = self;
+        for seg in parents {
+            let next = match (seg, &mut node.kind) {
+                (PathSeg::Key(k), NodeKind::Map(entries)) => entries
+                    .iter_mut()
+                    .find(|(key, _)| key.name == *k)
+                    .map(|(_, v)| v),
+                (PathSeg::Index(i), NodeKind::Seq(items)) => items.get_mut(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        match &mut node.kind {
+            NodeKind::Map(entries) => {
+                let before = entries.len();
+                entries.retain(|(key, _)| key.name != *last);
+                entries.len() < before
+            }
+            _ => false,
+        }
+    }
+
     /// The position of the value at `path`, or of the deepest ancestor that
     /// exists (a missing key is reported where its parent is).
     pub fn position_of(&self, path: &KeyPath) -> Pos {
