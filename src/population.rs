@@ -31,12 +31,12 @@ pub struct Population {
 #[derive(Debug, thiserror::Error)]
 pub enum PopulationError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A line is not a JSON object usable as a context.
     #[error("{path}:{line}: {message}")]
@@ -86,9 +86,9 @@ impl Population {
         let mut text = String::new();
         reader
             .read_to_string(&mut text)
-            .map_err(|source| PopulationError::Io {
+            .map_err(|error| PopulationError::Io {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         let lines: Vec<(usize, &str)> = text
             .lines()
@@ -159,9 +159,9 @@ impl Population {
 
     /// Reads a contexts file from disk (see [`Population::from_jsonl`]).
     pub fn from_file(path: &str, users: Option<usize>) -> Result<Self, PopulationError> {
-        let file = std::fs::File::open(path).map_err(|source| PopulationError::Io {
+        let file = std::fs::File::open(path).map_err(|error| PopulationError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Population::from_jsonl(path, std::io::BufReader::new(file), users)
     }

@@ -70,7 +70,7 @@ impl Repository {
     pub fn from_snapshot(snapshot: Box<dyn Snapshot>) -> Result<Self, RepoError> {
         let bytes = snapshot
             .read(CONFIG_FILE)?
-            .ok_or_else(|| RepoError::MissingConfig(snapshot.describe()))?;
+            .ok_or_else(|| RepoError::MissingConfig(snapshot.location()))?;
         let (config, diags) = parse_config(&bytes);
         match config {
             Some(config) if !diags.iter().any(Diagnostic::is_error) => Ok(Repository {
@@ -263,5 +263,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let err = Repository::open(tmp.path()).unwrap_err();
         assert!(matches!(err, RepoError::MissingConfig(_)));
+        // Messages name the directory as the user wrote it, not `dir:…`.
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no flags.toml in {}: is this a flags repository? (`flagctl init` creates one)",
+                tmp.path().display()
+            )
+        );
+        let missing = tmp.path().join("nonexist");
+        let err = Repository::open(&missing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{} does not exist", missing.display())
+        );
     }
 }

@@ -11,12 +11,12 @@ pub enum ScaffoldError {
     #[error("refusing to overwrite existing files: {}", .0.join(", "))]
     Exists(Vec<String>),
     /// Writing failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -159,9 +159,9 @@ pub fn write(dir: &Path) -> Result<Vec<PathBuf>, ScaffoldError> {
     let mut written = Vec::new();
     for (path, text) in files() {
         let full = dir.join(path);
-        let io = |source| ScaffoldError::Io {
+        let io = |error| ScaffoldError::Io {
             path: full.display().to_string(),
-            source,
+            error,
         };
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;

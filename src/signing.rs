@@ -99,12 +99,12 @@ pub fn signed_message(fields: &SignedFields<'_>) -> Result<Vec<u8>, SignatureErr
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// Reading the file failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Not a PEM Ed25519 key of the expected kind.
     #[error("{}: {message}", path.display())]
@@ -383,9 +383,9 @@ impl SignatureError {
 }
 
 fn read_text(path: &Path) -> Result<String, KeyError> {
-    std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+    std::fs::read_to_string(path).map_err(|error| KeyError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 

@@ -24,12 +24,12 @@ pub const ENV_FILE: &str = "env";
 #[derive(Debug, thiserror::Error)]
 pub enum StateDirError {
     /// Creating, reading or writing failed.
-    #[error("state directory {}: {source}", path.display())]
+    #[error("state directory {}: {error}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// Why.
-        source: io::Error,
+        error: io::Error,
     },
     /// Another process holds the lock.
     #[error(
@@ -70,7 +70,7 @@ impl StateDir {
     pub fn claim(path: &Path, env: &str) -> Result<StateDir, StateDirError> {
         let io_err = |p: &Path| {
             let p = p.to_owned();
-            move |source| StateDirError::Io { path: p, source }
+            move |error| StateDirError::Io { path: p, error }
         };
         std::fs::create_dir_all(path).map_err(io_err(path))?;
         let lock_path = path.join(LOCK_FILE);

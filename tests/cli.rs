@@ -170,7 +170,29 @@ fn warnings_fail_only_with_strict() {
         .stdout(predicate::str::contains(
             "warning: segment `unused` is not used",
         ));
-    validate(tmp.path(), &["--env", "staging", "--strict"]).code(1);
+    validate(tmp.path(), &["--env", "staging"])
+        .stdout(predicate::str::contains("✓ 0 errors, 1 warning\n"));
+    // With --strict the warning is a finding: the summary must not read
+    // like success, and JSON's `ok` agrees with the exit code.
+    validate(tmp.path(), &["--env", "staging", "--strict"])
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ 0 errors, 1 warning (--strict: warnings are findings)",
+        ))
+        .stdout(predicate::str::contains("✓").not());
+    let (v, code) = json(flagctl(tmp.path()).args([
+        "validate", "--env", "staging", "--strict", "--format", "json",
+    ]));
+    assert_eq!(code, 1);
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["strict"], true);
+    assert_eq!(v["warnings"], 1);
+    let (v, code) =
+        json(flagctl(tmp.path()).args(["validate", "--env", "staging", "--format", "json"]));
+    assert_eq!(
+        (code, &v["ok"], &v["strict"]),
+        (0, &Value::Bool(true), &Value::Bool(false))
+    );
 }
 
 #[test]
@@ -183,14 +205,34 @@ fn usage_and_io_errors_exit_2() {
         ));
     validate(tmp.path(), &["--bogus"]).code(2);
     let empty = tempfile::tempdir().unwrap();
-    validate(empty.path(), &["--repo", "."])
+    validate(empty.path(), &["--repo", "."]).code(2).stderr(
+        "error: no flags.toml in .: is this a flags repository? (`flagctl init` creates one)\n",
+    );
+    // A directory that is not there is said so, without internal tags.
+    let missing = empty.path().join("nonexist");
+    flagctl(empty.path())
+        .args(["validate", "--repo"])
+        .arg(&missing)
+        .assert()
         .code(2)
-        .stderr(predicate::str::contains("no flags.toml"));
+        .stderr(format!("error: {} does not exist\n", missing.display()));
+    write(empty.path(), "file.txt", "x");
+    validate(empty.path(), &["--repo", "file.txt"])
+        .code(2)
+        .stderr("error: file.txt is not a directory\n");
+    // An unknown flag is a usage error: the argument names nothing, and
+    // nothing is evaluated (exit 1 is for evaluations that end in an error).
     eval(tmp.path(), "nope", &[])
         .assert()
         .code(2)
+        .stdout("")
+        .stderr("error: no flag `nope` in environment `staging`\n");
+    eval(tmp.path(), "new-checkout-flw", &["--format", "json"])
+        .assert()
+        .code(2)
+        .stdout("")
         .stderr(predicate::str::contains(
-            "no flag `nope` in environment `staging`",
+            "no flag `new-checkout-flw` in environment `staging` (did you mean `new-checkout-flow`?)",
         ));
     eval(tmp.path(), "banner", &["--ctx", "novalue"])
         .assert()
@@ -326,4 +368,27 @@ fn eval_refuses_an_invalid_environment() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("unknown variant `nope`"));
+}
+
+/// An error whose cause is also part of its own message (a signing key that
+/// cannot be read) is printed with that cause once.
+#[test]
+fn errors_say_each_cause_once() {
+    let tmp = valid_repo();
+    let out = flagctl(tmp.path())
+        .args([
+            "bundle",
+            "--env",
+            "staging",
+            "-o",
+            "b.json",
+            "--sign-key",
+            "missing.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: cannot read missing.pem: "), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }

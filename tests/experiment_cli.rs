@@ -339,15 +339,22 @@ fn data_on_standard_input() {
 }
 
 /// Bad data: a clear message naming the problem on stderr, nothing on
-/// stdout, exit 1.
+/// stdout, exit 1. `message` is the end of the line after `data.json`: a
+/// shape error is located (`:1:34: error: … (at variants.a.exposures)`),
+/// a problem with the numbers is not (`: variant `a`: …`).
 fn bad_data(data: &str, message: &str) {
     let dir = tempfile::tempdir().unwrap();
     for format in ["table", "json"] {
+        let located = message.starts_with(':') && !message.starts_with(": ");
+        let expected = if located {
+            format!("data.json{message}")
+        } else {
+            format!("error: data.json{message}")
+        };
         analyze(dir.path(), "f", data, &["--format", format])
             .code(1)
             .stdout("")
-            .stderr(predicate::str::contains("error: data.json: "))
-            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::starts_with(expected))
             .stderr(predicate::str::contains("panicked").not());
     }
 }
@@ -356,56 +363,74 @@ fn bad_data(data: &str, message: &str) {
 fn bad_data_is_a_clear_error_with_exit_1() {
     bad_data(
         r#"{"variants": {"a": {"exposures": -5, "conversions": 0}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "the exposures of variant `a` must not be negative, got -5",
+        ": the exposures of variant `a` must not be negative, got -5",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 10, "conversions": -1}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "the conversions of variant `a` must not be negative",
+        ": the conversions of variant `a` must not be negative",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 5, "conversions": 6}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "variant `a`: conversions (6) exceed exposures (5)",
+        ": variant `a`: conversions (6) exceed exposures (5)",
     );
     bad_data(
         r#"{"control": "zzz", "variants": {"a": {"exposures": 5, "conversions": 1}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "the control `zzz` is not a variant of the data (variants: a, b)",
+        ": the control `zzz` is not a variant of the data (variants: a, b)",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 5, "conversions": 1}}}"#,
-        "an experiment needs at least two variants",
+        ": an experiment needs at least two variants",
     );
     bad_data(
         r#"{"variants": {"a": {"conversions": 1}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "variant `a` has no `exposures`",
+        ":1:15: error: variant `a` has no `exposures` (at variants.a)",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 5}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "variant `a` needs `conversions`",
+        ":1:15: error: variant `a` needs `conversions`",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 5, "sum": 3}, "b": {"exposures": 10, "sum": 3, "sumSquares": 9}}}"#,
-        "variant `a` has no `sumSquares`",
+        ":1:15: error: variant `a` has no `sumSquares` (at variants.a)",
     );
-    bad_data(r#"{"control": "a"}"#, "missing field `variants`");
+    bad_data(
+        r#"{"control": "a"}"#,
+        ":1:1: error: missing required key `variants`",
+    );
     bad_data(
         r#"{"variants": {"a": {"exposures": 0, "conversions": 0}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "variant `a` has 0 exposures",
+        ": variant `a` has 0 exposures",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 10, "sum": 10, "sumSquares": 1}, "b": {"exposures": 10, "sum": 3, "sumSquares": 9}}}"#,
-        "sumSquares (1) is less than sum²/exposures (10)",
+        ": variant `a`: sumSquares (1) is less than sum²/exposures (10)",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": "many", "conversions": 1}}}"#,
-        "invalid type: string \"many\"",
+        ":1:34: error: expected a number, found the string \"many\" (at variants.a.exposures)",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 5, "conversions": 1"#,
-        "EOF while parsing",
+        ":1:",
     );
     bad_data(
         r#"{"variants": {"a": {"exposures": 1e999, "conversions": 1}, "b": {"exposures": 10, "conversions": 1}}}"#,
-        "number out of range",
+        ":1:34: error: inf is not a usable number: numbers must be finite (at variants.a.exposures)",
+    );
+    bad_data(
+        r#"{"variants": {"a": {"exposures": 5, "exposures": 6, "conversions": 1}}}"#,
+        ":1:37: error: duplicate key `exposures`",
+    );
+}
+
+/// A misspelt key inside a variant: the message says where (line, column)
+/// and which variant, and what was meant.
+#[test]
+fn a_misspelt_key_names_its_variant() {
+    let data = "{\"variants\": {\n  \"a\": {\"exposures\": 10, \"conversions\": 1},\n  \"b\": {\"exposures\": 10, \"conversion\": 1}\n}}\n";
+    let dir = tempfile::tempdir().unwrap();
+    analyze(dir.path(), "f", data, &[]).code(1).stdout("").stderr(
+        "data.json:3:26: error: unknown key `conversion` (at variants.b.conversion)\n    hint: did you mean `conversions`?\n",
     );
 }
 
@@ -520,11 +545,25 @@ fn usage_and_io_errors_are_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean `checkout-button`"));
+    // Without an experiment block: with --data, --env can be left out;
+    // with --daemon it cannot (it is required), so that is not the advice.
     flagctl()
         .args(["plain", "--data", "data.json", "--env", "production"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("has no experiment"));
+        .stderr(predicate::str::contains("has no experiment"))
+        .stderr(predicate::str::contains("or leave out --env"));
+    flagctl()
+        .args(["plain", "--env", "production", "--daemon", "http://127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "flag `plain` in environment `production` has no experiment: add an `experiment:` block",
+        ))
+        .stderr(predicate::str::contains(
+            "flagd counts exposures only for a split with an experiment",
+        ))
+        .stderr(predicate::str::contains("leave out --env").not());
     flagctl()
         .args(["checkout-button", "--data", "data.json", "--env", "staging"])
         .assert()

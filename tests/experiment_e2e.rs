@@ -249,3 +249,28 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
         .code(2)
         .stderr(predicate::str::contains("cannot reach flagd"));
 }
+
+/// An unreachable Prometheus is named once, with its address: not
+/// "cannot reach Prometheus at URL: cannot reach Prometheus: …". Needs
+/// flagd only, not Prometheus, so it always runs.
+#[test]
+fn an_unreachable_prometheus_is_said_once() {
+    let nowhere = "http://127.0.0.1:1";
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags("a: 50, b: 50"))]);
+    write(repo.path(), "flags.toml", &config(nowhere));
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
+    let out = Command::cargo_bin("flagctl")
+        .unwrap()
+        .args(["experiment", "analyze", "layout", "--env", "prod"])
+        .args(["--daemon", &d.base, "--repo", repo.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!("error: cannot reach Prometheus at {nowhere}: ")),
+        "{err}"
+    );
+    assert_eq!(err.matches("cannot reach").count(), 1, "{err}");
+}

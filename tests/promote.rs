@@ -229,10 +229,15 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
             .iter()
             .any(|f| f["path"] == "envs/production/team/search.yaml" && f["created"] == true)
     );
-    // The same branch twice is refused.
-    promote(root, &["fuzzy", "--branch", "my/branch"])
-        .assert()
-        .code(2);
+    // The same branch twice is refused, the reason said once.
+    let out = promote(root, &["fuzzy", "--branch", "my/branch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: git: branch `my/branch` already exists; delete it or pass --branch\n"
+    );
 }
 
 #[test]
@@ -305,6 +310,59 @@ fn pushes_to_a_bare_remote() {
         ],
     );
     assert_eq!(pushed.trim(), doc["commit"].as_str().unwrap());
+}
+
+#[test]
+fn push_to_a_remote_that_does_not_exist_creates_nothing() {
+    let tmp = setup();
+    let root = tmp.path();
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare"]);
+    git(
+        root,
+        &["remote", "add", "origin", remote.path().to_str().unwrap()],
+    );
+    for (name, said) in [
+        ("nosuchremote", "(remotes: `origin`)"),
+        ("orign", "(did you mean `origin`?)"),
+    ] {
+        let out = promote(root, &["new-checkout-flow", "--push", name])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("error: --push {name}: no remote named `{name}` {said}; nothing was created\n")
+        );
+        assert_eq!(git(root, &["branch", "--list"]).trim(), "* main");
+    }
+}
+
+#[test]
+fn a_failed_push_says_the_branch_exists_locally() {
+    let tmp = setup();
+    let root = tmp.path();
+    // A remote whose repository is gone: the push fails after the commit.
+    let gone = root.join("gone.git");
+    git(root, &["remote", "add", "origin", gone.to_str().unwrap()]);
+    let out = promote(root, &["new-checkout-flow", "--push", "origin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let branch = "promote/production/new-checkout-flow";
+    assert!(
+        err.starts_with(&format!(
+            "error: branch {branch} was created locally (commit "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("but not pushed to origin: "), "{err}");
+    assert!(
+        err.contains(&format!("Push it with `git push origin {branch}`")),
+        "{err}"
+    );
+    assert!(git(root, &["branch", "--list"]).contains(branch));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

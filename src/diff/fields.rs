@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::{
-    Condition, DurationSpec, Flag, Operands, Rollout, Rule, Segment, Serve, Split, Stage,
+    AttrCondition, Condition, DurationSpec, Flag, Operands, Rollout, Rule, Segment, Serve, Split,
+    Stage,
 };
 
 /// One changed field of a flag or segment.
@@ -348,21 +349,17 @@ fn condition_changes(
         return;
     }
     match (a, b) {
+        // One operand each (`value:`): `rule `ios` when `app semver_gte` 5.4.0 → 5.2.0`.
         (Condition::Attr(x), Condition::Attr(y)) if x.attr == y.attr && x.op == y.op => {
-            let (xs, ys) = (x.operands.as_slice(), y.operands.as_slice());
-            let added: Vec<String> = ys.iter().filter(|v| !xs.contains(v)).map(show).collect();
-            let removed: Vec<String> = xs.iter().filter(|v| !ys.contains(v)).map(show).collect();
-            let mut parts = Vec::new();
-            if !added.is_empty() {
-                parts.push(format!("+ {}", list(&added)));
-            }
-            if !removed.is_empty() {
-                parts.push(format!("− {}", list(&removed)));
-            }
-            let text = if parts.is_empty() {
-                format!("{what} `{}` → `{}`", condition_text(a), condition_text(b))
-            } else {
-                format!("{what} `{} {}` {}", x.attr, x.op, parts.join(", "))
+            let text = match (&x.operands, &y.operands) {
+                (Operands::One(v), Operands::One(w)) => {
+                    format!("{what} `{} {}` {} → {}", x.attr, x.op, show(v), show(w))
+                }
+                (Operands::Many(vs), Operands::Many(ws)) => operand_list_change(what, x, vs, ws)
+                    .unwrap_or_else(|| {
+                        format!("{what} `{}` → `{}`", condition_text(a), condition_text(b))
+                    }),
+                _ => format!("{what} `{}` → `{}`", condition_text(a), condition_text(b)),
             };
             out.push(FieldChange::new(path.to_owned(), text).values(Some(a), Some(b)));
         }
@@ -389,6 +386,27 @@ fn condition_changes(
             .values(Some(a), Some(b)),
         ),
     }
+}
+
+/// Two operand lists (`values:`) as additions and removals:
+/// `rule `eu` when `country in` + NL, − FR`; `None` when they hold the same
+/// values (reordered, say).
+fn operand_list_change(
+    what: &str,
+    x: &AttrCondition,
+    xs: &[Value],
+    ys: &[Value],
+) -> Option<String> {
+    let added: Vec<String> = ys.iter().filter(|v| !xs.contains(v)).map(show).collect();
+    let removed: Vec<String> = xs.iter().filter(|v| !ys.contains(v)).map(show).collect();
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("+ {}", list(&added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("− {}", list(&removed)));
+    }
+    (!parts.is_empty()).then(|| format!("{what} `{} {}` {}", x.attr, x.op, parts.join(", ")))
 }
 
 fn rule_text(r: &Rule) -> String {
@@ -934,6 +952,41 @@ rollout:
                 "rule `eu` split on 50 → 70 %, off 50 → 30 %",
                 "rollout stage 2 duration 2h → 30m",
             ]
+        );
+    }
+
+    #[test]
+    fn a_single_operand_reads_before_and_after_a_list_as_additions_and_removals() {
+        let rule = |when: &str| {
+            BASE.replace(
+                "when: { attr: country, op: in, values: [DE, FR] }",
+                &format!("when: {when}"),
+            )
+        };
+        let ios = |v: &str| {
+            rule(&format!(
+                "{{ attr: appVersion, op: semver_gte, value: \"{v}\" }}"
+            ))
+        };
+        assert_eq!(
+            texts(&ios("5.4.0"), &ios("5.2.0")),
+            ["rule `eu` when `appVersion semver_gte` 5.4.0 → 5.2.0"]
+        );
+        let eq = |v: &str| rule(&format!("{{ attr: plan, op: eq, {v} }}"));
+        assert_eq!(
+            texts(
+                &eq("values: [gold, silver]"),
+                &eq("values: [gold, platinum]")
+            ),
+            ["rule `eu` when `plan eq` + platinum, − silver"]
+        );
+        assert_eq!(
+            texts(&eq("value: gold"), &eq("values: [gold, platinum]")),
+            ["rule `eu` when `plan eq gold` → `plan eq [gold, platinum]`"]
+        );
+        assert_eq!(
+            texts(&eq("values: [gold, silver]"), &eq("values: [silver, gold]")),
+            ["rule `eu` when `plan eq [gold, silver]` → `plan eq [silver, gold]`"]
         );
     }
 

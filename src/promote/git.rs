@@ -5,9 +5,11 @@
 use std::path::Path;
 
 use git2::{
-    BranchType, Cred, CredentialType, FileMode, Oid, PushOptions, RemoteCallbacks, Repository,
-    build::TreeUpdateBuilder,
+    BranchType, Cred, CredentialType, FileMode, Oid, PushOptions, Remote, RemoteCallbacks,
+    Repository, build::TreeUpdateBuilder,
 };
+
+use crate::diagnostic::did_you_mean;
 
 /// The git repository holding `dir`, and `dir`'s path inside it (`/`-separated,
 /// empty at the root).
@@ -71,13 +73,53 @@ pub fn commit_on_branch(
     Ok(commit)
 }
 
-/// Pushes `branch` to `remote` (a remote's name or a URL), using the
-/// credentials git would: the SSH agent, credential helpers, defaults.
-pub fn push(repo: &Repository, remote: &str, branch: &str) -> Result<(), git2::Error> {
-    let mut remote = match repo.find_remote(remote) {
-        Ok(r) => r,
-        Err(_) => repo.remote_anonymous(remote)?,
+/// The remote `name_or_url` designates: a configured remote of that name,
+/// else a URL or path as git reads one (`scheme://…`, scp-like
+/// `user@host:path`, an existing directory). Anything else is a remote name
+/// that does not exist, said so with the remotes there are; git2 would
+/// otherwise try it as a URL and answer "unsupported URL protocol".
+pub fn remote<'r>(repo: &'r Repository, name_or_url: &str) -> Result<Remote<'r>, git2::Error> {
+    if let Ok(found) = repo.find_remote(name_or_url) {
+        return Ok(found);
+    }
+    if is_url_or_path(name_or_url) {
+        return repo.remote_anonymous(name_or_url);
+    }
+    let remotes = repo.remotes()?;
+    let names: Vec<&str> = remotes.iter().filter_map(|n| n.ok().flatten()).collect();
+    let known = match (
+        did_you_mean(name_or_url, names.iter().copied()),
+        names.len(),
+    ) {
+        (Some(hint), _) => hint,
+        (None, 0) => "this repository has no remotes".to_owned(),
+        (None, _) => format!(
+            "remotes: {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
+    Err(git2::Error::from_str(&format!(
+        "no remote named `{name_or_url}` ({known})"
+    )))
+}
+
+/// Whether git would read `s` as a URL or a path rather than a remote's name.
+fn is_url_or_path(s: &str) -> bool {
+    let scp_like = s
+        .find(':')
+        .is_some_and(|colon| !s[..colon].contains('/') && colon > 0);
+    s.contains("://") || scp_like || Path::new(s).exists()
+}
+
+/// Pushes `branch` to `remote` (a remote's name or a URL, see [`remote`]),
+/// using the credentials git would: the SSH agent, credential helpers,
+/// defaults.
+pub fn push(repo: &Repository, remote: &str, branch: &str) -> Result<(), git2::Error> {
+    let mut remote = self::remote(repo, remote)?;
     let config = repo.config()?;
     let mut rejected: Option<String> = None;
     let mut attempts = 0;

@@ -49,9 +49,11 @@ pub enum PromoteError {
     /// Reading files failed.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// A git operation failed.
+    /// A git operation failed. The message is git2's own (without its
+    /// class and code); the error is not also given as the `source`, so
+    /// that printing the chain (`{:#}`) says it once.
     #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
     /// Source and target are the same.
     #[error("--from and --to are both `{0}`")]
     SameEnv(String),
@@ -82,13 +84,19 @@ pub enum PromoteError {
         diagnostics: Vec<Diagnostic>,
     },
     /// A target file could not be edited.
-    #[error("{path}: {source}")]
+    #[error("{path}: {reason}")]
     Edit {
         /// The file.
         path: String,
-        /// Why.
-        source: EditError,
+        /// Why (in the message, not a `source`, so it is said once).
+        reason: EditError,
     },
+}
+
+impl From<git2::Error> for PromoteError {
+    fn from(e: git2::Error) -> Self {
+        PromoteError::Git(e)
+    }
 }
 
 fn render(diags: &[Diagnostic]) -> String {
@@ -184,7 +192,7 @@ fn current(
             .map(Some)
             .map_err(|_| PromoteError::Edit {
                 path: path.to_owned(),
-                source: EditError::Parse("not UTF-8".into()),
+                reason: EditError::Parse("not UTF-8".into()),
             }),
     }
 }
@@ -220,6 +228,10 @@ impl Snapshot for Overlay {
 
     fn describe(&self) -> String {
         format!("{} + promotion", self.base.describe())
+    }
+
+    fn location(&self) -> String {
+        format!("{} with the promotion", self.base.location())
     }
 }
 
@@ -344,7 +356,7 @@ fn write_definition(
 ) -> Result<(), PromoteError> {
     let src_path = defining_file(source, section, key).ok_or_else(|| PromoteError::Edit {
         path: from_path.to_owned(),
-        source: EditError::Missing,
+        reason: EditError::Missing,
     })?;
     let dst_path = match defining_file(target, section, key) {
         Some(p) => p,
@@ -356,7 +368,7 @@ fn write_definition(
     };
     let edit_err = |path: &str| {
         let path = path.to_owned();
-        move |source: EditError| PromoteError::Edit { path, source }
+        move |reason: EditError| PromoteError::Edit { path, reason }
     };
     let src_text = current(snapshot, &BTreeMap::new(), &src_path)?.unwrap_or_default();
     let value = source

@@ -54,12 +54,12 @@ const EVENT_HEADERS: [&str; 3] = ["x-github-event", "x-gitea-event", "x-gogs-eve
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     /// The secret file cannot be read.
-    #[error("cannot read the webhook secret {}: {source}", path.display())]
+    #[error("cannot read the webhook secret {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The secret file is empty: every signature would be forgeable.
     #[error("the webhook secret {} is empty", path.display())]
@@ -84,9 +84,9 @@ impl WebhookSecret {
     /// file was most likely written by `echo` or an editor), nothing else:
     /// the secret is the rest of the file, byte for byte.
     pub fn read(path: &Path) -> Result<Self, WebhookError> {
-        let mut bytes = std::fs::read(path).map_err(|source| WebhookError::Read {
+        let mut bytes = std::fs::read(path).map_err(|error| WebhookError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         while bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
             bytes.pop();

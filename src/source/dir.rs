@@ -24,10 +24,22 @@ impl DirSnapshot {
         &self.root
     }
 
-    fn io(&self, path: &Path, source: std::io::Error) -> SourceError {
+    fn io(&self, path: &Path, error: std::io::Error) -> SourceError {
         SourceError::Io {
             path: path.display().to_string(),
-            source,
+            error,
+        }
+    }
+
+    /// After a failed read: a missing or non-directory root is the real
+    /// problem and is said so, rather than "no such file" for a file in it.
+    fn check_root(&self) -> Result<(), SourceError> {
+        let shown = || self.root.display().to_string();
+        match fs::metadata(&self.root) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(SourceError::NotADirectory(shown())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(SourceError::NotFound(shown())),
+            Err(e) => Err(self.io(&self.root, e)),
         }
     }
 }
@@ -37,8 +49,13 @@ impl Snapshot for DirSnapshot {
         let full = self.root.join(path);
         match fs::read(&full) {
             Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(self.io(&full, e)),
+            Err(e) => {
+                self.check_root()?;
+                match e.kind() {
+                    ErrorKind::NotFound => Ok(None),
+                    _ => Err(self.io(&full, e)),
+                }
+            }
         }
     }
 
@@ -49,8 +66,13 @@ impl Snapshot for DirSnapshot {
             let full = self.root.join(&rel);
             let entries = match fs::read_dir(&full) {
                 Ok(e) => e,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(self.io(&full, e)),
+                Err(e) => {
+                    self.check_root()?;
+                    match e.kind() {
+                        ErrorKind::NotFound => continue,
+                        _ => return Err(self.io(&full, e)),
+                    }
+                }
             };
             for entry in entries {
                 let entry = entry.map_err(|e| self.io(&full, e))?;
@@ -74,6 +96,10 @@ impl Snapshot for DirSnapshot {
 
     fn describe(&self) -> String {
         format!("dir:{}", self.root.display())
+    }
+
+    fn location(&self) -> String {
+        self.root.display().to_string()
     }
 }
 
@@ -99,5 +125,23 @@ mod tests {
         assert_eq!(snap.list("envs/missing").unwrap(), Vec::<String>::new());
         assert_eq!(snap.read("envs/a/x.yaml").unwrap(), Some(vec![]));
         assert_eq!(snap.read("nope").unwrap(), None);
+        assert_eq!(snap.location(), root.display().to_string());
+    }
+
+    #[test]
+    fn a_missing_or_file_root_is_said_plainly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("nonexist");
+        let snap = DirSnapshot::new(&missing);
+        let expected = format!("{} does not exist", missing.display());
+        assert_eq!(snap.read("flags.toml").unwrap_err().to_string(), expected);
+        assert_eq!(snap.list("envs/a").unwrap_err().to_string(), expected);
+        let file = tmp.path().join("f.json");
+        fs::write(&file, "{}").unwrap();
+        let snap = DirSnapshot::new(&file);
+        assert_eq!(
+            snap.read("flags.toml").unwrap_err().to_string(),
+            format!("{} is not a directory", file.display())
+        );
     }
 }

@@ -85,7 +85,7 @@ fn repo_prefix(repo: &Repository, dir: &Path) -> Result<String, SourceError> {
     let canon = |p: &Path| {
         std::fs::canonicalize(p).map_err(|e| SourceError::Io {
             path: p.display().to_string(),
-            source: e,
+            error: e,
         })
     };
     let (workdir, dir) = (canon(workdir)?, canon(dir)?);
@@ -157,6 +157,20 @@ impl Snapshot for GitSnapshot {
         }
     }
 
+    fn location(&self) -> String {
+        let short = &self.commit.to_string()[..7];
+        let rev = if self.commit.to_string().starts_with(&self.label) {
+            format!("commit {short}")
+        } else {
+            format!("`{}` ({short})", self.label)
+        };
+        if self.prefix.is_empty() {
+            rev
+        } else {
+            format!("{}/ in {rev}", self.prefix)
+        }
+    }
+
     fn revision(&self) -> Option<String> {
         Some(self.commit.to_string())
     }
@@ -209,6 +223,9 @@ mod tests {
             ["envs/a/sub/y.yaml", "envs/a/x.yaml"]
         );
         assert_eq!(snap.revision().unwrap().len(), 40);
+        let short = &snap.revision().unwrap()[..7];
+        assert_eq!(snap.location(), format!("flags/ in `HEAD` ({short})"));
+        assert!(snap.describe().starts_with("git:HEAD@"));
         assert!(GitSnapshot::open(&root.join("flags"), "nope").is_err());
     }
 }

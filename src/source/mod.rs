@@ -13,13 +13,20 @@ pub use git::GitSnapshot;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// An I/O error on a path.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The path concerned.
         path: String,
-        /// The error.
-        source: std::io::Error,
+        /// The error (in the message, not a `source`, so that printing the
+        /// chain says it once).
+        error: std::io::Error,
     },
+    /// The repository directory itself is missing.
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// The repository "directory" is something else (a file).
+    #[error("{0} is not a directory")]
+    NotADirectory(String),
     /// Another failure (git, bundle) described in words.
     #[error("{0}")]
     Other(String),
@@ -36,8 +43,15 @@ pub trait Snapshot: fmt::Debug + Send + Sync {
     /// (names starting with `.`, such as editors' temporary files).
     fn list(&self, dir: &str) -> Result<Vec<String>, SourceError>;
 
-    /// Where the files come from, for messages and `/api/v1/ruleset`.
+    /// Where the files come from, as a tagged string for machines
+    /// (`dir:PATH`, `git:REV@COMMIT`): flagd's `/api/v1/ruleset` `source`.
     fn describe(&self) -> String;
+
+    /// Where the files come from, for messages to people: a directory's
+    /// path, a revision and its short commit id; no `dir:`/`git:` tag.
+    fn location(&self) -> String {
+        self.describe()
+    }
 
     /// The revision, when the source has one (a commit id).
     fn revision(&self) -> Option<String> {

@@ -15,6 +15,9 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::diagnostic::{Diagnostic, KeyPath};
+use crate::parse::{Format, Node, from_node, parse_document};
+
 use super::chisquare::{self, ChiSquareTest};
 use super::means::{self, Summary};
 use super::proportions::{self, Counts};
@@ -118,21 +121,54 @@ struct RawSnapshot {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawVariant {
+    #[serde(default, deserialize_with = "number")]
     exposures: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
     conversions: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
     sum: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
     sum_squares: Option<f64>,
 }
 
+/// A count or sum: any JSON number ("expected a number", not serde's "f64").
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    struct Number;
+    impl serde::de::Visitor<'_> for Number {
+        type Value = f64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+    }
+    d.deserialize_f64(Number).map(Some)
+}
+
+/// The snapshot under `path` (`variants`, `history[0].variants`) of the
+/// data file `doc`; shape errors are located at the variant.
 fn snapshot(
-    place: &str,
+    doc: &Node,
+    path: &KeyPath,
     at: Option<String>,
     raw: IndexMap<String, RawVariant>,
 ) -> Result<Snapshot, StatsError> {
     let mut variants = Vec::with_capacity(raw.len());
     for (name, v) in raw {
-        let missing =
-            |field: &str| StatsError::Data(format!("{place}variant `{name}` has no `{field}`"));
+        let here = path.key(name.as_str());
+        let error = |message: String| {
+            StatsError::File(
+                Diagnostic::error(here.clone(), message).at(doc.report_position(&here)),
+            )
+        };
+        let missing = |field: &str| error(format!("variant `{name}` has no `{field}`"));
         let exposures = v.exposures.ok_or_else(|| missing("exposures"))?;
         let observed = match (v.conversions, v.sum, v.sum_squares) {
             (Some(c), None, None) => Observed::Conversions(c),
@@ -140,13 +176,13 @@ fn snapshot(
             (None, Some(_), None) => return Err(missing("sumSquares")),
             (None, None, Some(_)) => return Err(missing("sum")),
             (None, None, None) => {
-                return Err(StatsError::Data(format!(
-                    "{place}variant `{name}` needs `conversions` (a conversion metric) or `sum` and `sumSquares` (a continuous metric)"
+                return Err(error(format!(
+                    "variant `{name}` needs `conversions` (a conversion metric) or `sum` and `sumSquares` (a continuous metric)"
                 )));
             }
             (Some(_), _, _) => {
-                return Err(StatsError::Data(format!(
-                    "{place}variant `{name}` has both `conversions` and `sum`/`sumSquares`: give one metric"
+                return Err(error(format!(
+                    "variant `{name}` has both `conversions` and `sum`/`sumSquares`: give one metric"
                 )));
             }
         };
@@ -161,17 +197,23 @@ fn snapshot(
 
 impl ExperimentData {
     /// Reads the JSON data file format (see `docs/experiments.md`). Only
-    /// the shape is checked here; [`analyze`] checks the numbers.
+    /// the shape is checked here; [`analyze`] checks the numbers. The file
+    /// is read like a flag file (strict JSON, duplicate keys refused), so a
+    /// shape error says where: line, column and key path
+    /// ([`StatsError::File`]).
     pub fn from_json(text: &str) -> Result<Self, StatsError> {
+        let doc = parse_document(text, Format::Json)
+            .map_err(|e| StatsError::File(e.into_diagnostic()))?;
         let raw: RawFile =
-            serde_json::from_str(text).map_err(|e| StatsError::Data(e.to_string()))?;
+            from_node(&doc).map_err(|e| StatsError::File(e.into_diagnostic(&KeyPath::root())))?;
         let mut history = Vec::with_capacity(raw.history.len());
         for (i, h) in raw.history.into_iter().enumerate() {
-            history.push(snapshot(&format!("history[{i}]: "), h.at, h.variants)?);
+            let path = KeyPath::root().key("history").index(i).key("variants");
+            history.push(snapshot(&doc, &path, h.at, h.variants)?);
         }
         Ok(ExperimentData {
             control: raw.control,
-            current: snapshot("", None, raw.variants)?,
+            current: snapshot(&doc, &KeyPath::root().key("variants"), None, raw.variants)?,
             history,
         })
     }
@@ -835,10 +877,43 @@ mod tests {
             err(r#"{"variants": {"a": {"exposures": 2, "conversions": 1, "sum": 3}}}"#)
                 .contains("both")
         );
-        assert!(err(r#"{"variants": {}, "extra": 1}"#).contains("unknown field `extra`"));
+        assert_eq!(
+            err(r#"{"variants": {}, "extra": 1}"#),
+            "1:18: unknown key `extra` (at extra); expected one of `control`, `variants`, `history`"
+        );
+        assert_eq!(
+            err(r#"{"variants": {"a": {"exposures": "10", "conversions": 1}}}"#),
+            "1:34: expected a number, found the string \"10\" (at variants.a.exposures)"
+        );
+    }
+
+    #[test]
+    fn shape_errors_are_located_and_name_the_variant() {
+        // A misspelt key inside variant `b`: line, column, the path through
+        // the variant, and the key it should be.
+        let e = ExperimentData::from_json(
+            "{\"variants\": {\n  \"a\": {\"exposures\": 10, \"conversions\": 1},\n  \"b\": {\"exposures\": 10, \"conversion\": 1}\n}}",
+        )
+        .unwrap_err();
+        let StatsError::File(d) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(d.pos, Some(crate::diagnostic::Pos::new(3, 26)));
+        assert_eq!(d.path.to_string(), "variants.b.conversion");
+        assert_eq!(d.message, "unknown key `conversion`");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `conversions`?"));
+        // A missing field: at the variant, in the history too.
+        assert_eq!(
+            err(
+                r#"{"history": [{"variants": {"a": {"exposures": 5}}}], "variants": {"a": {"exposures": 5, "conversions": 1}, "b": {"exposures": 10, "conversions": 1}}}"#
+            ),
+            "1:28: variant `a` needs `conversions` (a conversion metric) or `sum` and `sumSquares` (a continuous metric) (at history[0].variants.a)"
+        );
+        // Syntax errors and duplicate keys are located too.
+        assert!(err(r#"{"variants": {"a": {"exposures": 5"#).starts_with("1:"));
         assert!(
-            err(r#"{"variants": {"a": {"exposures": "10", "conversions": 1}}}"#)
-                .contains("invalid type")
+            err(r#"{"variants": {"a": {"exposures": 5, "exposures": 6, "conversions": 1}}}"#)
+                .contains("duplicate key `exposures`")
         );
     }
 

@@ -21,6 +21,8 @@
 //! panicking or producing NaN: counts come from files and metrics endpoints,
 //! and a wrong number must be reported, not averaged into a result.
 
+use crate::diagnostic::Diagnostic;
+
 pub mod chisquare;
 mod dist;
 pub mod experiment;
@@ -115,9 +117,29 @@ pub enum StatsError {
     /// The data and the configured split disagree about the variants.
     #[error("{0}")]
     VariantMismatch(String),
-    /// The data file does not have the expected shape.
+    /// The data does not have the expected shape.
     #[error("{0}")]
     Data(String),
+    /// The data file is malformed, located as a flag file's findings are:
+    /// line and column, key path (`variants.b.conversion`), a hint.
+    #[error("{}", located(.0))]
+    File(Diagnostic),
+}
+
+/// A file finding without its file: `3:24: unknown key `x` (at variants.b.x);
+/// did you mean `y`?`.
+fn located(d: &Diagnostic) -> String {
+    let mut out = match d.pos {
+        Some(pos) => format!("{pos}: {}", d.message),
+        None => d.message.clone(),
+    };
+    if !d.path.is_root() {
+        out.push_str(&format!(" (at {})", d.path));
+    }
+    if let Some(hint) = &d.hint {
+        out.push_str(&format!("; {hint}"));
+    }
+    out
 }
 
 impl StatsError {

@@ -27,7 +27,9 @@ use hotswap_flags::rollout::checks::Prometheus;
 use hotswap_flags::stats::experiment::{
     DEFAULT_ALPHA, DEFAULT_MDE, PowerPlan, SRM_THRESHOLD, VariantResult,
 };
-use hotswap_flags::stats::{Analysis, AnalysisConfig, ExperimentData, Interval, Metric, analyze};
+use hotswap_flags::stats::{
+    Analysis, AnalysisConfig, ExperimentData, Interval, Metric, StatsError, analyze,
+};
 use serde_json::{Value, json};
 
 use crate::Outcome;
@@ -169,7 +171,8 @@ struct Loaded {
 }
 
 /// Loads the counts. The outer error is a usage or I/O problem (exit 2),
-/// the inner one bad data (exit 1), already worded for the user.
+/// the inner one bad data (exit 1), already worded for the user as it is
+/// printed (`error: …`, or `FILE:LINE:COL: error: … (at variants.b)`).
 fn load(
     source: &Source<'_>,
     flag: &str,
@@ -189,7 +192,10 @@ fn load(
             };
             Ok(ExperimentData::from_json(&text)
                 .map(|data| Loaded { data, origin: None })
-                .map_err(|e| format!("{}: {e}", source.describe())))
+                .map_err(|e| match e {
+                    StatsError::File(d) => d.in_file(source.describe()).to_string(),
+                    e => format!("error: {}: {e}", source.describe()),
+                }))
         }
         Source::Daemon {
             url,
@@ -254,7 +260,7 @@ fn load_from_daemon(
     })?;
     let (report, conversions) = match fetched {
         Ok(f) => f,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(Err(format!("error: {e}"))),
     };
     for c in conversions.iter().filter(|c| c.empty) {
         eprintln!(
@@ -316,7 +322,7 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
     let Loaded { data, origin } = match load(&source, &args.flag, settings.as_ref())? {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{e}");
             return Ok(Outcome::Findings);
         }
     };
@@ -393,9 +399,16 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
         bail!("no flag `{}` in environment `{env}`{hint}", args.flag);
     };
     let Some((_, spec)) = ExperimentSpec::of(ruleset.flag(id)) else {
+        // --daemon needs --env (flagd's counts are checked against the
+        // flag's definition), so leaving it out is advice only for --data.
+        let alternative = if args.daemon.is_some() {
+            "; flagd counts exposures only for a split with an experiment"
+        } else {
+            ", or leave out --env to analyse the data without the flag's settings"
+        };
         bail!(
             "flag `{}` in environment `{env}` has no experiment: add an `experiment:` block to \
-             one of its splits (docs/flag-format.md §12), or leave out --env",
+             one of its splits (docs/flag-format.md §12){alternative}",
             args.flag
         );
     };

@@ -1,7 +1,9 @@
 //! `flagctl`: the command-line tool for people and CI.
 //!
-//! Exit codes: 0 ok, 1 findings (invalid files, a failed evaluation, a risky
-//! diff with `--fail-on`), 2 usage or I/O error.
+//! Exit codes: 0 ok, 1 findings (invalid files, an evaluation that ended in
+//! an error code, a risky diff with `--fail-on`, bad experiment data), 2
+//! usage or I/O error (including a flag or environment name that names
+//! nothing). README.md lists them precisely.
 
 mod bundle;
 mod cli;

@@ -1,5 +1,6 @@
 //! `flagctl promote FLAG… --from E1 --to E2 [--branch B] [--push REMOTE]`
 
+use anyhow::bail;
 use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::diff::{self, Side};
@@ -74,19 +75,28 @@ pub fn run(args: &PromoteArgs) -> anyhow::Result<Outcome> {
         .branch
         .clone()
         .unwrap_or_else(|| promote::default_branch(&plan));
+    // A remote that does not exist is refused before anything is created.
+    if let Some(remote) = &args.push {
+        let (repo, _) = promote::git::discover(&root)?;
+        if let Err(e) = promote::git::remote(&repo, remote) {
+            bail!("--push {remote}: {}; nothing was created", e.message());
+        }
+    }
     let commit = promote::commit(&root, &plan, &branch)?;
+    let short = &commit.to_string()[..7];
     let title = promote::title(&plan);
     let body = body(&root, &plan, commit, args)?;
     if let Some(remote) = &args.push {
         let (repo, _) = promote::git::discover(&root)?;
-        promote::git::push(&repo, remote, &branch).map_err(|e| {
-            anyhow::anyhow!(
-                "branch {branch} was created but the push failed: {}",
+        if let Err(e) = promote::git::push(&repo, remote, &branch) {
+            bail!(
+                "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
+                 {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
+                 {branch}`",
                 e.message()
-            )
-        })?;
+            );
+        }
     }
-    let short = &commit.to_string()[..7];
     match args.repo.format {
         OutputFormat::Json => output::print_json(&json!({
             "branch": branch,

@@ -1,4 +1,6 @@
-//! `flagctl rollout status|pause|resume|promote|abort [FLAG] --daemon URL [--token T]`
+//! `flagctl rollout status|pause|resume|promote|abort [FLAG] [--daemon URL] [--token T]`
+//!
+//! `--daemon` is optional: `$FLAGCTL_DAEMON`, else `http://127.0.0.1:8013`.
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};

@@ -65,10 +65,8 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Outcome> {
             d.file = Some(shown_root.join(file).display().to_string());
         }
     }
-    print(&report, args.repo.format);
-    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = report.diagnostics.len() - errors;
-    Ok(if errors > 0 || (args.strict && warnings > 0) {
+    let failed = print(&report, args.repo.format, args.strict);
+    Ok(if failed {
         Outcome::Findings
     } else {
         Outcome::Ok
@@ -266,12 +264,16 @@ fn display_root(root: &Path, explicit: bool) -> PathBuf {
     }
 }
 
-fn print(report: &Report, format: OutputFormat) {
+/// Prints the report; returns whether the run failed: errors, or with
+/// `strict` warnings too.
+fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.len() - errors;
+    let failed = errors > 0 || (strict && warnings > 0);
     match format {
         OutputFormat::Json => output::print_json(&json!({
-            "ok": errors == 0,
+            "ok": !failed,
+            "strict": strict,
             "errors": errors,
             "warnings": warnings,
             "environments": report.envs.iter().map(|e| json!({
@@ -304,9 +306,14 @@ fn print(report: &Report, format: OutputFormat) {
                 ]
             }));
             println!("{}", output::table(rows));
-            let mark = if errors == 0 { "✓" } else { "✗" };
+            let mark = if failed { "✗" } else { "✓" };
+            let strict_note = if strict && warnings > 0 {
+                " (--strict: warnings are findings)"
+            } else {
+                ""
+            };
             println!(
-                "{mark} {} error{}, {} warning{}",
+                "{mark} {} error{}, {} warning{}{strict_note}",
                 errors,
                 plural(errors),
                 warnings,
@@ -314,6 +321,7 @@ fn print(report: &Report, format: OutputFormat) {
             );
         }
     }
+    failed
 }
 
 fn plural(n: usize) -> &'static str {
