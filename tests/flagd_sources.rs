@@ -152,12 +152,7 @@ fn git_pushes_are_served_with_the_commit_as_version() {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
 
-    let commit = remote.push("two");
-    let (_, body) = eventually(DEADLINE, "the pushed commit", || {
-        let (s, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
-        (b["value"] == "two").then_some((s, b))
-    });
-    assert_eq!(body["version"], commit);
+    let commit = push_and_await(&d, &remote, "two");
     assert_eq!(d.get("/api/v1/ruleset").1["version"], commit);
 
     // A broken commit is not served; the previous commit stays.
@@ -183,12 +178,19 @@ fn git_path_serves_flags_kept_in_a_subdirectory() {
     eventually(DEADLINE, "the subdirectory's flags", || {
         (d.value("banner") == Some(json!("one"))).then_some(())
     });
-    let commit = remote.push("two");
-    let (_, body) = eventually(DEADLINE, "the pushed commit", || {
-        let (s, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
-        (b["value"] == "two").then_some((s, b))
+    push_and_await(&d, &remote, "two");
+}
+
+/// Pushes `banner = value`, waits until `d` serves it, checks the answer's
+/// version is the pushed commit and returns that commit.
+fn push_and_await(d: &Daemon, remote: &Remote, value: &str) -> String {
+    let commit = remote.push(value);
+    let body = eventually(DEADLINE, "the pushed commit", || {
+        let (_, b) = d.get("/api/v1/flags/banner/evaluate?userId=u1");
+        (b["value"] == value).then_some(b)
     });
     assert_eq!(body["version"], commit);
+    commit
 }
 
 #[test]

@@ -287,16 +287,22 @@ fn an_invalid_result_is_refused() {
     );
 }
 
-#[test]
-fn pushes_to_a_bare_remote() {
-    let tmp = setup();
-    let root = tmp.path();
+/// A bare repository added to `root` as remote `origin`.
+fn bare_origin(root: &std::path::Path) -> tempfile::TempDir {
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare"]);
     git(
         root,
         &["remote", "add", "origin", remote.path().to_str().unwrap()],
     );
+    remote
+}
+
+#[test]
+fn pushes_to_a_bare_remote() {
+    let tmp = setup();
+    let root = tmp.path();
+    let remote = bare_origin(root);
     let (doc, code) = json(&mut promote(
         root,
         &["new-checkout-flow", "--push", "origin", "--format", "json"],
@@ -316,12 +322,7 @@ fn pushes_to_a_bare_remote() {
 fn push_to_a_remote_that_does_not_exist_creates_nothing() {
     let tmp = setup();
     let root = tmp.path();
-    let remote = tempfile::tempdir().unwrap();
-    git(remote.path(), &["init", "-q", "--bare"]);
-    git(
-        root,
-        &["remote", "add", "origin", remote.path().to_str().unwrap()],
-    );
+    let _remote = bare_origin(root);
     for (name, said) in [
         ("nosuchremote", "(remotes: `origin`)"),
         ("orign", "(did you mean `origin`?)"),
