@@ -63,11 +63,7 @@ pub async fn flag(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let served = state.served()?;
-    let id = served
-        .ruleset
-        .flag_id(&key)
-        .ok_or_else(|| ApiError::flag_not_found(&key))?;
+    let (served, id) = state.served_flag(&key)?;
     Ok(json_ok(&flag_json(&served, id)))
 }
 

@@ -40,11 +40,7 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let served = state.served()?;
-    let id = served
-        .ruleset
-        .flag_id(&key)
-        .ok_or_else(|| ApiError::flag_not_found(&key))?;
+    let (served, id) = state.served_flag(&key)?;
     let set = served.experiments().get(id).ok_or_else(|| {
         ApiError::not_found(
             "NO_EXPERIMENT",

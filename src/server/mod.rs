@@ -41,6 +41,7 @@ pub use guard::{Access, Security};
 pub use metrics::Metrics;
 
 use crate::live::{Live, Served};
+use crate::ruleset::FlagId;
 
 /// Every route pattern, for per-route metrics.
 pub const ROUTES: &[&str] = &[
@@ -92,6 +93,17 @@ impl AppState {
             let status = self.live.status();
             ApiError::not_ready(status.last_error.as_ref().map(|e| e.message.as_str()))
         })
+    }
+
+    /// The ruleset in service and flag `key`'s id in it, or 404
+    /// `FLAG_NOT_FOUND` (503 before the first good load).
+    pub fn served_flag(&self, key: &str) -> Result<(Arc<Served>, FlagId), ApiError> {
+        let served = self.served()?;
+        let id = served
+            .ruleset
+            .flag_id(key)
+            .ok_or_else(|| ApiError::flag_not_found(key))?;
+        Ok((served, id))
     }
 }
 

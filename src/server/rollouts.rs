@@ -51,13 +51,9 @@ pub async fn get(
 /// 404 for a flag without a rollout: `FLAG_NOT_FOUND` when the served
 /// ruleset has no such flag at all (a typo), else `NO_ROLLOUT`.
 fn no_rollout(state: &AppState, key: &str) -> ApiError {
-    let exists = state
-        .served()
-        .is_ok_and(|served| served.ruleset.flag_id(key).is_some());
-    if exists {
-        ApiError::not_found("NO_ROLLOUT", format!("flag `{key}` has no rollout"))
-    } else {
-        ApiError::flag_not_found(key)
+    match state.served_flag(key) {
+        Ok(_) => ApiError::not_found("NO_ROLLOUT", format!("flag `{key}` has no rollout")),
+        Err(e) => e,
     }
 }
 
