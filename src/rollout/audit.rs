@@ -4,7 +4,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,13 +14,11 @@ use crate::fsutil::append_line;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry<'a> {
-    /// When.
-    pub time: Timestamp,
     /// The flag.
     pub flag: &'a str,
     /// Who: `controller` for automatic transitions, else the caller.
     pub actor: &'a str,
-    /// What happened, from where to where, why, with which values.
+    /// What happened and when, from where to where, why, with which values.
     #[serde(flatten)]
     pub transition: &'a Transition,
 }

@@ -322,7 +322,6 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
     ) {
         info!(flag = %record.flag, event = t.event, from = %t.from.phase, to = %t.to.phase, percentage = t.to.percentage, reason = %t.reason, actor, "rollout");
         let entry = AuditEntry {
-            time: self.clock.now(),
             flag: &record.flag,
             actor,
             transition: t,

@@ -50,6 +50,10 @@ impl Position {
 /// Something that happened to a rollout: what the audit log records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transition {
+    /// When it happened (the controller's clock at the decision, which is
+    /// also when a new stage starts); `time` in the audit log.
+    #[serde(rename = "time")]
+    pub at: Timestamp,
     /// `started`, `advanced`, `completed`, `rolled_back`, `paused`,
     /// `resumed`, `promoted`, `aborted` or `check_failed`.
     pub event: &'static str,
@@ -64,12 +68,14 @@ pub struct Transition {
 }
 
 fn transition(
+    at: Timestamp,
     event: &'static str,
     from: Position,
     to: &RolloutRecord,
     reason: impl Into<String>,
 ) -> Transition {
     Transition {
+        at,
         event,
         from,
         to: Position::of(to),
@@ -119,6 +125,7 @@ pub fn start(
         RolloutPlan::Scheduled(_) => {}
     }
     let t = transition(
+        now,
         "started",
         from,
         &r,
@@ -227,6 +234,7 @@ pub fn on_checks(
             r.paused_at = Some(now);
             r.reason = Some(format!("paused on missing data: {reason}"));
             transition(
+                now,
                 "paused",
                 from,
                 r,
@@ -239,6 +247,7 @@ pub fn on_checks(
             let limit = spec.health.failure_limit;
             if r.checks_failed < limit {
                 transition(
+                    now,
                     "check_failed",
                     from,
                     r,
@@ -252,6 +261,7 @@ pub fn on_checks(
                 r.threshold = 0;
                 r.reason = Some(reason.clone());
                 transition(
+                    now,
                     "rolled_back",
                     from,
                     r,
@@ -262,6 +272,7 @@ pub fn on_checks(
                 r.paused_at = Some(now);
                 r.reason = Some(reason.clone());
                 transition(
+                    now,
                     "paused",
                     from,
                     r,
@@ -307,6 +318,7 @@ pub fn on_time(
                         "advanced"
                     };
                     Some(transition(
+                        now,
                         event,
                         from,
                         r,
@@ -316,6 +328,7 @@ pub fn on_time(
                 None => {
                     r.phase = Phase::Completed;
                     Some(transition(
+                        now,
                         "completed",
                         from,
                         r,
@@ -346,14 +359,21 @@ pub fn on_time(
             r.threshold = target;
             if target >= *to {
                 r.phase = Phase::Completed;
-                return Some(transition("completed", from, r, "the ramp reached its end"));
+                return Some(transition(
+                    now,
+                    "completed",
+                    from,
+                    r,
+                    "the ramp reached its end",
+                ));
             }
-            Some(transition("advanced", from, r, "the ramp moved on"))
+            Some(transition(now, "advanced", from, r, "the ramp moved on"))
         }
         RolloutPlan::Scheduled(window) => {
             if window.before.is_some_and(|end| now >= end) {
                 r.phase = Phase::Completed;
                 return Some(transition(
+                    now,
                     "completed",
                     from,
                     r,
@@ -486,6 +506,7 @@ pub fn steer(
         }
     }
     Ok(transition(
+        now,
         action.event(),
         from,
         r,
