@@ -1,10 +1,17 @@
 //! HotSwap Flags: feature flags kept as code in git.
 //!
-//! The data flows one way:
+//! The modules follow the data, one stage each (`docs/architecture.md` has
+//! the whole picture):
 //!
 //! ```text
-//! files ─parse─▶ Node ─serde─▶ model ─compile (validate + lower)─▶ Ruleset ─evaluate─▶ Evaluation
-//!  (source)      (parse)       (model)     (compile)                (ruleset)    (eval)
+//! repo (dir | git tree) ─▶ parse ─▶ model ─▶ compile ─▶ ruleset ─▶ eval
+//!   files, loading         Node     serde    validate    indexed     Context → Evaluation
+//!                                            + lower     immutable
+//!
+//! ruleset ─▶ bundle (signed artifact)
+//! repo ─▶ gitops (simulate, diff, promote, scaffold)       flagctl only
+//! daemon: feed ─▶ live (swap) ─▶ server; rollout ◀─ prometheus   flagd only
+//! stats (experiments, guardrails); client (flagd, Prometheus, HTTP)
 //! ```
 //!
 //! Embedding in a Rust service takes three calls:
@@ -22,35 +29,28 @@
 
 #![warn(missing_docs)]
 
-pub mod bundle;
-pub mod compile;
+// Shared by every stage.
 pub mod diagnostic;
-pub mod diff;
-pub mod eval;
-pub mod experiment_data;
-pub mod exposure;
-pub mod feed;
 pub mod fsutil;
-pub mod http;
-pub mod live;
-pub mod load;
+
+// The pipeline, in order.
+pub mod compile;
+pub mod eval;
 pub mod model;
 pub mod parse;
-pub mod population;
-pub mod promote;
 pub mod repo;
-pub mod rollout;
 pub mod ruleset;
-pub mod scaffold;
-pub mod server;
-pub mod signing;
-pub mod simulate;
-pub mod source;
-pub mod state_dir;
+
+// What is built on it.
+pub mod bundle;
+pub mod client;
+pub mod daemon;
+pub mod gitops;
+pub mod prometheus;
 pub mod stats;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use eval::{Context, EvalEnv, EvalError, Evaluation, Reason, RolloutPosition, RolloutState};
-pub use load::{Checked, LoadedEnv};
+pub use repo::load::{Checked, LoadedEnv};
 pub use repo::{RepoError, Repository};
 pub use ruleset::Ruleset;

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use hotswap_flags::eval::bucket::{self, BUCKETS, bucket_for};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::MetricsConfig;
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags::{Context, Reason};
 use jiff::Timestamp;

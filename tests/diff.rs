@@ -6,7 +6,7 @@ mod gitops_support;
 
 use gitops_support::*;
 use hotswap_flags::eval::InitialRollouts;
-use hotswap_flags::source::GitSnapshot;
+use hotswap_flags::repo::snapshot::GitSnapshot;
 use hotswap_flags::{Context, EvalEnv, Repository};
 use jiff::Timestamp;
 use serde_json::Value;

@@ -99,7 +99,7 @@ flags:
     rollout: { strategy: canary, serve: gallery, stages: [ { percentage: 50, duration: 1h }, { percentage: 100 } ] }
 "#,
     );
-    let live = hotswap_flags::live::Live::new("bench");
+    let live = hotswap_flags::daemon::live::Live::new("bench");
     let served = live.install(ruleset, None);
     let contexts: Vec<Context> = (0..64)
         .map(|i| {

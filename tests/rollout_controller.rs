@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hotswap_flags::daemon::live::Live;
+use hotswap_flags::daemon::rollout::clock::ManualClock;
+use hotswap_flags::daemon::rollout::{Controller, Phase, RolloutApi, Steer};
 use hotswap_flags::eval::bucket::percentage;
-use hotswap_flags::live::Live;
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::rollout::checks::{MetricsSource, QueryValue};
-use hotswap_flags::rollout::clock::ManualClock;
-use hotswap_flags::rollout::{Controller, Phase, RolloutApi, Steer};
+use hotswap_flags::prometheus::{MetricsSource, QueryValue};
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags::{Context, Reason};
 use jiff::Timestamp;

@@ -28,12 +28,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::{
     Compare, DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op, RepoConfig,
     Strategy as RolloutStrategy,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::repo::parse_config;
 use hotswap_flags::ruleset::RulesetMeta;
 use library_support::ALL_OPS;

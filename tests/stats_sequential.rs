@@ -8,7 +8,7 @@
 //! - It still finds a real effect (an always-1 p-value would pass the A/A test).
 
 use hotswap_flags::stats::experiment::{
-    Analysis, AnalysisConfig, ExperimentData, Observed, Snapshot, VariantData,
+    Analysis, AnalysisConfig, ExperimentData, Observed, VariantCounts, VariantData,
 };
 use hotswap_flags::stats::proportions::{Counts, pooled_variance, two_proportion_z_test};
 use hotswap_flags::stats::sequential::{mixture_scale, msprt_p_value};
@@ -60,8 +60,8 @@ fn continuous_stream(rng: &mut StdRng, means: [f64; 2], sd: f64, per_look: u32) 
         .collect()
 }
 
-fn snapshot(look: &[(f64, Observed); 2]) -> Snapshot {
-    Snapshot {
+fn snapshot(look: &[(f64, Observed); 2]) -> VariantCounts {
+    VariantCounts {
         at: None,
         variants: ["control", "treatment"]
             .iter()

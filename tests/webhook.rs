@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hotswap_flags::server::webhook::WebhookSecret;
+use hotswap_flags::daemon::server::webhook::WebhookSecret;
 use serde_json::{Value, json};
 use support::*;
 

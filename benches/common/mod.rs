@@ -1,8 +1,8 @@
 //! Synthetic rulesets shared by the benchmarks.
 
 use hotswap_flags::Ruleset;
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::MetricsConfig;
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::RulesetMeta;
 
 /// The four flags the evaluation benchmark measures.

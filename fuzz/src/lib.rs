@@ -11,8 +11,8 @@ use std::path::Path;
 
 use hotswap_flags::bundle::{Bundle, BundleError, content_hash};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::MetricsConfig;
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::repo::parse_config;
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags::{Context, EvalError, Repository};

@@ -422,8 +422,8 @@ mod tests {
     #[test]
     fn huge_weights_are_refused_without_overflow() {
         let text = "flags:\n  f:\n    type: boolean\n    variants: {on: true, off: false}\n    default: {split: {on: 1e308, off: 1e308}}\n    offVariant: off\n";
-        let checked = crate::load::load_files([("f.yaml".to_owned(), text.as_bytes().to_vec())])
-            .check(
+        let checked =
+            crate::repo::load::load_files([("f.yaml".to_owned(), text.as_bytes().to_vec())]).check(
                 &crate::model::MetricsConfig::default(),
                 crate::ruleset::RulesetMeta {
                     env: "e".into(),
@@ -447,7 +447,7 @@ mod tests {
         );
         // Infinite weights never get this far: numbers must be finite.
         let text = text.replace("1e308, off: 1e308", "1, off: .inf");
-        let loaded = crate::load::load_files([("f.yaml".to_owned(), text.into_bytes())]);
+        let loaded = crate::repo::load::load_files([("f.yaml".to_owned(), text.into_bytes())]);
         assert!(
             loaded.diagnostics[0]
                 .message

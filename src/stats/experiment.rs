@@ -82,7 +82,7 @@ pub struct VariantData {
 
 /// All variants' counts at one moment.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Snapshot {
+pub struct VariantCounts {
     /// A label for messages (e.g. a date); not used in computations.
     pub at: Option<String>,
     /// The variants, in the order given.
@@ -95,9 +95,9 @@ pub struct ExperimentData {
     /// The control named by the data, if any.
     pub control: Option<String>,
     /// The latest cumulative counts.
-    pub current: Snapshot,
+    pub current: VariantCounts,
     /// Earlier cumulative counts, oldest first.
-    pub history: Vec<Snapshot>,
+    pub history: Vec<VariantCounts>,
 }
 
 #[derive(Deserialize)]
@@ -107,12 +107,12 @@ struct RawFile {
     control: Option<String>,
     variants: IndexMap<String, RawVariant>,
     #[serde(default)]
-    history: Vec<RawSnapshot>,
+    history: Vec<RawVariantCounts>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSnapshot {
+struct RawVariantCounts {
     #[serde(default)]
     at: Option<String>,
     variants: IndexMap<String, RawVariant>,
@@ -159,7 +159,7 @@ fn snapshot(
     path: &KeyPath,
     at: Option<String>,
     raw: IndexMap<String, RawVariant>,
-) -> Result<Snapshot, StatsError> {
+) -> Result<VariantCounts, StatsError> {
     let mut variants = Vec::with_capacity(raw.len());
     for (name, v) in raw {
         let here = path.key(name.as_str());
@@ -192,7 +192,7 @@ fn snapshot(
             observed,
         });
     }
-    Ok(Snapshot { at, variants })
+    Ok(VariantCounts { at, variants })
 }
 
 impl ExperimentData {
@@ -446,7 +446,7 @@ fn group(place: &str, v: &VariantData) -> Result<Group, StatsError> {
 /// Validates a snapshot against the current one's variant names and metric.
 fn groups(
     place: &str,
-    snapshot: &Snapshot,
+    snapshot: &VariantCounts,
     names: &[&str],
     metric: Metric,
 ) -> Result<Vec<Group>, StatsError> {

@@ -3,8 +3,8 @@
 //! flag files, and proptest's case counts.
 #![allow(dead_code)] // each test file uses a different part of it
 
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::{MetricsConfig, Op};
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
 use proptest::test_runner::Config as ProptestConfig;
 

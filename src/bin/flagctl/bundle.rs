@@ -7,9 +7,9 @@ use anyhow::Context as _;
 use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::bundle::Bundle;
+use hotswap_flags::bundle::signing::{SigningKey, TrustedKeys};
 use hotswap_flags::fsutil::write_atomic;
-use hotswap_flags::signing::{SigningKey, TrustedKeys};
-use hotswap_flags::source::{DirSnapshot, GitSnapshot, Snapshot};
+use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use serde_json::{Value, json};
 
 use crate::Outcome;

@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use hotswap_flags::diff::{self, ChangeType, Kind, Policy, PolicyHit, RepoDiff, Side, percent};
-use hotswap_flags::source::{DirSnapshot, GitSnapshot, Snapshot};
+use hotswap_flags::gitops::diff::{
+    self, ChangeType, Kind, Policy, PolicyHit, RepoDiff, Side, percent,
+};
+use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use hotswap_flags::{RepoError, Repository};
 use serde_json::json;
 

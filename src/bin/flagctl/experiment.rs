@@ -4,7 +4,7 @@
 //! The statistics live in `hotswap_flags::stats`; this module finds the
 //! experiment's settings (the flag's `experiment` block and split weights,
 //! when `--env` is given — required with `--daemon`), loads the counts (a
-//! file, or flagd and Prometheus through `hotswap_flags::experiment_data`),
+//! file, or flagd and Prometheus through `hotswap_flags::client::experiment`),
 //! and prints the analysis.
 //!
 //! Exit codes: 0 the analysis ran (a sample-ratio mismatch included: it is
@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args, Subcommand};
 use hotswap_flags::Repository;
+use hotswap_flags::client::experiment::{self as experiment_data, DataError};
+use hotswap_flags::daemon::exposure::ExperimentSpec;
 use hotswap_flags::diagnostic::did_you_mean;
-use hotswap_flags::experiment_data::{self, DataError};
-use hotswap_flags::exposure::ExperimentSpec;
-use hotswap_flags::rollout::checks::Prometheus;
+use hotswap_flags::prometheus::Prometheus;
 use hotswap_flags::stats::experiment::{
     DEFAULT_ALPHA, DEFAULT_MDE, PowerPlan, SRM_THRESHOLD, VariantResult,
 };
@@ -236,7 +236,7 @@ fn load_from_daemon(
         .enable_all()
         .build()?;
     let fetched = runtime.block_on(async {
-        let client = hotswap_flags::http::client().map_err(anyhow::Error::msg)?;
+        let client = hotswap_flags::client::client().map_err(anyhow::Error::msg)?;
         let report = match experiment_data::exposures(&client, url, flag, token, timeout).await {
             Ok(r) => r,
             Err(DataError::BadAnswer(e)) => return Ok(Err(e)),

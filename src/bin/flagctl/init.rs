@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hotswap_flags::scaffold;
+use hotswap_flags::gitops::scaffold;
 
 use crate::Outcome;
 

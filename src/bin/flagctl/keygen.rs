@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use hotswap_flags::bundle::signing::SigningKey;
 use hotswap_flags::fsutil::create_new;
-use hotswap_flags::signing::SigningKey;
 use serde_json::json;
 
 use crate::Outcome;

@@ -3,9 +3,9 @@
 use anyhow::bail;
 use clap::Args;
 use hotswap_flags::Repository;
-use hotswap_flags::diff::{self, Side};
-use hotswap_flags::promote::{self, Plan, PromoteError};
-use hotswap_flags::source::GitSnapshot;
+use hotswap_flags::gitops::diff::{self, Side};
+use hotswap_flags::gitops::promote::{self, Plan, PromoteError};
+use hotswap_flags::repo::snapshot::GitSnapshot;
 use serde_json::json;
 
 use crate::Outcome;

@@ -115,7 +115,7 @@ fn request(method: &str, url: &str, token: Option<&str>) -> anyhow::Result<(u16,
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = hotswap_flags::http::client().map_err(anyhow::Error::msg)?;
+        let client = hotswap_flags::client::client().map_err(anyhow::Error::msg)?;
         let mut req = match method {
             "POST" => client.post(url),
             _ => client.get(url),

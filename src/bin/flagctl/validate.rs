@@ -3,8 +3,8 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
-use hotswap_flags::load::load_files;
 use hotswap_flags::model::MetricsConfig;
+use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::RulesetMeta;
 use hotswap_flags::{Diagnostic, RepoError, Repository};
 use serde_json::json;
@@ -208,7 +208,7 @@ fn check_loose(
     let mut files = Vec::new();
     for path in paths {
         let listed = if path.is_dir() {
-            let snap = hotswap_flags::source::DirSnapshot::new(path);
+            let snap = hotswap_flags::repo::snapshot::DirSnapshot::new(path);
             snap_files(&snap)?
                 .into_iter()
                 .map(|p| path.join(p))
@@ -239,8 +239,8 @@ fn check_loose(
     Ok(())
 }
 
-fn snap_files(snap: &hotswap_flags::source::DirSnapshot) -> anyhow::Result<Vec<String>> {
-    use hotswap_flags::source::Snapshot;
+fn snap_files(snap: &hotswap_flags::repo::snapshot::DirSnapshot) -> anyhow::Result<Vec<String>> {
+    use hotswap_flags::repo::snapshot::Snapshot;
     Ok(snap.list("")?)
 }
 

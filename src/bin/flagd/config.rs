@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
-use hotswap_flags::feed::SourceSpec;
+use hotswap_flags::daemon::feed::FeedSpec;
+use hotswap_flags::daemon::server::request::Limits;
 use hotswap_flags::model::DurationSpec;
-use hotswap_flags::server::request::Limits;
 use serde::Deserialize;
 use std::num::NonZeroU32;
 
@@ -206,7 +206,7 @@ pub enum LogFormat {
 #[derive(Debug)]
 pub struct Settings {
     pub env: String,
-    pub source: SourceSpec,
+    pub source: FeedSpec,
     pub poll: Duration,
     pub listen: SocketAddr,
     pub state_dir: PathBuf,
@@ -263,19 +263,19 @@ impl Args {
         let reference = self.reference.or(file.reference);
         let git_path = self.git_path.or(file.git_path);
         let source = match (repo, git_url, bundle) {
-            (Some(dir), None, None) => SourceSpec::Dir(dir),
-            (None, Some(url), None) => SourceSpec::Git {
+            (Some(dir), None, None) => FeedSpec::Dir(dir),
+            (None, Some(url), None) => FeedSpec::Git {
                 url,
                 reference: reference.clone(),
                 path: tree_path(git_path.as_deref().unwrap_or(""))?,
             },
-            (None, None, Some(location)) => SourceSpec::Bundle(location),
+            (None, None, Some(location)) => FeedSpec::Bundle(location),
             (None, None, None) => {
                 bail!("give a source: --repo DIR, --git-url URL or --bundle PATH_OR_URL")
             }
             _ => bail!("give one source only: --repo, --git-url or --bundle"),
         };
-        if !matches!(source, SourceSpec::Git { .. }) {
+        if !matches!(source, FeedSpec::Git { .. }) {
             if reference.is_some() {
                 bail!("--ref goes with --git-url");
             }
@@ -295,7 +295,7 @@ impl Args {
         } else {
             self.bundle_public_key
         };
-        if !bundle_public_keys.is_empty() && !matches!(source, SourceSpec::Bundle(_)) {
+        if !bundle_public_keys.is_empty() && !matches!(source, FeedSpec::Bundle(_)) {
             bail!("--bundle-public-key goes with --bundle: only bundles carry signatures");
         }
         Ok(Settings {
@@ -505,7 +505,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.env, "staging");
-        assert_eq!(s.source, SourceSpec::Dir("flags".into()));
+        assert_eq!(s.source, FeedSpec::Dir("flags".into()));
         assert_eq!(s.poll, Duration::from_secs(2));
         assert_eq!(s.listen.port(), 9100);
         assert_eq!(s.state_dir, PathBuf::from(".flagd-state"));
@@ -526,7 +526,7 @@ mod tests {
         let s = parse(&["--env", "a", "--git-url", "file:///x", "--ref", "main"]).unwrap();
         assert_eq!(
             s.source,
-            SourceSpec::Git {
+            FeedSpec::Git {
                 url: "file:///x".into(),
                 reference: Some("main".into()),
                 path: String::new(),
@@ -541,7 +541,7 @@ mod tests {
             "/ops/./flags/",
         ])
         .unwrap();
-        assert!(matches!(s.source, SourceSpec::Git { path, .. } if path == "ops/flags"));
+        assert!(matches!(s.source, FeedSpec::Git { path, .. } if path == "ops/flags"));
         assert!(parse(&["--env", "a", "--git-url", "u", "--git-path", "../x"]).is_err());
         assert!(parse(&["--env", "a", "--repo", "x", "--git-path", "flags"]).is_err());
         assert!(parse(&["--env", "a", "--repo", "x", "--poll", "soon"]).is_err());

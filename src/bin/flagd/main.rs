@@ -13,19 +13,19 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
-use hotswap_flags::feed::{self, Source};
-use hotswap_flags::live::Live;
-use hotswap_flags::rollout::checks::Prometheus;
-use hotswap_flags::rollout::clock::SystemClock;
-use hotswap_flags::rollout::{Controller, RolloutApi};
-use hotswap_flags::server::auth::{Authenticator, KeySource};
-use hotswap_flags::server::guard::ClientRateLimit;
-use hotswap_flags::server::listen::{self, ServeOptions};
-use hotswap_flags::server::tls::CertReloader;
-use hotswap_flags::server::webhook::WebhookSecret;
-use hotswap_flags::server::{self, AppState, Metrics, ROUTES, Security};
-use hotswap_flags::signing::{PublicKey, TrustedKeys};
-use hotswap_flags::state_dir::StateDir;
+use hotswap_flags::bundle::signing::{PublicKey, TrustedKeys};
+use hotswap_flags::daemon::feed::{self, Feed};
+use hotswap_flags::daemon::live::Live;
+use hotswap_flags::daemon::rollout::clock::SystemClock;
+use hotswap_flags::daemon::rollout::{Controller, RolloutApi};
+use hotswap_flags::daemon::server::auth::{Authenticator, KeySource};
+use hotswap_flags::daemon::server::guard::ClientRateLimit;
+use hotswap_flags::daemon::server::listen::{self, ServeOptions};
+use hotswap_flags::daemon::server::tls::CertReloader;
+use hotswap_flags::daemon::server::webhook::WebhookSecret;
+use hotswap_flags::daemon::server::{self, AppState, Metrics, ROUTES, Security};
+use hotswap_flags::daemon::state_dir::StateDir;
+use hotswap_flags::prometheus::Prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
@@ -101,7 +101,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     tokio::spawn(controller.clone().run());
     let rollouts: Arc<dyn RolloutApi> = controller;
-    let mut source = Source::new(&settings.source, &settings.env, &settings.state_dir)
+    let mut source = Feed::new(&settings.source, &settings.env, &settings.state_dir)
         .map_err(anyhow::Error::msg)?;
     if let Some(keys) = TrustedKeys::read(&settings.bundle_public_keys)? {
         let ids: Vec<String> = keys.keys().iter().map(PublicKey::key_id).collect();

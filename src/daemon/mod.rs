@@ -1,0 +1,17 @@
+//! flagd's parts: feeds bring rulesets in, [`live`] swaps them into service,
+//! [`server`] answers over HTTP, [`rollout`] moves canaries by their health
+//! checks, [`exposure`] counts experiment exposures, [`state_dir`] keeps what
+//! must survive a restart.
+//!
+//! ```text
+//! feed (dir | git | bundle) ──check──▶ live (ArcSwap<Served>) ──▶ server (axum)
+//!                                          ▲
+//!                    rollout controller ───┘ positions, state in state_dir
+//! ```
+
+pub mod exposure;
+pub mod feed;
+pub mod live;
+pub mod rollout;
+pub mod server;
+pub mod state_dir;

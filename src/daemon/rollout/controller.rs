@@ -1,0 +1,586 @@
+//! The rollout controller: keeps one [`RolloutRecord`] per flag rollout of
+//! the served ruleset, runs health checks when they are due, applies the
+//! state machine, and publishes positions, durable state and audit lines.
+//!
+//! It holds no lock across a query: it plans under the lock, queries without
+//! it, and applies results under it again (checking the rollout is still the
+//! one it queried for).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::audit::{AuditEntry, AuditLog};
+use super::checks::{Rendered, judge, render_check};
+use super::clock::{Clock, add, since};
+use super::machine::{self, Steer, SteerError, Transition};
+use super::state::{CheckOutcome, Phase, RolloutRecord, RolloutStore};
+use crate::daemon::live::{Live, Positions, Served};
+use crate::eval::RolloutPosition;
+use crate::eval::bucket::percentage;
+use crate::prometheus::{MetricsSource, TemplateVars};
+use crate::ruleset::{CompiledRollout, RolloutPlan};
+
+/// The actor recorded for transitions the controller makes on its own.
+pub const CONTROLLER: &str = "controller";
+
+/// The longest the controller sleeps between ticks.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// What the HTTP API needs from the controller (object-safe, so the server
+/// does not depend on the metrics source's type).
+pub trait RolloutApi: Send + Sync + std::fmt::Debug {
+    /// Every rollout of the served ruleset.
+    fn list(&self) -> Vec<Value>;
+    /// One flag's rollout status, if it has one.
+    fn status(&self, flag: &str) -> Option<Value>;
+    /// A steering call by `actor`.
+    fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure>;
+    /// Audit entries, oldest first.
+    fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>>;
+    /// Gauges and counters for `/metrics`.
+    fn metrics(&self) -> RolloutMetrics;
+}
+
+/// Why a steering call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SteerFailure {
+    /// The flag has no rollout in the served ruleset.
+    #[error("flag `{0}` has no rollout")]
+    NoRollout(String),
+    /// The call does not apply now.
+    #[error(transparent)]
+    Conflict(#[from] SteerError),
+}
+
+/// Metric values at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct RolloutMetrics {
+    /// (flag, percentage, phase)
+    pub rollouts: Vec<(String, f64, Phase)>,
+    /// (flag, check, result) → count
+    pub checks: BTreeMap<(String, String, &'static str), u64>,
+    /// (flag, phase moved to) → count
+    pub transitions: BTreeMap<(String, &'static str), u64>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    records: HashMap<String, RolloutRecord>,
+    /// Per rollout: the previous tick and whether it was healthy then (a
+    /// ramp gains only the time it spent healthy).
+    last_tick: HashMap<String, (Timestamp, bool)>,
+    metrics: RolloutMetrics,
+}
+
+/// A check round to run: which rollout, which checks with their queries.
+struct Planned {
+    flag: String,
+    spec_hash: String,
+    checks: Vec<(usize, Rendered)>,
+    endpoint: Option<String>,
+}
+
+/// Drives every rollout of the served ruleset.
+#[derive(Debug)]
+pub struct Controller<M> {
+    env: String,
+    live: Arc<Live>,
+    store: RolloutStore,
+    audit: AuditLog,
+    clock: Arc<dyn Clock>,
+    source: M,
+    metrics_url: Option<String>,
+    inner: Mutex<Inner>,
+    wake: tokio::sync::Notify,
+}
+
+impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
+    /// A controller over `live`, with state in `state_dir`. Records stored
+    /// there are loaded now, so the first ruleset installed already gets
+    /// their positions; `metrics_url` overrides `flags.toml`'s endpoint.
+    pub fn new(
+        env: &str,
+        live: Arc<Live>,
+        state_dir: &std::path::Path,
+        clock: Arc<dyn Clock>,
+        source: M,
+        metrics_url: Option<String>,
+    ) -> Arc<Self> {
+        let store = RolloutStore::new(state_dir);
+        let (records, problems) = store.load_all(env);
+        for p in problems {
+            warn!(problem = %p, "unreadable rollout state; that rollout starts over");
+        }
+        let controller = Arc::new(Controller {
+            env: env.to_owned(),
+            live: live.clone(),
+            store,
+            audit: AuditLog::new(state_dir),
+            clock,
+            source,
+            metrics_url,
+            inner: Mutex::new(Inner {
+                records,
+                ..Inner::default()
+            }),
+            wake: tokio::sync::Notify::new(),
+        });
+        live.set_positions(controller.clone());
+        controller
+    }
+
+    /// Runs forever: tick, then sleep until something is due, a ruleset is
+    /// installed or a steering call arrives.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let next = self.tick().await;
+            let now = self.clock.now();
+            let sleep = next.map_or(MAX_SLEEP, |t| since(t, now)).min(MAX_SLEEP);
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                _ = self.live.installed() => {}
+            }
+        }
+    }
+
+    /// One pass over every rollout; returns when the next thing is due.
+    pub async fn tick(&self) -> Option<Timestamp> {
+        let served = self.live.current()?;
+        let now = self.clock.now();
+        self.reconcile(&served);
+        let planned = self.plan_checks(&served, now);
+        for plan in planned {
+            let mut values = Vec::with_capacity(plan.checks.len());
+            for (_, rendered) in &plan.checks {
+                let mut answers = Vec::with_capacity(rendered.queries.len());
+                for q in &rendered.queries {
+                    answers.push(self.source.query(plan.endpoint.as_deref(), q).await);
+                }
+                values.push(answers);
+            }
+            self.apply_checks(&served, plan, values);
+        }
+        self.apply_time(&served, self.clock.now())
+    }
+
+    /// Starts rollouts for new or changed specs.
+    fn reconcile(&self, served: &Served) {
+        let mut inner = self.lock();
+        for flag in served.ruleset.flags() {
+            let Some(spec) = &flag.rollout else { continue };
+            let current = inner
+                .records
+                .get(&*flag.key)
+                .is_some_and(|r| r.spec_hash == spec.spec_hash);
+            if current {
+                continue;
+            }
+            let (record, t) = machine::start(&flag.key, &self.env, spec, self.clock.now());
+            self.commit(&mut inner, record, &t, CONTROLLER, spec);
+        }
+    }
+
+    fn plan_checks(&self, served: &Served, now: Timestamp) -> Vec<Planned> {
+        let inner = self.lock();
+        let endpoint = self
+            .metrics_url
+            .clone()
+            .or_else(|| served.ruleset.metrics().prometheus.clone());
+        served
+            .ruleset
+            .flags()
+            .iter()
+            .filter_map(|flag| {
+                let spec = flag.rollout.as_ref()?;
+                let r = inner.records.get(&*flag.key)?;
+                if r.spec_hash != spec.spec_hash
+                    || !machine::wants_checks(r, spec)
+                    || machine::next_check(r, spec) > now
+                {
+                    return None;
+                }
+                let vars = TemplateVars {
+                    flag: &flag.key,
+                    variant: &flag.variant(spec.serve).name,
+                    stage: r.stage + 1,
+                    percentage: percentage(r.threshold),
+                };
+                let checks = spec
+                    .health
+                    .checks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, render_check(c, flag, &vars)))
+                    .collect();
+                Some(Planned {
+                    flag: flag.key.to_string(),
+                    spec_hash: spec.spec_hash.clone(),
+                    checks,
+                    endpoint: endpoint.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn apply_checks(
+        &self,
+        served: &Served,
+        plan: Planned,
+        values: Vec<Vec<crate::prometheus::QueryValue>>,
+    ) {
+        let Some(spec) = served
+            .ruleset
+            .flag_id(&plan.flag)
+            .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
+        else {
+            return;
+        };
+        let now = self.clock.now();
+        let results: Vec<_> = plan
+            .checks
+            .into_iter()
+            .zip(values)
+            .map(|((i, rendered), v)| judge(&spec.health.checks[i], rendered, v, now))
+            .collect();
+        let mut inner = self.lock();
+        for c in &results {
+            *inner
+                .metrics
+                .checks
+                .entry((plan.flag.clone(), c.name.clone(), c.outcome.as_str()))
+                .or_default() += 1;
+        }
+        let Some(mut record) = inner
+            .records
+            .get(&plan.flag)
+            .filter(|r| r.spec_hash == plan.spec_hash)
+            .cloned()
+        else {
+            return;
+        };
+        if results.iter().any(|c| c.outcome != CheckOutcome::Pass) {
+            info!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome)).collect::<Vec<_>>(), "health check round");
+        }
+        match machine::on_checks(&mut record, spec, results, now) {
+            Some(t) => self.commit(&mut inner, record, &t, CONTROLLER, spec),
+            None => self.save(&mut inner, record),
+        }
+    }
+
+    /// Applies the passage of time to every rollout; returns the next due time.
+    fn apply_time(&self, served: &Served, now: Timestamp) -> Option<Timestamp> {
+        let mut inner = self.lock();
+        let mut next: Option<Timestamp> = None;
+        for flag in served.ruleset.flags() {
+            let Some(spec) = &flag.rollout else { continue };
+            let Some(mut record) = inner
+                .records
+                .get(&*flag.key)
+                .filter(|r| r.spec_hash == spec.spec_hash)
+                .cloned()
+            else {
+                continue;
+            };
+            let healthy_now = record.fresh_pass || spec.health.checks.is_empty();
+            let last = inner
+                .last_tick
+                .insert(flag.key.to_string(), (now, healthy_now));
+            let healthy_time = match last {
+                Some((at, true)) => since(now, at),
+                _ => Duration::ZERO,
+            };
+            if let Some(t) = machine::on_time(&mut record, spec, now, healthy_time) {
+                self.commit(&mut inner, record.clone(), &t, CONTROLLER, spec);
+            } else if matches!(spec.plan, RolloutPlan::Linear { .. })
+                && record.phase == Phase::Progressing
+            {
+                // The ramp's clock moved; keep it durable.
+                self.save(&mut inner, record.clone());
+            }
+            if let Some(due) = due(&record, spec) {
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        next
+    }
+
+    /// Stores a changed record, logs and audits its transition, publishes
+    /// its position.
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        record: RolloutRecord,
+        t: &Transition,
+        actor: &str,
+        spec: &CompiledRollout,
+    ) {
+        info!(flag = %record.flag, event = t.event, from = %t.from.phase, to = %t.to.phase, percentage = t.to.percentage, reason = %t.reason, actor, "rollout");
+        let entry = AuditEntry {
+            flag: &record.flag,
+            actor,
+            transition: t,
+        };
+        if let Err(e) = self.audit.append(&entry) {
+            warn!(error = %e, "could not append to the audit log");
+        }
+        if t.event != "check_failed" {
+            *inner
+                .metrics
+                .transitions
+                .entry((record.flag.clone(), t.to.phase.as_str()))
+                .or_default() += 1;
+        }
+        self.live
+            .set_position(&record.flag, &spec.spec_hash, position(&record, spec));
+        self.save(inner, record);
+    }
+
+    fn save(&self, inner: &mut Inner, record: RolloutRecord) {
+        if let Err(e) = self.store.save(&record) {
+            warn!(flag = %record.flag, error = %e, "could not store rollout state");
+        }
+        inner.records.insert(record.flag.clone(), record);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The served rollout spec of `flag`, with its record.
+    fn current(&self, flag: &str) -> Option<(Arc<Served>, RolloutRecord)> {
+        let served = self.live.current()?;
+        let id = served.ruleset.flag_id(flag)?;
+        let spec = served.ruleset.flag(id).rollout.as_ref()?;
+        let record = self
+            .lock()
+            .records
+            .get(flag)
+            .filter(|r| r.spec_hash == spec.spec_hash)
+            .cloned()?;
+        Some((served, record))
+    }
+}
+
+/// The evaluator's view of a record.
+fn position(r: &RolloutRecord, spec: &CompiledRollout) -> RolloutPosition {
+    RolloutPosition {
+        threshold: r.threshold,
+        stage: matches!(spec.plan, RolloutPlan::Canary { .. }).then_some(r.stage),
+    }
+}
+
+/// When this rollout next needs the controller.
+fn due(r: &RolloutRecord, spec: &CompiledRollout) -> Option<Timestamp> {
+    if r.phase != Phase::Progressing {
+        return None;
+    }
+    let checks = machine::wants_checks(r, spec).then(|| machine::next_check(r, spec));
+    let time = match &spec.plan {
+        RolloutPlan::Canary { stages } => stages
+            .get(r.stage as usize)
+            .and_then(|s| s.duration)
+            .map(|d| add(r.stage_started_at, d)),
+        RolloutPlan::Scheduled(w) => w.before,
+        RolloutPlan::Linear { .. } => None, // every tick
+        _ => None,
+    };
+    [checks, time].into_iter().flatten().min()
+}
+
+/// When the current stage ends, if it does; for a scheduled window, when
+/// it next opens or closes.
+fn stage_ends(r: &RolloutRecord, spec: &CompiledRollout, now: Timestamp) -> Option<Timestamp> {
+    match &spec.plan {
+        RolloutPlan::Canary { stages } => stages
+            .get(r.stage as usize)
+            .and_then(|s| s.duration)
+            .map(|d| add(r.stage_started_at, d)),
+        RolloutPlan::Scheduled(w) => w.after.filter(|start| now < *start).or(w.before),
+        RolloutPlan::Linear { from, to, over, .. } => {
+            let remaining = over.saturating_sub(Duration::from_millis(r.ramp_elapsed_ms));
+            (r.threshold < *to && to > from)
+                .then(|| add(r.stage_started_at.max(r.started_at), remaining))
+        }
+        _ => None,
+    }
+}
+
+/// The percentage a rollout serves at `now`. A scheduled rollout holds
+/// 100 % for its whole life but serves nobody outside its window, and the
+/// status should say what users get, not what the record holds.
+fn served_percentage(r: &RolloutRecord, spec: &CompiledRollout, now: Timestamp) -> f64 {
+    match &spec.plan {
+        RolloutPlan::Scheduled(w) if !w.contains(now) => 0.0,
+        _ => percentage(r.threshold),
+    }
+}
+
+/// Where a scheduled rollout's window stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Window {
+    /// Not open yet.
+    Pending,
+    /// Open: the rollout serves.
+    Open,
+    /// Over.
+    Closed,
+}
+
+fn window(spec: &CompiledRollout, now: Timestamp) -> Option<Window> {
+    let RolloutPlan::Scheduled(w) = &spec.plan else {
+        return None;
+    };
+    Some(if w.contains(now) {
+        Window::Open
+    } else if w.after.is_some_and(|start| now < start) {
+        Window::Pending
+    } else {
+        Window::Closed
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusView<'a> {
+    flag: &'a str,
+    strategy: &'static str,
+    phase: Phase,
+    stage: u32,
+    stages: Option<usize>,
+    percentage: f64,
+    serve: &'a str,
+    started_at: Timestamp,
+    stage_started_at: Timestamp,
+    stage_ends_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<Window>,
+    checks_passed: u32,
+    checks_failed: u32,
+    failure_limit: u32,
+    checks: &'a [super::state::CheckResult],
+    reason: Option<&'a str>,
+    spec_hash: &'a str,
+}
+
+fn status_json(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value> {
+    let id = served.ruleset.flag_id(&r.flag)?;
+    let flag = served.ruleset.flag(id);
+    let spec = flag.rollout.as_ref()?;
+    let view = StatusView {
+        flag: &r.flag,
+        strategy: spec.strategy.as_str(),
+        phase: r.phase,
+        stage: r.stage,
+        stages: match &spec.plan {
+            RolloutPlan::Canary { stages } => Some(stages.len()),
+            _ => None,
+        },
+        percentage: served_percentage(r, spec, now),
+        serve: &flag.variant(spec.serve).name,
+        started_at: r.started_at,
+        stage_started_at: r.stage_started_at,
+        stage_ends_at: if r.phase == Phase::Progressing {
+            stage_ends(r, spec, now)
+        } else {
+            None
+        },
+        window: window(spec, now),
+        checks_passed: r.checks_passed,
+        checks_failed: r.checks_failed,
+        failure_limit: spec.health.failure_limit,
+        checks: &r.last_checks,
+        reason: r.reason.as_deref(),
+        spec_hash: &r.spec_hash,
+    };
+    serde_json::to_value(view).ok()
+}
+
+impl<M: MetricsSource + std::fmt::Debug> Positions for Controller<M> {
+    fn position(&self, flag: &str, rollout: &CompiledRollout) -> Option<RolloutPosition> {
+        let inner = self.lock();
+        let r = inner
+            .records
+            .get(flag)
+            .filter(|r| r.spec_hash == rollout.spec_hash)?;
+        Some(position(r, rollout))
+    }
+}
+
+impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
+    fn list(&self) -> Vec<Value> {
+        let Some(served) = self.live.current() else {
+            return Vec::new();
+        };
+        let now = self.clock.now();
+        let inner = self.lock();
+        served
+            .ruleset
+            .flags()
+            .iter()
+            .filter(|f| f.rollout.is_some())
+            .filter_map(|f| {
+                inner
+                    .records
+                    .get(&*f.key)
+                    .and_then(|r| status_json(&served, r, now))
+            })
+            .collect()
+    }
+
+    fn status(&self, flag: &str) -> Option<Value> {
+        let (served, record) = self.current(flag)?;
+        status_json(&served, &record, self.clock.now())
+    }
+
+    fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure> {
+        let (served, mut record) = self
+            .current(flag)
+            .ok_or_else(|| SteerFailure::NoRollout(flag.to_owned()))?;
+        let spec = served
+            .ruleset
+            .flag_id(flag)
+            .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
+            .ok_or_else(|| SteerFailure::NoRollout(flag.to_owned()))?;
+        let now = self.clock.now();
+        let t = machine::steer(&mut record, spec, action, actor, now)?;
+        let mut inner = self.lock();
+        self.commit(&mut inner, record.clone(), &t, actor, spec);
+        drop(inner);
+        self.wake.notify_one();
+        Ok(status_json(&served, &record, now).unwrap_or_else(|| json!({"flag": flag})))
+    }
+
+    fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>> {
+        self.audit.read(flag, limit)
+    }
+
+    fn metrics(&self) -> RolloutMetrics {
+        let mut m = self.lock().metrics.clone();
+        if let Some(served) = self.live.current() {
+            let now = self.clock.now();
+            let inner = self.lock();
+            m.rollouts = served
+                .ruleset
+                .flags()
+                .iter()
+                .filter_map(|f| {
+                    let spec = f.rollout.as_ref()?;
+                    let r = inner
+                        .records
+                        .get(&*f.key)
+                        .filter(|r| r.spec_hash == spec.spec_hash)?;
+                    Some((r.flag.clone(), served_percentage(r, spec, now), r.phase))
+                })
+                .collect();
+        }
+        m
+    }
+}

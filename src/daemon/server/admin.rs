@@ -1,0 +1,111 @@
+//! Definitions, load status, health, readiness and metrics.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::{AppState, json_ok};
+use crate::daemon::live::Served;
+use crate::eval::bucket::percentage;
+use crate::ruleset::FlagId;
+
+/// A flag's definition as written, with its key and live rollout state.
+fn flag_json(served: &Served, id: FlagId) -> Value {
+    let flag = served.ruleset.flag(id);
+    let mut out = Map::new();
+    out.insert("key".into(), Value::String(flag.key.to_string()));
+    if let Some(def) = served.ruleset.model().flags.get(&*flag.key)
+        && let Ok(Value::Object(fields)) = serde_json::to_value(def)
+    {
+        out.extend(fields);
+    }
+    if let Some(state) = served.rollout_state(id) {
+        out.insert("rolloutState".into(), state);
+    }
+    Value::Object(out)
+}
+
+impl Served {
+    /// The live state of a flag's rollout, as shown with its definition.
+    pub fn rollout_state(&self, id: FlagId) -> Option<Value> {
+        let flag = self.ruleset.flag(id);
+        let rollout = flag.rollout.as_ref()?;
+        let env = self.eval_env();
+        let position = crate::eval::RolloutState::position(env.rollouts, id, flag, rollout);
+        Some(json!({
+            "strategy": rollout.strategy.as_str(),
+            "percentage": percentage(position.threshold),
+            "stage": position.stage,
+        }))
+    }
+}
+
+/// `GET /api/v1/flags`
+pub async fn flags(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let served = state.served()?;
+    let flags: Vec<Value> = (0..served.ruleset.flags().len())
+        .map(|i| flag_json(&served, i as FlagId))
+        .collect();
+    Ok(json_ok(&json!({
+        "env": served.ruleset.meta().env,
+        "version": served.ruleset.version(),
+        "flags": flags,
+    })))
+}
+
+/// `GET /api/v1/flags/{key}`
+pub async fn flag(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let (served, id) = state.served_flag(&key)?;
+    Ok(json_ok(&flag_json(&served, id)))
+}
+
+/// `GET /api/v1/ruleset`: version, source, loaded at, last error.
+pub async fn ruleset(State(state): State<Arc<AppState>>) -> Response {
+    let status = state.live.status();
+    let mut body = serde_json::to_value(&status).unwrap_or_else(|_| json!({}));
+    if let (Some(served), Some(obj)) = (state.live.current(), body.as_object_mut()) {
+        obj.insert("flags".into(), json!(served.ruleset.flags().len()));
+        obj.insert(
+            "segments".into(),
+            json!(served.ruleset.model().segments.len()),
+        );
+    }
+    json_ok(&body)
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Response {
+    json_ok(&json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: 200 once a ruleset is in service, 503 before.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    match state.live.current() {
+        Some(served) => json_ok(&json!({"status": "ready", "version": served.ruleset.version()})),
+        None => {
+            let status = state.live.status();
+            let body = json!({
+                "status": "not ready",
+                "lastError": status.last_error,
+            });
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.encode(),
+    )
+        .into_response()
+}

@@ -1,0 +1,207 @@
+//! flagd's HTTP API (axum over hyper).
+//!
+//! Handlers read the served ruleset with one atomic load and never wait on a
+//! lock; every error is a JSON body with a 4xx/5xx status. Guards (auth, rate
+//! limits) wrap the router in one place: [`router`].
+
+mod admin;
+pub mod auth;
+pub mod error;
+mod evaluate;
+mod experiments;
+pub mod guard;
+pub mod listen;
+pub mod metrics;
+mod ofrep;
+pub mod request;
+pub mod rollouts;
+pub mod tls;
+pub mod webhook;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
+pub use guard::{Access, Security};
+pub use metrics::Metrics;
+
+use crate::daemon::live::{Live, Served};
+use crate::ruleset::FlagId;
+
+/// Every route pattern, for per-route metrics.
+pub const ROUTES: &[&str] = &[
+    "/api/v1/flags/{key}/evaluate",
+    "/api/v1/evaluate",
+    "/ofrep/v1/evaluate/flags/{key}",
+    "/ofrep/v1/evaluate/flags",
+    "/ofrep/v1/configuration",
+    "/api/v1/flags",
+    "/api/v1/flags/{key}",
+    "/api/v1/ruleset",
+    "/api/v1/ruleset/refresh",
+    "/api/v1/rollouts",
+    "/api/v1/rollouts/{key}",
+    "/api/v1/rollouts/{key}/{action}",
+    "/api/v1/audit",
+    "/api/v1/experiments",
+    "/api/v1/experiments/{key}",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
+/// What handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The served ruleset and load status.
+    pub live: Arc<Live>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Wakes the feed for an immediate check.
+    pub refresh: Arc<Notify>,
+    /// The rollout controller, when this process drives rollouts.
+    pub rollouts: Option<Arc<dyn crate::daemon::rollout::RolloutApi>>,
+    /// What OFREP clients are told about polling.
+    pub min_polling_interval_ms: u64,
+    /// Who may call what, and how often.
+    pub security: guard::Security,
+    /// Caps on requests.
+    pub limits: request::Limits,
+    /// The secret push webhooks are signed with (`--webhook-secret-file`).
+    pub webhook: Option<Arc<webhook::WebhookSecret>>,
+}
+
+impl AppState {
+    /// The ruleset in service, or 503 before the first good load.
+    pub fn served(&self) -> Result<Arc<Served>, ApiError> {
+        self.live.current().ok_or_else(|| {
+            let status = self.live.status();
+            ApiError::not_ready(status.last_error.as_ref().map(|e| e.message.as_str()))
+        })
+    }
+
+    /// The ruleset in service and flag `key`'s id in it, or 404
+    /// `FLAG_NOT_FOUND` (503 before the first good load).
+    pub fn served_flag(&self, key: &str) -> Result<(Arc<Served>, FlagId), ApiError> {
+        let served = self.served()?;
+        let id = served
+            .ruleset
+            .flag_id(key)
+            .ok_or_else(|| ApiError::flag_not_found(key))?;
+        Ok((served, id))
+    }
+}
+
+/// A 200 JSON response, serialized without an intermediate `Value`.
+pub(crate) fn json_ok(body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = Response::new(Body::from(bytes));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(e) => ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "GENERAL",
+            format!("cannot encode the response: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+/// The whole API, in groups by who may call them; each group has its
+/// access guard (authentication, then rate limiting). Health probes are
+/// always open and never limited.
+pub fn router(state: Arc<AppState>) -> Router {
+    let guarded =
+        |access| axum::middleware::from_fn_with_state((state.clone(), access), guard::guard);
+    let evaluation = Router::new()
+        .route(
+            "/api/v1/flags/{key}/evaluate",
+            get(evaluate::get).post(evaluate::post),
+        )
+        .route("/api/v1/evaluate", post(evaluate::bulk))
+        .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::single))
+        .route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
+        .route("/ofrep/v1/configuration", get(ofrep::configuration))
+        .route_layer(guarded(Access::Evaluate));
+    let read = Router::new()
+        .route("/api/v1/flags", get(admin::flags))
+        .route("/api/v1/flags/{key}", get(admin::flag))
+        .route("/api/v1/ruleset", get(admin::ruleset))
+        .route("/api/v1/rollouts", get(rollouts::list))
+        .route("/api/v1/rollouts/{key}", get(rollouts::get))
+        .route("/api/v1/audit", get(rollouts::audit))
+        .route("/api/v1/experiments", get(experiments::list))
+        .route("/api/v1/experiments/{key}", get(experiments::get))
+        .route_layer(guarded(Access::Read));
+    // Signed webhook calls pass the guard and are verified by the handler.
+    let refresh = Router::new()
+        .route("/api/v1/ruleset/refresh", post(webhook::refresh))
+        .route_layer(guarded(Access::Refresh));
+    let steering = Router::new()
+        .route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
+        .route_layer(guarded(Access::Steer));
+    let metrics = Router::new()
+        .route("/metrics", get(admin::metrics))
+        .route_layer(guarded(Access::Metrics));
+    let probes = Router::new()
+        .route("/healthz", get(admin::healthz))
+        .route("/readyz", get(admin::readyz));
+    Router::new()
+        .merge(evaluation)
+        .merge(read)
+        .merge(refresh)
+        .merge(steering)
+        .merge(metrics)
+        .merge(probes)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(guard::json_errors))
+        .with_state(state)
+}
+
+/// Records each request's duration under its route pattern.
+async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let response = next.run(request).await;
+    if let Some(route) = route {
+        state
+            .metrics
+            .observe(route.as_str(), start.elapsed().as_secs_f64());
+    }
+    response
+}
+
+/// Serves until `shutdown` completes; requests in flight then finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    options: listen::ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listen::serve(listener, router(state), options, shutdown).await
+}
