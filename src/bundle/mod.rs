@@ -230,9 +230,29 @@ impl Bundle {
         Ok(bundle)
     }
 
-    /// Refuses a bundle of another environment than `env`: serving
-    /// staging's flags in production is worse than serving nothing new.
-    pub fn check_env(&self, env: &str) -> Result<(), BundleError> {
+    /// Every check flagd runs before it serves a bundle, in order: format,
+    /// version and content hash; with `trusted` keys, a valid signature by
+    /// one of them; with `env`, that environment (serving staging's flags
+    /// in production is worse than serving nothing new); and compiling,
+    /// which re-validates (a bundle is never trusted blindly). flagd's
+    /// bundle feed, its stored last-good copy and `flagctl verify-bundle`
+    /// all call this, so what CI accepts is what flagd serves. `source`
+    /// names where the bytes came from, for the ruleset's metadata.
+    pub fn verify(
+        bytes: &[u8],
+        trusted: Option<&TrustedKeys>,
+        env: Option<&str>,
+        source: &str,
+    ) -> Result<Verified, BundleError> {
+        let bundle = Bundle::parse_trusted(bytes, trusted)?;
+        if let Some(env) = env {
+            bundle.check_env(env)?;
+        }
+        let ruleset = bundle.compile(source)?;
+        Ok(Verified { bundle, ruleset })
+    }
+
+    fn check_env(&self, env: &str) -> Result<(), BundleError> {
         if self.env == env {
             Ok(())
         } else {
@@ -269,6 +289,16 @@ impl Bundle {
     }
 }
 
+/// A bundle that passed [`Bundle::verify`], and what it compiled to.
+#[derive(Debug)]
+pub struct Verified {
+    /// The bundle as read (flagd stores it as its last good copy, so the
+    /// signature can be checked again on an offline start).
+    pub bundle: Bundle,
+    /// What it serves.
+    pub ruleset: Ruleset,
+}
+
 /// A full hexadecimal git commit id (SHA-1 or SHA-256).
 fn is_commit_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.chars().all(|c| c.is_ascii_hexdigit())
@@ -277,19 +307,13 @@ fn is_commit_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::load::load_files;
 
     fn sample() -> Bundle {
-        let env = load_files([(
-            "a.yaml".to_owned(),
-            b"flags:\n  x: {type: string, variants: {a: A, b: B}, default: b}\n".to_vec(),
-        )]);
-        let meta = RulesetMeta {
-            env: "staging".into(),
-            version: "0123456789abcdef0123456789abcdef01234567".into(),
-            source: "test".into(),
-        };
-        let ruleset = env.check(&MetricsConfig::default(), meta).ruleset.unwrap();
+        let ruleset = crate::repo::load::compile_yaml_as(
+            "flags:\n  x: {type: string, variants: {a: A, b: B}, default: b}\n",
+            "staging",
+            "0123456789abcdef0123456789abcdef01234567",
+        );
         Bundle::of_ruleset(&ruleset)
     }
 

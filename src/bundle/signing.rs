@@ -199,8 +199,9 @@ impl PublicKey {
         PublicKey::from_pem(&text).map_err(|message| format_error(path, message))
     }
 
-    /// Parses a SubjectPublicKeyInfo PEM public key.
-    pub fn from_pem(text: &str) -> Result<Self, String> {
+    /// Parses a SubjectPublicKeyInfo PEM public key; the error is worded
+    /// for [`KeyError::Format`], which names the file.
+    fn from_pem(text: &str) -> Result<Self, String> {
         if text.contains("PRIVATE KEY-----") {
             return Err(
                 "this is a private key; give the public key (`flagctl keygen` writes it to FILE.pub)"

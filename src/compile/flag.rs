@@ -422,15 +422,7 @@ mod tests {
     #[test]
     fn huge_weights_are_refused_without_overflow() {
         let text = "flags:\n  f:\n    type: boolean\n    variants: {on: true, off: false}\n    default: {split: {on: 1e308, off: 1e308}}\n    offVariant: off\n";
-        let checked =
-            crate::repo::load::load_files([("f.yaml".to_owned(), text.as_bytes().to_vec())]).check(
-                &crate::model::MetricsConfig::default(),
-                crate::ruleset::RulesetMeta {
-                    env: "e".into(),
-                    version: "v".into(),
-                    source: "test".into(),
-                },
-            );
+        let checked = crate::repo::load::check_yaml(text);
         let errors: Vec<String> = checked
             .diagnostics
             .iter()

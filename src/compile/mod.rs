@@ -11,7 +11,7 @@ mod config;
 mod flag;
 mod rollout;
 mod segment;
-pub mod time;
+mod time;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -349,20 +349,9 @@ mod tests {
     use super::*;
     use crate::daemon::live::Live;
     use crate::eval::Context;
-    use crate::model::MetricsConfig;
-    use crate::repo::load::load_files;
-    use crate::ruleset::RulesetMeta;
 
     fn ruleset(yaml: &str) -> Ruleset {
-        let meta = RulesetMeta {
-            env: "e".into(),
-            version: "v".into(),
-            source: "test".into(),
-        };
-        let checked = load_files([("a.yaml".to_owned(), yaml.as_bytes().to_vec())])
-            .check(&MetricsConfig::default(), meta);
-        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-        checked.ruleset.unwrap()
+        crate::repo::load::compile_yaml(yaml)
     }
 
     /// An experiment on the rule `eu`, a staff rule before it and a rollout

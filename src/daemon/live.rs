@@ -417,23 +417,12 @@ mod tests {
     use super::*;
     use crate::Context;
     use crate::eval::EvalEnv;
-    use crate::model::MetricsConfig;
-    use crate::repo::load::load_files;
-    use crate::ruleset::RulesetMeta;
 
     fn ruleset(default: &str, version: &str) -> Ruleset {
         let text = format!(
             "flags:\n  x: {{type: string, variants: {{a: A, b: B}}, default: {default}}}\n"
         );
-        let meta = RulesetMeta {
-            env: "e".into(),
-            version: version.into(),
-            source: "test".into(),
-        };
-        load_files([("a.yaml".to_owned(), text.into_bytes())])
-            .check(&MetricsConfig::default(), meta)
-            .ruleset
-            .unwrap()
+        crate::repo::load::compile_yaml_as(&text, "e", version)
     }
 
     #[test]

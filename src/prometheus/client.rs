@@ -77,7 +77,7 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// A client whose queries give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, String> {
+    pub fn new(timeout: Duration) -> Result<Self, crate::client::HttpClientError> {
         Ok(Prometheus {
             client: crate::client::client()?,
             timeout,

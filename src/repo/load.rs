@@ -103,19 +103,36 @@ pub struct LoadedEnv {
     trimmed: Vec<KeyPath>,
 }
 
-/// An environment checked end to end.
+/// An environment taken through the whole pipeline — loaded, compiled,
+/// every finding located — holding everything a caller needs, so that no
+/// caller sequences the steps itself (`flagctl validate` passing and flagd
+/// serving the same files cannot then disagree).
 #[derive(Debug)]
 pub struct Checked {
+    /// What the files hold, including definitions of an invalid environment
+    /// (promote copies them, diff compares them, bundles carry them).
+    pub loaded: LoadedEnv,
+    /// The ruleset's identity: environment, version, where it came from.
+    pub meta: RulesetMeta,
     /// The ruleset, if there were no errors.
     pub ruleset: Option<Ruleset>,
     /// Every finding, located and sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// Changes exactly when the input does: `flags.toml` (for an environment
+    /// of a repository) and the environment's files. flagd skips a reload
+    /// whose fingerprint it has already seen.
+    pub fingerprint: String,
 }
 
 impl Checked {
     /// True if any finding is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The errors alone.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
     }
 }
 
@@ -338,11 +355,11 @@ impl LoadedEnv {
     }
 
     /// Compiles this environment and returns every finding, located.
-    pub fn check(&self, metrics: &MetricsConfig, meta: RulesetMeta) -> Checked {
+    pub fn check(self, metrics: &MetricsConfig, meta: RulesetMeta) -> Checked {
         let Compiled {
             ruleset,
             diagnostics,
-        } = compile(Arc::new(self.model.clone()), metrics, meta);
+        } = compile(Arc::new(self.model.clone()), metrics, meta.clone());
         let mut all = self.diagnostics.clone();
         // Definitions that failed to read are missing from the model, so the
         // compiler's warnings (a segment "not used" by a flag that did not
@@ -358,10 +375,45 @@ impl LoadedEnv {
         sort_diagnostics(&mut all);
         let ruleset = ruleset.filter(|_| !all.iter().any(Diagnostic::is_error));
         Checked {
+            fingerprint: self.content_hash.clone(),
+            loaded: self,
+            meta,
             ruleset,
             diagnostics: all,
         }
     }
+}
+
+/// Checks one inline flag file, for the library's unit tests.
+#[cfg(test)]
+pub(crate) fn check_yaml(yaml: &str) -> Checked {
+    check_yaml_as(yaml, "test", "v")
+}
+
+#[cfg(test)]
+fn check_yaml_as(yaml: &str, env: &str, version: &str) -> Checked {
+    let meta = RulesetMeta {
+        env: env.into(),
+        version: version.into(),
+        source: "test".into(),
+    };
+    load_files([("f.yaml".to_owned(), yaml.as_bytes().to_vec())])
+        .check(&MetricsConfig::default(), meta)
+}
+
+/// [`check_yaml`]'s ruleset, for tests of what comes after compiling.
+#[cfg(test)]
+pub(crate) fn compile_yaml(yaml: &str) -> Ruleset {
+    compile_yaml_as(yaml, "test", "v")
+}
+
+/// [`compile_yaml`] with the environment and version given; panics with the
+/// findings if the file does not compile.
+#[cfg(test)]
+pub(crate) fn compile_yaml_as(yaml: &str, env: &str, version: &str) -> Ruleset {
+    let checked = check_yaml_as(yaml, env, version);
+    let findings = format!("{:?}", checked.diagnostics);
+    checked.ruleset.expect(&findings)
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! environment, read through a [`Snapshot`].
 
 pub mod load;
+pub mod remote;
 pub mod snapshot;
 
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::compile::validate_config;
 use crate::diagnostic::{Diagnostic, KeyPath, did_you_mean, sort_diagnostics};
@@ -61,10 +64,22 @@ pub struct Repository {
     snapshot: Box<dyn Snapshot>,
     config: RepoConfig,
     config_warnings: Vec<Diagnostic>,
+    /// SHA-256 of `flags.toml` as read, part of every environment's
+    /// fingerprint (its metrics templates change what is served).
+    config_digest: [u8; 32],
 }
 
 impl Repository {
-    /// Opens the repository in directory `dir`.
+    /// Opens the repository in directory `dir`: reads and checks
+    /// `flags.toml`. Flag files are read per environment, later.
+    ///
+    /// ```
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flags-example");
+    /// let repo = hotswap_flags::Repository::open(dir)?;
+    /// let names: Vec<&str> = repo.config().environments.iter().map(|e| e.name.as_str()).collect();
+    /// assert_eq!(names, ["staging", "production"]);
+    /// # Ok::<(), hotswap_flags::RepoError>(())
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, RepoError> {
         Repository::from_snapshot(Box::new(DirSnapshot::new(dir.as_ref())))
     }
@@ -80,6 +95,7 @@ impl Repository {
                 snapshot,
                 config,
                 config_warnings: diags,
+                config_digest: Sha256::digest(&bytes).into(),
             }),
             _ => Err(RepoError::InvalidConfig(diags)),
         }
@@ -135,7 +151,7 @@ impl Repository {
 
     /// The metadata a ruleset of this environment gets: the snapshot's
     /// revision, or the content hash of the files.
-    pub fn meta(&self, env: &str, loaded: &LoadedEnv) -> RulesetMeta {
+    fn meta(&self, env: &str, loaded: &LoadedEnv) -> RulesetMeta {
         RulesetMeta {
             env: env.to_owned(),
             version: self
@@ -146,17 +162,34 @@ impl Repository {
         }
     }
 
-    /// Loads and compiles an environment, returning every finding.
+    /// Takes an environment through the whole pipeline — load, compile,
+    /// locate every finding — and returns everything a caller needs. The
+    /// one way from files to a ruleset: flagctl and flagd both use it.
+    ///
+    /// ```no_run
+    /// let repo = hotswap_flags::Repository::open("flags-example")?;
+    /// let checked = repo.check_env("staging")?;
+    /// for d in &checked.diagnostics {
+    ///     eprintln!("{d}"); // envs/staging/checkout.yaml:12:7: error: …
+    /// }
+    /// println!("{} flags, valid: {}", checked.loaded.model.flags.len(), !checked.has_errors());
+    /// # Ok::<(), hotswap_flags::RepoError>(())
+    /// ```
     pub fn check_env(&self, name: &str) -> Result<Checked, RepoError> {
         let loaded = self.load_env(name)?;
         let meta = self.meta(name, &loaded);
-        Ok(loaded.check(&self.config.metrics, meta))
+        let mut checked = loaded.check(&self.config.metrics, meta);
+        let mut fingerprint = Sha256::new();
+        fingerprint.update(self.config_digest);
+        fingerprint.update(checked.loaded.content_hash.as_bytes());
+        checked.fingerprint = hex::encode(fingerprint.finalize());
+        Ok(checked)
     }
 
     /// Loads an environment ready to evaluate, or fails with its errors.
     pub fn ruleset(&self, name: &str) -> Result<Ruleset, RepoError> {
         let checked = self.check_env(name)?;
-        checked.ruleset.ok_or_else(|| RepoError::Invalid {
+        checked.ruleset.ok_or(RepoError::Invalid {
             env: name.to_owned(),
             diagnostics: checked.diagnostics,
         })

@@ -53,11 +53,9 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
     };
     let commit = snapshot.revision();
     let repo = Repository::from_snapshot(snapshot)?;
-    let loaded = repo.load_env(&args.env)?;
-    let meta = repo.meta(&args.env, &loaded);
-    let checked = loaded.check(&repo.config().metrics, meta.clone());
+    let checked = repo.check_env(&args.env)?;
     if checked.has_errors() {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+        for d in checked.errors() {
             eprintln!("{d}");
         }
         eprintln!(
@@ -66,7 +64,12 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Findings);
     }
-    let mut bundle = Bundle::new(&meta, commit, repo.config().metrics.clone(), loaded.model);
+    let mut bundle = Bundle::new(
+        &checked.meta,
+        commit,
+        repo.config().metrics.clone(),
+        checked.loaded.model,
+    );
     if let Some(key) = &key {
         bundle.sign(key)?;
     }
@@ -116,13 +119,8 @@ pub fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let file = args.file.display().to_string();
-    let checked = Bundle::parse_trusted(&bytes, trusted.as_ref()).and_then(|bundle| {
-        if let Some(env) = &args.env {
-            bundle.check_env(env)?;
-        }
-        bundle.compile(&file)?;
-        Ok(bundle)
-    });
+    let checked = Bundle::verify(&bytes, trusted.as_ref(), args.env.as_deref(), &file)
+        .map(|verified| verified.bundle);
     let verified = trusted.is_some();
     match (checked, args.format) {
         (Ok(bundle), OutputFormat::Json) => {

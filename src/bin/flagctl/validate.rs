@@ -115,13 +115,11 @@ fn check_env(
     report: &mut Report,
     keep: impl Fn(&Diagnostic) -> bool,
 ) -> anyhow::Result<()> {
-    let loaded = repo.load_env(env)?;
-    let meta = repo.meta(env, &loaded);
-    let checked = loaded.check(&repo.config().metrics, meta);
+    let checked = repo.check_env(env)?;
     report.add(
         env,
-        loaded.model.flags.len(),
-        loaded.model.segments.len(),
+        checked.loaded.model.flags.len(),
+        checked.loaded.model.segments.len(),
         checked.diagnostics,
         keep,
     );
@@ -231,8 +229,8 @@ fn check_loose(
     let checked = loaded.check(metrics.unwrap_or(&MetricsConfig::default()), meta);
     report.add(
         "(files)",
-        loaded.model.flags.len(),
-        loaded.model.segments.len(),
+        checked.loaded.model.flags.len(),
+        checked.loaded.model.segments.len(),
         checked.diagnostics,
         |_| true,
     );

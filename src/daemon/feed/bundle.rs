@@ -13,8 +13,8 @@ use tokio::sync::Notify;
 use tracing::info;
 
 use super::Poll;
-use crate::bundle::Bundle;
 use crate::bundle::signing::TrustedKeys;
+use crate::bundle::{Bundle, Verified};
 use crate::daemon::live::LoadFailure;
 
 /// How long one bundle download may take.
@@ -39,7 +39,7 @@ pub struct BundleFeed {
 
 impl BundleFeed {
     /// A bundle at a path or an `http(s)://` URL.
-    pub fn new(location: &str, env: &str) -> Result<Self, String> {
+    pub fn new(location: &str, env: &str) -> Result<Self, super::FeedError> {
         let changed = Arc::new(Notify::new());
         let (location, client, watcher) =
             if location.starts_with("http://") || location.starts_with("https://") {
@@ -94,25 +94,21 @@ impl BundleFeed {
             return Poll::Unchanged;
         }
         self.last_hash = Some(hash);
-        let bundle = match Bundle::parse_trusted(&bytes, self.trusted.as_deref()) {
-            Ok(b) => b,
+        let trusted = self.trusted.as_deref();
+        match Bundle::verify(&bytes, trusted, Some(&self.env), &describe) {
+            Ok(Verified { bundle, ruleset }) => {
+                if let Some(signature) = bundle.signature.as_ref().filter(|_| trusted.is_some()) {
+                    info!(key = %signature.key_id, version = %bundle.version, "bundle signature verified");
+                }
+                Poll::Loaded(Box::new(ruleset), Some(Box::new(bundle)))
+            }
             Err(e) => {
                 let message = format!("{describe}: {e}");
-                return Poll::Failed(match e.signature_failure() {
+                Poll::Failed(match e.signature_failure() {
                     Some(kind) => LoadFailure::signature(message, kind),
                     None => LoadFailure::new(message),
-                });
+                })
             }
-        };
-        if let Some(signature) = bundle.signature.as_ref().filter(|_| self.trusted.is_some()) {
-            info!(key = %signature.key_id, version = %bundle.version, "bundle signature verified");
-        }
-        if let Err(e) = bundle.check_env(&self.env) {
-            return Poll::Failed(LoadFailure::new(format!("{describe}: {e}")));
-        }
-        match bundle.compile(&describe) {
-            Ok(ruleset) => Poll::Loaded(Box::new(ruleset), Some(Box::new(bundle))),
-            Err(e) => Poll::Failed(LoadFailure::new(format!("{describe}: {e}"))),
         }
     }
 

@@ -36,7 +36,7 @@ pub struct DirFeed {
 
 impl DirFeed {
     /// Watches `root` for environment `env`.
-    pub fn new(root: PathBuf, env: &str) -> Result<Self, String> {
+    pub fn new(root: PathBuf, env: &str) -> Self {
         let mut source = DirFeed {
             root,
             env: env.to_owned(),
@@ -46,7 +46,7 @@ impl DirFeed {
             last_fingerprint: None,
         };
         source.rewatch();
-        Ok(source)
+        source
     }
 
     /// (Re)creates the watcher when the root is new (first time, or the

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{FetchOptions, Oid, RemoteCallbacks, Repository};
+use git2::{FetchOptions, Oid, Repository};
+
+use crate::repo::remote;
 use sha2::{Digest, Sha256};
 
 use super::{Poll, load_snapshot};
@@ -96,45 +98,18 @@ fn fetch(dir: &Path, url: &str, reference: Option<&str>) -> Result<Oid, String> 
     let mut remote = repo
         .remote_anonymous(url)
         .map_err(|e| format!("bad git URL `{url}`: {}", e.message()))?;
+    let config = repo
+        .config()
+        .map_err(|e| format!("cannot read git configuration: {}", e.message()))?;
     let mut options = FetchOptions::new();
-    options.remote_callbacks(credentials());
-    remote
-        .fetch(REFSPECS, Some(&mut options), None)
-        .map_err(|e| match missing_local_path(url) {
-            // git2 calls a path that does not exist an "unsupported URL
-            // protocol", which sends people looking in the wrong place.
+    options.remote_callbacks(remote::credentials(config));
+    remote.fetch(REFSPECS, Some(&mut options), None).map_err(
+        |e| match remote::is_missing_path(url) {
             true => format!("git fetch {url} failed: no such directory"),
             false => format!("git fetch {url} failed: {}", e.message()),
-        })?;
+        },
+    )?;
     resolve(&repo, reference)
-}
-
-/// A URL that is a local path (no `scheme://`, not scp-like `host:path`)
-/// naming nothing on disk.
-fn missing_local_path(url: &str) -> bool {
-    let scp_like = url
-        .split_once(':')
-        .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1);
-    !url.contains("://") && !scp_like && !Path::new(url).exists()
-}
-
-/// Credentials the way git itself finds them: the credential helpers for
-/// https, the ssh agent for ssh.
-fn credentials() -> RemoteCallbacks<'static> {
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(|url, username, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY)
-            && let Some(user) = username
-        {
-            return git2::Cred::ssh_key_from_agent(user);
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            let config = git2::Config::open_default()?;
-            return git2::Cred::credential_helper(&config, url, username);
-        }
-        git2::Cred::default()
-    });
-    callbacks
 }
 
 fn resolve(repo: &Repository, reference: Option<&str>) -> Result<Oid, String> {
@@ -155,19 +130,4 @@ fn resolve(repo: &Repository, reference: Option<&str>) -> Result<Oid, String> {
         "the remote has no branch, tag or commit `{}`",
         reference.unwrap_or("HEAD")
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::missing_local_path;
-
-    #[test]
-    fn only_absent_local_paths_are_called_missing() {
-        assert!(missing_local_path("/nonexistent/flags.git"));
-        assert!(missing_local_path("relative/flags.git"));
-        assert!(!missing_local_path("/"));
-        assert!(!missing_local_path("https://example.com/flags.git"));
-        assert!(!missing_local_path("file:///nonexistent"));
-        assert!(!missing_local_path("git@github.com:acme/flags.git"));
-    }
 }

@@ -79,6 +79,19 @@ impl std::fmt::Display for FeedSpec {
     }
 }
 
+/// Why a feed cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// A bundle URL needs an HTTP client, and none could be built.
+    #[error(transparent)]
+    HttpClient(#[from] crate::client::HttpClientError),
+    /// Signature keys were given for a source that has no signatures.
+    #[error(
+        "bundle signature keys apply to bundle sources only (--bundle); a directory or git source has no signatures to check"
+    )]
+    SignaturesNeedBundle,
+}
+
 /// The result of one check of a source.
 #[derive(Debug)]
 pub enum Poll {
@@ -106,9 +119,9 @@ pub enum Feed {
 
 impl Feed {
     /// Prepares a source for environment `env`.
-    pub fn new(spec: &FeedSpec, env: &str, state_dir: &Path) -> Result<Self, String> {
+    pub fn new(spec: &FeedSpec, env: &str, state_dir: &Path) -> Result<Self, FeedError> {
         Ok(match spec {
-            FeedSpec::Dir(path) => Feed::Dir(DirFeed::new(path.clone(), env)?),
+            FeedSpec::Dir(path) => Feed::Dir(DirFeed::new(path.clone(), env)),
             FeedSpec::Git {
                 url,
                 reference,
@@ -128,15 +141,13 @@ impl Feed {
     /// [`crate::bundle::signing`]). Only bundle sources carry signatures; for the
     /// others this is an error rather than a setting that silently does
     /// nothing.
-    pub fn require_signatures(&mut self, keys: Arc<TrustedKeys>) -> Result<(), String> {
+    pub fn require_signatures(&mut self, keys: Arc<TrustedKeys>) -> Result<(), FeedError> {
         match self {
             Feed::Bundle(s) => {
                 s.require_signatures(keys);
                 Ok(())
             }
-            Feed::Dir(_) | Feed::Git(_) => Err(
-                "bundle signature keys apply to bundle sources only (--bundle); a directory or git source has no signatures to check".to_owned(),
-            ),
+            Feed::Dir(_) | Feed::Git(_) => Err(FeedError::SignaturesNeedBundle),
         }
     }
 
@@ -263,40 +274,30 @@ pub(crate) struct Attempt {
 
 /// Compiles one environment from a snapshot of repository files.
 pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
-    let config = match snapshot.read(CONFIG_FILE) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return Attempt {
-                fingerprint: None,
-                result: Err(LoadFailure::new(e.to_string())),
-            };
-        }
-    };
-    let mut fingerprint = Sha256::new();
-    fingerprint.update(config.as_deref().unwrap_or(b"\0missing"));
     let fail = |fingerprint: Option<String>, failure: LoadFailure| Attempt {
         fingerprint,
         result: Err(failure),
     };
+    // An invalid `flags.toml` opens no repository, so it gets a fingerprint
+    // of its own: an unchanged invalid file is then not reloaded (and its
+    // failure not logged) at every poll.
+    let config_fingerprint = match snapshot.read(CONFIG_FILE) {
+        Ok(bytes) => hex::encode(Sha256::digest(bytes.as_deref().unwrap_or(b"\0missing"))),
+        Err(e) => return fail(None, LoadFailure::new(e.to_string())),
+    };
     let repo = match Repository::from_snapshot(snapshot) {
         Ok(repo) => repo,
         Err(RepoError::InvalidConfig(d)) => {
-            let fp = Some(hex::encode(fingerprint.finalize()));
-            return fail(
-                fp,
-                LoadFailure::invalid(format!("{CONFIG_FILE} is invalid"), &d),
-            );
+            let failure = LoadFailure::invalid(format!("{CONFIG_FILE} is invalid"), &d);
+            return fail(Some(config_fingerprint), failure);
         }
         Err(other) => return fail(None, LoadFailure::new(other.to_string())),
     };
-    let loaded = match repo.load_env(env) {
-        Ok(loaded) => loaded,
+    let checked = match repo.check_env(env) {
+        Ok(checked) => checked,
         Err(e) => return fail(None, LoadFailure::new(e.to_string())),
     };
-    fingerprint.update(loaded.content_hash.as_bytes());
-    let fingerprint = Some(hex::encode(fingerprint.finalize()));
-    let checked = loaded.check(&repo.config().metrics, repo.meta(env, &loaded));
-    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = checked.errors().count();
     let result = checked.ruleset.ok_or_else(|| {
         LoadFailure::invalid(
             format!(
@@ -307,7 +308,7 @@ pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
         )
     });
     Attempt {
-        fingerprint,
+        fingerprint: Some(checked.fingerprint),
         result,
     }
 }
@@ -336,12 +337,10 @@ async fn serve_last_good(
     let env = env.to_owned();
     let loaded = tokio::task::spawn_blocking(move || -> Result<Ruleset, String> {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let bundle = Bundle::parse_trusted(&bytes, trusted.as_deref())
-            .and_then(|bundle| bundle.check_env(&env).map(|()| bundle))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        bundle
-            .compile(&format!("state:{}", path.display()))
-            .map_err(|e| e.to_string())
+        let source = format!("state:{}", path.display());
+        Bundle::verify(&bytes, trusted.as_deref(), Some(&env), &source)
+            .map(|verified| verified.ruleset)
+            .map_err(|e| format!("{}: {e}", path.display()))
     })
     .await;
     match loaded {

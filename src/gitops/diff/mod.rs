@@ -23,7 +23,7 @@ pub use policy::{Policy, PolicyHit};
 
 use crate::gitops::population::Population;
 use crate::model::{Condition, EnvModel, Flag};
-use crate::repo::load::LoadedEnv;
+use crate::repo::load::{Checked, LoadedEnv};
 use crate::repo::{RepoError, Repository};
 use crate::ruleset::Ruleset;
 
@@ -221,29 +221,6 @@ impl RepoDiff {
     }
 }
 
-/// One environment of one side, read and checked.
-struct Loaded {
-    env: LoadedEnv,
-    ruleset: Option<Ruleset>,
-    errors: Vec<String>,
-}
-
-fn load(repo: &Repository, env: &str) -> Result<Loaded, RepoError> {
-    let loaded = repo.load_env(env)?;
-    let checked = loaded.check(&repo.config().metrics, repo.meta(env, &loaded));
-    let errors = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect();
-    Ok(Loaded {
-        env: loaded,
-        ruleset: checked.ruleset,
-        errors,
-    })
-}
-
 /// Compares two sides, environment by environment.
 pub fn diff(base: &Side, head: &Side, opts: &Options<'_>) -> Result<RepoDiff, RepoError> {
     let envs_of = |s: &Side| -> Vec<(String, bool)> {
@@ -293,9 +270,9 @@ pub fn diff(base: &Side, head: &Side, opts: &Options<'_>) -> Result<RepoDiff, Re
     }
     let mut environments = Vec::new();
     for (name, protected, presence) in names {
-        let side = |s: &Side, present: bool| -> Result<Option<Loaded>, RepoError> {
+        let side = |s: &Side, present: bool| -> Result<Option<Checked>, RepoError> {
             match (&s.repo, present) {
-                (Some(r), true) => load(r, &name).map(Some),
+                (Some(r), true) => r.check_env(&name).map(Some),
                 _ => Ok(None),
             }
         };
@@ -304,12 +281,12 @@ pub fn diff(base: &Side, head: &Side, opts: &Options<'_>) -> Result<RepoDiff, Re
         let mut invalid = Vec::new();
         for (which, side, loaded) in [("base", base, &b), ("head", head, &h)] {
             if let Some(l) = loaded
-                && !l.errors.is_empty()
+                && l.has_errors()
             {
                 invalid.push(Invalid {
                     side: which,
                     revision: side.label.clone(),
-                    errors: l.errors.clone(),
+                    errors: l.errors().map(ToString::to_string).collect(),
                 });
             }
         }
@@ -389,13 +366,13 @@ pub fn defining_file(env: &LoadedEnv, section: &str, key: &str) -> Option<String
 
 fn compare_env(
     env: &mut EnvDiff,
-    base: Option<&Loaded>,
-    head: Option<&Loaded>,
+    base: Option<&Checked>,
+    head: Option<&Checked>,
     opts: &Options<'_>,
 ) {
     let empty = EnvModel::default();
-    let bm = base.map_or(&empty, |l| &l.env.model);
-    let hm = head.map_or(&empty, |l| &l.env.model);
+    let bm = base.map_or(&empty, |l| &l.loaded.model);
+    let hm = head.map_or(&empty, |l| &l.loaded.model);
 
     // Definitions, head order first, then those only the base has.
     let mut flag_changes: Vec<Change> = Vec::new();
@@ -519,8 +496,8 @@ fn compare_env(
         ] {
             for key in keys {
                 if let (Some(from), Some(to)) = (
-                    defining_file(&b.env, section, key),
-                    defining_file(&h.env, section, key),
+                    defining_file(&b.loaded, section, key),
+                    defining_file(&h.loaded, section, key),
                 ) && from != to
                 {
                     env.moved.push(Moved {
@@ -603,7 +580,7 @@ fn compare_env(
     env.changes.extend(segment_changes);
 }
 
-fn ruleset_of(l: Option<&Loaded>) -> Option<&Ruleset> {
+fn ruleset_of(l: Option<&Checked>) -> Option<&Ruleset> {
     l.and_then(|l| l.ruleset.as_ref())
 }
 

@@ -4,10 +4,7 @@
 
 use std::path::Path;
 
-use git2::{
-    BranchType, Cred, CredentialType, FileMode, Oid, PushOptions, Remote, RemoteCallbacks,
-    Repository, build::TreeUpdateBuilder,
-};
+use git2::{BranchType, FileMode, Oid, PushOptions, Remote, Repository, build::TreeUpdateBuilder};
 
 use crate::diagnostic::did_you_mean;
 
@@ -82,7 +79,7 @@ pub fn remote<'r>(repo: &'r Repository, name_or_url: &str) -> Result<Remote<'r>,
     if let Ok(found) = repo.find_remote(name_or_url) {
         return Ok(found);
     }
-    if is_url_or_path(name_or_url) {
+    if crate::repo::remote::is_url(name_or_url) || Path::new(name_or_url).exists() {
         return repo.remote_anonymous(name_or_url);
     }
     let remotes = repo.remotes()?;
@@ -107,36 +104,13 @@ pub fn remote<'r>(repo: &'r Repository, name_or_url: &str) -> Result<Remote<'r>,
     )))
 }
 
-/// Whether git would read `s` as a URL or a path rather than a remote's name.
-fn is_url_or_path(s: &str) -> bool {
-    let scp_like = s
-        .find(':')
-        .is_some_and(|colon| !s[..colon].contains('/') && colon > 0);
-    s.contains("://") || scp_like || Path::new(s).exists()
-}
-
 /// Pushes `branch` to `remote` (a remote's name or a URL, see [`remote`]),
 /// using the credentials git would: the SSH agent, credential helpers,
 /// defaults.
 pub fn push(repo: &Repository, remote: &str, branch: &str) -> Result<(), git2::Error> {
     let mut remote = self::remote(repo, remote)?;
-    let config = repo.config()?;
     let mut rejected: Option<String> = None;
-    let mut attempts = 0;
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(move |url, username, allowed| {
-        attempts += 1;
-        if attempts > 3 {
-            return Err(git2::Error::from_str("authentication failed"));
-        }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            Cred::ssh_key_from_agent(username.unwrap_or("git"))
-        } else if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            Cred::credential_helper(&config, url, username)
-        } else {
-            Cred::default()
-        }
-    });
+    let mut callbacks = crate::repo::remote::credentials(repo.config()?);
     callbacks.push_update_reference(|name, status| {
         if let Some(msg) = status {
             rejected = Some(format!("{name}: {msg}"));

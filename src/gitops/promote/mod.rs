@@ -248,14 +248,14 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
     let from_cfg = repo.environment(from)?.clone();
     let to_cfg = repo.environment(to)?.clone();
 
-    let source = repo.load_env(from)?;
-    let checked = source.check(&repo.config().metrics, repo.meta(from, &source));
+    let checked = repo.check_env(from)?;
     if checked.has_errors() {
         return Err(PromoteError::SourceInvalid {
             env: from.to_owned(),
             diagnostics: checked.diagnostics,
         });
     }
+    let source = checked.loaded;
     let target = repo.load_env(to)?;
 
     let mut plan = Plan {
