@@ -16,7 +16,7 @@ use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
 use hotswap_flags::model::{
     AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType,
-    Health, NoData, Op, Operands, Rollout, Rule, SeedMetrics, Segment, Serve, Split, Stage,
+    Health, NoData, Op, Operands, Rollout, Rule, MetricsShorthand, Segment, Serve, Split, Stage,
     Strategy as Plan, TimeWindow,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
@@ -658,7 +658,7 @@ fn rollout(variants: Vec<String>) -> impl Strategy<Value = Rollout> {
         percentage,
         duration,
     });
-    let metrics = (opt(finite_f64()), opt(finite_f64())).prop_map(|(e, l)| SeedMetrics {
+    let metrics = (opt(finite_f64()), opt(finite_f64())).prop_map(|(e, l)| MetricsShorthand {
         error_rate_threshold: e,
         latency_p99_threshold: l,
     });

@@ -332,7 +332,7 @@ pub(crate) fn weight_units(weight: f64) -> u64 {
     (weight * WEIGHT_SCALE).round() as u64
 }
 
-/// Bucket ranges per DESIGN §4: variant *i* owns
+/// Bucket ranges (docs/flag-format.md §6): variant *i* owns
 /// `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`, with W in millionths.
 fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>) -> Box<[SplitSlot]> {
     let weights: Vec<(f64, VariantId)> = weights.collect();

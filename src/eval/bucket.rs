@@ -1,4 +1,4 @@
-//! The published bucketing algorithm (DESIGN §4).
+//! The published bucketing algorithm (docs/flag-format.md §6, Bucketing).
 //!
 //! ```text
 //! key    = context[bucketBy] as a string (numbers in their JSON form)

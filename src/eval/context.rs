@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 /// Attributes of the unit a flag is evaluated for.
 ///
 /// `targetingKey` is the standard key; `userId` is accepted as its alias (the
-/// seed's API uses it). Null attributes count as missing.
+/// evaluation API's query parameters use it). Null attributes count as missing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     targeting_key: Option<Value>,

@@ -1,6 +1,6 @@
 //! Evaluation: a flag key and a context in, a variant and its reason out.
 //!
-//! The order is DESIGN §4: unknown flag → `FLAG_NOT_FOUND`; disabled →
+//! The order is docs/flag-format.md §10: unknown flag → `FLAG_NOT_FOUND`; disabled →
 //! `offVariant` (`DISABLED`); rules in order, first match wins
 //! (`TARGETING_MATCH`, or `SPLIT` when it served a split); an active rollout
 //! (`ROLLOUT`); the default (`STATIC`, `DEFAULT` or `SPLIT`).

@@ -88,10 +88,10 @@ pub struct Rollout {
     /// Health checks gating progression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
-    /// The seed's shorthand for two checks on the named templates
+    /// A shorthand for two checks on the named templates
     /// `error_rate` and `latency_p99`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<SeedMetrics>,
+    pub metrics: Option<MetricsShorthand>,
     /// On failed health: `true` rolls back to 0 %, `false` pauses.
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub rollback_on_error: bool,
@@ -239,10 +239,10 @@ pub enum Compare {
     Baseline,
 }
 
-/// The seed's `metrics: {errorRateThreshold, latencyP99Threshold}` shorthand.
+/// The `metrics: {errorRateThreshold, latencyP99Threshold}` shorthand, written before health checks existed and still accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeedMetrics {
+pub struct MetricsShorthand {
     /// Maximum of the `error_rate` template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_rate_threshold: Option<f64>,

@@ -3,7 +3,7 @@
 //! transition that happened come out. No I/O, no clock — which is what makes
 //! every rule below testable without waiting.
 //!
-//! The rules (DESIGN §6):
+//! The rules (docs/rollouts.md, Progression):
 //! - a canary stage advances only once its duration has passed *and* its
 //!   latest check round passed (a stage without checks needs only time);
 //! - a failed round counts; at `failureLimit` failures in a stage the

@@ -1,4 +1,4 @@
-//! flagd's own evaluation API (the seed's):
+//! flagd's own evaluation API:
 //!
 //! - `GET  /api/v1/flags/{key}/evaluate?userId=…&attr=…`
 //! - `POST /api/v1/flags/{key}/evaluate` with `{"context": {…}}`
@@ -21,9 +21,9 @@ use crate::daemon::live::Served;
 use crate::eval::{Context, Evaluation, Reason};
 use crate::model::FlagType;
 
-/// One evaluation in the seed's shape.
+/// One evaluation in the shape of flagd's own API (docs/flagd.md).
 #[derive(Serialize)]
-pub struct SeedEvaluation<'a> {
+pub struct EvaluationBody<'a> {
     flag: &'a str,
     enabled: bool,
     value: &'a Value,
@@ -34,7 +34,7 @@ pub struct SeedEvaluation<'a> {
     version: &'a str,
 }
 
-impl<'a> SeedEvaluation<'a> {
+impl<'a> EvaluationBody<'a> {
     fn new(ev: &Evaluation<'a>, version: &'a str) -> Self {
         // `enabled` is the value for boolean flags; otherwise false only when
         // the kill switch served offVariant.
@@ -42,7 +42,7 @@ impl<'a> SeedEvaluation<'a> {
             FlagType::Boolean => ev.value().as_bool().unwrap_or(false),
             _ => ev.reason != Reason::Disabled,
         };
-        SeedEvaluation {
+        EvaluationBody {
             flag: &ev.flag.key,
             enabled,
             value: ev.value(),
@@ -72,7 +72,7 @@ pub(super) fn evaluate<'s>(
 fn respond(state: &AppState, key: &str, ctx: &Context) -> Result<Response, ApiError> {
     let served = state.served()?;
     let ev = evaluate(&served, key, ctx)?;
-    Ok(json_ok(&SeedEvaluation::new(&ev, served.ruleset.version())))
+    Ok(json_ok(&EvaluationBody::new(&ev, served.ruleset.version())))
 }
 
 /// `GET /api/v1/flags/{key}/evaluate`
@@ -99,7 +99,7 @@ pub async fn post(
 #[derive(Serialize)]
 #[serde(untagged)]
 enum BulkItem<'a> {
-    Ok(SeedEvaluation<'a>),
+    Ok(EvaluationBody<'a>),
     Err { flag: &'a str, error: BulkError },
 }
 
@@ -144,7 +144,7 @@ pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Res
     let flags = keys
         .into_iter()
         .map(|key| match evaluate(&served, key, &ctx) {
-            Ok(ev) => BulkItem::Ok(SeedEvaluation::new(&ev, version)),
+            Ok(ev) => BulkItem::Ok(EvaluationBody::new(&ev, version)),
             Err(e) => BulkItem::Err {
                 flag: key,
                 error: BulkError {

@@ -69,7 +69,7 @@ fn depth(value: &Value) -> usize {
     deepest
 }
 
-/// The seed's `GET …/evaluate?userId=…&country=DE`: every parameter becomes
+/// `GET …/evaluate?userId=…&country=DE`: every parameter becomes
 /// a string attribute (`userId` is the targeting key's alias). A repeated
 /// parameter keeps its last value.
 pub fn context_from_query(query: Option<&str>, limits: &Limits) -> Result<Context, ApiError> {
