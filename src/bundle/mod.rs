@@ -33,6 +33,7 @@ pub const FORMAT: &str = "hotswap-flags-bundle";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// A bundle file.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Bundle {
@@ -47,7 +48,6 @@ pub struct Bundle {
     /// Where it was made from.
     pub source: String,
     /// The git commit, when made from one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_commit: Option<String>,
     /// When it was made (RFC 3339).
     pub created_at: String,
@@ -56,7 +56,6 @@ pub struct Bundle {
     /// The definitions.
     pub content: BundleContent,
     /// The Ed25519 signature over the identity fields above, if signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<BundleSignature>,
 }
 

@@ -144,42 +144,32 @@ impl fmt::Display for Op {
 
 /// A window of evaluation time. Bounds are RFC 3339 timestamps, or local
 /// date-times read in `timezone`. `after` is inclusive, `before` exclusive.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeWindow {
     /// Start of the window (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// End of the window (exclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
     /// IANA time zone for local date-times, e.g. `America/New_York`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
 }
 
 /// The flat form conditions are written in; [`Condition`] checks that exactly
 /// one form is used.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCondition {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     attr: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     op: Option<Op>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     value: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     values: Option<Vec<Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     segment: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     all: Option<Vec<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     any: Option<Vec<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     not: Option<Box<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     time: Option<TimeWindow>,
 }
 

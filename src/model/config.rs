@@ -38,11 +38,11 @@ pub struct EnvironmentConfig {
 }
 
 /// The metrics endpoint and named query templates for health checks.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricsConfig {
     /// Base URL of a Prometheus-compatible HTTP API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<String>,
     /// PromQL templates by name; `{{flag}}`, `{{variant}}`, `{{stage}}` and
     /// `{{percentage}}` are filled in when a check runs.

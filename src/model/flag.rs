@@ -75,11 +75,11 @@ impl fmt::Display for FlagType {
 }
 
 /// A feature flag.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Flag {
     /// What the flag is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The type of every variant's value.
     #[serde(rename = "type")]
@@ -99,13 +99,11 @@ pub struct Flag {
     )]
     pub off_variant: Option<String>,
     /// Context attribute hashed for splits and rollouts (default `targetingKey`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_by: Option<String>,
     /// Targeting rules, in order; the first match wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
     /// A progressive rollout of one variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Rollout>,
 }
 
@@ -208,25 +206,24 @@ pub(crate) fn opt_variant_name<'de, D: Deserializer<'de>>(
 }
 
 /// Variants by relative weight, optionally an experiment.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Split {
     /// Weights by variant, in the order buckets are assigned.
     pub split: IndexMap<String, f64>,
     /// Hash salt (default: the flag key). Change it to reshuffle users.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
     /// This split is an experiment to analyse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Experiment>,
 }
 
 /// An A/B/n experiment on a split.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Experiment {
     /// What the experiment is expected to show.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypothesis: Option<String>,
     /// The control variant (default: the split's first).
     #[serde(
@@ -236,27 +233,22 @@ pub struct Experiment {
     )]
     pub control: Option<String>,
     /// Smallest relative effect worth detecting, e.g. `0.05`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_detectable_effect: Option<f64>,
     /// Significance level (default 0.05).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// Query template counting conversions per variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversions: Option<String>,
 }
 
 /// A named group of contexts.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Segment {
     /// What the segment is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Contexts matching this condition belong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
     /// Contexts with one of these `targetingKey`s belong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<Vec<String>>,
 }

@@ -47,6 +47,7 @@ impl fmt::Display for Strategy {
 }
 
 /// A flag's rollout of one variant.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Rollout {
@@ -56,41 +57,29 @@ pub struct Rollout {
     #[serde(deserialize_with = "super::flag::variant_name")]
     pub serve: String,
     /// Hash salt for rollout membership (default `"<flag>:rollout"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
     /// `canary`: the stages, in increasing percentage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<Stage>>,
     /// `linear`: starting percentage (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<f64>,
     /// `linear`: final percentage (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<f64>,
     /// `linear`: how long the ramp from `from` to `to` takes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over: Option<DurationSpec>,
     /// `linear`: the percentage moves in increments of this size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<f64>,
     /// `scheduled`: start of the window (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
     /// `scheduled`: end of the window (exclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
     /// `scheduled`: IANA zone for local `start`/`end`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// `segment`: the segments served.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<String>>,
     /// Health checks gating progression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
     /// A shorthand for two checks on the named templates
     /// `error_rate` and `latency_p99`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsShorthand>,
     /// On failed health: `true` rolls back to 0 %, `false` pauses.
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
@@ -107,13 +96,13 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// One canary stage.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stage {
     /// Share of users inside the rollout, 0–100 (three decimals honoured).
     pub percentage: f64,
     /// How long the stage lasts at least; the last stage may omit it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<DurationSpec>,
 }
 
@@ -131,17 +120,15 @@ pub enum NoData {
 }
 
 /// Health checks of a rollout.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Health {
     /// How often checks run during a stage (default 30s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<DurationSpec>,
     /// Failed checks in one stage that trigger rollback (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_limit: Option<u32>,
     /// `fail`, `pause` (default) or `ignore`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_data: Option<NoData>,
     /// The checks.
     #[serde(default)]
@@ -163,22 +150,19 @@ pub struct Health {
 /// and the others are skipped when absent, so a threshold check serializes
 /// (and hashes: the rollout's spec hash) exactly as before comparisons
 /// existed.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Check {
     /// Name shown in status and audit.
     pub name: String,
     /// Threshold: a named template from `flags.toml` or inline PromQL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Threshold: fails when the value is above.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// Threshold: fails when the value is below.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// Makes this a comparison check; `baseline` is the only kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Compare>,
     /// Comparison: the variant compared with (default: the flag's
     /// `offVariant`, what users outside the rollout get).
@@ -189,21 +173,16 @@ pub struct Check {
     )]
     pub baseline: Option<String>,
     /// Comparison: the query counting failures (errors) of `{{variant}}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<String>,
     /// Comparison: the query counting all requests of `{{variant}}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<String>,
     /// Comparison: how much higher the rollout variant's failure rate may
     /// be, absolute (0.002 = 0.2 percentage points; default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
     /// Comparison: one-sided significance level (default 0.05).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// Comparison: fewer requests than this in either variant is "no data"
     /// (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_samples: Option<f64>,
 }
 
@@ -240,13 +219,12 @@ pub enum Compare {
 }
 
 /// The `metrics: {errorRateThreshold, latencyP99Threshold}` shorthand, written before health checks existed and still accepted.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MetricsShorthand {
     /// Maximum of the `error_rate` template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_rate_threshold: Option<f64>,
     /// Maximum of the `latency_p99` template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_p99_threshold: Option<f64>,
 }

@@ -136,6 +136,7 @@ pub struct BaselineComparison {
 }
 
 /// The durable state of one flag's rollout.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutRecord {
@@ -158,7 +159,6 @@ pub struct RolloutRecord {
     /// When the current stage started.
     pub stage_started_at: Timestamp,
     /// When it was paused, while paused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<Timestamp>,
     /// `linear`: time spent progressing and healthy (the ramp's clock).
     #[serde(default)]
@@ -171,10 +171,8 @@ pub struct RolloutRecord {
     #[serde(default)]
     pub last_checks: Vec<CheckResult>,
     /// When checks last ran.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_check_at: Option<Timestamp>,
     /// Why the phase is what it is (rollback cause, pause cause).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Whether the latest check round passed *since this process started*.
     /// Not persisted: after a restart a stage never advances on a pass seen
