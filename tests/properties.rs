@@ -16,7 +16,7 @@ use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
 use hotswap_flags::eval::{EvalEnv, FixedRollouts};
 use hotswap_flags::model::{
     AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType,
-    Health, NoData, Op, Operands, Rollout, Rule, MetricsShorthand, Segment, Serve, Split, Stage,
+    Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment, Serve, Split, Stage,
     Strategy as Plan, TimeWindow,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};

@@ -14,7 +14,7 @@ pub use condition::{AttrCondition, Condition, Op, Operands, TimeWindow};
 pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
 pub use duration::DurationSpec;
 pub use flag::{Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
-pub use rollout::{Check, Compare, Health, NoData, Rollout, MetricsShorthand, Stage, Strategy};
+pub use rollout::{Check, Compare, Health, MetricsShorthand, NoData, Rollout, Stage, Strategy};
 
 /// One environment's flags and segments, merged from all its files.
 ///

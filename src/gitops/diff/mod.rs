@@ -14,6 +14,7 @@ pub mod policy;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -56,6 +57,16 @@ pub enum Kind {
     Flag,
     /// A segment.
     Segment,
+}
+
+impl Kind {
+    /// `flag` or `segment`, as in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Flag => "flag",
+            Kind::Segment => "segment",
+        }
+    }
 }
 
 /// What happened to a definition.
@@ -373,19 +384,53 @@ fn compare_env(
     let empty = EnvModel::default();
     let bm = base.map_or(&empty, |l| &l.loaded.model);
     let hm = head.map_or(&empty, |l| &l.loaded.model);
+    let mut flag_changes =
+        definition_changes(Kind::Flag, &bm.flags, &hm.flags, fields::flag_changes);
+    let mut segment_changes = definition_changes(
+        Kind::Segment,
+        &bm.segments,
+        &hm.segments,
+        fields::segment_changes,
+    );
+    through_segments(bm, hm, &mut flag_changes, &mut segment_changes);
+    if let (Some(b), Some(h)) = (base, head) {
+        env.moved = moved_between_files(b, h);
+    }
+    measure_affected(
+        env,
+        &mut flag_changes,
+        &mut segment_changes,
+        base,
+        head,
+        opts,
+    );
+    env.changes = flag_changes;
+    env.changes.extend(segment_changes);
+}
 
-    // Definitions, head order first, then those only the base has.
-    let mut flag_changes: Vec<Change> = Vec::new();
-    let keys = hm
-        .flags
-        .keys()
-        .chain(bm.flags.keys().filter(|k| !hm.flags.contains_key(*k)));
-    for key in keys {
-        let (change, fields) = match (bm.flags.get(key), hm.flags.get(key)) {
+/// Keys of both sides: head order first, then those only the base has.
+fn keys_of_both<'a, T>(
+    base: &'a IndexMap<String, T>,
+    head: &'a IndexMap<String, T>,
+) -> impl Iterator<Item = &'a String> {
+    head.keys()
+        .chain(base.keys().filter(|k| !head.contains_key(*k)))
+}
+
+/// Definitions added, removed or changed (field by field, by `compare`).
+fn definition_changes<T>(
+    kind: Kind,
+    base: &IndexMap<String, T>,
+    head: &IndexMap<String, T>,
+    compare: fn(&T, &T) -> Vec<FieldChange>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for key in keys_of_both(base, head) {
+        let (change, fields) = match (base.get(key), head.get(key)) {
             (None, Some(_)) => (ChangeType::Added, Vec::new()),
             (Some(_), None) => (ChangeType::Removed, Vec::new()),
             (Some(a), Some(b)) => {
-                let f = fields::flag_changes(a, b);
+                let f = compare(a, b);
                 if f.is_empty() {
                     continue;
                 }
@@ -393,48 +438,33 @@ fn compare_env(
             }
             (None, None) => continue,
         };
-        flag_changes.push(change_of(Kind::Flag, key, change, fields));
+        changes.push(change_of(kind, key, change, fields));
     }
-    let mut segment_changes: Vec<Change> = Vec::new();
-    let seg_keys = hm
-        .segments
-        .keys()
-        .chain(bm.segments.keys().filter(|k| !hm.segments.contains_key(*k)));
-    for key in seg_keys {
-        let (change, fields) = match (bm.segments.get(key), hm.segments.get(key)) {
-            (None, Some(_)) => (ChangeType::Added, Vec::new()),
-            (Some(_), None) => (ChangeType::Removed, Vec::new()),
-            (Some(a), Some(b)) => {
-                let f = fields::segment_changes(a, b);
-                if f.is_empty() {
-                    continue;
-                }
-                (ChangeType::Modified, f)
-            }
-            (None, None) => continue,
-        };
-        segment_changes.push(change_of(Kind::Segment, key, change, fields));
-    }
+    changes
+}
 
-    // A changed segment changes every flag that uses it.
-    let uses = |key: &str| -> BTreeSet<String> {
-        let mut s = BTreeSet::new();
-        if let Some(f) = bm.flags.get(key) {
-            s.extend(segments_used(bm, f));
-        }
-        if let Some(f) = hm.flags.get(key) {
-            s.extend(segments_used(hm, f));
-        }
-        s
-    };
-    let all_flags: Vec<&String> = hm
-        .flags
-        .keys()
-        .chain(bm.flags.keys().filter(|k| !hm.flags.contains_key(*k)))
+/// A changed segment changes every flag that uses it (on either side):
+/// such flags are listed as modified, and each segment names its users.
+fn through_segments(
+    bm: &EnvModel,
+    hm: &EnvModel,
+    flag_changes: &mut Vec<Change>,
+    segment_changes: &mut [Change],
+) {
+    let all_flags: Vec<&String> = keys_of_both(&bm.flags, &hm.flags).collect();
+    let flag_segments: HashMap<&str, BTreeSet<String>> = all_flags
+        .iter()
+        .map(|k| {
+            let mut used = BTreeSet::new();
+            for model in [bm, hm] {
+                if let Some(f) = model.flags.get(*k) {
+                    used.extend(segments_used(model, f));
+                }
+            }
+            (k.as_str(), used)
+        })
         .collect();
-    let flag_segments: HashMap<&str, BTreeSet<String>> =
-        all_flags.iter().map(|k| (k.as_str(), uses(k))).collect();
-    for seg in &mut segment_changes {
+    for seg in segment_changes.iter_mut() {
         seg.used_by = all_flags
             .iter()
             .filter(|k| flag_segments[k.as_str()].contains(&seg.key))
@@ -443,15 +473,9 @@ fn compare_env(
     }
     let changed_segments: HashSet<&str> = segment_changes.iter().map(|c| c.key.as_str()).collect();
     for key in &all_flags {
-        let via: Vec<&String> = flag_segments[key.as_str()]
+        let fields: Vec<FieldChange> = flag_segments[key.as_str()]
             .iter()
             .filter(|s| changed_segments.contains(s.as_str()))
-            .collect();
-        if via.is_empty() {
-            continue;
-        }
-        let fields: Vec<FieldChange> = via
-            .iter()
             .map(|s| FieldChange {
                 path: format!("segments.{s}"),
                 text: format!("uses segment `{s}`, which changed"),
@@ -459,6 +483,9 @@ fn compare_env(
                 after: None,
             })
             .collect();
+        if fields.is_empty() {
+            continue;
+        }
         match flag_changes.iter_mut().find(|c| &c.key == *key) {
             Some(c) if c.change == ChangeType::Modified => c.fields.extend(fields),
             Some(_) => {}
@@ -473,45 +500,51 @@ fn compare_env(
             }
         }
     }
+}
 
-    // Moves between files.
-    if let (Some(b), Some(h)) = (base, head) {
-        for (kind, section, keys) in [
-            (
-                Kind::Flag,
-                "flags",
-                hm.flags
-                    .keys()
-                    .filter(|k| bm.flags.contains_key(*k))
-                    .collect::<Vec<_>>(),
-            ),
-            (
-                Kind::Segment,
-                "segments",
-                hm.segments
-                    .keys()
-                    .filter(|k| bm.segments.contains_key(*k))
-                    .collect(),
-            ),
-        ] {
-            for key in keys {
-                if let (Some(from), Some(to)) = (
-                    defining_file(&b.loaded, section, key),
-                    defining_file(&h.loaded, section, key),
-                ) && from != to
-                {
-                    env.moved.push(Moved {
-                        kind,
-                        key: key.clone(),
-                        from,
-                        to,
-                    });
-                }
-            }
-        }
+/// Definitions on both sides whose file changed: a move, never a removal
+/// and an addition.
+fn moved_between_files(base: &Checked, head: &Checked) -> Vec<Moved> {
+    let (bm, hm) = (&base.loaded.model, &head.loaded.model);
+    let flags = hm.flags.keys().filter(|k| bm.flags.contains_key(*k));
+    let segments = hm.segments.keys().filter(|k| bm.segments.contains_key(*k));
+    let both = flags
+        .map(|k| (Kind::Flag, "flags", k))
+        .chain(segments.map(|k| (Kind::Segment, "segments", k)));
+    both.filter_map(|(kind, section, key)| {
+        let from = defining_file(&base.loaded, section, key)?;
+        let to = defining_file(&head.loaded, section, key)?;
+        (from != to).then(|| Moved {
+            kind,
+            key: key.clone(),
+            from,
+            to,
+        })
+    })
+    .collect()
+}
+
+/// Who the changes move: per changed flag, per changed segment (its users
+/// among the modified flags) and for the environment as a whole.
+fn measure_affected(
+    env: &mut EnvDiff,
+    flag_changes: &mut [Change],
+    segment_changes: &mut [Change],
+    base: Option<&Checked>,
+    head: Option<&Checked>,
+    opts: &Options<'_>,
+) {
+    let users = opts.population.len() as f64;
+    let share = |n: u64| n as f64 / users;
+    env.affected_users = Some(0);
+    env.affected_share = Some(0.0);
+    for seg in segment_changes.iter_mut() {
+        seg.affected_users = Some(0);
+        seg.affected_share = Some(0.0);
     }
-
-    // Who it moves.
+    if flag_changes.is_empty() {
+        return;
+    }
     let jobs: Vec<Job> = flag_changes
         .iter()
         .map(|c| Job { key: c.key.clone() })
@@ -523,61 +556,44 @@ fn compare_env(
         .map(|(i, _)| i)
         .collect();
     let mut groups = vec![modified.clone()];
-    for seg in &segment_changes {
-        groups.push(
-            modified
-                .iter()
-                .copied()
-                .filter(|&i| seg.used_by.contains(&flag_changes[i].key))
-                .collect(),
-        );
+    for seg in segment_changes.iter() {
+        let users_of = |&i: &usize| seg.used_by.contains(&flag_changes[i].key);
+        groups.push(modified.iter().copied().filter(users_of).collect());
     }
-    let users = opts.population.len() as f64;
-    let share = |n: u64| n as f64 / users;
-    if !jobs.is_empty() {
-        let result = affected(
-            ruleset_of(base),
-            ruleset_of(head),
-            &jobs,
-            &groups,
-            opts.population,
-            opts.now,
-        );
-        let shares = |v: &[(String, u64)]| -> Vec<VariantShare> {
-            v.iter()
-                .map(|(variant, n)| VariantShare {
-                    variant: variant.clone(),
-                    users: *n,
-                    share: share(*n),
-                })
-                .collect()
-        };
-        for (c, r) in flag_changes.iter_mut().zip(&result.jobs) {
-            match c.change {
-                ChangeType::Modified => {
-                    c.affected_users = Some(r.moved);
-                    c.affected_share = Some(share(r.moved));
-                }
-                ChangeType::Added => c.exposure = shares(&r.head_served),
-                ChangeType::Removed => c.exposure = shares(&r.base_served),
+    let result = affected(
+        ruleset_of(base),
+        ruleset_of(head),
+        &jobs,
+        &groups,
+        opts.population,
+        opts.now,
+    );
+    let shares = |v: &[(String, u64)]| -> Vec<VariantShare> {
+        v.iter()
+            .map(|(variant, n)| VariantShare {
+                variant: variant.clone(),
+                users: *n,
+                share: share(*n),
+            })
+            .collect()
+    };
+    for (c, r) in flag_changes.iter_mut().zip(&result.jobs) {
+        match c.change {
+            ChangeType::Modified => {
+                c.affected_users = Some(r.moved);
+                c.affected_share = Some(share(r.moved));
             }
-            c.unguarded = shares(&r.unguarded);
+            ChangeType::Added => c.exposure = shares(&r.head_served),
+            ChangeType::Removed => c.exposure = shares(&r.base_served),
         }
-        env.affected_users = result.groups.first().copied();
-        for (seg, n) in segment_changes.iter_mut().zip(result.groups.iter().skip(1)) {
-            seg.affected_users = Some(*n);
-            seg.affected_share = Some(share(*n));
-        }
-    } else {
-        env.affected_users = Some(0);
-        for seg in &mut segment_changes {
-            seg.affected_users = Some(0);
-            seg.affected_share = Some(0.0);
-        }
+        c.unguarded = shares(&r.unguarded);
     }
+    env.affected_users = result.groups.first().copied();
     env.affected_share = env.affected_users.map(share);
-    env.changes = flag_changes;
-    env.changes.extend(segment_changes);
+    for (seg, n) in segment_changes.iter_mut().zip(result.groups.iter().skip(1)) {
+        seg.affected_users = Some(*n);
+        seg.affected_share = Some(share(*n));
+    }
 }
 
 fn ruleset_of(l: Option<&Checked>) -> Option<&Ruleset> {

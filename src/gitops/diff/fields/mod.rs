@@ -9,9 +9,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::{
-    AttrCondition, Condition, DurationSpec, Flag, Operands, Rollout, Rule, Segment, Serve, Split,
-    Stage,
+    AttrCondition, Condition, Flag, Operands, Rollout, Rule, Segment, Serve, Split,
 };
+
+mod rollout;
+
+use rollout::rollout_changes;
+pub use rollout::rollout_text;
 
 /// One changed field of a flag or segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -487,239 +491,6 @@ fn rules_changes(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) {
     }
 }
 
-fn stage_text(s: &Stage) -> String {
-    match &s.duration {
-        Some(d) => format!("{} % for {}", num(s.percentage), d.as_str()),
-        None => format!("{} %", num(s.percentage)),
-    }
-}
-
-/// A rollout in one line: `canary of on: 10 % for 1h → 30 % for 2h → 100 %`.
-pub fn rollout_text(r: &Rollout) -> String {
-    use crate::model::Strategy::*;
-    let plan = match r.strategy {
-        Direct => "everyone".to_owned(),
-        Canary => r
-            .stages
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .map(stage_text)
-            .collect::<Vec<_>>()
-            .join(" → "),
-        Linear => format!(
-            "{} → {} % over {}{}",
-            num(r.from.unwrap_or(0.0)),
-            num(r.to.unwrap_or(100.0)),
-            r.over.as_ref().map_or("?", DurationSpec::as_str),
-            r.step
-                .map(|s| format!(" in steps of {} %", num(s)))
-                .unwrap_or_default()
-        ),
-        Scheduled => format!(
-            "from {} until {}",
-            r.start.as_deref().unwrap_or("(open)"),
-            r.end.as_deref().unwrap_or("(open)")
-        ),
-        Segment => format!(
-            "segments {}",
-            r.segments.as_deref().unwrap_or_default().join(", ")
-        ),
-    };
-    format!("{} of {}: {plan}", r.strategy, r.serve)
-}
-
-fn opt_text<T, F: Fn(&T) -> String>(v: Option<&T>, f: F) -> String {
-    v.map_or_else(|| "none".to_owned(), f)
-}
-
-fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
-    if a.strategy != b.strategy {
-        out.push(
-            FieldChange::new(
-                "rollout",
-                format!("rollout {} → {}", rollout_text(a), rollout_text(b)),
-            )
-            .values(Some(a), Some(b)),
-        );
-        return;
-    }
-    if a.serve != b.serve {
-        out.push(
-            FieldChange::new(
-                "rollout.serve",
-                format!("rollout serve {} → {}", a.serve, b.serve),
-            )
-            .values(Some(&a.serve), Some(&b.serve)),
-        );
-    }
-    if a.salt != b.salt {
-        out.push(
-            FieldChange::new(
-                "rollout.salt",
-                format!(
-                    "rollout salt {} → {} (users reshuffled)",
-                    salt_text(a.salt.as_deref()),
-                    salt_text(b.salt.as_deref())
-                ),
-            )
-            .values(a.salt.as_ref(), b.salt.as_ref()),
-        );
-    }
-    let (sa, sb) = (
-        a.stages.as_deref().unwrap_or_default(),
-        b.stages.as_deref().unwrap_or_default(),
-    );
-    for i in 0..sa.len().max(sb.len()) {
-        let path = format!("rollout.stages[{i}]");
-        let n = i + 1;
-        match (sa.get(i), sb.get(i)) {
-            (Some(x), Some(y)) => {
-                if x.percentage != y.percentage {
-                    out.push(
-                        FieldChange::new(
-                            format!("{path}.percentage"),
-                            format!(
-                                "rollout stage {n} percentage {} → {} %",
-                                num(x.percentage),
-                                num(y.percentage)
-                            ),
-                        )
-                        .values(Some(&x.percentage), Some(&y.percentage)),
-                    );
-                }
-                if x.duration != y.duration {
-                    out.push(
-                        FieldChange::new(
-                            format!("{path}.duration"),
-                            format!(
-                                "rollout stage {n} duration {} → {}",
-                                opt_text(x.duration.as_ref(), |d| d.as_str().to_owned()),
-                                opt_text(y.duration.as_ref(), |d| d.as_str().to_owned())
-                            ),
-                        )
-                        .values(x.duration.as_ref(), y.duration.as_ref()),
-                    );
-                }
-            }
-            (None, Some(y)) => out.push(
-                FieldChange::new(path, format!("rollout stage {n} added: {}", stage_text(y)))
-                    .values(None::<&Stage>, Some(y)),
-            ),
-            (Some(x), None) => out.push(
-                FieldChange::new(
-                    path,
-                    format!("rollout stage {n} removed (was {})", stage_text(x)),
-                )
-                .values(Some(x), None::<&Stage>),
-            ),
-            (None, None) => {}
-        }
-    }
-    let pct = |v: Option<f64>, d: f64| format!("{} %", num(v.unwrap_or(d)));
-    if a.from != b.from {
-        out.push(
-            FieldChange::new(
-                "rollout.from",
-                format!("rollout from {} → {}", pct(a.from, 0.0), pct(b.from, 0.0)),
-            )
-            .values(a.from.as_ref(), b.from.as_ref()),
-        );
-    }
-    if a.to != b.to {
-        out.push(
-            FieldChange::new(
-                "rollout.to",
-                format!("rollout to {} → {}", pct(a.to, 100.0), pct(b.to, 100.0)),
-            )
-            .values(a.to.as_ref(), b.to.as_ref()),
-        );
-    }
-    if a.over != b.over {
-        out.push(
-            FieldChange::new(
-                "rollout.over",
-                format!(
-                    "rollout over {} → {}",
-                    opt_text(a.over.as_ref(), |d| d.as_str().to_owned()),
-                    opt_text(b.over.as_ref(), |d| d.as_str().to_owned())
-                ),
-            )
-            .values(a.over.as_ref(), b.over.as_ref()),
-        );
-    }
-    if a.step != b.step {
-        out.push(
-            FieldChange::new(
-                "rollout.step",
-                format!(
-                    "rollout step {} → {}",
-                    opt_text(a.step.as_ref(), |s| format!("{} %", num(*s))),
-                    opt_text(b.step.as_ref(), |s| format!("{} %", num(*s)))
-                ),
-            )
-            .values(a.step.as_ref(), b.step.as_ref()),
-        );
-    }
-    for (name, x, y) in [
-        ("start", &a.start, &b.start),
-        ("end", &a.end, &b.end),
-        ("timezone", &a.timezone, &b.timezone),
-    ] {
-        if x != y {
-            out.push(
-                FieldChange::new(
-                    format!("rollout.{name}"),
-                    format!(
-                        "rollout {name} {} → {}",
-                        x.as_deref().unwrap_or("none"),
-                        y.as_deref().unwrap_or("none")
-                    ),
-                )
-                .values(x.as_ref(), y.as_ref()),
-            );
-        }
-    }
-    if a.segments != b.segments {
-        out.push(
-            FieldChange::new(
-                "rollout.segments",
-                format!(
-                    "rollout segments {}",
-                    list_delta(a.segments.as_deref(), b.segments.as_deref())
-                ),
-            )
-            .values(a.segments.as_ref(), b.segments.as_ref()),
-        );
-    }
-    json_changes(
-        "rollout.health",
-        "rollout health",
-        &to_json(&a.health),
-        &to_json(&b.health),
-        out,
-    );
-    json_changes(
-        "rollout.metrics",
-        "rollout metrics",
-        &to_json(&a.metrics),
-        &to_json(&b.metrics),
-        out,
-    );
-    if a.rollback_on_error != b.rollback_on_error {
-        out.push(
-            FieldChange::new(
-                "rollout.rollbackOnError",
-                format!(
-                    "rollout rollbackOnError {} → {}",
-                    a.rollback_on_error, b.rollback_on_error
-                ),
-            )
-            .values(Some(&a.rollback_on_error), Some(&b.rollback_on_error)),
-        );
-    }
-}
-
 /// Every difference between two versions of a flag, in reading order.
 pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
     let mut out = Vec::new();
@@ -909,11 +680,11 @@ mod tests {
     use super::*;
     use crate::parse::{Format, from_node, parse_document};
 
-    fn flag(yaml: &str) -> Flag {
+    pub(super) fn flag(yaml: &str) -> Flag {
         from_node(&parse_document(yaml, Format::Yaml).unwrap()).unwrap()
     }
 
-    const BASE: &str = r#"
+    pub(super) const BASE: &str = r#"
 type: boolean
 variants: { on: true, off: false }
 default: off
@@ -930,7 +701,7 @@ rollout:
     - { percentage: 100 }
 "#;
 
-    fn texts(a: &str, b: &str) -> Vec<String> {
+    pub(super) fn texts(a: &str, b: &str) -> Vec<String> {
         flag_changes(&flag(a), &flag(b))
             .into_iter()
             .map(|c| c.text)
