@@ -6,6 +6,22 @@ use serde_json::{Map, Value};
 ///
 /// `targetingKey` is the standard key; `userId` is accepted as its alias (the
 /// evaluation API's query parameters use it). Null attributes count as missing.
+///
+/// ```
+/// use hotswap_flags::Context;
+/// use serde_json::json;
+///
+/// let ctx = Context::from_json(json!({"userId": "u-1", "plan": "trial", "beta": null}))?;
+/// assert_eq!(ctx.targeting_key(), Some(&json!("u-1")));
+/// assert_eq!(ctx.get("targetingKey"), Some(&json!("u-1")));
+/// assert_eq!(ctx.get("beta"), None); // null is missing
+///
+/// let mut built = Context::new().with_key("u-1");
+/// built.insert("plan", json!("trial"))?;
+/// assert_eq!(built.get("plan"), ctx.get("plan"));
+/// assert!(Context::from_json(json!(["not", "an", "object"])).is_err());
+/// # Ok::<(), hotswap_flags::eval::ContextError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     targeting_key: Option<Value>,

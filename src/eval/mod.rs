@@ -302,7 +302,23 @@ impl EvalEnv<'static, InitialRollouts> {
 }
 
 impl Ruleset {
-    /// Evaluates the flag `key` for `ctx`.
+    /// Evaluates the flag `key` for `ctx`: which variant it serves and why.
+    /// Nothing is allocated; the result borrows the ruleset. An `Err` is an
+    /// evaluation that ended in an error code (`FLAG_NOT_FOUND`,
+    /// `TARGETING_KEY_MISSING`, …), which callers serve as the default.
+    ///
+    /// ```
+    /// use hotswap_flags::{Context, EvalEnv, Reason, Repository};
+    ///
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flags-example");
+    /// let ruleset = Repository::open(dir)?.ruleset("production")?;
+    /// let mut staff = Context::new().with_key("user-42");
+    /// staff.insert("email", "ana@example.com".into())?;
+    /// let eval = ruleset.evaluate("new-checkout-flow", &staff, &EvalEnv::now())?;
+    /// assert_eq!((eval.value(), eval.reason), (&true.into(), Reason::TargetingMatch));
+    /// assert!(ruleset.evaluate("no-such-flag", &staff, &EvalEnv::now()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn evaluate<R: RolloutState + ?Sized>(
         &self,
