@@ -145,7 +145,7 @@ impl CompiledFlag {
 pub struct Variant {
     /// The variant's name.
     pub name: Box<str>,
-    /// Its value.
+    /// The JSON value served, already checked against the flag's type.
     pub value: Value,
 }
 
@@ -205,7 +205,7 @@ pub struct CompiledSplit {
 /// One variant's range in a split: buckets `[previous upper, upper)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SplitSlot {
-    /// The variant.
+    /// The variant served to buckets in this slot.
     pub variant: VariantId,
     /// Exclusive upper bound.
     pub upper: u32,
@@ -232,7 +232,7 @@ pub enum Cond {
     Attr {
         /// The attribute.
         attr: Box<str>,
-        /// The test.
+        /// What the attribute's value must satisfy, operands compiled.
         test: AttrTest,
     },
     /// Segment membership.
@@ -345,7 +345,7 @@ pub enum AttrTest {
     Instant {
         /// True for `before`.
         before: bool,
-        /// The operands.
+        /// The instants compared with, parsed once at compile time.
         operands: Box<[Timestamp]>,
     },
 }
@@ -383,7 +383,7 @@ impl NumOp {
 /// A compiled segment.
 #[derive(Debug)]
 pub struct CompiledSegment {
-    /// Its name.
+    /// The segment's name, for messages and the explanation API.
     pub name: Box<str>,
     /// Targeting keys that belong.
     pub keys: StrSet,
@@ -394,7 +394,7 @@ pub struct CompiledSegment {
 /// A compiled rollout.
 #[derive(Debug)]
 pub struct CompiledRollout {
-    /// The strategy.
+    /// Canary, linear, scheduled, segment or direct.
     pub strategy: Strategy,
     /// The variant served inside.
     pub serve: VariantId,
@@ -437,7 +437,7 @@ pub enum RolloutPlan {
     Scheduled(TimeRange),
     /// Members of segments.
     Segment {
-        /// The segments.
+        /// Membership in any one of them puts the context inside.
         segments: Box<[SegmentId]>,
     },
 }
@@ -460,7 +460,7 @@ pub struct CompiledHealth {
     pub failure_limit: u32,
     /// Missing-data policy.
     pub no_data: NoData,
-    /// The checks.
+    /// Threshold and comparison checks, run in order every interval.
     pub checks: Vec<CompiledCheck>,
 }
 

@@ -47,11 +47,11 @@ pub struct BundleSignature {
 /// A bundle's identity: the fields a signature covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedFields<'a> {
-    /// `formatVersion`.
+    /// `formatVersion`: a signature from one format cannot be replayed on another.
     pub format_version: u32,
-    /// `env`.
+    /// `env`: a staging bundle cannot pass as production.
     pub env: &'a str,
-    /// `version`.
+    /// `version`: pins the ruleset version the bundle claims.
     pub version: &'a str,
     /// `sourceCommit` (absent: empty).
     pub source_commit: Option<&'a str>,

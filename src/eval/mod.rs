@@ -189,7 +189,7 @@ impl RolloutState for FixedRollouts {
 /// How the rollout looked during an evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RolloutOutcome {
-    /// Its position.
+    /// The percentage and stage the evaluation used.
     pub position: RolloutPosition,
     /// The context's rollout bucket, when one was computed.
     pub bucket: Option<u32>,
@@ -202,7 +202,7 @@ pub struct RolloutOutcome {
 pub struct Evaluation<'r> {
     /// The flag's id in its ruleset.
     pub flag_id: FlagId,
-    /// The flag.
+    /// The compiled flag, for its variants' names and values.
     pub flag: &'r CompiledFlag,
     /// The variant served.
     pub variant: VariantId,

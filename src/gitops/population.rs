@@ -35,7 +35,7 @@ pub enum PopulationError {
     Io {
         /// The file.
         path: String,
-        /// The error.
+        /// Why the file could not be read.
         error: std::io::Error,
     },
     /// A line is not a JSON object usable as a context.

@@ -15,7 +15,7 @@ pub enum ScaffoldError {
     Io {
         /// The file.
         path: String,
-        /// The error.
+        /// Why the file could not be written.
         error: std::io::Error,
     },
 }

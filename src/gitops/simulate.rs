@@ -67,7 +67,7 @@ pub struct ChiSquare {
 /// The result of [`simulate`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Simulation {
-    /// The flag.
+    /// The flag key simulated.
     pub flag: String,
     /// The environment.
     pub env: String,

@@ -130,7 +130,7 @@ pub struct Health {
     pub failure_limit: Option<u32>,
     /// `fail`, `pause` (default) or `ignore`.
     pub no_data: Option<NoData>,
-    /// The checks.
+    /// Run every `interval`; any failure counts towards `failureLimit`.
     #[serde(default)]
     pub checks: Vec<Check>,
 }

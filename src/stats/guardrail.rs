@@ -94,7 +94,7 @@ impl Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailResult {
-    /// The verdict.
+    /// Pass, fail, or not enough data to tell.
     pub verdict: Verdict,
     /// The rollout variant's failure rate (`None` without requests).
     pub rollout_rate: Option<f64>,

@@ -44,7 +44,7 @@ pub enum StatsError {
     NotFinite {
         /// Which number.
         what: String,
-        /// Its value.
+        /// The offending value (NaN or infinite).
         value: f64,
     },
     /// A count or sum of squares is negative.
@@ -52,7 +52,7 @@ pub enum StatsError {
     Negative {
         /// Which number.
         what: String,
-        /// Its value.
+        /// The offending value.
         value: f64,
     },
     /// More successes (conversions, failures) than trials.

@@ -14,7 +14,7 @@ use crate::cli::Cli;
 /// `flagctl completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell.
+    /// The shell to write completions for
     #[arg(value_enum)]
     pub shell: Shell,
 }

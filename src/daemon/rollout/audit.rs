@@ -14,7 +14,7 @@ use crate::fsutil::append_line;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry<'a> {
-    /// The flag.
+    /// The flag key, the log's first column when grepped.
     pub flag: &'a str,
     /// Who: `controller` for automatic transitions, else the caller.
     pub actor: &'a str,

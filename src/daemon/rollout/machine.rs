@@ -29,7 +29,7 @@ use crate::ruleset::{CompiledRollout, RolloutPlan};
 /// Where a rollout stood, for transitions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Position {
-    /// The phase.
+    /// Where in its life the rollout was (running, paused, rolled back, …).
     pub phase: Phase,
     /// The stage (canary) or 0.
     pub stage: u32,

@@ -140,13 +140,13 @@ pub struct BaselineComparison {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutRecord {
-    /// The flag.
+    /// The flag key; also the state file's name.
     pub flag: String,
     /// The environment (a state directory serves one).
     pub env: String,
     /// Hash of the rollout spec this state belongs to.
     pub spec_hash: String,
-    /// The strategy.
+    /// The strategy at the time of the record: a changed strategy is a new spec, and starts over.
     pub strategy: Strategy,
     /// Where it stands.
     pub phase: Phase,

@@ -95,7 +95,7 @@ impl ChangeType {
 /// A variant's share of the population.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantShare {
-    /// The variant.
+    /// The variant's name.
     pub variant: String,
     /// Users served it.
     pub users: u64,
@@ -109,7 +109,7 @@ pub struct VariantShare {
 pub struct Change {
     /// Flag or segment.
     pub kind: Kind,
-    /// Its key.
+    /// The flag or segment key.
     pub key: String,
     /// Added, removed or modified.
     pub change: ChangeType,
@@ -138,7 +138,7 @@ pub struct Change {
 pub struct Moved {
     /// Flag or segment.
     pub kind: Kind,
-    /// Its key.
+    /// The flag or segment key.
     pub key: String,
     /// The base side's file.
     pub from: String,

@@ -87,7 +87,7 @@ impl FromStr for Policy {
 /// A policy a diff hits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyHit {
-    /// The policy.
+    /// Which policy of `flags.toml` the change breaks.
     pub policy: Policy,
     /// The environment.
     pub env: String,

@@ -60,7 +60,7 @@ pub enum PromoteError {
     /// No flag of that key in the source.
     #[error("no flag `{flag}` in `{env}` at HEAD{hint}")]
     UnknownFlag {
-        /// The flag.
+        /// The flag key asked for.
         flag: String,
         /// The source environment.
         env: String,
