@@ -249,137 +249,102 @@ impl Args {
             Some(path) => read_file(path)?,
             None => Args::default(),
         };
-        let auth = auth_settings(&self, &file)?;
-        let env = self
-            .env
-            .or(file.env)
-            .context("--env is required: which environment to serve")?;
-        let (repo, git_url, bundle) =
-            if self.repo.is_some() || self.git_url.is_some() || self.bundle.is_some() {
-                (self.repo, self.git_url, self.bundle)
-            } else {
-                (file.repo, file.git_url, file.bundle)
-            };
-        let reference = self.reference.or(file.reference);
-        let git_path = self.git_path.or(file.git_path);
-        let source = match (repo, git_url, bundle) {
-            (Some(dir), None, None) => FeedSpec::Dir(dir),
-            (None, Some(url), None) => FeedSpec::Git {
-                url,
-                reference: reference.clone(),
-                path: tree_path(git_path.as_deref().unwrap_or(""))?,
-            },
-            (None, None, Some(location)) => FeedSpec::Bundle(location),
-            (None, None, None) => {
-                bail!("give a source: --repo DIR, --git-url URL or --bundle PATH_OR_URL")
-            }
-            _ => bail!("give one source only: --repo, --git-url or --bundle"),
-        };
-        if !matches!(source, FeedSpec::Git { .. }) {
-            if reference.is_some() {
-                bail!("--ref goes with --git-url");
-            }
-            if git_path.is_some() {
-                bail!("--git-path goes with --git-url (with --repo, give the directory itself)");
-            }
-        }
-        let poll_text = self.poll.or(file.poll).unwrap_or_else(|| "10s".to_owned());
-        let poll: DurationSpec = poll_text
-            .parse()
-            .with_context(|| format!("--poll {poll_text}"))?;
-        if poll.get().is_zero() {
-            bail!("--poll must be longer than 0");
-        }
-        let bundle_public_keys = if self.bundle_public_key.is_empty() {
-            file.bundle_public_key
-        } else {
-            self.bundle_public_key
-        };
-        if !bundle_public_keys.is_empty() && !matches!(source, FeedSpec::Bundle(_)) {
+        let args = self.over(file);
+        let source = feed_spec(&args)?;
+        if !args.bundle_public_key.is_empty() && !matches!(source, FeedSpec::Bundle(_)) {
             bail!("--bundle-public-key goes with --bundle: only bundles carry signatures");
         }
         Ok(Settings {
-            bundle_public_keys,
-            webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
-            env,
+            auth: auth_settings(&args)?,
+            env: args
+                .env
+                .clone()
+                .context("--env is required: which environment to serve")?,
             source,
-            poll: poll.get(),
-            listen: self
+            poll: duration(args.poll.clone(), "10s", "--poll")?,
+            listen: args
                 .listen
-                .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8013))),
-            state_dir: self
-                .state_dir
-                .or(file.state_dir)
-                .unwrap_or_else(|| PathBuf::from(".flagd-state")),
-            metrics_url: self.metrics_url.or(file.metrics_url),
-            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
-            workers: match self.workers.or(file.workers) {
+            workers: match args.workers {
                 Some(0) => bail!("--workers must be at least 1"),
                 Some(n) => n,
                 None => std::thread::available_parallelism()
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             },
-            auth,
-            auth_eval: self.auth_eval || file.auth_eval,
-            metrics_auth: self.metrics_auth || file.metrics_auth,
-            tls: match (
-                self.tls_cert.or(file.tls_cert),
-                self.tls_key.or(file.tls_key),
-            ) {
+            tls: match (args.tls_cert.clone(), args.tls_key.clone()) {
                 (Some(c), Some(k)) => Some((c, k)),
                 (None, None) => None,
                 _ => bail!("--tls-cert and --tls-key go together"),
             },
-            rate_limit: match self
-                .rate_limit
-                .or(file.rate_limit)
-                .and_then(NonZeroU32::new)
-            {
-                None => None,
-                Some(rate) => {
-                    let burst = self
-                        .rate_burst
-                        .or(file.rate_burst)
-                        .unwrap_or(rate.get().saturating_mul(2));
-                    Some((
-                        rate,
-                        NonZeroU32::new(burst).context("--rate-burst must be at least 1")?,
-                    ))
-                }
-            },
-            header_timeout: duration(
-                self.header_timeout.or(file.header_timeout),
-                "10s",
-                "--header-timeout",
-            )?,
-            limits: {
-                let defaults = Limits::default();
-                Limits {
-                    max_body_bytes: self
-                        .max_body_bytes
-                        .or(file.max_body_bytes)
-                        .unwrap_or(defaults.max_body_bytes),
-                    request_timeout: duration(
-                        self.request_timeout.or(file.request_timeout),
-                        "30s",
-                        "--request-timeout",
-                    )?,
-                    max_context_attributes: self
-                        .max_context_attributes
-                        .or(file.max_context_attributes)
-                        .unwrap_or(defaults.max_context_attributes),
-                    max_context_depth: self
-                        .max_context_depth
-                        .or(file.max_context_depth)
-                        .unwrap_or(defaults.max_context_depth),
-                    max_bulk_flags: self
-                        .max_bulk_flags
-                        .or(file.max_bulk_flags)
-                        .unwrap_or(defaults.max_bulk_flags),
-                }
-            },
+            rate_limit: rate_limit(&args)?,
+            header_timeout: duration(args.header_timeout.clone(), "10s", "--header-timeout")?,
+            limits: limits(&args)?,
+            state_dir: args
+                .state_dir
+                .unwrap_or_else(|| PathBuf::from(".flagd-state")),
+            metrics_url: args.metrics_url,
+            log_format: args.log_format.unwrap_or_default(),
+            auth_eval: args.auth_eval,
+            metrics_auth: args.metrics_auth,
+            bundle_public_keys: args.bundle_public_key,
+            webhook_secret_file: args.webhook_secret_file,
         })
+    }
+
+    /// The command line over the config file, option by option. Sources are
+    /// the exception: one given on the command line replaces the file's
+    /// source as a whole (with its `ref` and `git-path`), so the two never
+    /// combine into something neither says.
+    fn over(self, file: Args) -> Args {
+        let cli_source = self.repo.is_some() || self.git_url.is_some() || self.bundle.is_some();
+        let source = if cli_source { &self } else { &file };
+        let (repo, git_url, bundle) = (
+            source.repo.clone(),
+            source.git_url.clone(),
+            source.bundle.clone(),
+        );
+        Args {
+            repo,
+            git_url,
+            bundle,
+            reference: self.reference.or(file.reference),
+            git_path: self.git_path.or(file.git_path),
+            env: self.env.or(file.env),
+            poll: self.poll.or(file.poll),
+            listen: self.listen.or(file.listen),
+            state_dir: self.state_dir.or(file.state_dir),
+            metrics_url: self.metrics_url.or(file.metrics_url),
+            workers: self.workers.or(file.workers),
+            log_format: self.log_format.or(file.log_format),
+            auth_jwt_secret_file: self.auth_jwt_secret_file.or(file.auth_jwt_secret_file),
+            auth_jwt_public_key: self.auth_jwt_public_key.or(file.auth_jwt_public_key),
+            auth_jwks_file: self.auth_jwks_file.or(file.auth_jwks_file),
+            auth_issuer: self.auth_issuer.or(file.auth_issuer),
+            auth_audience: self.auth_audience.or(file.auth_audience),
+            auth_role_claim: self.auth_role_claim.or(file.auth_role_claim),
+            auth_eval: self.auth_eval || file.auth_eval,
+            api_keys_file: self.api_keys_file.or(file.api_keys_file),
+            metrics_auth: self.metrics_auth || file.metrics_auth,
+            tls_cert: self.tls_cert.or(file.tls_cert),
+            tls_key: self.tls_key.or(file.tls_key),
+            bundle_public_key: if self.bundle_public_key.is_empty() {
+                file.bundle_public_key
+            } else {
+                self.bundle_public_key
+            },
+            webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
+            rate_limit: self.rate_limit.or(file.rate_limit),
+            rate_burst: self.rate_burst.or(file.rate_burst),
+            max_body_bytes: self.max_body_bytes.or(file.max_body_bytes),
+            header_timeout: self.header_timeout.or(file.header_timeout),
+            request_timeout: self.request_timeout.or(file.request_timeout),
+            max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
+            max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),
+            max_context_depth: self.max_context_depth.or(file.max_context_depth),
+            config: self.config,
+            completions: self.completions,
+            man: self.man,
+        }
     }
 }
 
@@ -393,24 +358,66 @@ fn duration(text: Option<String>, default: &str, option: &str) -> anyhow::Result
     Ok(d.get())
 }
 
-fn auth_settings(cli: &Args, file: &Args) -> anyhow::Result<Option<AuthSettings>> {
-    let pick = |a: &Option<PathBuf>, b: &Option<PathBuf>| a.clone().or_else(|| b.clone());
+/// Exactly one source; `--ref` and `--git-path` only with git.
+fn feed_spec(args: &Args) -> anyhow::Result<FeedSpec> {
+    let source = match (&args.repo, &args.git_url, &args.bundle) {
+        (Some(dir), None, None) => FeedSpec::Dir(dir.clone()),
+        (None, Some(url), None) => FeedSpec::Git {
+            url: url.clone(),
+            reference: args.reference.clone(),
+            path: tree_path(args.git_path.as_deref().unwrap_or(""))?,
+        },
+        (None, None, Some(location)) => FeedSpec::Bundle(location.clone()),
+        (None, None, None) => {
+            bail!("give a source: --repo DIR, --git-url URL or --bundle PATH_OR_URL")
+        }
+        _ => bail!("give one source only: --repo, --git-url or --bundle"),
+    };
+    if !matches!(source, FeedSpec::Git { .. }) {
+        if args.reference.is_some() {
+            bail!("--ref goes with --git-url");
+        }
+        if args.git_path.is_some() {
+            bail!("--git-path goes with --git-url (with --repo, give the directory itself)");
+        }
+    }
+    Ok(source)
+}
+
+/// Requests per second and burst, per client; none without `--rate-limit`.
+fn rate_limit(args: &Args) -> anyhow::Result<Option<(NonZeroU32, NonZeroU32)>> {
+    let Some(rate) = args.rate_limit.and_then(NonZeroU32::new) else {
+        return Ok(None);
+    };
+    let burst = args.rate_burst.unwrap_or(rate.get().saturating_mul(2));
+    let burst = NonZeroU32::new(burst).context("--rate-burst must be at least 1")?;
+    Ok(Some((rate, burst)))
+}
+
+fn limits(args: &Args) -> anyhow::Result<Limits> {
+    let defaults = Limits::default();
+    Ok(Limits {
+        max_body_bytes: args.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        request_timeout: duration(args.request_timeout.clone(), "30s", "--request-timeout")?,
+        max_context_attributes: args
+            .max_context_attributes
+            .unwrap_or(defaults.max_context_attributes),
+        max_context_depth: args.max_context_depth.unwrap_or(defaults.max_context_depth),
+        max_bulk_flags: args.max_bulk_flags.unwrap_or(defaults.max_bulk_flags),
+    })
+}
+
+fn auth_settings(args: &Args) -> anyhow::Result<Option<AuthSettings>> {
     let keys: Vec<KeyFile> = [
-        pick(&cli.auth_jwt_secret_file, &file.auth_jwt_secret_file).map(KeyFile::Secret),
-        pick(&cli.auth_jwt_public_key, &file.auth_jwt_public_key).map(KeyFile::PublicKey),
-        pick(&cli.auth_jwks_file, &file.auth_jwks_file).map(KeyFile::Jwks),
+        args.auth_jwt_secret_file.clone().map(KeyFile::Secret),
+        args.auth_jwt_public_key.clone().map(KeyFile::PublicKey),
+        args.auth_jwks_file.clone().map(KeyFile::Jwks),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let api_keys_file = pick(&cli.api_keys_file, &file.api_keys_file);
     let keys = match keys.as_slice() {
-        [] if cli.auth_eval
-            || file.auth_eval
-            || api_keys_file.is_some()
-            || cli.metrics_auth
-            || file.metrics_auth =>
-        {
+        [] if args.auth_eval || args.api_keys_file.is_some() || args.metrics_auth => {
             bail!(
                 "--auth-eval, --metrics-auth and --api-keys-file need a token key: --auth-jwt-secret-file, --auth-jwt-public-key or --auth-jwks-file"
             )
@@ -423,17 +430,13 @@ fn auth_settings(cli: &Args, file: &Args) -> anyhow::Result<Option<AuthSettings>
     };
     Ok(Some(AuthSettings {
         keys,
-        issuer: cli.auth_issuer.clone().or_else(|| file.auth_issuer.clone()),
-        audience: cli
-            .auth_audience
-            .clone()
-            .or_else(|| file.auth_audience.clone()),
-        role_claim: cli
+        issuer: args.auth_issuer.clone(),
+        audience: args.auth_audience.clone(),
+        role_claim: args
             .auth_role_claim
             .clone()
-            .or_else(|| file.auth_role_claim.clone())
             .unwrap_or_else(|| "role".to_owned()),
-        api_keys_file,
+        api_keys_file: args.api_keys_file.clone(),
     }))
 }
 
