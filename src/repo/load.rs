@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::compile::{Compiled, compile};
 use crate::diagnostic::{Diagnostic, KeyPath, PathSeg, did_you_mean, sort_diagnostics};
 use crate::model::{EnvModel, MetricsConfig, Segment};
-use crate::parse::{DeError, DeErrorKind, Format, Node, NodeKind, from_node, parse_document};
+use crate::parse::{DeError, DeErrorKind, Format, Key, Node, NodeKind, from_node, parse_document};
 use crate::ruleset::{Ruleset, RulesetMeta};
 
 /// How many unknown keys one definition may have before reading it stops.
@@ -58,6 +58,31 @@ fn parent(path: &KeyPath) -> KeyPath {
     let mut parent = path.clone();
     parent.0.pop();
     parent
+}
+
+/// Which section a top-level key opens; `None` (with a finding when it is
+/// wrong) for `$schema` and unknown keys.
+fn top_level_key(key: &Key, value: &Node, diags: &mut Vec<Diagnostic>) -> Option<Section> {
+    match key.name.as_str() {
+        "flags" => Some(Section::Flags),
+        "segments" => Some(Section::Segments),
+        "$schema" => {
+            if !matches!(value.kind, NodeKind::Str(_) | NodeKind::Null) {
+                let path = KeyPath::root().key("$schema");
+                let message = "`$schema` must be a string (the schema's URL)";
+                diags.push(Diagnostic::error(path, message).at(value.pos));
+            }
+            None
+        }
+        other => {
+            let hint = did_you_mean(other, crate::model::flag::FLAG_FILE_KEYS.iter().copied())
+                .unwrap_or_else(|| "a flag file has `flags` and `segments`".into());
+            let message = format!("unknown key `{other}`");
+            let d = Diagnostic::error(KeyPath::root().key(other), message);
+            diags.push(d.with_hint(hint).at(key.pos));
+            None
+        }
+    }
 }
 
 /// A flag file as read: its path and, if it parsed, its document tree.
@@ -200,133 +225,111 @@ impl LoadedEnv {
     fn read_definitions(&mut self, node: &Node, file_index: usize) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         let NodeKind::Map(entries) = &node.kind else {
-            diags.push(
-                Diagnostic::error(
-                    KeyPath::root(),
-                    format!(
-                        "a flag file is a map with `flags` and `segments`, not {}",
-                        node.kind.describe()
-                    ),
-                )
-                .at(node.pos),
+            let message = format!(
+                "a flag file is a map with `flags` and `segments`, not {}",
+                node.kind.describe()
             );
+            diags.push(Diagnostic::error(KeyPath::root(), message).at(node.pos));
             return diags;
         };
         for (key, value) in entries {
-            let section = match key.name.as_str() {
-                "flags" => Section::Flags,
-                "segments" => Section::Segments,
-                "$schema" => {
-                    if !matches!(value.kind, NodeKind::Str(_) | NodeKind::Null) {
-                        diags.push(
-                            Diagnostic::error(
-                                KeyPath::root().key("$schema"),
-                                "`$schema` must be a string (the schema's URL)",
-                            )
-                            .at(value.pos),
-                        );
-                    }
-                    continue;
-                }
-                other => {
-                    let hint =
-                        did_you_mean(other, crate::model::flag::FLAG_FILE_KEYS.iter().copied())
-                            .unwrap_or_else(|| "a flag file has `flags` and `segments`".into());
-                    diags.push(
-                        Diagnostic::error(
-                            KeyPath::root().key(other),
-                            format!("unknown key `{other}`"),
-                        )
-                        .with_hint(hint)
-                        .at(key.pos),
-                    );
-                    continue;
-                }
+            let Some(section) = top_level_key(key, value, &mut diags) else {
+                continue;
             };
             let NodeKind::Map(defs) = &value.kind else {
                 if value.kind != NodeKind::Null {
-                    diags.push(
-                        Diagnostic::error(
-                            KeyPath::root().key(section.key()),
-                            format!(
-                                "`{}` must be a map, not {}",
-                                section.key(),
-                                value.kind.describe()
-                            ),
-                        )
-                        .at(value.pos),
+                    let message = format!(
+                        "`{}` must be a map, not {}",
+                        section.key(),
+                        value.kind.describe()
                     );
+                    let path = KeyPath::root().key(section.key());
+                    diags.push(Diagnostic::error(path, message).at(value.pos));
                 }
                 continue;
             };
             for (name, def) in defs {
-                let prefix = KeyPath::root().key(section.key()).key(&name.name);
-                if let Some(&first) = self.origins.get(&(section, name.name.clone())) {
-                    let first_file = &self
-                        .files
-                        .get(first)
-                        .map_or("this file", |f| f.path.as_str());
-                    let first_pos = self
-                        .files
-                        .get(first)
-                        .and_then(|f| f.node.as_ref())
-                        .map(|n| n.key_position_of(&prefix));
-                    let at = first_pos.map_or(String::new(), |p| format!(":{p}"));
-                    let noun = if section == Section::Flags {
-                        "flag"
-                    } else {
-                        "segment"
-                    };
-                    diags.push(
-                        Diagnostic::error(
-                            prefix,
-                            format!(
-                                "{noun} `{}` is already defined in {first_file}{at}",
-                                name.name
-                            ),
-                        )
-                        .at(name.pos),
-                    );
-                    continue;
-                }
-                let errors = match section {
-                    Section::Flags => {
-                        let (flag, errors) = read_definition(def);
-                        if let Some(flag) = flag {
-                            self.model.flags.insert(name.name.clone(), flag);
-                        }
-                        errors
-                    }
-                    Section::Segments => {
-                        let (segment, errors) = read_definition(def);
-                        // A segment that failed to read still exists: an empty
-                        // stand-in keeps references to it from being reported
-                        // as unknown (its own error says what is wrong).
-                        let stand_in = Segment {
-                            description: None,
-                            when: None,
-                            keys: Some(Vec::new()),
-                        };
-                        self.model
-                            .segments
-                            .insert(name.name.clone(), segment.unwrap_or(stand_in));
-                        errors
-                    }
-                };
-                // Claimed even when broken, so a later duplicate still names this file.
-                self.origins
-                    .insert((section, name.name.clone()), file_index);
-                for e in errors {
-                    let unknown_key = e.kind == DeErrorKind::UnknownKey;
-                    let d = e.at_entry(name, def).into_diagnostic(&prefix);
-                    if unknown_key {
-                        self.trimmed.push(parent(&d.path));
-                    }
-                    diags.push(d);
-                }
+                self.read_one(section, name, def, file_index, &mut diags);
             }
         }
         diags
+    }
+
+    /// Reads one flag or segment into the model, unless another file (or
+    /// this one) already defined it.
+    fn read_one(
+        &mut self,
+        section: Section,
+        name: &Key,
+        def: &Node,
+        file_index: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let prefix = KeyPath::root().key(section.key()).key(&name.name);
+        if let Some(&first) = self.origins.get(&(section, name.name.clone())) {
+            diags.push(self.already_defined(section, name, prefix, first));
+            return;
+        }
+        let errors = match section {
+            Section::Flags => {
+                let (flag, errors) = read_definition(def);
+                if let Some(flag) = flag {
+                    self.model.flags.insert(name.name.clone(), flag);
+                }
+                errors
+            }
+            Section::Segments => {
+                let (segment, errors) = read_definition(def);
+                // A segment that failed to read still exists: an empty
+                // stand-in keeps references to it from being reported as
+                // unknown (its own error says what is wrong).
+                let stand_in = Segment {
+                    description: None,
+                    when: None,
+                    keys: Some(Vec::new()),
+                };
+                self.model
+                    .segments
+                    .insert(name.name.clone(), segment.unwrap_or(stand_in));
+                errors
+            }
+        };
+        // Claimed even when broken, so a later duplicate still names this file.
+        self.origins
+            .insert((section, name.name.clone()), file_index);
+        for e in errors {
+            let unknown_key = e.kind == DeErrorKind::UnknownKey;
+            let d = e.at_entry(name, def).into_diagnostic(&prefix);
+            if unknown_key {
+                self.trimmed.push(parent(&d.path));
+            }
+            diags.push(d);
+        }
+    }
+
+    /// "flag `x` is already defined in envs/prod/a.yaml:3:3", at the second
+    /// definition.
+    fn already_defined(
+        &self,
+        section: Section,
+        name: &Key,
+        path: KeyPath,
+        first: usize,
+    ) -> Diagnostic {
+        let first = self.files.get(first);
+        let first_file = first.map_or("this file", |f| f.path.as_str());
+        let at = first
+            .and_then(|f| f.node.as_ref())
+            .map_or(String::new(), |n| format!(":{}", n.key_position_of(&path)));
+        let noun = match section {
+            Section::Flags => "flag",
+            Section::Segments => "segment",
+        };
+        let message = format!(
+            "{noun} `{}` is already defined in {first_file}{at}",
+            name.name
+        );
+        Diagnostic::error(path, message).at(name.pos)
     }
 
     /// Gives a compiler finding (key path only) its file, line and column.
