@@ -1,6 +1,8 @@
 //! Instants as users write them: RFC 3339, or a local date-time in an IANA zone.
 
 use jiff::Timestamp;
+use jiff::fmt::temporal::{Pieces, PiecesOffset};
+use jiff::tz::Offset;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
@@ -21,7 +23,7 @@ pub fn zone(name: &str) -> Result<TimeZone, (String, Option<String>)> {
 /// Parses `text` as an instant. RFC 3339 with an offset stands on its own; a
 /// local date-time (or date, meaning midnight) needs `zone`.
 pub fn instant(text: &str, zone: Option<&TimeZone>) -> Result<Timestamp, String> {
-    if let Ok(ts) = text.parse::<Timestamp>() {
+    if let Some(ts) = with_offset(text) {
         return Ok(ts);
     }
     let local = text
@@ -41,6 +43,25 @@ pub fn instant(text: &str, zone: Option<&TimeZone>) -> Result<Timestamp, String>
                 zone.iana_name().unwrap_or("that zone")
             )
         })
+}
+
+/// An instant written with an offset (RFC 3339). Its whole range counts:
+/// years 0000 to 9999 — but jiff's `Timestamp` ends about a day before
+/// 9999-12-31T23:59:59Z, so the instants past it (all of them "never" to a
+/// flag) are clamped to its last one rather than refused.
+fn with_offset(text: &str) -> Option<Timestamp> {
+    let pieces = Pieces::parse(text).ok()?;
+    let offset = match pieces.offset()? {
+        PiecesOffset::Zulu => Offset::UTC,
+        PiecesOffset::Numeric(n) => n.offset(),
+        _ => return None,
+    };
+    let civil = pieces.date().to_datetime(pieces.time().unwrap_or_default());
+    Some(offset.to_timestamp(civil).unwrap_or(if civil.year() > 0 {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    }))
 }
 
 #[cfg(test)]
@@ -64,6 +85,20 @@ mod tests {
                 .contains("needs a `timezone`")
         );
         assert!(instant("tomorrow", Some(&ny)).is_err());
+    }
+
+    #[test]
+    fn the_whole_rfc3339_range() {
+        assert_eq!(instant("9999-12-31T23:59:59Z", None), Ok(Timestamp::MAX));
+        assert_eq!(instant("9999-12-31T23:59:59+01:00", None), Ok(Timestamp::MAX));
+        assert_eq!(
+            instant("0000-01-01T00:00:00Z", None).unwrap().to_string(),
+            "0000-01-01T00:00:00Z"
+        );
+        // Inside jiff's range nothing is clamped.
+        let late = instant("9999-12-30T00:00:00Z", None).unwrap();
+        assert!(late < Timestamp::MAX);
+        assert!(instant("9999-13-01T00:00:00Z", None).is_err());
     }
 
     #[test]
