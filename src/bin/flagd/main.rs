@@ -204,7 +204,6 @@ fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
         auth,
         auth_eval: settings.auth_eval,
         metrics_auth: settings.metrics_auth,
-        webhook_secret: settings.webhook_secret_file.is_some(),
         rate_limit,
     })
 }
