@@ -10,10 +10,10 @@ use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use hotswap_flags::{RepoError, Repository};
 use serde_json::json;
 
-use crate::Outcome;
 use crate::output;
 use crate::repo_dir;
 use crate::simulate::PopulationArgs;
+use crate::{Failure, Outcome};
 
 /// How `diff` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +101,7 @@ pub fn open_side(root: &Path, rev: Option<&str>) -> anyhow::Result<Side> {
     Ok(Side { label, repo })
 }
 
-pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.as_deref())?;
     let base = open_side(&root, Some(args.base.as_deref().unwrap_or("HEAD")))?;
     let head = open_side(&root, args.head.as_deref())?;

@@ -8,12 +8,12 @@ use hotswap_flags::{Context, EvalEnv, Evaluation, Repository, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
 
-use crate::Outcome;
 use crate::cli::{EvalArgs, OutputFormat};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome, fail};
 
-pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &EvalArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let repo = Repository::open(&root)?;
     let checked = repo.check_env(&args.env)?;
@@ -31,7 +31,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
         let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
             .map(|h| format!(" ({h})"))
             .unwrap_or_default();
-        bail!(
+        fail!(
             "no flag `{}` in environment `{}`{hint}",
             args.flag,
             args.env
@@ -44,10 +44,16 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
     };
     match args.percentage {
         Some(p) if !(0.0..=100.0).contains(&p) => {
-            bail!("--percentage {p} is not between 0 and 100")
+            fail!("--percentage {p} is not between 0 and 100")
         }
-        Some(p) => report(args, &ruleset, &ctx, now, &FixedRollouts(threshold(p))),
-        None => report(args, &ruleset, &ctx, now, &InitialRollouts),
+        Some(p) => Ok(report(
+            args,
+            &ruleset,
+            &ctx,
+            now,
+            &FixedRollouts(threshold(p)),
+        )),
+        None => Ok(report(args, &ruleset, &ctx, now, &InitialRollouts)),
     }
 }
 
@@ -57,7 +63,7 @@ fn report<R: RolloutState>(
     ctx: &Context,
     now: Timestamp,
     rollouts: &R,
-) -> anyhow::Result<Outcome> {
+) -> Outcome {
     let env = EvalEnv { now, rollouts };
     match ruleset.evaluate(&args.flag, ctx, &env) {
         Ok(ev) => {
@@ -66,7 +72,7 @@ fn report<R: RolloutState>(
                 OutputFormat::Json => output::print_json(&eval_json(args, ruleset, &ev, &rules)),
                 OutputFormat::Table => print_table(args, ruleset, &ev, &rules),
             }
-            Ok(Outcome::Ok)
+            Outcome::Ok
         }
         Err(e) => {
             match args.repo.format {
@@ -78,7 +84,7 @@ fn report<R: RolloutState>(
                 })),
                 OutputFormat::Table => println!("{}: {}: {e}", args.flag, e.code()),
             }
-            Ok(Outcome::Findings)
+            Outcome::Findings
         }
     }
 }

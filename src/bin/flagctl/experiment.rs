@@ -32,10 +32,10 @@ use hotswap_flags::stats::{
 };
 use serde_json::{Value, json};
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome, fail};
 
 /// `flagctl experiment`
 #[derive(Debug, Args)]
@@ -107,7 +107,7 @@ pub struct AnalyzeArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &ExperimentArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExperimentArgs) -> Result<Outcome, Failure> {
     match &args.command {
         ExperimentCommand::Analyze(a) => run_analyze(a),
     }
@@ -170,14 +170,12 @@ struct Loaded {
     origin: Option<Value>,
 }
 
-/// Loads the counts. The outer error is a usage or I/O problem (exit 2),
-/// the inner one bad data (exit 1), already worded for the user as it is
-/// printed (`error: …`, or `FILE:LINE:COL: error: … (at variants.b)`).
+/// Loads the counts; bad data is a finding (exit 1).
 fn load(
     source: &Source<'_>,
     flag: &str,
     settings: Option<&FlagSettings>,
-) -> anyhow::Result<Result<Loaded, String>> {
+) -> Result<Loaded, Failure> {
     match source {
         Source::File(path) => {
             let text = if path.as_os_str() == "-" {
@@ -190,12 +188,14 @@ fn load(
                 std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read the data file {}", path.display()))?
             };
-            Ok(ExperimentData::from_json(&text)
+            ExperimentData::from_json(&text)
                 .map(|data| Loaded { data, origin: None })
-                .map_err(|e| match e {
-                    StatsError::File(d) => d.in_file(source.describe()).to_string(),
-                    e => format!("error: {}: {e}", source.describe()),
-                }))
+                .map_err(|e| {
+                    Failure::Findings(match e {
+                        StatsError::File(d) => d.in_file(source.describe()).to_string(),
+                        e => format!("error: {}: {e}", source.describe()),
+                    })
+                })
         }
         Source::Daemon {
             url,
@@ -216,9 +216,9 @@ fn load_from_daemon(
     token: Option<&str>,
     flag: &str,
     settings: &FlagSettings,
-) -> anyhow::Result<Result<Loaded, String>> {
+) -> Result<Loaded, Failure> {
     let Some(template) = settings.conversions.as_deref() else {
-        bail!(
+        fail!(
             "flag `{flag}` in environment `{}` has no `experiment.conversions` query, so there \
              is nothing to count conversions with: add one (docs/flag-format.md §12), or use \
              --data FILE",
@@ -226,7 +226,7 @@ fn load_from_daemon(
         );
     };
     let Some(prometheus_url) = metrics_url.or(settings.prometheus.as_deref()) else {
-        bail!(
+        fail!(
             "no Prometheus to ask for conversions: give --metrics-url URL or set [metrics] \
              prometheus in flags.toml"
         );
@@ -235,15 +235,16 @@ fn load_from_daemon(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let fetched = runtime.block_on(async {
+    let findings = |e: String| Failure::Findings(format!("error: {e}"));
+    let (report, conversions) = runtime.block_on(async {
         let client = hotswap_flags::client::client().map_err(anyhow::Error::msg)?;
         let report = match experiment_data::exposures(&client, url, flag, token, timeout).await {
             Ok(r) => r,
-            Err(DataError::BadAnswer(e)) => return Ok(Err(e)),
-            Err(e) => return Err(anyhow::Error::new(e)),
+            Err(DataError::BadAnswer(e)) => return Err(findings(e)),
+            Err(e) => return Err(e.into()),
         };
         if report.spec_hash != settings.spec_hash {
-            return Ok(Err(format!(
+            return Err(findings(format!(
                 "flagd at {url} counts exposures for another version of experiment `{flag}` \
                  (spec {}, ruleset {}) than environment `{}` of this repository defines (spec \
                  {}): the split, salt or experiment block differ, so the counts do not belong \
@@ -253,15 +254,11 @@ fn load_from_daemon(
         }
         let prometheus = Prometheus::new(timeout).map_err(anyhow::Error::msg)?;
         match experiment_data::conversions(&prometheus, prometheus_url, &report, template).await {
-            Ok(conversions) => Ok(Ok((report, conversions))),
-            Err(DataError::BadAnswer(e)) => Ok(Err(e)),
-            Err(e) => Err(anyhow::Error::new(e)),
+            Ok(conversions) => Ok((report, conversions)),
+            Err(DataError::BadAnswer(e)) => Err(findings(e)),
+            Err(e) => Err(e.into()),
         }
     })?;
-    let (report, conversions) = match fetched {
-        Ok(f) => f,
-        Err(e) => return Ok(Err(format!("error: {e}"))),
-    };
     for c in conversions.iter().filter(|c| c.empty) {
         eprintln!(
             "note: the conversions query matched no series for variant `{}`: counted as 0 ({})",
@@ -280,10 +277,10 @@ fn load_from_daemon(
             .map(|c| (c.variant.clone(), Value::String(c.query.clone())))
             .collect::<serde_json::Map<_, _>>(),
     });
-    Ok(Ok(Loaded {
+    Ok(Loaded {
         data: experiment_data::assemble(&report, &conversions),
         origin: Some(origin),
-    }))
+    })
 }
 
 fn check_parameter(
@@ -298,7 +295,7 @@ fn check_parameter(
     }
 }
 
-fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
+fn run_analyze(args: &AnalyzeArgs) -> Result<Outcome, Failure> {
     check_parameter(
         "--alpha",
         args.alpha,
@@ -314,18 +311,9 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(args)?;
     let settings = match &args.env {
         None => None,
-        Some(env) => match flag_settings(args, env)? {
-            Some(s) => Some(s),
-            None => return Ok(Outcome::Findings),
-        },
+        Some(env) => Some(flag_settings(args, env)?),
     };
-    let Loaded { data, origin } = match load(&source, &args.flag, settings.as_ref())? {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(Outcome::Findings);
-        }
-    };
+    let Loaded { data, origin } = load(&source, &args.flag, settings.as_ref())?;
     let config = AnalysisConfig {
         alpha: args
             .alpha
@@ -342,15 +330,17 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
     let analysis = match analyze(&data, &config) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {}: {e}", source.describe());
-            if origin.is_some() {
-                eprintln!(
-                    "    hint: exposures are flagd's evaluations since the experiment's spec last \
-                     changed; the conversions query must count the same units over {{{{window}}}} \
-                     (docs/experiments.md §9)"
-                );
-            }
-            return Ok(Outcome::Findings);
+            let hint = if origin.is_some() {
+                "\n    hint: exposures are flagd's evaluations since the experiment's spec last \
+                 changed; the conversions query must count the same units over {{window}} \
+                 (docs/experiments.md §9)"
+            } else {
+                ""
+            };
+            return Err(Failure::Findings(format!(
+                "error: {}: {e}{hint}",
+                source.describe()
+            )));
         }
     };
     let env = settings.as_ref().map(|s| s.env.as_str());
@@ -379,24 +369,29 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The flag's experiment settings in `env`; `None` when the environment
-/// does not validate (its errors are printed: a finding, exit 1).
-fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSettings>> {
+/// The flag's experiment settings in `env`; an environment that does not
+/// validate is a finding (exit 1).
+fn flag_settings(args: &AnalyzeArgs, env: &str) -> Result<FlagSettings, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let repo = Repository::open(&root)?;
     let checked = repo.check_env(env)?;
     let Some(ruleset) = checked.ruleset else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
-        }
-        eprintln!("error: environment `{env}` does not validate; fix the errors above");
-        return Ok(None);
+        let mut errors: String = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{d}\n"))
+            .collect();
+        errors.push_str(&format!(
+            "error: environment `{env}` does not validate; fix the errors above"
+        ));
+        return Err(Failure::Findings(errors));
     };
     let Some(id) = ruleset.flag_id(&args.flag) else {
         let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
             .map(|h| format!(" ({h})"))
             .unwrap_or_default();
-        bail!("no flag `{}` in environment `{env}`{hint}", args.flag);
+        fail!("no flag `{}` in environment `{env}`{hint}", args.flag);
     };
     let Some((_, spec)) = ExperimentSpec::of(ruleset.flag(id)) else {
         // --daemon needs --env (flagd's counts are checked against the
@@ -406,7 +401,7 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
         } else {
             ", or leave out --env to analyse the data without the flag's settings"
         };
-        bail!(
+        fail!(
             "flag `{}` in environment `{env}` has no experiment: add an `experiment:` block to \
              one of its splits (docs/flag-format.md §12){alternative}",
             args.flag
@@ -425,7 +420,7 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
         .conversions
         .as_ref()
         .map(|q| metrics.queries.get(q).unwrap_or(q).clone());
-    Ok(Some(FlagSettings {
+    Ok(FlagSettings {
         env: env.to_owned(),
         control,
         weights,
@@ -434,7 +429,7 @@ fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSet
         spec_hash,
         conversions,
         prometheus: metrics.prometheus.clone(),
-    }))
+    })
 }
 
 // ------------------------------------------------------------------ JSON

@@ -6,9 +6,9 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use crate::Outcome;
 use crate::cli::OutputFormat;
 use crate::output;
+use crate::{Failure, Outcome};
 
 /// `flagctl rollout`
 #[derive(Debug, Args)]
@@ -75,7 +75,7 @@ pub enum RolloutAction {
     },
 }
 
-pub fn run(args: &RolloutArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &RolloutArgs) -> Result<Outcome, Failure> {
     let base = args.daemon.trim_end_matches('/');
     let (method, path) = match &args.action {
         RolloutAction::Status { flag: None } => ("GET", "/api/v1/rollouts".to_owned()),
@@ -93,11 +93,15 @@ pub fn run(args: &RolloutArgs) -> anyhow::Result<Outcome> {
         let message = body["error"]["message"]
             .as_str()
             .map_or_else(|| body.to_string(), str::to_owned);
-        match args.format {
-            OutputFormat::Json => output::print_json(&body),
-            OutputFormat::Table => eprintln!("error: {message} (HTTP {status})"),
-        }
-        return Ok(Outcome::Findings);
+        return match args.format {
+            OutputFormat::Json => {
+                output::print_json(&body);
+                Ok(Outcome::Findings)
+            }
+            OutputFormat::Table => Err(Failure::Findings(format!(
+                "error: {message} (HTTP {status})"
+            ))),
+        };
     }
     match args.format {
         OutputFormat::Json => output::print_json(&body),

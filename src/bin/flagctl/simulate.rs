@@ -12,10 +12,10 @@ use hotswap_flags::{Repository, Ruleset};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome, fail};
 
 /// Who to evaluate (shared by `simulate` and `diff`).
 #[derive(Debug, Clone, Args)]
@@ -75,7 +75,7 @@ pub struct SimulateArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &SimulateArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &SimulateArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let repo = Repository::open(&root)?;
     let Some(ruleset) = checked_ruleset(&repo, &args.env)? else {
@@ -87,7 +87,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<Outcome> {
         .iter()
         .find(|p| !(0.0..=100.0).contains(*p))
     {
-        bail!("--percentage {p} is not between 0 and 100");
+        fail!("--percentage {p} is not between 0 and 100");
     }
     let population = args.population.population()?;
     let now = args.population.now()?;
