@@ -1,10 +1,9 @@
 //! `flagctl eval FLAG --env E [--ctx k=v]… [--context JSON] [--percentage P] [--at TIME]`
 
 use anyhow::{Context as _, bail};
-use hotswap_flags::diagnostic::did_you_mean;
 use hotswap_flags::eval::bucket::{percentage, threshold};
 use hotswap_flags::eval::{FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::{Context, EvalEnv, Evaluation, Repository, Ruleset};
+use hotswap_flags::{Context, EvalEnv, Evaluation, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
 
@@ -14,29 +13,8 @@ use crate::repo_dir;
 use crate::{Failure, Outcome, fail};
 
 pub fn run(args: &EvalArgs) -> Result<Outcome, Failure> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let checked = repo.check_env(&args.env)?;
-    let Some(ruleset) = checked.ruleset else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
-        }
-        eprintln!(
-            "error: environment `{}` does not validate; fix the errors above",
-            args.env
-        );
-        return Ok(Outcome::Findings);
-    };
-    if ruleset.flag_id(&args.flag).is_none() {
-        let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        fail!(
-            "no flag `{}` in environment `{}`{hint}",
-            args.flag,
-            args.env
-        );
-    }
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), &args.env)?;
+    ruleset.find_flag(&args.flag)?;
     let ctx = build_context(args)?;
     let now = match &args.at {
         Some(text) => parse_at(text)?,

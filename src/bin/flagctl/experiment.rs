@@ -19,10 +19,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args, Subcommand};
-use hotswap_flags::Repository;
 use hotswap_flags::client::experiment::{self as experiment_data, DataError};
 use hotswap_flags::daemon::exposure::ExperimentSpec;
-use hotswap_flags::diagnostic::did_you_mean;
 use hotswap_flags::prometheus::Prometheus;
 use hotswap_flags::stats::experiment::{
     DEFAULT_ALPHA, DEFAULT_MDE, PowerPlan, SRM_THRESHOLD, VariantResult,
@@ -372,27 +370,8 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<Outcome, Failure> {
 /// The flag's experiment settings in `env`; an environment that does not
 /// validate is a finding (exit 1).
 fn flag_settings(args: &AnalyzeArgs, env: &str) -> Result<FlagSettings, Failure> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let checked = repo.check_env(env)?;
-    let Some(ruleset) = checked.ruleset else {
-        let mut errors: String = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{d}\n"))
-            .collect();
-        errors.push_str(&format!(
-            "error: environment `{env}` does not validate; fix the errors above"
-        ));
-        return Err(Failure::Findings(errors));
-    };
-    let Some(id) = ruleset.flag_id(&args.flag) else {
-        let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        fail!("no flag `{}` in environment `{env}`{hint}", args.flag);
-    };
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), env)?;
+    let id = ruleset.find_flag(&args.flag)?;
     let Some((_, spec)) = ExperimentSpec::of(ruleset.flag(id)) else {
         // --daemon needs --env (flagd's counts are checked against the
         // flag's definition), so leaving it out is advice only for --data.

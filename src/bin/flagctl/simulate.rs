@@ -2,13 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Args;
-use hotswap_flags::diagnostic::did_you_mean;
 use hotswap_flags::gitops::diff::fields::num;
 use hotswap_flags::gitops::population::{DEFAULT_USERS, Population};
 use hotswap_flags::gitops::simulate::{Simulation, simulate};
-use hotswap_flags::{Repository, Ruleset};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -76,12 +73,8 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: &SimulateArgs) -> Result<Outcome, Failure> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let Some(ruleset) = checked_ruleset(&repo, &args.env)? else {
-        return Ok(Outcome::Findings);
-    };
-    known_flag(&ruleset, &args.flag, &args.env)?;
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), &args.env)?;
+    ruleset.find_flag(&args.flag)?;
     if let Some(p) = args
         .percentages
         .iter()
@@ -98,29 +91,6 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome, Failure> {
         OutputFormat::Table => print_table(&sim),
     }
     Ok(Outcome::Ok)
-}
-
-/// The environment compiled, or its errors printed (then `None`).
-pub fn checked_ruleset(repo: &Repository, env: &str) -> anyhow::Result<Option<Ruleset>> {
-    let checked = repo.check_env(env)?;
-    if checked.ruleset.is_none() {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
-        }
-        eprintln!("error: environment `{env}` does not validate; fix the errors above");
-    }
-    Ok(checked.ruleset)
-}
-
-/// Fails with a suggestion when the flag does not exist.
-pub fn known_flag(ruleset: &Ruleset, flag: &str, env: &str) -> anyhow::Result<()> {
-    if ruleset.flag_id(flag).is_none() {
-        let hint = did_you_mean(flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        bail!("no flag `{flag}` in environment `{env}`{hint}");
-    }
-    Ok(())
 }
 
 fn to_json(sim: &Simulation) -> Value {
