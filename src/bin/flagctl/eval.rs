@@ -1,9 +1,9 @@
 //! `flagctl eval FLAG --env E [--ctx k=v]… [--context JSON] [--percentage P] [--at TIME]`
 
 use anyhow::{Context as _, bail};
-use hotswap_flags::eval::bucket::{percentage, threshold};
-use hotswap_flags::eval::{FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::{Context, EvalEnv, Evaluation, Ruleset};
+use hotswap_flags::eval::bucket::threshold;
+use hotswap_flags::eval::{Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome};
+use hotswap_flags::{Context, EvalEnv, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
 
@@ -43,12 +43,11 @@ fn report<R: RolloutState>(
     rollouts: &R,
 ) -> Outcome {
     let env = EvalEnv { now, rollouts };
-    match ruleset.evaluate(&args.flag, ctx, &env) {
-        Ok(ev) => {
-            let rules = rule_trace(ruleset, &ev, ctx, now);
+    match ruleset.explain(&args.flag, ctx, &env) {
+        Ok(explanation) => {
             match args.repo.format {
-                OutputFormat::Json => output::print_json(&eval_json(args, ruleset, &ev, &rules)),
-                OutputFormat::Table => print_table(args, ruleset, &ev, &rules),
+                OutputFormat::Json => output::print_json(&explanation),
+                OutputFormat::Table => print_table(&explanation),
             }
             Outcome::Ok
         }
@@ -67,100 +66,15 @@ fn report<R: RolloutState>(
     }
 }
 
-/// Whether each rule matched, up to the one that did ("not reached" after).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RuleStatus {
-    Matched,
-    NoMatch,
-    NotReached,
-}
-
-fn rule_trace<'r>(
-    ruleset: &'r Ruleset,
-    ev: &Evaluation<'r>,
-    ctx: &Context,
-    now: Timestamp,
-) -> Vec<(&'r str, RuleStatus)> {
-    let flag = ev.flag;
-    let decided = ev
-        .rule
-        .unwrap_or(if flag.enabled { flag.rules.len() } else { 0 });
-    flag.rules
-        .iter()
-        .enumerate()
-        .map(|(i, rule)| {
-            let status = if !flag.enabled || i > decided {
-                RuleStatus::NotReached
-            } else if i == decided || rule.when.matches(ctx, ruleset, now) {
-                RuleStatus::Matched
-            } else {
-                RuleStatus::NoMatch
-            };
-            (&*rule.name, status)
-        })
-        .collect()
-}
-
-fn bucket_json(ev: &Evaluation<'_>) -> Value {
-    let rollout = ev.rollout.and_then(|r| r.bucket);
-    if rollout.is_none() && ev.split_bucket.is_none() {
-        return Value::Null;
-    }
-    json!({"rollout": rollout, "split": ev.split_bucket})
-}
-
-fn eval_json(
-    args: &EvalArgs,
-    ruleset: &Ruleset,
-    ev: &Evaluation<'_>,
-    rules: &[(&str, RuleStatus)],
-) -> Value {
-    json!({
-        "key": args.flag,
-        "env": args.env,
-        "version": ruleset.version(),
-        "value": ev.value(),
-        "variant": ev.variant_name(),
-        "reason": ev.reason.as_str(),
-        "rule": ev.rule_name(),
-        "bucket": bucket_json(ev),
-        "detail": ev.detail(),
-        "rules": rules.iter().map(|(name, status)| json!({
-            "name": name,
-            "matched": match status {
-                RuleStatus::Matched => Value::Bool(true),
-                RuleStatus::NoMatch => Value::Bool(false),
-                RuleStatus::NotReached => Value::Null,
-            },
-        })).collect::<Vec<_>>(),
-        "rollout": ev.flag.rollout.as_ref().zip(ev.rollout).map(|(r, o)| json!({
-            "strategy": r.strategy.as_str(),
-            "percentage": percentage(o.position.threshold),
-            "stage": o.position.stage,
-            "bucket": o.bucket,
-            "inside": o.inside,
-        })),
-    })
-}
-
-fn print_table(
-    args: &EvalArgs,
-    ruleset: &Ruleset,
-    ev: &Evaluation<'_>,
-    rules: &[(&str, RuleStatus)],
-) {
+fn print_table(x: &Explanation<'_>) {
+    let ev = &x.evaluation;
     let dash = || "–".to_owned();
     let opt = |b: Option<u32>| b.map_or_else(dash, |b| b.to_string());
     let rollout_bucket = ev.rollout.and_then(|r| r.bucket);
     let mut rows = vec![
         (
             "flag",
-            format!(
-                "{} (env {}, version {})",
-                args.flag,
-                args.env,
-                ruleset.version()
-            ),
+            format!("{} (env {}, version {})", ev.flag.key, x.env, x.version),
         ),
         ("value", output::show_value(ev.value())),
         ("variant", ev.variant_name().to_owned()),
@@ -176,31 +90,26 @@ fn print_table(
         ),
         ("detail", ev.detail()),
     ];
-    if let Some((r, o)) = ev.flag.rollout.as_ref().zip(ev.rollout) {
-        let stage = o
-            .position
+    if let Some(r) = &x.rollout {
+        let stage = r
             .stage
             .map(|s| format!(", stage {}", s + 1))
             .unwrap_or_default();
         rows.push((
             "rollout",
-            format!(
-                "{} at {}%{stage}",
-                r.strategy,
-                percentage(o.position.threshold)
-            ),
+            format!("{} at {}%{stage}", r.strategy, r.percentage),
         ));
     }
     println!("{}", output::fields(rows));
-    if !rules.is_empty() {
+    if !x.rules.is_empty() {
         println!("\nrules");
-        for (i, (name, status)) in rules.iter().enumerate() {
-            let mark = match status {
-                RuleStatus::Matched => "✓ matched",
-                RuleStatus::NoMatch => "✗ no match",
-                RuleStatus::NotReached => "· not reached",
+        for (i, rule) in x.rules.iter().enumerate() {
+            let mark = match rule.outcome {
+                RuleOutcome::Matched => "✓ matched",
+                RuleOutcome::NoMatch => "✗ no match",
+                RuleOutcome::NotReached => "· not reached",
             };
-            println!("  {}. {name:<24} {mark}", i + 1);
+            println!("  {}. {:<24} {mark}", i + 1, rule.name);
         }
     }
 }
