@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use hotswap_flags::gitops::diff::policy::{Checked, PolicyReport};
 use hotswap_flags::gitops::diff::{
     self, ChangeType, Kind, Policy, PolicyHit, RepoDiff, Side, percent,
 };
 use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use hotswap_flags::{RepoError, Repository};
-use serde_json::json;
 
 use crate::output;
 use crate::repo_dir;
@@ -116,14 +116,13 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
     let hits = diff::policy::check(&result, &policies);
     match args.format {
         DiffFormat::Markdown => print!("{}", diff::markdown::render(&result, &hits)),
-        DiffFormat::Json => {
-            let mut doc = serde_json::to_value(&result)?;
-            doc["policies"] = json!({
-                "checked": policies,
-                "hits": hits,
-            });
-            output::print_json(&doc);
-        }
+        DiffFormat::Json => output::print_json(&Checked {
+            diff: &result,
+            policies: PolicyReport {
+                checked: &policies,
+                hits: &hits,
+            },
+        }),
         DiffFormat::Table => print_table(&result, &hits),
     }
     Ok(if result.has_invalid() || !hits.is_empty() {

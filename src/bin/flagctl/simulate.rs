@@ -7,7 +7,6 @@ use hotswap_flags::gitops::diff::fields::num;
 use hotswap_flags::gitops::population::{DEFAULT_USERS, Population};
 use hotswap_flags::gitops::simulate::{Simulation, simulate};
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
 
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
@@ -87,40 +86,10 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome, Failure> {
     let given = (!args.percentages.is_empty()).then_some(args.percentages.as_slice());
     let sim = simulate(&ruleset, &args.flag, &population, given, now)?;
     match args.repo.format {
-        OutputFormat::Json => output::print_json(&to_json(&sim)),
+        OutputFormat::Json => output::print_json(&sim),
         OutputFormat::Table => print_table(&sim),
     }
     Ok(Outcome::Ok)
-}
-
-fn to_json(sim: &Simulation) -> Value {
-    json!({
-        "flag": sim.flag,
-        "env": sim.env,
-        "users": sim.users,
-        "population": sim.population,
-        "rows": sim.rows.iter().map(|r| json!({
-            "percentage": r.percentage,
-            "variants": r.variants.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>(),
-            "errors": r.errors,
-            "inRollout": r.in_rollout,
-            "joined": r.joined,
-            "switchers": r.switchers,
-        })).collect::<Vec<_>>(),
-        "switchers": sim.switchers,
-        "chiSquare": match &sim.chi_square {
-            Some(c) => json!({
-                "statistic": c.statistic,
-                "pValue": c.p_value,
-                "df": c.df,
-                "tested": c.tested,
-                "percentage": c.percentage,
-                "observed": c.observed,
-                "expected": c.expected,
-            }),
-            None => json!({"statistic": null, "pValue": null}),
-        },
-    })
 }
 
 fn share(n: u64, users: usize) -> String {

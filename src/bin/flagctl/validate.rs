@@ -283,7 +283,7 @@ fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
                 "errors": e.errors,
                 "warnings": e.warnings,
             })).collect::<Vec<_>>(),
-            "diagnostics": report.diagnostics.iter().map(output::diagnostic_json).collect::<Vec<_>>(),
+            "diagnostics": report.diagnostics,
         })),
         OutputFormat::Table => {
             for d in &report.diagnostics {
