@@ -27,7 +27,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::daemon::exposure::ExposureReport;
-use crate::prometheus::{Prometheus, QueryValue, render_with};
+use crate::prometheus::{Prometheus, QueryError, QueryValue, render_with};
 use crate::stats::ExperimentData;
 use crate::stats::experiment::{Observed, VariantCounts, VariantData};
 
@@ -153,18 +153,6 @@ pub fn render_conversions(template: &str, flag: &str, variant: &str, window: &st
     })
 }
 
-/// [`DataError::Unreachable`], for a `reason` that may already say "cannot
-/// reach {service}" (as [`Prometheus::instant`]'s do): said once, with the
-/// address.
-fn unreachable(service: &'static str, url: &str, reason: &str) -> DataError {
-    let prefix = format!("cannot reach {service}: ");
-    DataError::Unreachable {
-        service,
-        url: url.to_owned(),
-        reason: reason.strip_prefix(&prefix).unwrap_or(reason).to_owned(),
-    }
-}
-
 /// Asks the Prometheus at `base` for each variant's conversions, with the
 /// `template` rendered over the report's window.
 pub async fn conversions(
@@ -177,10 +165,19 @@ pub async fn conversions(
     let mut out = Vec::new();
     for variant in variants(report) {
         let query = render_conversions(template, &report.flag, variant, &window);
-        let answer = prometheus
-            .instant(base, &query)
-            .await
-            .map_err(|reason| unreachable("Prometheus", base, &reason))?;
+        let answer =
+            prometheus
+                .instant(base, &query)
+                .await
+                .map_err(|e| DataError::Unreachable {
+                    service: "Prometheus",
+                    url: base.to_owned(),
+                    reason: match e {
+                        // Said once: "cannot reach Prometheus at URL: why".
+                        QueryError::Unreachable(why) => why,
+                        e => e.to_string(),
+                    },
+                })?;
         let (conversions, empty) = match answer {
             QueryValue::Value(v) => (v, false),
             QueryValue::Empty => (0.0, true),
@@ -285,28 +282,6 @@ mod tests {
                 "60s"
             ),
             "sum(increase(o{f=\"layout\",v=\"green\"}[60s])) {{stage}}"
-        );
-    }
-
-    #[test]
-    fn unreachable_says_cannot_reach_once() {
-        let e = unreachable(
-            "Prometheus",
-            "http://127.0.0.1:1",
-            "cannot reach Prometheus: error sending request",
-        );
-        assert_eq!(
-            e.to_string(),
-            "cannot reach Prometheus at http://127.0.0.1:1: error sending request"
-        );
-        let e = unreachable(
-            "Prometheus",
-            "http://p:9090",
-            "Prometheus did not answer within 10s",
-        );
-        assert_eq!(
-            e.to_string(),
-            "cannot reach Prometheus at http://p:9090: Prometheus did not answer within 10s"
         );
     }
 

@@ -45,7 +45,7 @@ impl BundleFeed {
             if location.starts_with("http://") || location.starts_with("https://") {
                 (
                     Location::Url(location.to_owned()),
-                    Some(crate::client::client()?),
+                    Some(crate::client::client().map_err(|e| e.to_string())?),
                     None,
                 )
             } else {
