@@ -95,6 +95,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs one of the library's async calls (flagd, Prometheus) on a small
+/// runtime of its own: flagctl is otherwise synchronous.
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(future))
+}
+
 /// `flagctl … | head` must end quietly when `head` closes the pipe, as other
 /// Unix tools do, rather than panic on the failed write.
 fn reset_sigpipe() {
