@@ -37,10 +37,10 @@ use crate::stats::experiment::{Observed, VariantCounts, VariantData};
 /// counted with (the conversions query, Prometheus).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentSettings {
-    /// The environment.
-    pub env: String,
     /// The experiment as flagd counts it.
     pub spec: ExperimentSpec,
+    /// The environment the flag was read from.
+    pub env: String,
     /// `experiment.conversions`, a template name resolved to its query.
     pub conversions: Option<String>,
     /// `flags.toml`'s `[metrics] prometheus`.
@@ -59,9 +59,9 @@ pub enum SettingsError {
          one of its splits (docs/flag-format.md §12)"
     )]
     NoExperiment {
-        /// The flag.
+        /// The flag without one.
         flag: String,
-        /// The environment.
+        /// Where it was looked up.
         env: String,
     },
 }
@@ -85,8 +85,8 @@ impl ExperimentSettings {
             .as_ref()
             .map(|q| metrics.queries.get(q).unwrap_or(q).clone());
         Ok(ExperimentSettings {
-            env,
             spec,
+            env,
             conversions,
             prometheus: metrics.prometheus.clone(),
         })
@@ -119,9 +119,9 @@ pub enum DataError {
          is nothing to count conversions with: add one (docs/flag-format.md §12)"
     )]
     NoConversionsQuery {
-        /// The flag.
+        /// The flag without one.
         flag: String,
-        /// The environment.
+        /// Where it was looked up.
         env: String,
     },
     /// flagd counts exposures of a spec other than the repository defines:
@@ -135,7 +135,7 @@ pub enum DataError {
     OtherSpec {
         /// flagd's base URL.
         daemon: String,
-        /// The flag.
+        /// The flag running the experiment.
         flag: String,
         /// The spec hash flagd counts for.
         served: String,

@@ -39,7 +39,8 @@ pub enum FlagdError {
     Refused {
         /// The URL asked.
         url: String,
-        /// The HTTP status.
+        /// 404 (no such flag or rollout), 409 (does not apply now), 503
+        /// (not ready), 401/403, …
         status: u16,
         /// flagd's error code (`NO_ROLLOUT`, `CONFLICT`, …); `None` when
         /// the answer did not come from flagd's API (a proxy's).

@@ -11,7 +11,6 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::bucket::percentage;
-use super::cond::Scope;
 use super::{Context, EvalEnv, EvalError, Evaluation, RolloutState};
 use crate::model::Strategy;
 use crate::ruleset::Ruleset;
@@ -49,7 +48,8 @@ impl Serialize for RuleOutcome {
 /// One rule of the flag, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RuleTrace<'r> {
-    /// The rule's name.
+    /// As written: rules are named so that explanations, diffs and audit
+    /// lines can refer to them.
     pub name: &'r str,
     /// Whether it matched; `matched` in JSON.
     #[serde(rename = "matched")]
@@ -59,7 +59,7 @@ pub struct RuleTrace<'r> {
 /// Where the flag's rollout stood and whether the context was inside.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RolloutTrace {
-    /// The rollout's strategy.
+    /// How the rollout admits contexts (a percentage, a window, segments).
     pub strategy: Strategy,
     /// Its position as a percentage (0–100).
     pub percentage: f64,
@@ -79,9 +79,10 @@ pub struct RolloutTrace {
 pub struct Explanation<'r> {
     /// The evaluation explained.
     pub evaluation: Evaluation<'r>,
-    /// The ruleset's environment.
+    /// The environment evaluated, from the ruleset.
     pub env: &'r str,
-    /// The ruleset's version.
+    /// The ruleset's commit or content hash, so the answer can be
+    /// reproduced.
     pub version: &'r str,
     /// Every rule of the flag, in order.
     pub rules: Vec<RuleTrace<'r>>,
@@ -142,18 +143,14 @@ impl Ruleset {
     /// Evaluates the flag `key` for `ctx` as [`Ruleset::evaluate`] does,
     /// and says why: for tools, not for serving (it allocates, and matches
     /// rule conditions a second time).
-    pub fn explain<R: RolloutState + ?Sized>(
+    pub fn explain(
         &self,
         key: &str,
         ctx: &Context,
-        env: &EvalEnv<'_, R>,
+        env: &EvalEnv<'_, impl RolloutState + ?Sized>,
     ) -> Result<Explanation<'_>, EvalError> {
         let evaluation = self.evaluate(key, ctx, env)?;
         let flag = evaluation.flag;
-        let scope = Scope {
-            segments: &self.segments,
-            now: env.now,
-        };
         // The rule that decided; without one, every rule was consulted.
         let decided = evaluation.rule.unwrap_or(flag.rules.len());
         let rules = flag
@@ -163,7 +160,7 @@ impl Ruleset {
             .map(|(i, rule)| {
                 let outcome = if !flag.enabled || i > decided {
                     RuleOutcome::NotReached
-                } else if i == decided || rule.when.holds(ctx, &scope) {
+                } else if i == decided || rule.when.matches(ctx, self, env.now) {
                     RuleOutcome::Matched
                 } else {
                     RuleOutcome::NoMatch

@@ -26,11 +26,11 @@ pub enum Window {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStatus {
-    /// The flag.
+    /// The flag rolled out.
     pub flag: String,
-    /// The strategy.
+    /// How it is rolled out (stages, a ramp, a window, segments, at once).
     pub strategy: Strategy,
-    /// Where it stands.
+    /// Progressing, paused, completed or rolled back.
     pub phase: Phase,
     /// The canary stage (0-based; 0 for other strategies).
     pub stage: u32,
@@ -41,7 +41,7 @@ pub struct RolloutStatus {
     pub percentage: f64,
     /// The variant rolled out.
     pub serve: String,
-    /// When the rollout started.
+    /// When flagd first loaded the rollout's spec.
     pub started_at: Timestamp,
     /// When the current stage started.
     pub stage_started_at: Timestamp,
@@ -70,6 +70,6 @@ pub struct RolloutStatus {
 /// its controller hands out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RolloutList<S = RolloutStatus> {
-    /// The rollouts.
+    /// One per flag with a rollout and a record.
     pub rollouts: Vec<S>,
 }

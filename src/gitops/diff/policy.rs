@@ -105,16 +105,16 @@ pub struct Checked<'a> {
     /// The diff, its fields at the top level.
     #[serde(flatten)]
     pub diff: &'a RepoDiff,
-    /// The policies.
+    /// `--fail-on`'s verdict.
     pub policies: PolicyReport<'a>,
 }
 
 /// The policies asked for (`--fail-on`) and those hit.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct PolicyReport<'a> {
-    /// The policies checked.
+    /// What `--fail-on` named (possibly nothing).
     pub checked: &'a [Policy],
-    /// Their hits.
+    /// Every change that hit one of them; the run fails with any.
     pub hits: &'a [PolicyHit],
 }
 
