@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use serde::{Serialize, Serializer};
+
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
@@ -99,7 +101,8 @@ impl fmt::Display for KeyPath {
 }
 
 /// How serious a finding is. Errors make a load fail; warnings never do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The file cannot be served as written.
     Error,
@@ -186,6 +189,34 @@ impl Diagnostic {
 }
 
 /// `file:line:col: error: message (at path)`, then the hint on its own line.
+/// Flat, as `flagctl validate --format json` lists findings: `{severity,
+/// file, line, column, path, message, hint}`, the path in its written form
+/// (`flags.checkout.rules[2]`).
+impl Serialize for Diagnostic {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            severity: Severity,
+            file: Option<&'a str>,
+            line: Option<u32>,
+            column: Option<u32>,
+            path: String,
+            message: &'a str,
+            hint: Option<&'a str>,
+        }
+        Flat {
+            severity: self.severity,
+            file: self.file.as_deref(),
+            line: self.pos.map(|p| p.line),
+            column: self.pos.map(|p| p.col),
+            path: self.path.to_string(),
+            message: &self.message,
+            hint: self.hint.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.file, self.pos) {

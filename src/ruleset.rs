@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use regex::Regex;
 use serde_json::Value;
 
+use crate::diagnostic::did_you_mean;
 use crate::model::{EnvModel, Experiment, FlagType, MetricsConfig, NoData, Strategy};
 
 /// Index of a flag in its ruleset.
@@ -31,6 +32,18 @@ pub struct RulesetMeta {
     pub version: String,
     /// Human-readable source (`dir:/srv/flags`, `git:…@main`, `bundle:…`).
     pub source: String,
+}
+
+/// A flag key that names no flag of a ruleset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no flag `{key}` in environment `{env}`{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+pub struct UnknownFlag {
+    /// The key asked for.
+    pub key: String,
+    /// The ruleset's environment.
+    pub env: String,
+    /// `did you mean `…`?`, when a flag's key is close.
+    pub hint: Option<String>,
 }
 
 /// A compiled environment.
@@ -69,6 +82,16 @@ impl Ruleset {
     #[inline]
     pub fn flag_id(&self, key: &str) -> Option<FlagId> {
         self.index.get(key).copied()
+    }
+
+    /// Looks up a flag key a person typed: a miss names the environment and
+    /// suggests a close key, so every tool words a typo the same way.
+    pub fn find_flag(&self, key: &str) -> Result<FlagId, UnknownFlag> {
+        self.flag_id(key).ok_or_else(|| UnknownFlag {
+            key: key.to_owned(),
+            env: self.meta.env.clone(),
+            hint: did_you_mean(key, self.flags.iter().map(|f| &*f.key)),
+        })
     }
 
     /// The flag with this id.

@@ -2,7 +2,9 @@
 //! (`GET /api/v1/experiments/{flag}`), conversions from the flag's
 //! `experiment.conversions` query against Prometheus, assembled into the
 //! same [`ExperimentData`] a data file gives (`flagctl experiment analyze
-//! --daemon`).
+//! --daemon`, [`live_counts`]). They are read against the experiment as the
+//! repository defines it ([`ExperimentSettings`]): flagd must count the same
+//! spec, or the weights and control would not fit its counts.
 //!
 //! **One window.** flagd counts exposures since the experiment's spec last
 //! changed (or flagd started): `since`. The conversions query is rendered
@@ -12,54 +14,154 @@
 //! `increase(orders_total{…}[{{window}}])` counts conversions over the very
 //! window the exposures cover.
 //!
-//! **Errors** are typed by what the caller should do: [`Unreachable`]
-//! services and a [`Refused`] request are operational (flagctl exits 2);
-//! [`BadAnswer`]s — a Prometheus error, several series, NaN, nothing at all
-//! for any variant — are problems with the data or the query (exit 1).
-//!
-//! [`Unreachable`]: DataError::Unreachable
-//! [`Refused`]: DataError::Refused
-//! [`BadAnswer`]: DataError::BadAnswer
+//! **Errors** are typed by what the caller should do: flagd or Prometheus
+//! unreachable, or flagd refusing, is operational (flagctl exits 2); an
+//! answer that gives no usable count, or counts of another version of the
+//! experiment, is a problem with the data or the query (exit 1):
+//! [`DataError::is_bad_data`].
 
-use std::time::Duration;
-
+use indexmap::IndexMap;
 use jiff::Timestamp;
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::daemon::exposure::ExposureReport;
-use crate::prometheus::{Prometheus, QueryValue, render_with};
+use super::flagd::{FlagdClient, FlagdError};
+use crate::daemon::exposure::{ExperimentSpec, ExposureReport};
+use crate::prometheus::{Prometheus, QueryError, QueryValue, render_with};
+use crate::ruleset::{Ruleset, UnknownFlag};
 use crate::stats::ExperimentData;
 use crate::stats::experiment::{Observed, VariantCounts, VariantData};
 
-/// Why the counts could not be assembled.
+/// An experiment as an environment of the repository defines it: what the
+/// analysis takes from the flag (control, weights, α, minimum detectable
+/// effect), and what live counts must belong to (the spec hash) and are
+/// counted with (the conversions query, Prometheus).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentSettings {
+    /// The experiment as flagd counts it.
+    pub spec: ExperimentSpec,
+    /// The environment the flag was read from.
+    pub env: String,
+    /// `experiment.conversions`, a template name resolved to its query.
+    pub conversions: Option<String>,
+    /// `flags.toml`'s `[metrics] prometheus`.
+    pub prometheus: Option<String>,
+}
+
+/// Why a flag offers no experiment to analyse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// No such flag.
+    #[error(transparent)]
+    UnknownFlag(#[from] UnknownFlag),
+    /// The flag has no split with an `experiment` block.
+    #[error(
+        "flag `{flag}` in environment `{env}` has no experiment: add an `experiment:` block to \
+         one of its splits (docs/flag-format.md §12)"
+    )]
+    NoExperiment {
+        /// The flag without one.
+        flag: String,
+        /// Where it was looked up.
+        env: String,
+    },
+}
+
+impl ExperimentSettings {
+    /// The experiment of `flag` in `ruleset`.
+    pub fn of(ruleset: &Ruleset, flag: &str) -> Result<Self, SettingsError> {
+        let env = ruleset.meta().env.clone();
+        let compiled = ruleset.flag(ruleset.find_flag(flag)?);
+        let Some((_, spec)) = ExperimentSpec::of(compiled) else {
+            return Err(SettingsError::NoExperiment {
+                flag: flag.to_owned(),
+                env,
+            });
+        };
+        let metrics = ruleset.metrics();
+        // Validation resolved (and checked) a template name; do the same.
+        let conversions = spec
+            .experiment
+            .conversions
+            .as_ref()
+            .map(|q| metrics.queries.get(q).unwrap_or(q).clone());
+        Ok(ExperimentSettings {
+            spec,
+            env,
+            conversions,
+            prometheus: metrics.prometheus.clone(),
+        })
+    }
+}
+
+/// Why the live counts could not be assembled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
-    /// flagd or Prometheus could not be asked.
-    #[error("cannot reach {service} at {url}: {reason}")]
-    Unreachable {
-        /// `flagd` or `Prometheus`.
-        service: &'static str,
+    /// flagd could not be asked, refused, or answered no experiment report.
+    #[error(transparent)]
+    Flagd(#[from] FlagdError),
+    /// Prometheus could not be asked.
+    #[error("cannot reach Prometheus at {url}: {reason}")]
+    PrometheusUnreachable {
         /// The address tried.
         url: String,
         /// Why.
         reason: String,
     },
-    /// flagd answered with an error (no such flag, no experiment, not
-    /// ready, not authorized).
-    #[error("flagd at {url} answered HTTP {status}: {message}")]
-    Refused {
-        /// The URL asked.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-        /// flagd's error code, if it gave one (`NO_EXPERIMENT`, …).
-        code: Option<String>,
-        /// flagd's message.
-        message: String,
+    /// No Prometheus to ask: neither given nor in `flags.toml`.
+    #[error(
+        "no Prometheus to ask for conversions: give --metrics-url URL or set [metrics] \
+         prometheus in flags.toml"
+    )]
+    NoPrometheus,
+    /// The flag has no query to count conversions with.
+    #[error(
+        "flag `{flag}` in environment `{env}` has no `experiment.conversions` query, so there \
+         is nothing to count conversions with: add one (docs/flag-format.md §12)"
+    )]
+    NoConversionsQuery {
+        /// The flag without one.
+        flag: String,
+        /// Where it was looked up.
+        env: String,
+    },
+    /// flagd counts exposures of a spec other than the repository defines:
+    /// the weights or the control would be wrong for its counts.
+    #[error(
+        "flagd at {daemon} counts exposures for another version of experiment `{flag}` (spec \
+         {served}, ruleset {version}) than environment `{env}` of this repository defines (spec \
+         {defined}): the split, salt or experiment block differ, so the counts do not belong \
+         to these settings. Analyse the revision flagd serves."
+    )]
+    OtherSpec {
+        /// flagd's base URL.
+        daemon: String,
+        /// The flag running the experiment.
+        flag: String,
+        /// The spec hash flagd counts for.
+        served: String,
+        /// flagd's ruleset version.
+        version: String,
+        /// The repository's environment.
+        env: String,
+        /// The spec hash the environment defines.
+        defined: String,
     },
     /// An answer that gives no usable count.
     #[error("{0}")]
     BadAnswer(String),
+}
+
+impl DataError {
+    /// Whether the data or the query is at fault (flagctl exits 1), rather
+    /// than reaching the services or the settings (exit 2).
+    pub fn is_bad_data(&self) -> bool {
+        matches!(
+            self,
+            DataError::BadAnswer(_)
+                | DataError::OtherSpec { .. }
+                | DataError::Flagd(FlagdError::BadAnswer { .. })
+        )
+    }
 }
 
 /// The conversions of one variant as Prometheus answered.
@@ -73,53 +175,6 @@ pub struct VariantConversions {
     pub conversions: f64,
     /// True when the query matched no series (read as 0).
     pub empty: bool,
-}
-
-/// Asks flagd for an experiment's exposures; `token` is sent as a bearer
-/// token.
-pub async fn exposures(
-    client: &reqwest::Client,
-    daemon: &str,
-    flag: &str,
-    token: Option<&str>,
-    timeout: Duration,
-) -> Result<ExposureReport, DataError> {
-    let url = format!("{}/api/v1/experiments/{flag}", daemon.trim_end_matches('/'));
-    let mut request = client.get(&url).timeout(timeout);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let unreachable = |reason: String| DataError::Unreachable {
-        service: "flagd",
-        url: url.clone(),
-        reason,
-    };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| unreachable(format!("reading the answer: {e}")))?;
-    if !status.is_success() {
-        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let error = &body["error"];
-        return Err(DataError::Refused {
-            url,
-            status: status.as_u16(),
-            code: error["code"].as_str().map(str::to_owned),
-            message: error["message"]
-                .as_str()
-                .map_or_else(|| text.trim().to_owned(), str::to_owned),
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| {
-        DataError::BadAnswer(format!(
-            "flagd at {url} answered something that is not an experiment report: {e}"
-        ))
-    })
 }
 
 /// The variants to analyse: those the split can assign (positive weight)
@@ -153,18 +208,6 @@ pub fn render_conversions(template: &str, flag: &str, variant: &str, window: &st
     })
 }
 
-/// [`DataError::Unreachable`], for a `reason` that may already say "cannot
-/// reach {service}" (as [`Prometheus::instant`]'s do): said once, with the
-/// address.
-fn unreachable(service: &'static str, url: &str, reason: &str) -> DataError {
-    let prefix = format!("cannot reach {service}: ");
-    DataError::Unreachable {
-        service,
-        url: url.to_owned(),
-        reason: reason.strip_prefix(&prefix).unwrap_or(reason).to_owned(),
-    }
-}
-
 /// Asks the Prometheus at `base` for each variant's conversions, with the
 /// `template` rendered over the report's window.
 pub async fn conversions(
@@ -177,10 +220,16 @@ pub async fn conversions(
     let mut out = Vec::new();
     for variant in variants(report) {
         let query = render_conversions(template, &report.flag, variant, &window);
-        let answer = prometheus
-            .instant(base, &query)
-            .await
-            .map_err(|reason| unreachable("Prometheus", base, &reason))?;
+        let answer = prometheus.instant(base, &query).await.map_err(|e| {
+            DataError::PrometheusUnreachable {
+                url: base.to_owned(),
+                reason: match e {
+                    // Said once: "cannot reach Prometheus at URL: why".
+                    QueryError::Unreachable(why) => why,
+                    e => e.to_string(),
+                },
+            }
+        })?;
         let (conversions, empty) = match answer {
             QueryValue::Value(v) => (v, false),
             QueryValue::Empty => (0.0, true),
@@ -226,6 +275,89 @@ pub fn assemble(report: &ExposureReport, conversions: &[VariantConversions]) -> 
         },
         history: Vec::new(),
     }
+}
+
+/// Where live counts came from (`source` in `flagctl experiment analyze
+/// --format json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountsSource {
+    /// flagd's base URL.
+    pub daemon: String,
+    /// Prometheus's base URL.
+    pub prometheus: String,
+    /// The spec flagd counted for.
+    pub spec_hash: String,
+    /// flagd's ruleset version.
+    pub version: String,
+    /// When flagd started counting.
+    pub since: Timestamp,
+    /// `{{window}}`: since … flagd's answer.
+    pub window: String,
+    /// The conversions query sent, by variant.
+    pub queries: IndexMap<String, String>,
+}
+
+/// An experiment's counts from the running system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCounts {
+    /// What a data file with the same numbers would give.
+    pub data: ExperimentData,
+    /// Where they came from.
+    pub source: CountsSource,
+    /// Each variant's conversions as Prometheus answered; a query that
+    /// matched no series counts 0, which a caller should say.
+    pub conversions: Vec<VariantConversions>,
+}
+
+/// Exposures from `flagd`, conversions from Prometheus over the same
+/// window, for the experiment `settings` define — refused when flagd counts
+/// another version of it. `prometheus_url` overrides the settings' one.
+pub async fn live_counts(
+    flagd: &FlagdClient,
+    prometheus: &Prometheus,
+    prometheus_url: Option<&str>,
+    settings: &ExperimentSettings,
+) -> Result<LiveCounts, DataError> {
+    let flag = &settings.spec.flag;
+    let Some(template) = settings.conversions.as_deref() else {
+        return Err(DataError::NoConversionsQuery {
+            flag: flag.clone(),
+            env: settings.env.clone(),
+        });
+    };
+    let prometheus_url = prometheus_url
+        .or(settings.prometheus.as_deref())
+        .ok_or(DataError::NoPrometheus)?;
+    let report = flagd.experiment(flag).await?;
+    if report.spec_hash != settings.spec.spec_hash {
+        return Err(DataError::OtherSpec {
+            daemon: flagd.base().to_owned(),
+            flag: flag.clone(),
+            served: report.spec_hash,
+            version: report.version,
+            env: settings.env.clone(),
+            defined: settings.spec.spec_hash.clone(),
+        });
+    }
+    let conversions = conversions(prometheus, prometheus_url, &report, template).await?;
+    let source = CountsSource {
+        daemon: flagd.base().to_owned(),
+        prometheus: prometheus_url.to_owned(),
+        spec_hash: report.spec_hash.clone(),
+        version: report.version.clone(),
+        since: report.since,
+        window: window(report.since, report.at),
+        queries: conversions
+            .iter()
+            .map(|c| (c.variant.clone(), c.query.clone()))
+            .collect(),
+    };
+    Ok(LiveCounts {
+        data: assemble(&report, &conversions),
+        source,
+        conversions,
+    })
 }
 
 #[cfg(test)]
@@ -285,28 +417,6 @@ mod tests {
                 "60s"
             ),
             "sum(increase(o{f=\"layout\",v=\"green\"}[60s])) {{stage}}"
-        );
-    }
-
-    #[test]
-    fn unreachable_says_cannot_reach_once() {
-        let e = unreachable(
-            "Prometheus",
-            "http://127.0.0.1:1",
-            "cannot reach Prometheus: error sending request",
-        );
-        assert_eq!(
-            e.to_string(),
-            "cannot reach Prometheus at http://127.0.0.1:1: error sending request"
-        );
-        let e = unreachable(
-            "Prometheus",
-            "http://p:9090",
-            "Prometheus did not answer within 10s",
-        );
-        assert_eq!(
-            e.to_string(),
-            "cannot reach Prometheus at http://p:9090: Prometheus did not answer within 10s"
         );
     }
 

@@ -1,9 +1,9 @@
 //! Instants as users write them: RFC 3339, or a local date-time in an IANA zone.
 
 use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
 use jiff::fmt::temporal::{Pieces, PiecesOffset};
 use jiff::tz::Offset;
-use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
 use crate::diagnostic::did_you_mean;
@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn the_whole_rfc3339_range() {
         assert_eq!(instant("9999-12-31T23:59:59Z", None), Ok(Timestamp::MAX));
-        assert_eq!(instant("9999-12-31T23:59:59+01:00", None), Ok(Timestamp::MAX));
+        assert_eq!(
+            instant("9999-12-31T23:59:59+01:00", None),
+            Ok(Timestamp::MAX)
+        );
         assert_eq!(
             instant("0000-01-01T00:00:00Z", None).unwrap().to_string(),
             "0000-01-01T00:00:00Z"

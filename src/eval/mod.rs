@@ -11,6 +11,7 @@
 pub mod bucket;
 mod cond;
 pub mod context;
+pub mod explain;
 
 use std::fmt;
 
@@ -19,6 +20,7 @@ use serde_json::Value;
 
 pub use cond::parse_version;
 pub use context::{Context, ContextError};
+pub use explain::{Explanation, RuleOutcome, RuleTrace};
 
 use self::bucket::{BUCKETS, KeyBuf, key_bytes};
 use self::cond::Scope;

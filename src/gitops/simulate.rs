@@ -10,6 +10,8 @@
 
 use indexmap::IndexMap;
 use jiff::Timestamp;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::eval::bucket::{self, BUCKETS};
@@ -29,7 +31,8 @@ pub enum SimulateError {
 }
 
 /// One row: the population at one rollout percentage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Row {
     /// The rollout percentage (`None` for a flag without a rollout).
     pub percentage: Option<f64>,
@@ -46,7 +49,8 @@ pub struct Row {
 }
 
 /// A chi-square goodness-of-fit test of observed counts against weights.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChiSquare {
     /// The test statistic Σ (observed − expected)² / expected.
     pub statistic: f64,
@@ -64,8 +68,10 @@ pub struct ChiSquare {
     pub expected: IndexMap<String, f64>,
 }
 
-/// The result of [`simulate`].
-#[derive(Debug, Clone, PartialEq)]
+/// The result of [`simulate`]; serializes as `flagctl simulate --format
+/// json` prints it (docs/gitops.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Simulation {
     /// The flag key simulated.
     pub flag: String,
@@ -81,7 +87,22 @@ pub struct Simulation {
     /// rows other than by joining the rollout (0 for a correct rollout).
     pub switchers: u64,
     /// The goodness-of-fit test, when the flag has a split or a partial rollout.
+    #[serde(serialize_with = "untested_as_nulls")]
     pub chi_square: Option<ChiSquare>,
+}
+
+/// Without a test, `chiSquare` still has its two headline fields (null),
+/// so scripts can read `chiSquare.pValue` whatever the flag.
+fn untested_as_nulls<S: Serializer>(test: &Option<ChiSquare>, s: S) -> Result<S::Ok, S::Error> {
+    match test {
+        Some(test) => test.serialize(s),
+        None => {
+            let mut map = s.serialize_map(Some(2))?;
+            map.serialize_entry("statistic", &None::<f64>)?;
+            map.serialize_entry("pValue", &None::<f64>)?;
+            map.end()
+        }
+    }
 }
 
 /// The percentages a flag is simulated at by default: each canary stage; a

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::client::ClientError;
+
 /// The answer to one instant query.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryValue {
@@ -15,6 +17,21 @@ pub enum QueryValue {
     Empty,
     /// No usable number, and why.
     NoData(String),
+}
+
+/// Why Prometheus could not be asked at all (as opposed to answering
+/// without a usable value, [`QueryValue::NoData`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// No answer within the client's timeout.
+    #[error("Prometheus did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The request failed: refused, unresolvable, reset.
+    #[error("cannot reach Prometheus: {0}")]
+    Unreachable(String),
+    /// An answer that is not the query API's JSON (a proxy, another service).
+    #[error("Prometheus answered HTTP {0} without JSON")]
+    NotJson(reqwest::StatusCode),
 }
 
 /// Why an empty answer is no data.
@@ -77,7 +94,7 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// A client whose queries give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, crate::client::HttpClientError> {
+    pub fn new(timeout: Duration) -> Result<Self, ClientError> {
         Ok(Prometheus {
             client: crate::client::client()?,
             timeout,
@@ -90,7 +107,7 @@ impl Prometheus {
     /// as a value (a Prometheus error or an unusable result is
     /// [`QueryValue::NoData`]), or `Err` when Prometheus could not be asked
     /// at all — unreachable, too slow, or answering without JSON.
-    pub async fn instant(&self, base: &str, promql: &str) -> Result<QueryValue, String> {
+    pub async fn instant(&self, base: &str, promql: &str) -> Result<QueryValue, QueryError> {
         let url = format!("{}/api/v1/query", base.trim_end_matches('/'));
         let response = match self
             .client
@@ -101,18 +118,13 @@ impl Prometheus {
             .await
         {
             Ok(r) => r,
-            Err(e) if e.is_timeout() => {
-                return Err(format!(
-                    "Prometheus did not answer within {:?}",
-                    self.timeout
-                ));
-            }
-            Err(e) => return Err(format!("cannot reach Prometheus: {e}")),
+            Err(e) if e.is_timeout() => return Err(QueryError::Timeout(self.timeout)),
+            Err(e) => return Err(QueryError::Unreachable(e.to_string())),
         };
         let status = response.status();
         match response.json::<Value>().await {
             Ok(body) => Ok(parse_prometheus(&body)),
-            Err(_) => Err(format!("Prometheus answered HTTP {status} without JSON")),
+            Err(_) => Err(QueryError::NotJson(status)),
         }
     }
 }
@@ -127,7 +139,7 @@ impl MetricsSource for Prometheus {
         };
         self.instant(base, promql)
             .await
-            .unwrap_or_else(QueryValue::NoData)
+            .unwrap_or_else(|e| QueryValue::NoData(e.to_string()))
     }
 }
 

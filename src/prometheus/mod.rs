@@ -5,5 +5,5 @@
 pub mod client;
 pub mod template;
 
-pub use client::{MetricsSource, Prometheus, QueryValue};
+pub use client::{MetricsSource, Prometheus, QueryError, QueryValue};
 pub use template::{TemplateVars, render, render_with};

@@ -13,7 +13,7 @@
 //! overall test, the sample-ratio-mismatch check and the power calculation.
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::diagnostic::{Diagnostic, KeyPath};
 use crate::parse::{Format, Node, from_node, parse_document};
@@ -37,7 +37,8 @@ pub const DEFAULT_POWER: f64 = 0.8;
 pub const SRM_THRESHOLD: f64 = 0.001;
 
 /// What is measured per unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// Converted or not: a rate per variant.
     Conversion,
@@ -51,6 +52,14 @@ impl Metric {
         match self {
             Metric::Conversion => "conversion",
             Metric::Continuous => "continuous",
+        }
+    }
+
+    /// What a variant's estimate is: `rate` or `mean`.
+    pub fn estimate_name(self) -> &'static str {
+        match self {
+            Metric::Conversion => "rate",
+            Metric::Continuous => "mean",
         }
     }
 }
@@ -249,7 +258,8 @@ impl Default for AnalysisConfig {
 }
 
 /// A treatment compared with the control.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Comparison {
     /// Treatment minus control (rate or mean).
     pub diff: f64,
@@ -292,42 +302,51 @@ pub struct VariantResult {
 }
 
 /// The test across all variants at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OverallTest {
     /// `chi-square` (conversion) or `anova` (continuous).
     pub test: &'static str,
     /// χ² or F.
     pub statistic: f64,
     /// Degrees of freedom (the numerator's for F).
+    #[serde(serialize_with = "whole")]
     pub df: f64,
     /// The denominator's degrees of freedom for F.
+    #[serde(serialize_with = "whole_or_null")]
     pub df_within: Option<f64>,
     /// The p-value.
     pub p_value: f64,
 }
 
 /// The sample-ratio-mismatch check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Srm {
     /// χ² of exposures against the configured shares.
     pub statistic: f64,
     /// Its degrees of freedom.
+    #[serde(serialize_with = "whole")]
     pub df: f64,
     /// Its p-value.
     pub p_value: f64,
-    /// `p_value < SRM_THRESHOLD`: the results are not trustworthy.
+    /// `p_value < threshold`: the results are not trustworthy.
     pub mismatch: bool,
+    /// [`SRM_THRESHOLD`], reported so a reader of the JSON knows the bar.
+    pub threshold: f64,
     /// The configured share of each variant, in variant order.
-    pub expected_shares: Vec<f64>,
+    pub expected_shares: IndexMap<String, f64>,
     /// The observed share of each variant.
-    pub observed_shares: Vec<f64>,
+    pub observed_shares: IndexMap<String, f64>,
 }
 
 /// How many units the experiment needs, and how far along it is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PowerPlan {
     /// Units per variant for the minimum detectable effect (rounded up);
     /// `None` when the control's numbers give it no size (a rate or mean of 0).
+    #[serde(serialize_with = "units")]
     pub required_per_variant: Option<f64>,
     /// The smallest variant's exposures over that; may exceed 1.
     pub progress: Option<f64>,
@@ -360,6 +379,141 @@ pub struct Analysis {
     pub srm: Srm,
     /// The power calculation.
     pub power: PowerPlan,
+}
+
+// ------------------------------------------------------------------ JSON
+//
+// `flagctl experiment analyze --format json` prints an [`Analysis`] as
+// serde renders it; docs/experiments.md §3 lists the fields.
+
+/// A count as people write it: `10000`, not `10000.0` (exposures and
+/// degrees of freedom are whole numbers, unless a Prometheus `increase()`
+/// extrapolated them).
+fn whole<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        s.serialize_i64(*x as i64)
+    } else {
+        s.serialize_f64(*x)
+    }
+}
+
+fn whole_or_null<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => whole(x, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A sample size, rounded up already: whole units.
+fn units<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    x.map(|x| x as u64).serialize(s)
+}
+
+/// `{metric, control, alpha, confidenceLevel, minimumDetectableEffect,
+/// looks, variants, overall, srm, power}`; each variant's estimate is named
+/// after the metric (`rate` or `mean`), which the variant itself does not
+/// know, hence a hand-written impl over derived parts.
+impl Serialize for Analysis {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Flat<'a> {
+            metric: Metric,
+            control: &'a str,
+            alpha: f64,
+            confidence_level: f64,
+            minimum_detectable_effect: f64,
+            looks: usize,
+            variants: Vec<VariantJson<'a>>,
+            overall: &'a OverallTest,
+            srm: &'a Srm,
+            power: &'a PowerPlan,
+        }
+        Flat {
+            metric: self.metric,
+            control: &self.control,
+            alpha: self.alpha,
+            confidence_level: self.confidence_level,
+            minimum_detectable_effect: self.minimum_detectable_effect,
+            looks: self.looks,
+            variants: self
+                .variants
+                .iter()
+                .map(|v| VariantJson::new(self.metric, v))
+                .collect(),
+            overall: &self.overall,
+            srm: &self.srm,
+            power: &self.power,
+        }
+        .serialize(s)
+    }
+}
+
+/// One variant in the JSON: `{name, exposures, rate|mean, ci, isControl}`
+/// and the comparison's fields, null for the control so that every variant
+/// has the same keys.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantJson<'a> {
+    name: &'a str,
+    #[serde(serialize_with = "whole")]
+    exposures: f64,
+    #[serde(flatten)]
+    estimate: Estimate,
+    ci: Interval,
+    is_control: bool,
+    #[serde(flatten)]
+    comparison: ComparisonJson<'a>,
+}
+
+impl<'a> VariantJson<'a> {
+    fn new(metric: Metric, v: &'a VariantResult) -> Self {
+        VariantJson {
+            name: &v.name,
+            exposures: v.exposures,
+            estimate: match metric {
+                Metric::Conversion => Estimate::Rate(v.estimate),
+                Metric::Continuous => Estimate::Mean(v.estimate),
+            },
+            ci: v.ci,
+            is_control: v.comparison.is_none(),
+            comparison: match &v.comparison {
+                Some(c) => ComparisonJson::Treatment(c),
+                None => ComparisonJson::Control(NoComparison::default()),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Estimate {
+    Rate(f64),
+    Mean(f64),
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ComparisonJson<'a> {
+    Treatment(&'a Comparison),
+    Control(NoComparison),
+}
+
+/// [`Comparison`]'s keys, all null (a test keeps the two in step).
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NoComparison {
+    diff: (),
+    diff_ci: (),
+    lift: (),
+    statistic: (),
+    p_value: (),
+    adjusted_p_value: (),
+    sequential_p_value: (),
+    adjusted_sequential_p_value: (),
+    significant: (),
+    sequential_significant: (),
+    tau: (),
 }
 
 /// One variant ready for the statistics.
@@ -790,8 +944,17 @@ pub fn analyze(data: &ExperimentData, config: &AnalysisConfig) -> Result<Analysi
         df: srm_test.df,
         p_value: srm_test.p_value,
         mismatch: srm_test.p_value < SRM_THRESHOLD,
-        expected_shares: weights.iter().map(|w| w / total_weight).collect(),
-        observed_shares: exposures.iter().map(|e| e / total_exposures).collect(),
+        threshold: SRM_THRESHOLD,
+        expected_shares: names
+            .iter()
+            .zip(&weights)
+            .map(|(n, w)| ((*n).to_owned(), w / total_weight))
+            .collect(),
+        observed_shares: names
+            .iter()
+            .zip(&exposures)
+            .map(|(n, e)| ((*n).to_owned(), e / total_exposures))
+            .collect(),
     };
 
     let plan_alpha = alpha / treatments.len() as f64;
@@ -1043,5 +1206,28 @@ mod tests {
         ] {
             assert!(analyze(&d, &cfg).is_err());
         }
+    }
+
+    #[test]
+    fn every_variant_has_the_same_keys_in_json() {
+        let a = analyze(&data(EXAMPLE), &AnalysisConfig::default()).unwrap();
+        let v = serde_json::to_value(&a).unwrap();
+        let keys = |i: usize| -> Vec<String> {
+            v["variants"][i]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(keys(0), keys(1));
+        assert_eq!(v["variants"][0]["isControl"], true);
+        assert!(v["variants"][0]["tau"].is_null());
+        assert_eq!(v["variants"][1]["exposures"], 9950);
+        assert_eq!(v["variants"][1]["ci"].as_array().unwrap().len(), 2);
+        assert_eq!(v["metric"], "conversion");
+        assert_eq!(v["srm"]["expectedShares"]["green"], 0.5);
+        assert_eq!(v["srm"]["df"], 1);
+        assert_eq!(v["power"]["requiredPerVariant"], 47036);
     }
 }

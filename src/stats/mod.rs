@@ -160,6 +160,13 @@ pub struct Interval {
     pub upper: f64,
 }
 
+/// `[lower, upper]`, as intervals are written.
+impl serde::Serialize for Interval {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.lower, self.upper].serialize(s)
+    }
+}
+
 impl Interval {
     /// `center ± half_width`.
     pub fn around(center: f64, half_width: f64) -> Self {

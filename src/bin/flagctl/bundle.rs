@@ -12,10 +12,10 @@ use hotswap_flags::fsutil::write_atomic;
 use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use serde_json::{Value, json};
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome};
 
 /// `flagctl bundle`
 #[derive(Debug, Args)]
@@ -43,7 +43,7 @@ pub struct BundleArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &BundleArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &BundleArgs) -> Result<Outcome, Failure> {
     // Read the key first: a bad key path should fail before any work.
     let key = args.sign_key.as_deref().map(SigningKey::read).transpose()?;
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
@@ -114,7 +114,7 @@ pub struct VerifyArgs {
 /// Runs the checks flagd runs before serving a bundle — format, content
 /// hash, signature (with keys), environment, compilation — so CI can refuse
 /// a bundle before publishing it rather than flagd after pulling it.
-pub fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+pub fn verify(args: &VerifyArgs) -> Result<Outcome, Failure> {
     let trusted = TrustedKeys::read(&args.public_key)?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;

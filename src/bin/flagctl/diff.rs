@@ -3,17 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use hotswap_flags::gitops::diff::policy::{DiffVerdict, PolicyReport};
 use hotswap_flags::gitops::diff::{
     self, ChangeType, Kind, Policy, PolicyHit, RepoDiff, Side, percent,
 };
 use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use hotswap_flags::{RepoError, Repository};
-use serde_json::json;
 
-use crate::Outcome;
 use crate::output;
 use crate::repo_dir;
 use crate::simulate::PopulationArgs;
+use crate::{Failure, Outcome};
 
 /// How `diff` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +101,7 @@ pub fn open_side(root: &Path, rev: Option<&str>) -> anyhow::Result<Side> {
     Ok(Side { label, repo })
 }
 
-pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.as_deref())?;
     let base = open_side(&root, Some(args.base.as_deref().unwrap_or("HEAD")))?;
     let head = open_side(&root, args.head.as_deref())?;
@@ -116,14 +116,13 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     let hits = diff::policy::check(&result, &policies);
     match args.format {
         DiffFormat::Markdown => print!("{}", diff::markdown::render(&result, &hits)),
-        DiffFormat::Json => {
-            let mut doc = serde_json::to_value(&result)?;
-            doc["policies"] = json!({
-                "checked": policies,
-                "hits": hits,
-            });
-            output::print_json(&doc);
-        }
+        DiffFormat::Json => output::print_json(&DiffVerdict {
+            diff: &result,
+            policies: PolicyReport {
+                checked: &policies,
+                hits: &hits,
+            },
+        }),
         DiffFormat::Table => print_table(&result, &hits),
     }
     Ok(if result.has_invalid() || !hits.is_empty() {
@@ -183,10 +182,7 @@ fn print_table(d: &RepoDiff, hits: &[PolicyHit]) {
                     _ => String::new(),
                 };
                 vec![
-                    match c.kind {
-                        Kind::Flag => "flag".to_owned(),
-                        Kind::Segment => "segment".to_owned(),
-                    },
+                    c.kind.as_str().to_owned(),
                     c.key.clone(),
                     c.change.as_str().to_owned(),
                     c.affected_share.map_or_else(|| "–".to_owned(), percent),
@@ -196,10 +192,7 @@ fn print_table(d: &RepoDiff, hits: &[PolicyHit]) {
             println!("{}", output::table(std::iter::once(header).chain(rows)));
         }
         for m in &e.moved {
-            let kind = match m.kind {
-                Kind::Flag => "flag",
-                Kind::Segment => "segment",
-            };
+            let kind = m.kind.as_str();
             println!("moved: {kind} `{}` {} → {}", m.key, m.from, m.to);
         }
     }

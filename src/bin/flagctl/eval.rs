@@ -1,42 +1,20 @@
 //! `flagctl eval FLAG --env E [--ctx k=v]… [--context JSON] [--percentage P] [--at TIME]`
 
 use anyhow::{Context as _, bail};
-use hotswap_flags::diagnostic::did_you_mean;
-use hotswap_flags::eval::bucket::{percentage, threshold};
-use hotswap_flags::eval::{FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::{Context, EvalEnv, Evaluation, Repository, Ruleset};
+use hotswap_flags::eval::bucket::threshold;
+use hotswap_flags::eval::{Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome};
+use hotswap_flags::{Context, EvalEnv, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
 
-use crate::Outcome;
 use crate::cli::{EvalArgs, OutputFormat};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome, fail};
 
-pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let checked = repo.check_env(&args.env)?;
-    let Some(ruleset) = checked.ruleset else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
-        }
-        eprintln!(
-            "error: environment `{}` does not validate; fix the errors above",
-            args.env
-        );
-        return Ok(Outcome::Findings);
-    };
-    if ruleset.flag_id(&args.flag).is_none() {
-        let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        bail!(
-            "no flag `{}` in environment `{}`{hint}",
-            args.flag,
-            args.env
-        );
-    }
+pub fn run(args: &EvalArgs) -> Result<Outcome, Failure> {
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), &args.env)?;
+    ruleset.find_flag(&args.flag)?;
     let ctx = build_context(args)?;
     let now = match &args.at {
         Some(text) => parse_at(text)?,
@@ -44,10 +22,16 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
     };
     match args.percentage {
         Some(p) if !(0.0..=100.0).contains(&p) => {
-            bail!("--percentage {p} is not between 0 and 100")
+            fail!("--percentage {p} is not between 0 and 100")
         }
-        Some(p) => report(args, &ruleset, &ctx, now, &FixedRollouts(threshold(p))),
-        None => report(args, &ruleset, &ctx, now, &InitialRollouts),
+        Some(p) => Ok(report(
+            args,
+            &ruleset,
+            &ctx,
+            now,
+            &FixedRollouts(threshold(p)),
+        )),
+        None => Ok(report(args, &ruleset, &ctx, now, &InitialRollouts)),
     }
 }
 
@@ -57,16 +41,15 @@ fn report<R: RolloutState>(
     ctx: &Context,
     now: Timestamp,
     rollouts: &R,
-) -> anyhow::Result<Outcome> {
+) -> Outcome {
     let env = EvalEnv { now, rollouts };
-    match ruleset.evaluate(&args.flag, ctx, &env) {
-        Ok(ev) => {
-            let rules = rule_trace(ruleset, &ev, ctx, now);
+    match ruleset.explain(&args.flag, ctx, &env) {
+        Ok(explanation) => {
             match args.repo.format {
-                OutputFormat::Json => output::print_json(&eval_json(args, ruleset, &ev, &rules)),
-                OutputFormat::Table => print_table(args, ruleset, &ev, &rules),
+                OutputFormat::Json => output::print_json(&explanation),
+                OutputFormat::Table => print_table(&explanation),
             }
-            Ok(Outcome::Ok)
+            Outcome::Ok
         }
         Err(e) => {
             match args.repo.format {
@@ -78,105 +61,20 @@ fn report<R: RolloutState>(
                 })),
                 OutputFormat::Table => println!("{}: {}: {e}", args.flag, e.code()),
             }
-            Ok(Outcome::Findings)
+            Outcome::Findings
         }
     }
 }
 
-/// Whether each rule matched, up to the one that did ("not reached" after).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RuleStatus {
-    Matched,
-    NoMatch,
-    NotReached,
-}
-
-fn rule_trace<'r>(
-    ruleset: &'r Ruleset,
-    ev: &Evaluation<'r>,
-    ctx: &Context,
-    now: Timestamp,
-) -> Vec<(&'r str, RuleStatus)> {
-    let flag = ev.flag;
-    let decided = ev
-        .rule
-        .unwrap_or(if flag.enabled { flag.rules.len() } else { 0 });
-    flag.rules
-        .iter()
-        .enumerate()
-        .map(|(i, rule)| {
-            let status = if !flag.enabled || i > decided {
-                RuleStatus::NotReached
-            } else if i == decided || rule.when.matches(ctx, ruleset, now) {
-                RuleStatus::Matched
-            } else {
-                RuleStatus::NoMatch
-            };
-            (&*rule.name, status)
-        })
-        .collect()
-}
-
-fn bucket_json(ev: &Evaluation<'_>) -> Value {
-    let rollout = ev.rollout.and_then(|r| r.bucket);
-    if rollout.is_none() && ev.split_bucket.is_none() {
-        return Value::Null;
-    }
-    json!({"rollout": rollout, "split": ev.split_bucket})
-}
-
-fn eval_json(
-    args: &EvalArgs,
-    ruleset: &Ruleset,
-    ev: &Evaluation<'_>,
-    rules: &[(&str, RuleStatus)],
-) -> Value {
-    json!({
-        "key": args.flag,
-        "env": args.env,
-        "version": ruleset.version(),
-        "value": ev.value(),
-        "variant": ev.variant_name(),
-        "reason": ev.reason.as_str(),
-        "rule": ev.rule_name(),
-        "bucket": bucket_json(ev),
-        "detail": ev.detail(),
-        "rules": rules.iter().map(|(name, status)| json!({
-            "name": name,
-            "matched": match status {
-                RuleStatus::Matched => Value::Bool(true),
-                RuleStatus::NoMatch => Value::Bool(false),
-                RuleStatus::NotReached => Value::Null,
-            },
-        })).collect::<Vec<_>>(),
-        "rollout": ev.flag.rollout.as_ref().zip(ev.rollout).map(|(r, o)| json!({
-            "strategy": r.strategy.as_str(),
-            "percentage": percentage(o.position.threshold),
-            "stage": o.position.stage,
-            "bucket": o.bucket,
-            "inside": o.inside,
-        })),
-    })
-}
-
-fn print_table(
-    args: &EvalArgs,
-    ruleset: &Ruleset,
-    ev: &Evaluation<'_>,
-    rules: &[(&str, RuleStatus)],
-) {
+fn print_table(x: &Explanation<'_>) {
+    let ev = &x.evaluation;
     let dash = || "–".to_owned();
     let opt = |b: Option<u32>| b.map_or_else(dash, |b| b.to_string());
     let rollout_bucket = ev.rollout.and_then(|r| r.bucket);
     let mut rows = vec![
         (
             "flag",
-            format!(
-                "{} (env {}, version {})",
-                args.flag,
-                args.env,
-                ruleset.version()
-            ),
+            format!("{} (env {}, version {})", ev.flag.key, x.env, x.version),
         ),
         ("value", output::show_value(ev.value())),
         ("variant", ev.variant_name().to_owned()),
@@ -192,31 +90,26 @@ fn print_table(
         ),
         ("detail", ev.detail()),
     ];
-    if let Some((r, o)) = ev.flag.rollout.as_ref().zip(ev.rollout) {
-        let stage = o
-            .position
+    if let Some(r) = &x.rollout {
+        let stage = r
             .stage
             .map(|s| format!(", stage {}", s + 1))
             .unwrap_or_default();
         rows.push((
             "rollout",
-            format!(
-                "{} at {}%{stage}",
-                r.strategy,
-                percentage(o.position.threshold)
-            ),
+            format!("{} at {}%{stage}", r.strategy, r.percentage),
         ));
     }
     println!("{}", output::fields(rows));
-    if !rules.is_empty() {
+    if !x.rules.is_empty() {
         println!("\nrules");
-        for (i, (name, status)) in rules.iter().enumerate() {
-            let mark = match status {
-                RuleStatus::Matched => "✓ matched",
-                RuleStatus::NoMatch => "✗ no match",
-                RuleStatus::NotReached => "· not reached",
+        for (i, rule) in x.rules.iter().enumerate() {
+            let mark = match rule.outcome {
+                RuleOutcome::Matched => "✓ matched",
+                RuleOutcome::NoMatch => "✗ no match",
+                RuleOutcome::NotReached => "· not reached",
             };
-            println!("  {}. {name:<24} {mark}", i + 1);
+            println!("  {}. {:<24} {mark}", i + 1, rule.name);
         }
     }
 }

@@ -1,11 +1,11 @@
 //! `flagctl experiment analyze FLAG (--data FILE | --daemon URL [--metrics-url URL]
 //! [--token T]) [--env E] [--alpha A] [--mde M]`
 //!
-//! The statistics live in `hotswap_flags::stats`; this module finds the
-//! experiment's settings (the flag's `experiment` block and split weights,
-//! when `--env` is given — required with `--daemon`), loads the counts (a
-//! file, or flagd and Prometheus through `hotswap_flags::client::experiment`),
-//! and prints the analysis.
+//! The library does the work: the experiment's settings from `--env` (the
+//! flag's `experiment` block and split weights, required with `--daemon`)
+//! and the live counts are `hotswap_flags::client::experiment`'s, the
+//! analysis and its JSON `hotswap_flags::stats`'. This module reads the
+//! options and a data file, and renders the table.
 //!
 //! Exit codes: 0 the analysis ran (a sample-ratio mismatch included: it is
 //! reported in the output, `srm.mismatch` for scripts); 1 the data is bad
@@ -16,26 +16,23 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use clap::{ArgGroup, Args, Subcommand};
-use hotswap_flags::Repository;
-use hotswap_flags::client::experiment::{self as experiment_data, DataError};
-use hotswap_flags::daemon::exposure::ExperimentSpec;
-use hotswap_flags::diagnostic::did_you_mean;
-use hotswap_flags::prometheus::Prometheus;
-use hotswap_flags::stats::experiment::{
-    DEFAULT_ALPHA, DEFAULT_MDE, PowerPlan, SRM_THRESHOLD, VariantResult,
+use hotswap_flags::client::experiment::{
+    self as experiment_data, CountsSource, DataError, ExperimentSettings, LiveCounts, SettingsError,
 };
+use hotswap_flags::client::flagd::FlagdClient;
+use hotswap_flags::prometheus::Prometheus;
+use hotswap_flags::stats::experiment::{DEFAULT_ALPHA, DEFAULT_MDE, SRM_THRESHOLD, VariantResult};
 use hotswap_flags::stats::{
     Analysis, AnalysisConfig, ExperimentData, Interval, Metric, StatsError, analyze,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
-use crate::output;
-use crate::repo_dir;
+use crate::{Failure, Outcome, fail, output, repo_dir};
 
 /// `flagctl experiment`
 #[derive(Debug, Args)]
@@ -107,183 +104,22 @@ pub struct AnalyzeArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &ExperimentArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExperimentArgs) -> Result<Outcome, Failure> {
     match &args.command {
         ExperimentCommand::Analyze(a) => run_analyze(a),
     }
 }
 
-/// What the flag's definition contributes to the analysis.
-struct FlagSettings {
-    env: String,
-    control: String,
-    weights: Vec<(String, f64)>,
-    alpha: Option<f64>,
-    mde: Option<f64>,
-    /// The experiment's spec hash, to check flagd counts the same spec.
-    spec_hash: String,
-    /// `experiment.conversions` with a template name resolved.
-    conversions: Option<String>,
-    /// `flags.toml`'s `[metrics] prometheus`.
-    prometheus: Option<String>,
-}
-
-/// Where the counts come from: a file, or flagd (exposures from `GET
-/// /api/v1/experiments/{flag}`) and Prometheus (the flag's
-/// `experiment.conversions` query), assembled into the same
-/// [`ExperimentData`] a file gives.
-enum Source<'a> {
-    File(&'a Path),
-    Daemon {
-        url: &'a str,
-        metrics_url: Option<&'a str>,
-        token: Option<&'a str>,
-    },
-}
-
-impl<'a> Source<'a> {
-    fn of(args: &'a AnalyzeArgs) -> anyhow::Result<Self> {
-        match (&args.data, &args.daemon) {
-            (Some(path), None) => Ok(Source::File(path)),
-            (None, Some(url)) => Ok(Source::Daemon {
-                url,
-                metrics_url: args.metrics_url.as_deref(),
-                token: args.token.as_deref(),
-            }),
-            _ => bail!("give either --data FILE or --daemon URL"),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Source::File(p) if p.as_os_str() == "-" => "standard input".into(),
-            Source::File(p) => p.display().to_string(),
-            Source::Daemon { url, .. } => url.to_string(),
-        }
-    }
-}
-
-/// Counts and, from flagd, where they came from.
-struct Loaded {
-    data: ExperimentData,
-    /// With --daemon: flagd's window and the queries sent (for the output).
-    origin: Option<Value>,
-}
-
-/// Loads the counts. The outer error is a usage or I/O problem (exit 2),
-/// the inner one bad data (exit 1), already worded for the user as it is
-/// printed (`error: …`, or `FILE:LINE:COL: error: … (at variants.b)`).
-fn load(
-    source: &Source<'_>,
-    flag: &str,
-    settings: Option<&FlagSettings>,
-) -> anyhow::Result<Result<Loaded, String>> {
-    match source {
-        Source::File(path) => {
-            let text = if path.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("cannot read the data from standard input")?;
-                s
-            } else {
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the data file {}", path.display()))?
-            };
-            Ok(ExperimentData::from_json(&text)
-                .map(|data| Loaded { data, origin: None })
-                .map_err(|e| match e {
-                    StatsError::File(d) => d.in_file(source.describe()).to_string(),
-                    e => format!("error: {}: {e}", source.describe()),
-                }))
-        }
-        Source::Daemon {
-            url,
-            metrics_url,
-            token,
-        } => {
-            // clap requires --env with --daemon.
-            let settings = settings.context("--daemon needs --env")?;
-            load_from_daemon(url, *metrics_url, *token, flag, settings)
-        }
-    }
-}
-
-/// Exposures from flagd, conversions from Prometheus.
-fn load_from_daemon(
-    url: &str,
-    metrics_url: Option<&str>,
-    token: Option<&str>,
-    flag: &str,
-    settings: &FlagSettings,
-) -> anyhow::Result<Result<Loaded, String>> {
-    let Some(template) = settings.conversions.as_deref() else {
-        bail!(
-            "flag `{flag}` in environment `{}` has no `experiment.conversions` query, so there \
-             is nothing to count conversions with: add one (docs/flag-format.md §12), or use \
-             --data FILE",
-            settings.env
-        );
-    };
-    let Some(prometheus_url) = metrics_url.or(settings.prometheus.as_deref()) else {
-        bail!(
-            "no Prometheus to ask for conversions: give --metrics-url URL or set [metrics] \
-             prometheus in flags.toml"
-        );
-    };
-    let timeout = std::time::Duration::from_secs(10);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let fetched = runtime.block_on(async {
-        let client = hotswap_flags::client::client().map_err(anyhow::Error::msg)?;
-        let report = match experiment_data::exposures(&client, url, flag, token, timeout).await {
-            Ok(r) => r,
-            Err(DataError::BadAnswer(e)) => return Ok(Err(e)),
-            Err(e) => return Err(anyhow::Error::new(e)),
-        };
-        if report.spec_hash != settings.spec_hash {
-            return Ok(Err(format!(
-                "flagd at {url} counts exposures for another version of experiment `{flag}` \
-                 (spec {}, ruleset {}) than environment `{}` of this repository defines (spec \
-                 {}): the split, salt or experiment block differ, so the counts do not belong \
-                 to these settings. Analyse the revision flagd serves.",
-                report.spec_hash, report.version, settings.env, settings.spec_hash
-            )));
-        }
-        let prometheus = Prometheus::new(timeout).map_err(anyhow::Error::msg)?;
-        match experiment_data::conversions(&prometheus, prometheus_url, &report, template).await {
-            Ok(conversions) => Ok(Ok((report, conversions))),
-            Err(DataError::BadAnswer(e)) => Ok(Err(e)),
-            Err(e) => Err(anyhow::Error::new(e)),
-        }
-    })?;
-    let (report, conversions) = match fetched {
-        Ok(f) => f,
-        Err(e) => return Ok(Err(format!("error: {e}"))),
-    };
-    for c in conversions.iter().filter(|c| c.empty) {
-        eprintln!(
-            "note: the conversions query matched no series for variant `{}`: counted as 0 ({})",
-            c.variant, c.query
-        );
-    }
-    let origin = json!({
-        "daemon": url,
-        "prometheus": prometheus_url,
-        "specHash": report.spec_hash,
-        "version": report.version,
-        "since": report.since.to_string(),
-        "window": experiment_data::window(report.since, report.at),
-        "queries": conversions
-            .iter()
-            .map(|c| (c.variant.clone(), Value::String(c.query.clone())))
-            .collect::<serde_json::Map<_, _>>(),
-    });
-    Ok(Ok(Loaded {
-        data: experiment_data::assemble(&report, &conversions),
-        origin: Some(origin),
-    }))
+/// What `--format json` prints: the analysis, labelled, and with `--daemon`
+/// where the counts came from.
+#[derive(Serialize)]
+struct Report<'a> {
+    flag: &'a str,
+    env: Option<&'a str>,
+    #[serde(flatten)]
+    analysis: &'a Analysis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a CountsSource>,
 }
 
 fn check_parameter(
@@ -298,7 +134,7 @@ fn check_parameter(
     }
 }
 
-fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
+fn run_analyze(args: &AnalyzeArgs) -> Result<Outcome, Failure> {
     check_parameter(
         "--alpha",
         args.alpha,
@@ -311,66 +147,64 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
         |m| m > 0.0 && m.is_finite(),
         "a positive number (0.05 = 5 %)",
     )?;
-    let source = Source::of(args)?;
     let settings = match &args.env {
         None => None,
-        Some(env) => match flag_settings(args, env)? {
-            Some(s) => Some(s),
-            None => return Ok(Outcome::Findings),
-        },
+        Some(env) => Some(settings(args, env)?),
     };
-    let Loaded { data, origin } = match load(&source, &args.flag, settings.as_ref())? {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(Outcome::Findings);
+    let (data, source, from) = match (&args.data, &args.daemon) {
+        (Some(path), None) => {
+            let from = if path.as_os_str() == "-" {
+                "standard input".to_owned()
+            } else {
+                path.display().to_string()
+            };
+            (read_data(path, &from)?, None, from)
         }
+        (None, Some(url)) => {
+            // clap requires --env with --daemon.
+            let settings = settings.as_ref().context("--daemon needs --env")?;
+            let live = live_counts(args, url, settings)?;
+            (live.data, Some(live.source), url.clone())
+        }
+        _ => fail!("give either --data FILE or --daemon URL"),
     };
+    let spec = settings.as_ref().map(|s| &s.spec);
     let config = AnalysisConfig {
         alpha: args
             .alpha
-            .or(settings.as_ref().and_then(|s| s.alpha))
+            .or(spec.and_then(|s| s.experiment.alpha))
             .unwrap_or(DEFAULT_ALPHA),
         minimum_detectable_effect: args
             .mde
-            .or(settings.as_ref().and_then(|s| s.mde))
+            .or(spec.and_then(|s| s.experiment.minimum_detectable_effect))
             .unwrap_or(DEFAULT_MDE),
-        control: settings.as_ref().map(|s| s.control.clone()),
-        weights: settings.as_ref().map(|s| s.weights.clone()),
+        control: spec.map(|s| s.control.clone()),
+        weights: spec.map(|s| s.weights.clone()),
         ..AnalysisConfig::default()
     };
-    let analysis = match analyze(&data, &config) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {}: {e}", source.describe());
-            if origin.is_some() {
-                eprintln!(
-                    "    hint: exposures are flagd's evaluations since the experiment's spec last \
-                     changed; the conversions query must count the same units over {{{{window}}}} \
-                     (docs/experiments.md §9)"
-                );
-            }
-            return Ok(Outcome::Findings);
-        }
-    };
+    let analysis = analyze(&data, &config).map_err(|e| {
+        let hint = if source.is_some() {
+            "\n    hint: exposures are flagd's evaluations since the experiment's spec last \
+             changed; the conversions query must count the same units over {{window}} \
+             (docs/experiments.md §9)"
+        } else {
+            ""
+        };
+        Failure::Findings(format!("error: {from}: {e}{hint}"))
+    })?;
     let env = settings.as_ref().map(|s| s.env.as_str());
     match args.repo.format {
-        OutputFormat::Json => {
-            let mut out = analysis_json(&args.flag, env, &analysis);
-            if let Some(origin) = origin {
-                out["source"] = origin;
-            }
-            output::print_json(&out)
-        }
+        OutputFormat::Json => output::print_json(&Report {
+            flag: &args.flag,
+            env,
+            analysis: &analysis,
+            source: source.as_ref(),
+        }),
         OutputFormat::Table => {
-            if let Some(origin) = &origin {
+            if let Some(s) = &source {
                 println!(
                     "exposures from flagd {} since {} ({}), conversions from Prometheus {} over {}\n",
-                    origin["daemon"].as_str().unwrap_or(""),
-                    origin["since"].as_str().unwrap_or(""),
-                    origin["version"].as_str().unwrap_or(""),
-                    origin["prometheus"].as_str().unwrap_or(""),
-                    origin["window"].as_str().unwrap_or("")
+                    s.daemon, s.since, s.version, s.prometheus, s.window
                 );
             }
             print_table(&args.flag, env, &analysis)
@@ -379,175 +213,73 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The flag's experiment settings in `env`; `None` when the environment
-/// does not validate (its errors are printed: a finding, exit 1).
-fn flag_settings(args: &AnalyzeArgs, env: &str) -> anyhow::Result<Option<FlagSettings>> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let checked = repo.check_env(env)?;
-    let Some(ruleset) = checked.ruleset else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
+/// The flag's experiment settings in `env`.
+fn settings(args: &AnalyzeArgs, env: &str) -> Result<ExperimentSettings, Failure> {
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), env)?;
+    ExperimentSettings::of(&ruleset, &args.flag).map_err(|e| match e {
+        SettingsError::NoExperiment { .. } => {
+            // --daemon needs --env (flagd's counts are checked against the
+            // flag's definition), so leaving it out is advice only for --data.
+            let alternative = if args.daemon.is_some() {
+                "; flagd counts exposures only for a split with an experiment"
+            } else {
+                ", or leave out --env to analyse the data without the flag's settings"
+            };
+            anyhow!("{e}{alternative}").into()
         }
-        eprintln!("error: environment `{env}` does not validate; fix the errors above");
-        return Ok(None);
-    };
-    let Some(id) = ruleset.flag_id(&args.flag) else {
-        let hint = did_you_mean(&args.flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        bail!("no flag `{}` in environment `{env}`{hint}", args.flag);
-    };
-    let Some((_, spec)) = ExperimentSpec::of(ruleset.flag(id)) else {
-        // --daemon needs --env (flagd's counts are checked against the
-        // flag's definition), so leaving it out is advice only for --data.
-        let alternative = if args.daemon.is_some() {
-            "; flagd counts exposures only for a split with an experiment"
-        } else {
-            ", or leave out --env to analyse the data without the flag's settings"
-        };
-        bail!(
-            "flag `{}` in environment `{env}` has no experiment: add an `experiment:` block to \
-             one of its splits (docs/flag-format.md §12){alternative}",
-            args.flag
-        );
-    };
-    let ExperimentSpec {
-        control,
-        weights,
-        spec_hash,
-        experiment,
-        ..
-    } = spec;
-    let metrics = ruleset.metrics();
-    // A template name was resolved (and checked) by validation; do the same.
-    let conversions = experiment
-        .conversions
-        .as_ref()
-        .map(|q| metrics.queries.get(q).unwrap_or(q).clone());
-    Ok(Some(FlagSettings {
-        env: env.to_owned(),
-        control,
-        weights,
-        alpha: experiment.alpha,
-        mde: experiment.minimum_detectable_effect,
-        spec_hash,
-        conversions,
-        prometheus: metrics.prometheus.clone(),
-    }))
+        e => e.into(),
+    })
 }
 
-// ------------------------------------------------------------------ JSON
-
-/// A count as JSON: an integer when it is one (exposures usually are).
-fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9e15 {
-        json!(x as i64)
+/// The counts of a data file (`-`: standard input); a malformed one is a
+/// finding, located in the file.
+fn read_data(path: &Path, from: &str) -> Result<ExperimentData, Failure> {
+    let text = if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the data from standard input")?;
+        s
     } else {
-        json!(x)
-    }
-}
-
-fn pair(i: Interval) -> Value {
-    json!([i.lower, i.upper])
-}
-
-fn variant_json(metric: Metric, v: &VariantResult) -> Value {
-    let mut out = json!({
-        "name": v.name,
-        "exposures": number(v.exposures),
-    });
-    let estimate_key = match metric {
-        Metric::Conversion => "rate",
-        Metric::Continuous => "mean",
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the data file {}", path.display()))?
     };
-    out[estimate_key] = json!(v.estimate);
-    out["ci"] = pair(v.ci);
-    out["isControl"] = json!(v.comparison.is_none());
-    match &v.comparison {
-        Some(c) => {
-            out["diff"] = json!(c.diff);
-            out["diffCi"] = pair(c.diff_ci);
-            out["lift"] = json!(c.lift);
-            out["statistic"] = json!(c.statistic);
-            out["pValue"] = json!(c.p_value);
-            out["adjustedPValue"] = json!(c.adjusted_p_value);
-            out["sequentialPValue"] = json!(c.sequential_p_value);
-            out["adjustedSequentialPValue"] = json!(c.adjusted_sequential_p_value);
-            out["significant"] = json!(c.significant);
-            out["sequentialSignificant"] = json!(c.sequential_significant);
-            out["tau"] = json!(c.tau);
-        }
-        None => {
-            for key in [
-                "diff",
-                "diffCi",
-                "lift",
-                "statistic",
-                "pValue",
-                "adjustedPValue",
-                "sequentialPValue",
-                "adjustedSequentialPValue",
-                "significant",
-                "sequentialSignificant",
-                "tau",
-            ] {
-                out[key] = Value::Null;
-            }
-        }
+    ExperimentData::from_json(&text).map_err(|e| {
+        Failure::Findings(match e {
+            StatsError::File(d) => d.in_file(from).to_string(),
+            e => format!("error: {from}: {e}"),
+        })
+    })
+}
+
+/// Exposures from the flagd at `url`, conversions from Prometheus.
+fn live_counts(
+    args: &AnalyzeArgs,
+    url: &str,
+    settings: &ExperimentSettings,
+) -> Result<LiveCounts, Failure> {
+    let timeout = Duration::from_secs(10);
+    let flagd = FlagdClient::new(url, args.token.as_deref(), timeout)?;
+    let prometheus = Prometheus::new(timeout)?;
+    let counted = crate::block_on(experiment_data::live_counts(
+        &flagd,
+        &prometheus,
+        args.metrics_url.as_deref(),
+        settings,
+    ))?;
+    let live = match counted {
+        Ok(live) => live,
+        Err(e @ DataError::NoConversionsQuery { .. }) => fail!("{e}, or use --data FILE"),
+        Err(e) if e.is_bad_data() => return Err(Failure::Findings(format!("error: {e}"))),
+        Err(e) => return Err(e.into()),
+    };
+    for c in live.conversions.iter().filter(|c| c.empty) {
+        eprintln!(
+            "note: the conversions query matched no series for variant `{}`: counted as 0 ({})",
+            c.variant, c.query
+        );
     }
-    out
-}
-
-fn shares(a: &Analysis, shares: &[f64]) -> Value {
-    Value::Object(
-        a.variants
-            .iter()
-            .zip(shares)
-            .map(|(v, s)| (v.name.clone(), json!(s)))
-            .collect(),
-    )
-}
-
-fn analysis_json(flag: &str, env: Option<&str>, a: &Analysis) -> Value {
-    json!({
-        "flag": flag,
-        "env": env,
-        "metric": a.metric.as_str(),
-        "control": a.control,
-        "alpha": a.alpha,
-        "confidenceLevel": a.confidence_level,
-        "minimumDetectableEffect": a.minimum_detectable_effect,
-        "looks": a.looks,
-        "variants": a.variants.iter().map(|v| variant_json(a.metric, v)).collect::<Vec<_>>(),
-        "overall": {
-            "test": a.overall.test,
-            "statistic": a.overall.statistic,
-            "df": number(a.overall.df),
-            "dfWithin": a.overall.df_within.map(number),
-            "pValue": a.overall.p_value,
-        },
-        "srm": {
-            "statistic": a.srm.statistic,
-            "df": number(a.srm.df),
-            "pValue": a.srm.p_value,
-            "mismatch": a.srm.mismatch,
-            "threshold": SRM_THRESHOLD,
-            "expectedShares": shares(a, &a.srm.expected_shares),
-            "observedShares": shares(a, &a.srm.observed_shares),
-        },
-        "power": power_json(&a.power),
-    })
-}
-
-fn power_json(p: &PowerPlan) -> Value {
-    json!({
-        // Whole units; the plan is rounded up.
-        "requiredPerVariant": p.required_per_variant.map(|r| r as u64),
-        "progress": p.progress,
-        "alpha": p.alpha,
-        "power": p.power,
-    })
+    Ok(live)
 }
 
 // ------------------------------------------------------------------ table
@@ -671,14 +403,10 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
         );
     }
     println!();
-    let estimate_head = match a.metric {
-        Metric::Conversion => format!("rate ({level} CI)"),
-        Metric::Continuous => format!("mean ({level} CI)"),
-    };
     let mut rows = vec![vec![
         "variant".to_owned(),
         "exposures".into(),
-        estimate_head,
+        format!("{} ({level} CI)", a.metric.estimate_name()),
         format!("diff ({level} CI)"),
         "lift".into(),
         "p".into(),
@@ -734,7 +462,7 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
     let split = a
         .srm
         .expected_shares
-        .iter()
+        .values()
         .map(|s| short(100.0 * s, 3))
         .collect::<Vec<_>>()
         .join("/");
@@ -759,10 +487,7 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
         ),
         _ => format!(
             "no plan: the control's {} is 0, so a {mde} relative effect has no size",
-            match a.metric {
-                Metric::Conversion => "rate",
-                Metric::Continuous => "mean",
-            }
+            a.metric.estimate_name()
         ),
     };
     let looks = if a.looks == 1 {

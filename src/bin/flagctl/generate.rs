@@ -8,8 +8,8 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use crate::Outcome;
 use crate::cli::Cli;
+use crate::{Failure, Outcome};
 
 /// `flagctl completions`
 #[derive(Debug, Args)]
@@ -28,13 +28,13 @@ pub struct ManArgs {
     pub out_dir: Option<PathBuf>,
 }
 
-pub fn completions(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
+pub fn completions(args: &CompletionsArgs) -> Result<Outcome, Failure> {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "flagctl", &mut std::io::stdout());
     Ok(Outcome::Ok)
 }
 
-pub fn man(args: &ManArgs) -> anyhow::Result<Outcome> {
+pub fn man(args: &ManArgs) -> Result<Outcome, Failure> {
     let cmd = Cli::command();
     match &args.out_dir {
         Some(dir) => {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use hotswap_flags::gitops::scaffold;
 
-use crate::Outcome;
+use crate::{Failure, Outcome};
 
 /// `flagctl init`
 #[derive(Debug, Args)]
@@ -15,7 +15,7 @@ pub struct InitArgs {
     pub dir: PathBuf,
 }
 
-pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &InitArgs) -> Result<Outcome, Failure> {
     let written = scaffold::write(&args.dir)?;
     for path in &written {
         println!("created {}", path.display());

@@ -2,15 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use hotswap_flags::bundle::signing::SigningKey;
 use hotswap_flags::fsutil::create_new;
 use serde_json::json;
 
-use crate::Outcome;
 use crate::cli::OutputFormat;
 use crate::output;
+use crate::{Failure, Outcome, fail};
 
 /// `flagctl keygen`
 #[derive(Debug, Args)]
@@ -33,13 +33,13 @@ fn public_path(private: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-pub fn run(args: &KeygenArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &KeygenArgs) -> Result<Outcome, Failure> {
     let private = &args.output;
     let public = public_path(private);
     // Check both first so that a refusal leaves nothing half-written.
     for path in [private, &public] {
         if path.symlink_metadata().is_ok() {
-            bail!(
+            fail!(
                 "{} already exists; keygen never replaces a key (remove it first, or choose another -o)",
                 path.display()
             );
@@ -53,7 +53,9 @@ pub fn run(args: &KeygenArgs) -> anyhow::Result<Outcome> {
         // Without its public half the private key is of no use to anyone:
         // do not leave it behind.
         let _ = std::fs::remove_file(private);
-        return Err(e).with_context(|| format!("cannot write {}", public.display()));
+        return Err(anyhow::Error::new(e)
+            .context(format!("cannot write {}", public.display()))
+            .into());
     }
     let key_id = public_key.key_id();
     match args.format {

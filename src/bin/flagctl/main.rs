@@ -31,9 +31,37 @@ use cli::{Cli, Command};
 pub enum Outcome {
     /// Nothing to report.
     Ok,
-    /// The command found problems (exit 1).
+    /// The command found problems and has printed them (exit 1).
     Findings,
 }
+
+/// Why a command stopped: the exit code is chosen here, at the edge, so
+/// that commands and the library only say what went wrong.
+#[derive(Debug)]
+pub enum Failure {
+    /// Findings not printed yet (exit 1), worded in full as they are
+    /// printed: `error: …`, or `FILE:LINE:COL: error: …`.
+    Findings(String),
+    /// A usage or I/O error (exit 2), printed as `error: {e:#}`.
+    Error(anyhow::Error),
+}
+
+// `Failure` is not an `std::error::Error`, so this does not overlap with
+// `From<Failure> for Failure`, and `?` works on any error.
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Error(e.into())
+    }
+}
+
+/// `anyhow::bail!` for commands returning [`Failure`]: a usage or I/O
+/// error (exit 2).
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err($crate::Failure::Error(anyhow::anyhow!($($arg)*)))
+    };
+}
+pub(crate) use fail;
 
 fn main() -> ExitCode {
     reset_sigpipe();
@@ -56,11 +84,24 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
-        Err(e) => {
+        Err(Failure::Findings(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Error(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs one of the library's async calls (flagd, Prometheus) on a small
+/// runtime of its own: flagctl is otherwise synchronous.
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(future))
 }
 
 /// `flagctl … | head` must end quietly when `head` closes the pipe, as other

@@ -1,7 +1,7 @@
 //! Shared printing: tables for people, JSON for scripts.
 
-use hotswap_flags::Diagnostic;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -33,25 +33,11 @@ pub fn fields<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String 
         .join("\n")
 }
 
-/// Prints a JSON document, pretty.
-pub fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
-}
-
-/// A diagnostic as JSON.
-pub fn diagnostic_json(d: &Diagnostic) -> Value {
-    json!({
-        "severity": d.severity.to_string(),
-        "file": d.file,
-        "line": d.pos.map(|p| p.line),
-        "column": d.pos.map(|p| p.col),
-        "path": d.path.to_string(),
-        "message": d.message,
-        "hint": d.hint,
-    })
+/// Prints a report as one pretty JSON document.
+pub fn print_json(value: &impl Serialize) {
+    // Reports are maps with string keys; anything else is a bug here.
+    let text = serde_json::to_string_pretty(value).expect("a report renders as JSON");
+    println!("{text}");
 }
 
 /// A JSON value the way a person reads it: strings bare, the rest as JSON.

@@ -1,6 +1,5 @@
 //! `flagctl promote FLAG… --from E1 --to E2 [--branch B] [--push REMOTE]`
 
-use anyhow::bail;
 use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::gitops::diff::{self, Side};
@@ -8,11 +7,11 @@ use hotswap_flags::gitops::promote::{self, Plan, PromoteError};
 use hotswap_flags::repo::snapshot::GitSnapshot;
 use serde_json::json;
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
 use crate::simulate::PopulationArgs;
+use crate::{Failure, Outcome, fail};
 
 /// `flagctl promote`
 #[derive(Debug, Args)]
@@ -44,13 +43,12 @@ pub struct PromoteArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &PromoteArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &PromoteArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let plan = match promote::plan(&root, &args.flags, &args.from, &args.to) {
         Ok(plan) => plan,
         Err(e @ (PromoteError::SourceInvalid { .. } | PromoteError::ResultInvalid { .. })) => {
-            eprintln!("error: {e}");
-            return Ok(Outcome::Findings);
+            return Err(Failure::Findings(format!("error: {e}")));
         }
         Err(e) => return Err(e.into()),
     };
@@ -79,7 +77,7 @@ pub fn run(args: &PromoteArgs) -> anyhow::Result<Outcome> {
     if let Some(remote) = &args.push {
         let (repo, _) = promote::git::discover(&root)?;
         if let Err(e) = promote::git::remote(&repo, remote) {
-            bail!("--push {remote}: {}; nothing was created", e.message());
+            fail!("--push {remote}: {}; nothing was created", e.message());
         }
     }
     let commit = promote::commit(&root, &plan, &branch)?;
@@ -89,7 +87,7 @@ pub fn run(args: &PromoteArgs) -> anyhow::Result<Outcome> {
     if let Some(remote) = &args.push {
         let (repo, _) = promote::git::discover(&root)?;
         if let Err(e) = promote::git::push(&repo, remote, &branch) {
-            bail!(
+            fail!(
                 "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
                  {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
                  {branch}`",

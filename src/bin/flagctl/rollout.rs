@@ -2,13 +2,15 @@
 //!
 //! `--daemon` is optional: `$FLAGCTL_DAEMON`, else `http://127.0.0.1:8013`.
 
-use anyhow::Context as _;
-use clap::{Args, Subcommand};
-use serde_json::Value;
+use std::time::Duration;
 
-use crate::Outcome;
+use clap::{Args, Subcommand};
+use hotswap_flags::client::flagd::{FlagdClient, FlagdError};
+use hotswap_flags::daemon::rollout::{RolloutList, RolloutStatus, Steer};
+use hotswap_flags::daemon::server::error::ErrorBody;
+
 use crate::cli::OutputFormat;
-use crate::output;
+use crate::{Failure, Outcome, block_on, output};
 
 /// `flagctl rollout`
 #[derive(Debug, Args)]
@@ -75,102 +77,88 @@ pub enum RolloutAction {
     },
 }
 
-pub fn run(args: &RolloutArgs) -> anyhow::Result<Outcome> {
-    let base = args.daemon.trim_end_matches('/');
-    let (method, path) = match &args.action {
-        RolloutAction::Status { flag: None } => ("GET", "/api/v1/rollouts".to_owned()),
-        RolloutAction::Status { flag: Some(f) } => ("GET", format!("/api/v1/rollouts/{f}")),
-        RolloutAction::Pause { flag } => ("POST", format!("/api/v1/rollouts/{flag}/pause")),
-        RolloutAction::Resume { flag } => ("POST", format!("/api/v1/rollouts/{flag}/resume")),
-        RolloutAction::Promote { flag, full } => (
-            "POST",
-            format!("/api/v1/rollouts/{flag}/promote?full={full}"),
-        ),
-        RolloutAction::Abort { flag } => ("POST", format!("/api/v1/rollouts/{flag}/abort")),
-    };
-    let (status, body) = request(method, &format!("{base}{path}"), args.token.as_deref())?;
-    if !(200..300).contains(&status) {
-        let message = body["error"]["message"]
-            .as_str()
-            .map_or_else(|| body.to_string(), str::to_owned);
-        match args.format {
-            OutputFormat::Json => output::print_json(&body),
-            OutputFormat::Table => eprintln!("error: {message} (HTTP {status})"),
+pub fn run(args: &RolloutArgs) -> Result<Outcome, Failure> {
+    let flagd = FlagdClient::new(&args.daemon, args.token.as_deref(), Duration::from_secs(10))?;
+    let steer = |flag: &str, action| block_on(flagd.steer(flag, action));
+    let answer = match &args.action {
+        RolloutAction::Status { flag: None } => block_on(flagd.rollouts())?.map(Answer::List),
+        RolloutAction::Status { flag: Some(f) } => block_on(flagd.rollout(f))?.map(Answer::One),
+        RolloutAction::Pause { flag } => steer(flag, Steer::Pause)?.map(Answer::One),
+        RolloutAction::Resume { flag } => steer(flag, Steer::Resume)?.map(Answer::One),
+        RolloutAction::Promote { flag, full } => {
+            steer(flag, Steer::Promote { full: *full })?.map(Answer::One)
         }
-        return Ok(Outcome::Findings);
-    }
-    match args.format {
-        OutputFormat::Json => output::print_json(&body),
-        OutputFormat::Table => match body.get("rollouts").and_then(Value::as_array) {
-            Some(list) => print_list(list),
-            None => print_one(&body),
-        },
+        RolloutAction::Abort { flag } => steer(flag, Steer::Abort)?.map(Answer::One),
+    };
+    let answer = match answer {
+        Ok(answer) => answer,
+        // A call flagd refuses is a finding; scripts get flagd's answer.
+        Err(FlagdError::Refused {
+            status,
+            code,
+            message,
+            ..
+        }) => {
+            return match args.format {
+                OutputFormat::Json => {
+                    output::print_json(&ErrorBody::new(code, message));
+                    Ok(Outcome::Findings)
+                }
+                OutputFormat::Table => Err(Failure::Findings(format!(
+                    "error: {message} (HTTP {status})"
+                ))),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match (args.format, &answer) {
+        (OutputFormat::Json, Answer::List(list)) => output::print_json(list),
+        (OutputFormat::Json, Answer::One(one)) => output::print_json(one),
+        (OutputFormat::Table, Answer::List(list)) => print_list(&list.rollouts),
+        (OutputFormat::Table, Answer::One(one)) => print_one(one),
     }
     Ok(Outcome::Ok)
 }
 
-/// One HTTP call on a small runtime of its own (flagctl is otherwise synchronous).
-fn request(method: &str, url: &str, token: Option<&str>) -> anyhow::Result<(u16, Value)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let client = hotswap_flags::client::client().map_err(anyhow::Error::msg)?;
-        let mut req = match method {
-            "POST" => client.post(url),
-            _ => client.get(url),
-        }
-        .timeout(std::time::Duration::from_secs(10));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach flagd at {url}"))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.context("reading flagd's answer")?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, body))
-    })
+/// What flagd answered: every rollout, or the one asked about or steered.
+enum Answer {
+    List(RolloutList),
+    One(RolloutStatus),
 }
 
-fn stage(r: &Value) -> String {
-    match (r["stage"].as_u64(), r["stages"].as_u64()) {
-        (Some(s), Some(n)) => format!("{}/{n}", s + 1),
-        _ => "–".into(),
+fn stage(r: &RolloutStatus) -> String {
+    match r.stages {
+        Some(n) => format!("{}/{n}", r.stage + 1),
+        None => "–".into(),
     }
 }
 
-fn checks(r: &Value) -> String {
-    let list = r["checks"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if list.is_empty() {
+/// A percentage as flagd wrote it (`10.0%`).
+fn percentage(r: &RolloutStatus) -> String {
+    format!("{}%", serde_json::Value::from(r.percentage))
+}
+
+fn checks(r: &RolloutStatus) -> String {
+    if r.checks.is_empty() {
         return "–".into();
     }
-    list.iter()
+    r.checks
+        .iter()
         .map(|c| {
-            let value = c["value"]
-                .as_f64()
+            let value = c
+                .value
                 .map_or_else(|| "no data".to_owned(), |v| format!("{v:.4}"));
-            format!(
-                "{} {} ({})",
-                c["name"].as_str().unwrap_or("?"),
-                value,
-                c["outcome"].as_str().unwrap_or("?")
-            )
+            format!("{} {value} ({})", c.name, c.outcome.as_str())
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn text(v: &Value) -> String {
-    v.as_str().map_or_else(|| "–".into(), str::to_owned)
+fn text(v: Option<impl ToString>) -> String {
+    v.map_or_else(|| "–".into(), |v| v.to_string())
 }
 
-fn print_list(list: &[Value]) {
+fn print_list(list: &[RolloutStatus]) {
     if list.is_empty() {
         println!("no rollouts");
         return;
@@ -188,58 +176,52 @@ fn print_list(list: &[Value]) {
     .to_vec();
     let rows = std::iter::once(header).chain(list.iter().map(|r| {
         vec![
-            text(&r["flag"]),
-            text(&r["strategy"]),
-            text(&r["phase"]),
+            r.flag.clone(),
+            r.strategy.to_string(),
+            r.phase.to_string(),
             stage(r),
-            format!("{}%", r["percentage"]),
-            text(&r["stageEndsAt"]),
+            percentage(r),
+            text(r.stage_ends_at),
             checks(r),
         ]
     }));
     println!("{}", output::table(rows));
 }
 
-fn print_one(r: &Value) {
-    if r.get("flag").is_none() {
-        println!("{r}");
-        return;
-    }
+fn print_one(r: &RolloutStatus) {
     println!(
         "{}",
         output::fields([
-            ("flag", text(&r["flag"])),
-            ("strategy", text(&r["strategy"])),
-            ("phase", text(&r["phase"])),
+            ("flag", r.flag.clone()),
+            ("strategy", r.strategy.to_string()),
+            ("phase", r.phase.to_string()),
             ("stage", stage(r)),
-            ("percentage", format!("{}%", r["percentage"])),
-            ("serves", text(&r["serve"])),
-            ("started", text(&r["startedAt"])),
-            ("stage started", text(&r["stageStartedAt"])),
-            ("stage ends", text(&r["stageEndsAt"])),
+            ("percentage", percentage(r)),
+            ("serves", r.serve.clone()),
+            ("started", r.started_at.to_string()),
+            ("stage started", r.stage_started_at.to_string()),
+            ("stage ends", text(r.stage_ends_at)),
             (
                 "checks",
                 format!(
                     "{} passed, {} failed (limit {})",
-                    r["checksPassed"], r["checksFailed"], r["failureLimit"]
+                    r.checks_passed, r.checks_failed, r.failure_limit
                 ),
             ),
-            ("reason", text(&r["reason"])),
+            ("reason", text(r.reason.as_deref())),
         ])
     );
-    if let Some(list) = r["checks"].as_array().filter(|l| !l.is_empty()) {
+    if !r.checks.is_empty() {
         let header = ["check", "value", "outcome", "at", "message"]
             .map(String::from)
             .to_vec();
-        let rows = std::iter::once(header).chain(list.iter().map(|c| {
+        let rows = std::iter::once(header).chain(r.checks.iter().map(|c| {
             vec![
-                text(&c["name"]),
-                c["value"]
-                    .as_f64()
-                    .map_or_else(|| "–".into(), |v| v.to_string()),
-                text(&c["outcome"]),
-                text(&c["at"]),
-                text(&c["message"]),
+                c.name.clone(),
+                text(c.value),
+                c.outcome.as_str().to_owned(),
+                c.at.to_string(),
+                text(c.message.as_deref()),
             ]
         }));
         println!("\n{}", output::table(rows));

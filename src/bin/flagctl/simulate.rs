@@ -2,20 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Args;
-use hotswap_flags::diagnostic::did_you_mean;
 use hotswap_flags::gitops::diff::fields::num;
 use hotswap_flags::gitops::population::{DEFAULT_USERS, Population};
 use hotswap_flags::gitops::simulate::{Simulation, simulate};
-use hotswap_flags::{Repository, Ruleset};
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome, fail};
 
 /// Who to evaluate (shared by `simulate` and `diff`).
 #[derive(Debug, Clone, Args)]
@@ -75,82 +71,25 @@ pub struct SimulateArgs {
     pub repo: RepoArgs,
 }
 
-pub fn run(args: &SimulateArgs) -> anyhow::Result<Outcome> {
-    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let repo = Repository::open(&root)?;
-    let Some(ruleset) = checked_ruleset(&repo, &args.env)? else {
-        return Ok(Outcome::Findings);
-    };
-    known_flag(&ruleset, &args.flag, &args.env)?;
+pub fn run(args: &SimulateArgs) -> Result<Outcome, Failure> {
+    let ruleset = repo_dir::ruleset(args.repo.repo.as_deref(), &args.env)?;
+    ruleset.find_flag(&args.flag)?;
     if let Some(p) = args
         .percentages
         .iter()
         .find(|p| !(0.0..=100.0).contains(*p))
     {
-        bail!("--percentage {p} is not between 0 and 100");
+        fail!("--percentage {p} is not between 0 and 100");
     }
     let population = args.population.population()?;
     let now = args.population.now()?;
     let given = (!args.percentages.is_empty()).then_some(args.percentages.as_slice());
     let sim = simulate(&ruleset, &args.flag, &population, given, now)?;
     match args.repo.format {
-        OutputFormat::Json => output::print_json(&to_json(&sim)),
+        OutputFormat::Json => output::print_json(&sim),
         OutputFormat::Table => print_table(&sim),
     }
     Ok(Outcome::Ok)
-}
-
-/// The environment compiled, or its errors printed (then `None`).
-pub fn checked_ruleset(repo: &Repository, env: &str) -> anyhow::Result<Option<Ruleset>> {
-    let checked = repo.check_env(env)?;
-    if checked.ruleset.is_none() {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
-        }
-        eprintln!("error: environment `{env}` does not validate; fix the errors above");
-    }
-    Ok(checked.ruleset)
-}
-
-/// Fails with a suggestion when the flag does not exist.
-pub fn known_flag(ruleset: &Ruleset, flag: &str, env: &str) -> anyhow::Result<()> {
-    if ruleset.flag_id(flag).is_none() {
-        let hint = did_you_mean(flag, ruleset.flags().iter().map(|f| &*f.key))
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default();
-        bail!("no flag `{flag}` in environment `{env}`{hint}");
-    }
-    Ok(())
-}
-
-fn to_json(sim: &Simulation) -> Value {
-    json!({
-        "flag": sim.flag,
-        "env": sim.env,
-        "users": sim.users,
-        "population": sim.population,
-        "rows": sim.rows.iter().map(|r| json!({
-            "percentage": r.percentage,
-            "variants": r.variants.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>(),
-            "errors": r.errors,
-            "inRollout": r.in_rollout,
-            "joined": r.joined,
-            "switchers": r.switchers,
-        })).collect::<Vec<_>>(),
-        "switchers": sim.switchers,
-        "chiSquare": match &sim.chi_square {
-            Some(c) => json!({
-                "statistic": c.statistic,
-                "pValue": c.p_value,
-                "df": c.df,
-                "tested": c.tested,
-                "percentage": c.percentage,
-                "observed": c.observed,
-                "expected": c.expected,
-            }),
-            None => json!({"statistic": null, "pValue": null}),
-        },
-    })
 }
 
 fn share(n: u64, users: usize) -> String {

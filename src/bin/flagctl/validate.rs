@@ -9,10 +9,10 @@ use hotswap_flags::ruleset::RulesetMeta;
 use hotswap_flags::{Diagnostic, RepoError, Repository};
 use serde_json::json;
 
-use crate::Outcome;
 use crate::cli::{OutputFormat, ValidateArgs};
 use crate::output;
 use crate::repo_dir;
+use crate::{Failure, Outcome};
 
 /// What one checked environment (or loose set of files) amounts to.
 struct EnvSummary {
@@ -51,7 +51,7 @@ impl Report {
     }
 }
 
-pub fn run(args: &ValidateArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
     let mut report = Report::default();
     if args.paths.is_empty() {
@@ -281,7 +281,7 @@ fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
                 "errors": e.errors,
                 "warnings": e.warnings,
             })).collect::<Vec<_>>(),
-            "diagnostics": report.diagnostics.iter().map(output::diagnostic_json).collect::<Vec<_>>(),
+            "diagnostics": report.diagnostics,
         })),
         OutputFormat::Table => {
             for d in &report.diagnostics {

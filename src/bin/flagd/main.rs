@@ -90,7 +90,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let live = Arc::new(Live::new(&settings.env));
     // The controller first: it loads stored rollout state and must supply
     // positions before the first ruleset is installed.
-    let prometheus = Prometheus::new(CHECK_TIMEOUT).map_err(anyhow::Error::msg)?;
+    let prometheus = Prometheus::new(CHECK_TIMEOUT)?;
     let controller = Controller::new(
         &settings.env,
         live.clone(),

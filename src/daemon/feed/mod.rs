@@ -84,7 +84,7 @@ impl std::fmt::Display for FeedSpec {
 pub enum FeedError {
     /// A bundle URL needs an HTTP client, and none could be built.
     #[error(transparent)]
-    HttpClient(#[from] crate::client::HttpClientError),
+    HttpClient(#[from] crate::client::ClientError),
     /// Signature keys were given for a source that has no signatures.
     #[error(
         "bundle signature keys apply to bundle sources only (--bundle); a directory or git source has no signatures to check"

@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::{info, warn};
 
 use super::audit::{AuditEntry, AuditLog};
@@ -20,11 +19,12 @@ use super::checks::{Rendered, judge, render_check};
 use super::clock::{Clock, add, since};
 use super::machine::{self, Steer, SteerError, Transition};
 use super::state::{CheckOutcome, Phase, RolloutRecord, RolloutStore};
+use super::status::{RolloutStatus, Window};
 use crate::daemon::live::{Live, Positions, Served};
 use crate::eval::RolloutPosition;
 use crate::eval::bucket::percentage;
 use crate::prometheus::{MetricsSource, TemplateVars};
-use crate::ruleset::{CompiledRollout, RolloutPlan};
+use crate::ruleset::{CompiledFlag, CompiledRollout, RolloutPlan};
 
 /// The actor recorded for transitions the controller makes on its own.
 pub const CONTROLLER: &str = "controller";
@@ -422,18 +422,6 @@ fn served_percentage(r: &RolloutRecord, spec: &CompiledRollout, now: Timestamp) 
     }
 }
 
-/// Where a scheduled rollout's window stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Window {
-    /// Not open yet.
-    Pending,
-    /// Open: the rollout serves.
-    Open,
-    /// Over.
-    Closed,
-}
-
 fn window(spec: &CompiledRollout, now: Timestamp) -> Option<Window> {
     let RolloutPlan::Scheduled(w) = &spec.plan else {
         return None;
@@ -447,36 +435,12 @@ fn window(spec: &CompiledRollout, now: Timestamp) -> Option<Window> {
     })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusView<'a> {
-    flag: &'a str,
-    strategy: &'static str,
-    phase: Phase,
-    stage: u32,
-    stages: Option<usize>,
-    percentage: f64,
-    serve: &'a str,
-    started_at: Timestamp,
-    stage_started_at: Timestamp,
-    stage_ends_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    window: Option<Window>,
-    checks_passed: u32,
-    checks_failed: u32,
-    failure_limit: u32,
-    checks: &'a [super::state::CheckResult],
-    reason: Option<&'a str>,
-    spec_hash: &'a str,
-}
-
-fn status_json(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value> {
-    let id = served.ruleset.flag_id(&r.flag)?;
-    let flag = served.ruleset.flag(id);
-    let spec = flag.rollout.as_ref()?;
-    let view = StatusView {
-        flag: &r.flag,
-        strategy: spec.strategy.as_str(),
+/// The status of `flag`'s rollout `spec`, whose record is `r`, at `now`,
+/// as the API answers it.
+fn status(flag: &CompiledFlag, spec: &CompiledRollout, r: &RolloutRecord, now: Timestamp) -> Value {
+    let status = RolloutStatus {
+        flag: r.flag.clone(),
+        strategy: spec.strategy,
         phase: r.phase,
         stage: r.stage,
         stages: match &spec.plan {
@@ -484,7 +448,7 @@ fn status_json(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Val
             _ => None,
         },
         percentage: served_percentage(r, spec, now),
-        serve: &flag.variant(spec.serve).name,
+        serve: flag.variant(spec.serve).name.to_string(),
         started_at: r.started_at,
         stage_started_at: r.stage_started_at,
         stage_ends_at: if r.phase == Phase::Progressing {
@@ -496,11 +460,18 @@ fn status_json(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Val
         checks_passed: r.checks_passed,
         checks_failed: r.checks_failed,
         failure_limit: spec.health.failure_limit,
-        checks: &r.last_checks,
-        reason: r.reason.as_deref(),
-        spec_hash: &r.spec_hash,
+        checks: r.last_checks.clone(),
+        reason: r.reason.clone(),
+        spec_hash: r.spec_hash.clone(),
     };
-    serde_json::to_value(view).ok()
+    // Plain data: serializing cannot fail (non-finite numbers become null).
+    serde_json::to_value(status).unwrap_or_default()
+}
+
+/// [`status`] of the served rollout of `r.flag`, if it still has one.
+fn status_of(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value> {
+    let flag = served.ruleset.flag(served.ruleset.flag_id(&r.flag)?);
+    Some(status(flag, flag.rollout.as_ref()?, r, now))
 }
 
 impl<M: MetricsSource + std::fmt::Debug> Positions for Controller<M> {
@@ -530,32 +501,30 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
                 inner
                     .records
                     .get(&*f.key)
-                    .and_then(|r| status_json(&served, r, now))
+                    .and_then(|r| status_of(&served, r, now))
             })
             .collect()
     }
 
     fn status(&self, flag: &str) -> Option<Value> {
         let (served, record) = self.current(flag)?;
-        status_json(&served, &record, self.clock.now())
+        status_of(&served, &record, self.clock.now())
     }
 
     fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure> {
-        let (served, mut record) = self
-            .current(flag)
-            .ok_or_else(|| SteerFailure::NoRollout(flag.to_owned()))?;
-        let spec = served
+        let no_rollout = || SteerFailure::NoRollout(flag.to_owned());
+        let (served, mut record) = self.current(flag).ok_or_else(no_rollout)?;
+        let compiled = served
             .ruleset
-            .flag_id(flag)
-            .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
-            .ok_or_else(|| SteerFailure::NoRollout(flag.to_owned()))?;
+            .flag(served.ruleset.flag_id(flag).ok_or_else(no_rollout)?);
+        let spec = compiled.rollout.as_ref().ok_or_else(no_rollout)?;
         let now = self.clock.now();
         let t = machine::steer(&mut record, spec, action, actor, now)?;
         let mut inner = self.lock();
         self.commit(&mut inner, record.clone(), &t, actor, spec);
         drop(inner);
         self.wake.notify_one();
-        Ok(status_json(&served, &record, now).unwrap_or_else(|| json!({"flag": flag})))
+        Ok(status(compiled, spec, &record, now))
     }
 
     fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>> {

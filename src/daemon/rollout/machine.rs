@@ -429,6 +429,28 @@ pub enum Steer {
 }
 
 impl Steer {
+    /// The steering call named `action` in the API's path
+    /// (`/api/v1/rollouts/{flag}/{action}`); `full` is `promote`'s query.
+    pub fn from_action(action: &str, full: bool) -> Option<Steer> {
+        Some(match action {
+            "pause" => Steer::Pause,
+            "resume" => Steer::Resume,
+            "promote" => Steer::Promote { full },
+            "abort" => Steer::Abort,
+            _ => return None,
+        })
+    }
+
+    /// Its name in the API's path, the inverse of [`Steer::from_action`].
+    pub fn action(self) -> &'static str {
+        match self {
+            Steer::Pause => "pause",
+            Steer::Resume => "resume",
+            Steer::Promote { .. } => "promote",
+            Steer::Abort => "abort",
+        }
+    }
+
     /// The event name.
     pub fn event(self) -> &'static str {
         match self {

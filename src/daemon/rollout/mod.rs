@@ -4,6 +4,7 @@
 //! - [`machine`]: the pure state machine (no I/O, no clock);
 //! - [`checks`]: rendering a check's queries and judging the answers;
 //! - [`state`]: the durable record of each rollout;
+//! - [`status`]: a rollout as the API answers it;
 //! - [`audit`]: the append-only audit log;
 //! - [`clock`]: injected time;
 //! - [`controller`]: the loop that ties them to the served ruleset.
@@ -14,7 +15,9 @@ pub mod clock;
 pub mod controller;
 pub mod machine;
 pub mod state;
+pub mod status;
 
 pub use controller::{Controller, RolloutApi, RolloutMetrics, SteerFailure};
 pub use machine::Steer;
 pub use state::{Phase, RolloutRecord};
+pub use status::{RolloutList, RolloutStatus};

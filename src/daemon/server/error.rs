@@ -2,8 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::eval::EvalError;
 
@@ -68,9 +67,40 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer of flagd's own API, `{"error": {code,
+/// message}}`; flagd's client reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+impl ErrorBody {
+    /// The body for `code` and `message`.
+    pub fn new(code: Option<String>, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// What [`ErrorBody`] holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Machine-readable (`FLAG_NOT_FOUND`, `CONFLICT`, …); `None` only for
+    /// an answer that did not come from flagd's API (a proxy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody::new(Some(self.code.to_owned()), self.message);
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::{AppState, json_ok};
-use crate::daemon::rollout::{RolloutApi, Steer, SteerFailure};
+use crate::daemon::rollout::{RolloutApi, RolloutList, Steer, SteerFailure};
 
 /// Who is calling, as the audit log records it. Set by the auth guard when
 /// there is one; `anonymous` otherwise.
@@ -34,7 +34,9 @@ fn controller(state: &AppState) -> Result<&Arc<dyn RolloutApi>, ApiError> {
 
 /// `GET /api/v1/rollouts`
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    Ok(json_ok(&json!({"rollouts": controller(&state)?.list()})))
+    Ok(json_ok(&RolloutList {
+        rollouts: controller(&state)?.list(),
+    }))
 }
 
 /// `GET /api/v1/rollouts/{key}`
@@ -71,18 +73,12 @@ pub async fn steer(
     Query(query): Query<PromoteQuery>,
     actor: Option<Extension<Actor>>,
 ) -> Result<Response, ApiError> {
-    let action = match action.as_str() {
-        "pause" => Steer::Pause,
-        "resume" => Steer::Resume,
-        "promote" => Steer::Promote { full: query.full },
-        "abort" => Steer::Abort,
-        other => {
-            return Err(ApiError::not_found(
-                "NOT_FOUND",
-                format!("unknown action `{other}`: use pause, resume, promote or abort"),
-            ));
-        }
-    };
+    let action = Steer::from_action(&action, query.full).ok_or_else(|| {
+        ApiError::not_found(
+            "NOT_FOUND",
+            format!("unknown action `{action}`: use pause, resume, promote or abort"),
+        )
+    })?;
     let actor = actor.map_or_else(|| "anonymous".to_owned(), |Extension(Actor(a))| a);
     let controller = controller(&state)?.clone();
     // Steering writes state and audit durably (fsync): off the async threads.

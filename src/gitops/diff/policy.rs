@@ -97,6 +97,27 @@ pub struct PolicyHit {
     pub message: String,
 }
 
+/// A diff and the policies it was checked against: `flagctl diff --format
+/// json` prints this, so that a script reads the verdict from the same
+/// document as the changes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DiffVerdict<'a> {
+    /// The diff, its fields at the top level.
+    #[serde(flatten)]
+    pub diff: &'a RepoDiff,
+    /// `--fail-on`'s verdict.
+    pub policies: PolicyReport<'a>,
+}
+
+/// The policies asked for (`--fail-on`) and those hit.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PolicyReport<'a> {
+    /// What `--fail-on` named (possibly nothing).
+    pub checked: &'a [Policy],
+    /// Every change that hit one of them; the run fails with any.
+    pub hits: &'a [PolicyHit],
+}
+
 /// The hits of `policies` in `diff`.
 pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
     let mut hits = Vec::new();
