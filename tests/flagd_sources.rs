@@ -287,11 +287,13 @@ fn bundle_files_are_watched() {
     eventually(PROPAGATION, "the new bundle", || {
         (d.value("banner") == Some(json!("two"))).then_some(())
     });
-    // A tampered bundle is refused; the last good stays.
+    // A tampered bundle is refused; the last good stays. Written whole (as
+    // flagctl writes bundles), or the watcher may read it half written and
+    // report a parse error instead of the hash mismatch.
     let text = std::fs::read_to_string(&file)
         .unwrap()
         .replace("\"two\"", "\"evil\"");
-    std::fs::write(&file, text).unwrap();
+    replace_file(&file, text.as_bytes());
     let status = d.failed_load(PROPAGATION);
     assert!(
         status["lastError"]["message"]
