@@ -40,6 +40,9 @@ fn two_envs() -> tempfile::TempDir {
 
 #[test]
 fn working_tree_against_head_field_by_field() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     let edited = CHECKOUT
@@ -94,6 +97,9 @@ fn direct_count(base: &Repository, head: &Repository, env: &str, flag: &str, n: 
 
 #[test]
 fn affected_share_matches_a_direct_computation() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     let edited = CHECKOUT
@@ -143,6 +149,9 @@ fn affected_share_matches_a_direct_computation() {
 
 #[test]
 fn commits_and_branches() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     git(root, &["checkout", "-qb", "feature"]);
@@ -192,6 +201,9 @@ fn commits_and_branches() {
 
 #[test]
 fn renamed_files_are_not_remove_plus_add() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     git(
@@ -236,6 +248,9 @@ fn renamed_files_are_not_remove_plus_add() {
 
 #[test]
 fn an_invalid_side_is_reported_with_exit_1() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     write(
@@ -274,6 +289,9 @@ fn an_invalid_side_is_reported_with_exit_1() {
 
 #[test]
 fn fail_on_policies() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     let without_banner = &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()];
@@ -349,6 +367,9 @@ fn fail_on_policies() {
 
 #[test]
 fn a_revision_without_flags_toml_has_everything_added() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     git(root, &["init", "-q"]);
@@ -369,6 +390,9 @@ fn a_revision_without_flags_toml_has_everything_added() {
 
 #[test]
 fn markdown_for_a_pull_request() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = two_envs();
     let root = tmp.path();
     let mut prod = CHECKOUT

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::support::flagd::*;
-use crate::support::prometheus::{self, Prometheus, Target};
+use crate::support::prometheus::{Prometheus, Target};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{Value, json};
@@ -80,11 +80,11 @@ fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
 
 #[test]
 fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
-    let Some(binary) = prometheus::binary("the experiment end-to-end test") else {
+    let Some(binary) = require("prometheus") else {
         return;
     };
     let target = Target::start(&orders(0, 0));
-    let prom = Prometheus::start(binary, &target);
+    let prom = Prometheus::start(&binary, &target);
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags("a: 50, b: 50"))]);
     write(repo.path(), "flags.toml", &config(&prom.url));
     let d = Daemon::on_repo(&repo, &[]);

@@ -6,32 +6,28 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::flagd::*;
+use crate::support::require_that;
 
 #[test]
 fn openfeature_node_sdk_evaluates_every_type_over_ofrep() {
     let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-    let node_ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node_ok
-        || !interop
-            .join("node_modules/@openfeature/ofrep-provider")
-            .is_dir()
-    {
-        let why = "needs node and `npm ci` in tests/interop (scripts/test.sh does both)";
-        if std::env::var_os("CI").is_some() {
-            panic!("OpenFeature interop test cannot run: {why}");
-        }
-        eprintln!("\n*** SKIPPED the OpenFeature interop test: {why} ***\n");
+    let Some(node) = require("node") else {
         return;
-    }
+    };
+    let Some(()) = require_that(
+        interop
+            .join("node_modules/@openfeature/ofrep-provider")
+            .is_dir(),
+        "tests/interop has no node_modules (run `npm ci` there; scripts/test.sh does)",
+    ) else {
+        return;
+    };
     let flags = std::fs::read_to_string(interop.join("flags.yaml")).unwrap();
     let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags)]);
     let d = Daemon::on_repo(&repo, &[]);
     d.wait_ready();
 
-    let out = Command::new("node")
+    let out = Command::new(node)
         .arg("ofrep.mjs")
         .arg(&d.base)
         .current_dir(&interop)

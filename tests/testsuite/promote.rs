@@ -70,6 +70,9 @@ fn promote(root: &Path, args: &[&str]) -> assert_cmd::Command {
 
 #[test]
 fn promotes_into_a_branch_keeping_comments_and_neighbours() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = setup();
     let production = production();
     let root = tmp.path();
@@ -161,6 +164,9 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
 
 #[test]
 fn identical_flags_need_no_commit() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         (
@@ -185,6 +191,9 @@ fn identical_flags_need_no_commit() {
 
 #[test]
 fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo(&[
         (
             "envs/staging/team/search.yaml",
@@ -240,6 +249,9 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
 
 #[test]
 fn an_invalid_result_is_refused() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = setup();
     let root = tmp.path();
     let out = promote(root, &["new-checkout-flw"]).output().unwrap();
@@ -298,6 +310,9 @@ fn bare_origin(root: &std::path::Path) -> tempfile::TempDir {
 
 #[test]
 fn pushes_to_a_bare_remote() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = setup();
     let root = tmp.path();
     let remote = bare_origin(root);
@@ -318,6 +333,9 @@ fn pushes_to_a_bare_remote() {
 
 #[test]
 fn push_to_a_remote_that_does_not_exist_creates_nothing() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = setup();
     let root = tmp.path();
     let _remote = bare_origin(root);
@@ -339,6 +357,9 @@ fn push_to_a_remote_that_does_not_exist_creates_nothing() {
 
 #[test]
 fn a_failed_push_says_the_branch_exists_locally() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = setup();
     let root = tmp.path();
     // A remote whose repository is gone: the push fails after the commit.
@@ -379,6 +400,9 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn toml_and_json_targets_change_only_what_differs() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_dir(

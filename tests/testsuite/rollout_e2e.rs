@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::flagd::*;
-use crate::support::prometheus::{self, Prometheus, Target};
+use crate::support::prometheus::{Prometheus, Target};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -136,11 +136,11 @@ fn ts(v: &Value) -> Timestamp {
 
 #[test]
 fn healthy_canary_goes_10_30_50_100() {
-    let Some(binary) = prometheus::binary("the rollout end-to-end test") else {
+    let Some(binary) = require("prometheus") else {
         return;
     };
     let target = Traffic::start();
-    let prom = Prometheus::start(binary, &target.target);
+    let prom = Prometheus::start(&binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(2, "3s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
     let d = start_flagd(&repo, &prom);
@@ -214,11 +214,11 @@ fn healthy_canary_goes_10_30_50_100() {
 
 #[test]
 fn unhealthy_canary_rolls_back_within_one_interval() {
-    let Some(binary) = prometheus::binary("the rollout end-to-end test") else {
+    let Some(binary) = require("prometheus") else {
         return;
     };
     let target = Traffic::start();
-    let prom = Prometheus::start(binary, &target.target);
+    let prom = Prometheus::start(&binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(1, "15s"))]);
     write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
     let d = start_flagd(&repo, &prom);
@@ -319,7 +319,7 @@ fn failure_rate_gap(prom: &Prometheus) -> Option<f64> {
 
 #[test]
 fn the_guardrail_passes_a_shared_incident_and_rolls_back_a_worse_variant() {
-    let Some(binary) = prometheus::binary("the guardrail end-to-end test") else {
+    let Some(binary) = require("prometheus") else {
         return;
     };
     let target = Traffic::start();
@@ -327,7 +327,7 @@ fn the_guardrail_passes_a_shared_incident_and_rolls_back_a_worse_variant() {
     // above any fixed threshold a team would set.
     target.fail("on", PER_TICK / 5);
     target.fail("off", PER_TICK / 5);
-    let prom = Prometheus::start(binary, &target.target);
+    let prom = Prometheus::start(&binary, &target.target);
     let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &guarded_flags())]);
     let d = start_flagd(&repo, &prom);
 

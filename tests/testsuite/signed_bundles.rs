@@ -289,21 +289,19 @@ fn documented_message(bundle: &Value) -> String {
     )
 }
 
-fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs")
-}
-
 #[test]
 fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: no openssl on PATH");
+    let (Some(openssl_bin), Some(_)) = (require("openssl"), require("git")) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
+    let openssl = |args: &[&str]| {
+        Command::new(&openssl_bin)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl runs")
+    };
     let (private, public) = keygen(dir.path(), "ci.key");
     let repo = TempRepo::with_banner("x");
     git(repo.path(), &["init", "-q"]);
@@ -325,13 +323,10 @@ fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
     std::fs::write(dir.path().join("sig"), signature).unwrap();
     let pubkey = public.to_str().unwrap();
     let verify = |message: &str| {
-        openssl(
-            &[
-                "pkeyutl", "-verify", "-pubin", "-inkey", pubkey, "-rawin", "-in", message,
-                "-sigfile", "sig",
-            ],
-            dir.path(),
-        )
+        openssl(&[
+            "pkeyutl", "-verify", "-pubin", "-inkey", pubkey, "-rawin", "-in", message, "-sigfile",
+            "sig",
+        ])
     };
     let out = verify("message");
     assert!(
@@ -347,31 +342,21 @@ fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
     .unwrap();
     assert!(!verify("other").status.success());
     // The key id: SHA-256 of the raw 32 key bytes (the DER's last 32).
-    let der = openssl(
-        &["pkey", "-pubin", "-in", pubkey, "-outform", "DER"],
-        dir.path(),
-    )
-    .stdout;
+    let der = openssl(&["pkey", "-pubin", "-in", pubkey, "-outform", "DER"]).stdout;
     let id = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&der[der.len() - 32..])[..8]);
     assert_eq!(json["signature"]["keyId"], id.as_str());
 
     // A key made by OpenSSL signs bundles that flagd accepts with
     // OpenSSL's public key.
     assert!(
-        openssl(
-            &["genpkey", "-algorithm", "ed25519", "-out", "ossl.key"],
-            dir.path()
-        )
-        .status
-        .success()
+        openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ossl.key"])
+            .status
+            .success()
     );
     assert!(
-        openssl(
-            &["pkey", "-in", "ossl.key", "-pubout", "-out", "ossl.pub"],
-            dir.path()
-        )
-        .status
-        .success()
+        openssl(&["pkey", "-in", "ossl.key", "-pubout", "-out", "ossl.pub"])
+            .status
+            .success()
     );
     let theirs = dir.path().join("theirs.json");
     bundle(&repo, &theirs, Some(&dir.path().join("ossl.key")));

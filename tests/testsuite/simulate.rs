@@ -46,6 +46,9 @@ fn repo_dir() -> tempfile::TempDir {
 
 #[test]
 fn json_contract_and_stages() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo_dir();
     let (doc, code) = simulate_json(
         tmp.path(),
@@ -102,6 +105,9 @@ fn json_contract_and_stages() {
 
 #[test]
 fn chi_square_of_a_split_and_given_percentages() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo_dir();
     let (doc, _) = simulate_json(
         tmp.path(),
@@ -128,6 +134,9 @@ fn chi_square_of_a_split_and_given_percentages() {
 
 #[test]
 fn linear_ramps_use_their_step_points() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo_dir();
     let (doc, _) = simulate_json(tmp.path(), "search-v2", &[]);
     let pcts: Vec<Value> = doc["rows"]
@@ -151,6 +160,9 @@ fn linear_ramps_use_their_step_points() {
 
 #[test]
 fn contexts_files_give_attributes() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo_dir();
     let root = tmp.path();
     let mut lines = String::new();
@@ -193,6 +205,9 @@ fn contexts_files_give_attributes() {
 
 #[test]
 fn table_output_and_errors() {
+    let Some(_) = require("git") else {
+        return;
+    };
     let tmp = repo_dir();
     let root = tmp.path();
     let out = simulate(root, "new-checkout-flow", &[]).output().unwrap();

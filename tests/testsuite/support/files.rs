@@ -10,10 +10,19 @@ pub fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// Replaces `path` the way editors and deployments do: write a temp file
+/// next to it, rename it over, so a watcher never sees half a file.
+pub fn replace_file(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 /// Runs `git` in `dir` and returns its stdout, failing the test when git
 /// fails. The identity and dates are fixed, so commit ids are stable, and
 /// the system-wide git configuration is ignored.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    super::assert_git_required();
     let out = Command::new("git")
         .args([
             "-c",

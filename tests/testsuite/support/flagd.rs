@@ -7,11 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-pub use super::files::{git, write};
+pub use super::files::{git, replace_file, write};
+pub use super::{DEADLINE, eventually, require};
 use serde_json::Value;
-
-/// How long a condition may take before a test fails.
-pub const DEADLINE: Duration = Duration::from_secs(10);
 
 /// A running flagd, killed on drop.
 pub struct Daemon {
@@ -161,8 +159,9 @@ impl Daemon {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: signals a child this harness started and has not reaped.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM");
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -221,21 +220,6 @@ pub fn serve(content_type: &'static str, body: Arc<Mutex<String>>) -> SocketAddr
     addr
 }
 
-/// Polls `f` until it returns `Some`, failing after `deadline`.
-pub fn eventually<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "timed out after {deadline:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// A flags repository in a temp dir with one environment `prod`.
 pub struct TempRepo {
     pub dir: tempfile::TempDir,
@@ -275,14 +259,6 @@ impl TempRepo {
     pub fn save_banner(&self, value: &str) {
         self.save(BANNER_FILE, &string_flag("banner", value));
     }
-}
-
-/// Replaces `path` the way editors and deployments do: write a temp file
-/// next to it, rename it over, so a watcher never sees half a file.
-pub fn replace_file(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// Where the tests keep the string flag `banner`.

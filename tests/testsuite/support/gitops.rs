@@ -5,6 +5,7 @@
 use std::path::Path;
 
 pub use super::files::{git, write};
+pub use super::require;
 use assert_cmd::Command;
 use serde_json::Value;
 

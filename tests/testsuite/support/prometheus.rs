@@ -2,33 +2,15 @@
 //! scraping a tiny target whose exposition text the test sets.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::flagd::{client, eventually, serve};
-
-/// The prometheus binary, or None when the test must be skipped: only when
-/// it is not installed *and* `CI` is unset (CI installs it, so there a
-/// missing binary fails the test).
-pub fn binary(test: &str) -> Option<&'static str> {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("prometheus");
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{test} needs Debian's `prometheus` package (apt-get install prometheus)");
-    }
-    eprintln!(
-        "\n*** SKIPPED {test}: `prometheus` is not installed (apt-get install prometheus) ***\n"
-    );
-    None
-}
+use super::eventually;
+use super::flagd::{client, serve};
 
 /// A scrape target serving whatever exposition text the test last set.
 pub struct Target {
@@ -72,8 +54,9 @@ fn free_port() -> u16 {
 }
 
 impl Prometheus {
-    /// Starts `binary` scraping `target` and waits until it is ready.
-    pub fn start(binary: &str, target: &Target) -> Prometheus {
+    /// Starts `binary` (see [`super::require`]) scraping `target` and waits
+    /// until it is ready.
+    pub fn start(binary: &Path, target: &Target) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
         std::fs::write(
