@@ -2,16 +2,17 @@
 //! produce.
 //!
 //! Every directory under `tests/data/invalid/` is a tiny flags repository
-//! (`flags.toml` plus `envs/<env>/…`) and an `expected.txt` holding what
-//! checking all of its environments prints: each diagnostic's `Display`, in
-//! the order the tool sorts them, environment after environment in the order
-//! `flags.toml` lists them — or, when `flags.toml` itself is broken, the
-//! `RepoError`.
+//! (`flags.toml` plus `envs/<env>/…`). What checking all of its environments
+//! prints — each diagnostic's `Display`, in the order the tool sorts them,
+//! environment after environment in the order `flags.toml` lists them, or,
+//! when `flags.toml` itself is broken, the `RepoError` — is an insta
+//! snapshot named after the case:
+//! `snapshots/testsuite__invalid_corpus__<case>.snap`.
 //!
-//! `UPDATE_EXPECTED=1 cargo test --test invalid_corpus` rewrites the
-//! `expected.txt` files from the current output. Read every changed file
-//! before committing it: the point of the corpus is that a person has checked
-//! each message, position, key path and hint.
+//! A new or changed case: `cargo insta test --review` (or `INSTA_UPDATE=always`
+//! and read the files). Read every snapshot before committing it: the point
+//! of the corpus is that a person has checked each message, position, key
+//! path and hint. CI never writes snapshots; a missing one fails there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,76 +73,47 @@ fn render(dir: &Path) -> String {
     out
 }
 
-/// A line diff (longest common subsequence), `-` expected, `+` actual.
-fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-        } else {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        }
-    }
-    out
-}
-
 #[test]
 fn invalid_corpus() {
-    let update = std::env::var_os("UPDATE_EXPECTED").is_some_and(|v| v == "1");
     let cases = cases();
     assert!(
         cases.len() >= 35,
         "the corpus should have at least 35 cases, found {}",
         cases.len()
     );
-    let mut failures = Vec::new();
-    for dir in &cases {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let actual = render(dir);
-        let expected_path = dir.join("expected.txt");
-        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected == actual {
-            continue;
-        }
-        if update {
-            fs::write(&expected_path, &actual).unwrap();
-            eprintln!("updated {}", expected_path.display());
-        } else {
-            failures.push(format!(
-                "── {name}: output differs from expected.txt (- expected, + actual)\n{}",
-                diff(&expected, &actual)
-            ));
-        }
-    }
+    // Every case is checked, not only up to the first that differs: insta
+    // prints each difference, and the list names them all.
+    let differing: Vec<String> = cases
+        .iter()
+        .map(|dir| dir.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|name| {
+            let output = render(&corpus_dir().join(name));
+            std::panic::catch_unwind(|| insta::assert_snapshot!(name.as_str(), output)).is_err()
+        })
+        .collect();
     assert!(
-        failures.is_empty(),
-        "{} of {} cases differ (UPDATE_EXPECTED=1 rewrites them; review every change):\n\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
+        differing.is_empty(),
+        "{} of {} cases differ from their snapshots: {differing:?}",
+        differing.len(),
+        cases.len()
     );
 }
 
+/// A snapshot whose case was removed or renamed would otherwise linger
+/// unchecked.
 #[test]
-fn diff_marks_changed_lines() {
-    assert_eq!(diff("a\nb\nc\n", "a\nx\nc\n"), "  a\n- b\n+ x\n  c\n");
+fn every_corpus_snapshot_has_its_case() {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testsuite/snapshots");
+    let orphans: Vec<String> = fs::read_dir(snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|file| {
+            let case = file
+                .strip_prefix("testsuite__invalid_corpus__")?
+                .strip_suffix(".snap")?
+                .to_owned();
+            (!corpus_dir().join(&case).is_dir()).then_some(file)
+        })
+        .collect();
+    assert!(orphans.is_empty(), "snapshots without a case: {orphans:?}");
 }
