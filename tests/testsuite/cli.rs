@@ -3,30 +3,14 @@
 
 use std::path::Path;
 
-use crate::support::gitops::{flagctl, json, repo_without_git, write};
+use crate::support::gitops::{CHECKOUT, flagctl, json, repo_without_git, write};
 use assert_cmd::Command;
 use assert_cmd::assert::Assert;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const CHECKOUT: &str = r#"flags:
-  new-checkout-flow:
-    type: boolean
-    variants: { on: true, off: false }
-    default: off
-    rules:
-      - name: staff
-        when: { attr: email, op: ends_with, value: "@example.com" }
-        serve: on
-      - name: eu
-        when: { attr: country, op: in, values: [DE, FR] }
-        serve: { split: { on: 50, off: 50 } }
-    rollout:
-      strategy: canary
-      serve: on
-      stages:
-        - { percentage: 10, duration: PT1H }
-        - { percentage: 100 }
+/// A time-targeted flag beside the shared `CHECKOUT` file.
+const BANNER: &str = r#"flags:
   banner:
     type: string
     variants: { plain: "Welcome", festive: "Happy holidays" }
@@ -62,7 +46,9 @@ fn eval_json(dir: &Path, flag: &str, args: &[&str]) -> Value {
 fn valid_repo() -> tempfile::TempDir {
     repo_without_git(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
+        ("envs/staging/banner.yaml", BANNER),
         ("envs/production/checkout.yaml", CHECKOUT),
+        ("envs/production/banner.yaml", BANNER),
     ])
 }
 
@@ -76,7 +62,7 @@ fn validate_clean_repo_exits_0() {
     let v = validate_report(tmp.path());
     assert_eq!(v["ok"], true);
     assert_eq!(v["environments"][0]["env"], "staging");
-    assert_eq!(v["environments"][0]["flags"], 2);
+    assert_eq!(v["environments"][0]["flags"], 3);
     assert_eq!(v["environments"][1]["env"], "production");
 }
 

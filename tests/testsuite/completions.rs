@@ -7,6 +7,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+use crate::support::files::run_ok;
+
 /// One row per binary; keep in sync with `scripts/gen-completions.sh`.
 struct Binary {
     name: &'static str,
@@ -49,17 +51,7 @@ fn root() -> &'static Path {
 }
 
 fn stdout(bin: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::cargo_bin(bin)
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{bin} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run_ok(Command::cargo_bin(bin).unwrap().args(args)).stdout
 }
 
 fn committed(path: &Path) -> Vec<u8> {

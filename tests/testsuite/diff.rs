@@ -31,7 +31,7 @@ fn field_texts(change: &Value) -> Vec<String> {
         .collect()
 }
 
-fn two_envs() -> tempfile::TempDir {
+fn two_envs() -> Option<tempfile::TempDir> {
     repo(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         ("envs/production/checkout.yaml", CHECKOUT),
@@ -40,10 +40,9 @@ fn two_envs() -> tempfile::TempDir {
 
 #[test]
 fn working_tree_against_head_field_by_field() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     let edited = CHECKOUT
         .replace(
@@ -97,10 +96,9 @@ fn direct_count(base: &Repository, head: &Repository, env: &str, flag: &str, n: 
 
 #[test]
 fn affected_share_matches_a_direct_computation() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     let edited = CHECKOUT
         .replace(
@@ -149,10 +147,9 @@ fn affected_share_matches_a_direct_computation() {
 
 #[test]
 fn commits_and_branches() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     git(root, &["checkout", "-qb", "feature"]);
     let edited = CHECKOUT.replace("default: off", "default: on");
@@ -201,10 +198,9 @@ fn commits_and_branches() {
 
 #[test]
 fn renamed_files_are_not_remove_plus_add() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     git(
         root,
@@ -248,10 +244,9 @@ fn renamed_files_are_not_remove_plus_add() {
 
 #[test]
 fn an_invalid_side_is_reported_with_exit_1() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     write(
         root,
@@ -289,10 +284,9 @@ fn an_invalid_side_is_reported_with_exit_1() {
 
 #[test]
 fn fail_on_policies() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     let without_banner = &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()];
     write(root, "envs/staging/checkout.yaml", without_banner);
@@ -390,10 +384,9 @@ fn a_revision_without_flags_toml_has_everything_added() {
 
 #[test]
 fn markdown_for_a_pull_request() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = two_envs() else {
         return;
     };
-    let tmp = two_envs();
     let root = tmp.path();
     let mut prod = CHECKOUT
         .replace("values: [DE, FR]", "values: [DE, FR, NL]")

@@ -44,7 +44,7 @@ flags:
     )
 }
 
-fn setup() -> tempfile::TempDir {
+fn setup() -> Option<tempfile::TempDir> {
     repo(&[
         ("envs/staging/checkout.yaml", &staging()),
         ("envs/production/checkout.yaml", &production()),
@@ -70,10 +70,9 @@ fn promote(root: &Path, args: &[&str]) -> assert_cmd::Command {
 
 #[test]
 fn promotes_into_a_branch_keeping_comments_and_neighbours() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = setup() else {
         return;
     };
-    let tmp = setup();
     let production = production();
     let root = tmp.path();
     // Uncommitted work in the working tree must survive untouched.
@@ -164,16 +163,15 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
 
 #[test]
 fn identical_flags_need_no_commit() {
-    let Some(_) = require("git") else {
-        return;
-    };
-    let tmp = repo(&[
+    let Some(tmp) = repo(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         (
             "envs/production/other.yaml",
             &CHECKOUT.replace("# Checkout flags.", "# Same flags, other comments."),
         ),
-    ]);
+    ]) else {
+        return;
+    };
     let root = tmp.path();
     let out = promote(root, &["banner-color", "new-checkout-flow"])
         .output()
@@ -191,10 +189,7 @@ fn identical_flags_need_no_commit() {
 
 #[test]
 fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
-    let Some(_) = require("git") else {
-        return;
-    };
-    let tmp = repo(&[
+    let Some(tmp) = repo(&[
         (
             "envs/staging/team/search.yaml",
             "# yaml-language-server: $schema=../../../schemas/flagfile.schema.json\n# Search flags.\nflags:\n  # Fuzzy search.\n  fuzzy:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rules:\n      - name: vip\n        when: { segment: vip }\n        serve: on\n",
@@ -211,7 +206,9 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
             "envs/production/uses.yaml",
             "flags:\n  s:\n    type: boolean\n    variants: { on: true }\n    default: on\n    rules:\n      - { name: s, when: { segment: staff }, serve: on }\n",
         ),
-    ]);
+    ]) else {
+        return;
+    };
     let root = tmp.path();
     let (doc, code) = json(&mut promote(
         root,
@@ -249,10 +246,9 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
 
 #[test]
 fn an_invalid_result_is_refused() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = setup() else {
         return;
     };
-    let tmp = setup();
     let root = tmp.path();
     let out = promote(root, &["new-checkout-flw"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -310,10 +306,9 @@ fn bare_origin(root: &std::path::Path) -> tempfile::TempDir {
 
 #[test]
 fn pushes_to_a_bare_remote() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = setup() else {
         return;
     };
-    let tmp = setup();
     let root = tmp.path();
     let remote = bare_origin(root);
     let (doc, code) = json(&mut promote(
@@ -333,10 +328,9 @@ fn pushes_to_a_bare_remote() {
 
 #[test]
 fn push_to_a_remote_that_does_not_exist_creates_nothing() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = setup() else {
         return;
     };
-    let tmp = setup();
     let root = tmp.path();
     let _remote = bare_origin(root);
     for (name, said) in [
@@ -357,10 +351,9 @@ fn push_to_a_remote_that_does_not_exist_creates_nothing() {
 
 #[test]
 fn a_failed_push_says_the_branch_exists_locally() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = setup() else {
         return;
     };
-    let tmp = setup();
     let root = tmp.path();
     // A remote whose repository is gone: the push fails after the commit.
     let gone = root.join("gone.git");

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::files::run_ok;
 use crate::support::flagd::*;
 use hotswap_flags::bundle::{Bundle, content_hash};
 use serde_json::{Value, json};
@@ -42,15 +43,7 @@ fn bundled(repo: &TempRepo, name: &str, key: Option<&Path>) -> PathBuf {
 fn keygen_writes_a_private_and_a_public_key_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let private = dir.path().join("signing.key");
-    let out = keygen_to(&private)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&mut keygen_to(&private).args(["--format", "json"]));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["algorithm"], "ed25519");
     assert_eq!(report["keyId"].as_str().unwrap().len(), 16);
@@ -378,20 +371,12 @@ fn the_config_file_takes_one_key_or_a_list() {
     let (_new, new_pub) = keygen(keys.path(), "new.key");
     let repo = TempRepo::with_banner("rotated");
     let file = bundled(&repo, "b.json", Some(&old));
-    let (_state, state) = state_dir();
-    let config = keys.path().join("flagd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "env = \"prod\"\nbundle = {:?}\nstate-dir = {:?}\nbundle-public-key = [{:?}, {:?}]\n",
-            file.to_str().unwrap(),
-            state.to_str().unwrap(),
-            new_pub.to_str().unwrap(),
-            old_pub.to_str().unwrap(),
-        ),
-    )
-    .unwrap();
-    let d = Daemon::start(&["--config", config.to_str().unwrap()]);
+    let d = Daemon::from_config(&format!(
+        "bundle = {:?}\nbundle-public-key = [{:?}, {:?}]\n",
+        file.to_str().unwrap(),
+        new_pub.to_str().unwrap(),
+        old_pub.to_str().unwrap(),
+    ));
     eventually(
         DEADLINE,
         "a bundle signed with the older trusted key",

@@ -37,7 +37,7 @@ fn simulate_json(dir: &Path, flag: &str, args: &[&str]) -> (Value, i32) {
     json(simulate(dir, flag, args).args(["--format", "json"]))
 }
 
-fn repo_dir() -> tempfile::TempDir {
+fn repo_dir() -> Option<tempfile::TempDir> {
     repo(&[
         ("envs/staging/checkout.yaml", CHECKOUT),
         ("envs/staging/search.yaml", LINEAR),
@@ -46,10 +46,9 @@ fn repo_dir() -> tempfile::TempDir {
 
 #[test]
 fn json_contract_and_stages() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = repo_dir() else {
         return;
     };
-    let tmp = repo_dir();
     let (doc, code) = simulate_json(
         tmp.path(),
         "new-checkout-flow",
@@ -105,10 +104,9 @@ fn json_contract_and_stages() {
 
 #[test]
 fn chi_square_of_a_split_and_given_percentages() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = repo_dir() else {
         return;
     };
-    let tmp = repo_dir();
     let (doc, _) = simulate_json(
         tmp.path(),
         "banner-color",
@@ -134,10 +132,9 @@ fn chi_square_of_a_split_and_given_percentages() {
 
 #[test]
 fn linear_ramps_use_their_step_points() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = repo_dir() else {
         return;
     };
-    let tmp = repo_dir();
     let (doc, _) = simulate_json(tmp.path(), "search-v2", &[]);
     let pcts: Vec<Value> = doc["rows"]
         .as_array()
@@ -160,10 +157,9 @@ fn linear_ramps_use_their_step_points() {
 
 #[test]
 fn contexts_files_give_attributes() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = repo_dir() else {
         return;
     };
-    let tmp = repo_dir();
     let root = tmp.path();
     let mut lines = String::new();
     for i in 0..400 {
@@ -205,10 +201,9 @@ fn contexts_files_give_attributes() {
 
 #[test]
 fn table_output_and_errors() {
-    let Some(_) = require("git") else {
+    let Some(tmp) = repo_dir() else {
         return;
     };
-    let tmp = repo_dir();
     let root = tmp.path();
     let out = simulate(root, "new-checkout-flow", &[]).output().unwrap();
     assert!(out.status.success());

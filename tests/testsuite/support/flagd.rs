@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 pub use super::files::{git, replace_file, write};
-pub use super::{DEADLINE, eventually, require};
+pub use super::{DEADLINE, assert_says, eventually, require};
 use serde_json::Value;
 
 /// A running flagd, killed on drop.
@@ -86,10 +86,32 @@ impl Daemon {
     /// options) and a fresh state dir of its own: for the many tests that
     /// neither restart flagd on the same state nor prepare it.
     pub fn prod(args: &[&str]) -> Daemon {
+        Daemon::for_env("prod", args)
+    }
+
+    /// [`Daemon::prod`] for environment `env`.
+    pub fn for_env(env: &str, args: &[&str]) -> Daemon {
         let (guard, state) = state_dir();
-        let mut all = vec!["--env", "prod", "--state-dir", state.to_str().unwrap()];
+        let mut all = vec!["--env", env, "--state-dir", state.to_str().unwrap()];
         all.extend_from_slice(args);
         let mut d = Daemon::start(&all);
+        d.state = Some((guard, state));
+        d
+    }
+
+    /// Starts flagd from a configuration file (`--config`) holding
+    /// `settings`, environment `prod` and a fresh state dir: [`Daemon::prod`]
+    /// for the settings flagd reads from a file.
+    pub fn from_config(settings: &str) -> Daemon {
+        let (guard, state) = state_dir();
+        let config = guard.path().join("flagd.toml");
+        let state_setting = format!("state-dir = {:?}\n", state.to_str().unwrap());
+        std::fs::write(
+            &config,
+            format!("env = \"prod\"\n{state_setting}{settings}"),
+        )
+        .unwrap();
+        let mut d = Daemon::start(&["--config", config.to_str().unwrap()]);
         d.state = Some((guard, state));
         d
     }
@@ -298,14 +320,16 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// A remote whose `main` serves `banner = value`.
-    pub fn new(value: &str) -> Remote {
+    /// A remote whose `main` serves `banner = value`; `None` when the test
+    /// is skipped for want of git (see [`require`]).
+    pub fn new(value: &str) -> Option<Remote> {
         Remote::at("", value)
     }
 
     /// Like [`Remote::new`], with the flags repository in directory
     /// `prefix` of the git repository (a monorepo).
-    pub fn at(prefix: &str, value: &str) -> Remote {
+    pub fn at(prefix: &str, value: &str) -> Option<Remote> {
+        require("git")?;
         let dir = tempfile::tempdir().unwrap();
         let bare = dir.path().join("flags.git");
         let work = dir.path().join("work");
@@ -321,7 +345,7 @@ impl Remote {
             flags_dir,
         };
         remote.push(value);
-        remote
+        Some(remote)
     }
 
     /// What flagd's `--git-url` takes.

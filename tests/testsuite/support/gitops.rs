@@ -67,12 +67,15 @@ pub fn repo_without_git(files: &[(&str, &str)]) -> tempfile::TempDir {
     tmp
 }
 
-/// A git repository holding `files` (plus flags.toml) in one commit on `main`.
-pub fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+/// A git repository holding `files` (plus flags.toml) in one commit on
+/// `main`; `None` when the test is skipped for want of git (see
+/// [`require`]).
+pub fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    require("git")?;
     let tmp = repo_without_git(files);
     init_repo(tmp.path());
     commit_all(tmp.path(), "initial");
-    tmp
+    Some(tmp)
 }
 
 /// `git init` with the identity flagctl commits as (`Promoter`).

@@ -32,6 +32,16 @@ pub fn eventually<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Opti
     }
 }
 
+/// Fails unless the text at JSON `pointer` in `doc` contains `needle`; the
+/// failure shows the whole document, since the rest of it usually says why.
+pub fn assert_says(doc: &serde_json::Value, pointer: &str, needle: &str) {
+    let text = doc.pointer(pointer).and_then(serde_json::Value::as_str);
+    assert!(
+        text.is_some_and(|t| t.contains(needle)),
+        "expected {pointer} to contain {needle:?}: {doc}"
+    );
+}
+
 /// The one rule for a program a test needs that cargo does not build
 /// (`git`, `prometheus`, `node`, `python3`, `openssl`): its path when it is
 /// on `PATH`. When it is not, the test is skipped — a loud `SKIPPED` line,
