@@ -209,12 +209,16 @@ fn bucket_rows_decide_rollout_membership() {
     }
 }
 
-fn split_serve(row: &SplitRow, salt: Option<&str>) -> Value {
-    let weights: Map<String, Value> = row
-        .weights
+/// An object with a member per variant of `row`, in its order.
+fn by_variant(row: &SplitRow, value: impl Fn(&str, f64) -> Value) -> Map<String, Value> {
+    row.weights
         .iter()
-        .map(|(name, w)| (name.clone(), json!(w)))
-        .collect();
+        .map(|(name, w)| (name.clone(), value(name, *w)))
+        .collect()
+}
+
+fn split_serve(row: &SplitRow, salt: Option<&str>) -> Value {
+    let weights = by_variant(row, |_, w| json!(w));
     match salt {
         Some(salt) => json!({ "split": weights, "salt": salt }),
         None => json!({ "split": weights }),
@@ -222,11 +226,7 @@ fn split_serve(row: &SplitRow, salt: Option<&str>) -> Value {
 }
 
 fn split_flag(row: &SplitRow, salt: Option<&str>) -> Value {
-    let variants: Map<String, Value> = row
-        .weights
-        .iter()
-        .map(|(name, _)| (name.clone(), json!(name)))
-        .collect();
+    let variants = by_variant(row, |name, _| json!(name));
     json!({
         "type": "string",
         "variants": variants,

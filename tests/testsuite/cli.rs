@@ -26,6 +26,13 @@ fn validate(dir: &Path, args: &[&str]) -> Assert {
     flagctl(dir).arg("validate").args(args).assert()
 }
 
+/// [`validate`] exiting 1 with `finding` among what it prints.
+fn finds(dir: &Path, args: &[&str], finding: &str) -> Assert {
+    validate(dir, args)
+        .code(1)
+        .stdout(predicate::str::contains(finding))
+}
+
 /// `flagctl validate --format json` in `dir`: the parsed report.
 fn validate_report(dir: &Path) -> Value {
     json(flagctl(dir).args(["validate", "--format", "json"])).0
@@ -75,11 +82,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
             "flags:\n  a:\n    type: boolean\n    variants: {on: true, off: false}\n    default: of\n  b:\n    type: integer\n    variants: {one: 1.5}\n    default: one\n",
         ),
     ]);
-    validate(tmp.path(), &[])
-        .code(1)
-        .stdout(predicate::str::contains(
-            "envs/production/bad.yaml:5:14: error: unknown variant `of` (at flags.a.default)\n    hint: did you mean `off`?",
-        ))
+    finds(tmp.path(), &[], "envs/production/bad.yaml:5:14: error: unknown variant `of` (at flags.a.default)\n    hint: did you mean `off`?")
         .stdout(predicate::str::contains(
             "envs/production/bad.yaml:8:21: error: variant `one` is the number 1.5, but the flag's type is `integer` (at flags.b.variants.one)",
         ))
@@ -107,20 +110,22 @@ fn validate_one_env_and_given_paths() {
     validate(tmp.path(), &["--env", "staging"]).code(0);
     validate(tmp.path(), &["--env", "production"]).code(1);
     validate(tmp.path(), &["envs/staging/checkout.yaml"]).code(0);
-    validate(tmp.path(), &["envs/production/bad.yaml"])
-        .code(1)
-        .stdout(predicate::str::contains(
-            "bad.yaml:2:53: error: unknown variant `nope`",
-        ));
+    finds(
+        tmp.path(),
+        &["envs/production/bad.yaml"],
+        "bad.yaml:2:53: error: unknown variant `nope`",
+    );
     // A file outside every environment is checked on its own.
     write(
         tmp.path(),
         "loose/x.json",
         r#"{"flags": {"x": {"type": "string", "variants": {"a": 1}, "default": "a"}}}"#,
     );
-    validate(tmp.path(), &["loose/x.json"])
-        .code(1)
-        .stdout(predicate::str::contains("loose/x.json:1:54: error: variant `a` is the integer 1, but the flag's type is `string`"));
+    finds(
+        tmp.path(),
+        &["loose/x.json"],
+        "loose/x.json:1:54: error: variant `a` is the integer 1, but the flag's type is `string`",
+    );
 }
 
 #[test]
@@ -129,9 +134,11 @@ fn validate_finds_the_repo_from_a_subdirectory_and_prints_openable_paths() {
         "envs/staging/bad.yaml",
         "flags:\n  a: {type: boolean, variants: {on: true}, default: nope}\n",
     )]);
-    validate(&tmp.path().join("envs/staging"), &["--env", "staging"])
-        .code(1)
-        .stdout(predicate::str::contains("../../envs/staging/bad.yaml:2:53"));
+    finds(
+        &tmp.path().join("envs/staging"),
+        &["--env", "staging"],
+        "../../envs/staging/bad.yaml:2:53",
+    );
     flagctl(Path::new("/"))
         .args(["validate", "--repo"])
         .arg(tmp.path())
@@ -158,12 +165,12 @@ fn warnings_fail_only_with_strict() {
         .stdout(predicate::str::contains("✓ 0 errors, 1 warning\n"));
     // With --strict the warning is a finding: the summary must not read
     // like success, and JSON's `ok` agrees with the exit code.
-    validate(tmp.path(), &["--env", "staging", "--strict"])
-        .code(1)
-        .stdout(predicate::str::contains(
-            "✗ 0 errors, 1 warning (--strict: warnings are findings)",
-        ))
-        .stdout(predicate::str::contains("✓").not());
+    finds(
+        tmp.path(),
+        &["--env", "staging", "--strict"],
+        "✗ 0 errors, 1 warning (--strict: warnings are findings)",
+    )
+    .stdout(predicate::str::contains("✓").not());
     let (v, code) = json(flagctl(tmp.path()).args([
         "validate", "--env", "staging", "--strict", "--format", "json",
     ]));
@@ -234,11 +241,11 @@ fn invalid_flags_toml_is_a_finding() {
         "flags.toml",
         "version = 1\n[[environments]]\nname = \"a\"\npath = \"../x\"\n",
     );
-    validate(tmp.path(), &[])
-        .code(1)
-        .stdout(predicate::str::contains(
-            "flags.toml:4:8: error: `../x` must be a relative path",
-        ));
+    finds(
+        tmp.path(),
+        &[],
+        "flags.toml:4:8: error: `../x` must be a relative path",
+    );
 }
 
 #[test]

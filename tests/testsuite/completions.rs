@@ -54,8 +54,11 @@ fn stdout(bin: &str, args: &[&str]) -> Vec<u8> {
     run_ok(Command::cargo_bin(bin).unwrap().args(args)).stdout
 }
 
-fn committed(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}; {FIX}", path.display()))
+/// Fails unless the committed file at `path` holds exactly `printed`.
+fn assert_committed(path: &Path, printed: &[u8]) {
+    let committed =
+        std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}; {FIX}", path.display()));
+    assert!(committed == printed, "{} is stale; {FIX}", path.display());
 }
 
 #[test]
@@ -73,11 +76,7 @@ fn completions_are_current() {
                 "{} printed no {shell} completions",
                 b.name
             );
-            assert!(
-                committed(&file) == printed,
-                "{} is stale; {FIX}",
-                file.display()
-            );
+            assert_committed(&file, &printed);
         }
     }
 }
@@ -107,11 +106,7 @@ fn man_pages_are_current() {
             "{} does not print a man page",
             b.name
         );
-        assert!(
-            committed(&main) == printed,
-            "{} is stale; {FIX}",
-            main.display()
-        );
+        assert_committed(&main, &printed);
         if let Some(dir_args) = b.man_dir {
             let tmp = tempfile::tempdir().unwrap();
             let mut args = dir_args.to_vec();

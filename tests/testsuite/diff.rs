@@ -40,9 +40,7 @@ fn two_envs() -> Option<tempfile::TempDir> {
 
 #[test]
 fn working_tree_against_head_field_by_field() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     let edited = CHECKOUT
         .replace(
@@ -96,9 +94,7 @@ fn direct_count(base: &Repository, head: &Repository, env: &str, flag: &str, n: 
 
 #[test]
 fn affected_share_matches_a_direct_computation() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     let edited = CHECKOUT
         .replace(
@@ -147,9 +143,7 @@ fn affected_share_matches_a_direct_computation() {
 
 #[test]
 fn commits_and_branches() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     git(root, &["checkout", "-qb", "feature"]);
     let edited = CHECKOUT.replace("default: off", "default: on");
@@ -198,9 +192,7 @@ fn commits_and_branches() {
 
 #[test]
 fn renamed_files_are_not_remove_plus_add() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     git(
         root,
@@ -244,9 +236,7 @@ fn renamed_files_are_not_remove_plus_add() {
 
 #[test]
 fn an_invalid_side_is_reported_with_exit_1() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     write(
         root,
@@ -284,9 +274,7 @@ fn an_invalid_side_is_reported_with_exit_1() {
 
 #[test]
 fn fail_on_policies() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     let without_banner = &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()];
     write(root, "envs/staging/checkout.yaml", without_banner);
@@ -361,9 +349,7 @@ fn fail_on_policies() {
 
 #[test]
 fn a_revision_without_flags_toml_has_everything_added() {
-    let Some(_) = require("git") else {
-        return;
-    };
+    let Some(_) = require("git") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     git(root, &["init", "-q"]);
@@ -384,9 +370,7 @@ fn a_revision_without_flags_toml_has_everything_added() {
 
 #[test]
 fn markdown_for_a_pull_request() {
-    let Some(tmp) = two_envs() else {
-        return;
-    };
+    let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
     let mut prod = CHECKOUT
         .replace("values: [DE, FR]", "values: [DE, FR, NL]")

@@ -94,6 +94,27 @@ fn holds(rs: &Ruleset, key: &str, c: &Value) -> bool {
     }
 }
 
+/// Compiles `prefix` (segments, or nothing) and a [`rule_flag`] for each
+/// `(key, when)`.
+fn compile_rule_flags<K: AsRef<str>, W: AsRef<str>>(
+    prefix: &str,
+    flags: impl IntoIterator<Item = (K, W)>,
+) -> Ruleset {
+    let mut yaml = format!("{prefix}flags:\n");
+    for (key, when) in flags {
+        yaml += &rule_flag(key.as_ref(), when.as_ref());
+    }
+    compile(&yaml)
+}
+
+/// For each `(flag, context, expected)`: the flag's rule holds for the
+/// context exactly when expected.
+fn assert_holds(rs: &Ruleset, table: &[(&str, Value, bool)]) {
+    for (flag, c, expected) in table {
+        assert_eq!(holds(rs, flag, c), *expected, "{flag} with {c}");
+    }
+}
+
 /// A key whose bucket under `salt` satisfies `pred`.
 fn key_where(salt: &str, pred: impl Fn(u32) -> bool) -> String {
     (0..1_000_000)
@@ -467,11 +488,7 @@ fn value_versus_values() {
             "{attr: a, op: not_in, values: [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9]}",
         ),
     ];
-    let mut yaml = String::from("flags:\n");
-    for (k, w) in conds {
-        yaml += &rule_flag(k, w);
-    }
-    let rs = compile(&yaml);
+    let rs = compile_rule_flags("", conds);
     let table: &[(&str, Value, bool)] = &[
         ("eq-any", json!({"a": "x"}), true),
         ("eq-any", json!({"a": "y"}), true),
@@ -511,9 +528,7 @@ fn value_versus_values() {
         ("not-in-many", json!({"a": "b9"}), true),
         ("not-in-many", json!({}), false),
     ];
-    for (flag, c, expected) in table {
-        assert_eq!(holds(&rs, flag, c), *expected, "{flag} with {c}");
-    }
+    assert_holds(&rs, table);
 }
 
 /// Query strings and headers carry strings: a string attribute is read as a
@@ -521,15 +536,17 @@ fn value_versus_values() {
 /// with a string operand in its JSON form.
 #[test]
 fn string_coercion() {
-    let rs = compile(&format!(
-        "flags:\n{}{}{}{}{}{}",
-        rule_flag("age", "{attr: age, op: gte, value: 18}"),
-        rule_flag("score", "{attr: score, op: eq, value: 2.5}"),
-        rule_flag("beta", "{attr: beta, op: eq, value: false}"),
-        rule_flag("zip", "{attr: zip, op: eq, value: '01234'}"),
-        rule_flag("plan", "{attr: plan, op: in, values: ['42', '1.5']}"),
-        rule_flag("cohort", "{attr: cohort, op: neq, value: 3}"),
-    ));
+    let rs = compile_rule_flags(
+        "",
+        [
+            ("age", "{attr: age, op: gte, value: 18}"),
+            ("score", "{attr: score, op: eq, value: 2.5}"),
+            ("beta", "{attr: beta, op: eq, value: false}"),
+            ("zip", "{attr: zip, op: eq, value: '01234'}"),
+            ("plan", "{attr: plan, op: in, values: ['42', '1.5']}"),
+            ("cohort", "{attr: cohort, op: neq, value: 3}"),
+        ],
+    );
     let table: &[(&str, Value, bool)] = &[
         ("age", json!({"age": "30"}), true),
         ("age", json!({"age": "18.0"}), true),
@@ -554,32 +571,32 @@ fn string_coercion() {
         ("cohort", json!({"cohort": "3"}), false),
         ("cohort", json!({"cohort": "4"}), true),
     ];
-    for (flag, c, expected) in table {
-        assert_eq!(holds(&rs, flag, c), *expected, "{flag} with {c}");
-    }
+    assert_holds(&rs, table);
 }
 
 // ---------------------------------------------------------------- combinators
 
 #[test]
 fn all_any_not() {
-    let rs = compile(&format!(
-        "flags:\n{}{}{}{}{}",
-        rule_flag(
-            "all",
-            "{all: [{attr: a, op: eq, value: 1}, {attr: b, op: eq, value: 2}]}"
-        ),
-        rule_flag(
-            "any",
-            "{any: [{attr: a, op: eq, value: 1}, {attr: b, op: eq, value: 2}]}"
-        ),
-        rule_flag("not", "{not: {attr: a, op: eq, value: 1}}"),
-        rule_flag("not-exists", "{not: {attr: a, op: exists}}"),
-        rule_flag(
-            "nested",
-            "{any: [{all: [{attr: country, op: in, values: [DE, FR]}, {not: {attr: plan, op: eq, value: free}}]}, {attr: staff, op: eq, value: true}]}"
-        ),
-    ));
+    let rs = compile_rule_flags(
+        "",
+        [
+            (
+                "all",
+                "{all: [{attr: a, op: eq, value: 1}, {attr: b, op: eq, value: 2}]}",
+            ),
+            (
+                "any",
+                "{any: [{attr: a, op: eq, value: 1}, {attr: b, op: eq, value: 2}]}",
+            ),
+            ("not", "{not: {attr: a, op: eq, value: 1}}"),
+            ("not-exists", "{not: {attr: a, op: exists}}"),
+            (
+                "nested",
+                "{any: [{all: [{attr: country, op: in, values: [DE, FR]}, {not: {attr: plan, op: eq, value: free}}]}, {attr: staff, op: eq, value: true}]}",
+            ),
+        ],
+    );
     let table: &[(&str, Value, bool)] = &[
         ("all", json!({"a": 1, "b": 2}), true),
         ("all", json!({"a": 1, "b": 3}), false),
@@ -604,22 +621,22 @@ fn all_any_not() {
         ("nested", json!({"country": "US", "staff": "true"}), true),
         ("nested", json!({}), false),
     ];
-    for (flag, c, expected) in table {
-        assert_eq!(holds(&rs, flag, c), *expected, "{flag} with {c}");
-    }
+    assert_holds(&rs, table);
 }
 
 #[test]
 fn time_conditions_use_the_evaluation_time() {
-    let rs = compile(&format!(
-        "flags:\n{}{}{}",
-        rule_flag(
-            "holidays",
-            "{time: {after: '2025-12-01T00:00:00', before: '2026-01-01T00:00:00', timezone: America/New_York}}"
-        ),
-        rule_flag("launch", "{time: {after: '2025-06-01T09:00:00+02:00'}}"),
-        rule_flag("sunset", "{time: {before: '2025-06-30T00:00:00Z'}}"),
-    ));
+    let rs = compile_rule_flags(
+        "",
+        [
+            (
+                "holidays",
+                "{time: {after: '2025-12-01T00:00:00', before: '2026-01-01T00:00:00', timezone: America/New_York}}",
+            ),
+            ("launch", "{time: {after: '2025-06-01T09:00:00+02:00'}}"),
+            ("sunset", "{time: {before: '2025-06-30T00:00:00Z'}}"),
+        ],
+    );
     let table: &[(&str, &str, bool)] = &[
         // New York is UTC−5 in December: the window is [05:00Z Dec 1, 05:00Z Jan 1).
         ("holidays", "2025-12-01T04:59:59Z", false),
@@ -766,9 +783,7 @@ fn segments_by_keys_when_and_nesting() {
         ("not-staff", json!({"targetingKey": "u-9"}), true),
         ("not-staff", json!({}), true),
     ];
-    for (flag, c, expected) in table {
-        assert_eq!(holds(&rs, flag, c), *expected, "{flag} with {c}");
-    }
+    assert_holds(&rs, table);
 }
 
 // ---------------------------------------------------------------- reasons

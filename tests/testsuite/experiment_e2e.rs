@@ -74,6 +74,18 @@ fn flagctl(repo: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// `flagctl experiment analyze FLAG --env prod --daemon D ARGS…` on `repo`.
+fn analyze_daemon(
+    repo: &Path,
+    flag: &str,
+    d: &Daemon,
+    args: &[&str],
+) -> assert_cmd::assert::Assert {
+    let mut all = vec![flag, "--env", "prod", "--daemon", &d.base];
+    all.extend_from_slice(args);
+    flagctl(repo, &all)
+}
+
 fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
     serde_json::from_slice(&assert.get_output().stdout).expect("JSON on stdout")
 }
@@ -114,13 +126,7 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
         },
     );
 
-    let daemon = flagctl(
-        repo.path(),
-        &[
-            "layout", "--env", "prod", "--daemon", &d.base, "--format", "json",
-        ],
-    )
-    .code(0);
+    let daemon = analyze_daemon(repo.path(), "layout", &d, &["--format", "json"]).code(0);
     let mut from_daemon = json_of(&daemon);
 
     // Where the numbers came from.
@@ -167,29 +173,20 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
     );
 
     // The table says where the counts came from.
-    flagctl(
-        repo.path(),
-        &["layout", "--env", "prod", "--daemon", &d.base],
-    )
-    .code(0)
-    .stdout(predicate::str::contains(format!(
-        "exposures from flagd {} since",
-        d.base
-    )))
-    .stdout(predicate::str::contains("conversions from Prometheus"));
+    analyze_daemon(repo.path(), "layout", &d, &[])
+        .code(0)
+        .stdout(predicate::str::contains(format!(
+            "exposures from flagd {} since",
+            d.base
+        )))
+        .stdout(predicate::str::contains("conversions from Prometheus"));
 
     // --metrics-url wins over flags.toml: an unreachable one is exit 2.
-    flagctl(
+    analyze_daemon(
         repo.path(),
-        &[
-            "layout",
-            "--env",
-            "prod",
-            "--daemon",
-            &d.base,
-            "--metrics-url",
-            "http://127.0.0.1:1",
-        ],
+        "layout",
+        &d,
+        &["--metrics-url", "http://127.0.0.1:1"],
     )
     .code(2)
     .stderr(predicate::str::contains(
@@ -198,27 +195,21 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
 
     // A conversions query that returns one series per variant label is
     // unusable: exit 1, naming the variant and the query.
-    flagctl(
-        repo.path(),
-        &["unaggregated", "--env", "prod", "--daemon", &d.base],
-    )
-    .code(1)
-    .stderr(predicate::str::contains(
-        "the conversions query for variant `a` gave no count: the query returned 2 series",
-    ));
+    analyze_daemon(repo.path(), "unaggregated", &d, &[])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the conversions query for variant `a` gave no count: the query returned 2 series",
+        ));
 
     // The repository defines another version of the experiment than flagd
     // counts: exit 1.
     let other = TempRepo::new(&[("envs/prod/flags.yaml", &flags("a: 30, b: 70"))]);
     write(other.path(), "flags.toml", &config(&prom.url));
-    flagctl(
-        other.path(),
-        &["layout", "--env", "prod", "--daemon", &d.base],
-    )
-    .code(1)
-    .stderr(predicate::str::contains(
-        "counts exposures for another version of experiment `layout`",
-    ));
+    analyze_daemon(other.path(), "layout", &d, &[])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "counts exposures for another version of experiment `layout`",
+        ));
 
     // More conversions than exposures: bad data, exit 1, with a hint.
     target.set(&orders(na + 5, cb));
@@ -230,13 +221,10 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
             (seen == (na + 5) as f64).then_some(())
         },
     );
-    flagctl(
-        repo.path(),
-        &["layout", "--env", "prod", "--daemon", &d.base],
-    )
-    .code(1)
-    .stderr(predicate::str::contains("conversions"))
-    .stderr(predicate::str::contains("must count the same units"));
+    analyze_daemon(repo.path(), "layout", &d, &[])
+        .code(1)
+        .stderr(predicate::str::contains("conversions"))
+        .stderr(predicate::str::contains("must count the same units"));
 
     // flagd gone: exit 2.
     let base = d.base.clone();

@@ -315,8 +315,7 @@ fn ofrep_bulk_etags_change_with_the_answer() {
 #[test]
 fn ofrep_configuration() {
     let (_repo, d) = daemon();
-    let (status, body) = d.get("/ofrep/v1/configuration");
-    assert_eq!(status, 200);
+    let body = d.get_ok("/ofrep/v1/configuration");
     assert_eq!(body["name"], "hotswap-flags");
     assert_eq!(
         body["capabilities"]["cacheInvalidation"]["polling"]["enabled"],
@@ -327,17 +326,10 @@ fn ofrep_configuration() {
 #[test]
 fn definitions_status_and_unknown_routes() {
     let (_repo, d) = daemon();
-    let (status, body) = d.get("/api/v1/flags");
-    assert_eq!(status, 200);
+    let body = d.get_ok("/api/v1/flags");
     assert_eq!(body["env"], "prod");
-    let keys: Vec<&str> = body["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["key"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        keys,
+        texts_of(&body["flags"], "key"),
         ["checkout", "layout", "limits", "ratio", "count", "canary"]
     );
     let (_, canary) = d.get("/api/v1/flags/canary");

@@ -139,13 +139,10 @@ fn every_role_against_every_endpoint_class() {
     }
     // The audit log names the token's subject.
     let (_, audit) = call(&d, "GET", "/api/v1/audit?flag=f", Some(&token("viewer")));
-    let actors: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["actor"].as_str().unwrap())
-        .collect();
-    assert_eq!(actors, ["controller", "admin-user"]);
+    assert_eq!(
+        texts_of(&audit["entries"], "actor"),
+        ["controller", "admin-user"]
+    );
 }
 
 #[test]

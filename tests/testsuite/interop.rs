@@ -11,9 +11,7 @@ use crate::support::require_that;
 #[test]
 fn openfeature_node_sdk_evaluates_every_type_over_ofrep() {
     let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-    let Some(node) = require("node") else {
-        return;
-    };
+    let Some(node) = require("node") else { return };
     let Some(()) = require_that(
         interop
             .join("node_modules/@openfeature/ofrep-provider")

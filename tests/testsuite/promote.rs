@@ -70,9 +70,7 @@ fn promote(root: &Path, args: &[&str]) -> assert_cmd::Command {
 
 #[test]
 fn promotes_into_a_branch_keeping_comments_and_neighbours() {
-    let Some(tmp) = setup() else {
-        return;
-    };
+    let Some(tmp) = setup() else { return };
     let production = production();
     let root = tmp.path();
     // Uncommitted work in the working tree must survive untouched.
@@ -246,9 +244,7 @@ fn new_flags_go_to_a_mirrored_file_and_segments_follow() {
 
 #[test]
 fn an_invalid_result_is_refused() {
-    let Some(tmp) = setup() else {
-        return;
-    };
+    let Some(tmp) = setup() else { return };
     let root = tmp.path();
     let out = promote(root, &["new-checkout-flw"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -306,9 +302,7 @@ fn bare_origin(root: &std::path::Path) -> tempfile::TempDir {
 
 #[test]
 fn pushes_to_a_bare_remote() {
-    let Some(tmp) = setup() else {
-        return;
-    };
+    let Some(tmp) = setup() else { return };
     let root = tmp.path();
     let remote = bare_origin(root);
     let (doc, code) = json(&mut promote(
@@ -328,9 +322,7 @@ fn pushes_to_a_bare_remote() {
 
 #[test]
 fn push_to_a_remote_that_does_not_exist_creates_nothing() {
-    let Some(tmp) = setup() else {
-        return;
-    };
+    let Some(tmp) = setup() else { return };
     let root = tmp.path();
     let _remote = bare_origin(root);
     for (name, said) in [
@@ -351,9 +343,7 @@ fn push_to_a_remote_that_does_not_exist_creates_nothing() {
 
 #[test]
 fn a_failed_push_says_the_branch_exists_locally() {
-    let Some(tmp) = setup() else {
-        return;
-    };
+    let Some(tmp) = setup() else { return };
     let root = tmp.path();
     // A remote whose repository is gone: the push fails after the commit.
     let gone = root.join("gone.git");
@@ -393,9 +383,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn toml_and_json_targets_change_only_what_differs() {
-    let Some(_) = require("git") else {
-        return;
-    };
+    let Some(_) = require("git") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_dir(

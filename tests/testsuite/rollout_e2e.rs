@@ -98,7 +98,14 @@ fn error_rate(prom: &Prometheus) -> Option<f64> {
     prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
 }
 
-fn start_flagd(repo: &TempRepo, prom: &Prometheus) -> Daemon {
+/// flagd on a repository holding `checkout` (the file of the flag being
+/// rolled out) and `config` as its flags.toml when given, checking the
+/// rollout against `prom`.
+fn start_flagd(prom: &Prometheus, checkout: &str, config: Option<&str>) -> (TempRepo, Daemon) {
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", checkout)]);
+    if let Some(config) = config {
+        write(repo.path(), "flags.toml", config);
+    }
     // Start once Prometheus has the series, so the first stage's checks have
     // data (without it, `noData: ignore` rightly holds the stage).
     eventually(
@@ -106,9 +113,9 @@ fn start_flagd(repo: &TempRepo, prom: &Prometheus) -> Daemon {
         "the target's series in Prometheus",
         || error_rate(prom).map(|_| ()),
     );
-    let d = Daemon::on_repo(repo, &["--metrics-url", &prom.url]);
+    let d = Daemon::on_repo(&repo, &["--metrics-url", &prom.url]);
     d.wait_ready();
-    d
+    (repo, d)
 }
 
 fn rollout(d: &Daemon) -> Value {
@@ -130,6 +137,24 @@ fn rollout_share(d: &Daemon) -> f64 {
     inside as f64 / 500.0
 }
 
+/// Waits until `problem` is visible in Prometheus (`visible` holds), then
+/// until flagd rolls the rollout back: when it became visible, and the
+/// seconds flagd took from there.
+fn rollback_after(d: &Daemon, problem: &str, mut visible: impl FnMut() -> bool) -> (Instant, f64) {
+    let seen = eventually(
+        Duration::from_secs(30),
+        &format!("{problem} to be visible in Prometheus"),
+        || visible().then(Instant::now),
+    );
+    let rolled_back = eventually(Duration::from_secs(30), "the rollback", || {
+        (rollout(d)["phase"] == "rolled_back").then(Instant::now)
+    });
+    (
+        seen,
+        rolled_back.saturating_duration_since(seen).as_secs_f64(),
+    )
+}
+
 fn ts(v: &Value) -> Timestamp {
     v.as_str().unwrap().parse().unwrap()
 }
@@ -141,9 +166,7 @@ fn healthy_canary_goes_10_30_50_100() {
     };
     let target = Traffic::start();
     let prom = Prometheus::start(&binary, &target.target);
-    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(2, "3s"))]);
-    write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
-    let d = start_flagd(&repo, &prom);
+    let (_repo, d) = start_flagd(&prom, &flags(2, "3s"), Some(CONFIG_WITH_METRICS));
 
     let status = eventually(Duration::from_secs(60), "the canary to complete", || {
         let r = rollout(&d);
@@ -219,9 +242,7 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     };
     let target = Traffic::start();
     let prom = Prometheus::start(&binary, &target.target);
-    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags(1, "15s"))]);
-    write(repo.path(), "flags.toml", CONFIG_WITH_METRICS);
-    let d = start_flagd(&repo, &prom);
+    let (_repo, d) = start_flagd(&prom, &flags(1, "15s"), Some(CONFIG_WITH_METRICS));
 
     eventually(Duration::from_secs(60), "stage 2 (30 %)", || {
         (rollout(&d)["percentage"] == 30.0).then_some(())
@@ -233,19 +254,9 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     // Break the variant: half its requests fail.
     target.fail("on", PER_TICK / 2);
     let start = Instant::now();
-    let visible = eventually(
-        Duration::from_secs(30),
-        "the breach to be visible in Prometheus",
-        || {
-            error_rate(&prom)
-                .filter(|r| *r > 0.05)
-                .map(|_| Instant::now())
-        },
-    );
-    let rolled_back = eventually(Duration::from_secs(30), "the rollback", || {
-        (rollout(&d)["phase"] == "rolled_back").then(Instant::now)
+    let (visible, reaction) = rollback_after(&d, "the breach", || {
+        error_rate(&prom).is_some_and(|r| r > 0.05)
     });
-    let reaction = rolled_back.saturating_duration_since(visible).as_secs_f64();
     eprintln!(
         "breach visible after {:.2} s; rolled back {reaction:.2} s after it was visible",
         visible.duration_since(start).as_secs_f64()
@@ -328,8 +339,7 @@ fn the_guardrail_passes_a_shared_incident_and_rolls_back_a_worse_variant() {
     target.fail("on", PER_TICK / 5);
     target.fail("off", PER_TICK / 5);
     let prom = Prometheus::start(&binary, &target.target);
-    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &guarded_flags())]);
-    let d = start_flagd(&repo, &prom);
+    let (_repo, d) = start_flagd(&prom, &guarded_flags(), None);
 
     // The variant is no worse than the baseline, so the canary moves on.
     let status = eventually(Duration::from_secs(60), "stage 3 (50 %)", || {
@@ -346,19 +356,9 @@ fn the_guardrail_passes_a_shared_incident_and_rolls_back_a_worse_variant() {
     // Now the variant itself breaks: 60 % of its requests fail, 20 % of the
     // baseline's.
     target.fail("on", PER_TICK * 3 / 5);
-    let visible = eventually(
-        Duration::from_secs(30),
-        "the gap to be visible in Prometheus",
-        || {
-            failure_rate_gap(&prom)
-                .filter(|gap| *gap > 0.1)
-                .map(|_| Instant::now())
-        },
-    );
-    let rolled_back = eventually(Duration::from_secs(30), "the rollback", || {
-        (rollout(&d)["phase"] == "rolled_back").then(Instant::now)
+    let (_, reaction) = rollback_after(&d, "the gap", || {
+        failure_rate_gap(&prom).is_some_and(|gap| gap > 0.1)
     });
-    let reaction = rolled_back.saturating_duration_since(visible).as_secs_f64();
     eprintln!("guardrail rolled back {reaction:.2} s after the gap was visible");
     assert!(reaction <= 2.0, "rollback took {reaction:.2} s");
 

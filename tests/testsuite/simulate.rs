@@ -46,9 +46,7 @@ fn repo_dir() -> Option<tempfile::TempDir> {
 
 #[test]
 fn json_contract_and_stages() {
-    let Some(tmp) = repo_dir() else {
-        return;
-    };
+    let Some(tmp) = repo_dir() else { return };
     let (doc, code) = simulate_json(
         tmp.path(),
         "new-checkout-flow",
@@ -104,9 +102,7 @@ fn json_contract_and_stages() {
 
 #[test]
 fn chi_square_of_a_split_and_given_percentages() {
-    let Some(tmp) = repo_dir() else {
-        return;
-    };
+    let Some(tmp) = repo_dir() else { return };
     let (doc, _) = simulate_json(
         tmp.path(),
         "banner-color",
@@ -132,9 +128,7 @@ fn chi_square_of_a_split_and_given_percentages() {
 
 #[test]
 fn linear_ramps_use_their_step_points() {
-    let Some(tmp) = repo_dir() else {
-        return;
-    };
+    let Some(tmp) = repo_dir() else { return };
     let (doc, _) = simulate_json(tmp.path(), "search-v2", &[]);
     let pcts: Vec<Value> = doc["rows"]
         .as_array()
@@ -157,9 +151,7 @@ fn linear_ramps_use_their_step_points() {
 
 #[test]
 fn contexts_files_give_attributes() {
-    let Some(tmp) = repo_dir() else {
-        return;
-    };
+    let Some(tmp) = repo_dir() else { return };
     let root = tmp.path();
     let mut lines = String::new();
     for i in 0..400 {
@@ -201,9 +193,7 @@ fn contexts_files_give_attributes() {
 
 #[test]
 fn table_output_and_errors() {
-    let Some(tmp) = repo_dir() else {
-        return;
-    };
+    let Some(tmp) = repo_dir() else { return };
     let root = tmp.path();
     let out = simulate(root, "new-checkout-flow", &[]).output().unwrap();
     assert!(out.status.success());

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 pub use super::files::{git, replace_file, write};
-pub use super::{DEADLINE, assert_says, eventually, require};
+pub use super::{DEADLINE, assert_says, eventually, require, texts_of};
 use serde_json::Value;
 
 /// A running flagd, killed on drop.
@@ -151,6 +151,13 @@ impl Daemon {
         let r = client().get(self.url(path)).send().expect("GET");
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(Value::Null))
+    }
+
+    /// The body of a GET that must answer 200.
+    pub fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 
     pub fn get_text(&self, path: &str) -> String {

@@ -42,6 +42,19 @@ pub fn assert_says(doc: &serde_json::Value, pointer: &str, needle: &str) {
     );
 }
 
+/// The text at `field` of each element of the JSON array `list`.
+pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|e| {
+            e[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no text {field}: {e}"))
+        })
+        .collect()
+}
+
 /// The one rule for a program a test needs that cargo does not build
 /// (`git`, `prometheus`, `node`, `python3`, `openssl`): its path when it is
 /// on `PATH`. When it is not, the test is skipped — a loud `SKIPPED` line,
