@@ -42,13 +42,14 @@ fn two_envs() -> Option<tempfile::TempDir> {
 fn working_tree_against_head_field_by_field() {
     let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
-    let edited = CHECKOUT
-        .replace(
+    let edited = checkout_with(&[
+        (
             "serve: { split: { on: 50, off: 50 } }",
             "serve: { split: { on: 70, off: 30 } }",
-        )
-        .replace("default: off", "default: on")
-        .replace("duration: 2h", "duration: 30m");
+        ),
+        ("default: off", "default: on"),
+        ("duration: 2h", "duration: 30m"),
+    ]);
     write(root, "envs/production/checkout.yaml", &edited);
     let (doc, code) = json(flagctl(root).args(["diff", "--format", "json", "--at", AT]));
     assert_eq!(code, 0, "{doc}");
@@ -96,15 +97,16 @@ fn direct_count(base: &Repository, head: &Repository, env: &str, flag: &str, n: 
 fn affected_share_matches_a_direct_computation() {
     let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
-    let edited = CHECKOUT
-        .replace(
+    let edited = checkout_with(&[
+        (
             "default: { split: { blue: 50, green: 50 } }",
             "default: { split: { blue: 30, green: 70 } }",
-        )
-        .replace(
+        ),
+        (
             "{ percentage: 10, duration: 1h }",
             "{ percentage: 25, duration: 1h }",
-        );
+        ),
+    ]);
     write(root, "envs/production/checkout.yaml", &edited);
     let n = 20_000;
     let (doc, code) = json(flagctl(root).args([
@@ -308,15 +310,16 @@ fn fail_on_policies() {
     assert!(text.contains("✗ policy unguarded-exposure (production): flag `new-checkout-flow` newly serves `on` to"), "{text}");
 
     // Exposure through a rollout is guarded; a kill switch serves offVariant.
-    let guarded = CHECKOUT
-        .replace(
+    let guarded = checkout_with(&[
+        (
             "{ percentage: 10, duration: 1h }",
             "{ percentage: 20, duration: 1h }",
-        )
-        .replace(
+        ),
+        (
             "    offVariant: blue\n",
             "    offVariant: blue\n    enabled: false\n",
-        );
+        ),
+    ]);
     write(root, "envs/production/checkout.yaml", &guarded);
     write(root, "envs/staging/checkout.yaml", CHECKOUT);
     let (doc, code) = json(flagctl(root).args([
@@ -372,13 +375,14 @@ fn a_revision_without_flags_toml_has_everything_added() {
 fn markdown_for_a_pull_request() {
     let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
-    let mut prod = CHECKOUT
-        .replace("values: [DE, FR]", "values: [DE, FR, NL]")
-        .replace("default: off", "default: on")
-        .replace(
+    let mut prod = checkout_with(&[
+        ("values: [DE, FR]", "values: [DE, FR, NL]"),
+        ("default: off", "default: on"),
+        (
             "{ percentage: 30, duration: 2h }",
             "{ percentage: 40, duration: 30m }",
-        );
+        ),
+    ]);
     prod.push_str("\n  checkout-v3:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rules:\n      - name: beta\n        when: { segment: beta }\n        serve: on\nsegments:\n  beta:\n    keys: [user-1, user-2, user-3]\n");
     write(root, "envs/production/checkout.yaml", &prod);
     git(root, &["add", "-A"]);

@@ -413,9 +413,7 @@ fn config_file_mirrors_the_options() {
         "repo = {:?}\nlog-format = \"json\"\n",
         repo.path_str()
     ));
-    eventually(DEADLINE, "first load", || {
-        (d.value("count") == Some(json!(3))).then_some(())
-    });
+    d.await_value(DEADLINE, "count", json!(3));
     let line = eventually(DEADLINE, "a JSON log line", || {
         d.stderr.try_iter().find(|l| l.starts_with('{'))
     });

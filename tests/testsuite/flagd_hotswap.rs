@@ -72,9 +72,7 @@ fn swapping_100_times_under_load_fails_no_request_and_mixes_no_rulesets() {
 
     for n in 1..=SWAPS {
         repo.save("envs/prod/flags.yaml", &generation(n));
-        eventually(DEADLINE, "the swap", || {
-            (d.value("left") == Some(Value::from(n))).then_some(())
-        });
+        d.await_value(DEADLINE, "left", Value::from(n));
     }
     stop.store(true, Ordering::Relaxed);
     for h in hammers {

@@ -215,16 +215,23 @@ fn public_key_daemon(key: &str) -> (TempRepo, Daemon) {
     (repo, d)
 }
 
+/// A viewer token of `subject`, signed by `algorithm` (RS256 or ES256) with
+/// the private key `private` (in tests/data/keys).
+fn viewer_token(algorithm: Algorithm, private: &str, subject: &str) -> String {
+    let pem = key_file(private);
+    let key = match algorithm {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem),
+        other => panic!("no test key for {other:?}"),
+    };
+    sign(algorithm, &claims(subject, Some("viewer")), &key.unwrap())
+}
+
 #[test]
 fn rs256_and_es256_and_no_algorithm_confusion() {
-    let rsa_private = key_file("rsa-private.pem");
     let rsa_public = key_file("rsa-public.pem");
     let (_repo, d) = public_key_daemon("rsa-public.pem");
-    let rs256 = sign(
-        Algorithm::RS256,
-        &claims("ana", Some("viewer")),
-        &EncodingKey::from_rsa_pem(&rsa_private).unwrap(),
-    );
+    let rs256 = viewer_token(Algorithm::RS256, "rsa-private.pem", "ana");
     assert_eq!(read_flags(&d, &rs256).0, 200);
     // HS/RS confusion: an HS256 token whose "secret" is the public key.
     let confused = sign(
@@ -237,13 +244,8 @@ fn rs256_and_es256_and_no_algorithm_confusion() {
     assert_says(&body, "/error/message", "not accepted");
     drop(d);
 
-    let ec_private = key_file("ec-private.pem");
     let (_repo, d) = public_key_daemon("ec-public.pem");
-    let es256 = sign(
-        Algorithm::ES256,
-        &claims("bo", Some("viewer")),
-        &EncodingKey::from_ec_pem(&ec_private).unwrap(),
-    );
+    let es256 = viewer_token(Algorithm::ES256, "ec-private.pem", "bo");
     assert_eq!(read_flags(&d, &es256).0, 200);
     assert_eq!(
         read_flags(&d, &rs256).0,

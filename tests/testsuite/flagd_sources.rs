@@ -17,14 +17,10 @@ const PROPAGATION: Duration = Duration::from_secs(2);
 fn edits_are_served_invalid_files_are_not() {
     let repo = TempRepo::with_banner("one");
     let d = Daemon::on_repo(&repo, &[]);
-    eventually(DEADLINE, "first load", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
 
     repo.save_banner("two");
-    eventually(PROPAGATION, "the edit to be served", || {
-        (d.value("banner") == Some(json!("two"))).then_some(())
-    });
+    d.await_value(PROPAGATION, "banner", json!("two"));
 
     // An invalid file never replaces what is served.
     repo.save(
@@ -48,9 +44,7 @@ fn edits_are_served_invalid_files_are_not() {
 
     // Fixed: served again, and the error is cleared.
     repo.save_banner("three");
-    eventually(PROPAGATION, "the fix to be served", || {
-        (d.value("banner") == Some(json!("three"))).then_some(())
-    });
+    d.await_value(PROPAGATION, "banner", json!("three"));
     assert!(d.get("/api/v1/ruleset").1["lastError"].is_null());
 }
 
@@ -72,13 +66,9 @@ fn deleted_recreated_and_new_files_are_picked_up() {
         "envs/prod/sub/c.json",
         r#"{"flags": {"c": {"type": "integer", "variants": {"n": 7}, "default": "n"}}}"#,
     );
-    eventually(PROPAGATION, "a new file in a new directory", || {
-        (d.value("c") == Some(json!(7))).then_some(())
-    });
+    d.await_value(PROPAGATION, "c", json!(7));
     write(repo.path(), "envs/prod/b.yaml", &string_flag("b", "2"));
-    eventually(PROPAGATION, "b to come back", || {
-        (d.value("b") == Some(json!("2"))).then_some(())
-    });
+    d.await_value(PROPAGATION, "b", json!("2"));
 }
 
 #[cfg(unix)]
@@ -94,18 +84,14 @@ fn kubernetes_configmap_symlink_swaps_are_picked_up() {
     std::os::unix::fs::symlink("..data/flags.toml", mount.join("flags.toml")).unwrap();
     std::os::unix::fs::symlink("..data/envs", mount.join("envs")).unwrap();
     let d = Daemon::prod(&["--repo", mount.to_str().unwrap()]);
-    eventually(DEADLINE, "first load", || {
-        (d.value("f") == Some(json!("v1"))).then_some(())
-    });
+    d.await_value(DEADLINE, "f", json!("v1"));
 
     write(mount, "..v2/flags.toml", CONFIG);
     write(mount, "..v2/envs/prod/f.yaml", &string_flag("f", "v2"));
     std::os::unix::fs::symlink("..v2", mount.join("..data_tmp")).unwrap();
     std::fs::rename(mount.join("..data_tmp"), mount.join("..data")).unwrap();
     std::fs::remove_dir_all(mount.join("..v1")).unwrap();
-    eventually(PROPAGATION, "the swapped ConfigMap", || {
-        (d.value("f") == Some(json!("v2"))).then_some(())
-    });
+    d.await_value(PROPAGATION, "f", json!("v2"));
 }
 
 #[test]
@@ -142,9 +128,7 @@ fn git_pushes_are_served_with_the_commit_as_version() {
         return;
     };
     let d = Daemon::prod(&["--git-url", &remote.url(), "--ref", "main"]);
-    eventually(DEADLINE, "first load", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
 
     let commit = push_and_await(&d, &remote, "two");
     assert_eq!(d.get("/api/v1/ruleset").1["version"], commit);
@@ -171,9 +155,7 @@ fn git_path_serves_flags_kept_in_a_subdirectory() {
     drop(d);
 
     let d = Daemon::prod(&["--git-url", &url, "--git-path", "ops/flags/"]);
-    eventually(DEADLINE, "the subdirectory's flags", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
     push_and_await(&d, &remote, "two");
 }
 
@@ -205,9 +187,7 @@ fn a_restart_while_the_remote_is_gone_serves_the_last_good_ruleset() {
         state.to_str().unwrap(),
     ];
     let d = Daemon::start(&args);
-    eventually(DEADLINE, "first load", || {
-        (d.value("banner") == Some(json!("stored"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("stored"));
     // The stored copy is written right after the install.
     eventually(DEADLINE, "the stored last good ruleset", || {
         state.join("last-good.json").is_file().then_some(())
@@ -277,14 +257,10 @@ fn bundle_files_are_watched() {
     let file = repo.path().join("prod.bundle.json");
     bundle(&repo, &file, None);
     let d = Daemon::prod(&["--bundle", file.to_str().unwrap()]);
-    eventually(DEADLINE, "first load", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
     repo.save_banner("two");
     bundle(&repo, &file, None);
-    eventually(PROPAGATION, "the new bundle", || {
-        (d.value("banner") == Some(json!("two"))).then_some(())
-    });
+    d.await_value(PROPAGATION, "banner", json!("two"));
     // A tampered bundle is refused; the last good stays. Written whole (as
     // flagctl writes bundles), or the watcher may read it half written and
     // report a parse error instead of the hash mismatch.
@@ -364,9 +340,7 @@ fn bundles_over_http_use_etags_and_keep_the_last_good() {
     };
     let server = BundleServer::start(bundle_bytes(&repo));
     let d = Daemon::prod(&["--bundle", &server.url]);
-    eventually(DEADLINE, "first load", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
 
     // Unchanged: the server answers 304 and flagd counts it.
     eventually(DEADLINE, "a 304", || {
@@ -397,9 +371,7 @@ fn bundles_over_http_use_etags_and_keep_the_last_good() {
     // A new good bundle is served.
     repo.save_banner("two");
     *server.body.lock().unwrap() = bundle_bytes(&repo);
-    eventually(DEADLINE, "the new bundle", || {
-        (d.value("banner") == Some(json!("two"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("two"));
     assert!(
         d.get("/api/v1/ruleset").1["source"]
             .as_str()

@@ -8,14 +8,14 @@ use crate::support::gitops::*;
 
 /// Staging runs ahead: a wider `eu` rule, shorter stages, an extra rule.
 fn staging() -> String {
-    CHECKOUT
-        .replace("values: [DE, FR]", "values: [DE, FR, NL]")
-        .replace("duration: 2h }", "duration: 30m }")
-        .replace(
+    checkout_with(&[
+        ("values: [DE, FR]", "values: [DE, FR, NL]"),
+        ("duration: 2h }", "duration: 30m }"),
+        (
             "      - name: eu\n",
             "      # Beta testers too.\n      - name: beta\n        when: { segment: beta-testers }\n        serve: on\n      - name: eu\n",
-        )
-        + "segments:\n  beta-testers:\n    # Everyone who opted in.\n    when: { attr: beta, op: eq, value: true }\n"
+        ),
+    ]) + "segments:\n  beta-testers:\n    # Everyone who opted in.\n    when: { attr: beta, op: eq, value: true }\n"
 }
 
 /// Production: comments, a flag not in staging, and a different layout

@@ -98,6 +98,15 @@ fn error_rate(prom: &Prometheus) -> Option<f64> {
     prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
 }
 
+/// Healthy traffic, scraped by a Prometheus of its own; `None` when the
+/// test is skipped for want of Prometheus (see [`require`]).
+fn traffic_in_prometheus() -> Option<(Arc<Traffic>, Prometheus)> {
+    let binary = require("prometheus")?;
+    let target = Traffic::start();
+    let prom = Prometheus::start(&binary, &target.target);
+    Some((target, prom))
+}
+
 /// flagd on a repository holding `checkout` (the file of the flag being
 /// rolled out) and `config` as its flags.toml when given, checking the
 /// rollout against `prom`.
@@ -161,11 +170,9 @@ fn ts(v: &Value) -> Timestamp {
 
 #[test]
 fn healthy_canary_goes_10_30_50_100() {
-    let Some(binary) = require("prometheus") else {
+    let Some((target, prom)) = traffic_in_prometheus() else {
         return;
     };
-    let target = Traffic::start();
-    let prom = Prometheus::start(&binary, &target.target);
     let (_repo, d) = start_flagd(&prom, &flags(2, "3s"), Some(CONFIG_WITH_METRICS));
 
     let status = eventually(Duration::from_secs(60), "the canary to complete", || {
@@ -237,11 +244,9 @@ fn healthy_canary_goes_10_30_50_100() {
 
 #[test]
 fn unhealthy_canary_rolls_back_within_one_interval() {
-    let Some(binary) = require("prometheus") else {
+    let Some((target, prom)) = traffic_in_prometheus() else {
         return;
     };
-    let target = Traffic::start();
-    let prom = Prometheus::start(&binary, &target.target);
     let (_repo, d) = start_flagd(&prom, &flags(1, "15s"), Some(CONFIG_WITH_METRICS));
 
     eventually(Duration::from_secs(60), "stage 2 (30 %)", || {

@@ -43,7 +43,7 @@ fn bundled(repo: &TempRepo, name: &str, key: Option<&Path>) -> PathBuf {
 fn keygen_writes_a_private_and_a_public_key_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let private = dir.path().join("signing.key");
-    let out = run_ok(&mut keygen_to(&private).args(["--format", "json"]));
+    let out = run_ok(keygen_to(&private).args(["--format", "json"]));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["algorithm"], "ed25519");
     assert_eq!(report["keyId"].as_str().unwrap().len(), 16);
@@ -91,9 +91,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
         "--bundle-public-key",
         public.to_str().unwrap(),
     ]);
-    eventually(DEADLINE, "the signed bundle", || {
-        (d.value("banner") == Some(json!("one"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("one"));
     assert!(d.logs().contains("bundle signature verified"));
 
     // Each refusal: lastError says why, the counter has its reason, and
@@ -146,9 +144,7 @@ fn flagd_with_a_public_key_serves_only_bundles_signed_with_it() {
 
     // Signed with the trusted key: served, and the error is cleared.
     replace_file(&file, &std::fs::read(&signed).unwrap());
-    eventually(DEADLINE, "the new signed bundle", || {
-        (d.value("banner") == Some(json!("two"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("two"));
     let status = d.get("/api/v1/ruleset").1;
     assert!(status["lastError"].is_null(), "{status}");
     assert_eq!(
@@ -192,9 +188,7 @@ fn the_stored_copy_must_be_signed_too_and_signatures_are_optional_without_a_key(
     // A flagd without a key serves a signed bundle like any other.
     bundle(&repo, &file, Some(&private));
     let d = run(&[]);
-    eventually(DEADLINE, "the signed bundle without a key", || {
-        (d.value("banner") == Some(json!("stored"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("stored"));
     // The stored copy is the bundle as received, signature included, so a
     // flagd with the key serves it while the source is gone.
     assert!(stored(true)["signature"]["value"].is_string());
@@ -213,9 +207,7 @@ fn the_stored_copy_must_be_signed_too_and_signatures_are_optional_without_a_key(
     // not served by a flagd that requires them.
     bundle(&repo, &file, None);
     let d = run(&[]);
-    eventually(DEADLINE, "the unsigned bundle", || {
-        (d.value("banner") == Some(json!("stored"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("stored"));
     stored(false);
     drop(d);
     std::fs::remove_file(&file).unwrap();
@@ -359,9 +351,7 @@ fn openssl_verifies_our_signatures_and_its_keys_sign_for_us() {
         "--bundle-public-key",
         dir.path().join("ossl.pub").to_str().unwrap(),
     ]);
-    eventually(DEADLINE, "the bundle signed with OpenSSL's key", || {
-        (d.value("banner") == Some(json!("x"))).then_some(())
-    });
+    d.await_value(DEADLINE, "banner", json!("x"));
 }
 
 #[test]
@@ -377,11 +367,7 @@ fn the_config_file_takes_one_key_or_a_list() {
         new_pub.to_str().unwrap(),
         old_pub.to_str().unwrap(),
     ));
-    eventually(
-        DEADLINE,
-        "a bundle signed with the older trusted key",
-        || (d.value("banner") == Some(json!("rotated"))).then_some(()),
-    );
+    d.await_value(DEADLINE, "banner", json!("rotated"));
 }
 
 /// `flagctl verify-bundle … --format json`: (exit code, report).

@@ -186,6 +186,13 @@ impl Daemon {
         (status == 200).then(|| body["value"].clone())
     }
 
+    /// Waits until `flag` evaluates to `value` for `userId=u1`.
+    pub fn await_value(&self, within: Duration, flag: &str, value: Value) {
+        eventually(within, &format!("`{flag}` to serve {value}"), || {
+            (self.value(flag).as_ref() == Some(&value)).then_some(())
+        });
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();

@@ -52,6 +52,16 @@ flags:
     offVariant: blue
 "##;
 
+/// [`CHECKOUT`] with each `(from, to)` replaced (every occurrence); fails
+/// when `from` is not there, so that an edit cannot silently change
+/// nothing and leave a test comparing a file with itself.
+pub fn checkout_with(edits: &[(&str, &str)]) -> String {
+    edits.iter().fold(CHECKOUT.to_owned(), |text, (from, to)| {
+        assert!(text.contains(from), "CHECKOUT has no {from:?}");
+        text.replace(from, to)
+    })
+}
+
 pub fn read(root: &Path, path: &str) -> String {
     std::fs::read_to_string(root.join(path)).unwrap()
 }
