@@ -214,7 +214,7 @@ fn renamed_files_are_not_remove_plus_add() {
     assert_eq!(moved[0]["from"], "envs/production/checkout.yaml");
     assert_eq!(moved[0]["to"], "envs/production/shop.yaml");
     // Split across two files in another format: still no change.
-    let (a, b) = CHECKOUT.split_at(CHECKOUT.find("  # A split for everyone.").unwrap());
+    let (a, b) = CHECKOUT.split_at(checkout_flow_only().len());
     write(root, "envs/production/shop.yaml", a);
     let banner = hotswap_flags::parse::parse_document(
         &format!("flags:\n{b}"),
@@ -263,23 +263,20 @@ fn an_invalid_side_is_reported_with_exit_1() {
     );
     // Broken syntax, too, is a finding and not a crash.
     write(root, "envs/staging/checkout.yaml", "flags: [\n");
-    let out = flagctl(root)
+    flagctl(root)
         .args(["diff", "--format", "markdown"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("**staging** does not validate on the head side")
-    );
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "**staging** does not validate on the head side",
+        ));
 }
 
 #[test]
 fn fail_on_policies() {
     let Some(tmp) = two_envs() else { return };
     let root = tmp.path();
-    let without_banner = &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()];
-    write(root, "envs/staging/checkout.yaml", without_banner);
+    write(root, "envs/staging/checkout.yaml", checkout_flow_only());
     flagctl(root).args(["diff"]).assert().code(0);
     let (doc, code) = json(flagctl(root).args([
         "diff",
@@ -386,8 +383,7 @@ fn markdown_for_a_pull_request() {
     prod.push_str("\n  checkout-v3:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rules:\n      - name: beta\n        when: { segment: beta }\n        serve: on\nsegments:\n  beta:\n    keys: [user-1, user-2, user-3]\n");
     write(root, "envs/production/checkout.yaml", &prod);
     git(root, &["add", "-A"]);
-    let without_banner = &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()];
-    write(root, "envs/staging/checkout.yaml", without_banner);
+    write(root, "envs/staging/checkout.yaml", checkout_flow_only());
     let out = flagctl(root)
         .args([
             "diff",

@@ -181,14 +181,12 @@ fn contexts_files_give_attributes() {
     );
     assert_eq!(doc["users"], 2005);
     write(root, "bad.jsonl", "{}\n[1]\n");
-    let out = simulate(root, "new-checkout-flow", &["--contexts", "bad.jsonl"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("bad.jsonl:2: the context must be a JSON object")
-    );
+    simulate(root, "new-checkout-flow", &["--contexts", "bad.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "bad.jsonl:2: the context must be a JSON object",
+        ));
 }
 
 #[test]

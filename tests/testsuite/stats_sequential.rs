@@ -207,33 +207,52 @@ fn rejection_rates(streams: &[Stream], config: &AnalysisConfig) -> Rates {
     }
 }
 
-#[test]
-fn a_a_tests_peeked_at_20_times_keep_the_false_positive_rate_at_alpha() {
-    let mut rng = StdRng::seed_from_u64(0xAA_2026);
-    // The team planned for the data it will have: 10000 per arm at a 10 %
-    // rate detects a 12 % relative effect with 80 % power. τ follows the MDE.
+/// `n` simulated experiments, each a `stream` drawn from one generator
+/// seeded with `seed`, so that every run of the suite sees the same ones.
+fn runs(seed: u64, n: usize, mut stream: impl FnMut(&mut StdRng) -> Stream) -> Vec<Stream> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| stream(&mut rng)).collect()
+}
+
+/// The rejection rates over `streams` analysed for a planned relative effect
+/// of `mde`, printed under `label` (`--nocapture` shows them).
+fn rates(label: &str, mde: f64, streams: &[Stream]) -> Rates {
     let config = AnalysisConfig {
-        minimum_detectable_effect: 0.12,
+        minimum_detectable_effect: mde,
         ..AnalysisConfig::default()
     };
-    let streams: Vec<Stream> = (0..1000)
-        .map(|_| conversion_stream(&mut rng, [0.1, 0.1], 500))
-        .collect();
-    let r = rejection_rates(&streams, &config);
+    let r = rejection_rates(streams, &config);
     eprintln!(
-        "A/A conversion, 1000 runs × 20 looks: sequential {:.3}, fixed-horizon peeked {:.3}, fixed at the end {:.3}",
+        "{label}: sequential {:.3}, fixed-horizon peeked {:.3}, fixed at the end {:.3}",
         r.sequential, r.peeking, r.final_look
     );
-    // SE of a rate near 0.05 over 1000 runs ≈ 0.007: allow three. The mSPRT
-    // bound holds over an unlimited horizon, so 20 looks spend only part of
-    // α (about 0.01 here); it must not be 0 either — a test that never
-    // rejects would pass this one.
+    r
+}
+
+/// Under no effect the sequential test rejects at most α + `slack` (three
+/// standard errors of the simulated rate), yet not never: a test that never
+/// rejects would pass the bound.
+fn assert_sequential_keeps_alpha(r: &Rates, slack: f64) {
     assert!(
-        r.sequential <= ALPHA + 0.021,
+        r.sequential <= ALPHA + slack,
         "sequential: {}",
         r.sequential
     );
     assert!(r.sequential > 0.0, "sequential: never rejects");
+}
+
+#[test]
+fn a_a_tests_peeked_at_20_times_keep_the_false_positive_rate_at_alpha() {
+    // The team planned for the data it will have: 10000 per arm at a 10 %
+    // rate detects a 12 % relative effect with 80 % power. τ follows the MDE.
+    let streams = runs(0xAA_2026, 1000, |rng| {
+        conversion_stream(rng, [0.1, 0.1], 500)
+    });
+    let r = rates("A/A conversion, 1000 runs × 20 looks", 0.12, &streams);
+    // SE of a rate near 0.05 over 1000 runs ≈ 0.007: allow three. The mSPRT
+    // bound holds over an unlimited horizon, so 20 looks spend only part of
+    // α (about 0.01 here).
+    assert_sequential_keeps_alpha(&r, 0.021);
     assert!(
         (r.final_look - ALPHA).abs() <= 0.021,
         "fixed at the end: {}",
@@ -245,45 +264,22 @@ fn a_a_tests_peeked_at_20_times_keep_the_false_positive_rate_at_alpha() {
 
 #[test]
 fn a_a_tests_of_a_continuous_metric_keep_the_false_positive_rate_at_alpha() {
-    let mut rng = StdRng::seed_from_u64(0xAA_2027);
     // 1000 per arm at mean 10, sd 3 plans for a 4 % relative effect.
-    let config = AnalysisConfig {
-        minimum_detectable_effect: 0.04,
-        ..AnalysisConfig::default()
-    };
-    let streams: Vec<Stream> = (0..400)
-        .map(|_| continuous_stream(&mut rng, [10.0, 10.0], 3.0, 50))
-        .collect();
-    let r = rejection_rates(&streams, &config);
-    eprintln!(
-        "A/A continuous, 400 runs × 20 looks: sequential {:.3}, fixed-horizon peeked {:.3}, fixed at the end {:.3}",
-        r.sequential, r.peeking, r.final_look
-    );
+    let streams = runs(0xAA_2027, 400, |rng| {
+        continuous_stream(rng, [10.0, 10.0], 3.0, 50)
+    });
+    let r = rates("A/A continuous, 400 runs × 20 looks", 0.04, &streams);
     // SE over 400 runs ≈ 0.011.
-    assert!(
-        r.sequential <= ALPHA + 0.033,
-        "sequential: {}",
-        r.sequential
-    );
-    assert!(r.sequential > 0.0, "sequential: never rejects");
+    assert_sequential_keeps_alpha(&r, 0.033);
     assert!(r.peeking >= 2.5 * ALPHA, "peeking: {}", r.peeking);
 }
 
 #[test]
 fn a_real_effect_is_found_by_the_sequential_test() {
-    let mut rng = StdRng::seed_from_u64(0xAB_2026);
-    let config = AnalysisConfig {
-        minimum_detectable_effect: 0.1,
-        ..AnalysisConfig::default()
-    };
-    let streams: Vec<Stream> = (0..200)
-        .map(|_| conversion_stream(&mut rng, [0.10, 0.11], 1000))
-        .collect();
-    let r = rejection_rates(&streams, &config);
-    eprintln!(
-        "A/B +10 %, 200 runs × 20 looks: sequential {:.3}, fixed at the end {:.3}",
-        r.sequential, r.final_look
-    );
+    let streams = runs(0xAB_2026, 200, |rng| {
+        conversion_stream(rng, [0.10, 0.11], 1000)
+    });
+    let r = rates("A/B +10 %, 200 runs × 20 looks", 0.1, &streams);
     assert!(r.sequential >= 0.5, "sequential power: {}", r.sequential);
     assert!(r.final_look >= 0.8, "fixed-horizon power: {}", r.final_look);
 }

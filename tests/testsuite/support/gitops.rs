@@ -52,6 +52,11 @@ flags:
     offVariant: blue
 "##;
 
+/// [`CHECKOUT`] up to `banner-color`: its comment and `new-checkout-flow`.
+pub fn checkout_flow_only() -> &'static str {
+    &CHECKOUT[..CHECKOUT.find("  # A split for everyone.").unwrap()]
+}
+
 /// [`CHECKOUT`] with each `(from, to)` replaced (every occurrence); fails
 /// when `from` is not there, so that an edit cannot silently change
 /// nothing and leave a test comparing a file with itself.
