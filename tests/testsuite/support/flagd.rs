@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use super::files::{git, replace_file, write};
 pub use super::{DEADLINE, assert_says, eventually, require, texts_of};
@@ -198,17 +198,9 @@ impl Daemon {
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();
         // SAFETY: signals a child this harness started and has not reaped.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM");
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "flagd did not stop after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually(DEADLINE, "flagd to stop after SIGTERM", || {
+            self.child.try_wait().unwrap()
+        })
     }
 
     /// Everything flagd logged so far.
