@@ -1,7 +1,8 @@
 //! Evaluation and compilation speed. Targets (2-core machine): ≤ 200 ns for
 //! three rules + a split; 10,000 flags compiled in ≤ 1 s.
 
-mod common;
+#[path = "../tests/testsuite/support/rulesets.rs"]
+mod rulesets;
 
 use std::hint::black_box;
 
@@ -10,7 +11,10 @@ use hotswap_flags::{Context, EvalEnv};
 use serde_json::json;
 
 fn evaluation(c: &mut Criterion) {
-    let ruleset = common::compile(&format!("{}{}", common::FLAGS, common::twenty_rules()));
+    let ruleset = rulesets::compile_file(
+        "flags.yaml",
+        &format!("{}{}", rulesets::FLAGS, rulesets::twenty_rules()),
+    );
     let env = EvalEnv::now();
     let eu_user = Context::from_json(json!({
         "targetingKey": "user-4711",
@@ -39,13 +43,13 @@ fn evaluation(c: &mut Criterion) {
 }
 
 fn compilation(c: &mut Criterion) {
-    let yaml = common::many_flags(10_000);
+    let yaml = rulesets::many_flags(10_000);
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);
     group.bench_function("10,000 flags (parse + validate + compile)", |b| {
         b.iter_batched(
             || yaml.clone(),
-            |y| black_box(common::compile(&y)),
+            |y| black_box(rulesets::compile_file("flags.yaml", &y)),
             BatchSize::LargeInput,
         )
     });

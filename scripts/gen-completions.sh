@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed shell completions (completions/) and man pages
-# (man/) from the binaries' clap definitions. tests/completions.rs fails when
+# (man/) from the binaries' clap definitions. tests/testsuite/completions.rs fails when
 # a committed file differs from what the binary prints: run this script
 # after changing a command-line option, and commit the result.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # One row per binary: name | arguments printing a shell's completions
 # (the shell is appended) | arguments printing the man page | arguments
 # writing every page into a directory (appended), or empty.
-# Keep in sync with the BINARIES table of tests/completions.rs.
+# Keep in sync with the BINARIES table of tests/testsuite/completions.rs.
 BINARIES=(
   "flagctl|completions|man|man --out-dir"
   "flagd|--completions|--man|"

@@ -2,8 +2,8 @@
 # The whole test suite, on a fresh machine: installs what the tests need
 # beyond cargo — the Python xxhash module (the independent bucketing check)
 # and the OpenFeature Node SDK (tests/interop) — then runs every Rust test and
-# doctest. Tests needing a program that is absent (node, prometheus) skip
-# with a loud message, or fail when CI is set.
+# doctest. Tests needing a program that is absent (git, node, prometheus,
+# python3, openssl) skip with a loud message, or fail when CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +19,21 @@ if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# nextest shows nothing of a passing test, skip lines included: the tests
+# also write them here, and they are repeated after the run.
+TESTS_SKIPPED_FILE="$(mktemp)"
+export TESTS_SKIPPED_FILE
+trap 'rm -f "$TESTS_SKIPPED_FILE"' EXIT
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --all-targets --no-fail-fast
+  cargo nextest run --all-targets --no-fail-fast || status=$?
 else
-  cargo test --all-targets --no-fail-fast
+  cargo test --all-targets --no-fail-fast || status=$?
 fi
+if [ -s "$TESTS_SKIPPED_FILE" ]; then
+  echo
+  echo "!! $(wc -l <"$TESTS_SKIPPED_FILE") requirement(s) missing, tests skipped:"
+  sed 's/^/!! /' "$TESTS_SKIPPED_FILE"
+fi
+[ "$status" = 0 ] || exit "$status"
 cargo test --doc --quiet

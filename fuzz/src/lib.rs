@@ -1,4 +1,4 @@
-//! What the fuzz targets check, shared with `tests/fuzz_props.rs` (which
+//! What the fuzz targets check, shared with `tests/testsuite/fuzz_props.rs` (which
 //! includes this file with `#[path]`), so the libFuzzer targets and the
 //! proptest versions in the regular test suite exercise exactly the same
 //! code and the same invariants.

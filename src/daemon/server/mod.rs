@@ -30,7 +30,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -43,7 +43,8 @@ pub use metrics::Metrics;
 use crate::daemon::live::{Live, Served};
 use crate::ruleset::FlagId;
 
-/// Every route pattern, for per-route metrics.
+/// Every route pattern, for per-route metrics. The router takes no route
+/// missing here, and a test requests each one.
 pub const ROUTES: &[&str] = &[
     "/api/v1/flags/{key}/evaluate",
     "/api/v1/evaluate",
@@ -133,38 +134,38 @@ pub fn router(state: Arc<AppState>) -> Router {
     let guarded =
         |access| axum::middleware::from_fn_with_state((state.clone(), access), guard::guard);
     let evaluation = Router::new()
-        .route(
+        .listed_route(
             "/api/v1/flags/{key}/evaluate",
             get(evaluate::get).post(evaluate::post),
         )
-        .route("/api/v1/evaluate", post(evaluate::bulk))
-        .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::single))
-        .route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
-        .route("/ofrep/v1/configuration", get(ofrep::configuration))
+        .listed_route("/api/v1/evaluate", post(evaluate::bulk))
+        .listed_route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::single))
+        .listed_route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
+        .listed_route("/ofrep/v1/configuration", get(ofrep::configuration))
         .route_layer(guarded(Access::Evaluate));
     let read = Router::new()
-        .route("/api/v1/flags", get(admin::flags))
-        .route("/api/v1/flags/{key}", get(admin::flag))
-        .route("/api/v1/ruleset", get(admin::ruleset))
-        .route("/api/v1/rollouts", get(rollouts::list))
-        .route("/api/v1/rollouts/{key}", get(rollouts::get))
-        .route("/api/v1/audit", get(rollouts::audit))
-        .route("/api/v1/experiments", get(experiments::list))
-        .route("/api/v1/experiments/{key}", get(experiments::get))
+        .listed_route("/api/v1/flags", get(admin::flags))
+        .listed_route("/api/v1/flags/{key}", get(admin::flag))
+        .listed_route("/api/v1/ruleset", get(admin::ruleset))
+        .listed_route("/api/v1/rollouts", get(rollouts::list))
+        .listed_route("/api/v1/rollouts/{key}", get(rollouts::get))
+        .listed_route("/api/v1/audit", get(rollouts::audit))
+        .listed_route("/api/v1/experiments", get(experiments::list))
+        .listed_route("/api/v1/experiments/{key}", get(experiments::get))
         .route_layer(guarded(Access::Read));
     // Signed webhook calls pass the guard and are verified by the handler.
     let refresh = Router::new()
-        .route("/api/v1/ruleset/refresh", post(webhook::refresh))
+        .listed_route("/api/v1/ruleset/refresh", post(webhook::refresh))
         .route_layer(guarded(Access::Refresh));
     let steering = Router::new()
-        .route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
+        .listed_route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
         .route_layer(guarded(Access::Steer));
     let metrics = Router::new()
-        .route("/metrics", get(admin::metrics))
+        .listed_route("/metrics", get(admin::metrics))
         .route_layer(guarded(Access::Metrics));
     let probes = Router::new()
-        .route("/healthz", get(admin::healthz))
-        .route("/readyz", get(admin::readyz));
+        .listed_route("/healthz", get(admin::healthz))
+        .listed_route("/readyz", get(admin::readyz));
     Router::new()
         .merge(evaluation)
         .merge(read)
@@ -181,6 +182,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
+}
+
+/// [`Router::route`] for a pattern of [`ROUTES`], which the per-route
+/// metrics are registered from: a route missing there would go unmeasured,
+/// so building the router fails instead (and with it every test that starts
+/// flagd). The other direction, a pattern in [`ROUTES`] that no route
+/// serves, is this module's `every_listed_route_is_served` test.
+trait ListedRoute<S> {
+    fn listed_route(self, path: &'static str, method: MethodRouter<S>) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> ListedRoute<S> for Router<S> {
+    fn listed_route(self, path: &'static str, method: MethodRouter<S>) -> Self {
+        assert!(
+            ROUTES.contains(&path),
+            "route `{path}` is missing from ROUTES"
+        );
+        self.route(path, method)
+    }
 }
 
 /// Records each request's duration under its route pattern.
@@ -204,4 +224,75 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listen::serve(listener, router(state), options, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn state() -> Arc<AppState> {
+        let live = Arc::new(Live::new("test"));
+        Arc::new(AppState {
+            metrics: Arc::new(Metrics::new(live.clone(), None, ROUTES)),
+            live,
+            refresh: Arc::new(Notify::new()),
+            rollouts: None,
+            min_polling_interval_ms: 1000,
+            security: Security {
+                auth: None,
+                auth_eval: false,
+                metrics_auth: false,
+                rate_limit: None,
+            },
+            limits: request::Limits::default(),
+            webhook: None,
+        })
+    }
+
+    /// How many requests the router has measured under `pattern`: the
+    /// `track` layer records the pattern a request matched, so a count
+    /// proves the router has a route of exactly that pattern.
+    fn measured(state: &AppState, pattern: &str) -> u64 {
+        let series = format!("flagd_http_request_duration_seconds_count{{route=\"{pattern}\"}} ");
+        let text = state.metrics.encode();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no series for {pattern}:\n{text}"))
+    }
+
+    /// Every pattern of [`ROUTES`] is served (the router refuses routes
+    /// missing from it, see [`ListedRoute`]): requested by GET and by POST,
+    /// the router matches it to that very pattern for at least one method.
+    #[tokio::test]
+    async fn every_listed_route_is_served() {
+        let mut unique = ROUTES.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ROUTES.len(), "ROUTES lists a pattern twice");
+
+        let state = state();
+        let app = router(state.clone());
+        for pattern in ROUTES {
+            let path = pattern.replace("{key}", "k").replace("{action}", "pause");
+            let mut allowed = false;
+            for method in ["GET", "POST"] {
+                let request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(&path)
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(Body::from("{}"))
+                    .unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                allowed |= response.status() != StatusCode::METHOD_NOT_ALLOWED;
+            }
+            assert!(allowed, "{pattern}: neither GET nor POST is routed");
+            assert!(
+                measured(&state, pattern) > 0,
+                "{pattern} is in ROUTES, but no route of that pattern served {path}"
+            );
+        }
+    }
 }

@@ -4,7 +4,7 @@
 An implementation independent of the Rust one: it computes every number with
 scipy and statsmodels (for continuous metrics from the *raw* observations,
 where the Rust code only sees exposures, sum and sum of squares), and writes
-`reference.json` next to this script. `tests/stats_reference.rs` runs the Rust
+`reference.json` next to this script. `tests/testsuite/stats_reference.rs` runs the Rust
 library on the same inputs and requires agreement to 1e-6 relative.
 
 Where a library gives NaN or refuses (no conversions at all, a contingency

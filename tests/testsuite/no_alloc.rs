@@ -1,0 +1,171 @@
+//! The evaluation hot path must not allocate for a context that is already
+//! parsed. A counting global allocator makes that claim testable.
+//!
+//! The allocator serves the whole test binary, so it counts per thread:
+//! other tests running beside these (`cargo test` runs them in threads of
+//! one process) cannot add to what a test measures on its own thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use hotswap_flags::eval::FixedRollouts;
+use hotswap_flags::{Context, EvalEnv};
+use serde_json::json;
+
+use crate::support::rulesets::{FLAGS, compile_file, many_flags, twenty_rules};
+
+struct Counting;
+
+thread_local! {
+    // Const-initialised and without a destructor, so reading it never
+    // allocates (which would recurse into the allocator).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // A thread being torn down may have no counter left; it measures nothing.
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How many allocations this thread has made so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn evaluation_does_not_allocate() {
+    let ruleset = compile_file("flags.yaml", &format!("{}{}", FLAGS, twenty_rules()));
+    let contexts = [
+        json!({"targetingKey": "user-4711", "email": "a@elsewhere.org", "role": "customer", "country": "FR"}),
+        json!({"targetingKey": "user-1", "email": "ana@example.com"}),
+        json!({"targetingKey": 12345, "role": "beta-tester"}),
+        json!({"userId": "u-9", "country": "DE", "plan3": "gold"}),
+    ]
+    .map(|v| Context::from_json(v).unwrap());
+    let long_key = Context::new().with_key("k".repeat(400));
+    let full = FixedRollouts(100_000);
+    let env = EvalEnv {
+        now: jiff::Timestamp::now(),
+        rollouts: &full,
+    };
+    let flags = [
+        "static-flag",
+        "three-rules-split",
+        "rollout-flag",
+        "twenty-rules",
+    ];
+
+    let before = allocations();
+    let mut served = 0usize;
+    for ctx in contexts.iter().chain(std::iter::once(&long_key)) {
+        for flag in flags {
+            if let Ok(ev) = ruleset.evaluate(flag, ctx, &env) {
+                served += usize::from(ev.variant) + 1;
+            }
+        }
+    }
+    let after = allocations();
+    assert!(served > 0);
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+}
+
+/// The compile benchmark's flags add what the evaluation benchmark lacks: a
+/// semantic-version comparison against the context's attribute.
+#[test]
+fn version_rules_do_not_allocate() {
+    let ruleset = compile_file("flags.yaml", &many_flags(3));
+    let contexts = [
+        json!({"targetingKey": "u-1", "appVersion": "2.1.0"}),
+        json!({"targetingKey": "u-2", "appVersion": "10.0.0-rc.1"}),
+        json!({"targetingKey": "u-3", "appVersion": "1.9.9", "email": "bo@example.com"}),
+        json!({"targetingKey": "u-4", "appVersion": "not a version"}),
+    ]
+    .map(|v| Context::from_json(v).unwrap());
+    let env = EvalEnv::now();
+
+    let before = allocations();
+    let mut version_matches = 0;
+    for ctx in &contexts {
+        for flag in ["flag-0", "flag-1", "flag-2"] {
+            let ev = ruleset.evaluate(flag, ctx, &env).unwrap();
+            // Rule 1 of each flag is the version rule.
+            version_matches += usize::from(ev.rule == Some(1));
+        }
+    }
+    let after = allocations();
+    assert!(version_matches > 0, "no version rule matched");
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+}
+
+/// flagd's path: the served ruleset's rollout positions, evaluation and
+/// exposure counting (an experiment on a rule's split) — no allocation either.
+#[test]
+fn serving_and_counting_exposures_does_not_allocate() {
+    let ruleset = compile_file(
+        "flags.yaml",
+        r#"
+flags:
+  layout:
+    type: string
+    variants: { control: c, gallery: g, video: v }
+    default: control
+    rules:
+      - name: staff
+        when: { attr: email, op: ends_with, value: "@example.com" }
+        serve: video
+      - name: eu
+        when: { attr: country, op: in, values: [DE, FR] }
+        serve:
+          split: { control: 34, gallery: 33, video: 33 }
+          experiment: { control: control }
+    rollout: { strategy: canary, serve: gallery, stages: [ { percentage: 50, duration: 1h }, { percentage: 100 } ] }
+"#,
+    );
+    let live = hotswap_flags::daemon::live::Live::new("bench");
+    let served = live.install(ruleset, None);
+    let contexts: Vec<Context> = (0..64)
+        .map(|i| {
+            let country = if i % 2 == 0 { "DE" } else { "US" };
+            Context::from_json(json!({"targetingKey": format!("user-{i}"), "country": country}))
+                .unwrap()
+        })
+        .chain(std::iter::once(
+            Context::from_json(json!({"targetingKey": "s", "email": "ana@example.com"})).unwrap(),
+        ))
+        .collect();
+
+    let before = allocations();
+    for ctx in &contexts {
+        let env = served.eval_env();
+        let ev = served.ruleset.evaluate("layout", ctx, &env).unwrap();
+        served.count(&ev);
+    }
+    let after = allocations();
+    assert_eq!(
+        after - before,
+        0,
+        "serving allocated {} times",
+        after - before
+    );
+    let exposed: u64 = live.exposure_counts().iter().map(|(_, _, n)| n).sum();
+    assert_eq!(exposed, 32, "every DE/FR context was exposed, nobody else");
+}

@@ -1,0 +1,179 @@
+//! What README.md says about `flagctl` holds for the real binary: which
+//! commands take `--repo` and `--format`, the `rollout` usage, and the
+//! `validate` example, reproduced on flags-example.
+
+use std::path::Path;
+
+use crate::support::gitops::flagctl;
+use predicates::prelude::*;
+
+fn readme() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// README's text with line breaks as spaces.
+fn prose() -> String {
+    readme().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `code` spans of the README text between `start` and the next `end`.
+fn commands_between(text: &str, start: &str, end: &str) -> Vec<String> {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("README no longer says {start:?}"))
+        + start.len();
+    let to = from + text[from..].find(end).unwrap();
+    text[from..to]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `flagctl CMD… --help`.
+fn help(command: &str) -> String {
+    let mut args: Vec<&str> = command.split_whitespace().collect();
+    // `rollout`'s options are given to its actions.
+    if args == ["rollout"] {
+        args.push("status");
+    }
+    let out = flagctl(Path::new("."))
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{command} --help");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The subcommands `flagctl --help` lists.
+fn subcommands() -> Vec<String> {
+    let text = help("");
+    let list = &text[text.find("Commands:").unwrap()..text.find("Options:").unwrap()];
+    list.lines()
+        .skip(1)
+        // Continuation lines of a wrapped description are indented deeper.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_commands_said_to_take_repo_and_format_do_and_the_others_do_not() {
+    let text = prose();
+    let repo = commands_between(
+        &text,
+        "`--repo DIR` is taken by the commands that read a flags repository:",
+        "(default",
+    );
+    let format_too = commands_between(&text, "`--format table|json` is taken by those and by", "(");
+    let neither = commands_between(&text, "Neither is taken by", ":");
+    assert!(repo.len() >= 5 && !format_too.is_empty() && !neither.is_empty());
+
+    let mut all: Vec<String> = repo
+        .iter()
+        .chain(&format_too)
+        .chain(&neither)
+        .map(|c| c.split(' ').next().unwrap().to_owned())
+        .collect();
+    all.sort();
+    all.dedup();
+    let mut actual = subcommands();
+    actual.sort();
+    assert_eq!(all, actual, "README must account for every command");
+
+    for command in &repo {
+        let h = help(command);
+        assert!(h.contains("--repo <DIR>"), "{command} takes --repo");
+        assert!(h.contains("--format <FORMAT>"), "{command} takes --format");
+    }
+    for command in &format_too {
+        let h = help(command);
+        assert!(!h.contains("--repo"), "{command} does not take --repo");
+        assert!(h.contains("--format <FORMAT>"), "{command} takes --format");
+    }
+    for command in &neither {
+        let h = help(command);
+        assert!(!h.contains("--repo"), "{command} does not take --repo");
+        assert!(!h.contains("--format"), "{command} does not take --format");
+    }
+}
+
+#[test]
+fn rollout_daemon_is_optional() {
+    for action in ["status", "pause", "resume", "promote", "abort"] {
+        let h = help(&format!("rollout {action}"));
+        let usage = h.lines().find(|l| l.starts_with("Usage:")).unwrap();
+        assert!(!usage.contains("--daemon"), "{usage}");
+        assert!(usage.contains("[OPTIONS]"), "{usage}");
+        assert!(h.contains("[default: http://127.0.0.1:8013]"), "{h}");
+    }
+    for line in readme()
+        .lines()
+        .filter(|l| l.starts_with("flagctl rollout"))
+    {
+        assert!(line.contains("[--daemon URL]"), "README: {line}");
+    }
+    // Without --daemon, $FLAGCTL_DAEMON is asked.
+    flagctl(Path::new("."))
+        .args(["rollout", "status"])
+        .env("FLAGCTL_DAEMON", "http://127.0.0.1:1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot reach flagd at http://127.0.0.1:1/api/v1/rollouts",
+        ));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// README's `validate` example is what flagctl prints for that typo in
+/// flags-example.
+#[test]
+fn the_validate_example_is_real() {
+    let text = readme();
+    let start = text
+        .find("$ flagctl validate --env production")
+        .expect("the example");
+    let block = &text[start..start + text[start..].find("```").unwrap()];
+    let expected: Vec<&str> = block.lines().skip(1).collect();
+    assert!(expected[0].contains("unknown variant `of`"), "{block}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("flags-example"),
+        tmp.path(),
+    );
+    let file = tmp.path().join("envs/production/checkout.yaml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let typo = "  new-checkout-flow:\n    description: New one-page checkout experience\n    type: boolean\n    variants: { on: true, off: false }\n    default: off ";
+    assert!(original.contains(typo), "flags-example changed");
+    std::fs::write(
+        &file,
+        original.replace(typo, &typo.replace("default: off ", "default: of  ")),
+    )
+    .unwrap();
+    let out = flagctl(tmp.path())
+        .args(["validate", "--env", "production"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let printed: Vec<&str> = stdout.lines().take(expected.len()).collect();
+    assert_eq!(printed, expected);
+}

@@ -1,0 +1,156 @@
+//! Steering a running flagd: the HTTP API and `flagctl rollout` on top of it.
+
+use crate::support::flagd::*;
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+/// `checkout` in three hour-long stages, and `plain` without a rollout.
+fn flags() -> String {
+    checkout_canary(
+        r#"      stages:
+        - { percentage: 10, duration: 1h }
+        - { percentage: 30, duration: 1h }
+        - { percentage: 100 }
+  plain:
+    type: boolean
+    variants: { on: true }
+    default: on
+"#,
+    )
+}
+
+fn flagctl(d: &Daemon, args: &[&str]) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
+    cmd.arg("rollout").args(args).args(["--daemon", &d.base]);
+    cmd
+}
+
+fn json(cmd: &mut Command) -> Value {
+    let out = cmd.arg("--format").arg("json").output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn steering_over_http_and_flagctl() {
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags())]);
+    let d = Daemon::on_repo(&repo, &[]);
+    eventually(DEADLINE, "the rollout", || {
+        (d.get("/api/v1/rollouts/checkout").0 == 200).then_some(())
+    });
+
+    flagctl(&d, &["status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("checkout"))
+        .stdout(predicate::str::contains("progressing"))
+        .stdout(predicate::str::contains("1/3"));
+    let one = json(&mut flagctl(&d, &["status", "checkout"]));
+    assert_eq!(
+        (
+            one["phase"].as_str(),
+            one["percentage"].as_f64(),
+            one["stages"].as_u64()
+        ),
+        (Some("progressing"), Some(10.0), Some(3))
+    );
+    assert!(one["stageEndsAt"].is_string());
+
+    flagctl(&d, &["pause", "checkout"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("paused"));
+    // Pausing twice is a conflict: exit 1 with the reason.
+    flagctl(&d, &["pause", "checkout"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "only a progressing rollout can be paused",
+        ));
+    let (status, body) = d.post("/api/v1/rollouts/checkout/pause", "");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("CONFLICT"))
+    );
+    flagctl(&d, &["resume", "checkout"]).assert().success();
+    let promoted = json(&mut flagctl(&d, &["promote", "checkout"]));
+    assert_eq!(promoted["percentage"], 30.0);
+    // Steering takes effect for the next evaluation.
+    let inside = (0..200)
+        .filter(|i| {
+            d.get(&format!("/api/v1/flags/checkout/evaluate?userId=u{i}"))
+                .1["reason"]
+                == "ROLLOUT"
+        })
+        .count();
+    assert!(
+        (40..=80).contains(&inside),
+        "{inside} of 200 inside at 30 %"
+    );
+    let full = json(&mut flagctl(&d, &["promote", "checkout", "--full"]));
+    assert_eq!(
+        (full["phase"].as_str(), full["percentage"].as_f64()),
+        (Some("completed"), Some(100.0))
+    );
+    let aborted = json(&mut flagctl(&d, &["abort", "checkout"]));
+    assert_eq!(aborted["phase"], "rolled_back");
+    assert_eq!(
+        d.get("/api/v1/flags/checkout/evaluate?userId=u1").1["reason"],
+        "DEFAULT"
+    );
+
+    // Unknown flags and actions.
+    assert_eq!(
+        d.post("/api/v1/rollouts/plain/pause", "").1["error"]["code"],
+        "NO_ROLLOUT"
+    );
+    assert_eq!(d.post("/api/v1/rollouts/checkout/explode", "").0, 404);
+    // A flag that does not exist at all is named as such.
+    let (status, body) = d.get("/api/v1/rollouts/nope");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("FLAG_NOT_FOUND"))
+    );
+    assert_eq!(
+        d.post("/api/v1/rollouts/nope/pause", "").1["error"]["code"],
+        "FLAG_NOT_FOUND"
+    );
+    assert_eq!(
+        d.get("/api/v1/rollouts/plain").1["error"]["code"],
+        "NO_ROLLOUT"
+    );
+    flagctl(&d, &["status", "plain"]).assert().code(1);
+
+    // Every steering call is in the audit log with its actor.
+    let (_, audit) = d.get("/api/v1/audit?flag=checkout");
+    let events: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("started", "controller"),
+            ("paused", "anonymous"),
+            ("resumed", "anonymous"),
+            ("promoted", "anonymous"),
+            ("promoted", "anonymous"),
+            ("aborted", "anonymous"),
+        ]
+    );
+    let (_, limited) = d.get("/api/v1/audit?flag=checkout&limit=2");
+    assert_eq!(limited["entries"].as_array().unwrap().len(), 2);
+    let lines = std::fs::read_to_string(d.state_path().join("audit.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 6);
+}
+
+#[test]
+fn an_unreachable_daemon_is_an_io_error() {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
+    cmd.args(["rollout", "status", "--daemon", "http://127.0.0.1:9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot reach flagd"));
+}

@@ -1,0 +1,93 @@
+//! Compiling in-memory flag files, and the synthetic rulesets the
+//! evaluation benchmark measures. `benches/eval.rs` includes this file by
+//! `#[path]` so that the allocation test (`no_alloc`) checks the very
+//! rulesets the benchmark times; it must depend on nothing else in the
+//! support tree.
+
+use hotswap_flags::model::MetricsConfig;
+use hotswap_flags::repo::load::load_files;
+use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
+
+/// The version [`compile_file`] gives every ruleset.
+pub const VERSION: &str = "v-test";
+
+/// Compiles one in-memory flag file at `path` (environment `test`, version
+/// [`VERSION`]), failing with every error and the text unless it is valid.
+pub fn compile_file(path: &str, text: &str) -> Ruleset {
+    let checked = load_files([(path.to_owned(), text.as_bytes().to_vec())]).check(
+        &MetricsConfig::default(),
+        RulesetMeta {
+            env: "test".into(),
+            version: VERSION.into(),
+            source: format!("in-memory {path}"),
+        },
+    );
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n---\n{text}");
+    checked.ruleset.expect("no errors, so a ruleset")
+}
+
+/// The four flags the evaluation benchmark measures.
+pub const FLAGS: &str = r#"
+segments:
+  beta-testers:
+    when: { attr: role, op: eq, value: beta-tester }
+flags:
+  static-flag:
+    type: boolean
+    variants: { on: true, off: false }
+    default: on
+  three-rules-split:
+    type: string
+    variants: { a: A, b: B, c: C }
+    default: a
+    rules:
+      - name: staff
+        when: { attr: email, op: ends_with, value: "@example.com" }
+        serve: b
+      - name: beta
+        when: { segment: beta-testers }
+        serve: c
+      - name: eu
+        when: { attr: country, op: in, values: [DE, FR, IT, ES] }
+        serve: { split: { a: 34, b: 33, c: 33 } }
+  rollout-flag:
+    type: boolean
+    variants: { on: true, off: false }
+    default: off
+    rollout:
+      strategy: canary
+      serve: on
+      stages:
+        - { percentage: 30, duration: 1h }
+        - { percentage: 100 }
+"#;
+
+/// A flag whose 20 rules all miss for the benchmark's context.
+pub fn twenty_rules() -> String {
+    let mut s = String::from(
+        "  twenty-rules:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rules:\n",
+    );
+    for i in 0..20 {
+        s.push_str(&format!(
+            "      - name: r{i}\n        when: {{ attr: plan{i}, op: eq, value: gold }}\n        serve: on\n"
+        ));
+    }
+    s
+}
+
+/// `n` flags, each with two rules and a split, in one file.
+pub fn many_flags(n: usize) -> String {
+    let mut s = String::from("flags:\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "  flag-{i}:\n    type: string\n    variants: {{ a: A, b: B }}\n    default: {{ split: {{ a: 50, b: 50 }} }}\n    offVariant: a\n    rules:\n      - name: staff\n        when: {{ attr: email, op: ends_with, value: \"@example.com\" }}\n        serve: b\n      - name: version\n        when: {{ attr: appVersion, op: semver_gte, value: \"2.{i}.0\" }}\n        serve: a\n"
+        ));
+    }
+    s
+}
