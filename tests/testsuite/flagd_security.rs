@@ -524,3 +524,28 @@ fn tls_serves_with_a_trusted_ca_and_picks_up_a_new_certificate() {
         "the old certificate is no longer served"
     );
 }
+
+/// With tokens on but no webhook secret, a signed refresh call is refused by
+/// the webhook's own check (it cannot be verified), not by the token guard:
+/// the error says what is wrong with the signature, as docs/flagd.md lists.
+#[test]
+fn a_signature_flagd_cannot_check_is_an_invalid_signature() {
+    let (_repo, d) = secured(&[]);
+    let response = client()
+        .post(d.url("/api/v1/ruleset/refresh"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", format!("sha256={}", "ab".repeat(32)))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["error"]["code"], "INVALID_SIGNATURE", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no webhook secret"),
+        "{body}"
+    );
+}
