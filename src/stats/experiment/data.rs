@@ -152,7 +152,7 @@ fn snapshot(
 
 impl ExperimentData {
     /// Reads the JSON data file format (see `docs/experiments.md`). Only
-    /// the shape is checked here; [`analyze`] checks the numbers. The file
+    /// the shape is checked here; [`analyze`](super::analyze) checks the numbers. The file
     /// is read like a flag file (strict JSON, duplicate keys refused), so a
     /// shape error says where: line, column and key path
     /// ([`StatsError::File`]).
