@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--auth-jwt-secret-file', '--auth-jwt-secret-file', [CompletionResultType]::ParameterName, 'Verify bearer tokens with this HS256 secret (at least 32 bytes)')
             [CompletionResult]::new('--auth-jwt-public-key', '--auth-jwt-public-key', [CompletionResultType]::ParameterName, 'Verify bearer tokens with this RSA (RS256) or P-256 (ES256) public key, PEM')
+            [CompletionResult]::new('--allowed-origin', '--allowed-origin', [CompletionResultType]::ParameterName, 'A web page origin (`https://ops.example.com`) allowed to call the steering and refresh endpoints; repeat for several. Requests from any other page are refused (default: none)')
+            [CompletionResult]::new('--allowed-host', '--allowed-host', [CompletionResultType]::ParameterName, 'Answer only requests naming this host (`flags.internal`, or with a port); repeat for several. Against DNS rebinding (default: any)')
             [CompletionResult]::new('--auth-jwks-file', '--auth-jwks-file', [CompletionResultType]::ParameterName, 'Verify bearer tokens with the keys of this JWKS document (by `kid`)')
             [CompletionResult]::new('--auth-issuer', '--auth-issuer', [CompletionResultType]::ParameterName, 'Require this `iss` in tokens')
             [CompletionResult]::new('--auth-audience', '--auth-audience', [CompletionResultType]::ParameterName, 'Require this `aud` in tokens')

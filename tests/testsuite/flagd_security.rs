@@ -71,7 +71,10 @@ fn read_flags(d: &Daemon, token: &str) -> (u16, Value) {
 fn call(d: &Daemon, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     let http = client();
     let mut req = match method {
-        "POST" => http.post(d.url(path)).body("{}"),
+        "POST" => http
+            .post(d.url(path))
+            .header("content-type", "application/json")
+            .body("{}"),
         _ => http.get(d.url(path)),
     };
     if let Some(t) = token {

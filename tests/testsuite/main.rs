@@ -18,6 +18,7 @@ mod experiment_cli;
 mod experiment_e2e;
 mod flagd_api;
 mod flagd_experiments;
+mod flagd_hardening;
 mod flagd_hotswap;
 mod flagd_security;
 mod flagd_sources;

@@ -82,6 +82,19 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Security")]
     pub auth_jwt_public_key: Option<PathBuf>,
 
+    /// A web page origin (`https://ops.example.com`) allowed to call the
+    /// steering and refresh endpoints; repeat for several. Requests from
+    /// any other page are refused (default: none).
+    #[arg(long, value_name = "ORIGIN", help_heading = "Security")]
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub allowed_origin: Vec<String>,
+
+    /// Answer only requests naming this host (`flags.internal`, or with a
+    /// port); repeat for several. Against DNS rebinding (default: any).
+    #[arg(long, value_name = "HOST", help_heading = "Security")]
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub allowed_host: Vec<String>,
+
     /// Verify bearer tokens with the keys of this JWKS document (by `kid`).
     #[arg(long, value_name = "FILE", help_heading = "Security")]
     pub auth_jwks_file: Option<PathBuf>,
@@ -222,6 +235,8 @@ pub struct Settings {
     pub limits: Limits,
     pub bundle_public_keys: Vec<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Token verification settings.
@@ -287,6 +302,8 @@ impl Args {
             auth_eval: args.auth_eval,
             metrics_auth: args.metrics_auth,
             bundle_public_keys: args.bundle_public_key,
+            allowed_origins: args.allowed_origin,
+            allowed_hosts: args.allowed_host,
             webhook_secret_file: args.webhook_secret_file,
         })
     }
@@ -327,11 +344,9 @@ impl Args {
             metrics_auth: self.metrics_auth || file.metrics_auth,
             tls_cert: self.tls_cert.or(file.tls_cert),
             tls_key: self.tls_key.or(file.tls_key),
-            bundle_public_key: if self.bundle_public_key.is_empty() {
-                file.bundle_public_key
-            } else {
-                self.bundle_public_key
-            },
+            bundle_public_key: or_file(self.bundle_public_key, file.bundle_public_key),
+            allowed_origin: or_file(self.allowed_origin, file.allowed_origin),
+            allowed_host: or_file(self.allowed_host, file.allowed_host),
             webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
             rate_limit: self.rate_limit.or(file.rate_limit),
             rate_burst: self.rate_burst.or(file.rate_burst),
@@ -356,6 +371,12 @@ fn duration(text: Option<String>, default: &str, option: &str) -> anyhow::Result
         bail!("{option} must be longer than 0");
     }
     Ok(d.get())
+}
+
+/// A repeatable option: given on the command line, it replaces the file's
+/// list rather than adding to it.
+fn or_file<T>(cli: Vec<T>, file: Vec<T>) -> Vec<T> {
+    if cli.is_empty() { file } else { cli }
 }
 
 /// Exactly one source; `--ref` and `--git-path` only with git.
@@ -441,12 +462,16 @@ fn auth_settings(args: &Args) -> anyhow::Result<Option<AuthSettings>> {
 }
 
 /// A config-file value that is one path or a list of them.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum OneOrMany {
-        One(PathBuf),
-        Many(Vec<PathBuf>),
+    enum OneOrMany<T> {
+        One(T),
+        Many(Vec<T>),
     }
     Ok(match OneOrMany::deserialize(d)? {
         OneOrMany::One(p) => vec![p],

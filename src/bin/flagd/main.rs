@@ -170,7 +170,7 @@ fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
     let auth = match &settings.auth {
         None => {
             warn!(
-                "no --auth-jwt-* key: every endpoint, rollout steering included, is open to anyone who can reach {addr}"
+                "no --auth-jwt-* key: every endpoint, rollout steering included, is open to anyone who can reach {addr}; a web page in a browser on such a machine is refused steering unless --allowed-origin lists it, but through DNS rebinding it can read flags unless --allowed-host names the hosts flagd answers to"
             );
             None
         }
@@ -205,6 +205,8 @@ fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
         auth_eval: settings.auth_eval,
         metrics_auth: settings.metrics_auth,
         rate_limit,
+        allowed_origins: settings.allowed_origins.clone(),
+        allowed_hosts: settings.allowed_hosts.clone(),
     })
 }
 

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN, RETRY_AFTER, TRANSFER_ENCODING,
+    WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,6 +35,12 @@ pub struct Security {
     pub metrics_auth: bool,
     /// Per-client request rate limit.
     pub rate_limit: Option<Arc<ClientRateLimit>>,
+    /// Browser origins (`https://ops.example.com`) whose pages may call
+    /// the state-changing endpoints; any other `Origin` is refused there.
+    pub allowed_origins: Vec<String>,
+    /// `Host` names (with or without port) flagd answers to; empty: any.
+    /// Against DNS rebinding, where a page's own name resolves to flagd.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// What an endpoint group lets callers do.
@@ -227,6 +236,120 @@ impl ClientRateLimit {
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// Middleware for the state-changing endpoints (steering, refresh): a web
+/// page must not be able to make a visitor's browser steer a rollout. A
+/// browser sends `Origin` with every POST, and can send a cross-site POST
+/// without asking first only with a form or plain-text body — so a request
+/// from an origin not listed is refused, and a body must be JSON (or signed,
+/// as webhooks are; a browser cannot sign).
+pub async fn same_site_only(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    if let Some(origin) = headers.get(ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !state.security.allowed_origins.iter().any(|o| o == origin) {
+            let message = format!(
+                "requests from web pages ({origin}) may not change state; allow the page's origin with --allowed-origin"
+            );
+            return ApiError::new(StatusCode::FORBIDDEN, "CROSS_ORIGIN", message).into_response();
+        }
+    }
+    let has_body = headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    let json = headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let signed =
+        headers.contains_key("x-hub-signature-256") || headers.contains_key("x-gitea-signature");
+    if has_body && !json && !signed {
+        let message = "a body must be JSON (Content-Type: application/json)";
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            message,
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Middleware: with `--allowed-host`, a request naming another host is
+/// refused — a page whose own name was rebound to flagd's address sends
+/// its own name.
+pub async fn known_host(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let allowed = &state.security.allowed_hosts;
+    // Orchestrators probe by the pod's address, which no list names.
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
+    if allowed.is_empty() || probe {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if host_allowed(allowed, host) {
+        return next.run(request).await;
+    }
+    let message = format!("this flagd does not answer to `{host}` (--allowed-host)");
+    ApiError::new(StatusCode::MISDIRECTED_REQUEST, "UNKNOWN_HOST", message).into_response()
+}
+
+/// `host` (`name` or `name:port`) is listed as it is, or by its name alone.
+fn host_allowed(allowed: &[String], host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8013` and `name:8013`, but not a bare IPv6 address.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => host,
+    };
+    allowed
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(host) || a.eq_ignore_ascii_case(name))
+}
+
+/// Middleware: a request that declares a body over the limit is refused
+/// before a byte of it is read. (The body limit alone would first wait for
+/// the body — a client declaring 1 GB and sending 2 bytes held the
+/// connection until the request timeout.)
+pub async fn refuse_oversized(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => {
+            let message =
+                format!("the body is {length} bytes; the limit is {limit} (--max-body-bytes)");
+            let mut response =
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+                    .into_response();
+            // The body stays unread, so the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+        _ => next.run(request).await,
     }
 }
 

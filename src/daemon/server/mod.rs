@@ -154,12 +154,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/api/v1/experiments/{key}", get(experiments::get))
         .route_layer(guarded(Access::Read));
     // Signed webhook calls pass the guard and are verified by the handler.
+    let same_site = || axum::middleware::from_fn_with_state(state.clone(), guard::same_site_only);
     let refresh = Router::new()
         .listed_route("/api/v1/ruleset/refresh", post(webhook::refresh))
-        .route_layer(guarded(Access::Refresh));
+        .route_layer(guarded(Access::Refresh))
+        .route_layer(same_site());
     let steering = Router::new()
         .listed_route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
-        .route_layer(guarded(Access::Steer));
+        .route_layer(guarded(Access::Steer))
+        .route_layer(same_site());
     let metrics = Router::new()
         .listed_route("/metrics", get(admin::metrics))
         .route_layer(guarded(Access::Metrics));
@@ -179,6 +182,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.limits.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.max_body_bytes,
+            guard::refuse_oversized,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::known_host,
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
@@ -240,12 +251,7 @@ mod tests {
             refresh: Arc::new(Notify::new()),
             rollouts: None,
             min_polling_interval_ms: 1000,
-            security: Security {
-                auth: None,
-                auth_eval: false,
-                metrics_auth: false,
-                rate_limit: None,
-            },
+            security: Security::default(),
             limits: request::Limits::default(),
             webhook: None,
         })

@@ -1,0 +1,120 @@
+//! What a hostile neighbour can do to flagd on loopback, and what it can
+//! no longer: steer rollouts from a web page (an `Origin`, a plain-text
+//! body), reach flagd under a rebound host name, or hold a connection by
+//! declaring a body it never sends.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::support::flagd::*;
+use serde_json::Value;
+
+const FLAGS: &str = "flags:\n  f:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rollout: { strategy: canary, serve: on, stages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ] }\n";
+
+fn daemon(options: &[&str]) -> (TempRepo, Daemon) {
+    let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
+    let d = Daemon::on_repo(&repo, options);
+    d.wait_ready();
+    (repo, d)
+}
+
+/// POSTs `body` as `content_type` to pause `f`, with `origin` if given.
+fn pause(d: &Daemon, origin: Option<&str>, content_type: &str, body: &str) -> (u16, Value) {
+    let mut request = client()
+        .post(d.url("/api/v1/rollouts/f/pause"))
+        .header("content-type", content_type)
+        .body(body.to_owned());
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = request.send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn phase(d: &Daemon) -> Value {
+    d.get_ok("/api/v1/rollouts/f")["phase"].clone()
+}
+
+#[test]
+fn a_web_page_cannot_steer_a_rollout() {
+    let (_repo, d) = daemon(&["--allowed-origin", "https://ops.example.com"]);
+    // What a page on another site can send without a preflight: refused,
+    // and the rollout keeps running.
+    let (status, body) = pause(&d, Some("http://evil.example"), "text/plain", "{}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("CROSS_ORIGIN")),
+        "{body}"
+    );
+    assert_eq!(phase(&d), "progressing");
+    // A form or plain-text body is refused even without an Origin.
+    let (status, body) = pause(&d, None, "application/x-www-form-urlencoded", "a=b");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (415, Some("UNSUPPORTED_MEDIA_TYPE")),
+        "{body}"
+    );
+    assert_eq!(phase(&d), "progressing");
+    // The allowed console may, with JSON.
+    let (status, body) = pause(
+        &d,
+        Some("https://ops.example.com"),
+        "application/json",
+        "{}",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(phase(&d), "paused");
+}
+
+#[test]
+fn only_the_allowed_hosts_are_answered() {
+    let (_repo, d) = daemon(&["--allowed-host", "flags.internal"]);
+    let get = |host: &str, path: &str| {
+        let response = client()
+            .get(d.url(path))
+            .header("host", host)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().unwrap_or(Value::Null))
+    };
+    let (status, body) = get("evil.example:8013", "/api/v1/flags");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (421, Some("UNKNOWN_HOST")),
+        "{body}"
+    );
+    assert_eq!(get("flags.internal", "/api/v1/flags").0, 200);
+    assert_eq!(get("FLAGS.internal:8013", "/api/v1/flags").0, 200);
+    // Probes answer whatever name the orchestrator uses.
+    assert_eq!(get("10.1.2.3:8013", "/healthz").0, 200);
+}
+
+#[test]
+fn an_oversized_declared_body_is_refused_before_it_is_read() {
+    let (_repo, d) = daemon(&["--max-body-bytes", "1024"]);
+    let addr = d.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let sent = Instant::now();
+    stream
+        .write_all(b"POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{}")
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The answer comes while the body is still "on its way"; the
+    // connection then closes.
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let took = sent.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    assert!(took < Duration::from_secs(5), "took {took:?}: {answer}");
+}
