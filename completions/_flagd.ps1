@@ -51,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--rate-burst', '--rate-burst', [CompletionResultType]::ParameterName, 'Requests a client may burst above --rate-limit (default: twice the rate)')
             [CompletionResult]::new('--max-body-bytes', '--max-body-bytes', [CompletionResultType]::ParameterName, 'Largest request body in bytes (default 262144)')
             [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Time a client has to send its request headers (default 10s)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Time a connection may stay silent before its first request and between keep-alive requests (default 10s)')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections at most; more are answered 503 and closed (default 10000, fewer under a lower open-file limit)')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time to answer one request, body upload included (default 30s)')
             [CompletionResult]::new('--max-bulk-flags', '--max-bulk-flags', [CompletionResultType]::ParameterName, 'Flags one bulk request may name (default 1000)')
             [CompletionResult]::new('--max-context-attributes', '--max-context-attributes', [CompletionResultType]::ParameterName, 'Attributes one context may have (default 256)')

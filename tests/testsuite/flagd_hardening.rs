@@ -118,3 +118,67 @@ fn an_oversized_declared_body_is_refused_before_it_is_read() {
     assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     assert!(took < Duration::from_secs(5), "took {took:?}: {answer}");
 }
+
+/// Reads until the peer closes; `None` if it is still open at `deadline`.
+fn closed_by_peer(stream: &mut TcpStream, deadline: Instant) -> Option<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(got),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn idle_sockets_cannot_exhaust_flagd() {
+    let (_repo, d) = daemon(&["--idle-timeout", "1s", "--max-connections", "64"]);
+    let addr = d.base.trim_start_matches("http://").to_owned();
+    // Twice the cap in sockets that never send a byte.
+    let mut idle: Vec<TcpStream> = (0..128)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // Those over the cap are told at once, with a JSON 503.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let refused = idle
+        .iter_mut()
+        .filter_map(|s| {
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut buf = [0u8; 512];
+            match s.read(&mut buf) {
+                Ok(n) if n > 0 => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+                _ => None,
+            }
+        })
+        .collect::<Vec<_>>();
+    assert!(refused.len() >= 64, "only {} of 128 refused", refused.len());
+    assert!(
+        refused[0].starts_with("HTTP/1.1 503") && refused[0].contains("TOO_MANY_CONNECTIONS"),
+        "{}",
+        refused[0]
+    );
+    // The rest are closed by flagd once idle for a second.
+    for s in &mut idle {
+        assert!(
+            closed_by_peer(s, deadline + Duration::from_secs(5)).is_some(),
+            "an idle socket stayed open"
+        );
+    }
+    // A keep-alive connection that goes quiet after a request is closed too.
+    let mut kept = TcpStream::connect(&addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let answer = closed_by_peer(&mut kept, Instant::now() + DEADLINE).expect("closed after idling");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    // And flagd still answers.
+    assert_eq!(d.get("/healthz").0, 200);
+    assert!(d.value("f").is_some());
+}

@@ -172,6 +172,16 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", help_heading = "Limits")]
     pub header_timeout: Option<String>,
 
+    /// Time a connection may stay silent before its first request and
+    /// between keep-alive requests (default 10s).
+    #[arg(long, value_name = "DURATION", help_heading = "Limits")]
+    pub idle_timeout: Option<String>,
+
+    /// Open connections at most; more are answered 503 and closed
+    /// (default 10000, fewer under a lower open-file limit).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_connections: Option<usize>,
+
     /// Time to answer one request, body upload included (default 30s).
     #[arg(long, value_name = "DURATION", help_heading = "Limits")]
     pub request_timeout: Option<String>,
@@ -232,6 +242,8 @@ pub struct Settings {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub rate_limit: Option<(NonZeroU32, NonZeroU32)>,
     pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: Option<usize>,
     pub limits: Limits,
     pub bundle_public_keys: Vec<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
@@ -293,6 +305,11 @@ impl Args {
             },
             rate_limit: rate_limit(&args)?,
             header_timeout: duration(args.header_timeout.clone(), "10s", "--header-timeout")?,
+            idle_timeout: duration(args.idle_timeout.clone(), "10s", "--idle-timeout")?,
+            max_connections: match args.max_connections {
+                Some(0) => bail!("--max-connections must be at least 1"),
+                n => n,
+            },
             limits: limits(&args)?,
             state_dir: args
                 .state_dir
@@ -352,6 +369,8 @@ impl Args {
             rate_burst: self.rate_burst.or(file.rate_burst),
             max_body_bytes: self.max_body_bytes.or(file.max_body_bytes),
             header_timeout: self.header_timeout.or(file.header_timeout),
+            idle_timeout: self.idle_timeout.or(file.idle_timeout),
+            max_connections: self.max_connections.or(file.max_connections),
             request_timeout: self.request_timeout.or(file.request_timeout),
             max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
             max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),

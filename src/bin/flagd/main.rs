@@ -151,10 +151,13 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         limits: settings.limits,
         webhook,
     });
+    let defaults = ServeOptions::default();
     let options = ServeOptions {
         header_timeout: settings.header_timeout,
+        idle_timeout: settings.idle_timeout,
+        max_connections: settings.max_connections.unwrap_or(defaults.max_connections),
         tls,
-        ..ServeOptions::default()
+        ..defaults
     };
     info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");
     println!("flagd listening on {scheme}://{addr}");
