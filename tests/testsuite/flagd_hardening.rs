@@ -182,3 +182,30 @@ fn idle_sockets_cannot_exhaust_flagd() {
     assert_eq!(d.get("/healthz").0, 200);
     assert!(d.value("f").is_some());
 }
+
+/// A flag file that is a link to a file of the host is refused by name:
+/// neither its keys nor its values reach `GET /api/v1/ruleset`, while the
+/// last good ruleset stays in service.
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_repository_never_reaches_the_api() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("host.yaml"), "root_password: hunter2\n").unwrap();
+    let (repo, d) = daemon(&[]);
+    std::os::unix::fs::symlink(
+        outside.path().join("host.yaml"),
+        repo.path().join("envs/prod/leak.yaml"),
+    )
+    .unwrap();
+    let status = d.failed_load(DEADLINE);
+    let text = status.to_string();
+    assert!(
+        text.contains("envs/prod/leak.yaml is a symbolic link leading outside the repository"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("root_password"),
+        "{text}"
+    );
+    assert!(d.value("f").is_some(), "the last good ruleset stays");
+}

@@ -27,6 +27,11 @@ pub enum SnapshotError {
     /// The repository "directory" is something else (a file).
     #[error("{0} is not a directory")]
     NotADirectory(String),
+    /// A symbolic link inside the repository leads out of it. Only the
+    /// link is named: what it points at is never read, so no file of the
+    /// host can reach a message, a log or the API.
+    #[error("{0} is a symbolic link leading outside the repository; refusing to follow it")]
+    OutsideRepository(String),
     /// Another failure (git, bundle) described in words.
     #[error("{0}")]
     Other(String),
