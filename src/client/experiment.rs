@@ -225,7 +225,7 @@ pub async fn conversions(
                 url: base.to_owned(),
                 reason: match e {
                     // Said once: "cannot reach Prometheus at URL: why".
-                    QueryError::Unreachable(why) => why,
+                    QueryError::Unreachable { reason, .. } => reason,
                     e => e.to_string(),
                 },
             }

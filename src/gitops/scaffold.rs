@@ -18,6 +18,9 @@ pub enum ScaffoldError {
         /// Why the file could not be written.
         error: std::io::Error,
     },
+    /// The files were written, but no git repository could be created.
+    #[error("cannot create a git repository: {0}")]
+    Git(String),
 }
 
 const FLAGS_TOML: &str = r#"# HotSwap Flags repository. Every *.yaml, *.yml, *.json and *.toml file
@@ -105,8 +108,12 @@ jobs:
 
       - uses: dtolnay/rust-toolchain@stable
 
-      - name: Install flagctl
-        run: cargo install hotswap-flags --locked --bin flagctl
+      # The flagctl that ran `flagctl init` (docs/gitops.md, "init"): a newer
+      # one could read these files differently than the one you tested with.
+      # Alternatives: `cargo install --git <your clone's URL> --tag v{version}
+      # --locked --bin flagctl`, or download a prebuilt binary you publish.
+      - name: Install flagctl {version}
+        run: cargo install hotswap-flags --version ={version} --locked --bin flagctl
 
       - name: Validate
         run: flagctl validate
@@ -133,20 +140,59 @@ const CODEOWNERS: &str = r#"# Changes to protected environments need a review by
 /flags.toml       @your-org/flag-owners
 "#;
 
+/// flagd's state directory (its `--state-dir` default, docs/flagd.md): a
+/// flagd run in the new repository must not leave it to be committed.
+const GITIGNORE: &str =
+    "# flagd's state (rollout positions, audit log, last good ruleset)\n.flagd-state/\n";
+
+/// The version pinned in the scaffolded workflow: the flagctl that wrote it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The files of a new repository: (path, contents).
-pub fn files() -> Vec<(&'static str, &'static str)> {
+pub fn files() -> Vec<(&'static str, String)> {
     vec![
-        ("flags.toml", FLAGS_TOML),
-        ("envs/staging/example.yaml", STAGING),
-        ("envs/production/example.yaml", PRODUCTION),
-        (".github/workflows/flags.yml", WORKFLOW),
-        (".github/CODEOWNERS", CODEOWNERS),
+        ("flags.toml", FLAGS_TOML.to_owned()),
+        ("envs/staging/example.yaml", STAGING.to_owned()),
+        ("envs/production/example.yaml", PRODUCTION.to_owned()),
+        (
+            ".github/workflows/flags.yml",
+            WORKFLOW.replace("{version}", VERSION),
+        ),
+        (".github/CODEOWNERS", CODEOWNERS.to_owned()),
+        (".gitignore", GITIGNORE.to_owned()),
     ]
 }
 
-/// Writes the scaffold into `dir` (created if missing). Refuses, writing
-/// nothing, when any of the files exists. Returns the paths written.
-pub fn write(dir: &Path) -> Result<Vec<PathBuf>, ScaffoldError> {
+/// What [`write()`] did, for `flagctl init` to report.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scaffolded {
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// A git repository was created at the directory: it was inside none,
+    /// and the next steps (commit, `diff`, `promote`) need one.
+    pub git_initialized: bool,
+}
+
+/// Writes the scaffold into `dir` (created if missing), and creates a git
+/// repository there unless `dir` is already inside one. Refuses, writing
+/// nothing, when any of the files exists.
+pub fn write(dir: &Path) -> Result<Scaffolded, ScaffoldError> {
+    let files = write_files(dir)?;
+    let git_initialized = match git2::Repository::discover(dir) {
+        Ok(_) => false,
+        Err(_) => {
+            git2::Repository::init(dir).map_err(|e| ScaffoldError::Git(e.message().to_owned()))?;
+            true
+        }
+    };
+    Ok(Scaffolded {
+        files,
+        git_initialized,
+    })
+}
+
+fn write_files(dir: &Path) -> Result<Vec<PathBuf>, ScaffoldError> {
     let existing: Vec<String> = files()
         .iter()
         .map(|(p, _)| dir.join(p))
@@ -166,7 +212,7 @@ pub fn write(dir: &Path) -> Result<Vec<PathBuf>, ScaffoldError> {
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        std::fs::write(&full, text).map_err(io)?;
+        std::fs::write(&full, &text).map_err(io)?;
         written.push(full);
     }
     Ok(written)
@@ -180,7 +226,7 @@ mod tests {
     #[test]
     fn scaffold_validates_and_is_not_overwritten() {
         let tmp = tempfile::tempdir().unwrap();
-        write(tmp.path()).unwrap();
+        assert!(write(tmp.path()).unwrap().git_initialized);
         let repo = Repository::open(tmp.path()).unwrap();
         for env in ["staging", "production"] {
             let checked = repo.check_env(env).unwrap();
@@ -191,6 +237,6 @@ mod tests {
             );
         }
         assert!(repo.environment("production").unwrap().protected);
-        assert!(matches!(write(tmp.path()), Err(ScaffoldError::Exists(f)) if f.len() == 5));
+        assert!(matches!(write(tmp.path()), Err(ScaffoldError::Exists(f)) if f.len() == 6));
     }
 }

@@ -155,6 +155,22 @@ impl Node {
         Some(node)
     }
 
+    /// The node at `path`, if it exists, to change it.
+    pub fn lookup_mut(&mut self, path: &KeyPath) -> Option<&mut Node> {
+        let mut node = self;
+        for seg in &path.0 {
+            node = match (seg, &mut node.kind) {
+                (PathSeg::Key(k), NodeKind::Map(entries)) => entries
+                    .iter_mut()
+                    .find(|(key, _)| key.name == *k)
+                    .map(|(_, v)| v)?,
+                (PathSeg::Index(i), NodeKind::Seq(items)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
     /// Walks `path`; returns (key position, value position) of the last step
     /// that exists.
     fn locate(&self, path: &KeyPath) -> (Pos, Pos) {

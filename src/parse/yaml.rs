@@ -31,6 +31,10 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             }
         } else if e.info() == "mapping values are not allowed in this context" {
             message.push_str(" (quote a value that contains `: `)");
+        } else if e.info().starts_with("while parsing a block")
+            && let Some(note) = indentation_note(text, m.line())
+        {
+            message.push_str(&note);
         }
         return Err(SyntaxError { pos, message });
     }
@@ -40,6 +44,33 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     Ok(builder
         .root
         .unwrap_or_else(|| Node::new(Pos::new(1, 1), NodeKind::Map(Vec::new()))))
+}
+
+/// For a block-structure error at `line` (1-based): when that line is
+/// indented to a column no line above it uses, the likely cause — an
+/// inconsistent indentation — rather than the parser's wording alone
+/// (docs/flag-format.md, "Finding mistakes").
+fn indentation_note(text: &str, line: usize) -> Option<String> {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let lines: Vec<&str> = text.lines().collect();
+    let here = indent(lines.get(line.checked_sub(1)?)?);
+    let above: Vec<usize> = lines[..line - 1]
+        .iter()
+        .filter(|l| content(l))
+        .map(|l| indent(l))
+        .collect();
+    if above.is_empty() || above.contains(&here) {
+        return None;
+    }
+    let mut levels = above;
+    levels.sort_unstable();
+    levels.dedup();
+    let levels: Vec<String> = levels.iter().map(ToString::to_string).collect();
+    Some(format!(
+        " (inconsistent indentation: line {line} is indented {here} spaces, the lines above it {})",
+        levels.join(", ")
+    ))
 }
 
 /// A collection under construction.

@@ -26,9 +26,17 @@ pub enum QueryError {
     /// No answer within the client's timeout.
     #[error("Prometheus did not answer within {0:?}")]
     Timeout(Duration),
-    /// The request failed: refused, unresolvable, reset.
-    #[error("cannot reach Prometheus: {0}")]
-    Unreachable(String),
+    /// The request failed: refused, unresolvable, reset. Said without the
+    /// request URL, whose URL-encoded query would bury the reason: flagd
+    /// shows this in every check result and log line (docs/rollouts.md,
+    /// "When Prometheus is unreachable"); the query is the check's `query`.
+    #[error("cannot reach Prometheus at {host}: {reason}")]
+    Unreachable {
+        /// `host:port` of the Prometheus asked.
+        host: String,
+        /// The innermost cause (`Connection refused (os error 111)`).
+        reason: String,
+    },
     /// An answer that is not the query API's JSON (a proxy, another service).
     #[error("Prometheus answered HTTP {0} without JSON")]
     NotJson(reqwest::StatusCode),
@@ -119,7 +127,12 @@ impl Prometheus {
         {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(QueryError::Timeout(self.timeout)),
-            Err(e) => return Err(QueryError::Unreachable(e.to_string())),
+            Err(e) => {
+                return Err(QueryError::Unreachable {
+                    host: host_of(base),
+                    reason: root_cause(&e),
+                });
+            }
         };
         let status = response.status();
         match response.json::<Value>().await {
@@ -127,6 +140,22 @@ impl Prometheus {
             Err(_) => Err(QueryError::NotJson(status)),
         }
     }
+}
+
+/// `host:port` of a base URL (`http://127.0.0.1:9090/prom` → `127.0.0.1:9090`).
+fn host_of(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+/// The last error of `e`'s source chain: reqwest's top level says only
+/// "error sending request for url (…)", the reason sits at the bottom.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
 }
 
 impl MetricsSource for Prometheus {
@@ -147,6 +176,32 @@ impl MetricsSource for Prometheus {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn unreachable_is_said_without_the_request_url() {
+        // A port just released: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let prometheus = Prometheus::new(Duration::from_secs(5)).unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let e = prometheus
+            .instant(&base, "sum(rate(x{flag=\"f\"}[1m]))")
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("cannot reach Prometheus at 127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("query") && !text.contains("http://"),
+            "{text}"
+        );
+        assert!(text.len() < 100, "{text}");
+    }
 
     #[test]
     fn prometheus_answers() {

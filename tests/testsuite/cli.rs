@@ -383,3 +383,27 @@ fn errors_say_each_cause_once() {
     assert!(err.starts_with("error: cannot read missing.pem: "), "{err}");
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+/// A file that does not parse is counted in the summary, not silently left
+/// out of the flag count.
+#[test]
+fn validate_counts_unreadable_files() {
+    let tmp = valid_repo();
+    write(
+        tmp.path(),
+        "envs/staging/broken.yaml",
+        "flags:\n  x:\n    type: boolean\n   default: off\n",
+    );
+    finds(
+        tmp.path(),
+        &["--env", "staging"],
+        "│ 3 + 1 unreadable file │",
+    )
+    .stdout(predicate::str::contains(
+        "inconsistent indentation: line 4 is indented 3 spaces",
+    ));
+    let v = validate_report(tmp.path());
+    assert_eq!(v["environments"][0]["flags"], 3);
+    assert_eq!(v["environments"][0]["unreadableFiles"], 1);
+    assert_eq!(v["environments"][1]["unreadableFiles"], 0);
+}

@@ -1,6 +1,9 @@
 //! `flagctl init`: a repository that validates as created, with the review
 //! workflow, and never overwrites.
 
+use std::path::{Path, PathBuf};
+
+use crate::support::flagd::Daemon;
 use crate::support::gitops::*;
 
 #[test]
@@ -23,6 +26,12 @@ fn scaffold_validates_and_wires_the_review_workflow() {
     );
     let workflow = read(&dir, ".github/workflows/flags.yml");
     assert!(workflow.contains("run: flagctl validate"), "{workflow}");
+    // The workflow installs the flagctl that wrote it.
+    let pinned = format!(
+        "run: cargo install hotswap-flags --version ={} --locked --bin flagctl",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(workflow.contains(&pinned), "{workflow}");
     assert!(workflow.contains("--format markdown"), "{workflow}");
     assert!(workflow.contains("pull_request"), "{workflow}");
     hotswap_flags::parse::parse_document(&workflow, hotswap_flags::parse::Format::Yaml).unwrap();
@@ -47,4 +56,101 @@ fn refuses_to_overwrite() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite existing files"));
     assert_eq!(read(tmp.path(), "flags.toml"), "# mine\n");
     assert!(!tmp.path().join("envs").exists());
+}
+
+/// Runs `flagctl init flags` in a fresh directory outside git, then the
+/// next steps it prints, each as printed: the result is a committed,
+/// validated repository whose flagd state stays out of git.
+#[test]
+fn init_creates_git_and_its_next_steps_work_as_printed() {
+    if require("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = flagctl(tmp.path())
+        .args(["init", "flags"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("created a git repository in flags (it was inside none)"),
+        "{text}"
+    );
+    assert!(tmp.path().join("flags/.git").is_dir());
+    let steps: Vec<&str> = text
+        .split_once("next steps:\n")
+        .unwrap_or_else(|| panic!("{text}"))
+        .1
+        .lines()
+        .map(|l| l.split("  #").next().unwrap().trim())
+        .collect();
+    assert_eq!(steps[0], "cd flags", "{text}");
+    let mut cwd: PathBuf = tmp.path().to_owned();
+    let mut daemon = None;
+    for step in steps {
+        let words: Vec<&str> = step.split_whitespace().collect();
+        match words[0] {
+            "cd" => cwd = cwd.join(words[1]),
+            "flagctl" => {
+                flagctl(&cwd).args(&words[1..]).assert().success();
+            }
+            "$EDITOR" => write(&cwd, words[1], "* @our-team\n"),
+            "git" => {
+                git_sh(&cwd, step);
+            }
+            "flagd" => {
+                let d = Daemon::start_in(&cwd, &words[1..]);
+                d.wait_ready();
+                daemon = Some(d);
+            }
+            other => panic!("unexpected step {other:?} in:\n{text}"),
+        }
+    }
+    let daemon = daemon.expect("a flagd step");
+    assert!(
+        daemon.get_ok("/api/v1/flags/example-banner/evaluate?userId=u1&email=a@example.com")["value"]
+            == true
+    );
+    assert!(cwd.join(".flagd-state").is_dir());
+    // Committed, and flagd's state is ignored rather than untracked.
+    assert_eq!(git(&cwd, &["status", "--porcelain"]), "");
+    assert!(git(&cwd, &["ls-files"]).contains(".github/workflows/flags.yml"));
+}
+
+#[test]
+fn init_inside_a_git_repository_creates_none() {
+    if require("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    git(tmp.path(), &["init", "-q"]);
+    let out = flagctl(tmp.path())
+        .args(["init", "flags"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("git repository"), "{text}");
+    assert!(!tmp.path().join("flags/.git").exists());
+    assert!(read(&tmp.path().join("flags"), ".gitignore").contains(".flagd-state/"));
+}
+
+/// A shell line of git commands, with the fixed identity of
+/// [`git`]'s commits.
+fn git_sh(dir: &Path, line: &str) {
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", line])
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    let out = sh.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -14,6 +14,7 @@ mod completions;
 mod diff;
 mod eval_semantics;
 mod example;
+mod examples;
 mod experiment_cli;
 mod experiment_e2e;
 mod flagd_api;

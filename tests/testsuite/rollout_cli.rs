@@ -154,3 +154,77 @@ fn an_unreachable_daemon_is_an_io_error() {
         .code(2)
         .stderr(predicate::str::contains("cannot reach flagd"));
 }
+
+/// With Prometheus unreachable, flagd says so once per rollout and change —
+/// host, reason and what it does — never with the request URL, however many
+/// rounds run; `rollout status` fits a 100-column terminal, and the full
+/// query stays in `--format json`.
+#[test]
+fn an_unreachable_prometheus_is_one_short_line_and_tables_fit() {
+    let flags = checkout_canary(
+        r#"      stages:
+        - { percentage: 10, duration: 1h }
+        - { percentage: 100 }
+      health:
+        interval: 200ms
+        noData: ignore
+        checks:
+          - { name: errors, query: 'sum(rate(http_requests_total{flag="{{flag}}",code=~"5.."}[1m]))', max: 1 }
+"#,
+    );
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &flags)]);
+    // A port just released: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let prometheus = format!("http://127.0.0.1:{port}");
+    let d = Daemon::on_repo(&repo, &["--metrics-url", &prometheus]);
+    let mut logs = String::new();
+    // Several rounds: the first check's answer, then three more.
+    let rounds = |d: &Daemon| {
+        let text = d.get_text("/metrics");
+        text.lines()
+            .filter(|l| l.starts_with("health_checks") && l.contains("no_data"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    eventually(DEADLINE, "four check rounds", || {
+        logs.push_str(&d.logs());
+        logs.push('\n');
+        (rounds(&d) >= 4.0).then_some(())
+    });
+    logs.push_str(&d.logs());
+    let said: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("cannot reach Prometheus"))
+        .collect();
+    assert_eq!(said.len(), 1, "{logs}");
+    let line = said[0];
+    assert!(line.contains(&format!("at 127.0.0.1:{port}: ")), "{line}");
+    assert!(
+        line.contains("the stage advances only after a passing round"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("query=") && !line.contains("http://"),
+        "{line}"
+    );
+
+    for args in [&["status"][..], &["status", "checkout"]] {
+        let out = flagctl(&d, args).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("no_data"), "{text}");
+        assert!(!text.contains("query="), "{text}");
+        for l in text.lines().filter(|l| l.starts_with(['┌', '│', '├', '└'])) {
+            assert!(l.chars().count() <= 100, "wider than 100 columns:\n{text}");
+        }
+    }
+    let one = json(&mut flagctl(&d, &["status", "checkout"]));
+    assert_eq!(
+        one["checks"][0]["query"],
+        r#"sum(rate(http_requests_total{flag="checkout",code=~"5.."}[1m]))"#
+    );
+}

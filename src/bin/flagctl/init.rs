@@ -1,6 +1,6 @@
 //! `flagctl init [DIR]`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use hotswap_flags::gitops::scaffold;
@@ -16,13 +16,24 @@ pub struct InitArgs {
 }
 
 pub fn run(args: &InitArgs) -> Result<Outcome, Failure> {
-    let written = scaffold::write(&args.dir)?;
-    for path in &written {
+    let done = scaffold::write(&args.dir)?;
+    for path in &done.files {
         println!("created {}", path.display());
     }
-    println!(
-        "\nnext: flagctl validate --repo {}   then commit, and edit .github/CODEOWNERS to name your team",
-        args.dir.display()
-    );
+    if done.git_initialized {
+        println!(
+            "created a git repository in {} (it was inside none)",
+            args.dir.display()
+        );
+    }
+    // Each line runs as printed, in order (tests/testsuite/init.rs runs them).
+    println!("\nnext steps:");
+    if args.dir != Path::new(".") {
+        println!("  cd {}", args.dir.display());
+    }
+    println!("  flagctl validate");
+    println!("  $EDITOR .github/CODEOWNERS            # name your team");
+    println!("  git add -A && git commit -m \"Flags repository\"");
+    println!("  flagd --env staging --repo .          # serves on 127.0.0.1:8013");
     Ok(Outcome::Ok)
 }

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde_json::Value;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::peaker::Priority;
+use tabled::settings::{Style, Width};
 
 /// Renders rows (the first is the header) as a table.
 pub fn table<R, C>(rows: R) -> String
@@ -16,6 +17,27 @@ where
         builder.push_record(row.into_iter().map(Into::into).collect::<Vec<String>>());
     }
     builder.build().with(Style::sharp()).to_string()
+}
+
+/// A terminal's width that tables for people fit (README, "flagctl"):
+/// long cells wrap, the widest column first.
+pub const TERMINAL_WIDTH: usize = 100;
+
+/// [`table`], with long cells wrapped so the table fits [`TERMINAL_WIDTH`].
+pub fn table_fit<R, C>(rows: R) -> String
+where
+    R: IntoIterator<Item = Vec<C>>,
+    C: Into<String>,
+{
+    let mut builder = Builder::new();
+    for row in rows {
+        builder.push_record(row.into_iter().map(Into::into).collect::<Vec<String>>());
+    }
+    builder
+        .build()
+        .with(Style::sharp())
+        .with(Width::wrap(TERMINAL_WIDTH).priority(Priority::max(true)))
+        .to_string()
 }
 
 /// Key/value pairs, keys aligned.

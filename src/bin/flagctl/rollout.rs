@@ -138,20 +138,30 @@ fn percentage(r: &RolloutStatus) -> String {
     format!("{}%", serde_json::Value::from(r.percentage))
 }
 
+/// The last round's outcomes, counted (`2 passed, 1 no_data`): the list
+/// stays narrow; `rollout status FLAG` shows each check and why.
 fn checks(r: &RolloutStatus) -> String {
     if r.checks.is_empty() {
         return "–".into();
     }
-    r.checks
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for c in &r.checks {
+        let outcome = c.outcome.as_str();
+        match counts.iter_mut().find(|(o, _)| *o == outcome) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((outcome, 1)),
+        }
+    }
+    counts
         .iter()
-        .map(|c| {
-            let value = c
-                .value
-                .map_or_else(|| "no data".to_owned(), |v| format!("{v:.4}"));
-            format!("{} {value} ({})", c.name, c.outcome.as_str())
-        })
+        .map(|(outcome, n)| format!("{n} {outcome}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An instant to the second: the table's columns stay narrow.
+fn instant(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(|| "–".into(), |t| format!("{t:.0}"))
 }
 
 fn text(v: Option<impl ToString>) -> String {
@@ -181,11 +191,12 @@ fn print_list(list: &[RolloutStatus]) {
             r.phase.to_string(),
             stage(r),
             percentage(r),
-            text(r.stage_ends_at),
+            r.stage_ends_at
+                .map_or_else(|| "–".into(), |t| t.strftime("%Y-%m-%d %H:%MZ").to_string()),
             checks(r),
         ]
     }));
-    println!("{}", output::table(rows));
+    println!("{}", output::table_fit(rows));
 }
 
 fn print_one(r: &RolloutStatus) {
@@ -220,10 +231,11 @@ fn print_one(r: &RolloutStatus) {
                 c.name.clone(),
                 text(c.value),
                 c.outcome.as_str().to_owned(),
-                c.at.to_string(),
+                instant(Some(c.at)),
                 text(c.message.as_deref()),
             ]
         }));
-        println!("\n{}", output::table(rows));
+        // The queries sent are in `--format json` (`checks[].query`).
+        println!("\n{}", output::table_fit(rows));
     }
 }

@@ -19,6 +19,9 @@ struct EnvSummary {
     name: String,
     flags: usize,
     segments: usize,
+    /// Files that did not parse: their flags are in no count, so the
+    /// summary says how many (README, "flagctl").
+    unreadable: usize,
     errors: usize,
     warnings: usize,
 }
@@ -34,16 +37,17 @@ impl Report {
     fn add(
         &mut self,
         name: &str,
-        flags: usize,
-        segments: usize,
+        counts: (usize, usize, usize),
         diags: Vec<Diagnostic>,
         keep: impl Fn(&Diagnostic) -> bool,
     ) {
         let diags: Vec<Diagnostic> = diags.into_iter().filter(|d| keep(d)).collect();
+        let (flags, segments, unreadable) = counts;
         self.envs.push(EnvSummary {
             name: name.to_owned(),
             flags,
             segments,
+            unreadable,
             errors: diags.iter().filter(|d| d.is_error()).count(),
             warnings: diags.iter().filter(|d| !d.is_error()).count(),
         });
@@ -83,7 +87,7 @@ fn open(root: &Path, report: &mut Report) -> anyhow::Result<Option<Repository>> 
             Ok(Some(repo))
         }
         Err(RepoError::InvalidConfig(diags)) => {
-            report.add("flags.toml", 0, 0, diags, |_| true);
+            report.add("flags.toml", (0, 0, 0), diags, |_| true);
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -116,14 +120,19 @@ fn check_env(
     keep: impl Fn(&Diagnostic) -> bool,
 ) -> anyhow::Result<()> {
     let checked = repo.check_env(env)?;
-    report.add(
-        env,
-        checked.loaded.model.flags.len(),
-        checked.loaded.model.segments.len(),
-        checked.diagnostics,
-        keep,
-    );
+    report.add(env, counts(&checked.loaded), checked.diagnostics, keep);
     Ok(())
+}
+
+/// Flags, segments, and files that did not parse (holding flags no count
+/// includes).
+fn counts(loaded: &hotswap_flags::repo::load::LoadedEnv) -> (usize, usize, usize) {
+    let unreadable = loaded.files.iter().filter(|f| f.node.is_none()).count();
+    (
+        loaded.model.flags.len(),
+        loaded.model.segments.len(),
+        unreadable,
+    )
 }
 
 /// Checks given files: those inside an environment with the rest of it (flag
@@ -229,8 +238,7 @@ fn check_loose(
     let checked = loaded.check(metrics.unwrap_or(&MetricsConfig::default()), meta);
     report.add(
         "(files)",
-        checked.loaded.model.flags.len(),
-        checked.loaded.model.segments.len(),
+        counts(&checked.loaded),
         checked.diagnostics,
         |_| true,
     );
@@ -278,6 +286,7 @@ fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
                 "env": e.name,
                 "flags": e.flags,
                 "segments": e.segments,
+                "unreadableFiles": e.unreadable,
                 "errors": e.errors,
                 "warnings": e.warnings,
             })).collect::<Vec<_>>(),
@@ -297,7 +306,11 @@ fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
             let rows = std::iter::once(header).chain(report.envs.iter().map(|e| {
                 vec![
                     e.name.clone(),
-                    e.flags.to_string(),
+                    match e.unreadable {
+                        0 => e.flags.to_string(),
+                        1 => format!("{} + 1 unreadable file", e.flags),
+                        n => format!("{} + {n} unreadable files", e.flags),
+                    },
                     e.segments.to_string(),
                     e.errors.to_string(),
                     e.warnings.to_string(),

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::audit::{AuditEntry, AuditLog};
 use super::checks::{Rendered, judge, render_check};
 use super::clock::{Clock, add, since};
 use super::machine::{self, Steer, SteerError, Transition};
-use super::state::{CheckOutcome, Phase, RolloutRecord, RolloutStore};
+use super::state::{Phase, RolloutRecord, RolloutStore};
 use super::status::{RolloutStatus, Window};
 use crate::daemon::live::{Live, Positions, Served};
 use crate::eval::RolloutPosition;
@@ -75,7 +75,40 @@ struct Inner {
     /// Per rollout: the previous tick and whether it was healthy then (a
     /// ramp gains only the time it spent healthy).
     last_tick: HashMap<String, (Timestamp, bool)>,
+    /// Per rollout: the problem of its last check round (`None`: all
+    /// passed), so that a lasting problem is logged once, not every round.
+    last_problem: HashMap<String, Option<String>>,
     metrics: RolloutMetrics,
+}
+
+/// What went wrong in a check round, and what flagd does about it, in one
+/// line (`check `errors`: cannot reach Prometheus at 127.0.0.1:9090:
+/// Connection refused; no data: the rollout pauses until resumed`), or
+/// `None` when every check passed (docs/rollouts.md, "When Prometheus is
+/// unreachable").
+fn round_problem(
+    results: &[super::state::CheckResult],
+    health: &crate::ruleset::CompiledHealth,
+) -> Option<String> {
+    use super::state::CheckOutcome;
+    let c = results
+        .iter()
+        .find(|c| c.outcome == CheckOutcome::NoData)
+        .or_else(|| results.iter().find(|c| c.outcome == CheckOutcome::Fail))?;
+    let why = c.message.as_deref().unwrap_or("failed");
+    let action = match (c.outcome, health.no_data) {
+        (CheckOutcome::NoData, crate::model::NoData::Pause) => {
+            "no data: the rollout pauses until resumed".to_owned()
+        }
+        (CheckOutcome::NoData, crate::model::NoData::Ignore) => {
+            "no data, ignored: the stage advances only after a passing round".to_owned()
+        }
+        _ => format!(
+            "counted as a failure (failureLimit {} a stage)",
+            health.failure_limit
+        ),
+    };
+    Some(format!("check `{}`: {why}; {action}", c.name))
 }
 
 /// A check round to run: which rollout, which checks with their queries.
@@ -257,6 +290,20 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 .entry((plan.flag.clone(), c.name.clone(), c.outcome.as_str()))
                 .or_default() += 1;
         }
+        let problem = round_problem(&results, &spec.health);
+        let last = inner
+            .last_problem
+            .insert(plan.flag.clone(), problem.clone());
+        let changed = match &last {
+            Some(last) => *last != problem,
+            None => problem.is_some(),
+        };
+        if changed {
+            match &problem {
+                Some(p) => warn!(flag = %plan.flag, "health checks: {p}"),
+                None => info!(flag = %plan.flag, "health checks pass again"),
+            }
+        }
         let Some(mut record) = inner
             .records
             .get(&plan.flag)
@@ -265,9 +312,11 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         else {
             return;
         };
-        if results.iter().any(|c| c.outcome != CheckOutcome::Pass) {
-            info!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome)).collect::<Vec<_>>(), "health check round");
-        }
+        // Every round at debug level, with the queries sent; what a round
+        // changes (a failure counted, a pause) is logged once, as the
+        // transition below (docs/rollouts.md, "When Prometheus is
+        // unreachable").
+        debug!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome, &c.message, &c.query)).collect::<Vec<_>>(), "health check round");
         match machine::on_checks(&mut record, spec, results, now) {
             Some(t) => self.commit(&mut inner, record, &t, CONTROLLER, spec),
             None => self.save(&mut inner, record),

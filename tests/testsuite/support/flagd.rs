@@ -26,6 +26,13 @@ impl Daemon {
     /// 200ms` unless `args` set a poll interval) and waits for its
     /// "listening" line.
     pub fn start(args: &[&str]) -> Daemon {
+        Daemon::start_in(Path::new("."), args)
+    }
+
+    /// [`Daemon::start`] with `dir` as flagd's working directory, for
+    /// commands run as a user would type them (relative `--repo`, the
+    /// default `--state-dir`).
+    pub fn start_in(dir: &Path, args: &[&str]) -> Daemon {
         let poll: &[&str] = if args.contains(&"--poll") {
             &[]
         } else {
@@ -35,6 +42,7 @@ impl Daemon {
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .args(poll)
+            .current_dir(dir)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
