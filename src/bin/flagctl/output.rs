@@ -12,11 +12,20 @@ where
     R: IntoIterator<Item = Vec<C>>,
     C: Into<String>,
 {
+    built(rows).with(Style::sharp()).to_string()
+}
+
+/// The rows as a table, before its style.
+fn built<R, C>(rows: R) -> tabled::Table
+where
+    R: IntoIterator<Item = Vec<C>>,
+    C: Into<String>,
+{
     let mut builder = Builder::new();
     for row in rows {
         builder.push_record(row.into_iter().map(Into::into).collect::<Vec<String>>());
     }
-    builder.build().with(Style::sharp()).to_string()
+    builder.build()
 }
 
 /// A terminal's width that tables for people fit (README, "flagctl"):
@@ -29,12 +38,7 @@ where
     R: IntoIterator<Item = Vec<C>>,
     C: Into<String>,
 {
-    let mut builder = Builder::new();
-    for row in rows {
-        builder.push_record(row.into_iter().map(Into::into).collect::<Vec<String>>());
-    }
-    builder
-        .build()
+    built(rows)
         .with(Style::sharp())
         .with(Width::wrap(TERMINAL_WIDTH).priority(Priority::max(true)))
         .to_string()
