@@ -123,10 +123,7 @@ fn authenticate(
         // A signed webhook call reaches the handler, which verifies the
         // signature itself — or refuses it as INVALID_SIGNATURE when this
         // flagd has no secret to check it with (docs/flagd.md).
-        Access::Refresh
-            if headers.contains_key("x-hub-signature-256")
-                || headers.contains_key("x-gitea-signature") =>
-        {
+        Access::Refresh if super::webhook::is_signed(headers) => {
             return Ok(None);
         }
         other => other.needs(),
@@ -267,8 +264,7 @@ pub async fn same_site_only(
     let json = headers
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let signed =
-        headers.contains_key("x-hub-signature-256") || headers.contains_key("x-gitea-signature");
+    let signed = super::webhook::is_signed(headers);
     if has_body && !json && !signed {
         let message = "a body must be JSON (Content-Type: application/json)";
         return ApiError::new(

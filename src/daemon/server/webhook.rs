@@ -50,6 +50,13 @@ pub const GITEA_SIGNATURE: &str = "x-gitea-signature";
 /// Headers naming the event, in the order they are consulted.
 const EVENT_HEADERS: [&str; 3] = ["x-github-event", "x-gitea-event", "x-gogs-event"];
 
+/// Whether the request carries a webhook signature header (valid or not):
+/// such a call is authenticated by the handler's own check, not by a token,
+/// and a browser cannot make one.
+pub fn is_signed(headers: &HeaderMap) -> bool {
+    headers.contains_key(GITHUB_SIGNATURE) || headers.contains_key(GITEA_SIGNATURE)
+}
+
 /// Why the webhook secret cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
