@@ -1,7 +1,8 @@
 //! What a hostile neighbour can do to flagd on loopback, and what it can
 //! no longer: steer rollouts from a web page (an `Origin`, a plain-text
 //! body), reach flagd under a rebound host name, or hold a connection by
-//! declaring a body it never sends.
+//! declaring a body it never sends; and the JSON bodies of the errors the
+//! HTTP layer answers on its own.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -92,31 +93,86 @@ fn only_the_allowed_hosts_are_answered() {
     assert_eq!(get("10.1.2.3:8013", "/healthz").0, 200);
 }
 
-#[test]
-fn an_oversized_declared_body_is_refused_before_it_is_read() {
-    let (_repo, d) = daemon(&["--max-body-bytes", "1024"]);
-    let addr = d.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).unwrap();
+/// Sends `request` as raw bytes and reads the answer until flagd closes
+/// the connection.
+fn raw_exchange(d: &Daemon, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(d.base.trim_start_matches("http://")).unwrap();
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    let sent = Instant::now();
-    stream
-        .write_all(b"POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{}")
-        .unwrap();
+    stream.write_all(request).unwrap();
     let mut answer = Vec::new();
     let mut buf = [0u8; 4096];
-    // The answer comes while the body is still "on its way"; the
-    // connection then closes.
     while let Ok(n) = stream.read(&mut buf) {
         if n == 0 {
             break;
         }
         answer.extend_from_slice(&buf[..n]);
     }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The JSON body of a raw answer, checked against its `content-length`.
+fn json_body(answer: &str) -> Value {
+    let (head, body) = answer.split_once("\r\n\r\n").expect(answer);
+    assert!(head.contains("content-type: application/json"), "{answer}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect(answer);
+    assert_eq!(length.parse::<usize>().unwrap(), body.len(), "{answer}");
+    serde_json::from_str(body).expect(answer)
+}
+
+#[test]
+fn an_oversized_declared_body_is_refused_before_it_is_read() {
+    let (_repo, d) = daemon(&["--max-body-bytes", "1024"]);
+    let sent = Instant::now();
+    // The answer comes while the body is still "on its way"; the
+    // connection then closes.
+    let answer = raw_exchange(
+        &d,
+        b"POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{}",
+    );
     let took = sent.elapsed();
-    let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    assert_eq!(json_body(&answer)["error"]["code"], "PAYLOAD_TOO_LARGE");
     assert!(took < Duration::from_secs(5), "took {took:?}: {answer}");
+}
+
+/// Requests the HTTP layer refuses before any handler sees them still get
+/// flagd's JSON error body.
+#[test]
+fn errors_of_the_http_layer_have_json_bodies() {
+    let (_repo, d) = daemon(&[]);
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(500_000)
+    );
+    for (request, status, code) in [
+        ("NOT HTTP AT ALL\r\n\r\n".to_owned(), "400", "BAD_REQUEST"),
+        (
+            "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n".to_owned(),
+            "400",
+            "BAD_REQUEST",
+        ),
+        (long_target, "414", "URI_TOO_LONG"),
+        (huge_header, "431", "HEADERS_TOO_LARGE"),
+    ] {
+        let answer = raw_exchange(&d, request.as_bytes());
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{answer}"
+        );
+        let body = json_body(&answer);
+        assert_eq!(body["error"]["code"], code, "{answer}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    // The connections were refused one by one; flagd still answers.
+    assert_eq!(d.get_ok("/healthz")["status"], "ok");
 }
 
 /// Reads until the peer closes; `None` if it is still open at `deadline`.

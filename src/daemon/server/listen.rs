@@ -32,6 +32,8 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tracing::debug;
 
+use super::wire_errors::JsonWireErrors;
+
 /// How connections are served.
 #[derive(Clone)]
 pub struct ServeOptions {
@@ -204,7 +206,7 @@ async fn serve_connection<I>(
     let connection = builder
         .serve_connection(
             TokioIo::new(Watched {
-                io,
+                io: JsonWireErrors::new(io),
                 activity: activity.clone(),
             }),
             TowerToHyperService::new(service),

@@ -17,6 +17,7 @@ pub mod request;
 pub mod rollouts;
 pub mod tls;
 pub mod webhook;
+mod wire_errors;
 
 use std::future::Future;
 use std::sync::Arc;
