@@ -34,6 +34,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --auth-jwt-secret-file 'Verify bearer tokens with this HS256 secret (at least 32 bytes)'
             cand --auth-jwt-public-key 'Verify bearer tokens with this RSA (RS256) or P-256 (ES256) public key, PEM'
             cand --allowed-origin 'A web page origin (`https://ops.example.com`) allowed to call the steering and refresh endpoints; repeat for several. Requests from any other page are refused (default: none)'
+            cand --cors-origin 'A web page origin (`https://shop.example.com`, or `*` for any) whose scripts may evaluate flags (CORS on the evaluation and OFREP endpoints); repeat for several (default: none)'
             cand --allowed-host 'Answer only requests naming this host (`flags.internal`, or with a port); repeat for several. Against DNS rebinding (default: any)'
             cand --auth-jwks-file 'Verify bearer tokens with the keys of this JWKS document (by `kid`)'
             cand --auth-issuer 'Require this `iss` in tokens'

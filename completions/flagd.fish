@@ -14,6 +14,7 @@ json\t'One JSON object a line'"
 complete -c flagd -l auth-jwt-secret-file -d 'Verify bearer tokens with this HS256 secret (at least 32 bytes)' -r -F
 complete -c flagd -l auth-jwt-public-key -d 'Verify bearer tokens with this RSA (RS256) or P-256 (ES256) public key, PEM' -r -F
 complete -c flagd -l allowed-origin -d 'A web page origin (`https://ops.example.com`) allowed to call the steering and refresh endpoints; repeat for several. Requests from any other page are refused (default: none)' -r
+complete -c flagd -l cors-origin -d 'A web page origin (`https://shop.example.com`, or `*` for any) whose scripts may evaluate flags (CORS on the evaluation and OFREP endpoints); repeat for several (default: none)' -r
 complete -c flagd -l allowed-host -d 'Answer only requests naming this host (`flags.internal`, or with a port); repeat for several. Against DNS rebinding (default: any)' -r
 complete -c flagd -l auth-jwks-file -d 'Verify bearer tokens with the keys of this JWKS document (by `kid`)' -r -F
 complete -c flagd -l auth-issuer -d 'Require this `iss` in tokens' -r

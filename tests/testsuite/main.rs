@@ -18,6 +18,7 @@ mod examples;
 mod experiment_cli;
 mod experiment_e2e;
 mod flagd_api;
+mod flagd_clients;
 mod flagd_experiments;
 mod flagd_hardening;
 mod flagd_hotswap;

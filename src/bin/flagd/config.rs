@@ -89,6 +89,13 @@ pub struct Args {
     #[serde(default, deserialize_with = "one_or_many")]
     pub allowed_origin: Vec<String>,
 
+    /// A web page origin (`https://shop.example.com`, or `*` for any) whose
+    /// scripts may evaluate flags (CORS on the evaluation and OFREP
+    /// endpoints); repeat for several (default: none).
+    #[arg(long, value_name = "ORIGIN", help_heading = "Security")]
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cors_origin: Vec<String>,
+
     /// Answer only requests naming this host (`flags.internal`, or with a
     /// port); repeat for several. Against DNS rebinding (default: any).
     #[arg(long, value_name = "HOST", help_heading = "Security")]
@@ -248,6 +255,7 @@ pub struct Settings {
     pub bundle_public_keys: Vec<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
     pub allowed_origins: Vec<String>,
+    pub cors_origins: Vec<String>,
     pub allowed_hosts: Vec<String>,
 }
 
@@ -281,6 +289,8 @@ impl Args {
         if !args.bundle_public_key.is_empty() && !matches!(source, FeedSpec::Bundle(_)) {
             bail!("--bundle-public-key goes with --bundle: only bundles carry signatures");
         }
+        check_origins("--allowed-origin", &args.allowed_origin, false)?;
+        check_origins("--cors-origin", &args.cors_origin, true)?;
         Ok(Settings {
             auth: auth_settings(&args)?,
             env: args
@@ -320,6 +330,7 @@ impl Args {
             metrics_auth: args.metrics_auth,
             bundle_public_keys: args.bundle_public_key,
             allowed_origins: args.allowed_origin,
+            cors_origins: args.cors_origin,
             allowed_hosts: args.allowed_host,
             webhook_secret_file: args.webhook_secret_file,
         })
@@ -363,6 +374,7 @@ impl Args {
             tls_key: self.tls_key.or(file.tls_key),
             bundle_public_key: or_file(self.bundle_public_key, file.bundle_public_key),
             allowed_origin: or_file(self.allowed_origin, file.allowed_origin),
+            cors_origin: or_file(self.cors_origin, file.cors_origin),
             allowed_host: or_file(self.allowed_host, file.allowed_host),
             webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
             rate_limit: self.rate_limit.or(file.rate_limit),
@@ -478,6 +490,29 @@ fn auth_settings(args: &Args) -> anyhow::Result<Option<AuthSettings>> {
             .unwrap_or_else(|| "role".to_owned()),
         api_keys_file: args.api_keys_file.clone(),
     }))
+}
+
+/// Browsers send `Origin` as `scheme://host[:port]`; anything else (a
+/// trailing slash, a path) would never match, so it is refused with the fix.
+fn check_origins(option: &str, origins: &[String], wildcard: bool) -> anyhow::Result<()> {
+    for origin in origins {
+        if wildcard && origin == "*" {
+            continue;
+        }
+        let Ok(url) = reqwest::Url::parse(origin) else {
+            bail!(
+                "{option} {origin}: not an origin; write it as a browser sends it, e.g. https://app.example.com"
+            );
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            bail!("{option} {origin}: a web origin starts with http:// or https://");
+        }
+        let canonical = url.origin().ascii_serialization();
+        if canonical != *origin {
+            bail!("{option} {origin}: not an origin; write it as a browser sends it: {canonical}");
+        }
+    }
+    Ok(())
 }
 
 /// A config-file value that is one path or a list of them.

@@ -209,6 +209,7 @@ fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
         metrics_auth: settings.metrics_auth,
         rate_limit,
         allowed_origins: settings.allowed_origins.clone(),
+        cors_origins: settings.cors_origins.clone(),
         allowed_hosts: settings.allowed_hosts.clone(),
     })
 }

@@ -38,6 +38,9 @@ pub struct Security {
     /// Browser origins (`https://ops.example.com`) whose pages may call
     /// the state-changing endpoints; any other `Origin` is refused there.
     pub allowed_origins: Vec<String>,
+    /// Browser origins (or `*`) whose pages may evaluate flags: CORS on
+    /// the evaluation and OFREP endpoints.
+    pub cors_origins: Vec<String>,
     /// `Host` names (with or without port) flagd answers to; empty: any.
     /// Against DNS rebinding, where a page's own name resolves to flagd.
     pub allowed_hosts: Vec<String>,

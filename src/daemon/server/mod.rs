@@ -6,6 +6,7 @@
 
 mod admin;
 pub mod auth;
+mod cors;
 pub mod error;
 mod evaluate;
 mod experiments;
@@ -144,6 +145,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
         .listed_route("/ofrep/v1/configuration", get(ofrep::configuration))
         .route_layer(guarded(Access::Evaluate));
+    let evaluation = cors::allow(evaluation, &state.security.cors_origins);
     let read = Router::new()
         .listed_route("/api/v1/flags", get(admin::flags))
         .listed_route("/api/v1/flags/{key}", get(admin::flag))
@@ -164,6 +166,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/api/v1/rollouts/{key}/{action}", post(rollouts::steer))
         .route_layer(guarded(Access::Steer))
         .route_layer(same_site());
+    // Pages allowed to steer may also read (a dashboard on its own origin).
+    let operations = cors::allow(
+        read.merge(refresh).merge(steering),
+        &state.security.allowed_origins,
+    );
     let metrics = Router::new()
         .listed_route("/metrics", get(admin::metrics))
         .route_layer(guarded(Access::Metrics));
@@ -172,9 +179,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/readyz", get(admin::readyz));
     Router::new()
         .merge(evaluation)
-        .merge(read)
-        .merge(refresh)
-        .merge(steering)
+        .merge(operations)
         .merge(metrics)
         .merge(probes)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
