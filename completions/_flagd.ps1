@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Time a client has to send its request headers (default 10s)')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Time a connection may stay silent before its first request and between keep-alive requests (default 10s)')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections at most; more are answered 503 and closed (default 10000, fewer under a lower open-file limit)')
+            [CompletionResult]::new('--max-event-streams', '--max-event-streams', [CompletionResultType]::ParameterName, 'OFREP change-event streams (browsers, mobile apps) open at most; more are answered 503. 0 turns streams off (default 1000)')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Time to answer one request, body upload included (default 30s)')
             [CompletionResult]::new('--max-bulk-flags', '--max-bulk-flags', [CompletionResultType]::ParameterName, 'Flags one bulk request may name (default 1000)')
             [CompletionResult]::new('--max-context-attributes', '--max-context-attributes', [CompletionResultType]::ParameterName, 'Attributes one context may have (default 256)')

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --header-timeout 'Time a client has to send its request headers (default 10s)'
             cand --idle-timeout 'Time a connection may stay silent before its first request and between keep-alive requests (default 10s)'
             cand --max-connections 'Open connections at most; more are answered 503 and closed (default 10000, fewer under a lower open-file limit)'
+            cand --max-event-streams 'OFREP change-event streams (browsers, mobile apps) open at most; more are answered 503. 0 turns streams off (default 1000)'
             cand --request-timeout 'Time to answer one request, body upload included (default 30s)'
             cand --max-bulk-flags 'Flags one bulk request may name (default 1000)'
             cand --max-context-attributes 'Attributes one context may have (default 256)'

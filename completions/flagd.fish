@@ -31,6 +31,7 @@ complete -c flagd -l max-body-bytes -d 'Largest request body in bytes (default 2
 complete -c flagd -l header-timeout -d 'Time a client has to send its request headers (default 10s)' -r
 complete -c flagd -l idle-timeout -d 'Time a connection may stay silent before its first request and between keep-alive requests (default 10s)' -r
 complete -c flagd -l max-connections -d 'Open connections at most; more are answered 503 and closed (default 10000, fewer under a lower open-file limit)' -r
+complete -c flagd -l max-event-streams -d 'OFREP change-event streams (browsers, mobile apps) open at most; more are answered 503. 0 turns streams off (default 1000)' -r
 complete -c flagd -l request-timeout -d 'Time to answer one request, body upload included (default 30s)' -r
 complete -c flagd -l max-bulk-flags -d 'Flags one bulk request may name (default 1000)' -r
 complete -c flagd -l max-context-attributes -d 'Attributes one context may have (default 256)' -r

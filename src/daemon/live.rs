@@ -16,6 +16,10 @@
 //! direct handles to them, so counting is one relaxed atomic add.
 //! Experiments' exposure counters work the same way, kept per experiment
 //! spec rather than per name ([`crate::daemon::exposure`]).
+//!
+//! Every change of what is served — an install, a rollout position that
+//! moves — advances a [`Change`] mark that browsers' event streams watch
+//! (docs/flagd.md, Change events).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -231,6 +235,40 @@ pub struct Live {
     /// Serializes installs with position updates (see the module docs).
     install_lock: Mutex<()>,
     installed: tokio::sync::Notify,
+    changes: ChangeFeed,
+}
+
+/// The latest change of what is served: a generation counted up from 0 at
+/// start, and when it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// Counts changes since flagd started.
+    pub generation: u64,
+    /// When the latest happened.
+    pub at: Timestamp,
+}
+
+/// Where [`Change`] marks are published; watchers see the latest one.
+#[derive(Debug)]
+struct ChangeFeed(tokio::sync::watch::Sender<Change>);
+
+impl Default for ChangeFeed {
+    fn default() -> Self {
+        let (sender, _) = tokio::sync::watch::channel(Change {
+            generation: 0,
+            at: Timestamp::now(),
+        });
+        ChangeFeed(sender)
+    }
+}
+
+impl ChangeFeed {
+    fn advance(&self) {
+        self.0.send_modify(|change| {
+            change.generation += 1;
+            change.at = Timestamp::now();
+        });
+    }
 }
 
 impl Live {
@@ -268,6 +306,7 @@ impl Live {
         self.served.store(Some(served.clone()));
         drop(guard);
         self.installed.notify_one();
+        self.changes.advance();
         let mut status = self.lock_status();
         status.version = Some(ruleset.version().to_owned());
         status.source = Some(ruleset.meta().source.clone());
@@ -302,9 +341,18 @@ impl Live {
             .rollout
             .as_ref()
             .is_some_and(|r| r.spec_hash == spec_hash);
-        if same_spec && let Some(cell) = served.positions.0.get(id as usize) {
+        if same_spec
+            && let Some(cell) = served.positions.0.get(id as usize)
+            && cell.load() != position
+        {
             cell.store(position);
+            self.changes.advance();
         }
+    }
+
+    /// Watches the changes of what is served, from the latest one on.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<Change> {
+        self.changes.0.subscribe()
     }
 
     /// Completes after the next install (for the rollout controller).

@@ -1,7 +1,13 @@
 //! flagd for browsers and mobile apps: which pages may read its answers
-//! (CORS).
+//! (CORS), and the change events that tell them to fetch again (OFREP
+//! server-sent events).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use crate::support::flagd::*;
+use serde_json::Value;
 
 const FLAGS: &str =
     "flags:\n  f:\n    type: boolean\n    variants: { on: true, off: false }\n    default: on\n";
@@ -113,4 +119,198 @@ fn an_origin_with_a_path_is_refused_with_the_fix() {
         stderr.contains("write it as a browser sends it: https://shop.example.com"),
         "{stderr}"
     );
+}
+
+/// An open `GET /ofrep/v1/events`, read as raw bytes.
+struct EventStream {
+    stream: TcpStream,
+    received: String,
+}
+
+impl EventStream {
+    fn open(d: &Daemon, last_event_id: Option<&str>) -> EventStream {
+        let mut stream = TcpStream::connect(d.base.trim_start_matches("http://")).unwrap();
+        let last = last_event_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        write!(
+            stream,
+            "GET /ofrep/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{last}\r\n"
+        )
+        .unwrap();
+        let mut events = EventStream {
+            stream,
+            received: String::new(),
+        };
+        events.read_until(DEADLINE, |text| text.contains("\r\n\r\n"));
+        assert!(
+            events.received.starts_with("HTTP/1.1 200"),
+            "{}",
+            events.received
+        );
+        assert!(
+            events.received.contains("content-type: text/event-stream"),
+            "{}",
+            events.received
+        );
+        events
+    }
+
+    /// Reads until `done` holds for all that was received, the peer closes,
+    /// or `within` passes; whether `done` held.
+    fn read_until(&mut self, within: Duration, done: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while !done(&self.received) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            match self.stream.read(&mut buf) {
+                Ok(0) => return done(&self.received),
+                Ok(n) => self.received.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => return done(&self.received),
+            }
+        }
+        true
+    }
+
+    /// Whether flagd closes the stream within the deadline.
+    fn ended(&mut self) -> bool {
+        let mut buf = [0u8; 4096];
+        self.stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => self.received.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        }
+    }
+
+    /// The `refetchEvaluation` events received so far.
+    fn events(&self) -> Vec<Value> {
+        self.received
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).unwrap())
+            .collect()
+    }
+
+    /// Waits for the `n`th event.
+    fn await_event(&mut self, n: usize) -> Value {
+        let arrived = self.read_until(DEADLINE, |text| {
+            text.lines().filter(|l| l.starts_with("data: ")).count() >= n
+        });
+        assert!(arrived, "no event {n} in: {}", self.received);
+        self.events()[n - 1].clone()
+    }
+}
+
+fn canary() -> String {
+    checkout_canary(
+        "      stages:\n        - { percentage: 10, duration: 1h }\n        - { percentage: 50, duration: 1h }\n        - { percentage: 100 }\n",
+    )
+}
+
+#[test]
+fn bulk_answers_name_the_event_stream() {
+    let (_repo, d) = daemon(&[]);
+    let (status, body) = d.post("/ofrep/v1/evaluate/flags", "{}");
+    assert_eq!(status, 200, "{body}");
+    let streams = &body["eventStreams"];
+    assert_eq!(streams[0]["type"], "sse", "{body}");
+    assert_eq!(
+        streams[0]["endpoint"]["requestUri"], "/ofrep/v1/events",
+        "{body}"
+    );
+    assert_eq!(streams[0]["inactivityDelaySec"], 120, "{body}");
+
+    let (_repo, off) = daemon(&["--max-event-streams", "0"]);
+    let (_, body) = off.post("/ofrep/v1/evaluate/flags", "{}");
+    assert!(body.get("eventStreams").is_none(), "{body}");
+}
+
+#[test]
+fn a_swap_and_a_stage_change_each_send_one_refetch_event() {
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &canary())]);
+    let d = Daemon::on_repo(&repo, &[]);
+    eventually(DEADLINE, "the rollout", || {
+        (d.get("/api/v1/rollouts/checkout").0 == 200).then_some(())
+    });
+    let mut stream = EventStream::open(&d, None);
+
+    // An edit of the flag file: swapped, then announced.
+    repo.save(
+        "envs/prod/flags.yaml",
+        &canary().replace("default: off", "default: on"),
+    );
+    let first = stream.await_event(1);
+    assert_eq!(first["type"], "refetchEvaluation", "{first}");
+    assert!(
+        first["etag"].is_string() && first["lastModified"].is_i64(),
+        "{first}"
+    );
+    assert!(stream.received.contains("\nid: "), "{}", stream.received);
+
+    // A stage change moves what is served: announced too.
+    let (status, body) = d.post("/api/v1/rollouts/checkout/promote", "{}");
+    assert_eq!(status, 200, "{body}");
+    let second = stream.await_event(2);
+    assert_ne!(first["etag"], second["etag"]);
+
+    // A pause changes no percentage: nothing to fetch.
+    let (status, _) = d.post("/api/v1/rollouts/checkout/pause", "{}");
+    assert_eq!(status, 200);
+    assert!(!stream.read_until(Duration::from_millis(500), |t| {
+        t.lines().filter(|l| l.starts_with("data: ")).count() >= 3
+    }));
+
+    let metrics = d.get_text("/metrics");
+    assert_eq!(
+        metric(&metrics, "flagd_event_streams_open"),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "flagd_change_events_sent_total").unwrap() >= 2.0,
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_client_that_missed_a_change_hears_of_it_on_reconnect() {
+    let (repo, d) = daemon(&[]);
+    repo.save(
+        "envs/prod/f.yaml",
+        &FLAGS.replace("default: on", "default: off"),
+    );
+    eventually(DEADLINE, "the edit served", || {
+        (d.value("f") == Some(Value::Bool(false))).then_some(())
+    });
+    // It saw the change numbered 1 (the first load); there has been one since.
+    let mut stream = EventStream::open(&d, Some("1"));
+    assert_eq!(stream.await_event(1)["type"], "refetchEvaluation");
+}
+
+#[test]
+fn streams_are_bounded_and_end_at_shutdown() {
+    let (_repo, d) = daemon(&["--max-event-streams", "1"]);
+    let mut open = EventStream::open(&d, None);
+    let (status, body) = d.get("/ofrep/v1/events");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "TOO_MANY_STREAMS", "{body}");
+
+    let stopping = Instant::now();
+    let exit = d.terminate();
+    assert!(exit.success(), "{exit:?}");
+    // Well before the 30 s drain: the stream did not hold shutdown.
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        stopping.elapsed()
+    );
+    // The stream ended cleanly: the last chunk, then the close.
+    assert!(open.ended(), "{}", open.received);
+    assert!(open.received.ends_with("0\r\n\r\n"), "{}", open.received);
 }

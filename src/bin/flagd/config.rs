@@ -189,6 +189,11 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_connections: Option<usize>,
 
+    /// OFREP change-event streams (browsers, mobile apps) open at most;
+    /// more are answered 503. 0 turns streams off (default 1000).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_event_streams: Option<usize>,
+
     /// Time to answer one request, body upload included (default 30s).
     #[arg(long, value_name = "DURATION", help_heading = "Limits")]
     pub request_timeout: Option<String>,
@@ -251,6 +256,7 @@ pub struct Settings {
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: Option<usize>,
+    pub max_event_streams: usize,
     pub limits: Limits,
     pub bundle_public_keys: Vec<PathBuf>,
     pub webhook_secret_file: Option<PathBuf>,
@@ -320,6 +326,7 @@ impl Args {
                 Some(0) => bail!("--max-connections must be at least 1"),
                 n => n,
             },
+            max_event_streams: args.max_event_streams.unwrap_or(1000),
             limits: limits(&args)?,
             state_dir: args
                 .state_dir
@@ -383,6 +390,7 @@ impl Args {
             header_timeout: self.header_timeout.or(file.header_timeout),
             idle_timeout: self.idle_timeout.or(file.idle_timeout),
             max_connections: self.max_connections.or(file.max_connections),
+            max_event_streams: self.max_event_streams.or(file.max_event_streams),
             request_timeout: self.request_timeout.or(file.request_timeout),
             max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
             max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
@@ -19,6 +20,7 @@ use hotswap_flags::daemon::live::Live;
 use hotswap_flags::daemon::rollout::clock::SystemClock;
 use hotswap_flags::daemon::rollout::{Controller, RolloutApi};
 use hotswap_flags::daemon::server::auth::{Authenticator, KeySource};
+use hotswap_flags::daemon::server::events::EventStreams;
 use hotswap_flags::daemon::server::guard::ClientRateLimit;
 use hotswap_flags::daemon::server::listen::{self, ServeOptions};
 use hotswap_flags::daemon::server::tls::CertReloader;
@@ -149,6 +151,11 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             .min(60_000),
         security,
         limits: settings.limits,
+        // A stream's comments must come well within the idle deadline.
+        events: EventStreams::new(
+            settings.max_event_streams,
+            (settings.idle_timeout / 2).min(Duration::from_secs(15)),
+        ),
         webhook,
     });
     let defaults = ServeOptions::default();

@@ -14,7 +14,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -31,6 +31,8 @@ pub struct Metrics {
     registry: Registry,
     durations: HashMap<&'static str, Histogram>,
     refreshes: Family<RefreshLabel, Counter>,
+    streams_open: Gauge,
+    events_sent: Counter,
 }
 
 type RefreshLabel = [(&'static str, &'static str); 1];
@@ -75,6 +77,18 @@ impl Metrics {
             "Refresh requests and webhooks: accepted (a check follows), ignored (ping, other events), rejected (bad or missing signature)",
             refreshes.clone(),
         );
+        let streams_open = Gauge::default();
+        registry.register(
+            "flagd_event_streams_open",
+            "OFREP change-event streams (server-sent events) open now",
+            streams_open.clone(),
+        );
+        let events_sent = Counter::default();
+        registry.register(
+            "flagd_change_events_sent",
+            "refetchEvaluation events sent over OFREP change-event streams",
+            events_sent.clone(),
+        );
         registry.register_collector(Box::new(LiveCollector(live)));
         if let Some(rollouts) = rollouts {
             registry.register_collector(Box::new(RolloutCollector(rollouts)));
@@ -83,7 +97,24 @@ impl Metrics {
             registry,
             durations,
             refreshes,
+            streams_open,
+            events_sent,
         }
+    }
+
+    /// Counts an event stream opening.
+    pub fn stream_opened(&self) {
+        self.streams_open.inc();
+    }
+
+    /// Counts an event stream closing.
+    pub fn stream_closed(&self) {
+        self.streams_open.dec();
+    }
+
+    /// Counts one change event sent (on one stream).
+    pub fn event_sent(&self) {
+        self.events_sent.inc();
     }
 
     /// Counts one refresh request by outcome: `accepted`, `ignored` or `rejected`.

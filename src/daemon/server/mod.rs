@@ -9,6 +9,7 @@ pub mod auth;
 mod cors;
 pub mod error;
 mod evaluate;
+pub mod events;
 mod experiments;
 pub mod guard;
 pub mod listen;
@@ -53,6 +54,7 @@ pub const ROUTES: &[&str] = &[
     "/ofrep/v1/evaluate/flags/{key}",
     "/ofrep/v1/evaluate/flags",
     "/ofrep/v1/configuration",
+    "/ofrep/v1/events",
     "/api/v1/flags",
     "/api/v1/flags/{key}",
     "/api/v1/ruleset",
@@ -85,6 +87,8 @@ pub struct AppState {
     pub security: guard::Security,
     /// Caps on requests.
     pub limits: request::Limits,
+    /// Browsers' change-event streams.
+    pub events: events::EventStreams,
     /// The secret push webhooks are signed with (`--webhook-secret-file`).
     pub webhook: Option<Arc<webhook::WebhookSecret>>,
 }
@@ -144,6 +148,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::single))
         .listed_route("/ofrep/v1/evaluate/flags", post(ofrep::bulk))
         .listed_route("/ofrep/v1/configuration", get(ofrep::configuration))
+        .listed_route(events::EVENTS_PATH, get(events::stream))
         .route_layer(guarded(Access::Evaluate));
     let evaluation = cors::allow(evaluation, &state.security.cors_origins);
     let read = Router::new()
@@ -240,6 +245,13 @@ pub async fn serve(
     options: listen::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Event streams never end on their own: they close first, so the
+    // drain that follows only waits for real requests.
+    let streams = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.events.close();
+    };
     listen::serve(listener, router(state), options, shutdown).await
 }
 
@@ -259,6 +271,7 @@ mod tests {
             min_polling_interval_ms: 1000,
             security: Security::default(),
             limits: request::Limits::default(),
+            events: events::EventStreams::new(10, std::time::Duration::from_secs(15)),
             webhook: None,
         })
     }

@@ -7,6 +7,8 @@
 //!   answer itself, so it changes exactly when the ruleset, a rollout or the
 //!   context changes what is served; `If-None-Match` → 304
 //! - `GET /ofrep/v1/configuration`: capabilities
+//! - the bulk answer names the change-event stream (`eventStreams`,
+//!   ADR-0008; see [`super::events`])
 
 use std::sync::Arc;
 
@@ -82,13 +84,15 @@ enum Item<'a> {
 pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
-        Ok(bulk_body(&served, &ctx))
+        Ok(bulk_flags(&served, &ctx))
     });
-    let body = match result {
+    let flags = match result {
         Ok(b) => b,
         Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+    // The tag covers the flags only: where to listen for changes is not
+    // a change of what is served.
+    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&flags));
     let etag_value =
         HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
     if headers
@@ -101,6 +105,14 @@ pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         response.headers_mut().insert(ETAG, etag_value);
         return response;
     }
+    let mut body = Vec::with_capacity(flags.len() + 160);
+    body.extend_from_slice(b"{\"flags\":");
+    body.extend_from_slice(&flags);
+    if let Some(streams) = state.events.advertised("") {
+        body.extend_from_slice(b",\"eventStreams\":");
+        body.extend_from_slice(streams.to_string().as_bytes());
+    }
+    body.push(b'}');
     let mut response = Response::new(Body::from(body));
     response
         .headers_mut()
@@ -109,7 +121,8 @@ pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     response
 }
 
-fn bulk_body(served: &Served, ctx: &Context) -> Vec<u8> {
+/// The bulk answer's `flags` array.
+fn bulk_flags(served: &Served, ctx: &Context) -> Vec<u8> {
     let version = served.ruleset.version();
     let flags: Vec<Item<'_>> = served
         .ruleset
@@ -120,7 +133,7 @@ fn bulk_body(served: &Served, ctx: &Context) -> Vec<u8> {
             Err(e) => Item::Err(OfrepError::from_api(Some(&flag.key), e)),
         })
         .collect();
-    serde_json::to_vec(&json!({ "flags": flags })).unwrap_or_default()
+    serde_json::to_vec(&flags).unwrap_or_default()
 }
 
 /// `If-None-Match` holds a list of entity tags (weak or strong) or `*`.

@@ -1,0 +1,174 @@
+//! OFREP change events (ADR-0008; docs/flagd.md, Change events): a
+//! server-sent event stream that tells static-context clients (browsers,
+//! mobile apps) to fetch the bulk evaluation again.
+//!
+//! Events only notify; the answer itself still comes from the bulk
+//! endpoint, with its `ETag`. A stream watches the [`Change`] marks of
+//! [`crate::daemon::live::Live`]: a swap, a rollout position that moves.
+//! Bursts are coalesced into one event, comments keep idle proxies (and
+//! flagd's own idle deadline) from closing the stream, the number of
+//! streams is bounded, and shutdown ends every stream so it does not hold
+//! the drain.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::daemon::live::Change;
+
+/// Where browsers' event streams connect; named in every bulk answer.
+pub const EVENTS_PATH: &str = "/ofrep/v1/events";
+
+/// How long a burst of changes (a swap and the positions installed with
+/// it) is gathered into one event.
+const COALESCE: Duration = Duration::from_millis(50);
+
+/// Seconds a client may stay inactive (a hidden tab) before it closes its
+/// stream, as advertised to it.
+pub const INACTIVITY_DELAY_SECS: u64 = 120;
+
+/// The open event streams and their limits.
+#[derive(Debug)]
+pub struct EventStreams {
+    slots: Arc<Semaphore>,
+    max: usize,
+    keepalive: Duration,
+    closing: watch::Sender<bool>,
+}
+
+impl EventStreams {
+    /// At most `max` streams (0: none, and bulk answers advertise none),
+    /// each sent a comment every `keepalive`.
+    pub fn new(max: usize, keepalive: Duration) -> Self {
+        EventStreams {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+            keepalive,
+            closing: watch::channel(false).0,
+        }
+    }
+
+    /// Whether clients are offered streams at all.
+    pub fn enabled(&self) -> bool {
+        self.max > 0
+    }
+
+    /// Ends every stream (at shutdown, before connections drain).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// The `eventStreams` member of a bulk answer: where to connect,
+    /// relative to the provider's base URL (`endpoint.requestUri`, as
+    /// `@openfeature/ofrep-core` reads it). `query` is appended as is.
+    pub fn advertised(&self, query: &str) -> Option<serde_json::Value> {
+        self.enabled().then(|| {
+            let uri = if query.is_empty() {
+                EVENTS_PATH.to_owned()
+            } else {
+                format!("{EVENTS_PATH}?{query}")
+            };
+            json!([{
+                "type": "sse",
+                "endpoint": {"requestUri": uri},
+                "inactivityDelaySec": INACTIVITY_DELAY_SECS,
+            }])
+        })
+    }
+}
+
+/// An open stream's slot; also what the open-streams gauge counts.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    state: Arc<AppState>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.state.metrics.stream_closed();
+    }
+}
+
+/// `GET /ofrep/v1/events`
+pub async fn stream(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let events = &state.events;
+    let Ok(permit) = events.slots.clone().try_acquire_owned() else {
+        let message = if events.enabled() {
+            format!(
+                "flagd has {} event streams open, as many as --max-event-streams allows; poll the bulk endpoint meanwhile",
+                events.max
+            )
+        } else {
+            "event streams are off (--max-event-streams 0); poll the bulk endpoint".to_owned()
+        };
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "TOO_MANY_STREAMS", message)
+            .into_response();
+    };
+    state.metrics.stream_opened();
+    let mut changes = state.live.changes();
+    // A client that saw an older change than the latest missed one: it is
+    // told at once. Without an id it fetches on connect anyway.
+    let missed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|seen| seen != changes.borrow().generation.to_string());
+    if missed {
+        changes.mark_changed();
+    }
+    let keepalive = events.keepalive;
+    let slot = Slot {
+        _permit: permit,
+        state: state.clone(),
+    };
+    let closing = events.closing.subscribe();
+    Sse::new(refetch_events(changes, closing, slot))
+        .keep_alive(KeepAlive::new().interval(keepalive).text("keep-alive"))
+        .into_response()
+}
+
+/// One `refetchEvaluation` event per burst of changes, until shutdown.
+fn refetch_events(
+    changes: watch::Receiver<Change>,
+    closing: watch::Receiver<bool>,
+    slot: Slot,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(
+        (changes, closing, slot),
+        |(mut changes, mut closing, slot)| async move {
+            if *closing.borrow() {
+                return None;
+            }
+            tokio::select! {
+                changed = changes.changed() => changed.ok()?,
+                _ = closing.changed() => return None,
+            }
+            tokio::time::sleep(COALESCE).await;
+            let change = *changes.borrow_and_update();
+            slot.state.metrics.event_sent();
+            Some((Ok(refetch(change)), (changes, closing, slot)))
+        },
+    )
+}
+
+/// The event ADR-0008 defines: fetch the bulk evaluation again. The id lets
+/// a reconnecting client say what it saw last.
+fn refetch(change: Change) -> Event {
+    let data = json!({
+        "type": "refetchEvaluation",
+        "etag": format!("\"g{}\"", change.generation),
+        "lastModified": change.at.as_second(),
+    });
+    Event::default()
+        .id(change.generation.to_string())
+        .data(data.to_string())
+}
