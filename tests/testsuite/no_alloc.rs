@@ -115,6 +115,30 @@ fn five_cases_do_not_allocate() {
     );
 }
 
+/// An embedder's request: building a context of short strings with the
+/// typed setters, then evaluating, allocates nothing either.
+#[test]
+fn building_a_context_does_not_allocate() {
+    let ruleset = compile_file("flags.yaml", FIVE_CASES);
+    let env = EvalEnv::now();
+    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
+
+    let before = allocations();
+    let ctx = Context::new()
+        .with_key("u-123")
+        .with_str("plan", "trial")
+        .with_str("tier", "silver")
+        .with_str("country", "DE");
+    let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
+    let after = allocations();
+    assert_eq!(after - before, 0, "allocated {} times", after - before);
+    assert_eq!(ctx, expected);
+    assert_eq!(
+        variant,
+        ruleset.evaluate("split", &expected, &env).unwrap().variant
+    );
+}
+
 /// The compile benchmark's flags add what the evaluation benchmark lacks: a
 /// semantic-version comparison against the context's attribute.
 #[test]
