@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use crate::support::props::{ALL_OPS, cases};
 use crate::support::rulesets::compile_file;
 use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
-use hotswap_flags::eval::{EvalEnv, FixedRollouts};
+use hotswap_flags::eval::{AttrValue, EvalEnv, FixedRollouts};
 use hotswap_flags::model::{
     AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, ExpiryDate, Flag, FlagFile,
     FlagKind, FlagType, Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment,
@@ -396,7 +396,7 @@ proptest! {
         for flag in rs.flags() {
             let unit_usable = c
                 .get(flag.bucket_by.name())
-                .is_some_and(|v| v.is_string() || v.is_number());
+                .is_some_and(|v| matches!(v, AttrValue::Str(_) | AttrValue::Num(_)));
             match rs.evaluate(&flag.key, &c, &env) {
                 Ok(ev) => {
                     prop_assert!(flag.variants.iter().any(|v| &v.value == ev.value()));
