@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
+use hotswap_flags::daemon::cluster::{self, ClusterConfig};
 use hotswap_flags::daemon::feed::FeedSpec;
 use hotswap_flags::daemon::server::request::Limits;
 use hotswap_flags::model::DurationSpec;
@@ -198,6 +199,67 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_context_depth: Option<usize>,
 
+    /// Run as one replica of a cluster sharing rollout state in etcd: one
+    /// leader decides, every replica serves the same positions
+    /// (etcd://HOST:PORT[,HOST:PORT…]; docs/cluster.md).
+    #[arg(long, value_name = "URL", help_heading = "Cluster")]
+    pub cluster: Option<String>,
+
+    /// The etcd key prefix of this environment's state (default
+    /// /hotswap-flags/ENV/).
+    #[arg(long, value_name = "PREFIX", help_heading = "Cluster")]
+    pub cluster_prefix: Option<String>,
+
+    /// This replica's name in the API and the audit trail (default:
+    /// HOSTNAME:PORT).
+    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
+    pub cluster_replica: Option<String>,
+
+    /// How long the leader's etcd lease lasts without renewal: the longest
+    /// a dead leader holds the rollouts (default 10s).
+    #[arg(long, value_name = "DURATION", help_heading = "Cluster")]
+    pub cluster_lease_ttl: Option<String>,
+
+    /// The CA certificate (PEM) that signed etcd's, for TLS to etcd.
+    #[arg(long, value_name = "FILE", help_heading = "Cluster")]
+    pub cluster_ca: Option<PathBuf>,
+
+    /// This client's certificate (PEM), for etcd's client certificate auth.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_key",
+        help_heading = "Cluster"
+    )]
+    pub cluster_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --cluster-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_cert",
+        help_heading = "Cluster"
+    )]
+    pub cluster_key: Option<PathBuf>,
+
+    /// The etcd user, with --cluster-password-file.
+    #[arg(
+        long,
+        value_name = "USER",
+        requires = "cluster_password_file",
+        help_heading = "Cluster"
+    )]
+    pub cluster_user: Option<String>,
+
+    /// A file holding the etcd user's password.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_user",
+        help_heading = "Cluster"
+    )]
+    pub cluster_password_file: Option<PathBuf>,
+
     /// Read options from a TOML file (keys are the long option names).
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
@@ -249,6 +311,16 @@ pub struct Settings {
     pub webhook_secret_file: Option<PathBuf>,
     pub allowed_origins: Vec<String>,
     pub allowed_hosts: Vec<String>,
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// Cluster mode, before the listening address completes the replica's
+/// default name.
+#[derive(Debug)]
+pub struct ClusterSettings {
+    pub config: ClusterConfig,
+    /// `--cluster-replica`, when given.
+    pub replica: Option<String>,
 }
 
 /// Token verification settings.
@@ -281,6 +353,7 @@ impl Args {
         if !args.bundle_public_key.is_empty() && !matches!(source, FeedSpec::Bundle(_)) {
             bail!("--bundle-public-key goes with --bundle: only bundles carry signatures");
         }
+        let cluster = cluster_settings(&args)?;
         Ok(Settings {
             auth: auth_settings(&args)?,
             env: args
@@ -322,6 +395,7 @@ impl Args {
             allowed_origins: args.allowed_origin,
             allowed_hosts: args.allowed_host,
             webhook_secret_file: args.webhook_secret_file,
+            cluster,
         })
     }
 
@@ -375,11 +449,76 @@ impl Args {
             max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
             max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),
             max_context_depth: self.max_context_depth.or(file.max_context_depth),
+            cluster: self.cluster.or(file.cluster),
+            cluster_prefix: self.cluster_prefix.or(file.cluster_prefix),
+            cluster_replica: self.cluster_replica.or(file.cluster_replica),
+            cluster_lease_ttl: self.cluster_lease_ttl.or(file.cluster_lease_ttl),
+            cluster_ca: self.cluster_ca.or(file.cluster_ca),
+            cluster_cert: self.cluster_cert.or(file.cluster_cert),
+            cluster_key: self.cluster_key.or(file.cluster_key),
+            cluster_user: self.cluster_user.or(file.cluster_user),
+            cluster_password_file: self.cluster_password_file.or(file.cluster_password_file),
             config: self.config,
             completions: self.completions,
             man: self.man,
         }
     }
+}
+
+/// `--cluster` and its companions; the other `--cluster-*` options need it.
+fn cluster_settings(args: &Args) -> anyhow::Result<Option<ClusterSettings>> {
+    let Some(url) = &args.cluster else {
+        let companion = args.cluster_prefix.is_some()
+            || args.cluster_replica.is_some()
+            || args.cluster_lease_ttl.is_some()
+            || args.cluster_ca.is_some()
+            || args.cluster_cert.is_some()
+            || args.cluster_user.is_some();
+        if companion {
+            bail!("the --cluster-* options go with --cluster etcd://HOST:PORT");
+        }
+        return Ok(None);
+    };
+    let endpoints = cluster::parse_url(url)?;
+    let env = args.env.as_deref().unwrap_or_default();
+    let prefix = match &args.cluster_prefix {
+        Some(p) if !p.starts_with('/') => bail!("--cluster-prefix {p}: must start with /"),
+        Some(p) if p.ends_with('/') => p.clone(),
+        Some(p) => format!("{p}/"),
+        None => cluster::default_prefix(env),
+    };
+    let lease_ttl = duration(args.cluster_lease_ttl.clone(), "10s", "--cluster-lease-ttl")?;
+    if lease_ttl < Duration::from_secs(1) {
+        bail!("--cluster-lease-ttl must be at least 1s (etcd counts leases in seconds)");
+    }
+    let user = match (&args.cluster_user, &args.cluster_password_file) {
+        (Some(user), Some(file)) => {
+            let password = std::fs::read_to_string(file)
+                .with_context(|| format!("--cluster-password-file {}", file.display()))?;
+            Some((
+                user.clone(),
+                password.trim_end_matches(['\r', '\n']).to_owned(),
+            ))
+        }
+        (None, None) => None,
+        _ => bail!("--cluster-user and --cluster-password-file go together"),
+    };
+    Ok(Some(ClusterSettings {
+        config: ClusterConfig {
+            endpoints,
+            prefix,
+            ca: args.cluster_ca.clone(),
+            identity: match (args.cluster_cert.clone(), args.cluster_key.clone()) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => bail!("--cluster-cert and --cluster-key go together"),
+            },
+            user,
+            lease_ttl,
+            replica: String::new(),
+        },
+        replica: args.cluster_replica.clone(),
+    }))
 }
 
 /// A positive duration option, or its default.
