@@ -249,3 +249,334 @@ fn three_replicas_serve_identical_answers_at_every_stage() {
         }
     }
 }
+
+/// Sends `signal` to a replica.
+fn signal(d: &Daemon, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(d.child.id()).unwrap();
+    // SAFETY: signals a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// Waits until every replica in `replicas` reports `pointer` = `value` in
+/// the rollout of `checkout`, within `within`; returns their statuses.
+fn all_report(
+    replicas: &[&Daemon],
+    within: std::time::Duration,
+    pointer: &str,
+    value: Value,
+) -> Vec<Value> {
+    eventually(
+        within,
+        &format!("{pointer} = {value} on every replica"),
+        || {
+            let statuses: Vec<Value> = replicas
+                .iter()
+                .map(|r| r.get("/api/v1/rollouts/checkout").1)
+                .collect();
+            statuses
+                .iter()
+                .all(|s| s.pointer(pointer) == Some(&value))
+                .then_some(statuses)
+        },
+    )
+}
+
+/// Each audit entry's event and the replica that made it.
+fn made_by(audit: &Value) -> Vec<(String, String)> {
+    audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                e["replica"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn steering_through_a_follower_holds_cluster_wide() {
+    let Some(cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (leader, li) = cluster.leader();
+    let followers: Vec<&Daemon> = (0..3)
+        .filter(|i| *i != li)
+        .map(|i| &cluster.replicas[i])
+        .collect();
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    all_report(&all, DEADLINE, "/stage", 0.into());
+
+    // Paused through a follower: visible on every replica within a second.
+    let (status, body) = followers[0].post("/api/v1/rollouts/checkout/pause", "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["phase"], "paused");
+    assert_eq!(body["leader"], leader.as_str());
+    all_report(
+        &all,
+        std::time::Duration::from_secs(1),
+        "/phase",
+        "paused".into(),
+    );
+    // The leader holds the same record: pausing twice is refused there.
+    let (status, body) = cluster.replicas[li].post("/api/v1/rollouts/checkout/pause", "");
+    assert_eq!(status, 409, "{body}");
+
+    // Resumed through the other follower, promoted through the first: the
+    // leader carries on from there.
+    let (status, body) = followers[1].post("/api/v1/rollouts/checkout/resume", "");
+    assert_eq!(status, 200, "{body}");
+    all_report(
+        &all,
+        std::time::Duration::from_secs(1),
+        "/phase",
+        "progressing".into(),
+    );
+    let (status, body) = followers[0].post("/api/v1/rollouts/checkout/promote", "");
+    assert_eq!(status, 200, "{body}");
+    all_report(&all, std::time::Duration::from_secs(1), "/stage", 1.into());
+    cluster.gate.release(3);
+    all_report(&all, DEADLINE, "/phase", "completed".into());
+
+    // One trail, read from any replica: who steered, through which
+    // replica, and the leader's own transitions.
+    let name = |d: &Daemon| {
+        d.get_ok("/api/v1/rollouts")["cluster"]["replica"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let expected = vec![
+        ("started".to_owned(), leader.clone()),
+        ("paused".to_owned(), name(followers[0])),
+        ("resumed".to_owned(), name(followers[1])),
+        ("promoted".to_owned(), name(followers[0])),
+        ("completed".to_owned(), leader.clone()),
+    ];
+    for r in &all {
+        let audit = r.get_ok("/api/v1/rollouts/checkout/audit");
+        assert_eq!(made_by(&audit), expected);
+        let actors: Vec<&str> = texts_of(&audit["entries"], "actor");
+        assert_eq!(
+            actors,
+            [
+                "controller",
+                "anonymous",
+                "anonymous",
+                "anonymous",
+                "controller"
+            ]
+        );
+    }
+    // Still written as JSON lines, by the replica that made the entry.
+    let lines = std::fs::read_to_string(followers[0].state_path().join("audit.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+}
+
+#[test]
+fn failover_after_kill_9_continues_the_stage_from_its_start() {
+    let Some(mut cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (old, li) = cluster.leader();
+    cluster.gate.release(1);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    let before = all_report(&all, DEADLINE, "/stage", 1.into());
+
+    // kill -9 the leader mid-stage (stage 2 is not released: it holds).
+    drop(cluster.replicas.remove(li));
+    let killed = std::time::Instant::now();
+    let (new, _) = cluster.leader();
+    assert_ne!(new, old);
+    // Within the lease TTL (1 s) plus a check interval, with slack for a
+    // loaded machine.
+    assert!(
+        killed.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        killed.elapsed()
+    );
+    let rest: Vec<&Daemon> = cluster.replicas.iter().collect();
+    for s in all_report(&rest, DEADLINE, "/stage", 1.into()) {
+        assert_eq!(s["stageStartedAt"], before[0]["stageStartedAt"], "{s}");
+        assert_eq!(s["leader"], new.as_str());
+    }
+    cluster.gate.release(3);
+    all_report(&rest, DEADLINE, "/phase", "completed".into());
+    let audit = rest[0].get_ok("/api/v1/rollouts/checkout/audit");
+    assert_eq!(
+        made_by(&audit),
+        [
+            ("started".to_owned(), old.clone()),
+            ("advanced".to_owned(), old),
+            ("completed".to_owned(), new)
+        ],
+        "no stage skipped, repeated or restarted"
+    );
+}
+
+#[test]
+fn a_leader_stopped_past_its_lease_writes_nothing_and_follows() {
+    let Some(cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (old, li) = cluster.leader();
+    let stopped = &cluster.replicas[li];
+    let rest: Vec<&Daemon> = (0..3)
+        .filter(|i| *i != li)
+        .map(|i| &cluster.replicas[i])
+        .collect();
+    all_report(&rest, DEADLINE, "/stage", 0.into());
+
+    signal(stopped, libc::SIGSTOP);
+    let new = eventually(DEADLINE, "a new leader", || {
+        let views: Vec<Value> = rest
+            .iter()
+            .map(|r| r.get("/api/v1/rollouts").1["cluster"].clone())
+            .collect();
+        let leader = views[0]["leader"].as_str()?;
+        (leader != old && views.iter().all(|v| v["leader"] == leader)).then(|| leader.to_owned())
+    });
+    // The new leader moves the rollout on while the old one sleeps.
+    cluster.gate.release(1);
+    all_report(&rest, DEADLINE, "/stage", 1.into());
+
+    // Woken: it finds itself fenced, writes nothing and follows.
+    signal(stopped, libc::SIGCONT);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    all_report(&all, DEADLINE, "/leader", Value::from(new.as_str()));
+    all_report(&all, DEADLINE, "/stage", 1.into());
+    cluster.gate.release(3);
+    all_report(&all, DEADLINE, "/phase", "completed".into());
+    let audit = stopped.get_ok("/api/v1/rollouts/checkout/audit");
+    assert_eq!(
+        made_by(&audit),
+        [
+            ("started".to_owned(), old),
+            ("advanced".to_owned(), new.clone()),
+            ("completed".to_owned(), new)
+        ]
+    );
+    let view = stopped.get_ok("/api/v1/rollouts")["cluster"].clone();
+    assert_eq!(view["leading"], false, "{view}");
+}
+
+#[test]
+fn an_etcd_outage_freezes_positions_and_progression_resumes_after() {
+    let Some(mut cluster) = Cluster::start(2) else {
+        return;
+    };
+    cluster.leader();
+    cluster.gate.release(1);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    let before = all_report(&all, DEADLINE, "/stage", 1.into());
+    drop(all);
+
+    cluster.etcd.stop();
+    // Stage 2 may pass now, but nobody decides while etcd is away.
+    cluster.gate.release(3);
+    for r in &cluster.replicas {
+        let ready = eventually(DEADLINE, "the outage in /readyz", || {
+            let (status, body) = r.get("/readyz");
+            (body["clusterStore"] == "unreachable" && body["cluster"]["leading"] == false)
+                .then_some((status, body))
+        });
+        assert_eq!(
+            ready.0, 200,
+            "still ready: it serves what it knew: {}",
+            ready.1
+        );
+        let metrics = r.get_text("/metrics");
+        assert_eq!(
+            metric(&metrics, "flagd_cluster_store_up"),
+            Some(0.0),
+            "{metrics}"
+        );
+        let s = r.get_ok("/api/v1/rollouts/checkout");
+        assert_eq!(s["stage"], 1, "{s}");
+        assert_eq!(s["percentage"], 50.0);
+        assert_eq!(s["stageStartedAt"], before[0]["stageStartedAt"]);
+    }
+    // A replica that never read the cluster state is not ready.
+    let newcomer = cluster.replica();
+    let (status, body) = newcomer.get("/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert_says(&body, "/reason", "cluster");
+
+    cluster.etcd.resume();
+    newcomer.wait_ready();
+    cluster.replicas.push(newcomer);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    all_report(&all, DEADLINE, "/phase", "completed".into());
+    for r in &all {
+        let (_, body) = r.get("/readyz");
+        assert_eq!(body["clusterStore"], "reachable", "{body}");
+    }
+    let audit = all[2].get_ok("/api/v1/rollouts/checkout/audit");
+    assert_eq!(
+        transitions(&audit),
+        [
+            ("started".to_owned(), 10.0),
+            ("advanced".to_owned(), 50.0),
+            ("completed".to_owned(), 100.0)
+        ]
+    );
+}
+
+#[test]
+fn the_first_replica_takes_over_a_single_flagds_state_dir() {
+    let Some(cluster) = Cluster::start(0) else {
+        return;
+    };
+    // A single flagd, mid-rollout at stage 2, stopped.
+    let (_state, state) = state_dir();
+    let single = [
+        "--env",
+        "prod",
+        "--repo",
+        cluster.repo.path_str(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--metrics-url",
+        &cluster.gate.url,
+    ];
+    let d = Daemon::start(&single);
+    cluster.gate.release(1);
+    let before = all_report(&[&d], DEADLINE, "/stage", 1.into()).remove(0);
+    assert!(d.terminate().success());
+
+    // The first cluster start on that state dir, then one on an empty one.
+    let url = cluster.etcd.url();
+    let mut first_args = single.to_vec();
+    first_args.extend(["--cluster", &url, "--cluster-lease-ttl", "1s"]);
+    let first = Daemon::start(&first_args);
+    first.wait_ready();
+    let second = cluster.replica();
+    second.wait_ready();
+    let both = [&first, &second];
+    for s in all_report(&both, DEADLINE, "/stage", 1.into()) {
+        assert_eq!(s["stageStartedAt"], before["stageStartedAt"], "{s}");
+        assert_eq!(s["startedAt"], before["startedAt"], "{s}");
+    }
+    let name = first.get_ok("/api/v1/rollouts")["cluster"]["replica"].clone();
+    assert_eq!(
+        cluster
+            .etcd
+            .get("/hotswap-flags/prod/migrated")
+            .map(Value::from),
+        Some(name)
+    );
+    cluster.gate.release(3);
+    all_report(&both, DEADLINE, "/phase", "completed".into());
+    // The single flagd's history comes along.
+    let audit = second.get_ok("/api/v1/rollouts/checkout/audit");
+    assert_eq!(
+        transitions(&audit),
+        [
+            ("started".to_owned(), 10.0),
+            ("advanced".to_owned(), 50.0),
+            ("completed".to_owned(), 100.0)
+        ]
+    );
+}

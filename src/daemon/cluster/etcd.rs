@@ -584,13 +584,19 @@ impl EtcdStore {
         let response = self
             .timed(client.get(self.keys.audits(flag.as_deref()), Some(options)))
             .await?;
-        let mut entries: Vec<Value> = response
+        // Oldest first: by revision, and within one (a migration's batch)
+        // by the time in the key.
+        let mut entries: Vec<(i64, &[u8], Value)> = response
             .kvs()
             .iter()
-            .filter_map(|kv| serde_json::from_slice(kv.value()).ok())
+            .filter_map(|kv| {
+                let value = serde_json::from_slice(kv.value()).ok()?;
+                let name = kv.key().rsplit(|b| *b == b'/').next().unwrap_or_default();
+                Some((kv.create_revision(), name, value))
+            })
             .collect();
-        entries.reverse();
-        Ok(entries)
+        entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        Ok(entries.into_iter().map(|(_, _, v)| v).collect())
     }
 }
 
