@@ -417,6 +417,40 @@ fn failover_after_kill_9_continues_the_stage_from_its_start() {
 }
 
 #[test]
+fn a_leader_stopped_with_sigterm_hands_over_at_once() {
+    let Some(etcd) = Etcd::start() else {
+        return;
+    };
+    let gate = StageGate::start();
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags())]);
+    let url = etcd.url();
+    // A long lease: only a resignation hands over within seconds.
+    let args = [
+        "--cluster",
+        &url,
+        "--cluster-lease-ttl",
+        "30s",
+        "--metrics-url",
+        &gate.url,
+    ];
+    let mut replicas: Vec<Daemon> = (0..2).map(|_| Daemon::on_repo(&repo, &args)).collect();
+    let leading = |d: &Daemon| d.get("/api/v1/rollouts").1["cluster"]["leading"] == true;
+    let li = eventually(DEADLINE, "a leader", || {
+        (0..2).find(|i| leading(&replicas[*i]))
+    });
+    let stopped = std::time::Instant::now();
+    assert!(replicas.remove(li).terminate().success());
+    eventually(DEADLINE, "the other replica to lead", || {
+        leading(&replicas[0]).then_some(())
+    });
+    assert!(
+        stopped.elapsed() < std::time::Duration::from_secs(10),
+        "handed over after {:?}, not at once",
+        stopped.elapsed()
+    );
+}
+
+#[test]
 fn a_leader_stopped_past_its_lease_writes_nothing_and_follows() {
     let Some(cluster) = Cluster::start(3) else {
         return;

@@ -99,16 +99,23 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     // The controller next: it loads stored rollout state and must supply
     // positions before the first ruleset is installed.
     let prometheus = Prometheus::new(CHECK_TIMEOUT)?;
-    let controller = match &settings.cluster {
-        None => Controller::new(
-            &settings.env,
-            live.clone(),
-            &settings.state_dir,
-            Arc::new(SystemClock),
-            prometheus,
-            settings.metrics_url.clone(),
-        ),
-        Some(cluster) => cluster_controller(&settings, cluster, addr, live.clone(), prometheus)?,
+    let (controller, cluster_store) = match &settings.cluster {
+        None => {
+            let controller = Controller::new(
+                &settings.env,
+                live.clone(),
+                &settings.state_dir,
+                Arc::new(SystemClock),
+                prometheus,
+                settings.metrics_url.clone(),
+            );
+            (controller, None)
+        }
+        Some(cluster) => {
+            let (controller, store) =
+                cluster_controller(&settings, cluster, addr, live.clone(), prometheus)?;
+            (controller, Some(store))
+        }
     };
     tokio::spawn(controller.clone().run());
     let rollouts: Arc<dyn RolloutApi> = controller;
@@ -170,6 +177,9 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     println!("flagd listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
     server::serve(listener, state, options, shutdown_signal()).await?;
+    if let Some(store) = cluster_store {
+        store.resign().await;
+    }
     info!("flagd stopped");
     Ok(())
 }
@@ -183,7 +193,7 @@ fn cluster_controller(
     addr: SocketAddr,
     live: Arc<Live>,
     prometheus: Prometheus,
-) -> anyhow::Result<Arc<Controller<Prometheus>>> {
+) -> anyhow::Result<(Arc<Controller<Prometheus>>, Arc<EtcdStore>)> {
     let mut config = cluster.config.clone();
     config.replica = cluster
         .replica
@@ -209,7 +219,7 @@ fn cluster_controller(
         settings.metrics_url.clone(),
     );
     store.start(controller.clone(), migration);
-    Ok(controller)
+    Ok((controller, store))
 }
 
 /// This machine's host name (a pod's name in Kubernetes).

@@ -108,9 +108,13 @@ pub struct EtcdStore {
     lease_ttl: Duration,
     op_timeout: Duration,
     lead: Mutex<Option<Lead>>,
+    /// The lease of the current session, revoked on shutdown.
+    lease: Mutex<Option<i64>>,
     leader: Mutex<Option<String>>,
     reachable: AtomicBool,
     synced: AtomicBool,
+    /// Set on shutdown: campaign no more.
+    stopping: AtomicBool,
     /// The local JSON lines copy of the audit lines this replica writes.
     local_audit: AuditLog,
 }
@@ -169,9 +173,11 @@ impl EtcdStore {
             op_timeout: (config.lease_ttl / 3)
                 .clamp(Duration::from_millis(300), Duration::from_secs(3)),
             lead: Mutex::new(None),
+            lease: Mutex::new(None),
             leader: Mutex::new(None),
             reachable: AtomicBool::new(false),
             synced: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             local_audit: AuditLog::new(state_dir),
         })
     }
@@ -373,7 +379,7 @@ impl EtcdStore {
 
     /// Holds a lease and campaigns with it, for ever.
     async fn campaign(self: Arc<Self>, sink: Arc<dyn RecordSink>) {
-        loop {
+        while !self.stopping.load(Ordering::SeqCst) {
             if let Err(e) = self.session(sink.as_ref()).await {
                 debug!(error = %e, "leadership session ended; again shortly");
             }
@@ -390,12 +396,13 @@ impl EtcdStore {
         let sent = Instant::now();
         let grant = self.timed(client.lease_grant(ttl_secs, None)).await?;
         let lease = grant.id();
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
         let ttl = Duration::from_secs(u64::try_from(grant.ttl()).unwrap_or(1));
         let mut valid_until = sent + ttl;
         let (mut keeper, mut acks) = self.timed(client.lease_keep_alive(lease)).await?;
         let mut watch = self.timed(client.watch(self.keys.leader(), None)).await?;
         loop {
-            if self.lock_lead().is_none() {
+            if self.lock_lead().is_none() && !self.stopping.load(Ordering::SeqCst) {
                 self.try_lead(&mut client, lease, valid_until - ttl / 4, sink)
                     .await?;
             }
@@ -491,6 +498,21 @@ impl EtcdStore {
         info!(replica = %self.replica, "leading the cluster's rollouts");
         sink.wake();
         Ok(())
+    }
+
+    /// Gives up leadership on shutdown: stops deciding and revokes the
+    /// lease, which deletes the leader key, so another replica leads at
+    /// once rather than after the TTL.
+    pub async fn resign(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.step_down();
+        let lease = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let (Some(lease), Ok(mut client)) = (lease, self.client().await) {
+            match self.timed(client.lease_revoke(lease)).await {
+                Ok(_) => info!(replica = %self.replica, "left the cluster (lease revoked)"),
+                Err(e) => warn!(error = %e, "could not revoke the lease; it expires by itself"),
+            }
+        }
     }
 
     /// The fence of the current leadership, if this replica may decide.
