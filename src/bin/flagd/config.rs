@@ -764,4 +764,60 @@ mod tests {
         let e = parse(&["--env", "e", "--repo", "r", "--bundle-public-key", "k.pub"]).unwrap_err();
         assert!(e.to_string().contains("goes with --bundle"), "{e}");
     }
+
+    #[test]
+    fn cluster_options() {
+        let base = ["--env", "prod", "--repo", "r"];
+        let with = |extra: &[&str]| parse(&[&base[..], extra].concat());
+        assert!(with(&[]).unwrap().cluster.is_none(), "off by default");
+
+        let s = with(&["--cluster", "etcd://a:2379,b:2379"]).unwrap();
+        let c = s.cluster.unwrap();
+        assert_eq!(c.config.endpoints, ["a:2379", "b:2379"]);
+        assert_eq!(c.config.prefix, "/hotswap-flags/prod/");
+        assert_eq!(c.config.lease_ttl, Duration::from_secs(10));
+        assert!(c.replica.is_none() && c.config.user.is_none() && c.config.ca.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let password = dir.path().join("password");
+        std::fs::write(&password, "s3cret\n").unwrap();
+        let file = dir.path().join("flagd.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "env = \"prod\"\nrepo = \"r\"\ncluster = \"etcd://e:2379\"\ncluster-prefix = \"/flags/prod\"\ncluster-lease-ttl = \"3s\"\ncluster-user = \"flagd\"\ncluster-password-file = {:?}\n",
+                password.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let c = parse(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--cluster-replica",
+            "pod-1",
+        ])
+        .unwrap()
+        .cluster
+        .unwrap();
+        assert_eq!(c.config.prefix, "/flags/prod/");
+        assert_eq!(c.config.lease_ttl, Duration::from_secs(3));
+        assert_eq!(c.config.user, Some(("flagd".into(), "s3cret".into())));
+        assert_eq!(c.replica.as_deref(), Some("pod-1"));
+
+        for (args, says) in [
+            (&["--cluster-prefix", "/x/"][..], "go with --cluster"),
+            (&["--cluster", "http://a:1"], "expected etcd://"),
+            (
+                &["--cluster", "etcd://a:1", "--cluster-lease-ttl", "500ms"],
+                "at least 1s",
+            ),
+            (
+                &["--cluster", "etcd://a:1", "--cluster-prefix", "x"],
+                "must start with /",
+            ),
+        ] {
+            let e = with(args).unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{args:?}: {e:#}");
+        }
+    }
 }
