@@ -614,3 +614,53 @@ fn the_first_replica_takes_over_a_single_flagds_state_dir() {
         ]
     );
 }
+
+/// A flag running an experiment on the users of rule `eu`.
+const LAYOUT: &str = r#"flags:
+  layout:
+    type: string
+    variants: { control: c, gallery: g }
+    default: control
+    rules:
+      - name: eu
+        when: { attr: country, op: eq, value: DE }
+        serve:
+          split: { control: 50, gallery: 50 }
+          experiment: { control: control }
+"#;
+
+#[test]
+fn experiment_reports_count_the_exposures_of_every_replica() {
+    let Some(etcd) = Etcd::start() else {
+        return;
+    };
+    let repo = TempRepo::new(&[("envs/prod/layout.yaml", LAYOUT)]);
+    let url = etcd.url();
+    let args = ["--cluster", &url, "--cluster-lease-ttl", "1s"];
+    let replicas = [Daemon::on_repo(&repo, &args), Daemon::on_repo(&repo, &args)];
+    let http = client();
+    for (r, users) in replicas.iter().zip([0..30, 100..150]) {
+        r.wait_ready();
+        for i in users {
+            let url = r.url(&format!(
+                "/api/v1/flags/layout/evaluate?userId=user-{i}&country=DE"
+            ));
+            assert_eq!(http.get(url).send().unwrap().status(), 200);
+        }
+    }
+    // Asked of either replica, a report counts the exposures of both.
+    for r in &replicas {
+        let report = eventually(DEADLINE, "both replicas' counts", || {
+            let report = r.get_ok("/api/v1/experiments/layout");
+            (report["total"] == 80).then_some(report)
+        });
+        assert_eq!(report["replicas"].as_array().unwrap().len(), 2, "{report}");
+        let by_variant: u64 = report["exposures"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_variant, 80, "{report}");
+    }
+}

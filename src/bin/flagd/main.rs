@@ -15,6 +15,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use hotswap_flags::bundle::signing::{PublicKey, TrustedKeys};
+use hotswap_flags::daemon::cluster::SharedExposures;
 use hotswap_flags::daemon::cluster::etcd::{EtcdStore, Migration};
 use hotswap_flags::daemon::feed::{self, Feed};
 use hotswap_flags::daemon::live::Live;
@@ -153,7 +154,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let shared_exposures = cluster_store.clone().map(|store| {
+        tokio::spawn(store.clone().publish_exposures(live.clone()));
+        store as Arc<dyn SharedExposures>
+    });
     let state = Arc::new(AppState {
+        shared_exposures,
         metrics: Arc::new(Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES)),
         live,
         refresh,

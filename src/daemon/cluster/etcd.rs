@@ -32,10 +32,14 @@ use etcd_client::{
     KeyValue, PutOptions, SortOrder, SortTarget, TlsOptions, Txn, TxnOp, TxnOpResponse,
     WatchOptions,
 };
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{debug, info, warn};
 
-use super::{ClusterConfig, ClusterError};
+use super::{ClusterConfig, ClusterError, SharedExposures};
+use crate::daemon::exposure::ExposureReport;
+use crate::daemon::live::Live;
 use crate::daemon::rollout::audit::AuditLog;
 use crate::daemon::rollout::state::RolloutRecord;
 use crate::daemon::rollout::store::{
@@ -67,6 +71,12 @@ impl Keys {
     fn record(&self, flag: &str) -> String {
         format!("{}rollouts/{flag}", self.prefix)
     }
+    fn exposures(&self, flag: &str) -> String {
+        format!("{}exposures/{flag}/", self.prefix)
+    }
+    fn exposure(&self, flag: &str, replica: &str) -> String {
+        format!("{}exposures/{flag}/{replica}", self.prefix)
+    }
     fn audits(&self, flag: Option<&str>) -> String {
         match flag {
             Some(flag) => format!("{}audit/{flag}/", self.prefix),
@@ -85,6 +95,20 @@ struct Lead {
     revision: i64,
     /// Until when it may decide (a margin before the lease could expire).
     decide_until: Instant,
+}
+
+/// How often a replica publishes its exposure counts.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// One replica's counts of one experiment, as published under
+/// `exposures/<flag>/<replica>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Published {
+    replica: String,
+    spec_hash: String,
+    since: jiff::Timestamp,
+    exposures: IndexMap<String, u64>,
 }
 
 /// What a single flagd's state directory held, taken over by the first
@@ -500,6 +524,66 @@ impl EtcdStore {
         Ok(())
     }
 
+    /// Publishes this replica's exposure counts of the served ruleset's
+    /// experiments every second, for ever (errors are retried).
+    pub async fn publish_exposures(self: Arc<Self>, live: Arc<Live>) {
+        loop {
+            tokio::time::sleep(PUBLISH_EVERY).await;
+            let Some(served) = live.current() else {
+                continue;
+            };
+            let now = jiff::Timestamp::now();
+            let mut ops = Vec::new();
+            for set in served.experiments().iter() {
+                let r = set.report(served.ruleset.version(), now);
+                let published = Published {
+                    replica: self.replica.clone(),
+                    spec_hash: r.spec_hash,
+                    since: r.since,
+                    exposures: r.exposures,
+                };
+                let Ok(json) = serde_json::to_vec(&published) else {
+                    continue;
+                };
+                ops.push(TxnOp::put(
+                    self.keys.exposure(&r.flag, &self.replica),
+                    json,
+                    None,
+                ));
+            }
+            if ops.is_empty() {
+                continue;
+            }
+            let Ok(mut client) = self.client().await else {
+                continue;
+            };
+            for batch in ops.chunks(MIGRATION_BATCH) {
+                let txn = Txn::new().and_then(batch.to_vec());
+                if let Err(e) = self.timed(client.txn(txn)).await {
+                    debug!(error = %e, "exposure counts not published; again shortly");
+                }
+            }
+        }
+    }
+
+    async fn merge_inner(&self, mut report: ExposureReport) -> Result<ExposureReport, StoreError> {
+        let mut client = self.client().await?;
+        let options = GetOptions::new().with_prefix();
+        let response = self
+            .timed(client.get(self.keys.exposures(&report.flag), Some(options)))
+            .await?;
+        report.replicas = Some(vec![self.replica.clone()]);
+        for kv in response.kvs() {
+            let Ok(other) = serde_json::from_slice::<Published>(kv.value()) else {
+                continue;
+            };
+            if other.replica != self.replica && other.spec_hash == report.spec_hash {
+                report.add(&other.replica, other.since, &other.exposures);
+            }
+        }
+        Ok(report)
+    }
+
     /// Gives up leadership on shutdown: stops deciding and revokes the
     /// lease, which deletes the leader key, so another replica leads at
     /// once rather than after the TTL.
@@ -619,6 +703,12 @@ impl EtcdStore {
             .collect();
         entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Ok(entries.into_iter().map(|(_, _, v)| v).collect())
+    }
+}
+
+impl SharedExposures for EtcdStore {
+    fn merge(&self, report: ExposureReport) -> BoxFuture<'_, Result<ExposureReport, StoreError>> {
+        Box::pin(self.merge_inner(report))
     }
 }
 

@@ -10,6 +10,18 @@
 
 pub mod etcd;
 
+use crate::daemon::exposure::ExposureReport;
+use crate::daemon::rollout::store::{BoxFuture, StoreError};
+
+/// Experiments across replicas: every replica publishes its exposure
+/// counts, and a report answered by one replica sums those of all
+/// (docs/cluster.md, Experiments across replicas).
+pub trait SharedExposures: Send + Sync + std::fmt::Debug {
+    /// `report` (this replica's counts) plus the counts the other replicas
+    /// published for the same experiment spec.
+    fn merge(&self, report: ExposureReport) -> BoxFuture<'_, Result<ExposureReport, StoreError>>;
+}
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -86,6 +86,9 @@ pub struct AppState {
     pub limits: request::Limits,
     /// The secret push webhooks are signed with (`--webhook-secret-file`).
     pub webhook: Option<Arc<webhook::WebhookSecret>>,
+    /// In a cluster: the other replicas' exposure counts, summed into the
+    /// experiments' reports.
+    pub shared_exposures: Option<Arc<dyn crate::daemon::cluster::SharedExposures>>,
 }
 
 impl AppState {
@@ -248,6 +251,7 @@ mod tests {
     fn state() -> Arc<AppState> {
         let live = Arc::new(Live::new("test"));
         Arc::new(AppState {
+            shared_exposures: None,
             metrics: Arc::new(Metrics::new(live.clone(), None, ROUTES)),
             live,
             refresh: Arc::new(Notify::new()),
