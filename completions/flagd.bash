@@ -23,7 +23,7 @@ _flagd() {
 
     case "${cmd}" in
         flagd)
-            opts="-e -h -V --env --repo --git-url --ref --git-path --bundle --poll --listen --state-dir --metrics-url --workers --log-format --auth-jwt-secret-file --auth-jwt-public-key --allowed-origin --cors-origin --allowed-host --auth-jwks-file --auth-issuer --auth-audience --auth-role-claim --auth-eval --api-keys-file --client-api-keys-file --metrics-auth --tls-cert --tls-key --bundle-public-key --webhook-secret-file --rate-limit --rate-burst --max-body-bytes --header-timeout --idle-timeout --max-connections --max-event-streams --request-timeout --max-bulk-flags --max-context-attributes --max-context-depth --config --completions --man --help --version"
+            opts="-e -h -V --env --repo --git-url --ref --git-path --bundle --poll --listen --state-dir --metrics-url --workers --log-format --auth-jwt-secret-file --auth-jwt-public-key --allowed-origin --cors-origin --allowed-host --auth-jwks-file --auth-issuer --auth-audience --auth-role-claim --auth-eval --api-keys-file --client-api-keys-file --metrics-auth --tls-cert --tls-key --bundle-public-key --webhook-secret-file --rate-limit --rate-burst --max-body-bytes --header-timeout --idle-timeout --max-connections --max-event-streams --request-timeout --max-bulk-flags --max-context-attributes --max-context-depth --cluster --cluster-prefix --cluster-replica --cluster-lease-ttl --cluster-ca --cluster-cert --cluster-key --cluster-user --cluster-password-file --config --completions --man --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +182,42 @@ _flagd() {
                     return 0
                     ;;
                 --max-context-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-replica)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-lease-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

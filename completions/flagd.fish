@@ -37,6 +37,15 @@ complete -c flagd -l request-timeout -d 'Time to answer one request, body upload
 complete -c flagd -l max-bulk-flags -d 'Flags one bulk request may name (default 1000)' -r
 complete -c flagd -l max-context-attributes -d 'Attributes one context may have (default 256)' -r
 complete -c flagd -l max-context-depth -d 'Nesting depth of attribute values (default 8)' -r
+complete -c flagd -l cluster -d 'Run as one replica of a cluster sharing rollout state in etcd: one leader decides, every replica serves the same positions (etcd://HOST:PORT[,HOST:PORT…]; docs/cluster.md)' -r
+complete -c flagd -l cluster-prefix -d 'The etcd key prefix of this environment\'s state (default /hotswap-flags/ENV/)' -r
+complete -c flagd -l cluster-replica -d 'This replica\'s name in the API and the audit trail (default: HOSTNAME:PORT)' -r
+complete -c flagd -l cluster-lease-ttl -d 'How long the leader\'s etcd lease lasts without renewal: the longest a dead leader holds the rollouts (default 10s)' -r
+complete -c flagd -l cluster-ca -d 'The CA certificate (PEM) that signed etcd\'s, for TLS to etcd' -r -F
+complete -c flagd -l cluster-cert -d 'This client\'s certificate (PEM), for etcd\'s client certificate auth' -r -F
+complete -c flagd -l cluster-key -d 'The private key (PEM) of --cluster-cert' -r -F
+complete -c flagd -l cluster-user -d 'The etcd user, with --cluster-password-file' -r
+complete -c flagd -l cluster-password-file -d 'A file holding the etcd user\'s password' -r -F
 complete -c flagd -l config -d 'Read options from a TOML file (keys are the long option names)' -r -F
 complete -c flagd -l completions -d 'Print shell completions and exit' -r -f -a "bash\t''
 elvish\t''

@@ -394,6 +394,7 @@ mod tests {
                 alpha: None,
                 conversions: None,
             },
+            replicas: None,
         }
     }
 

@@ -214,6 +214,7 @@ impl ExposureSet {
             total: exposures.values().sum(),
             exposures,
             experiment: self.spec.experiment.clone(),
+            replicas: None,
         }
     }
 }
@@ -250,6 +251,25 @@ pub struct ExposureReport {
     pub total: u64,
     /// The `experiment` block as written.
     pub experiment: Experiment,
+    /// In a cluster: the replicas whose counts are summed here (`since` is
+    /// then the earliest of theirs; docs/cluster.md, Experiments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<String>>,
+}
+
+impl ExposureReport {
+    /// Adds another replica's counts of the same spec: exposures summed,
+    /// the window widened to the earliest `since`.
+    pub fn add(&mut self, replica: &str, since: Timestamp, exposures: &IndexMap<String, u64>) {
+        for (variant, n) in exposures {
+            *self.exposures.entry(variant.clone()).or_default() += n;
+        }
+        self.total = self.exposures.values().sum();
+        self.since = self.since.min(since);
+        self.replicas
+            .get_or_insert_with(Vec::new)
+            .push(replica.to_owned());
+    }
 }
 
 /// No slot: the variant is not in the experiment's split.

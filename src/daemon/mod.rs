@@ -1,7 +1,8 @@
 //! flagd's parts: feeds bring rulesets in, [`live`] swaps them into service,
 //! [`server`] answers over HTTP, [`rollout`] moves canaries by their health
 //! checks, [`exposure`] counts experiment exposures, [`state_dir`] keeps what
-//! must survive a restart.
+//! must survive a restart, [`cluster`] shares rollout state between
+//! replicas through etcd.
 //!
 //! ```text
 //! feed (dir | git | bundle) ──check──▶ live (ArcSwap<Served>) ──▶ server (axum)
@@ -9,6 +10,7 @@
 //!                    rollout controller ───┘ positions, state in state_dir
 //! ```
 
+pub mod cluster;
 pub mod exposure;
 pub mod feed;
 pub mod live;

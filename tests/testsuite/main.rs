@@ -10,6 +10,7 @@ mod support;
 
 mod bucketing;
 mod cli;
+mod cluster;
 mod completions;
 mod diff;
 mod eval_semantics;

@@ -165,9 +165,10 @@ impl Rig {
         inside as f64 / 2000.0
     }
 
-    fn audit_events(&self) -> Vec<String> {
+    async fn audit_events(&self) -> Vec<String> {
         self.controller
-            .audit(Some("f"), 1000)
+            .audit(Some("f".to_owned()), 1000)
+            .await
             .unwrap()
             .iter()
             .map(|e| e["event"].as_str().unwrap().to_owned())
@@ -204,7 +205,7 @@ async fn canary_advances_only_on_time_and_a_passing_check() {
     assert_eq!(rig.at(), ("completed".into(), 2, 100.0));
     assert_eq!(rig.served_share(), 1.0);
     assert_eq!(
-        rig.audit_events(),
+        rig.audit_events().await,
         ["started", "advanced", "check_failed", "completed"]
     );
 }
@@ -221,7 +222,11 @@ async fn failure_limit_rolls_back_and_the_rollback_sticks() {
     rig.after(MIN).await;
     assert_eq!(rig.at(), ("rolled_back".into(), 0, 0.0));
     assert_eq!(rig.served_share(), 0.0);
-    let entries = rig.controller.audit(Some("f"), 10).unwrap();
+    let entries = rig
+        .controller
+        .audit(Some("f".to_owned()), 10)
+        .await
+        .unwrap();
     let rollback = entries.last().unwrap();
     assert_eq!(rollback["event"], "rolled_back");
     assert_eq!(rollback["actor"], "controller");
@@ -238,7 +243,12 @@ async fn failure_limit_rolls_back_and_the_rollback_sticks() {
     rig.metrics.healthy();
     rig.after(60 * MIN).await;
     assert_eq!(rig.phase(), "rolled_back");
-    assert!(rig.controller.steer("f", Steer::Resume, "ops").is_err());
+    assert!(
+        rig.controller
+            .steer("f", Steer::Resume, "ops")
+            .await
+            .is_err()
+    );
 
     // A changed spec starts a new rollout at stage 0.
     rig.live.install(
@@ -284,7 +294,10 @@ async fn no_data_policies() {
             .contains("missing data")
     );
     rig.metrics.healthy();
-    rig.controller.steer("f", Steer::Resume, "ops").unwrap();
+    rig.controller
+        .steer("f", Steer::Resume, "ops")
+        .await
+        .unwrap();
     rig.after(10 * MIN).await;
     assert_eq!(rig.at().1, 1, "resumed and advanced");
 
@@ -335,14 +348,23 @@ async fn steering() {
     rig.tick().await;
     // Pause: the stage clock stops.
     rig.after(4 * MIN).await;
-    rig.controller.steer("f", Steer::Pause, "ana").unwrap();
+    rig.controller
+        .steer("f", Steer::Pause, "ana")
+        .await
+        .unwrap();
     assert!(
-        rig.controller.steer("f", Steer::Pause, "ana").is_err(),
+        rig.controller
+            .steer("f", Steer::Pause, "ana")
+            .await
+            .is_err(),
         "already paused"
     );
     rig.after(30 * MIN).await;
     assert_eq!(rig.at(), ("paused".into(), 0, 10.0));
-    rig.controller.steer("f", Steer::Resume, "ana").unwrap();
+    rig.controller
+        .steer("f", Steer::Resume, "ana")
+        .await
+        .unwrap();
     rig.after(5 * MIN).await;
     assert_eq!(rig.at().1, 0, "6 of 10 minutes remained after the pause");
     rig.after(MIN).await;
@@ -350,18 +372,28 @@ async fn steering() {
     // Promote: next stage now; full: to the end.
     rig.controller
         .steer("f", Steer::Promote { full: false }, "ana")
+        .await
         .unwrap();
     assert_eq!(rig.at(), ("completed".into(), 2, 100.0));
     assert!(
         rig.controller
             .steer("f", Steer::Promote { full: true }, "ana")
+            .await
             .is_err()
     );
     // Abort from completed: back to 0 %.
-    let status = rig.controller.steer("f", Steer::Abort, "ana").unwrap();
+    let status = rig
+        .controller
+        .steer("f", Steer::Abort, "ana")
+        .await
+        .unwrap();
     assert_eq!(status["phase"], "rolled_back");
     assert_eq!(rig.served_share(), 0.0);
-    let entries = rig.controller.audit(Some("f"), 100).unwrap();
+    let entries = rig
+        .controller
+        .audit(Some("f".to_owned()), 100)
+        .await
+        .unwrap();
     let actors: Vec<(&str, &str)> = entries
         .iter()
         .map(|e| (e["event"].as_str().unwrap(), e["actor"].as_str().unwrap()))
@@ -382,9 +414,15 @@ async fn steering() {
     promote_full
         .controller
         .steer("f", Steer::Promote { full: true }, "ops")
+        .await
         .unwrap();
     assert_eq!(promote_full.at(), ("completed".into(), 2, 100.0));
-    assert!(rig.controller.steer("nope", Steer::Pause, "ops").is_err());
+    assert!(
+        rig.controller
+            .steer("nope", Steer::Pause, "ops")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -411,7 +449,10 @@ async fn restart_resumes_the_stage_and_needs_a_fresh_pass() {
     rig.metrics.silent();
     rig.after(MIN).await;
     assert_eq!(rig.at(), ("paused".into(), 1, 50.0));
-    rig.controller.steer("f", Steer::Resume, "ops").unwrap();
+    rig.controller
+        .steer("f", Steer::Resume, "ops")
+        .await
+        .unwrap();
     rig.metrics.healthy();
     rig.after(MIN).await;
     assert_eq!(rig.at().1, 1, "the remaining time is honoured");
@@ -477,10 +518,12 @@ async fn linear_promote_moves_one_step() {
     rig.tick().await;
     rig.controller
         .steer("f", Steer::Promote { full: false }, "ops")
+        .await
         .unwrap();
     assert_eq!(rig.at().2, 20.0);
     rig.controller
         .steer("f", Steer::Promote { full: true }, "ops")
+        .await
         .unwrap();
     assert_eq!(rig.at(), ("completed".into(), 0, 50.0));
 }
@@ -564,7 +607,10 @@ async fn direct_and_segment_are_on_at_once() {
     rig.tick().await;
     assert_eq!(rig.at(), ("completed".into(), 0, 100.0));
     assert_eq!(rig.served_share(), 1.0);
-    rig.controller.steer("f", Steer::Abort, "ops").unwrap();
+    rig.controller
+        .steer("f", Steer::Abort, "ops")
+        .await
+        .unwrap();
     assert_eq!(rig.served_share(), 0.0);
 }
 
@@ -642,7 +688,11 @@ async fn the_guardrail_rolls_back_a_variant_worse_than_its_baseline() {
     assert_eq!(rig.at(), ("rolled_back".into(), 1, 0.0));
     assert_eq!(rig.served_share(), 0.0);
 
-    let entries = rig.controller.audit(Some("f"), 10).unwrap();
+    let entries = rig
+        .controller
+        .audit(Some("f".to_owned()), 10)
+        .await
+        .unwrap();
     let rollback = entries.last().unwrap();
     assert_eq!(rollback["event"], "rolled_back");
     assert_eq!(rollback["values"]["guard.rolloutRate"], 0.06);
@@ -655,7 +705,7 @@ async fn the_guardrail_rolls_back_a_variant_worse_than_its_baseline() {
         "{reason}"
     );
     assert_eq!(
-        rig.audit_events(),
+        rig.audit_events().await,
         ["started", "advanced", "check_failed", "rolled_back"]
     );
     let m = rig.controller.metrics();

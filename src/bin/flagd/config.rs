@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
+use hotswap_flags::daemon::cluster::{self, ClusterConfig};
 use hotswap_flags::daemon::feed::FeedSpec;
 use hotswap_flags::daemon::server::request::Limits;
 use hotswap_flags::model::DurationSpec;
@@ -215,6 +216,67 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_context_depth: Option<usize>,
 
+    /// Run as one replica of a cluster sharing rollout state in etcd: one
+    /// leader decides, every replica serves the same positions
+    /// (etcd://HOST:PORT[,HOST:PORT…]; docs/cluster.md).
+    #[arg(long, value_name = "URL", help_heading = "Cluster")]
+    pub cluster: Option<String>,
+
+    /// The etcd key prefix of this environment's state (default
+    /// /hotswap-flags/ENV/).
+    #[arg(long, value_name = "PREFIX", help_heading = "Cluster")]
+    pub cluster_prefix: Option<String>,
+
+    /// This replica's name in the API and the audit trail (default:
+    /// HOSTNAME:PORT).
+    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
+    pub cluster_replica: Option<String>,
+
+    /// How long the leader's etcd lease lasts without renewal: the longest
+    /// a dead leader holds the rollouts (default 10s).
+    #[arg(long, value_name = "DURATION", help_heading = "Cluster")]
+    pub cluster_lease_ttl: Option<String>,
+
+    /// The CA certificate (PEM) that signed etcd's, for TLS to etcd.
+    #[arg(long, value_name = "FILE", help_heading = "Cluster")]
+    pub cluster_ca: Option<PathBuf>,
+
+    /// This client's certificate (PEM), for etcd's client certificate auth.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_key",
+        help_heading = "Cluster"
+    )]
+    pub cluster_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --cluster-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_cert",
+        help_heading = "Cluster"
+    )]
+    pub cluster_key: Option<PathBuf>,
+
+    /// The etcd user, with --cluster-password-file.
+    #[arg(
+        long,
+        value_name = "USER",
+        requires = "cluster_password_file",
+        help_heading = "Cluster"
+    )]
+    pub cluster_user: Option<String>,
+
+    /// A file holding the etcd user's password.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cluster_user",
+        help_heading = "Cluster"
+    )]
+    pub cluster_password_file: Option<PathBuf>,
+
     /// Read options from a TOML file (keys are the long option names).
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
@@ -268,6 +330,16 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub cors_origins: Vec<String>,
     pub allowed_hosts: Vec<String>,
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// Cluster mode, before the listening address completes the replica's
+/// default name.
+#[derive(Debug)]
+pub struct ClusterSettings {
+    pub config: ClusterConfig,
+    /// `--cluster-replica`, when given.
+    pub replica: Option<String>,
 }
 
 /// Token verification settings.
@@ -303,6 +375,7 @@ impl Args {
         }
         check_origins("--allowed-origin", &args.allowed_origin, false)?;
         check_origins("--cors-origin", &args.cors_origin, true)?;
+        let cluster = cluster_settings(&args)?;
         Ok(Settings {
             auth: auth_settings(&args)?,
             env: args
@@ -346,6 +419,7 @@ impl Args {
             cors_origins: args.cors_origin,
             allowed_hosts: args.allowed_host,
             webhook_secret_file: args.webhook_secret_file,
+            cluster,
         })
     }
 
@@ -402,11 +476,76 @@ impl Args {
             max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
             max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),
             max_context_depth: self.max_context_depth.or(file.max_context_depth),
+            cluster: self.cluster.or(file.cluster),
+            cluster_prefix: self.cluster_prefix.or(file.cluster_prefix),
+            cluster_replica: self.cluster_replica.or(file.cluster_replica),
+            cluster_lease_ttl: self.cluster_lease_ttl.or(file.cluster_lease_ttl),
+            cluster_ca: self.cluster_ca.or(file.cluster_ca),
+            cluster_cert: self.cluster_cert.or(file.cluster_cert),
+            cluster_key: self.cluster_key.or(file.cluster_key),
+            cluster_user: self.cluster_user.or(file.cluster_user),
+            cluster_password_file: self.cluster_password_file.or(file.cluster_password_file),
             config: self.config,
             completions: self.completions,
             man: self.man,
         }
     }
+}
+
+/// `--cluster` and its companions; the other `--cluster-*` options need it.
+fn cluster_settings(args: &Args) -> anyhow::Result<Option<ClusterSettings>> {
+    let Some(url) = &args.cluster else {
+        let companion = args.cluster_prefix.is_some()
+            || args.cluster_replica.is_some()
+            || args.cluster_lease_ttl.is_some()
+            || args.cluster_ca.is_some()
+            || args.cluster_cert.is_some()
+            || args.cluster_user.is_some();
+        if companion {
+            bail!("the --cluster-* options go with --cluster etcd://HOST:PORT");
+        }
+        return Ok(None);
+    };
+    let endpoints = cluster::parse_url(url)?;
+    let env = args.env.as_deref().unwrap_or_default();
+    let prefix = match &args.cluster_prefix {
+        Some(p) if !p.starts_with('/') => bail!("--cluster-prefix {p}: must start with /"),
+        Some(p) if p.ends_with('/') => p.clone(),
+        Some(p) => format!("{p}/"),
+        None => cluster::default_prefix(env),
+    };
+    let lease_ttl = duration(args.cluster_lease_ttl.clone(), "10s", "--cluster-lease-ttl")?;
+    if lease_ttl < Duration::from_secs(1) {
+        bail!("--cluster-lease-ttl must be at least 1s (etcd counts leases in seconds)");
+    }
+    let user = match (&args.cluster_user, &args.cluster_password_file) {
+        (Some(user), Some(file)) => {
+            let password = std::fs::read_to_string(file)
+                .with_context(|| format!("--cluster-password-file {}", file.display()))?;
+            Some((
+                user.clone(),
+                password.trim_end_matches(['\r', '\n']).to_owned(),
+            ))
+        }
+        (None, None) => None,
+        _ => bail!("--cluster-user and --cluster-password-file go together"),
+    };
+    Ok(Some(ClusterSettings {
+        config: ClusterConfig {
+            endpoints,
+            prefix,
+            ca: args.cluster_ca.clone(),
+            identity: match (args.cluster_cert.clone(), args.cluster_key.clone()) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => bail!("--cluster-cert and --cluster-key go together"),
+            },
+            user,
+            lease_ttl,
+            replica: String::new(),
+        },
+        replica: args.cluster_replica.clone(),
+    }))
 }
 
 /// A positive duration option, or its default.
@@ -679,5 +818,61 @@ mod tests {
         assert_eq!(s.bundle_public_keys, [PathBuf::from("c.pub")]);
         let e = parse(&["--env", "e", "--repo", "r", "--bundle-public-key", "k.pub"]).unwrap_err();
         assert!(e.to_string().contains("goes with --bundle"), "{e}");
+    }
+
+    #[test]
+    fn cluster_options() {
+        let base = ["--env", "prod", "--repo", "r"];
+        let with = |extra: &[&str]| parse(&[&base[..], extra].concat());
+        assert!(with(&[]).unwrap().cluster.is_none(), "off by default");
+
+        let s = with(&["--cluster", "etcd://a:2379,b:2379"]).unwrap();
+        let c = s.cluster.unwrap();
+        assert_eq!(c.config.endpoints, ["a:2379", "b:2379"]);
+        assert_eq!(c.config.prefix, "/hotswap-flags/prod/");
+        assert_eq!(c.config.lease_ttl, Duration::from_secs(10));
+        assert!(c.replica.is_none() && c.config.user.is_none() && c.config.ca.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let password = dir.path().join("password");
+        std::fs::write(&password, "s3cret\n").unwrap();
+        let file = dir.path().join("flagd.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "env = \"prod\"\nrepo = \"r\"\ncluster = \"etcd://e:2379\"\ncluster-prefix = \"/flags/prod\"\ncluster-lease-ttl = \"3s\"\ncluster-user = \"flagd\"\ncluster-password-file = {:?}\n",
+                password.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let c = parse(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--cluster-replica",
+            "pod-1",
+        ])
+        .unwrap()
+        .cluster
+        .unwrap();
+        assert_eq!(c.config.prefix, "/flags/prod/");
+        assert_eq!(c.config.lease_ttl, Duration::from_secs(3));
+        assert_eq!(c.config.user, Some(("flagd".into(), "s3cret".into())));
+        assert_eq!(c.replica.as_deref(), Some("pod-1"));
+
+        for (args, says) in [
+            (&["--cluster-prefix", "/x/"][..], "go with --cluster"),
+            (&["--cluster", "http://a:1"], "expected etcd://"),
+            (
+                &["--cluster", "etcd://a:1", "--cluster-lease-ttl", "500ms"],
+                "at least 1s",
+            ),
+            (
+                &["--cluster", "etcd://a:1", "--cluster-prefix", "x"],
+                "must start with /",
+            ),
+        ] {
+            let e = with(args).unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{args:?}: {e:#}");
+        }
     }
 }

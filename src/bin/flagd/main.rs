@@ -6,6 +6,7 @@
 
 mod config;
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -15,9 +16,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use hotswap_flags::bundle::signing::{PublicKey, TrustedKeys};
+use hotswap_flags::daemon::cluster::SharedExposures;
+use hotswap_flags::daemon::cluster::etcd::{EtcdStore, Migration};
 use hotswap_flags::daemon::feed::{self, Feed};
 use hotswap_flags::daemon::live::Live;
 use hotswap_flags::daemon::rollout::clock::SystemClock;
+use hotswap_flags::daemon::rollout::store::LocalStore;
 use hotswap_flags::daemon::rollout::{Controller, RolloutApi};
 use hotswap_flags::daemon::server::auth::{Authenticator, KeySource};
 use hotswap_flags::daemon::server::events::EventStreams;
@@ -32,7 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use config::{Args, KeyFile, LogFormat, Settings};
+use config::{Args, ClusterSettings, KeyFile, LogFormat, Settings};
 
 /// How long one health-check query may take before it counts as no data.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -90,17 +94,32 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     // Held until flagd exits: no other flagd may share the directory.
     let _state_dir = StateDir::claim(&settings.state_dir, &settings.env)?;
     let live = Arc::new(Live::new(&settings.env));
-    // The controller first: it loads stored rollout state and must supply
+    // Bound first: a replica's default name in a cluster is HOST:PORT.
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    // The controller next: it loads stored rollout state and must supply
     // positions before the first ruleset is installed.
     let prometheus = Prometheus::new(CHECK_TIMEOUT)?;
-    let controller = Controller::new(
-        &settings.env,
-        live.clone(),
-        &settings.state_dir,
-        Arc::new(SystemClock),
-        prometheus,
-        settings.metrics_url.clone(),
-    );
+    let (controller, cluster_store) = match &settings.cluster {
+        None => {
+            let controller = Controller::new(
+                &settings.env,
+                live.clone(),
+                &settings.state_dir,
+                Arc::new(SystemClock),
+                prometheus,
+                settings.metrics_url.clone(),
+            );
+            (controller, None)
+        }
+        Some(cluster) => {
+            let (controller, store) =
+                cluster_controller(&settings, cluster, addr, live.clone(), prometheus)?;
+            (controller, Some(store))
+        }
+    };
     tokio::spawn(controller.clone().run());
     let rollouts: Arc<dyn RolloutApi> = controller;
     let mut source = Feed::new(&settings.source, &settings.env, &settings.state_dir)
@@ -127,10 +146,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         refresh.clone(),
     ));
 
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let addr = listener.local_addr()?;
     let security = security(&settings, addr)?;
     let tls = match &settings.tls {
         Some((cert, key)) => {
@@ -141,7 +156,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let shared_exposures = cluster_store.clone().map(|store| {
+        tokio::spawn(store.clone().publish_exposures(live.clone()));
+        store as Arc<dyn SharedExposures>
+    });
     let state = Arc::new(AppState {
+        shared_exposures,
         metrics: Arc::new(Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES)),
         live,
         refresh,
@@ -170,8 +190,62 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     println!("flagd listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
     server::serve(listener, state, options, shutdown_signal()).await?;
+    if let Some(store) = cluster_store {
+        store.resign().await;
+    }
     info!("flagd stopped");
     Ok(())
+}
+
+/// A controller whose state lives in the cluster's etcd (docs/cluster.md):
+/// it starts with no records and is fed the cluster's; the state
+/// directory's records are offered for migration.
+fn cluster_controller(
+    settings: &Settings,
+    cluster: &ClusterSettings,
+    addr: SocketAddr,
+    live: Arc<Live>,
+    prometheus: Prometheus,
+) -> anyhow::Result<(Arc<Controller<Prometheus>>, Arc<EtcdStore>)> {
+    let mut config = cluster.config.clone();
+    config.replica = cluster
+        .replica
+        .clone()
+        .unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
+    let local = LocalStore::new(&settings.state_dir, &settings.env);
+    let migration = Migration {
+        records: local.load().into_values().collect(),
+        audit: local
+            .audit_log()
+            .read(None, usize::MAX)
+            .context("reading the state directory's audit log")?,
+    };
+    let store = Arc::new(EtcdStore::new(&config, &settings.state_dir)?);
+    info!(replica = %config.replica, endpoints = ?config.endpoints, prefix = %config.prefix, "cluster mode: rollout state in etcd");
+    let controller = Controller::with_store(
+        &settings.env,
+        live,
+        store.clone(),
+        HashMap::new(),
+        Arc::new(SystemClock),
+        prometheus,
+        settings.metrics_url.clone(),
+    );
+    store.start(controller.clone(), migration);
+    Ok((controller, store))
+}
+
+/// This machine's host name (a pod's name in Kubernetes).
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at
+    // most that many bytes.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    match std::str::from_utf8(&buf[..end]) {
+        Ok(name) if ok && !name.is_empty() => name.to_owned(),
+        _ => "flagd".to_owned(),
+    }
 }
 
 /// Authentication and rate limiting from the settings; `addr` is where

@@ -18,6 +18,10 @@ pub struct AuditEntry<'a> {
     pub flag: &'a str,
     /// Who: `controller` for automatic transitions, else the caller.
     pub actor: &'a str,
+    /// In a cluster, the replica that made the transition
+    /// (docs/cluster.md); absent for a single flagd.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<&'a str>,
     /// What happened and when, from where to where, why, with which values.
     #[serde(flatten)]
     pub transition: &'a Transition,
@@ -40,7 +44,12 @@ impl AuditLog {
     /// Appends one entry (durably).
     pub fn append(&self, entry: &AuditEntry<'_>) -> io::Result<()> {
         let line = serde_json::to_string(entry).map_err(io::Error::other)?;
-        append_line(&self.path, &line)
+        self.append_line(&line)
+    }
+
+    /// Appends one entry already serialized (durably).
+    pub fn append_line(&self, line: &str) -> io::Result<()> {
+        append_line(&self.path, line)
     }
 
     /// The most recent `limit` entries, oldest first, optionally of one flag.

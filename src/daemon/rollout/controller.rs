@@ -14,12 +14,15 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tracing::{debug, info, warn};
 
-use super::audit::{AuditEntry, AuditLog};
+use super::audit::AuditEntry;
 use super::checks::{Rendered, judge, render_check};
 use super::clock::{Clock, add, since};
 use super::machine::{self, Steer, SteerError, Transition};
-use super::state::{Phase, RolloutRecord, RolloutStore};
+use super::state::{Phase, RolloutRecord};
 use super::status::{RolloutStatus, Window};
+use super::store::{
+    BoxFuture, ClusterView, Fence, LocalStore, RecordSink, Save, StateStore, StoreError,
+};
 use crate::daemon::live::{Live, Positions, Served};
 use crate::eval::RolloutPosition;
 use crate::eval::bucket::percentage;
@@ -40,11 +43,22 @@ pub trait RolloutApi: Send + Sync + std::fmt::Debug {
     /// One flag's rollout status, if it has one.
     fn status(&self, flag: &str) -> Option<Value>;
     /// A steering call by `actor`.
-    fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure>;
+    fn steer<'a>(
+        &'a self,
+        flag: &'a str,
+        action: Steer,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<Value, SteerFailure>>;
     /// Audit entries, oldest first.
-    fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>>;
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>>;
     /// Gauges and counters for `/metrics`.
     fn metrics(&self) -> RolloutMetrics;
+    /// The cluster as this replica sees it; `None` for a single flagd.
+    fn cluster(&self) -> Option<ClusterView>;
 }
 
 /// Why a steering call failed.
@@ -56,6 +70,10 @@ pub enum SteerFailure {
     /// The call does not apply now.
     #[error(transparent)]
     Conflict(#[from] SteerError),
+    /// The state could not be written (the cluster store is unreachable,
+    /// or the rollout kept changing under the call).
+    #[error("the steering call was not recorded: {0}")]
+    Store(String),
 }
 
 /// Metric values at scrape time.
@@ -119,17 +137,46 @@ struct Planned {
     endpoint: Option<String>,
 }
 
+/// A decision to write: the record it produced, the transition (if any)
+/// and the position to publish once it is stored.
+struct Change {
+    record: RolloutRecord,
+    transition: Option<Transition>,
+    actor: String,
+    spec_hash: String,
+    position: RolloutPosition,
+}
+
+impl Change {
+    fn new(
+        record: RolloutRecord,
+        transition: Option<Transition>,
+        actor: &str,
+        spec: &CompiledRollout,
+    ) -> Self {
+        Change {
+            position: position(&record, spec),
+            record,
+            transition,
+            actor: actor.to_owned(),
+            spec_hash: spec.spec_hash.clone(),
+        }
+    }
+}
+
 /// Drives every rollout of the served ruleset.
 #[derive(Debug)]
 pub struct Controller<M> {
     env: String,
     live: Arc<Live>,
-    store: RolloutStore,
-    audit: AuditLog,
+    store: Arc<dyn StateStore>,
     clock: Arc<dyn Clock>,
     source: M,
     metrics_url: Option<String>,
     inner: Mutex<Inner>,
+    /// Held from a decision to its write, so that two writers of this
+    /// process (a tick, a steering call) never decide over the same record.
+    writer: tokio::sync::Mutex<()>,
     wake: tokio::sync::Notify,
 }
 
@@ -145,16 +192,34 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         source: M,
         metrics_url: Option<String>,
     ) -> Arc<Self> {
-        let store = RolloutStore::new(state_dir);
-        let (records, problems) = store.load_all(env);
-        for p in problems {
-            warn!(problem = %p, "unreadable rollout state; that rollout starts over");
-        }
+        let store = LocalStore::new(state_dir, env);
+        let records = store.load();
+        Controller::with_store(
+            env,
+            live,
+            Arc::new(store),
+            records,
+            clock,
+            source,
+            metrics_url,
+        )
+    }
+
+    /// A controller over `live` keeping its state in `store`, starting from
+    /// `records`.
+    pub fn with_store(
+        env: &str,
+        live: Arc<Live>,
+        store: Arc<dyn StateStore>,
+        records: HashMap<String, RolloutRecord>,
+        clock: Arc<dyn Clock>,
+        source: M,
+        metrics_url: Option<String>,
+    ) -> Arc<Self> {
         let controller = Arc::new(Controller {
             env: env.to_owned(),
             live: live.clone(),
             store,
-            audit: AuditLog::new(state_dir),
             clock,
             source,
             metrics_url,
@@ -162,12 +227,49 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 records,
                 ..Inner::default()
             }),
+            writer: tokio::sync::Mutex::new(()),
             wake: tokio::sync::Notify::new(),
         });
         live.set_positions(controller.clone());
         controller
     }
+}
 
+impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
+    /// Installs a record read from the store (a cluster's watch): it
+    /// replaces an older version of it and moves the position served.
+    fn observe(&self, mut record: RolloutRecord) -> bool {
+        let mut inner = self.lock();
+        if let Some(known) = inner.records.get(&record.flag) {
+            if known.store_revision >= record.store_revision {
+                return false;
+            }
+            // A pass this process saw still counts while the rollout
+            // stands where it stood.
+            record.fresh_pass = known.fresh_pass
+                && known.spec_hash == record.spec_hash
+                && known.stage == record.stage
+                && known.phase == record.phase;
+        }
+        if let Some(served) = self.live.current()
+            && let Some(id) = served.ruleset.flag_id(&record.flag)
+            && let Some(spec) = served.ruleset.flag(id).rollout.as_ref()
+        {
+            self.live
+                .set_position(&record.flag, &record.spec_hash, position(&record, spec));
+        }
+        inner.records.insert(record.flag.clone(), record);
+        drop(inner);
+        self.wake.notify_one();
+        true
+    }
+
+    fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
     /// Runs forever: tick, then sleep until something is due, a ruleset is
     /// installed or a steering call arrives.
     pub async fn run(self: Arc<Self>) {
@@ -186,8 +288,18 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
     /// One pass over every rollout; returns when the next thing is due.
     pub async fn tick(&self) -> Option<Timestamp> {
         let served = self.live.current()?;
+        if !self.store.leads() {
+            // A follower decides nothing: the leader's records arrive
+            // through `observe` (docs/cluster.md).
+            self.lock().last_tick.clear();
+            return None;
+        }
         let now = self.clock.now();
-        self.reconcile(&served);
+        {
+            let _writer = self.writer.lock().await;
+            let changes = self.reconcile(&served);
+            self.write_all(changes).await;
+        }
         let planned = self.plan_checks(&served, now);
         for plan in planned {
             let mut values = Vec::with_capacity(plan.checks.len());
@@ -198,14 +310,85 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 }
                 values.push(answers);
             }
-            self.apply_checks(&served, plan, values);
+            let _writer = self.writer.lock().await;
+            let changes = self.apply_checks(&served, plan, values);
+            self.write_all(changes).await;
         }
-        self.apply_time(&served, self.clock.now())
+        let _writer = self.writer.lock().await;
+        let (changes, next) = self.apply_time(&served, self.clock.now());
+        self.write_all(changes).await;
+        next
+    }
+
+    /// Writes the controller's decisions, in order, while it leads.
+    async fn write_all(&self, changes: Vec<Change>) {
+        for change in changes {
+            match self.write(change, Fence::Leader).await {
+                Ok(_) => {}
+                Err(StoreError::Fenced) => {
+                    info!("no longer leading: this replica stops deciding");
+                    return;
+                }
+                Err(e) => warn!(error = %e, "rollout decision not stored; retried next round"),
+            }
+        }
+    }
+
+    /// Stores one change, then (only then) logs it, counts it and
+    /// publishes its position. Returns the record as stored.
+    async fn write(&self, change: Change, fence: Fence) -> Result<RolloutRecord, StoreError> {
+        let Change {
+            mut record,
+            transition,
+            actor,
+            spec_hash,
+            position,
+        } = change;
+        let audit = transition.as_ref().map(|t| {
+            let entry = AuditEntry {
+                flag: &record.flag,
+                actor: &actor,
+                replica: self.store.replica(),
+                transition: t,
+            };
+            // Plain data: serializing cannot fail.
+            serde_json::to_string(&entry).unwrap_or_default()
+        });
+        let revision = self
+            .store
+            .save(Save {
+                record: record.clone(),
+                audit,
+                fence,
+            })
+            .await?;
+        record.store_revision = revision;
+        let mut inner = self.lock();
+        if let Some(t) = &transition {
+            info!(flag = %record.flag, event = t.event, from = %t.from.phase, to = %t.to.phase, percentage = t.to.percentage, reason = %t.reason, actor, "rollout");
+            if t.event != "check_failed" {
+                *inner
+                    .metrics
+                    .transitions
+                    .entry((record.flag.clone(), t.to.phase.as_str()))
+                    .or_default() += 1;
+            }
+        }
+        let newer = inner
+            .records
+            .get(&record.flag)
+            .is_none_or(|known| known.store_revision <= revision);
+        if newer {
+            self.live.set_position(&record.flag, &spec_hash, position);
+            inner.records.insert(record.flag.clone(), record.clone());
+        }
+        Ok(record)
     }
 
     /// Starts rollouts for new or changed specs.
-    fn reconcile(&self, served: &Served) {
-        let mut inner = self.lock();
+    fn reconcile(&self, served: &Served) -> Vec<Change> {
+        let inner = self.lock();
+        let mut changes = Vec::new();
         for flag in served.ruleset.flags() {
             let Some(spec) = &flag.rollout else { continue };
             let current = inner
@@ -215,9 +398,15 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             if current {
                 continue;
             }
-            let (record, t) = machine::start(&flag.key, &self.env, spec, self.clock.now());
-            self.commit(&mut inner, record, &t, CONTROLLER, spec);
+            let (mut record, t) = machine::start(&flag.key, &self.env, spec, self.clock.now());
+            // Over whatever version of the flag's record the store holds.
+            record.store_revision = inner
+                .records
+                .get(&*flag.key)
+                .map_or(0, |r| r.store_revision);
+            changes.push(Change::new(record, Some(t), CONTROLLER, spec));
         }
+        changes
     }
 
     fn plan_checks(&self, served: &Served, now: Timestamp) -> Vec<Planned> {
@@ -267,13 +456,13 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         served: &Served,
         plan: Planned,
         values: Vec<Vec<crate::prometheus::QueryValue>>,
-    ) {
+    ) -> Vec<Change> {
         let Some(spec) = served
             .ruleset
             .flag_id(&plan.flag)
             .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
         else {
-            return;
+            return Vec::new();
         };
         let now = self.clock.now();
         let results: Vec<_> = plan
@@ -310,23 +499,23 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             .filter(|r| r.spec_hash == plan.spec_hash)
             .cloned()
         else {
-            return;
+            return Vec::new();
         };
         // Every round at debug level, with the queries sent; what a round
         // changes (a failure counted, a pause) is logged once, as the
         // transition below (docs/rollouts.md, "When Prometheus is
         // unreachable").
         debug!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome, &c.message, &c.query)).collect::<Vec<_>>(), "health check round");
-        match machine::on_checks(&mut record, spec, results, now) {
-            Some(t) => self.commit(&mut inner, record, &t, CONTROLLER, spec),
-            None => self.save(&mut inner, record),
-        }
+        let t = machine::on_checks(&mut record, spec, results, now);
+        vec![Change::new(record, t, CONTROLLER, spec)]
     }
 
-    /// Applies the passage of time to every rollout; returns the next due time.
-    fn apply_time(&self, served: &Served, now: Timestamp) -> Option<Timestamp> {
+    /// Applies the passage of time to every rollout; returns what changed
+    /// and the next due time.
+    fn apply_time(&self, served: &Served, now: Timestamp) -> (Vec<Change>, Option<Timestamp>) {
         let mut inner = self.lock();
         let mut next: Option<Timestamp> = None;
+        let mut changes = Vec::new();
         for flag in served.ruleset.flags() {
             let Some(spec) = &flag.rollout else { continue };
             let Some(mut record) = inner
@@ -346,56 +535,18 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 _ => Duration::ZERO,
             };
             if let Some(t) = machine::on_time(&mut record, spec, now, healthy_time) {
-                self.commit(&mut inner, record.clone(), &t, CONTROLLER, spec);
+                changes.push(Change::new(record.clone(), Some(t), CONTROLLER, spec));
             } else if matches!(spec.plan, RolloutPlan::Linear { .. })
                 && record.phase == Phase::Progressing
             {
                 // The ramp's clock moved; keep it durable.
-                self.save(&mut inner, record.clone());
+                changes.push(Change::new(record.clone(), None, CONTROLLER, spec));
             }
             if let Some(due) = due(&record, spec) {
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
         }
-        next
-    }
-
-    /// Stores a changed record, logs and audits its transition, publishes
-    /// its position.
-    fn commit(
-        &self,
-        inner: &mut Inner,
-        record: RolloutRecord,
-        t: &Transition,
-        actor: &str,
-        spec: &CompiledRollout,
-    ) {
-        info!(flag = %record.flag, event = t.event, from = %t.from.phase, to = %t.to.phase, percentage = t.to.percentage, reason = %t.reason, actor, "rollout");
-        let entry = AuditEntry {
-            flag: &record.flag,
-            actor,
-            transition: t,
-        };
-        if let Err(e) = self.audit.append(&entry) {
-            warn!(error = %e, "could not append to the audit log");
-        }
-        if t.event != "check_failed" {
-            *inner
-                .metrics
-                .transitions
-                .entry((record.flag.clone(), t.to.phase.as_str()))
-                .or_default() += 1;
-        }
-        self.live
-            .set_position(&record.flag, &spec.spec_hash, position(&record, spec));
-        self.save(inner, record);
-    }
-
-    fn save(&self, inner: &mut Inner, record: RolloutRecord) {
-        if let Err(e) = self.store.save(&record) {
-            warn!(flag = %record.flag, error = %e, "could not store rollout state");
-        }
-        inner.records.insert(record.flag.clone(), record);
+        (changes, next)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -512,6 +663,7 @@ fn status(flag: &CompiledFlag, spec: &CompiledRollout, r: &RolloutRecord, now: T
         checks: r.last_checks.clone(),
         reason: r.reason.clone(),
         spec_hash: r.spec_hash.clone(),
+        leader: None,
     };
     // Plain data: serializing cannot fail (non-finite numbers become null).
     serde_json::to_value(status).unwrap_or_default()
@@ -560,24 +712,61 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
         status_of(&served, &record, self.clock.now())
     }
 
-    fn steer(&self, flag: &str, action: Steer, actor: &str) -> Result<Value, SteerFailure> {
-        let no_rollout = || SteerFailure::NoRollout(flag.to_owned());
-        let (served, mut record) = self.current(flag).ok_or_else(no_rollout)?;
-        let compiled = served
-            .ruleset
-            .flag(served.ruleset.flag_id(flag).ok_or_else(no_rollout)?);
-        let spec = compiled.rollout.as_ref().ok_or_else(no_rollout)?;
-        let now = self.clock.now();
-        let t = machine::steer(&mut record, spec, action, actor, now)?;
-        let mut inner = self.lock();
-        self.commit(&mut inner, record.clone(), &t, actor, spec);
-        drop(inner);
-        self.wake.notify_one();
-        Ok(status(compiled, spec, &record, now))
+    fn steer<'a>(
+        &'a self,
+        flag: &'a str,
+        action: Steer,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<Value, SteerFailure>> {
+        Box::pin(async move {
+            let _writer = self.writer.lock().await;
+            let no_rollout = || SteerFailure::NoRollout(flag.to_owned());
+            let (served, mut record) = self.current(flag).ok_or_else(no_rollout)?;
+            let compiled = served
+                .ruleset
+                .flag(served.ruleset.flag_id(flag).ok_or_else(no_rollout)?);
+            let spec = compiled.rollout.as_ref().ok_or_else(no_rollout)?;
+            // A conflict means another replica wrote the record since this
+            // one read it: steer the fresh record (a few tries, since the
+            // leader may be writing a check round meanwhile).
+            let mut tries = 0;
+            loop {
+                let now = self.clock.now();
+                let t = machine::steer(&mut record, spec, action, actor, now)?;
+                let change = Change::new(record.clone(), Some(t), actor, spec);
+                match self.write(change, Fence::Record).await {
+                    Ok(stored) => {
+                        drop(_writer);
+                        self.wake.notify_one();
+                        return Ok(status(compiled, spec, &stored, now));
+                    }
+                    Err(StoreError::Conflict(_)) if tries < 3 => {
+                        tries += 1;
+                        record = self
+                            .store
+                            .fetch(flag.to_owned())
+                            .await
+                            .map_err(|e| SteerFailure::Store(e.to_string()))?
+                            .filter(|r| r.spec_hash == spec.spec_hash)
+                            .ok_or_else(no_rollout)?;
+                        self.observe(record.clone());
+                    }
+                    Err(e) => return Err(SteerFailure::Store(e.to_string())),
+                }
+            }
+        })
     }
 
-    fn audit(&self, flag: Option<&str>, limit: usize) -> std::io::Result<Vec<Value>> {
-        self.audit.read(flag, limit)
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>> {
+        self.store.audit(flag, limit)
+    }
+
+    fn cluster(&self) -> Option<ClusterView> {
+        self.store.cluster()
     }
 
     fn metrics(&self) -> RolloutMetrics {

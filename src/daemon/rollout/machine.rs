@@ -109,6 +109,7 @@ pub fn start(
         last_check_at: None,
         reason: None,
         fresh_pass: false,
+        store_revision: 0,
     };
     let from = Position {
         phase: Phase::Progressing,

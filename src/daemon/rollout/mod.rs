@@ -6,6 +6,8 @@
 //! - [`state`]: the durable record of each rollout;
 //! - [`status`]: a rollout as the API answers it;
 //! - [`audit`]: the append-only audit log;
+//! - [`store`]: where records and the audit trail live (a state
+//!   directory, or a cluster's store);
 //! - [`clock`]: injected time;
 //! - [`controller`]: the loop that ties them to the served ruleset.
 
@@ -16,6 +18,7 @@ pub mod controller;
 pub mod machine;
 pub mod state;
 pub mod status;
+pub mod store;
 
 pub use controller::{Controller, RolloutApi, RolloutMetrics, SteerFailure};
 pub use machine::Steer;

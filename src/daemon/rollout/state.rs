@@ -179,6 +179,10 @@ pub struct RolloutRecord {
     /// before the restart.
     #[serde(skip)]
     pub fresh_pass: bool,
+    /// The store's version of this record (etcd's mod revision), for the
+    /// compare-and-swap of the next write; 0 when unknown or unused.
+    #[serde(skip)]
+    pub store_revision: i64,
 }
 
 /// The directory of rollout records.

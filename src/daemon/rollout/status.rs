@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::state::{CheckResult, Phase};
+use super::store::ClusterView;
 use crate::model::Strategy;
 
 /// Where a scheduled rollout's window stands.
@@ -63,6 +64,10 @@ pub struct RolloutStatus {
     pub reason: Option<String>,
     /// Hash of the rollout spec the state belongs to.
     pub spec_hash: String,
+    /// In a cluster, the replica that leads (decides) the rollouts
+    /// (docs/cluster.md); absent for a single flagd.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
 }
 
 /// The answer of `GET /api/v1/rollouts`: the served ruleset's rollouts,
@@ -72,4 +77,8 @@ pub struct RolloutStatus {
 pub struct RolloutList<S = RolloutStatus> {
     /// One per flag with a rollout and a record.
     pub rollouts: Vec<S>,
+    /// In a cluster: this replica, the leader, and whether the store
+    /// answers (docs/cluster.md); absent for a single flagd.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterView>,
 }

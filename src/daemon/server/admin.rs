@@ -86,10 +86,34 @@ pub async fn healthz() -> Response {
     json_ok(&json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 once a ruleset is in service, 503 before.
+/// `GET /readyz`: 200 once a ruleset is in service, 503 before. In a
+/// cluster, also 503 until the replica has read the cluster's rollout
+/// state once; afterwards an unreachable store is reported
+/// (`clusterStore`) but keeps the replica ready, since it serves the last
+/// positions it knew (docs/cluster.md, When etcd is unreachable).
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let cluster = state.rollouts.as_ref().and_then(|r| r.cluster());
+    if let Some(c) = cluster.as_ref().filter(|c| !c.synced) {
+        let body = json!({
+            "status": "not ready",
+            "reason": "has not read the cluster's rollout state yet (etcd unreachable?)",
+            "cluster": c,
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
     match state.live.current() {
-        Some(served) => json_ok(&json!({"status": "ready", "version": served.ruleset.version()})),
+        Some(served) => {
+            let mut body = json!({"status": "ready", "version": served.ruleset.version()});
+            if let Some(c) = cluster {
+                body["clusterStore"] = json!(if c.store_reachable {
+                    "reachable"
+                } else {
+                    "unreachable"
+                });
+                body["cluster"] = json!(c);
+            }
+            json_ok(&body)
+        }
         None => {
             let status = state.live.status();
             let body = json!({

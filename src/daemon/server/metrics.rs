@@ -340,6 +340,34 @@ impl Collector for RolloutCollector {
             "rollout_transitions",
             "Rollout transitions by flag and the phase moved to",
             &transitions,
-        )
+        )?;
+        if let Some(c) = self.0.cluster() {
+            let gauges = [
+                (
+                    "flagd_cluster_store_up",
+                    "1 while the cluster store (etcd) answers, 0 while it is unreachable",
+                    c.store_reachable,
+                ),
+                (
+                    "flagd_cluster_synced",
+                    "1 once this replica has read the cluster's rollout state",
+                    c.synced,
+                ),
+                (
+                    "flagd_cluster_leader",
+                    "1 while this replica leads the cluster's rollouts",
+                    c.leading,
+                ),
+            ];
+            for (name, help, value) in gauges {
+                ConstGauge::new(i64::from(value)).encode(encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    MetricType::Gauge,
+                )?)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -63,6 +63,7 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/rollouts",
     "/api/v1/rollouts/{key}",
     "/api/v1/rollouts/{key}/{action}",
+    "/api/v1/rollouts/{key}/audit",
     "/api/v1/audit",
     "/api/v1/experiments",
     "/api/v1/experiments/{key}",
@@ -92,6 +93,9 @@ pub struct AppState {
     pub events: events::EventStreams,
     /// The secret push webhooks are signed with (`--webhook-secret-file`).
     pub webhook: Option<Arc<webhook::WebhookSecret>>,
+    /// In a cluster: the other replicas' exposure counts, summed into the
+    /// experiments' reports.
+    pub shared_exposures: Option<Arc<dyn crate::daemon::cluster::SharedExposures>>,
 }
 
 impl AppState {
@@ -158,6 +162,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/api/v1/ruleset", get(admin::ruleset))
         .listed_route("/api/v1/rollouts", get(rollouts::list))
         .listed_route("/api/v1/rollouts/{key}", get(rollouts::get))
+        .listed_route("/api/v1/rollouts/{key}/audit", get(rollouts::flag_audit))
         .listed_route("/api/v1/audit", get(rollouts::audit))
         .listed_route("/api/v1/experiments", get(experiments::list))
         .listed_route("/api/v1/experiments/{key}", get(experiments::get))
@@ -265,6 +270,7 @@ mod tests {
     fn state() -> Arc<AppState> {
         let live = Arc::new(Live::new("test"));
         Arc::new(AppState {
+            shared_exposures: None,
             metrics: Arc::new(Metrics::new(live.clone(), None, ROUTES)),
             live,
             refresh: Arc::new(Notify::new()),

@@ -11,10 +11,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::{AppState, json_ok};
+use crate::daemon::rollout::store::StoreError;
 use crate::daemon::rollout::{RolloutApi, RolloutList, Steer, SteerFailure};
 
 /// Who is calling, as the audit log records it. Set by the auth guard when
@@ -34,9 +35,30 @@ fn controller(state: &AppState) -> Result<&Arc<dyn RolloutApi>, ApiError> {
 
 /// `GET /api/v1/rollouts`
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let controller = controller(&state)?;
+    let cluster = controller.cluster();
+    let leader = cluster.as_ref().and_then(|c| c.leader.clone());
     Ok(json_ok(&RolloutList {
-        rollouts: controller(&state)?.list(),
+        rollouts: controller
+            .list()
+            .into_iter()
+            .map(|s| with_leader(s, leader.as_deref()))
+            .collect(),
+        cluster,
     }))
+}
+
+/// A status naming the cluster's leader, in a cluster.
+fn with_leader(mut status: Value, leader: Option<&str>) -> Value {
+    if let (Some(leader), Some(map)) = (leader, status.as_object_mut()) {
+        map.insert("leader".to_owned(), Value::from(leader));
+    }
+    status
+}
+
+/// The leader as `controller` knows it.
+fn leader(controller: &dyn RolloutApi) -> Option<String> {
+    controller.cluster().and_then(|c| c.leader)
 }
 
 /// `GET /api/v1/rollouts/{key}`
@@ -44,9 +66,11 @@ pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    controller(&state)?
+    let controller = controller(&state)?;
+    let leader = leader(controller.as_ref());
+    controller
         .status(&key)
-        .map(|s| json_ok(&s))
+        .map(|s| json_ok(&with_leader(s, leader.as_deref())))
         .ok_or_else(|| no_rollout(&state, &key))
 }
 
@@ -80,17 +104,22 @@ pub async fn steer(
         )
     })?;
     let actor = actor.map_or_else(|| "anonymous".to_owned(), |Extension(Actor(a))| a);
-    let controller = controller(&state)?.clone();
-    // Steering writes state and audit durably (fsync): off the async threads.
-    let result = tokio::task::spawn_blocking(move || controller.steer(&key, action, &actor))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()))?;
+    let controller = controller(&state)?;
+    let result = controller.steer(&key, action, &actor).await;
     match result {
-        Ok(status) => Ok(json_ok(&status)),
+        Ok(status) => Ok(json_ok(&with_leader(
+            status,
+            leader(controller.as_ref()).as_deref(),
+        ))),
         Err(SteerFailure::NoRollout(key)) => Err(no_rollout(&state, &key)),
         Err(e @ SteerFailure::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "CONFLICT",
+            e.to_string(),
+        )),
+        Err(e @ SteerFailure::Store(_)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORE_UNAVAILABLE",
             e.to_string(),
         )),
     }
@@ -108,17 +137,39 @@ pub async fn audit(
     State(state): State<Arc<AppState>>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let controller = controller(&state)?.clone();
-    let limit = q.limit.unwrap_or(100).min(10_000);
-    let entries = tokio::task::spawn_blocking(move || controller.audit(q.flag.as_deref(), limit))
+    read_audit(&state, q.flag, q.limit).await
+}
+
+/// `GET /api/v1/rollouts/{key}/audit?limit=…`: one flag's audit trail
+/// (in a cluster, the cluster's, from any replica).
+pub async fn flag_audit(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    read_audit(&state, Some(key), q.limit).await
+}
+
+async fn read_audit(
+    state: &AppState,
+    flag: Option<String>,
+    limit: Option<usize>,
+) -> Result<Response, ApiError> {
+    let limit = limit.unwrap_or(100).min(10_000);
+    let entries = controller(state)?
+        .audit(flag, limit)
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()))?
-        .map_err(|e| {
-            ApiError::new(
+        .map_err(|e| match e {
+            StoreError::Unreachable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORE_UNAVAILABLE",
+                format!("cannot read the audit trail: {e}"),
+            ),
+            e => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "GENERAL",
                 format!("cannot read the audit log: {e}"),
-            )
+            ),
         })?;
     Ok(json_ok(&json!({"entries": entries})))
 }

@@ -2,6 +2,7 @@
 //! lives here once, and the compiler's dead-code check covers it, since the
 //! whole suite is one crate.
 
+pub mod etcd;
 pub mod files;
 pub mod flagd;
 pub mod gitops;
@@ -56,7 +57,7 @@ pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
 }
 
 /// The one rule for a program a test needs that cargo does not build
-/// (`git`, `prometheus`, `node`, `python3`, `openssl`): its path when it is
+/// (`git`, `prometheus`, `node`, `python3`, `openssl`, `etcd`): its path when it is
 /// on `PATH`. When it is not, the test is skipped — a loud `SKIPPED` line,
 /// and `None` for the test to return on — unless `CI` is set: CI installs
 /// every one of them, so there a missing program is a failure, never a
@@ -112,6 +113,7 @@ fn install_hint(program: &str) -> &'static str {
         "python3" => "apt-get install python3",
         "openssl" => "apt-get install openssl",
         "git" => "apt-get install git",
+        "etcd" => "apt-get install etcd-server",
         _ => "install it",
     }
 }

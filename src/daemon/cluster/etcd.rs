@@ -1,0 +1,753 @@
+//! The etcd store of a cluster (docs/cluster.md, How it works).
+//!
+//! Keys under the prefix (`/hotswap-flags/<env>/` by default):
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `leader` | the leading replica's name, on its lease |
+//! | `rollouts/<flag>` | the rollout record (JSON, as in a state directory) |
+//! | `audit/<flag>/<time ns>-<replica>` | one audit line |
+//! | `migrated` | which replica took over a state directory's records |
+//!
+//! - **Election.** Each replica holds a lease (`--cluster-lease-ttl`) and
+//!   tries to create `leader` on it in a transaction that succeeds only if
+//!   the key does not exist. The winner's fence is the revision that created
+//!   the key: every write of its controller compares it, so a replica that
+//!   lost the key (paused, partitioned, slow) writes nothing.
+//! - **Renewal.** The lease is renewed every third of its TTL; the leader
+//!   stops deciding a quarter TTL before the lease could have expired,
+//!   counted from when the renewal was sent.
+//! - **One state.** A write also compares the record's version (its mod
+//!   revision), so steering through a follower and the leader's rounds
+//!   never overwrite each other. Every replica reads all records, then
+//!   watches them, and serves the positions they hold.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use etcd_client::{
+    Certificate, Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, Identity,
+    KeyValue, PutOptions, SortOrder, SortTarget, TlsOptions, Txn, TxnOp, TxnOpResponse,
+    WatchOptions,
+};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{debug, info, warn};
+
+use super::{ClusterConfig, ClusterError, SharedExposures};
+use crate::daemon::exposure::ExposureReport;
+use crate::daemon::live::Live;
+use crate::daemon::rollout::audit::AuditLog;
+use crate::daemon::rollout::state::RolloutRecord;
+use crate::daemon::rollout::store::{
+    BoxFuture, ClusterView, Fence, RecordSink, Save, StateStore, StoreError,
+};
+
+/// How long to wait before calling etcd again after a failure.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// Operations per migration transaction (etcd allows 128 by default).
+const MIGRATION_BATCH: usize = 100;
+
+/// The keys of one environment.
+#[derive(Debug, Clone)]
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn leader(&self) -> String {
+        format!("{}leader", self.prefix)
+    }
+    fn migrated(&self) -> String {
+        format!("{}migrated", self.prefix)
+    }
+    fn records(&self) -> String {
+        format!("{}rollouts/", self.prefix)
+    }
+    fn record(&self, flag: &str) -> String {
+        format!("{}rollouts/{flag}", self.prefix)
+    }
+    fn exposures(&self, flag: &str) -> String {
+        format!("{}exposures/{flag}/", self.prefix)
+    }
+    fn exposure(&self, flag: &str, replica: &str) -> String {
+        format!("{}exposures/{flag}/{replica}", self.prefix)
+    }
+    fn audits(&self, flag: Option<&str>) -> String {
+        match flag {
+            Some(flag) => format!("{}audit/{flag}/", self.prefix),
+            None => format!("{}audit/", self.prefix),
+        }
+    }
+    fn audit(&self, flag: &str, at_ns: i128, replica: &str) -> String {
+        format!("{}audit/{flag}/{at_ns:020}-{replica}", self.prefix)
+    }
+}
+
+/// This replica's leadership: the fence and how long it lasts.
+#[derive(Debug, Clone, Copy)]
+struct Lead {
+    /// The revision that created the leader key.
+    revision: i64,
+    /// Until when it may decide (a margin before the lease could expire).
+    decide_until: Instant,
+}
+
+/// How often a replica publishes its exposure counts.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// One replica's counts of one experiment, as published under
+/// `exposures/<flag>/<replica>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Published {
+    replica: String,
+    spec_hash: String,
+    since: jiff::Timestamp,
+    exposures: IndexMap<String, u64>,
+}
+
+/// What a single flagd's state directory held, taken over by the first
+/// replica to reach an empty prefix (docs/cluster.md, Moving from a single
+/// flagd).
+#[derive(Debug, Default)]
+pub struct Migration {
+    /// The rollout records.
+    pub records: Vec<RolloutRecord>,
+    /// The audit log, one JSON object per line.
+    pub audit: Vec<Value>,
+}
+
+/// Rollout state in etcd, with leader election (see the module docs).
+pub struct EtcdStore {
+    endpoints: Vec<String>,
+    options: ConnectOptions,
+    client: tokio::sync::Mutex<Option<Client>>,
+    keys: Keys,
+    replica: String,
+    lease_ttl: Duration,
+    op_timeout: Duration,
+    lead: Mutex<Option<Lead>>,
+    /// The lease of the current session, revoked on shutdown.
+    lease: Mutex<Option<i64>>,
+    leader: Mutex<Option<String>>,
+    reachable: AtomicBool,
+    synced: AtomicBool,
+    /// Set on shutdown: campaign no more.
+    stopping: AtomicBool,
+    /// The local JSON lines copy of the audit lines this replica writes.
+    local_audit: AuditLog,
+}
+
+impl std::fmt::Debug for EtcdStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdStore")
+            .field("endpoints", &self.endpoints)
+            .field("prefix", &self.keys.prefix)
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EtcdStore {
+    /// A store for `config`, not yet connected; the local audit lines go to
+    /// `state_dir`.
+    pub fn new(config: &ClusterConfig, state_dir: &std::path::Path) -> Result<Self, ClusterError> {
+        let tls = config.ca.is_some() || config.identity.is_some();
+        let scheme = if tls { "https" } else { "http" };
+        let read = |path: &std::path::PathBuf| {
+            std::fs::read(path).map_err(|error| ClusterError::File {
+                path: path.clone(),
+                error,
+            })
+        };
+        let mut options = ConnectOptions::new()
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
+        if tls {
+            let mut tls = TlsOptions::new();
+            if let Some(ca) = &config.ca {
+                tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+            }
+            if let Some((cert, key)) = &config.identity {
+                tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+            }
+            options = options.with_tls(tls);
+        }
+        if let Some((user, password)) = &config.user {
+            options = options.with_user(user.clone(), password.clone());
+        }
+        Ok(EtcdStore {
+            endpoints: config
+                .endpoints
+                .iter()
+                .map(|e| format!("{scheme}://{e}"))
+                .collect(),
+            options,
+            client: tokio::sync::Mutex::new(None),
+            keys: Keys {
+                prefix: config.prefix.clone(),
+            },
+            replica: config.replica.clone(),
+            lease_ttl: config.lease_ttl,
+            op_timeout: (config.lease_ttl / 3)
+                .clamp(Duration::from_millis(300), Duration::from_secs(3)),
+            lead: Mutex::new(None),
+            lease: Mutex::new(None),
+            leader: Mutex::new(None),
+            reachable: AtomicBool::new(false),
+            synced: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            local_audit: AuditLog::new(state_dir),
+        })
+    }
+
+    /// Starts following the records and campaigning for leadership; what
+    /// is read goes to `sink` (the controller). `migration` is offered to
+    /// the cluster once, before the first read.
+    pub fn start(self: &Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
+        tokio::spawn(self.clone().follow(sink.clone(), migration));
+        tokio::spawn(self.clone().campaign(sink));
+    }
+
+    /// The connected client (connecting on first use).
+    async fn client(&self) -> Result<Client, StoreError> {
+        let mut client = self.client.lock().await;
+        if let Some(c) = client.as_ref() {
+            return Ok(c.clone());
+        }
+        let connect = Client::connect(&self.endpoints, Some(self.options.clone()));
+        let c = self.timed(connect).await?;
+        *client = Some(c.clone());
+        Ok(c)
+    }
+
+    /// `call` with the operation timeout; records whether etcd answered.
+    async fn timed<T>(
+        &self,
+        call: impl Future<Output = Result<T, etcd_client::Error>>,
+    ) -> Result<T, StoreError> {
+        let result = match tokio::time::timeout(self.op_timeout, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(StoreError::Unreachable(e.to_string())),
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "no answer within {:?}",
+                self.op_timeout
+            ))),
+        };
+        self.set_reachable(result.is_ok());
+        result
+    }
+
+    fn set_reachable(&self, up: bool) {
+        let was = self.reachable.swap(up, Ordering::Relaxed);
+        if was && !up {
+            warn!(
+                "etcd is unreachable: serving the last rollout positions known, deciding nothing"
+            );
+        } else if !was && up && self.synced.load(Ordering::Relaxed) {
+            info!("etcd answers again");
+        }
+    }
+
+    fn lock_lead(&self) -> MutexGuard<'_, Option<Lead>> {
+        self.lead.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_leader(&self, name: Option<String>) {
+        *self.leader.lock().unwrap_or_else(|e| e.into_inner()) = name;
+    }
+
+    fn step_down(&self) {
+        if self.lock_lead().take().is_some() {
+            info!(replica = %self.replica, "no longer leading the cluster's rollouts");
+        }
+    }
+
+    /// Reads every record into `sink`; returns the revision read at.
+    async fn load_all(
+        &self,
+        client: &mut Client,
+        sink: &dyn RecordSink,
+    ) -> Result<i64, StoreError> {
+        let options = GetOptions::new().with_prefix();
+        let response = self
+            .timed(client.get(self.keys.records(), Some(options)))
+            .await?;
+        for kv in response.kvs() {
+            if let Some(record) = self.record_of(kv) {
+                sink.observe(record);
+            }
+        }
+        Ok(response.header().map_or(0, |h| h.revision()))
+    }
+
+    fn record_of(&self, kv: &KeyValue) -> Option<RolloutRecord> {
+        match serde_json::from_slice::<RolloutRecord>(kv.value()) {
+            Ok(mut record) => {
+                record.store_revision = kv.mod_revision();
+                Some(record)
+            }
+            Err(e) => {
+                warn!(key = %String::from_utf8_lossy(kv.key()), error = %e, "unreadable rollout record in etcd");
+                None
+            }
+        }
+    }
+
+    /// Reads, then watches every record, for ever.
+    async fn follow(self: Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
+        let mut migration = Some(migration);
+        loop {
+            if let Err(e) = self.follow_once(sink.as_ref(), &mut migration).await {
+                debug!(error = %e, "following the cluster's records stopped; again shortly");
+                self.set_reachable(false);
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    async fn follow_once(
+        &self,
+        sink: &dyn RecordSink,
+        migration: &mut Option<Migration>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        if let Some(m) = migration.as_ref() {
+            self.migrate(&mut client, m).await?;
+            *migration = None;
+        }
+        let revision = self.load_all(&mut client, sink).await?;
+        if !self.synced.swap(true, Ordering::Relaxed) {
+            info!(replica = %self.replica, "read the cluster's rollout state");
+        }
+        let options = WatchOptions::new()
+            .with_prefix()
+            .with_start_revision(revision + 1);
+        let mut stream = self
+            .timed(client.watch(self.keys.records(), Some(options)))
+            .await?;
+        loop {
+            let message = stream.message().await;
+            let response = match message {
+                Ok(Some(r)) => r,
+                Ok(None) => return Err(StoreError::Unreachable("the watch ended".into())),
+                Err(e) => return Err(StoreError::Unreachable(e.to_string())),
+            };
+            if response.canceled() {
+                return Err(StoreError::Unreachable(format!(
+                    "the watch was canceled: {}",
+                    response.cancel_reason()
+                )));
+            }
+            self.set_reachable(true);
+            for event in response.events() {
+                if event.event_type() == EventType::Put
+                    && let Some(record) = event.kv().and_then(|kv| self.record_of(kv))
+                {
+                    sink.observe(record);
+                }
+            }
+        }
+    }
+
+    /// Takes over a state directory's records if the prefix holds none and
+    /// nothing was migrated before.
+    async fn migrate(&self, client: &mut Client, m: &Migration) -> Result<(), StoreError> {
+        if m.records.is_empty() {
+            return Ok(());
+        }
+        let mut ops = vec![TxnOp::put(
+            self.keys.migrated(),
+            self.replica.as_str(),
+            None,
+        )];
+        for r in &m.records {
+            let json = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+            ops.push(TxnOp::put(self.keys.record(&r.flag), json, None));
+        }
+        let txn = Txn::new()
+            .when([
+                Compare::create_revision(self.keys.records(), CompareOp::Equal, 0).with_prefix(),
+                Compare::create_revision(self.keys.migrated(), CompareOp::Equal, 0),
+            ])
+            .and_then(ops);
+        if !self.timed(client.txn(txn)).await?.succeeded() {
+            return Ok(());
+        }
+        let audit: Vec<TxnOp> = m
+            .audit
+            .iter()
+            .filter_map(|entry| {
+                let flag = entry["flag"].as_str()?;
+                let at: jiff::Timestamp = entry["time"].as_str()?.parse().ok()?;
+                let key = self.keys.audit(flag, at.as_nanosecond(), "migrated");
+                Some(TxnOp::put(key, entry.to_string(), None))
+            })
+            .collect();
+        for batch in audit.chunks(MIGRATION_BATCH) {
+            self.timed(client.txn(Txn::new().and_then(batch.to_vec())))
+                .await?;
+        }
+        info!(
+            records = m.records.len(),
+            audit = audit.len(),
+            "took over the state directory's rollout records: the cluster continues them"
+        );
+        Ok(())
+    }
+
+    /// Holds a lease and campaigns with it, for ever.
+    async fn campaign(self: Arc<Self>, sink: Arc<dyn RecordSink>) {
+        while !self.stopping.load(Ordering::SeqCst) {
+            if let Err(e) = self.session(sink.as_ref()).await {
+                debug!(error = %e, "leadership session ended; again shortly");
+            }
+            self.step_down();
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    /// One lease: campaign, renew, and campaign again whenever the leader
+    /// key goes; returns when the lease is lost.
+    async fn session(&self, sink: &dyn RecordSink) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let ttl_secs = i64::try_from(self.lease_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
+        let sent = Instant::now();
+        let grant = self.timed(client.lease_grant(ttl_secs, None)).await?;
+        let lease = grant.id();
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+        let ttl = Duration::from_secs(u64::try_from(grant.ttl()).unwrap_or(1));
+        let mut valid_until = sent + ttl;
+        let (mut keeper, mut acks) = self.timed(client.lease_keep_alive(lease)).await?;
+        let mut watch = self.timed(client.watch(self.keys.leader(), None)).await?;
+        loop {
+            if self.lock_lead().is_none() && !self.stopping.load(Ordering::SeqCst) {
+                self.try_lead(&mut client, lease, valid_until - ttl / 4, sink)
+                    .await?;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(ttl / 3) => {
+                    let sent = Instant::now();
+                    self.timed(keeper.keep_alive()).await?;
+                    let ack = self.timed(acks.message()).await?
+                        .ok_or_else(|| StoreError::Unreachable("lease renewals ended".into()))?;
+                    if ack.ttl() <= 0 {
+                        return Err(StoreError::Unreachable("the lease expired".into()));
+                    }
+                    valid_until = sent + Duration::from_secs(u64::try_from(ack.ttl()).unwrap_or(1));
+                    if let Some(lead) = self.lock_lead().as_mut() {
+                        lead.decide_until = valid_until - ttl / 4;
+                    }
+                }
+                message = watch.message() => {
+                    let response = message
+                        .map_err(|e| StoreError::Unreachable(e.to_string()))?
+                        .ok_or_else(|| StoreError::Unreachable("the leader watch ended".into()))?;
+                    for event in response.events() {
+                        let name = event.kv().map(|kv| String::from_utf8_lossy(kv.value()).into_owned());
+                        match event.event_type() {
+                            EventType::Put => self.set_leader(name),
+                            EventType::Delete => self.set_leader(None),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Creates the leader key on `lease` unless it exists; on success reads
+    /// every record before deciding anything.
+    async fn try_lead(
+        &self,
+        client: &mut Client,
+        lease: i64,
+        decide_until: Instant,
+        sink: &dyn RecordSink,
+    ) -> Result<(), StoreError> {
+        let key = self.keys.leader();
+        let txn = Txn::new()
+            .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(
+                key.as_str(),
+                self.replica.as_str(),
+                Some(PutOptions::new().with_lease(lease)),
+            )])
+            .or_else([TxnOp::get(key.as_str(), None)]);
+        let response = self.timed(client.txn(txn)).await?;
+        if !response.succeeded() {
+            let holder = response.op_responses().into_iter().find_map(|op| match op {
+                TxnOpResponse::Get(g) => g.kvs().first().map(|kv| {
+                    (
+                        String::from_utf8_lossy(kv.value()).into_owned(),
+                        kv.lease(),
+                        kv.create_revision(),
+                    )
+                }),
+                _ => None,
+            });
+            match holder {
+                // Our own key, from this very lease (a lost answer).
+                Some((_, l, revision)) if l == lease => {
+                    self.lead(client, revision, decide_until, sink).await?;
+                }
+                Some((name, _, _)) => self.set_leader(Some(name)),
+                None => self.set_leader(None),
+            }
+            return Ok(());
+        }
+        let revision = response.header().map_or(0, |h| h.revision());
+        self.lead(client, revision, decide_until, sink).await
+    }
+
+    async fn lead(
+        &self,
+        client: &mut Client,
+        revision: i64,
+        decide_until: Instant,
+        sink: &dyn RecordSink,
+    ) -> Result<(), StoreError> {
+        // Everything the previous leader wrote is visible from `revision`
+        // on (later writes of it are fenced): read it before deciding.
+        self.load_all(client, sink).await?;
+        *self.lock_lead() = Some(Lead {
+            revision,
+            decide_until,
+        });
+        self.set_leader(Some(self.replica.clone()));
+        info!(replica = %self.replica, "leading the cluster's rollouts");
+        sink.wake();
+        Ok(())
+    }
+
+    /// Publishes this replica's exposure counts of the served ruleset's
+    /// experiments every second, for ever (errors are retried).
+    pub async fn publish_exposures(self: Arc<Self>, live: Arc<Live>) {
+        loop {
+            tokio::time::sleep(PUBLISH_EVERY).await;
+            let Some(served) = live.current() else {
+                continue;
+            };
+            let now = jiff::Timestamp::now();
+            let mut ops = Vec::new();
+            for set in served.experiments().iter() {
+                let r = set.report(served.ruleset.version(), now);
+                let published = Published {
+                    replica: self.replica.clone(),
+                    spec_hash: r.spec_hash,
+                    since: r.since,
+                    exposures: r.exposures,
+                };
+                let Ok(json) = serde_json::to_vec(&published) else {
+                    continue;
+                };
+                ops.push(TxnOp::put(
+                    self.keys.exposure(&r.flag, &self.replica),
+                    json,
+                    None,
+                ));
+            }
+            if ops.is_empty() {
+                continue;
+            }
+            let Ok(mut client) = self.client().await else {
+                continue;
+            };
+            for batch in ops.chunks(MIGRATION_BATCH) {
+                let txn = Txn::new().and_then(batch.to_vec());
+                if let Err(e) = self.timed(client.txn(txn)).await {
+                    debug!(error = %e, "exposure counts not published; again shortly");
+                }
+            }
+        }
+    }
+
+    async fn merge_inner(&self, mut report: ExposureReport) -> Result<ExposureReport, StoreError> {
+        let mut client = self.client().await?;
+        let options = GetOptions::new().with_prefix();
+        let response = self
+            .timed(client.get(self.keys.exposures(&report.flag), Some(options)))
+            .await?;
+        report.replicas = Some(vec![self.replica.clone()]);
+        for kv in response.kvs() {
+            let Ok(other) = serde_json::from_slice::<Published>(kv.value()) else {
+                continue;
+            };
+            if other.replica != self.replica && other.spec_hash == report.spec_hash {
+                report.add(&other.replica, other.since, &other.exposures);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Gives up leadership on shutdown: stops deciding and revokes the
+    /// lease, which deletes the leader key, so another replica leads at
+    /// once rather than after the TTL.
+    pub async fn resign(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.step_down();
+        let lease = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let (Some(lease), Ok(mut client)) = (lease, self.client().await) {
+            match self.timed(client.lease_revoke(lease)).await {
+                Ok(_) => info!(replica = %self.replica, "left the cluster (lease revoked)"),
+                Err(e) => warn!(error = %e, "could not revoke the lease; it expires by itself"),
+            }
+        }
+    }
+
+    /// The fence of the current leadership, if this replica may decide.
+    fn fence(&self) -> Option<i64> {
+        self.lock_lead()
+            .filter(|l| Instant::now() < l.decide_until)
+            .map(|l| l.revision)
+    }
+
+    async fn save_inner(&self, save: Save) -> Result<i64, StoreError> {
+        let fence = match save.fence {
+            Fence::Leader => Some(self.fence().ok_or(StoreError::Fenced)?),
+            Fence::Record => None,
+        };
+        let flag = save.record.flag.clone();
+        let key = self.keys.record(&flag);
+        let json = serde_json::to_vec(&save.record).map_err(std::io::Error::other)?;
+        let mut compares = vec![Compare::mod_revision(
+            key.as_str(),
+            CompareOp::Equal,
+            save.record.store_revision,
+        )];
+        if let Some(revision) = fence {
+            compares.push(Compare::create_revision(
+                self.keys.leader(),
+                CompareOp::Equal,
+                revision,
+            ));
+        }
+        let mut ops = vec![TxnOp::put(key.as_str(), json, None)];
+        if let Some(line) = &save.audit {
+            let at = jiff::Timestamp::now().as_nanosecond();
+            ops.push(TxnOp::put(
+                self.keys.audit(&flag, at, &self.replica),
+                line.as_str(),
+                None,
+            ));
+        }
+        let txn = Txn::new()
+            .when(compares)
+            .and_then(ops)
+            .or_else([TxnOp::get(self.keys.leader(), None)]);
+        let mut client = self.client().await?;
+        let response = self.timed(client.txn(txn)).await?;
+        if response.succeeded() {
+            if let Some(line) = save.audit {
+                let log = self.local_audit.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = log.append_line(&line) {
+                        warn!(error = %e, "could not append to the local audit log");
+                    }
+                })
+                .await;
+            }
+            return Ok(response.header().map_or(0, |h| h.revision()));
+        }
+        if let Some(revision) = fence {
+            let still = response.op_responses().into_iter().any(|op| match op {
+                TxnOpResponse::Get(g) => g
+                    .kvs()
+                    .first()
+                    .is_some_and(|kv| kv.create_revision() == revision),
+                _ => false,
+            });
+            if !still {
+                self.step_down();
+                return Err(StoreError::Fenced);
+            }
+        }
+        Err(StoreError::Conflict(flag))
+    }
+
+    async fn fetch_inner(&self, flag: String) -> Result<Option<RolloutRecord>, StoreError> {
+        let mut client = self.client().await?;
+        let response = self
+            .timed(client.get(self.keys.record(&flag), None))
+            .await?;
+        Ok(response.kvs().first().and_then(|kv| self.record_of(kv)))
+    }
+
+    async fn audit_inner(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut client = self.client().await?;
+        let options = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Create, SortOrder::Descend)
+            .with_limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        let response = self
+            .timed(client.get(self.keys.audits(flag.as_deref()), Some(options)))
+            .await?;
+        // Oldest first: by revision, and within one (a migration's batch)
+        // by the time in the key.
+        let mut entries: Vec<(i64, &[u8], Value)> = response
+            .kvs()
+            .iter()
+            .filter_map(|kv| {
+                let value = serde_json::from_slice(kv.value()).ok()?;
+                let name = kv.key().rsplit(|b| *b == b'/').next().unwrap_or_default();
+                Some((kv.create_revision(), name, value))
+            })
+            .collect();
+        entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        Ok(entries.into_iter().map(|(_, _, v)| v).collect())
+    }
+}
+
+impl SharedExposures for EtcdStore {
+    fn merge(&self, report: ExposureReport) -> BoxFuture<'_, Result<ExposureReport, StoreError>> {
+        Box::pin(self.merge_inner(report))
+    }
+}
+
+impl StateStore for EtcdStore {
+    fn leads(&self) -> bool {
+        self.fence().is_some()
+    }
+
+    fn replica(&self) -> Option<&str> {
+        Some(&self.replica)
+    }
+
+    fn save(&self, save: Save) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(self.save_inner(save))
+    }
+
+    fn fetch(&self, flag: String) -> BoxFuture<'_, Result<Option<RolloutRecord>, StoreError>> {
+        Box::pin(self.fetch_inner(flag))
+    }
+
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>> {
+        Box::pin(self.audit_inner(flag, limit))
+    }
+
+    fn cluster(&self) -> Option<ClusterView> {
+        Some(ClusterView {
+            replica: self.replica.clone(),
+            leader: self
+                .leader
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            leading: self.leads(),
+            store_reachable: self.reachable.load(Ordering::Relaxed),
+            synced: self.synced.load(Ordering::Relaxed),
+        })
+    }
+}
