@@ -52,6 +52,9 @@ _flagctl() {
             flagctl,simulate)
                 cmd="flagctl__subcmd__simulate"
                 ;;
+            flagctl,stale)
+                cmd="flagctl__subcmd__stale"
+                ;;
             flagctl,validate)
                 cmd="flagctl__subcmd__validate"
                 ;;
@@ -105,6 +108,9 @@ _flagctl() {
                 ;;
             flagctl__subcmd__help,simulate)
                 cmd="flagctl__subcmd__help__subcmd__simulate"
+                ;;
+            flagctl__subcmd__help,stale)
+                cmd="flagctl__subcmd__help__subcmd__stale"
                 ;;
             flagctl__subcmd__help,validate)
                 cmd="flagctl__subcmd__help__subcmd__validate"
@@ -173,7 +179,7 @@ _flagctl() {
 
     case "${cmd}" in
         flagctl)
-            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote experiment init completions man help"
+            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote stale experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,7 +455,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help)
-            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote experiment init completions man help"
+            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote stale experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,6 +707,20 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__simulate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__stale)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1141,6 +1161,60 @@ _flagctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__stale)
+            opts="-e -h -V --env --src --daemon --token --prometheus --older-than --format --fail-on --repo --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --src)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --daemon)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table markdown json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "remove review undefined" -- "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,7 +1,14 @@
 //! Flag lifecycle (docs/lifecycle.md): `owner`, `kind` and `expires` in
-//! flag files, through `validate`, `eval` and `diff`.
+//! flag files, through `validate`, `eval` and `diff`; `flagctl stale` over
+//! back-dated git histories, a source tree in several languages and a
+//! Prometheus; `flagctl retire`.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
 
 use crate::support::gitops::{commit_all, flagctl, git, json, repo, repo_without_git, write};
+use crate::support::require;
 
 /// A flag file with one flag carrying every lifecycle key.
 fn checkout(owner: &str, kind: &str, expires: &str) -> String {
@@ -135,4 +142,250 @@ fn diff_compares_the_metadata() {
             "expires 2999-12-31 → 2999-06-30"
         ]
     );
+}
+
+// ------------------------------------------------------------ flagctl stale
+
+/// Commits everything at `days_ago` days before now, back-dated through
+/// GIT_AUTHOR_DATE and GIT_COMMITTER_DATE.
+fn commit_days_ago(root: &Path, days_ago: i64, message: &str) {
+    let when = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days_ago);
+    let date = when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    git(root, &["add", "-A"]);
+    let status = std::process::Command::new("git")
+        .args(["-c", "commit.gpgsign=false", "commit", "-qm", message])
+        .current_dir(root)
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn boolean_flag(key: &str, meta: &str, default: &str) -> String {
+    format!(
+        "  {key}:\n{meta}    type: boolean\n    variants: {{ on: true, off: false }}\n    default: {default}\n    offVariant: off\n"
+    )
+}
+
+const SPLIT: &str = "{ split: { on: 50, off: 50 } }";
+
+/// Four flags with histories going back 200 days, in both environments,
+/// and an application tree referring to them in four languages.
+fn stale_repo() -> Option<tempfile::TempDir> {
+    require("git")?;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "flags.toml", crate::support::gitops::CONFIG);
+    crate::support::gitops::init_repo(root);
+    let release = "    owner: \"@acme/checkout\"\n    kind: release\n";
+    let kill = "    owner: \"@acme/ops\"\n    kind: kill-switch\n";
+    let search = "    owner: \"@acme/search\"\n    kind: release\n";
+    let files = |old_release: &str, with_orphan: bool, with_search: bool| {
+        let mut text = String::from("flags:\n");
+        text += &boolean_flag("old-release", release, old_release);
+        text += &boolean_flag("kill-payments", kill, "on");
+        if with_orphan {
+            text += &boolean_flag("orphan", "", SPLIT);
+        }
+        if with_search {
+            text += &boolean_flag("new-search", search, SPLIT);
+        }
+        for env in ["staging", "production"] {
+            write(root, &format!("envs/{env}/flags.yaml"), &text);
+        }
+    };
+    files(SPLIT, false, false);
+    commit_days_ago(root, 200, "old-release and kill-payments");
+    files("on", false, false);
+    commit_days_ago(root, 100, "old-release: everyone on");
+    files("on", true, false);
+    commit_days_ago(root, 50, "orphan");
+    files("on", true, true);
+    commit_days_ago(root, 2, "new-search");
+    // The application: references in TypeScript, Python, Go and Rust; a
+    // key inside a longer identifier; a typo; an ignored build output.
+    write(root, "app/.gitignore", "dist/\n");
+    write(root, "app/dist/bundle.js", "getBooleanValue(\"orphan\")\n");
+    write(
+        root,
+        "app/web/checkout.ts",
+        "import { client } from './flags';\n\nif (await client.getBooleanValue(\"old-release\", false)) {\n  render();\n}\n",
+    );
+    write(
+        root,
+        "app/api/handler.py",
+        "def handle(client):\n    if client.get_boolean_value('old-release', False):\n        return new()\n    if client.get_boolean_value('new-serch', False):\n        return search()\n",
+    );
+    write(
+        root,
+        "app/svc/main.go",
+        "package main\n\nfunc pay() {\n\ton, _ := client.BooleanValue(ctx, \"kill-payments\", true, nil)\n\t_ = on\n}\n",
+    );
+    write(
+        root,
+        "app/search/lib.rs",
+        "const NEXT: &str = \"new-search-v2\";\nfn run() { let on = ruleset.evaluate(\"new-search\", &ctx, &env); }\n",
+    );
+    Some(tmp)
+}
+
+fn stale_json(root: &Path, args: &[&str]) -> (Value, i32) {
+    json(
+        flagctl(root)
+            .args(["stale", "--src", "app", "--format", "json"])
+            .args(args),
+    )
+}
+
+fn flag<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {report:#}"))
+}
+
+fn reason_codes(f: &Value) -> Vec<&str> {
+    f["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
+}
+
+fn refs(f: &Value) -> Vec<String> {
+    f["code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}:{}", r["file"].as_str().unwrap(), r["line"]))
+        .collect()
+}
+
+#[test]
+fn stale_weighs_history_and_code_references() {
+    let Some(tmp) = stale_repo() else { return };
+    let (report, code) = stale_json(tmp.path(), &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["envs"], json!(["staging", "production"]));
+
+    let old = flag(&report, "old-release");
+    assert_eq!(old["verdict"], "remove", "{old:#}");
+    assert_eq!(reason_codes(old), ["past-lifetime", "serves-one-variant"]);
+    let serves = &old["reasons"][1]["text"];
+    assert!(
+        serves
+            .as_str()
+            .unwrap()
+            .starts_with("serves `on` to everyone in every environment since"),
+        "{serves}"
+    );
+    assert!(
+        old["reasons"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("200 days old")
+    );
+    assert_eq!(refs(old), ["app/api/handler.py:2", "app/web/checkout.ts:3"]);
+    let history = &old["envs"][0]["history"];
+    assert_ne!(history["created"], history["changed"], "{history:#}");
+    assert!(history["servesOne"]["variant"] == "on", "{history:#}");
+
+    // Permanent: serving one variant for 200 days is what it is for.
+    let kill = flag(&report, "kill-payments");
+    assert_eq!(kill["verdict"], "keep", "{kill:#}");
+    assert_eq!(refs(kill), ["app/svc/main.go:4"]);
+
+    // `new-search-v2` is another name; the ignored bundle is not searched.
+    let search = flag(&report, "new-search");
+    assert_eq!(search["verdict"], "keep", "{search:#}");
+    assert_eq!(refs(search), ["app/search/lib.rs:2"]);
+
+    let orphan = flag(&report, "orphan");
+    assert_eq!(orphan["verdict"], "remove", "{orphan:#}");
+    assert_eq!(reason_codes(orphan), ["no-code-references", "no-owner"]);
+    assert_eq!(refs(orphan), Vec::<String>::new());
+
+    let undefined = &report["undefined"];
+    assert_eq!(undefined[0]["key"], "new-serch", "{undefined:#}");
+    assert_eq!(undefined[0]["file"], "app/api/handler.py");
+    assert_eq!(undefined[0]["line"], 4);
+    assert_eq!(undefined[0]["suggestion"], "new-search");
+    assert_eq!(
+        report["summary"],
+        json!({"remove": 2, "review": 0, "keep": 2})
+    );
+    // `remove` first.
+    assert_eq!(report["flags"][0]["verdict"], "remove");
+}
+
+#[test]
+fn stale_fails_on_request_and_reads_as_markdown() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    for (fail_on, expected) in [("remove", 1), ("review", 1), ("undefined", 1)] {
+        let (_, code) = stale_json(root, &["--fail-on", fail_on]);
+        assert_eq!(code, expected, "--fail-on {fail_on}");
+    }
+    // A shorter threshold changes nothing here; a longer one than the
+    // 100 days `old-release` has served `on` spares it that reason.
+    let (report, _) = stale_json(root, &["--older-than", "150d", "--env", "production"]);
+    assert_eq!(report["envs"], json!(["production"]));
+    assert_eq!(
+        reason_codes(flag(&report, "old-release")),
+        ["past-lifetime"]
+    );
+    assert_eq!(flag(&report, "old-release")["verdict"], "review");
+
+    let out = flagctl(root)
+        .args(["stale", "--src", "app", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("### Stale flags: 2 to remove, 0 to review, 2 to keep"),
+        "{text}"
+    );
+    assert!(text.contains("| `orphan` | — | — |"), "{text}");
+    assert!(text.contains("  - `app/web/checkout.ts:3`"), "{text}");
+    assert!(
+        text.contains("- `new-serch` at `app/api/handler.py:4` — did you mean `new-search`?"),
+        "{text}"
+    );
+    let out = flagctl(root)
+        .args(["stale", "--src", "app"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("✗ 2 to remove, 0 to review, 2 to keep"),
+        "{text}"
+    );
+    assert!(text.contains("app/api/handler.py:4: `new-serch` is defined in no environment (did you mean `new-search`?)"), "{text}");
+    // Without --src there is no code evidence, and no such reason.
+    let (report, _) = json(flagctl(root).args(["stale", "--format", "json"]));
+    assert!(flag(&report, "orphan").get("code").is_none());
+    assert_eq!(reason_codes(flag(&report, "orphan")), ["no-owner"]);
+}
+
+#[test]
+fn stale_errors_are_clear() {
+    let Some(tmp) = stale_repo() else { return };
+    let out = flagctl(tmp.path())
+        .args(["stale", "--src", "nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nowhere: no such directory"), "{err}");
+    let out = flagctl(tmp.path())
+        .args(["stale", "--env", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown environment `prod`"), "{err}");
 }

@@ -18,6 +18,7 @@ mod promote;
 mod repo_dir;
 mod rollout;
 mod simulate;
+mod stale;
 mod validate;
 
 use std::process::ExitCode;
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Promote(args) => promote::run(&args),
+        Command::Stale(args) => stale::run(&args),
         Command::Experiment(args) => experiment::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => generate::completions(&args),
