@@ -197,12 +197,15 @@ fn code(e: &FlagEvidence, out: &mut Vec<Reason>) {
     }
 }
 
-/// A window in days when it is whole days (`30 days`), else as given.
+/// A window in whole days or hours when it is one (`30 days`, `1 hour`),
+/// else as given.
 fn human(d: &crate::model::DurationSpec) -> String {
     let secs = d.get().as_secs();
-    if secs.is_multiple_of(86_400) {
-        let days = secs / 86_400;
-        format!("{days} day{}", if days == 1 { "" } else { "s" })
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs > 0 && secs.is_multiple_of(86_400) {
+        plural(secs / 86_400, "day")
+    } else if secs > 0 && secs.is_multiple_of(3_600) {
+        plural(secs / 3_600, "hour")
     } else {
         d.to_string()
     }

@@ -7,8 +7,10 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::support::flagd::Daemon;
 use crate::support::gitops::{commit_all, flagctl, git, json, repo, repo_without_git, write};
-use crate::support::require;
+use crate::support::prometheus::{Prometheus, Target};
+use crate::support::{DEADLINE, eventually, require};
 
 /// A flag file with one flag carrying every lifecycle key.
 fn checkout(owner: &str, kind: &str, expires: &str) -> String {
@@ -388,4 +390,117 @@ fn stale_errors_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown environment `prod`"), "{err}");
+}
+
+/// flagd's exposition text: evaluations of `old-release` (always `on`)
+/// and `kill-payments` (both variants), `n` each, in environment staging.
+fn evaluations(n: u64) -> String {
+    format!(
+        "# TYPE flagd_evaluations counter\n\
+         flagd_evaluations_total{{flag=\"old-release\",variant=\"on\",reason=\"STATIC\"}} {n}\n\
+         flagd_evaluations_total{{flag=\"kill-payments\",variant=\"on\",reason=\"STATIC\"}} {n}\n\
+         flagd_evaluations_total{{flag=\"kill-payments\",variant=\"off\",reason=\"DISABLED\"}} {n}\n\
+         # TYPE flagd_ruleset_info gauge\n\
+         flagd_ruleset_info{{env=\"staging\",version=\"v1\",source=\"test\"}} 1\n"
+    )
+}
+
+#[test]
+fn stale_reads_evaluations_from_prometheus() {
+    let Some(binary) = require("prometheus") else {
+        return;
+    };
+    let Some(tmp) = stale_repo() else { return };
+    let target = Target::start(&evaluations(10));
+    let prom = Prometheus::start(&binary, &target);
+    eventually(DEADLINE, "a first scrape", || {
+        prom.value("sum(flagd_evaluations_total)")
+            .filter(|v| *v >= 30.0)
+    });
+    target.set(&evaluations(1010));
+    eventually(DEADLINE, "counted evaluations", || {
+        prom.value("sum(increase(flagd_evaluations_total{flag=\"old-release\"}[1h]))")
+            .filter(|v| *v > 0.0)
+    });
+    let (report, code) = stale_json(
+        tmp.path(),
+        &[
+            "--env",
+            "staging",
+            "--older-than",
+            "1h",
+            "--prometheus",
+            &prom.url,
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["runtime"], format!("Prometheus {}", prom.url));
+    let old = flag(&report, "old-release");
+    let counted = &old["envs"][0]["evaluations"];
+    assert!(counted["on"].as_f64().unwrap() > 0.0, "{counted:#}");
+    assert!(counted.get("off").is_none(), "{counted:#}");
+    assert!(
+        reason_codes(old).contains(&"evaluated-one-variant"),
+        "{old:#}"
+    );
+    // Evaluated both ways: nothing to say, and a kill switch anyway.
+    let kill = flag(&report, "kill-payments");
+    assert_eq!(kill["verdict"], "keep", "{kill:#}");
+    assert_eq!(kill["envs"][0]["evaluations"].as_object().unwrap().len(), 2);
+    // Defined and referenced, but nobody asked for it in the last hour.
+    let search = flag(&report, "new-search");
+    assert_eq!(search["envs"][0]["evaluations"], json!({}));
+    assert_eq!(reason_codes(search), ["not-evaluated"]);
+    assert_eq!(search["verdict"], "remove");
+    assert_eq!(
+        search["reasons"][0]["text"],
+        "not evaluated in the last 1 hour"
+    );
+}
+
+#[test]
+fn stale_reads_completed_rollouts_from_flagd() {
+    let Some(_) = require("git") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "flags.toml", crate::support::gitops::CONFIG);
+    crate::support::gitops::init_repo(root);
+    let launch = "flags:\n  launch:\n    type: boolean\n    owner: \"@acme/web\"\n    variants: { on: true, off: false }\n    default: off\n    rollout: { strategy: direct, serve: on }\n";
+    for env in ["staging", "production"] {
+        write(root, &format!("envs/{env}/flags.yaml"), launch);
+    }
+    commit_days_ago(root, 60, "launch");
+    let daemon = Daemon::for_env("staging", &["--repo", root.to_str().unwrap()]);
+    daemon.wait_ready();
+    eventually(DEADLINE, "the rollout to complete", || {
+        let (_, list) = daemon.get("/api/v1/rollouts");
+        (list["rollouts"][0]["phase"] == "completed").then_some(())
+    });
+    let args = [
+        "stale",
+        "--env",
+        "staging",
+        "--older-than",
+        "0s",
+        "--format",
+        "json",
+    ];
+    // From git alone, a rollout of another variant may be anywhere.
+    let (report, _) = json(flagctl(root).args(args));
+    assert_eq!(reason_codes(flag(&report, "launch")), Vec::<&str>::new());
+    let (report, code) = json(flagctl(root).args(args).args(["--daemon", &daemon.url("")]));
+    assert_eq!(code, 0, "{report:#}");
+    let launch = flag(&report, "launch");
+    assert_eq!(
+        launch["envs"][0]["rollout"]["phase"], "completed",
+        "{launch:#}"
+    );
+    assert_eq!(reason_codes(launch), ["serves-one-variant"], "{launch:#}");
+    assert_eq!(launch["verdict"], "remove");
+    // An unreachable flagd is an I/O error, exit 2.
+    let out = flagctl(root)
+        .args(["stale", "--daemon", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
