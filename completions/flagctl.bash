@@ -46,6 +46,9 @@ _flagctl() {
             flagctl,promote)
                 cmd="flagctl__subcmd__promote"
                 ;;
+            flagctl,retire)
+                cmd="flagctl__subcmd__retire"
+                ;;
             flagctl,rollout)
                 cmd="flagctl__subcmd__rollout"
                 ;;
@@ -102,6 +105,9 @@ _flagctl() {
                 ;;
             flagctl__subcmd__help,promote)
                 cmd="flagctl__subcmd__help__subcmd__promote"
+                ;;
+            flagctl__subcmd__help,retire)
+                cmd="flagctl__subcmd__help__subcmd__retire"
                 ;;
             flagctl__subcmd__help,rollout)
                 cmd="flagctl__subcmd__help__subcmd__rollout"
@@ -179,7 +185,7 @@ _flagctl() {
 
     case "${cmd}" in
         flagctl)
-            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote stale experiment init completions man help"
+            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,7 +461,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help)
-            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote stale experiment init completions man help"
+            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,6 +615,20 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__retire)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -852,6 +872,52 @@ _flagctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__retire)
+            opts="-h -V --keep --force --src --daemon --token --branch --push --repo --format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --src)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --daemon)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --push)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -497,10 +497,166 @@ fn stale_reads_completed_rollouts_from_flagd() {
     );
     assert_eq!(reason_codes(launch), ["serves-one-variant"], "{launch:#}");
     assert_eq!(launch["verdict"], "remove");
+    // flagd serves staging only: production's rollout is still unknown.
+    let out = flagctl(root)
+        .args(["retire", "launch", "--daemon", &daemon.url("")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("has a rollout of `on` in `production` not known to be completed"),
+        "{err}"
+    );
     // An unreachable flagd is an I/O error, exit 2.
     let out = flagctl(root)
         .args(["stale", "--daemon", "http://127.0.0.1:9"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+// ----------------------------------------------------------- flagctl retire
+
+/// The file at `path` on `branch`.
+fn show(root: &Path, branch: &str, path: &str) -> String {
+    git(root, &["show", &format!("{branch}:{path}")])
+}
+
+#[test]
+fn retire_removes_the_flag_everywhere_on_a_branch_listing_the_code_to_change() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let before = std::fs::read_to_string(root.join("envs/staging/flags.yaml")).unwrap();
+    let (out, code) =
+        json(flagctl(root).args(["retire", "old-release", "--src", "app", "--format", "json"]));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["branch"], "retire/old-release");
+    assert_eq!(out["plan"]["keep"], "on");
+    assert_eq!(out["plan"]["envs"], json!(["staging", "production"]));
+    let message = git(root, &["log", "-1", "--format=%B", "retire/old-release"]);
+    assert!(
+        message.starts_with("Retire old-release\n\nRemoved from staging, production"),
+        "{message}"
+    );
+    assert!(message.contains("Code keeps `on` (true)."), "{message}");
+    assert!(
+        message.contains("- app/api/handler.py:2: if client.get_boolean_value('old-release', False):\n- app/web/checkout.ts:3: if (await client.getBooleanValue(\"old-release\", false)) {"),
+        "{message}"
+    );
+    // Only the flag's lines go; the working tree and HEAD stay as they were.
+    let start = before.find("  old-release:").unwrap();
+    let end = before.find("  kill-payments:").unwrap();
+    let expected = format!("{}{}", &before[..start], &before[end..]);
+    for env in ["staging", "production"] {
+        assert_eq!(
+            show(
+                root,
+                "retire/old-release",
+                &format!("envs/{env}/flags.yaml")
+            ),
+            expected
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("envs/staging/flags.yaml")).unwrap(),
+        before
+    );
+    assert_eq!(
+        git(root, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "main"
+    );
+
+    // Once is enough: the branch exists.
+    let out = flagctl(root)
+        .args(["retire", "old-release"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn retire_asks_which_variant_and_refuses_what_still_runs() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let fails = |args: &[&str], code: i32, needle: &str| {
+        let out = flagctl(root).arg("retire").args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    fails(
+        &["orphan"],
+        2,
+        "serves more than one variant: say which one code keeps with --keep",
+    );
+    fails(
+        &["orphan", "--keep", "of"],
+        2,
+        "`of` is not a variant of `orphan` (did you mean `off`?)",
+    );
+    fails(
+        &["old-relase"],
+        2,
+        "no environment defines flag `old-relase` at HEAD (did you mean `old-release`?)",
+    );
+    flagctl(root)
+        .args(["retire", "orphan", "--keep", "off"])
+        .assert()
+        .success();
+
+    // An experiment running, then a rollout nobody has seen completed.
+    let experiment = "flags:\n  layout:\n    type: string\n    owner: \"@acme/growth\"\n    variants: { a: a, b: b }\n    default: { split: { a: 1, b: 1 }, experiment: {} }\n    offVariant: a\n  launch:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rollout: { strategy: direct, serve: on }\n";
+    write(root, "envs/staging/more.yaml", experiment);
+    commit_all(root, "layout experiment and launch");
+    fails(
+        &["layout", "--keep", "a"],
+        1,
+        "`layout` runs an experiment in `staging`; retire it once that is over, or pass --force",
+    );
+    fails(
+        &["launch"],
+        1,
+        "has a rollout of `on` in `staging` not known to be completed",
+    );
+    flagctl(root)
+        .args(["retire", "layout", "--keep", "b", "--force"])
+        .assert()
+        .success();
+    let left = show(root, "retire/layout", "envs/staging/more.yaml");
+    assert!(
+        !left.contains("layout") && left.contains("  launch:"),
+        "{left}"
+    );
+}
+
+#[test]
+fn retire_edits_json_and_toml_files_in_place() {
+    let json_file = "{\n  \"flags\": {\n    \"a\": { \"type\": \"boolean\", \"variants\": { \"on\": true }, \"default\": \"on\" },\n    \"b\": { \"type\": \"boolean\", \"variants\": { \"on\": true }, \"default\": \"on\" }\n  }\n}\n";
+    let toml_file = "# Shipping.\n[flags.b]\ntype = \"boolean\"\ndefault = \"on\"\n\n[flags.b.variants]\non = true\n\n# The other one.\n[flags.a]\ntype = \"boolean\"\ndefault = \"on\"\n\n[flags.a.variants]\non = true\n";
+    let Some(tmp) = repo(&[
+        ("envs/staging/flags.json", json_file),
+        ("envs/production/flags.toml", toml_file),
+    ]) else {
+        return;
+    };
+    let root = tmp.path();
+    flagctl(root).args(["retire", "a"]).assert().success();
+    assert_eq!(
+        show(root, "retire/a", "envs/staging/flags.json"),
+        "{\n  \"flags\": {\n    \"b\": { \"type\": \"boolean\", \"variants\": { \"on\": true }, \"default\": \"on\" }\n  }\n}\n"
+    );
+    assert_eq!(
+        show(root, "retire/a", "envs/production/flags.toml"),
+        "# Shipping.\n[flags.b]\ntype = \"boolean\"\ndefault = \"on\"\n\n[flags.b.variants]\non = true\n"
+    );
+    flagctl(root)
+        .args(["retire", "b", "--branch", "retire-b"])
+        .assert()
+        .success();
+    assert_eq!(
+        show(root, "retire-b", "envs/staging/flags.json"),
+        "{\n  \"flags\": {\n    \"a\": { \"type\": \"boolean\", \"variants\": { \"on\": true }, \"default\": \"on\" }\n  }\n}\n"
+    );
 }

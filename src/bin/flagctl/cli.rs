@@ -62,6 +62,9 @@ pub enum Command {
     /// Which flags can go: evidence from git, flagd or Prometheus and code
     /// references, and a verdict (remove, review, keep) with reasons.
     Stale(crate::stale::StaleArgs),
+    /// Remove a flag from every environment on a new branch, listing the
+    /// code to change.
+    Retire(crate::retire::RetireArgs),
     /// Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power.
     Experiment(crate::experiment::ExperimentArgs),
     /// Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS.

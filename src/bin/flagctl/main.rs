@@ -16,6 +16,7 @@ mod keygen;
 mod output;
 mod promote;
 mod repo_dir;
+mod retire;
 mod rollout;
 mod simulate;
 mod stale;
@@ -78,6 +79,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Promote(args) => promote::run(&args),
         Command::Stale(args) => stale::run(&args),
+        Command::Retire(args) => retire::run(&args),
         Command::Experiment(args) => experiment::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => generate::completions(&args),
