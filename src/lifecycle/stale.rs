@@ -11,7 +11,6 @@ use super::evidence::{EnvEvidence, FlagEvidence, RolloutEvidence};
 use super::history::{EnvDir, HistoryError, read_histories};
 use super::refs::{RefScan, RefScanError, UndefinedRef, scan};
 use super::verdict::{Reason, Verdict, Weighing, weigh};
-use crate::model::DurationSpec;
 use crate::repo::{RepoError, Repository};
 
 /// What to report on.
@@ -190,7 +189,7 @@ pub fn stale_report(
     }
     Ok(StaleReport {
         now: opts.weighing.now,
-        older_than: DurationSpec::from_secs(opts.weighing.older_than.as_secs()).to_string(),
+        older_than: short_duration(opts.weighing.older_than.as_secs()),
         envs: asked.into_iter().map(|e| e.name).collect(),
         src: opts.src.iter().map(|p| p.display().to_string()).collect(),
         runtime: runtime.map(|r| r.source.clone()),
@@ -202,6 +201,18 @@ pub fn stale_report(
         }),
         undefined: code.map(|c| c.undefined).unwrap_or_default(),
     })
+}
+
+/// A duration in the short form, in whole days or hours when it is one
+/// (`30d`, `1h`, `90s`).
+fn short_duration(secs: u64) -> String {
+    if secs > 0 && secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else if secs > 0 && secs.is_multiple_of(3_600) {
+        format!("{}h", secs / 3_600)
+    } else {
+        format!("{secs}s")
+    }
 }
 
 /// One flag's evidence from everything gathered.

@@ -210,3 +210,109 @@ fn human(d: &crate::model::DurationSpec) -> String {
         d.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::evidence::{EnvEvidence, FlagEvidence};
+    use crate::lifecycle::history::{FlagHistory, ServesOne};
+    use crate::model::FlagKind;
+
+    const DAY: i64 = 86_400;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_780_000_000).unwrap()
+    }
+
+    fn ago(days: i64) -> Timestamp {
+        Timestamp::from_second(now().as_second() - days * DAY).unwrap()
+    }
+
+    /// A flag created 100 days ago serving `on` since `since` days ago.
+    fn evidence(kind: Option<FlagKind>, since: Option<i64>) -> FlagEvidence {
+        let history = FlagHistory {
+            created: ago(100),
+            created_commit: "a".into(),
+            changed: ago(since.unwrap_or(50)),
+            changed_commit: "b".into(),
+            serves_one: since.map(|d| ServesOne {
+                variant: "on".into(),
+                since: ago(d),
+            }),
+            uniform_when_rolled_out: false,
+        };
+        FlagEvidence {
+            key: "f".into(),
+            owner: Some("@a".into()),
+            kind,
+            expires: None,
+            envs: vec![EnvEvidence {
+                env: "prod".into(),
+                defined: true,
+                history: Some(history),
+                rollout: None,
+                evaluations: None,
+            }],
+            code: Some(vec![]),
+        }
+    }
+
+    fn weighing(older_than_days: u64) -> Weighing {
+        Weighing {
+            now: now(),
+            older_than: Duration::from_secs(older_than_days * DAY as u64),
+        }
+    }
+
+    fn codes(e: &FlagEvidence, w: &Weighing) -> (Verdict, Vec<&'static str>) {
+        let (v, reasons) = weigh(e, w);
+        (v, reasons.iter().map(|r| r.code).collect())
+    }
+
+    #[test]
+    fn the_strongest_reason_decides() {
+        let mut e = evidence(Some(FlagKind::Release), Some(45));
+        assert_eq!(
+            codes(&e, &weighing(30)),
+            (
+                Verdict::Remove,
+                vec!["past-lifetime", "serves-one-variant", "no-code-references"]
+            )
+        );
+        // Serving one variant for less than the threshold does not count.
+        e.code = None;
+        assert_eq!(
+            codes(&e, &weighing(60)),
+            (Verdict::Review, vec!["past-lifetime"])
+        );
+        // A kill switch is meant to serve one variant for good.
+        let e = FlagEvidence {
+            code: None,
+            ..evidence(Some(FlagKind::KillSwitch), Some(90))
+        };
+        assert_eq!(codes(&e, &weighing(30)), (Verdict::Keep, vec![]));
+    }
+
+    #[test]
+    fn evaluations_and_expiry() {
+        let mut e = evidence(Some(FlagKind::KillSwitch), None);
+        e.code = None;
+        e.expires = Some(crate::model::ExpiryDate(utc_date(ago(1))));
+        e.envs[0].evaluations = Some([("on".to_owned(), 10.0)].into());
+        assert_eq!(codes(&e, &weighing(30)), (Verdict::Remove, vec!["expired"]));
+        e.expires = None;
+        e.envs[0].evaluations = Some(Default::default());
+        let (verdict, reasons) = weigh(&e, &weighing(30));
+        assert_eq!(verdict, Verdict::Remove);
+        assert_eq!(reasons[0].text, "not evaluated in the last 30 days");
+        e.kind = Some(FlagKind::Release);
+        e.envs[0].evaluations = Some([("on".to_owned(), 10.0), ("off".to_owned(), 0.0)].into());
+        assert_eq!(
+            codes(&e, &weighing(30)),
+            (
+                Verdict::Review,
+                vec!["past-lifetime", "evaluated-one-variant"]
+            )
+        );
+    }
+}

@@ -273,6 +273,7 @@ fn stale_weighs_history_and_code_references() {
     let (report, code) = stale_json(tmp.path(), &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["envs"], json!(["staging", "production"]));
+    assert_eq!(report["olderThan"], "30d");
 
     let old = flag(&report, "old-release");
     assert_eq!(old["verdict"], "remove", "{old:#}");
