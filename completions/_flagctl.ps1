@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Semantic diff of two revisions, with the share of users each change moves')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Copy flags from one environment into the next on a new branch, for review')
+            [CompletionResult]::new('stale', 'stale', [CompletionResultType]::ParameterValue, 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons')
+            [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'Remove a flag from every environment on a new branch, listing the code to change')
             [CompletionResult]::new('experiment', 'experiment', [CompletionResultType]::ParameterValue, 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -243,6 +245,39 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'flagctl;stale' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Report on this environment (repeatable; default: all)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Report on this environment (repeatable; default: all)')
+            [CompletionResult]::new('--src', '--src', [CompletionResultType]::ParameterName, 'Search this directory for code references (repeatable); `.gitignore` is honoured')
+            [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Ask this flagd for rollouts and evaluation counts (of the environment it serves)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'flagd''s bearer token')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Ask this Prometheus for evaluation counts over the window')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Serving one variant counts once it has lasted this long; also the window evaluations are counted over')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a flag gets this verdict, or code evaluates an undefined key (comma-separated)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flagctl;retire' {
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'The variant code keeps (default: the one the flag serves everyone)')
+            [CompletionResult]::new('--src', '--src', [CompletionResultType]::ParameterName, 'Search this directory for the code references to list (repeatable)')
+            [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Ask this flagd whether the flag''s rollout has completed')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'flagd''s bearer token')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'The branch to create (default: retire/<flag>)')
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Push the branch to this remote (a name or a URL)')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Retire even while a rollout is not completed or an experiment runs')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'flagctl;experiment' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -312,6 +347,8 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Semantic diff of two revisions, with the share of users each change moves')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Copy flags from one environment into the next on a new branch, for review')
+            [CompletionResult]::new('stale', 'stale', [CompletionResultType]::ParameterValue, 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons')
+            [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'Remove a flag from every environment on a new branch, listing the code to change')
             [CompletionResult]::new('experiment', 'experiment', [CompletionResultType]::ParameterValue, 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -364,6 +401,12 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             break
         }
         'flagctl;help;promote' {
+            break
+        }
+        'flagctl;help;stale' {
+            break
+        }
+        'flagctl;help;retire' {
             break
         }
         'flagctl;help;experiment' {

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
             cand diff 'Semantic diff of two revisions, with the share of users each change moves'
             cand promote 'Copy flags from one environment into the next on a new branch, for review'
+            cand stale 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons'
+            cand retire 'Remove a flag from every environment on a new branch, listing the code to change'
             cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
             cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
             cand completions 'Print a shell completion script'
@@ -218,6 +220,37 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'flagctl;stale'= {
+            cand -e 'Report on this environment (repeatable; default: all)'
+            cand --env 'Report on this environment (repeatable; default: all)'
+            cand --src 'Search this directory for code references (repeatable); `.gitignore` is honoured'
+            cand --daemon 'Ask this flagd for rollouts and evaluation counts (of the environment it serves)'
+            cand --token 'flagd''s bearer token'
+            cand --prometheus 'Ask this Prometheus for evaluation counts over the window'
+            cand --older-than 'Serving one variant counts once it has lasted this long; also the window evaluations are counted over'
+            cand --format 'Output'
+            cand --fail-on 'Exit 1 when a flag gets this verdict, or code evaluates an undefined key (comma-separated)'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;retire'= {
+            cand --keep 'The variant code keeps (default: the one the flag serves everyone)'
+            cand --src 'Search this directory for the code references to list (repeatable)'
+            cand --daemon 'Ask this flagd whether the flag''s rollout has completed'
+            cand --token 'flagd''s bearer token'
+            cand --branch 'The branch to create (default: retire/<flag>)'
+            cand --push 'Push the branch to this remote (a name or a URL)'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand --force 'Retire even while a rollout is not completed or an experiment runs'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'flagctl;experiment'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -279,6 +312,8 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand simulate 'Simulate a flag over many users: variants per rollout percentage, users who switch between stages, chi-square fit of the split'
             cand diff 'Semantic diff of two revisions, with the share of users each change moves'
             cand promote 'Copy flags from one environment into the next on a new branch, for review'
+            cand stale 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons'
+            cand retire 'Remove a flag from every environment on a new branch, listing the code to change'
             cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
             cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
             cand completions 'Print a shell completion script'
@@ -317,6 +352,10 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         &'flagctl;help;diff'= {
         }
         &'flagctl;help;promote'= {
+        }
+        &'flagctl;help;stale'= {
+        }
+        &'flagctl;help;retire'= {
         }
         &'flagctl;help;experiment'= {
             cand analyze 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'

@@ -30,7 +30,7 @@ cargo build --quiet --bins
 mkdir -p completions man
 for row in "${BINARIES[@]}"; do
   IFS='|' read -r bin completions man man_dir <<<"$row"
-  exe="target/debug/$bin"
+  exe="${CARGO_TARGET_DIR:-target}/debug/$bin"
   for shell in "${SHELLS[@]}"; do
     # shellcheck disable=SC2086 # the argument columns are word lists
     "$exe" $completions "$shell" >"$(completion_file "$shell" "$bin")"

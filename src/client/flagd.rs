@@ -93,6 +93,18 @@ impl FlagdClient {
             .await
     }
 
+    /// The environment flagd serves (`GET /api/v1/ruleset`).
+    pub async fn served_env(&self) -> Result<String, FlagdError> {
+        #[derive(serde::Deserialize)]
+        struct Served {
+            env: String,
+        }
+        let served: Served = self
+            .call(Method::GET, "/api/v1/ruleset", "a ruleset status")
+            .await?;
+        Ok(served.env)
+    }
+
     /// One flag's rollout (`GET /api/v1/rollouts/{flag}`).
     pub async fn rollout(&self, flag: &str) -> Result<RolloutStatus, FlagdError> {
         let path = format!("/api/v1/rollouts/{flag}");

@@ -7,7 +7,15 @@
 //! `remove`, `review` or `keep` with reasons. `flagctl stale` prints that,
 //! `flagctl retire` (in `gitops::retire`) acts on it.
 
+pub mod evidence;
 pub mod expiry;
+pub mod history;
+pub mod markdown;
+pub mod refs;
+pub mod runtime;
+pub mod serving;
+pub mod stale;
+pub mod verdict;
 
 use jiff::Timestamp;
 use jiff::civil::Date;

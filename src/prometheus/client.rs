@@ -116,6 +116,15 @@ impl Prometheus {
     /// [`QueryValue::NoData`]), or `Err` when Prometheus could not be asked
     /// at all — unreachable, too slow, or answering without JSON.
     pub async fn instant(&self, base: &str, promql: &str) -> Result<QueryValue, QueryError> {
+        self.instant_json(base, promql)
+            .await
+            .map(|body| parse_prometheus(&body))
+    }
+
+    /// One instant query's whole answer, as Prometheus wrote it: for
+    /// callers reading a vector of labelled series (`flagctl stale`'s
+    /// evaluations by flag and variant) rather than one number.
+    pub async fn instant_json(&self, base: &str, promql: &str) -> Result<Value, QueryError> {
         let url = format!("{}/api/v1/query", base.trim_end_matches('/'));
         let response = match self
             .client
@@ -135,10 +144,10 @@ impl Prometheus {
             }
         };
         let status = response.status();
-        match response.json::<Value>().await {
-            Ok(body) => Ok(parse_prometheus(&body)),
-            Err(_) => Err(QueryError::NotJson(status)),
-        }
+        response
+            .json::<Value>()
+            .await
+            .map_err(|_| QueryError::NotJson(status))
     }
 }
 

@@ -59,6 +59,12 @@ pub enum Command {
     Diff(crate::diff::DiffArgs),
     /// Copy flags from one environment into the next on a new branch, for review.
     Promote(crate::promote::PromoteArgs),
+    /// Which flags can go: evidence from git, flagd or Prometheus and code
+    /// references, and a verdict (remove, review, keep) with reasons.
+    Stale(crate::stale::StaleArgs),
+    /// Remove a flag from every environment on a new branch, listing the
+    /// code to change.
+    Retire(crate::retire::RetireArgs),
     /// Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power.
     Experiment(crate::experiment::ExperimentArgs),
     /// Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS.

@@ -16,8 +16,10 @@ mod keygen;
 mod output;
 mod promote;
 mod repo_dir;
+mod retire;
 mod rollout;
 mod simulate;
+mod stale;
 mod validate;
 
 use std::process::ExitCode;
@@ -76,6 +78,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Promote(args) => promote::run(&args),
+        Command::Stale(args) => stale::run(&args),
+        Command::Retire(args) => retire::run(&args),
         Command::Experiment(args) => experiment::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => generate::completions(&args),

@@ -97,6 +97,36 @@ fn quoted(key: &str) -> String {
     Value::String(key.to_owned()).to_string()
 }
 
+/// Removes the member `section.key` from a JSON file, with the comma that
+/// joined it to its neighbour; everything else stays as it was
+/// (`flagctl retire`).
+pub fn remove(text: &str, section: &str, key: &str) -> Result<String, EditError> {
+    let root = parse(text)?;
+    let Some(
+        sec @ Node {
+            kind: NodeKind::Map(entries),
+            ..
+        },
+    ) = root.get(section)
+    else {
+        return Err(EditError::Missing);
+    };
+    let i = entries
+        .iter()
+        .position(|(k, _)| k.name == key)
+        .ok_or(EditError::Missing)?;
+    let key_start = |k: &crate::parse::Key| offset_of(text, k.pos);
+    let (cut_from, cut_to) = if entries.len() == 1 {
+        let (open, close) = span(text, sec);
+        return Ok(format!("{}{{}}{}", &text[..open], &text[close..]));
+    } else if i > 0 {
+        (span(text, &entries[i - 1].1).1, span(text, &entries[i].1).1)
+    } else {
+        (key_start(&entries[0].0), key_start(&entries[1].0))
+    };
+    Ok(format!("{}{}", &text[..cut_from], &text[cut_to..]))
+}
+
 /// Writes `section.key` into a JSON file (`None`: a new file), replacing an
 /// existing member's value or adding a member after the section's last one.
 pub fn upsert(

@@ -198,10 +198,19 @@ fn current(
 }
 
 /// A snapshot with some files replaced, to validate a result before writing it.
+/// HEAD's files with some replaced: what a promotion or a retirement
+/// would leave, validated before anything is written.
 #[derive(Debug)]
-struct Overlay {
+pub(crate) struct Overlay {
     base: GitSnapshot,
     files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Overlay {
+    /// `base` with `files` (paths relative to the flags repository) replaced.
+    pub(crate) fn new(base: GitSnapshot, files: BTreeMap<String, Vec<u8>>) -> Self {
+        Overlay { base, files }
+    }
 }
 
 impl Snapshot for Overlay {
@@ -432,6 +441,22 @@ fn write_definition(
         },
     );
     Ok(())
+}
+
+/// `text` (the file at `path`) without the definition `section.key`, by
+/// the file's format: the text editors promotions use, so that a removal
+/// keeps the file's comments and layout as a promotion does.
+pub fn remove_definition(
+    text: &str,
+    path: &str,
+    section: &str,
+    key: &str,
+) -> Result<String, EditError> {
+    match Format::from_path(path) {
+        Some(Format::Yaml) => yaml::remove(text, section, key),
+        Some(Format::Json) => json::remove(text, section, key),
+        _ => toml::remove(text, section, key),
+    }
 }
 
 /// The branch a promotion goes to by default: `promote/<to>/<first flag>`.

@@ -107,6 +107,18 @@ fn clear_positions(item: &mut Item) {
     }
 }
 
+/// Removes `section.key` (with its sub-tables) from a TOML file; the rest
+/// keeps its layout and comments (`flagctl retire`).
+pub fn remove(text: &str, section: &str, key: &str) -> Result<String, EditError> {
+    let mut doc = parse(text)?;
+    let sec = doc
+        .get_mut(section)
+        .and_then(Item::as_table_like_mut)
+        .ok_or(EditError::Missing)?;
+    sec.remove(key).ok_or(EditError::Missing)?;
+    Ok(doc.to_string())
+}
+
 /// Writes `section.key` into a TOML file (`None`: a new file). An existing
 /// definition is replaced where it stands and keeps the comment above it; a
 /// new one goes after the section's last definition.

@@ -144,6 +144,32 @@ pub fn extract(text: &str, section_name: &str, key: &str) -> Result<YamlDef, Edi
     })
 }
 
+/// Removes `section.key` from a YAML file: its lines and the comment lines
+/// right above it at its indentation. Everything else stays byte for byte
+/// (`flagctl retire`).
+pub fn remove(text: &str, section_name: &str, key: &str) -> Result<String, EditError> {
+    let root = parse(text)?;
+    let sec = section(text, &root, section_name)?.ok_or(EditError::Missing)?;
+    let (_, start, end) = sec
+        .entries
+        .iter()
+        .find(|e| e.0 == key)
+        .ok_or(EditError::Missing)?;
+    let all = lines(text);
+    let indent = indent_of(all[(*start - 1) as usize]);
+    let mut first = *start as usize - 1;
+    while first > sec.key_line as usize {
+        let line = all[first - 1];
+        if line.trim().starts_with('#') && indent_of(line) == indent {
+            first -= 1;
+        } else {
+            break;
+        }
+    }
+    let last = (*end as usize - 1).min(all.len());
+    Ok(all[..first].concat() + &all[last..].concat())
+}
+
 /// Writes `section.key` into a YAML file (`None`: a new file), replacing the
 /// lines of an existing definition or adding it after the section's last
 /// entry. Everything else in the file stays byte for byte.

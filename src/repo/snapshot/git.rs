@@ -78,7 +78,7 @@ impl GitSnapshot {
 }
 
 /// Where `dir` sits below the repository's work tree, `/`-separated.
-fn repo_prefix(repo: &Repository, dir: &Path) -> Result<String, SnapshotError> {
+pub(crate) fn repo_prefix(repo: &Repository, dir: &Path) -> Result<String, SnapshotError> {
     let Some(workdir) = repo.workdir() else {
         return Ok(String::new());
     };

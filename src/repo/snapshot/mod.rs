@@ -8,6 +8,7 @@ use std::fmt;
 
 pub use dir::DirSnapshot;
 pub use git::GitSnapshot;
+pub(crate) use git::repo_prefix;
 
 /// A failure to read the repository itself (not a problem in a flag file).
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,140 @@
+//! `flagctl retire FLAG [--keep VARIANT] [--force] [--src DIR]… [--daemon URL]
+//! [--branch B] [--push REMOTE]`
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use hotswap_flags::client::flagd::FlagdClient;
+use hotswap_flags::gitops::promote;
+use hotswap_flags::gitops::retire::{self, RetireError, RetireRequest};
+use hotswap_flags::lifecycle::runtime;
+use serde_json::json;
+
+use crate::cli::{OutputFormat, RepoArgs};
+use crate::output;
+use crate::repo_dir;
+use crate::{Failure, Outcome, block_on, fail};
+
+/// `flagctl retire`
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// The flag to remove from every environment.
+    #[arg(value_name = "FLAG")]
+    pub flag: String,
+
+    /// The variant code keeps (default: the one the flag serves everyone).
+    #[arg(long, value_name = "VARIANT")]
+    pub keep: Option<String>,
+
+    /// Retire even while a rollout is not completed or an experiment runs.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Search this directory for the code references to list (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub src: Vec<PathBuf>,
+
+    /// Ask this flagd whether the flag's rollout has completed.
+    #[arg(long, value_name = "URL")]
+    pub daemon: Option<String>,
+
+    /// flagd's bearer token.
+    #[arg(
+        long,
+        env = "FLAGD_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// The branch to create (default: retire/<flag>).
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+
+    /// Push the branch to this remote (a name or a URL).
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
+    let root = repo_dir::resolve(args.repo.repo.as_deref())?;
+    let runtime = match &args.daemon {
+        Some(url) => {
+            let client = FlagdClient::new(url, args.token.as_deref(), Duration::from_secs(10))?;
+            Some(
+                block_on(runtime::from_flagd(&client))?
+                    .with_context(|| format!("asking flagd at {url} for its rollouts"))?,
+            )
+        }
+        None => None,
+    };
+    let request = RetireRequest {
+        flag: args.flag.clone(),
+        keep: args.keep.clone(),
+        force: args.force,
+        src: args.src.clone(),
+    };
+    let plan = match retire::plan(&root, &request, runtime.as_ref()) {
+        Ok(plan) => plan,
+        Err(e @ (RetireError::StillRunning { .. } | RetireError::ResultInvalid { .. })) => {
+            return Err(Failure::Findings(format!("error: {e}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let branch = args
+        .branch
+        .clone()
+        .unwrap_or_else(|| retire::default_branch(&plan));
+    if let Some(remote) = &args.push {
+        let (repo, _) = promote::git::discover(&root)?;
+        if let Err(e) = promote::git::remote(&repo, remote) {
+            fail!("--push {remote}: {}; nothing was created", e.message());
+        }
+    }
+    let commit = retire::commit(&root, &plan, &branch)?;
+    let short = &commit.to_string()[..7];
+    if let Some(remote) = &args.push {
+        let (repo, _) = promote::git::discover(&root)?;
+        if let Err(e) = promote::git::push(&repo, remote, &branch) {
+            fail!(
+                "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
+                 {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
+                 {branch}`",
+                e.message()
+            );
+        }
+    }
+    match args.repo.format {
+        OutputFormat::Json => output::print_json(&json!({
+            "branch": branch,
+            "commit": commit.to_string(),
+            "pushed": args.push,
+            "plan": plan,
+            "files": plan.edits.iter().map(|e| &e.path).collect::<Vec<_>>(),
+            "message": retire::message(&plan),
+        })),
+        OutputFormat::Table => {
+            println!(
+                "created branch {branch} (commit {short}) on top of HEAD {}: {} removed from {}",
+                &plan.head.to_string()[..7],
+                plan.flag,
+                plan.envs.join(", ")
+            );
+            for e in &plan.edits {
+                println!("  modified {}", e.path);
+            }
+            if !plan.references.is_empty() {
+                println!("code to change to keep `{}`:", plan.keep);
+                for r in &plan.references {
+                    println!("  {}:{}: {}", r.file, r.line, r.text);
+                }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
