@@ -175,6 +175,9 @@ pub struct Variant {
     pub name: Box<str>,
     /// The JSON value served, already checked against the flag's type.
     pub value: Value,
+    /// `value` as JSON text, written once so that bulk answers copy it
+    /// rather than serialize it per request.
+    pub value_json: Box<str>,
 }
 
 /// Which context attribute identifies a unit for hashing.

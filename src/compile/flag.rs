@@ -89,6 +89,7 @@ impl Compiler<'_> {
             .map(|(name, value)| Variant {
                 name: name.as_str().into(),
                 value: value.clone(),
+                value_json: value.to_string().into(),
             })
             .collect()
     }

@@ -246,10 +246,12 @@ impl Context {
         )
     }
 
-    /// The same context with an attribute of any type. A `targetingKey` or
-    /// `userId` that is neither a string nor a number is kept as an attribute
-    /// but does not become the key ([`insert`](Self::insert) refuses it).
+    /// The same context with an attribute of any type. A `targetingKey`
+    /// that is neither a string nor a number is ignored, and such a `userId`
+    /// is an attribute but not the key ([`insert`](Self::insert) refuses
+    /// both).
     #[must_use]
+    #[inline]
     pub fn with(mut self, name: &str, value: impl Into<AttrValue>) -> Self {
         self.set(name, value.into());
         self
@@ -276,6 +278,7 @@ impl Context {
         Ok(())
     }
 
+    #[inline]
     fn set(&mut self, name: &str, value: AttrValue) {
         if name == TARGETING_KEY {
             if value.is_key() {

@@ -4,7 +4,7 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use super::SyntaxError;
-use super::node::{Key, LineIndex, MAX_DEPTH, Node, NodeKind};
+use super::node::{Key, KeyIndex, LineIndex, MAX_DEPTH, Node, NodeKind};
 use crate::diagnostic::Pos;
 
 fn strict() -> ParseOptions {
@@ -63,18 +63,19 @@ fn convert(value: Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Result<Node
         ),
         Value::Object(obj) => {
             let mut entries: Vec<(Key, Node)> = Vec::with_capacity(obj.properties.len());
+            let mut keys = KeyIndex::default();
             for prop in obj.properties {
                 let (name, key_start) = match prop.name {
                     ObjectPropName::String(s) => (s.value.into_owned(), s.range.start),
                     ObjectPropName::Word(w) => (w.value.to_owned(), w.range.start),
                 };
                 let key_pos = lines.pos(key_start);
-                if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                if let Some(first) = keys.earlier(&entries, &name) {
                     return Err(SyntaxError {
                         pos: key_pos,
                         message: format!(
                             "duplicate key `{name}` (first defined at line {})",
-                            first.pos.line
+                            entries[first].0.pos.line
                         ),
                     });
                 }
@@ -124,6 +125,14 @@ mod tests {
         assert!(parse("{\"a\": 1,}").is_err());
         assert!(parse("{\"a\": 1 // no\n}").is_err());
         assert!(parse("{\"a\": 1, \"a\": 2}").is_err());
+        let long: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        assert!(parse(&format!("{{{}}}", long.join(",\n"))).is_ok());
+        let err = parse(&format!("{{{},\n\"k3\": 0}}", long.join(",\n"))).unwrap_err();
+        assert!(
+            err.message.contains("first defined at line 4"),
+            "{}",
+            err.message
+        );
         let err = parse("{\n  \"a\": tru\n}").unwrap_err();
         assert_eq!(err.pos.line, 2);
     }

@@ -5,6 +5,8 @@
 //! model, so the three formats share one model, one set of error messages and
 //! one way to map a key path back to `line:col`.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::{KeyPath, PathSeg, Pos};
 
 /// How deep documents may nest. Flag files need far less; the limit keeps
@@ -13,6 +15,39 @@ pub const MAX_DEPTH: usize = 64;
 
 /// How many nodes one document may hold (after YAML aliases are expanded).
 pub const MAX_NODES: usize = 1_000_000;
+
+/// Finds an earlier key of the same name in a map being read: a short map
+/// is scanned, a long one (a file of thousands of flags) indexed, so that
+/// checking for duplicates stays linear in the map's size.
+#[derive(Debug, Default)]
+pub(crate) struct KeyIndex {
+    names: Option<HashMap<String, usize>>,
+}
+
+impl KeyIndex {
+    /// Maps with at most this many keys are scanned.
+    const SCAN: usize = 16;
+
+    /// The index of the entry already named `name`, if any; otherwise
+    /// records `name` as the next entry's (`entries.len()`).
+    pub(crate) fn earlier(&mut self, entries: &[(Key, Node)], name: &str) -> Option<usize> {
+        if self.names.is_none() && entries.len() < Self::SCAN {
+            return entries.iter().position(|(k, _)| k.name == name);
+        }
+        let names = self.names.get_or_insert_with(|| {
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.name.clone(), i))
+                .collect()
+        });
+        if let Some(&i) = names.get(name) {
+            return Some(i);
+        }
+        names.insert(name.to_owned(), entries.len());
+        None
+    }
+}
 
 /// A value with the position where it starts.
 #[derive(Debug, Clone, PartialEq)]

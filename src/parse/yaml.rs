@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver, Tag};
 
 use super::SyntaxError;
-use super::node::{Key, LineIndex, MAX_DEPTH, MAX_NODES, Node, NodeKind, to_u32};
+use super::node::{Key, KeyIndex, LineIndex, MAX_DEPTH, MAX_NODES, Node, NodeKind, to_u32};
 use crate::diagnostic::Pos;
 
 /// Parses one YAML document. An empty file is an empty map.
@@ -84,6 +84,7 @@ enum Frame {
         pos: Pos,
         anchor: usize,
         entries: Vec<(Key, Node)>,
+        keys: KeyIndex,
         pending_key: Option<Key>,
     },
 }
@@ -159,6 +160,7 @@ impl Builder {
                     pos,
                     anchor,
                     entries: Vec::new(),
+                    keys: KeyIndex::default(),
                     pending_key: None,
                 });
             }
@@ -195,14 +197,15 @@ impl Builder {
     fn set_key(&mut self, key: Key) -> Result<(), String> {
         if let Some(Frame::Map {
             entries,
+            keys,
             pending_key,
             ..
         }) = self.stack.last_mut()
         {
-            if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+            if let Some(first) = keys.earlier(entries, &key.name) {
                 return Err(format!(
                     "duplicate key `{}` (first defined at line {})",
-                    key.name, first.pos.line
+                    key.name, entries[first].0.pos.line
                 ));
             }
             *pending_key = Some(key);
@@ -419,6 +422,19 @@ mod tests {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos, Pos::new(3, 1));
         assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
+        // Long maps are indexed rather than scanned: same answer.
+        let mut long: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        long.push_str("k3: again\n");
+        let err = parse(&long).unwrap_err();
+        assert_eq!(err.pos, Pos::new(41, 1));
+        assert!(
+            err.message
+                .contains("duplicate key `k3` (first defined at line 4)"),
+            "{}",
+            err.message
+        );
+        long.truncate(long.len() - "k3: again\n".len());
+        assert!(parse(&long).is_ok());
     }
 
     #[test]

@@ -37,11 +37,7 @@ impl Limits {
     /// Refuses contexts beyond the caps (400 `INVALID_CONTEXT`).
     fn check(&self, attrs: &Map<String, Value>) -> Result<(), ApiError> {
         if attrs.len() > self.max_context_attributes {
-            return Err(ApiError::invalid_context(format!(
-                "the context has {} attributes; at most {} are accepted",
-                attrs.len(),
-                self.max_context_attributes
-            )));
+            return Err(too_many_attributes(attrs.len(), self));
         }
         let depth = attrs.values().map(depth).max().unwrap_or(0);
         if depth > self.max_context_depth {
@@ -72,13 +68,27 @@ fn depth(value: &Value) -> usize {
 /// `GET …/evaluate?userId=…&country=DE`: every parameter becomes
 /// a string attribute (`userId` is the targeting key's alias). A repeated
 /// parameter keeps its last value.
+///
+/// The context is built directly, without a JSON map in between; string
+/// values cannot be a bad targeting key, and strings nest nothing, so only
+/// the attribute count is checked.
 pub fn context_from_query(query: Option<&str>, limits: &Limits) -> Result<Context, ApiError> {
-    let mut attrs = Map::new();
+    let mut ctx = Context::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        attrs.insert(k.into_owned(), Value::String(v.into_owned()));
+        ctx = ctx.with_str(&k, &*v);
     }
-    limits.check(&attrs)?;
-    Context::from_map(attrs).map_err(|e| ApiError::invalid_context(e.to_string()))
+    let count = ctx.attributes().count();
+    if count > limits.max_context_attributes {
+        return Err(too_many_attributes(count, limits));
+    }
+    Ok(ctx)
+}
+
+fn too_many_attributes(count: usize, limits: &Limits) -> ApiError {
+    ApiError::invalid_context(format!(
+        "the context has {count} attributes; at most {} are accepted",
+        limits.max_context_attributes
+    ))
 }
 
 /// A JSON request body, `{"context": {…}, …}`; an empty body is `{}`.
