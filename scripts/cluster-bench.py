@@ -12,7 +12,7 @@
 Needs etcd (Debian's etcd-server) and wrk. Uses $FLAGD, else builds
 target/release/flagd.
 
-    scripts/cluster-bench.py [--flags 100] [--kills 10] [--ttl 2s] [--duration 10s]
+    scripts/cluster-bench.py [--flags 100] [--kills 10] [--ttl 2s] [--duration 10s] [--rounds 3]
 """
 
 import argparse
@@ -57,14 +57,16 @@ class Http:
         self.conn = http.client.HTTPConnection(host, int(port), timeout=10)
 
     def call(self, method, path, body=None):
-        try:
-            self.conn.request(method, path, body=body)
-            r = self.conn.getresponse()
-            data = r.read()
-            return r.status, (json.loads(data) if data else None)
-        except (OSError, http.client.HTTPException, json.JSONDecodeError):
-            self.conn.close()
-            return 0, None
+        # Twice: flagd closes idle keep-alive connections (--idle-timeout).
+        for _ in range(2):
+            try:
+                self.conn.request(method, path, body=body)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, (json.loads(data) if data else None)
+            except (OSError, http.client.HTTPException, json.JSONDecodeError):
+                self.conn.close()
+        return 0, None
 
 
 class Etcd:
@@ -190,6 +192,7 @@ def main():
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--ttl", default="2s")
     p.add_argument("--duration", default="10s")
+    p.add_argument("--rounds", type=int, default=3)
     a = p.parse_args()
     for tool in ("etcd", "wrk"):
         if not shutil.which(tool):
@@ -212,11 +215,15 @@ def main():
             len((r.http.call("GET", "/api/v1/rollouts")[1] or {}).get("rollouts", [])) == a.flags
             for r in replicas))
 
-        # 3 first, on an idle cluster: one replica, with and without --cluster.
-        clustered = wrk(replicas[0].base, a.duration)
+        # 3 first, on an idle cluster: one replica with --cluster and a
+        # single flagd, alternately (the median of ROUNDS runs each, so
+        # that the machine's other load falls on both alike).
         single = Flagd(flagd, work, "single", repo, [])
         procs.append(single.proc)
-        alone = wrk(single.base, a.duration)
+        runs = [(wrk(replicas[0].base, a.duration), wrk(single.base, a.duration))
+                for _ in range(a.rounds)]
+        clustered = statistics.median(c for c, _ in runs)
+        alone = statistics.median(s for _, s in runs)
         single.kill()
 
         served = transition_to_served(replicas, a.flags)
@@ -228,8 +235,9 @@ def main():
         kills = leader_kill(flagd, work, repo, etcd, a.ttl, a.kills)
         print(f"leader kill -9 -> new leader deciding (lease TTL {a.ttl}, {a.kills} kills): "
               f"median {statistics.median(kills):.0f} ms, min {min(kills):.0f}, max {max(kills):.0f}")
-        print(f"evaluation throughput, one replica (wrk -t2 -c64 -d{a.duration}): "
-              f"--cluster {clustered:.0f} req/s, single {alone:.0f} req/s, ratio {clustered / alone:.3f}")
+        print(f"evaluation throughput, one replica (wrk -t2 -c64 -d{a.duration}, median of {a.rounds} "
+              f"alternate runs): --cluster {clustered:.0f} req/s, single {alone:.0f} req/s, "
+              f"ratio {clustered / alone:.3f}")
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -137,6 +137,25 @@ struct Planned {
     endpoint: Option<String>,
 }
 
+/// What an install needs of a record: its position (see
+/// [`Controller::publish`]).
+#[derive(Debug, Clone)]
+struct Published {
+    spec_hash: String,
+    threshold: u32,
+    stage: u32,
+}
+
+impl Published {
+    fn of(r: &RolloutRecord) -> Self {
+        Published {
+            spec_hash: r.spec_hash.clone(),
+            threshold: r.threshold,
+            stage: r.stage,
+        }
+    }
+}
+
 /// A decision to write: the record it produced, the transition (if any)
 /// and the position to publish once it is stored.
 struct Change {
@@ -174,6 +193,8 @@ pub struct Controller<M> {
     source: M,
     metrics_url: Option<String>,
     inner: Mutex<Inner>,
+    /// The positions rulesets are installed with, by flag.
+    published: Mutex<HashMap<String, Published>>,
     /// Held from a decision to its write, so that two writers of this
     /// process (a tick, a steering call) never decide over the same record.
     writer: tokio::sync::Mutex<()>,
@@ -223,6 +244,12 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             clock,
             source,
             metrics_url,
+            published: Mutex::new(
+                records
+                    .values()
+                    .map(|r| (r.flag.clone(), Published::of(r)))
+                    .collect(),
+            ),
             inner: Mutex::new(Inner {
                 records,
                 ..Inner::default()
@@ -251,13 +278,15 @@ impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
                 && known.stage == record.stage
                 && known.phase == record.phase;
         }
-        if let Some(served) = self.live.current()
-            && let Some(id) = served.ruleset.flag_id(&record.flag)
-            && let Some(spec) = served.ruleset.flag(id).rollout.as_ref()
-        {
-            self.live
-                .set_position(&record.flag, &record.spec_hash, position(&record, spec));
-        }
+        let spec_position = self.live.current().and_then(|served| {
+            let spec = served
+                .ruleset
+                .flag(served.ruleset.flag_id(&record.flag)?)
+                .rollout
+                .as_ref()?;
+            Some(position(&record, spec))
+        });
+        self.publish(&record, spec_position);
         inner.records.insert(record.flag.clone(), record);
         drop(inner);
         self.wake.notify_one();
@@ -379,7 +408,8 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             .get(&record.flag)
             .is_none_or(|known| known.store_revision <= revision);
         if newer {
-            self.live.set_position(&record.flag, &spec_hash, position);
+            debug_assert_eq!(record.spec_hash, spec_hash);
+            self.publish(&record, Some(position));
             inner.records.insert(record.flag.clone(), record.clone());
         }
         Ok(record)
@@ -549,6 +579,23 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         (changes, next)
     }
 
+    /// Moves the position served for `r`: first in the table rulesets
+    /// installed from now on read, then in the ruleset in service. Called
+    /// with `inner` held, which orders the writers; the table's lock is
+    /// never held while taking another, and `Live::install` takes it under
+    /// its own install lock, so an install and an update cannot deadlock
+    /// and the install sees either the old position (then updated in the
+    /// new ruleset right after) or the new one.
+    fn publish(&self, r: &RolloutRecord, position: Option<RolloutPosition>) {
+        self.published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(r.flag.clone(), Published::of(r));
+        if let Some(position) = position {
+            self.live.set_position(&r.flag, &r.spec_hash, position);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -677,12 +724,14 @@ fn status_of(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value
 
 impl<M: MetricsSource + std::fmt::Debug> Positions for Controller<M> {
     fn position(&self, flag: &str, rollout: &CompiledRollout) -> Option<RolloutPosition> {
-        let inner = self.lock();
-        let r = inner
-            .records
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let p = published
             .get(flag)
-            .filter(|r| r.spec_hash == rollout.spec_hash)?;
-        Some(position(r, rollout))
+            .filter(|p| p.spec_hash == rollout.spec_hash)?;
+        Some(RolloutPosition {
+            threshold: p.threshold,
+            stage: matches!(rollout.plan, RolloutPlan::Canary { .. }).then_some(p.stage),
+        })
     }
 }
 
