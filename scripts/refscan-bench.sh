@@ -16,7 +16,8 @@ runs=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# 1,000 keys: flag-like names, ten of them referenced in the generated tree.
+# 1,000 keys: flag-like names, ten of them (every 64th from the 8th)
+# referenced in the generated tree.
 python3 - "$work/keys.txt" <<'PY'
 import sys
 words = ["checkout", "search", "banner", "payments", "shipping", "loyalty", "pricing", "catalog"]
@@ -43,7 +44,8 @@ for i in range(100_000):
     ext, call = exts[i % 5]
     text = filler
     if i % 50 == 0:
-        text += "\n" + call.format(k=f"checkout-search-v{(i // 50) % 10 * 8 + 1}")
+        # Keys 8, 72, 136, …: `checkout-search-v8`, … (see keys.txt above).
+        text += "\n" + call.format(k=f"checkout-search-v{8 + 64 * ((i // 50) % 10)}")
     with open(os.path.join(d, f"f{i}.{ext}"), "w") as f:
         f.write(text + "\n")
 PY
