@@ -59,6 +59,10 @@ fn page_on_another_origin_shows_flags_and_file_edits_arrive_by_sse() {
     assert_eq!(first["status"], "ready", "{first}");
     assert_eq!(shown(&first, "checkout"), false, "{first}");
     assert_eq!(known(&first), ["banner", "checkout"], "{first}");
+    // The provider holds flagd's event stream open.
+    eventually(DEADLINE, "the page's event stream", || {
+        (metric(&d.get_text("/metrics"), "flagd_event_streams_open") == Some(1.0)).then_some(())
+    });
 
     // Each edit reaches the page by the event stream, within a second of
     // the file being written.
@@ -71,6 +75,8 @@ fn page_on_another_origin_shows_flags_and_file_edits_arrive_by_sse() {
         assert!(at - written < LIVE, "{value} took {:?}", at - written);
         assert_eq!(now["lastChange"], SSE_REFETCH, "{now}");
     }
+    let sent = metric(&d.get_text("/metrics"), "flagd_change_events_sent_total");
+    assert!(sent >= Some(2.0), "change events sent: {sent:?}");
 }
 
 #[test]
@@ -91,12 +97,12 @@ fn canary_stage_change_reaches_the_page_by_sse() {
     });
 
     // A canary whose first stage (0.001 %: bucket 0 of 100 000) leaves the
-    // visitor out, and whose second, a second later, lets everyone in. The
-    // file is not written again: the second change is the controller's.
+    // visitor out, and whose second, two seconds later, lets everyone in.
+    // The file is not written again: the second change is the controller's.
     repo.save(
         CHECKOUT_FILE,
         &checkout_canary(
-            "      stages:\n        - { percentage: 0.001, duration: 1s }\n        - { percentage: 100 }\n",
+            "      stages:\n        - { percentage: 0.001, duration: 2s }\n        - { percentage: 100 }\n",
         ),
     );
     let serves = |d: &Daemon| {
