@@ -22,20 +22,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ruleset.version()
     );
 
-    // 3. Contexts are JSON objects. `targetingKey` (or its alias `userId`)
-    //    is what splits and rollouts hash; everything else is an attribute
-    //    that rules can test.
-    let staff = Context::from_json(json!({
-        "targetingKey": "emp-7",
-        "email": "ana@example.com",
-    }))?;
-    let german_customer = Context::from_json(json!({
-        "targetingKey": "cust-4711",
-        "country": "DE",
-        "platform": "ios",
-        "appVersion": "5.4.2",
-    }))?;
-    let vip = Context::from_json(json!({"userId": "cust-1001"}))?;
+    // 3. Build a context per request with the typed setters. `targetingKey`
+    //    (`with_key`, or the alias `userId`) is what splits and rollouts hash;
+    //    everything else is an attribute that rules can test. Short names and
+    //    strings (up to 24 bytes) and up to six attributes take no allocation.
+    let staff = Context::new()
+        .with_key("emp-7")
+        .with_str("email", "ana@example.com");
+    let german_customer = Context::new()
+        .with_key("cust-4711")
+        .with_str("country", "DE")
+        .with_str("platform", "ios")
+        // A parsed version: `semver_*` conditions compare it without parsing.
+        .with_version("appVersion", "5.4.2".parse()?)
+        .with_number("seats", 12)
+        .with_bool("beta", false)
+        .with_time("signedUp", "2026-03-01T09:00:00Z".parse()?)
+        .with_list("groups", ["buyers", "newsletter"]);
+    let vip = Context::new().with_str("userId", "cust-1001");
+    // Contexts that arrive as JSON (as flagd's HTTP API reads them) give the
+    // same context: a string version is parsed when a rule compares it.
     let anonymous = Context::from_json(json!({"country": "FR"}))?;
 
     // 4. Evaluate. `EvalEnv::now()` evaluates at the current time with every

@@ -10,6 +10,7 @@
 //!
 //! ruleset ─▶ bundle (signed artifact)
 //! repo ─▶ gitops (simulate, diff, promote, scaffold)       flagctl only
+//! repo, git, metrics, code ─▶ lifecycle (stale, retire)    flagctl only
 //! daemon: feed ─▶ live (swap) ─▶ server; rollout ◀─ prometheus   flagd only
 //! stats (experiments, guardrails); client (flagd, Prometheus, HTTP)
 //! ```
@@ -46,6 +47,7 @@ pub mod bundle;
 pub mod client;
 pub mod daemon;
 pub mod gitops;
+pub mod lifecycle;
 pub mod prometheus;
 pub mod stats;
 

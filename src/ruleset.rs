@@ -14,6 +14,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::diagnostic::did_you_mean;
+pub use crate::eval::AttrKey;
 use crate::model::{EnvModel, Experiment, FlagType, MetricsConfig, NoData, Strategy};
 
 /// Index of a flag in its ruleset.
@@ -51,7 +52,9 @@ pub struct UnknownFlag {
 pub struct Ruleset {
     pub(crate) meta: RulesetMeta,
     pub(crate) flags: Vec<CompiledFlag>,
-    pub(crate) index: HashMap<Box<str>, FlagId>,
+    /// Flag keys are the repository's, not a client's, so a fast fixed-seed
+    /// hash is safe: lookups of unknown keys do not insert.
+    pub(crate) index: HashMap<Box<str>, FlagId, foldhash::fast::FixedState>,
     pub(crate) segments: Vec<CompiledSegment>,
     pub(crate) model: Arc<EnvModel>,
     pub(crate) metrics: MetricsConfig,
@@ -178,7 +181,7 @@ pub enum BucketBy {
     /// The standard key (`targetingKey`, alias `userId`).
     TargetingKey,
     /// Another attribute, e.g. `accountId`.
-    Attr(Box<str>),
+    Attr(AttrKey),
 }
 
 impl BucketBy {
@@ -253,8 +256,8 @@ impl CompiledSplit {
 pub enum Cond {
     /// A test on one attribute.
     Attr {
-        /// The attribute.
-        attr: Box<str>,
+        /// The attribute, its name fingerprinted for lookups.
+        attr: AttrKey,
         /// What the attribute's value must satisfy, operands compiled.
         test: AttrTest,
     },

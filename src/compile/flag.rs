@@ -36,6 +36,7 @@ impl Compiler<'_> {
             .as_ref()
             .and_then(|r| self.rollout(key, flag, r, &path.key("rollout")));
         self.check_single_experiment(flag, &path);
+        self.metadata(flag, &path);
         if self.error_count() > errors_before {
             return None;
         }

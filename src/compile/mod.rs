@@ -9,6 +9,7 @@
 mod condition;
 mod config;
 mod flag;
+mod metadata;
 mod rollout;
 mod segment;
 mod time;

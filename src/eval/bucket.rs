@@ -11,6 +11,8 @@
 use serde_json::Value;
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
+use super::value::AttrValue;
+
 /// Buckets per flag: percentages have three decimals of resolution.
 pub const BUCKETS: u32 = 100_000;
 
@@ -80,15 +82,29 @@ pub type KeyBuf = [u8; 40];
 pub fn key_bytes<'a>(value: &'a Value, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
     match value {
         Value::String(s) => Some(s.as_bytes()),
-        Value::Number(n) => {
-            let mut cursor: &mut [u8] = &mut buf[..];
-            serde_json::to_writer(&mut cursor, n).ok()?;
-            let remaining = cursor.len();
-            let written = buf.len() - remaining;
-            Some(&buf[..written])
-        }
+        Value::Number(n) => number_bytes(n, buf),
         _ => None,
     }
+}
+
+/// [`key_bytes`] of an attribute value: strings as UTF-8, numbers in their
+/// JSON form; other types cannot be bucketed.
+#[inline]
+pub fn attr_key_bytes<'a>(value: &'a AttrValue, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    match value {
+        AttrValue::Str(s) => Some(s.as_bytes()),
+        AttrValue::Num(n) => number_bytes(n, buf),
+        _ => None,
+    }
+}
+
+#[inline]
+fn number_bytes<'a>(n: &serde_json::Number, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    let mut cursor: &mut [u8] = &mut buf[..];
+    serde_json::to_writer(&mut cursor, n).ok()?;
+    let remaining = cursor.len();
+    let written = buf.len() - remaining;
+    Some(&buf[..written])
 }
 
 /// A number key written to a `String` (for tools that keep keys).

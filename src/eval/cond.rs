@@ -7,12 +7,11 @@
 
 use std::cmp::Ordering;
 
-use jiff::Timestamp;
-use serde_json::Value;
-
 use super::Context;
-use super::bucket::{KeyBuf, key_bytes};
+use super::bucket::{KeyBuf, attr_key_bytes};
+use super::value::AttrValue;
 use crate::ruleset::{AttrTest, CompiledSegment, Cond, NumOp, Ruleset, Scalar};
+use jiff::Timestamp;
 
 /// Everything a condition may consult besides the context.
 pub(crate) struct Scope<'a> {
@@ -34,7 +33,7 @@ impl Cond {
 
     pub(crate) fn holds(&self, ctx: &Context, scope: &Scope<'_>) -> bool {
         match self {
-            Cond::Attr { attr, test } => ctx.get(attr).is_some_and(|v| test.test(v)),
+            Cond::Attr { attr, test } => ctx.lookup(attr).is_some_and(|v| test.test(v)),
             Cond::Segment(id) => scope
                 .segments
                 .get(*id as usize)
@@ -54,7 +53,7 @@ impl CompiledSegment {
             && let Some(key) = ctx.targeting_key()
         {
             let mut buf: KeyBuf = [0; 40];
-            if key_bytes(key, &mut buf)
+            if attr_key_bytes(key, &mut buf)
                 .and_then(|b| std::str::from_utf8(b).ok())
                 .is_some_and(|k| self.keys.contains(k))
             {
@@ -67,7 +66,7 @@ impl CompiledSegment {
 
 impl AttrTest {
     /// Applies the test to a present, non-null attribute value.
-    pub fn test(&self, value: &Value) -> bool {
+    pub fn test(&self, value: &AttrValue) -> bool {
         match self {
             AttrTest::Exists => true,
             AttrTest::Equals {
@@ -75,35 +74,33 @@ impl AttrTest {
                 strings,
                 others,
             } => {
-                if !is_scalar(value) {
-                    return false;
-                }
                 let any = match value {
-                    Value::String(s) => {
+                    AttrValue::Str(s) => {
                         strings.contains(s) || others.iter().any(|o| scalar_eq(o, value))
                     }
-                    Value::Number(_) => {
+                    AttrValue::Num(_) => {
                         others.iter().any(|o| scalar_eq(o, value)) || {
                             let mut buf: KeyBuf = [0; 40];
-                            key_bytes(value, &mut buf)
+                            attr_key_bytes(value, &mut buf)
                                 .and_then(|b| std::str::from_utf8(b).ok())
                                 .is_some_and(|s| strings.contains(s))
                         }
                     }
-                    Value::Bool(b) => {
+                    AttrValue::Bool(b) => {
                         others.iter().any(|o| scalar_eq(o, value))
                             || strings.contains(if *b { "true" } else { "false" })
                     }
-                    _ => false,
+                    // Not a scalar: neither equal nor unequal.
+                    _ => return false,
                 };
                 any != *negated
             }
             AttrTest::Contains(operands) => match value {
-                Value::String(s) => operands.iter().any(|o| match o {
+                AttrValue::Str(s) => operands.iter().any(|o| match o {
                     Scalar::Str(needle) => s.contains(&**needle),
                     _ => false,
                 }),
-                Value::Array(items) => items
+                AttrValue::List(items) => items
                     .iter()
                     .any(|item| operands.iter().any(|o| scalar_eq(o, item))),
                 _ => false,
@@ -122,10 +119,15 @@ impl AttrTest {
                     .iter()
                     .any(|o| x.partial_cmp(o).is_some_and(|ord| op.holds(ord)))
             }),
-            AttrTest::Semver(op, operands) => value
-                .as_str()
-                .and_then(parse_version)
-                .is_some_and(|v| operands.iter().any(|o| op.holds(v.cmp_precedence(o)))),
+            AttrTest::Semver(op, operands) => {
+                let holds =
+                    |v: &semver::Version| operands.iter().any(|o| op.holds(v.cmp_precedence(o)));
+                match value {
+                    AttrValue::Version(v) => holds(v),
+                    AttrValue::Str(s) => parse_version(s).is_some_and(|v| holds(&v)),
+                    _ => false,
+                }
+            }
             AttrTest::Instant { before, operands } => as_instant(value).is_some_and(|t| {
                 operands.iter().any(|o| {
                     let ord = t.cmp(o);
@@ -140,18 +142,14 @@ impl AttrTest {
     }
 }
 
-fn is_scalar(v: &Value) -> bool {
-    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
-}
-
 /// Equality of a number/boolean/string operand with a value, coercing a
 /// string value to the operand's type.
-fn scalar_eq(operand: &Scalar, value: &Value) -> bool {
+fn scalar_eq(operand: &Scalar, value: &AttrValue) -> bool {
     match (operand, value) {
-        (Scalar::Str(a), Value::String(b)) => **a == **b,
+        (Scalar::Str(a), AttrValue::Str(b)) => **a == **b,
         (Scalar::Num(a), v) => as_number(v).is_some_and(|b| *a == b),
-        (Scalar::Bool(a), Value::Bool(b)) => a == b,
-        (Scalar::Bool(a), Value::String(s)) => {
+        (Scalar::Bool(a), AttrValue::Bool(b)) => a == b,
+        (Scalar::Bool(a), AttrValue::Str(s)) => {
             matches!((a, s.as_str()), (true, "true") | (false, "false"))
         }
         _ => false,
@@ -159,10 +157,10 @@ fn scalar_eq(operand: &Scalar, value: &Value) -> bool {
 }
 
 /// A number, or a string that reads as one.
-fn as_number(v: &Value) -> Option<f64> {
+fn as_number(v: &AttrValue) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        AttrValue::Num(n) => n.as_f64(),
+        AttrValue::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
     }
 }
@@ -173,11 +171,12 @@ pub fn parse_version(s: &str) -> Option<semver::Version> {
     semver::Version::parse(s.strip_prefix(['v', 'V']).unwrap_or(s)).ok()
 }
 
-/// An RFC 3339 string or a Unix time in seconds.
-fn as_instant(v: &Value) -> Option<Timestamp> {
+/// An instant, an RFC 3339 string or a Unix time in seconds.
+fn as_instant(v: &AttrValue) -> Option<Timestamp> {
     match v {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => {
+        AttrValue::Time(t) => Some(*t),
+        AttrValue::Str(s) => s.parse().ok(),
+        AttrValue::Num(n) => {
             if let Some(i) = n.as_i64() {
                 Timestamp::from_second(i).ok()
             } else {

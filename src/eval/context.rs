@@ -1,31 +1,70 @@
 //! The evaluation context: who is asking, with which attributes.
+//!
+//! Built once per request, read by every rule: attributes sit in a small
+//! inline array (no allocation for up to [`INLINE`] attributes whose names
+//! and string values fit in 24 bytes), each with a fingerprint of its name
+//! computed when it is set. Rules carry the fingerprint of the name they
+//! test ([`AttrKey`], computed at compile time), so a lookup compares a few
+//! integers and hashes no string.
 
-use serde_json::{Map, Value};
+use std::ops::Deref;
+
+use compact_str::CompactString;
+use jiff::Timestamp;
+use serde_json::{Map, Number, Value};
+use smallvec::SmallVec;
+
+use super::value::AttrValue;
+
+/// Attributes a context holds without allocating (the targeting key aside).
+pub const INLINE: usize = 6;
+
+const TARGETING_KEY: &str = "targetingKey";
+const USER_ID: &str = "userId";
 
 /// Attributes of the unit a flag is evaluated for.
 ///
 /// `targetingKey` is the standard key; `userId` is accepted as its alias (the
 /// evaluation API's query parameters use it). Null attributes count as missing.
+/// Embedders build contexts with the typed setters; the HTTP API reads JSON.
 ///
 /// ```
 /// use hotswap_flags::Context;
+/// use hotswap_flags::eval::AttrValue;
 /// use serde_json::json;
 ///
-/// let ctx = Context::from_json(json!({"userId": "u-1", "plan": "trial", "beta": null}))?;
-/// assert_eq!(ctx.targeting_key(), Some(&json!("u-1")));
-/// assert_eq!(ctx.get("targetingKey"), Some(&json!("u-1")));
-/// assert_eq!(ctx.get("beta"), None); // null is missing
+/// let ctx = Context::new()
+///     .with_key("u-1")
+///     .with_str("plan", "trial")
+///     .with_number("seats", 12)
+///     .with_bool("beta", true)
+///     .with_version("appVersion", "2.4.1".parse()?)
+///     .with_list("groups", ["admins", "ops"]);
+/// assert_eq!(ctx.targeting_key(), Some(&AttrValue::from("u-1")));
+/// assert_eq!(ctx.get("seats"), Some(&AttrValue::from(12)));
 ///
-/// let mut built = Context::new().with_key("u-1");
-/// built.insert("plan", json!("trial"))?;
-/// assert_eq!(built.get("plan"), ctx.get("plan"));
+/// let parsed = Context::from_json(json!({"userId": "u-1", "plan": "trial", "beta": null}))?;
+/// assert_eq!(parsed.get("targetingKey"), Some(&"u-1".into()));
+/// assert_eq!(parsed.get("beta"), None); // null is missing
+/// assert_eq!(parsed.get("plan"), ctx.get("plan"));
 /// assert!(Context::from_json(json!(["not", "an", "object"])).is_err());
-/// # Ok::<(), hotswap_flags::eval::ContextError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
-    targeting_key: Option<Value>,
-    attrs: Map<String, Value>,
+    /// The key: `targetingKey`, or else `userId`.
+    key: Option<AttrValue>,
+    /// Whether `key` came from `targetingKey` (which `userId` cannot override).
+    key_is_targeting: bool,
+    /// Every other attribute, `userId` included, in the order set.
+    attrs: SmallVec<[Attr; INLINE]>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Attr {
+    hash: u64,
+    name: CompactString,
+    value: AttrValue,
 }
 
 /// A context that cannot be used.
@@ -37,6 +76,45 @@ pub enum ContextError {
     /// `targetingKey` (or `userId`) is not a string or number.
     #[error("`{0}` must be a string or a number")]
     BadTargetingKey(&'static str),
+}
+
+/// An attribute name as a rule refers to it: the name with its fingerprint,
+/// computed once when the ruleset is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrKey {
+    name: Box<str>,
+    hash: u64,
+    targeting: bool,
+}
+
+impl AttrKey {
+    /// The key for `name`.
+    pub fn new(name: &str) -> Self {
+        AttrKey {
+            name: name.into(),
+            hash: fingerprint(name),
+            targeting: name == TARGETING_KEY,
+        }
+    }
+}
+
+impl From<&str> for AttrKey {
+    fn from(name: &str) -> Self {
+        AttrKey::new(name)
+    }
+}
+
+impl Deref for AttrKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The fingerprint lookups compare before comparing names.
+#[inline]
+fn fingerprint(name: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -66,58 +144,229 @@ impl Context {
 
     /// A context from attributes; `targetingKey` or else `userId` becomes the key.
     pub fn from_map(attrs: Map<String, Value>) -> Result<Self, ContextError> {
-        let targeting_key = match (attrs.get("targetingKey"), attrs.get("userId")) {
-            (Some(Value::Null) | None, Some(Value::Null) | None) => None,
-            (Some(Value::Null) | None, Some(k)) => Some(checked_key(k, "userId")?),
-            (Some(k), _) => Some(checked_key(k, "targetingKey")?),
+        let mut ctx = Context::new();
+        ctx.attrs.reserve(attrs.len());
+        for (name, value) in attrs {
+            let Some(value) = AttrValue::from_json(value) else {
+                continue;
+            };
+            if name == TARGETING_KEY {
+                if !value.is_key() {
+                    return Err(ContextError::BadTargetingKey(TARGETING_KEY));
+                }
+                ctx.key = Some(value);
+                ctx.key_is_targeting = true;
+            } else {
+                // The names of a JSON object are distinct: no need to look
+                // for an earlier attribute of the same name.
+                ctx.attrs.push(Attr {
+                    hash: fingerprint(&name),
+                    name: name.into(),
+                    value,
+                });
+            }
+        }
+        ctx.key_from_user_id()?;
+        Ok(ctx)
+    }
+
+    /// Without `targetingKey`, takes `userId` as the key.
+    fn key_from_user_id(&mut self) -> Result<(), ContextError> {
+        if self.key_is_targeting {
+            return Ok(());
+        }
+        self.key = match self.find(fingerprint(USER_ID), USER_ID) {
+            Some(v) if v.is_key() => Some(v.clone()),
+            Some(_) => return Err(ContextError::BadTargetingKey(USER_ID)),
+            None => None,
         };
-        Ok(Context {
-            targeting_key,
-            attrs,
-        })
+        Ok(())
     }
 
     /// The same context with a targeting key.
-    pub fn with_key(mut self, key: impl Into<String>) -> Self {
-        let key = Value::String(key.into());
-        self.attrs.insert("targetingKey".into(), key.clone());
-        self.targeting_key = Some(key);
+    #[must_use]
+    pub fn with_key(mut self, key: impl Into<CompactString>) -> Self {
+        self.key = Some(AttrValue::Str(key.into()));
+        self.key_is_targeting = true;
         self
     }
 
-    /// Sets an attribute (`targetingKey` and `userId` update the key).
-    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> Result<(), ContextError> {
-        let mut attrs = std::mem::take(&mut self.attrs);
-        attrs.insert(name.into(), value);
-        *self = Context::from_map(attrs)?;
+    /// The same context with a string attribute.
+    #[must_use]
+    pub fn with_str(self, name: &str, value: impl Into<CompactString>) -> Self {
+        self.with(name, AttrValue::Str(value.into()))
+    }
+
+    /// The same context with a number attribute (integers; see
+    /// [`with_float`](Self::with_float) for fractions).
+    #[must_use]
+    pub fn with_number(self, name: &str, value: impl Into<Number>) -> Self {
+        self.with(name, AttrValue::Num(value.into()))
+    }
+
+    /// The same context with a number attribute; NaN and infinities, which
+    /// JSON cannot carry either, leave the attribute missing.
+    #[must_use]
+    pub fn with_float(self, name: &str, value: f64) -> Self {
+        match Number::from_f64(value) {
+            Some(n) => self.with(name, AttrValue::Num(n)),
+            None => self,
+        }
+    }
+
+    /// The same context with a boolean attribute.
+    #[must_use]
+    pub fn with_bool(self, name: &str, value: bool) -> Self {
+        self.with(name, AttrValue::Bool(value))
+    }
+
+    /// The same context with a parsed semantic version, which `semver_*`
+    /// conditions compare without parsing.
+    #[must_use]
+    pub fn with_version(self, name: &str, value: semver::Version) -> Self {
+        self.with(name, AttrValue::Version(Box::new(value)))
+    }
+
+    /// The same context with an instant, for `before`/`after` conditions.
+    #[must_use]
+    pub fn with_time(self, name: &str, value: Timestamp) -> Self {
+        self.with(name, AttrValue::Time(value))
+    }
+
+    /// The same context with a list attribute (for `contains`).
+    #[must_use]
+    pub fn with_list<T: Into<AttrValue>>(
+        self,
+        name: &str,
+        items: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.with(
+            name,
+            AttrValue::List(items.into_iter().map(Into::into).collect()),
+        )
+    }
+
+    /// The same context with an attribute of any type. A `targetingKey` or
+    /// `userId` that is neither a string nor a number is kept as an attribute
+    /// but does not become the key ([`insert`](Self::insert) refuses it).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<AttrValue>) -> Self {
+        self.set(name, value.into());
+        self
+    }
+
+    /// Sets an attribute (`targetingKey` and `userId` update the key; null
+    /// removes the attribute).
+    pub fn insert(&mut self, name: &str, value: Value) -> Result<(), ContextError> {
+        let value = AttrValue::from_json(value);
+        if let Some(v) = &value
+            && !v.is_key()
+        {
+            if name == TARGETING_KEY {
+                return Err(ContextError::BadTargetingKey(TARGETING_KEY));
+            }
+            if name == USER_ID && !self.key_is_targeting {
+                return Err(ContextError::BadTargetingKey(USER_ID));
+            }
+        }
+        match value {
+            Some(v) => self.set(name, v),
+            None => self.remove(name),
+        }
         Ok(())
+    }
+
+    fn set(&mut self, name: &str, value: AttrValue) {
+        if name == TARGETING_KEY {
+            if value.is_key() {
+                self.key = Some(value);
+                self.key_is_targeting = true;
+            }
+            return;
+        }
+        let hash = fingerprint(name);
+        if name == USER_ID && !self.key_is_targeting {
+            self.key = value.is_key().then(|| value.clone());
+        }
+        match self
+            .attrs
+            .iter_mut()
+            .find(|a| a.hash == hash && a.name == name)
+        {
+            Some(attr) => attr.value = value,
+            None => self.attrs.push(Attr {
+                hash,
+                name: name.into(),
+                value,
+            }),
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        if name == TARGETING_KEY {
+            self.key = None;
+            self.key_is_targeting = false;
+        } else {
+            let hash = fingerprint(name);
+            self.attrs.retain(|a| !(a.hash == hash && a.name == name));
+        }
+        if !self.key_is_targeting {
+            // Whatever `userId` holds was checked when it was set.
+            let _ = self.key_from_user_id();
+        }
     }
 
     /// The targeting key, if the context has one.
     #[inline]
-    pub fn targeting_key(&self) -> Option<&Value> {
-        self.targeting_key.as_ref()
+    pub fn targeting_key(&self) -> Option<&AttrValue> {
+        self.key.as_ref()
     }
 
     /// An attribute by name; `targetingKey` resolves the alias. Null is missing.
     #[inline]
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        if name == "targetingKey" {
-            return self.targeting_key.as_ref();
+    pub fn get(&self, name: &str) -> Option<&AttrValue> {
+        if name == TARGETING_KEY {
+            return self.key.as_ref();
         }
-        self.attrs.get(name).filter(|v| !v.is_null())
+        self.find(fingerprint(name), name)
     }
 
-    /// All attributes as given.
-    pub fn attributes(&self) -> &Map<String, Value> {
-        &self.attrs
+    /// An attribute by a rule's key: integers compared, no string hashed.
+    #[inline]
+    pub fn lookup(&self, key: &AttrKey) -> Option<&AttrValue> {
+        if key.targeting {
+            return self.key.as_ref();
+        }
+        self.find(key.hash, &key.name)
     }
-}
 
-fn checked_key(v: &Value, name: &'static str) -> Result<Value, ContextError> {
-    match v {
-        Value::String(_) | Value::Number(_) => Ok(v.clone()),
-        _ => Err(ContextError::BadTargetingKey(name)),
+    #[inline]
+    fn find(&self, hash: u64, name: &str) -> Option<&AttrValue> {
+        self.attrs
+            .iter()
+            .find(|a| a.hash == hash && a.name == name)
+            .map(|a| &a.value)
+    }
+
+    /// All attributes, the targeting key first (as `targetingKey`, unless it
+    /// came from `userId`, which is listed in its place).
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, &AttrValue)> {
+        let key = self
+            .key
+            .as_ref()
+            .filter(|_| self.key_is_targeting)
+            .map(|k| (TARGETING_KEY, k));
+        key.into_iter()
+            .chain(self.attrs.iter().map(|a| (a.name.as_str(), &a.value)))
+    }
+
+    /// The context as a JSON object.
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.attributes()
+                .map(|(k, v)| (k.to_owned(), v.to_json()))
+                .collect(),
+        )
     }
 }
 
@@ -129,10 +378,14 @@ mod tests {
     #[test]
     fn user_id_is_an_alias() {
         let c = Context::from_json(json!({"userId": "u1", "plan": "pro"})).unwrap();
-        assert_eq!(c.get("targetingKey"), Some(&json!("u1")));
-        assert_eq!(c.get("userId"), Some(&json!("u1")));
+        assert_eq!(c.get("targetingKey"), Some(&"u1".into()));
+        assert_eq!(c.get("userId"), Some(&"u1".into()));
         let c = Context::from_json(json!({"userId": "u1", "targetingKey": "t"})).unwrap();
-        assert_eq!(c.targeting_key(), Some(&json!("t")));
+        assert_eq!(c.targeting_key(), Some(&"t".into()));
+        let c = Context::new().with_str("userId", "u").with_key("t");
+        assert_eq!(c.targeting_key(), Some(&"t".into()));
+        let c = Context::new().with_key("t").with_str("userId", "u");
+        assert_eq!(c.targeting_key(), Some(&"t".into()));
     }
 
     #[test]
@@ -140,18 +393,59 @@ mod tests {
         let c = Context::from_json(json!({"targetingKey": null, "a": null})).unwrap();
         assert_eq!(c.targeting_key(), None);
         assert_eq!(c.get("a"), None);
+        let mut c = Context::new().with_key("k").with_str("a", "x");
+        c.insert("a", Value::Null).unwrap();
+        c.insert("targetingKey", Value::Null).unwrap();
+        assert_eq!((c.get("a"), c.targeting_key()), (None, None));
     }
 
     #[test]
     fn bad_inputs() {
         assert!(Context::from_json(json!([1])).is_err());
         assert!(Context::from_json(json!({"targetingKey": {"x": 1}})).is_err());
+        assert_eq!(
+            Context::from_json(json!({"userId": true})),
+            Err(ContextError::BadTargetingKey("userId"))
+        );
+        // A bad `userId` beside a good `targetingKey` is just an attribute.
+        assert!(Context::from_json(json!({"userId": true, "targetingKey": "k"})).is_ok());
+        let mut c = Context::new();
+        assert!(c.insert("targetingKey", json!([1])).is_err());
+        // The typed setters never fail: such a key is no key.
+        let c = Context::new().with_bool("targetingKey", true);
+        assert_eq!(c.targeting_key(), None);
     }
 
     #[test]
-    fn insert_updates_key() {
+    fn insert_updates_key_and_replaces() {
         let mut c = Context::new();
         c.insert("targetingKey", json!(7)).unwrap();
-        assert_eq!(c.targeting_key(), Some(&json!(7)));
+        assert_eq!(c.targeting_key(), Some(&7.into()));
+        c.insert("plan", json!("a")).unwrap();
+        c.insert("plan", json!("b")).unwrap();
+        assert_eq!(c.attributes().count(), 2);
+        assert_eq!(c.get("plan"), Some(&"b".into()));
+    }
+
+    #[test]
+    fn builder_and_json_agree() {
+        let built = Context::new()
+            .with_key("u-123")
+            .with_str("plan", "trial")
+            .with_number("seats", 3)
+            .with_float("ratio", 0.5)
+            .with_float("nan", f64::NAN)
+            .with_list("tags", ["a", "b"]);
+        let parsed = Context::from_json(json!({
+            "targetingKey": "u-123", "plan": "trial", "seats": 3, "ratio": 0.5, "tags": ["a", "b"]
+        }))
+        .unwrap();
+        assert_eq!(built, parsed);
+        assert_eq!(built.to_json()["tags"], json!(["a", "b"]));
+        assert_eq!(built.lookup(&AttrKey::new("plan")), Some(&"trial".into()));
+        assert_eq!(
+            built.lookup(&AttrKey::new("targetingKey")),
+            Some(&"u-123".into())
+        );
     }
 }

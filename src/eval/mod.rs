@@ -12,6 +12,7 @@ pub mod bucket;
 mod cond;
 pub mod context;
 pub mod explain;
+pub mod value;
 
 use std::fmt;
 
@@ -19,10 +20,11 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 pub use cond::parse_version;
-pub use context::{Context, ContextError};
+pub use context::{AttrKey, Context, ContextError};
 pub use explain::{Explanation, RuleOutcome, RuleTrace};
+pub use value::AttrValue;
 
-use self::bucket::{BUCKETS, KeyBuf, key_bytes};
+use self::bucket::{BUCKETS, KeyBuf, attr_key_bytes};
 use self::cond::Scope;
 use crate::model::Strategy;
 use crate::ruleset::{
@@ -395,9 +397,9 @@ impl Ruleset {
 fn unit_key<'a>(ctx: &'a Context, by: &BucketBy, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
     let value = match by {
         BucketBy::TargetingKey => ctx.targeting_key(),
-        BucketBy::Attr(name) => ctx.get(name),
+        BucketBy::Attr(name) => ctx.lookup(name),
     }?;
-    key_bytes(value, buf)
+    attr_key_bytes(value, buf)
 }
 
 #[inline]

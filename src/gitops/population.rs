@@ -266,13 +266,12 @@ pub fn synthetic_key(i: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn synthetic_users_have_deterministic_keys() {
         let p = Population::synthetic(3).unwrap();
         assert_eq!(p.len(), 3);
-        assert_eq!(p.context(2).targeting_key(), Some(&json!("user-2")));
+        assert_eq!(p.context(2).targeting_key(), Some(&"user-2".into()));
         assert!(Population::synthetic(0).is_err());
     }
 
@@ -281,14 +280,14 @@ mod tests {
         let text = "{\"country\": \"DE\"}\n\n{\"targetingKey\": \"k\", \"country\": \"FR\"}\n";
         let p = Population::from_jsonl("f", text.as_bytes(), None).unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(p.context(0).targeting_key(), Some(&json!("user-0")));
-        assert_eq!(p.context(1).targeting_key(), Some(&json!("k")));
+        assert_eq!(p.context(0).targeting_key(), Some(&"user-0".into()));
+        assert_eq!(p.context(1).targeting_key(), Some(&"k".into()));
 
         let p = Population::from_jsonl("f", text.as_bytes(), Some(5)).unwrap();
         assert_eq!(p.len(), 5);
         let c3 = p.context(3);
-        assert_eq!(c3.targeting_key(), Some(&json!("user-3")));
-        assert_eq!(c3.get("country"), Some(&json!("FR")));
+        assert_eq!(c3.targeting_key(), Some(&"user-3".into()));
+        assert_eq!(c3.get("country"), Some(&"FR".into()));
 
         let p = Population::from_jsonl("f", text.as_bytes(), Some(1)).unwrap();
         assert_eq!(p.len(), 1);

@@ -52,6 +52,11 @@ flags:
   example-banner:
     description: An example flag; replace it with your own
     type: boolean
+    # Whose it is, and what it is for: a release flag is expected to be
+    # gone within 40 days (`flagctl stale` lists flags overdue).
+    owner: "@your-team"
+    kind: release
+    # expires: 2030-12-31
     variants: { on: true, off: false }
     default: off
     rules:
@@ -76,6 +81,11 @@ flags:
   example-banner:
     description: An example flag; replace it with your own
     type: boolean
+    # Whose it is, and what it is for: a release flag is expected to be
+    # gone within 40 days (`flagctl stale` lists flags overdue).
+    owner: "@your-team"
+    kind: release
+    # expires: 2030-12-31
     variants: { on: true, off: false }
     default: off
     rules:

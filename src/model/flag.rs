@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::condition::Condition;
+use super::lifecycle::{ExpiryDate, FlagKind};
 use super::rollout::Rollout;
 
 /// One flag file: flags and segments, each keyed by name in written order.
@@ -105,6 +106,14 @@ pub struct Flag {
     pub rules: Vec<Rule>,
     /// A progressive rollout of one variant.
     pub rollout: Option<Rollout>,
+    /// Who owns the flag: a CODEOWNERS handle or an e-mail address.
+    pub owner: Option<String>,
+    /// What the flag is for, which sets its expected lifetime (written
+    /// `kind`; `type` is the variants' type).
+    #[serde(rename = "kind")]
+    pub lifecycle: Option<FlagKind>,
+    /// The day after which the flag should be gone.
+    pub expires: Option<ExpiryDate>,
 }
 
 fn default_true() -> bool {

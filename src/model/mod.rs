@@ -5,6 +5,7 @@ pub mod condition;
 pub mod config;
 pub mod duration;
 pub mod flag;
+pub mod lifecycle;
 pub mod rollout;
 
 use indexmap::IndexMap;
@@ -14,6 +15,7 @@ pub use condition::{AttrCondition, Condition, Op, Operands, TimeWindow};
 pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
 pub use duration::DurationSpec;
 pub use flag::{Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
+pub use lifecycle::{ExpiryDate, FlagKind};
 pub use rollout::{Check, Compare, Health, MetricsShorthand, NoData, Rollout, Stage, Strategy};
 
 /// One environment's flags and segments, merged from all its files.

@@ -30,6 +30,7 @@ mod grafana;
 mod init;
 mod interop;
 mod invalid_corpus;
+mod lifecycle;
 mod no_alloc;
 mod promote;
 mod properties;

@@ -12,7 +12,9 @@ use hotswap_flags::eval::FixedRollouts;
 use hotswap_flags::{Context, EvalEnv};
 use serde_json::json;
 
-use crate::support::rulesets::{FLAGS, compile_file, many_flags, twenty_rules};
+use crate::support::rulesets::{
+    CONTEXT, FIVE_CASES, FLAGS, compile_file, many_flags, twenty_rules,
+};
 
 struct Counting;
 
@@ -80,6 +82,60 @@ fn evaluation_does_not_allocate() {
         0,
         "evaluation allocated {} times",
         after - before
+    );
+}
+
+/// The five cases the benchmark compares with yggdrasil, for their context
+/// and for users spread over the split and the canary.
+#[test]
+fn five_cases_do_not_allocate() {
+    let ruleset = compile_file("flags.yaml", FIVE_CASES);
+    let mut contexts = vec![Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap()];
+    contexts.extend((0..64).map(|i| {
+        Context::from_json(json!({"targetingKey": format!("u-{i}"), "tier": "gold", "seats": 3}))
+            .unwrap()
+    }));
+    let env = EvalEnv::now();
+
+    let before = allocations();
+    let mut variants = [0usize; 4];
+    for ctx in &contexts {
+        for flag in ["static", "four-rules", "canary", "split"] {
+            let ev = ruleset.evaluate(flag, ctx, &env).unwrap();
+            variants[usize::from(ev.variant)] += 1;
+        }
+    }
+    let after = allocations();
+    assert!(variants.iter().all(|n| *n > 0), "{variants:?}");
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+}
+
+/// An embedder's request: building a context of short strings with the
+/// typed setters, then evaluating, allocates nothing either.
+#[test]
+fn building_a_context_does_not_allocate() {
+    let ruleset = compile_file("flags.yaml", FIVE_CASES);
+    let env = EvalEnv::now();
+    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
+
+    let before = allocations();
+    let ctx = Context::new()
+        .with_key("u-123")
+        .with_str("plan", "trial")
+        .with_str("tier", "silver")
+        .with_str("country", "DE");
+    let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
+    let after = allocations();
+    assert_eq!(after - before, 0, "allocated {} times", after - before);
+    assert_eq!(ctx, expected);
+    assert_eq!(
+        variant,
+        ruleset.evaluate("split", &expected, &env).unwrap().variant
     );
 }
 

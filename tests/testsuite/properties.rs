@@ -13,11 +13,11 @@ use std::sync::LazyLock;
 use crate::support::props::{ALL_OPS, cases};
 use crate::support::rulesets::compile_file;
 use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
-use hotswap_flags::eval::{EvalEnv, FixedRollouts};
+use hotswap_flags::eval::{AttrValue, EvalEnv, FixedRollouts};
 use hotswap_flags::model::{
-    AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, Flag, FlagFile, FlagType,
-    Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment, Serve, Split, Stage,
-    Strategy as Plan, TimeWindow,
+    AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, ExpiryDate, Flag, FlagFile,
+    FlagKind, FlagType, Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment,
+    Serve, Split, Stage, Strategy as Plan, TimeWindow,
 };
 use hotswap_flags::parse::{Format, from_node, parse_document};
 use hotswap_flags::ruleset::Ruleset;
@@ -396,7 +396,7 @@ proptest! {
         for flag in rs.flags() {
             let unit_usable = c
                 .get(flag.bucket_by.name())
-                .is_some_and(|v| v.is_string() || v.is_number());
+                .is_some_and(|v| matches!(v, AttrValue::Str(_) | AttrValue::Num(_)));
             match rs.evaluate(&flag.key, &c, &env) {
                 Ok(ev) => {
                     prop_assert!(flag.variants.iter().any(|v| &v.value == ev.value()));
@@ -713,6 +713,20 @@ fn rollout(variants: Vec<String>) -> impl Strategy<Value = Rollout> {
         )
 }
 
+/// `owner`, `kind` and `expires`, each present or not.
+fn lifecycle() -> impl Strategy<Value = (Option<String>, Option<FlagKind>, Option<ExpiryDate>)> {
+    (
+        opt(prop::sample::select(vec![
+            "@alice".to_owned(),
+            "@acme/payments".to_owned(),
+            "ops@example.com".to_owned(),
+        ])),
+        opt(prop::sample::select(FlagKind::ALL.to_vec())),
+        opt((2020i16..2040, 1i8..=12, 1i8..=28)
+            .prop_map(|(y, m, d)| ExpiryDate(jiff::civil::date(y, m, d)))),
+    )
+}
+
 fn flag() -> impl Strategy<Value = Flag> {
     prop::sample::select(vec![
         FlagType::Boolean,
@@ -741,7 +755,7 @@ fn flag() -> impl Strategy<Value = Flag> {
             opt(prop::sample::select(names.clone())),
             opt(name()),
             prop::collection::vec(rule, 0..4),
-            opt(rollout(names)),
+            (opt(rollout(names)), lifecycle()),
         )
     })
     .prop_map(
@@ -754,7 +768,7 @@ fn flag() -> impl Strategy<Value = Flag> {
             off_variant,
             bucket_by,
             rules,
-            rollout,
+            (rollout, (owner, lifecycle, expires)),
         )| {
             Flag {
                 description,
@@ -766,6 +780,9 @@ fn flag() -> impl Strategy<Value = Flag> {
                 bucket_by,
                 rules,
                 rollout,
+                owner,
+                lifecycle,
+                expires,
             }
         },
     )

@@ -13,10 +13,12 @@
 //! case) and on documents mutated by proptest (unknown keys, changed types,
 //! dropped keys, wrong enum values).
 //!
-//! Two known gaps, not generated below:
+//! Known gaps, not generated below:
 //! - JSON Schema counts `2.0` as an integer, the model does not
 //!   (`failureLimit: 2.0`, `default: 1.0` as a variant name): a whole number
 //!   written with a decimal point passes the schema and fails to load.
+//! - The schema's `expires` pattern is the shape `YYYY-MM-DD`; the model
+//!   also refuses days no calendar has (`2026-02-30`).
 //! - The schema's duration pattern lists the documented notations; the
 //!   parser (jiff) also takes rarer ones (`1 day 01:30:00`, `3µs`, leading
 //!   blanks) that the schema rejects. `schema_durations_parse` checks the
@@ -894,6 +896,11 @@ segments:
         ("a single-stage canary", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 0.001 } ]\n")),
         ("zero weight next to a positive one", Valid, flag("type: boolean\nvariants: { on: true, off: false }\noffVariant: off\ndefault: { split: { on: 0, off: 1 } }\n")),
         ("a negative integer variant name", Valid, flag("type: integer\nvariants: { \"-1\": -1 }\ndefault: -1\n")),
+        ("lifecycle metadata", Valid, flag(&format!("{BOOL}owner: \"@acme/payments\"\nkind: kill-switch\nexpires: 2026-03-31\n"))),
+        ("an e-mail owner, null kind and expiry", Valid, flag(&format!("{BOOL}owner: ops@example.com\nkind: ~\nexpires: ~\n"))),
+        ("an unknown kind", Rejected, flag(&format!("{BOOL}kind: temporary\n"))),
+        ("an expiry with a time", Rejected, flag(&format!("{BOOL}expires: \"2026-03-31T00:00:00Z\"\n"))),
+        ("an owner that is not a handle", Rejected, flag(&format!("{BOOL}owner: payments team\n"))),
         // ------------------------------------------------------- rejected
         ("unknown top-level key", Rejected, "flag:\n  f: {}\n".into()),
         ("`flags` is a list", Rejected, "flags: []\n".into()),
@@ -1391,6 +1398,9 @@ const ADDED_KEYS: &[&str] = &[
     "metrics",
     "$schema",
     "on",
+    "owner",
+    "kind",
+    "expires",
 ];
 
 /// Strings put where enums (and other strings) were.
@@ -1426,6 +1436,11 @@ const ENUM_WORDS: &[&str] = &[
     "ignore",
     "skip",
     "bogus",
+    "release",
+    "kill-switch",
+    "Release",
+    "@alice",
+    "2026-03-31",
 ];
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 use anyhow::{Context as _, bail};
 use hotswap_flags::eval::bucket::threshold;
 use hotswap_flags::eval::{Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome};
+use hotswap_flags::model::Flag;
 use hotswap_flags::{Context, EvalEnv, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
@@ -45,9 +46,19 @@ fn report<R: RolloutState>(
     let env = EvalEnv { now, rollouts };
     match ruleset.explain(&args.flag, ctx, &env) {
         Ok(explanation) => {
+            let flag = ruleset.model().flags.get(&args.flag);
+            let metadata = flag.map(metadata_rows).unwrap_or_default();
             match args.repo.format {
-                OutputFormat::Json => output::print_json(&explanation),
-                OutputFormat::Table => print_table(&explanation),
+                OutputFormat::Json => {
+                    let mut value = serde_json::to_value(&explanation).unwrap_or(Value::Null);
+                    if let Value::Object(map) = &mut value {
+                        for (name, text) in &metadata {
+                            map.insert((*name).to_owned(), Value::String(text.clone()));
+                        }
+                    }
+                    output::print_json(&value);
+                }
+                OutputFormat::Table => print_table(&explanation, metadata),
             }
             Outcome::Ok
         }
@@ -66,7 +77,24 @@ fn report<R: RolloutState>(
     }
 }
 
-fn print_table(x: &Explanation<'_>) {
+/// The flag's lifecycle metadata that is set (docs/lifecycle.md), as
+/// written: shown so that whoever evaluates a flag sees whose it is and how
+/// long it is meant to live.
+fn metadata_rows(flag: &Flag) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(owner) = &flag.owner {
+        rows.push(("owner", owner.clone()));
+    }
+    if let Some(kind) = flag.lifecycle {
+        rows.push(("kind", kind.to_string()));
+    }
+    if let Some(expires) = flag.expires {
+        rows.push(("expires", expires.to_string()));
+    }
+    rows
+}
+
+fn print_table(x: &Explanation<'_>, metadata: Vec<(&'static str, String)>) {
     let ev = &x.evaluation;
     let dash = || "–".to_owned();
     let opt = |b: Option<u32>| b.map_or_else(dash, |b| b.to_string());
@@ -90,6 +118,7 @@ fn print_table(x: &Explanation<'_>) {
         ),
         ("detail", ev.detail()),
     ];
+    rows.extend(metadata);
     if let Some(r) = &x.rollout {
         let stage = r
             .stage

@@ -3,10 +3,12 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
+use hotswap_flags::diagnostic::sort_diagnostics;
+use hotswap_flags::lifecycle::expiry::expired;
 use hotswap_flags::model::MetricsConfig;
 use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::RulesetMeta;
-use hotswap_flags::{Diagnostic, RepoError, Repository};
+use hotswap_flags::{Diagnostic, LoadedEnv, RepoError, Repository};
 use serde_json::json;
 
 use crate::cli::{OutputFormat, ValidateArgs};
@@ -120,13 +122,23 @@ fn check_env(
     keep: impl Fn(&Diagnostic) -> bool,
 ) -> anyhow::Result<()> {
     let checked = repo.check_env(env)?;
-    report.add(env, counts(&checked.loaded), checked.diagnostics, keep);
+    let diagnostics = with_expired(checked.diagnostics, &checked.loaded);
+    report.add(env, counts(&checked.loaded), diagnostics, keep);
     Ok(())
+}
+
+/// The findings plus a warning for each flag past its `expires` date
+/// (today in UTC), in file order.
+fn with_expired(mut diagnostics: Vec<Diagnostic>, loaded: &LoadedEnv) -> Vec<Diagnostic> {
+    let today = hotswap_flags::lifecycle::utc_date(jiff::Timestamp::now());
+    diagnostics.extend(expired(loaded, today));
+    sort_diagnostics(&mut diagnostics);
+    diagnostics
 }
 
 /// Flags, segments, and files that did not parse (holding flags no count
 /// includes).
-fn counts(loaded: &hotswap_flags::repo::load::LoadedEnv) -> (usize, usize, usize) {
+fn counts(loaded: &LoadedEnv) -> (usize, usize, usize) {
     let unreadable = loaded.files.iter().filter(|f| f.node.is_none()).count();
     (
         loaded.model.flags.len(),
@@ -236,12 +248,8 @@ fn check_loose(
         source: "files".into(),
     };
     let checked = loaded.check(metrics.unwrap_or(&MetricsConfig::default()), meta);
-    report.add(
-        "(files)",
-        counts(&checked.loaded),
-        checked.diagnostics,
-        |_| true,
-    );
+    let diagnostics = with_expired(checked.diagnostics, &checked.loaded);
+    report.add("(files)", counts(&checked.loaded), diagnostics, |_| true);
     Ok(())
 }
 

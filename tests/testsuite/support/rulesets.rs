@@ -68,6 +68,59 @@ flags:
         - { percentage: 100 }
 "#;
 
+/// The five cases compared with unleash-yggdrasil (`benches/yggdrasil/`
+/// holds the same flags in Unleash's format): a static flag; four rules
+/// that the benchmark context passes through to the last one's split; a
+/// 10 % canary; a four-way split with its own salt. The benchmark context
+/// is [`CONTEXT`].
+pub const FIVE_CASES: &str = r#"
+segments:
+  gold-tier:
+    when: { attr: tier, op: eq, value: gold }
+flags:
+  static:
+    type: boolean
+    variants: { on: true, off: false }
+    default: on
+  four-rules:
+    type: string
+    variants: { a: A, b: B, c: C, d: D }
+    default: a
+    rules:
+      - name: staff
+        when: { attr: email, op: ends_with, value: "@example.com" }
+        serve: b
+      - name: gold
+        when: { segment: gold-tier }
+        serve: c
+      - name: paying-small
+        when: { all: [ { not: { attr: plan, op: in, values: [trial, free] } }, { attr: seats, op: lt, value: 10 } ] }
+        serve: d
+      - name: eu-or-tiered
+        when: { any: [ { attr: country, op: eq, value: FR }, { attr: tier, op: exists } ] }
+        serve: { split: { a: 34, b: 33, c: 33 } }
+  canary:
+    type: boolean
+    variants: { on: true, off: false }
+    default: off
+    rollout:
+      strategy: canary
+      serve: on
+      stages:
+        - { percentage: 10, duration: 1h }
+        - { percentage: 100 }
+  split:
+    type: string
+    variants: { a: A, b: B, c: C, d: D }
+    default: { split: { a: 25, b: 25, c: 25, d: 25 }, salt: split-2026-12 }
+    offVariant: a
+"#;
+
+/// The context of the five cases, as JSON: `targetingKey`, `plan`, `tier`,
+/// `country`.
+pub const CONTEXT: &str =
+    r#"{"targetingKey": "u-123", "plan": "trial", "tier": "silver", "country": "DE"}"#;
+
 /// A flag whose 20 rules all miss for the benchmark's context.
 pub fn twenty_rules() -> String {
     let mut s = String::from(

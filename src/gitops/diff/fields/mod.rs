@@ -506,6 +506,34 @@ fn rules_changes(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) {
     }
 }
 
+/// Who owns the flag, its kind and its expiry (docs/lifecycle.md): they
+/// serve nobody differently, but a reviewer sees a flag change hands or
+/// get more time.
+fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    let or_none = |s: Option<String>| s.unwrap_or_else(|| "(none)".to_owned());
+    scalar_change(
+        out,
+        "owner",
+        "owner",
+        (a.owner.as_ref(), b.owner.as_ref()),
+        |o| or_none(o.cloned()),
+    );
+    scalar_change(
+        out,
+        "kind",
+        "kind",
+        (a.lifecycle.as_ref(), b.lifecycle.as_ref()),
+        |k| or_none(k.map(ToString::to_string)),
+    );
+    scalar_change(
+        out,
+        "expires",
+        "expires",
+        (a.expires.as_ref(), b.expires.as_ref()),
+        |d| or_none(d.map(ToString::to_string)),
+    );
+}
+
 /// Every difference between two versions of a flag, in reading order.
 pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
     let mut out = Vec::new();
@@ -515,6 +543,7 @@ pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
                 .values(a.description.as_ref(), b.description.as_ref()),
         );
     }
+    metadata_changes(a, b, &mut out);
     if a.kind != b.kind {
         out.push(
             FieldChange::new("type", format!("type {} → {}", a.kind, b.kind))
@@ -711,6 +740,20 @@ rollout:
             .into_iter()
             .map(|c| c.text)
             .collect()
+    }
+
+    #[test]
+    fn lifecycle_metadata_changes_are_worded() {
+        let before = format!("{BASE}owner: \"@alice\"\nkind: release\n");
+        let after = format!("{BASE}owner: \"@acme/payments\"\nexpires: 2026-03-31\n");
+        assert_eq!(
+            texts(&before, &after),
+            [
+                "owner @alice → @acme/payments",
+                "kind release → (none)",
+                "expires (none) → 2026-03-31",
+            ]
+        );
     }
 
     #[test]
