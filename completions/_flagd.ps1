@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--auth-audience', '--auth-audience', [CompletionResultType]::ParameterName, 'Require this `aud` in tokens')
             [CompletionResult]::new('--auth-role-claim', '--auth-role-claim', [CompletionResultType]::ParameterName, 'The claim holding the role: viewer, developer or admin (default `role`)')
             [CompletionResult]::new('--api-keys-file', '--api-keys-file', [CompletionResultType]::ParameterName, 'API keys accepted for evaluation (`X-API-Key`): one `name = key` a line')
+            [CompletionResult]::new('--client-api-keys-file', '--client-api-keys-file', [CompletionResultType]::ParameterName, 'Client keys for browsers and mobile apps (`X-API-Key`): one `name = key` a line; they evaluate `clientSide` flags only')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve HTTPS with this certificate chain (PEM); reloaded when it changes')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM); reloaded when it changes')
             [CompletionResult]::new('--bundle-public-key', '--bundle-public-key', [CompletionResultType]::ParameterName, 'With --bundle: accept only bundles signed by this Ed25519 public key (PEM, as `flagctl keygen` writes to FILE.pub). Repeat to trust several keys while rotating; a list in the config file')

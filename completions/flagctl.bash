@@ -266,7 +266,7 @@ _flagctl() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "removed-flag unguarded-exposure type-change reshuffle" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "removed-flag unguarded-exposure type-change reshuffle client-exposure" -- "${cur}"))
                     return 0
                     ;;
                 --repo)

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --auth-audience 'Require this `aud` in tokens'
             cand --auth-role-claim 'The claim holding the role: viewer, developer or admin (default `role`)'
             cand --api-keys-file 'API keys accepted for evaluation (`X-API-Key`): one `name = key` a line'
+            cand --client-api-keys-file 'Client keys for browsers and mobile apps (`X-API-Key`): one `name = key` a line; they evaluate `clientSide` flags only'
             cand --tls-cert 'Serve HTTPS with this certificate chain (PEM); reloaded when it changes'
             cand --tls-key 'The private key of --tls-cert (PEM); reloaded when it changes'
             cand --bundle-public-key 'With --bundle: accept only bundles signed by this Ed25519 public key (PEM, as `flagctl keygen` writes to FILE.pub). Repeat to trust several keys while rotating; a list in the config file'

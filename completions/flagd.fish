@@ -21,6 +21,7 @@ complete -c flagd -l auth-issuer -d 'Require this `iss` in tokens' -r
 complete -c flagd -l auth-audience -d 'Require this `aud` in tokens' -r
 complete -c flagd -l auth-role-claim -d 'The claim holding the role: viewer, developer or admin (default `role`)' -r
 complete -c flagd -l api-keys-file -d 'API keys accepted for evaluation (`X-API-Key`): one `name = key` a line' -r -F
+complete -c flagd -l client-api-keys-file -d 'Client keys for browsers and mobile apps (`X-API-Key`): one `name = key` a line; they evaluate `clientSide` flags only' -r -F
 complete -c flagd -l tls-cert -d 'Serve HTTPS with this certificate chain (PEM); reloaded when it changes' -r -F
 complete -c flagd -l tls-key -d 'The private key of --tls-cert (PEM); reloaded when it changes' -r -F
 complete -c flagd -l bundle-public-key -d 'With --bundle: accept only bundles signed by this Ed25519 public key (PEM, as `flagctl keygen` writes to FILE.pub). Repeat to trust several keys while rotating; a list in the config file' -r -F

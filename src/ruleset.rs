@@ -134,6 +134,8 @@ pub struct CompiledFlag {
     pub rules: Box<[CompiledRule]>,
     /// The rollout, if any.
     pub rollout: Option<CompiledRollout>,
+    /// Client credentials may evaluate it (`clientSide: true`).
+    pub client_side: bool,
 }
 
 impl CompiledFlag {

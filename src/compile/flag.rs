@@ -50,6 +50,7 @@ impl Compiler<'_> {
             bucket_by,
             rules: rules?,
             rollout,
+            client_side: flag.client_side,
         })
     }
 

@@ -238,37 +238,81 @@ pub struct Live {
     changes: ChangeFeed,
 }
 
-/// The latest change of what is served: a generation counted up from 0 at
-/// start, and when it happened.
+/// The latest change of what is served: generations counted up from 0 at
+/// start, and when the latest change happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     /// Counts changes since flagd started.
     pub generation: u64,
+    /// Counts the changes a client credential can observe: of `clientSide`
+    /// flags (their definitions, their rollout positions) and of segments.
+    /// Client streams follow this one, so they learn nothing of server
+    /// flags, not even when those change.
+    pub client_generation: u64,
     /// When the latest happened.
     pub at: Timestamp,
 }
 
 /// Where [`Change`] marks are published; watchers see the latest one.
 #[derive(Debug)]
-struct ChangeFeed(tokio::sync::watch::Sender<Change>);
+struct ChangeFeed {
+    sender: tokio::sync::watch::Sender<Change>,
+    /// The client-visible part of the ruleset in service, hashed.
+    client_fingerprint: Mutex<u64>,
+}
 
 impl Default for ChangeFeed {
     fn default() -> Self {
         let (sender, _) = tokio::sync::watch::channel(Change {
             generation: 0,
+            client_generation: 0,
             at: Timestamp::now(),
         });
-        ChangeFeed(sender)
+        ChangeFeed {
+            sender,
+            client_fingerprint: Mutex::new(0),
+        }
     }
 }
 
 impl ChangeFeed {
-    fn advance(&self) {
-        self.0.send_modify(|change| {
+    fn advance(&self, client_visible: bool) {
+        self.sender.send_modify(|change| {
             change.generation += 1;
+            change.client_generation += u64::from(client_visible);
             change.at = Timestamp::now();
         });
     }
+
+    /// A new ruleset: a change for clients only when its client-visible
+    /// part differs from the last one's.
+    fn installed(&self, ruleset: &Ruleset) {
+        let fingerprint = client_fingerprint(ruleset);
+        let mut last = self
+            .client_fingerprint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let client_visible = *last != fingerprint;
+        *last = fingerprint;
+        drop(last);
+        self.advance(client_visible);
+    }
+}
+
+/// A hash of what client credentials can observe of `ruleset`: the
+/// definitions of its `clientSide` flags and every segment (segments may
+/// decide a client flag's answer).
+fn client_fingerprint(ruleset: &Ruleset) -> u64 {
+    let model = ruleset.model();
+    let client_flags: Vec<_> = model
+        .flags
+        .iter()
+        .filter(|(_, flag)| flag.client_side)
+        .collect();
+    let text = serde_json::to_vec(&(client_flags, &model.segments)).unwrap_or_default();
+    // 0 is the "nothing installed yet" mark: a first ruleset with client
+    // flags is a change for clients.
+    xxhash_rust::xxh3::xxh3_64(&text).max(1)
 }
 
 impl Live {
@@ -306,7 +350,7 @@ impl Live {
         self.served.store(Some(served.clone()));
         drop(guard);
         self.installed.notify_one();
-        self.changes.advance();
+        self.changes.installed(&ruleset);
         let mut status = self.lock_status();
         status.version = Some(ruleset.version().to_owned());
         status.source = Some(ruleset.meta().source.clone());
@@ -346,13 +390,13 @@ impl Live {
             && cell.load() != position
         {
             cell.store(position);
-            self.changes.advance();
+            self.changes.advance(served.ruleset.flag(id).client_side);
         }
     }
 
     /// Watches the changes of what is served, from the latest one on.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<Change> {
-        self.changes.0.subscribe()
+        self.changes.sender.subscribe()
     }
 
     /// Completes after the next install (for the rollout controller).

@@ -114,6 +114,10 @@ pub struct Flag {
     pub lifecycle: Option<FlagKind>,
     /// The day after which the flag should be gone.
     pub expires: Option<ExpiryDate>,
+    /// Available to client-side SDKs (browsers, mobile apps): callers with
+    /// a client credential see only such flags (docs/flag-format.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub client_side: bool,
 }
 
 fn default_true() -> bool {
@@ -123,6 +127,11 @@ fn default_true() -> bool {
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_true(b: &bool) -> bool {
     *b
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A targeting rule.

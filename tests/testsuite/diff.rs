@@ -347,6 +347,50 @@ fn fail_on_policies() {
         .code(2);
 }
 
+/// A flag made visible to browsers, or a new one that is, is a change a
+/// reviewer must see: listed even for a new flag, and a policy of its own.
+#[test]
+fn a_flag_becoming_client_visible_hits_client_exposure() {
+    let Some(tmp) = two_envs() else { return };
+    let root = tmp.path();
+    let visible = CHECKOUT.replacen(
+        "  banner-color:\n",
+        "  banner-color:\n    clientSide: true\n",
+        1,
+    );
+    assert_ne!(visible, CHECKOUT, "the fixture has banner-color");
+    let added = format!(
+        "{visible}  promo:\n    type: boolean\n    clientSide: true\n    variants: {{ on: true }}\n    default: on\n"
+    );
+    write(root, "envs/staging/checkout.yaml", &added);
+    flagctl(root).args(["diff"]).assert().code(0);
+    let (doc, code) =
+        json(flagctl(root).args(["diff", "--format", "json", "--fail-on", "client-exposure"]));
+    assert_eq!(code, 1, "{doc}");
+    let hits: Vec<&str> = doc["policies"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(hits, ["banner-color", "promo"], "{doc}");
+    let promo = changes(&doc, "staging")
+        .iter()
+        .find(|c| c["key"] == "promo")
+        .unwrap();
+    assert_eq!(
+        field_texts(promo),
+        ["visible to client-side SDKs (clientSide: true)"]
+    );
+    // Hiding flags again is no exposure.
+    git(root, &["commit", "-qam", "visible"]);
+    write(root, "envs/staging/checkout.yaml", CHECKOUT);
+    flagctl(root)
+        .args(["diff", "--fail-on", "client-exposure"])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn a_revision_without_flags_toml_has_everything_added() {
     let Some(_) = require("git") else { return };

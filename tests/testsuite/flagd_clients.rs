@@ -129,18 +129,8 @@ struct EventStream {
 
 impl EventStream {
     fn open(d: &Daemon, last_event_id: Option<&str>) -> EventStream {
-        let mut stream = TcpStream::connect(d.base.trim_start_matches("http://")).unwrap();
         let last = last_event_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
-        write!(
-            stream,
-            "GET /ofrep/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{last}\r\n"
-        )
-        .unwrap();
-        let mut events = EventStream {
-            stream,
-            received: String::new(),
-        };
-        events.read_until(DEADLINE, |text| text.contains("\r\n\r\n"));
+        let events = EventStream::request(d, "/ofrep/v1/events", &last);
         assert!(
             events.received.starts_with("HTTP/1.1 200"),
             "{}",
@@ -151,6 +141,22 @@ impl EventStream {
             "{}",
             events.received
         );
+        events
+    }
+
+    /// `GET uri` with `headers` (each ending in CRLF); the head is read.
+    fn request(d: &Daemon, uri: &str, headers: &str) -> EventStream {
+        let mut stream = TcpStream::connect(d.base.trim_start_matches("http://")).unwrap();
+        write!(
+            stream,
+            "GET {uri} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{headers}\r\n"
+        )
+        .unwrap();
+        let mut events = EventStream {
+            stream,
+            received: String::new(),
+        };
+        events.read_until(DEADLINE, |text| text.contains("\r\n\r\n"));
         events
     }
 
@@ -313,4 +319,208 @@ fn streams_are_bounded_and_end_at_shutdown() {
     // The stream ended cleanly: the last chunk, then the close.
     assert!(open.ended(), "{}", open.received);
     assert!(open.received.ends_with("0\r\n\r\n"), "{}", open.received);
+}
+
+const SECRET: &str = "a-test-secret-that-is-long-enough-for-hs256";
+const SERVER_KEY: &str = "server-key-0123456789";
+const CLIENT_KEY: &str = "client-key-0123456789";
+
+/// `banner` is for browsers; `internal` is not.
+fn client_flags(banner: &str) -> String {
+    format!(
+        "flags:\n  banner:\n    type: string\n    clientSide: true\n    variants: {{ v: {banner} }}\n    default: v\n  internal:\n    type: boolean\n    variants: {{ on: true, off: false }}\n    default: off\n"
+    )
+}
+
+/// A flagd where evaluation needs a key: a server key, a client key, and
+/// HS256 tokens.
+fn with_client_keys() -> (TempRepo, Daemon) {
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", &client_flags("hello"))]);
+    let dir = tempfile::tempdir().unwrap().keep();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let secret = file("secret", SECRET);
+    let server = file("server-keys", &format!("backend = {SERVER_KEY}\n"));
+    let client = file("client-keys", &format!("web = {CLIENT_KEY}\n"));
+    let d = Daemon::on_repo(
+        &repo,
+        &[
+            "--auth-jwt-secret-file",
+            &secret,
+            "--api-keys-file",
+            &server,
+            "--client-api-keys-file",
+            &client,
+            "--auth-eval",
+        ],
+    );
+    d.wait_ready();
+    (repo, d)
+}
+
+/// POSTs `body` to `path` with `X-API-Key: key`.
+fn post_with_key(d: &Daemon, path: &str, key: &str, body: &str) -> (u16, Value) {
+    let response = client()
+        .post(d.url(path))
+        .header("x-api-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn keys_of(flags: &Value, field: &str) -> Vec<String> {
+    flags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_client_key_sees_only_client_flags_and_nothing_of_the_others() {
+    let (_repo, d) = with_client_keys();
+    let (status, bulk) = post_with_key(&d, "/ofrep/v1/evaluate/flags", CLIENT_KEY, "{}");
+    assert_eq!(status, 200, "{bulk}");
+    assert_eq!(keys_of(&bulk["flags"], "key"), ["banner"]);
+    let (_, bulk) = post_with_key(&d, "/ofrep/v1/evaluate/flags", SERVER_KEY, "{}");
+    assert_eq!(keys_of(&bulk["flags"], "key"), ["banner", "internal"]);
+
+    // A server-only flag answers exactly as a flag that does not exist.
+    let single = |key: &str| {
+        post_with_key(
+            &d,
+            &format!("/ofrep/v1/evaluate/flags/{key}"),
+            CLIENT_KEY,
+            "{}",
+        )
+    };
+    let (hidden_status, hidden) = single("internal");
+    let (missing_status, missing) = single("no-such-flag");
+    assert_eq!((hidden_status, missing_status), (404, 404));
+    assert_eq!(
+        hidden.to_string().replace("internal", "KEY"),
+        missing.to_string().replace("no-such-flag", "KEY")
+    );
+    assert_eq!(single("banner").1["value"], "hello");
+
+    // flagd's own API: the same.
+    let (_, bulk) = post_with_key(&d, "/api/v1/evaluate", CLIENT_KEY, "{}");
+    assert_eq!(keys_of(&bulk["flags"], "flag"), ["banner"]);
+    let asked = r#"{"flags": ["internal", "no-such-flag"]}"#;
+    let (_, bulk) = post_with_key(&d, "/api/v1/evaluate", CLIENT_KEY, asked);
+    let errors: Vec<String> = bulk["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["error"]["message"]
+                .as_str()
+                .unwrap()
+                .replace(f["flag"].as_str().unwrap(), "KEY")
+        })
+        .collect();
+    assert_eq!(errors[0], errors[1], "{bulk}");
+    let (status, _) = post_with_key(&d, "/api/v1/flags/internal/evaluate", CLIENT_KEY, "{}");
+    assert_eq!(status, 404);
+
+    // A client key reads nothing of the operations endpoints.
+    let status = client()
+        .get(d.url("/api/v1/flags"))
+        .header("x-api-key", CLIENT_KEY)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn a_token_with_the_client_role_is_a_client_credential() {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    let (_repo, d) = with_client_keys();
+    let now = jiff::Timestamp::now().as_second();
+    let token = |role: &str| {
+        let claims = serde_json::json!({"sub": "app", "exp": now + 3600, "role": role});
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let bulk = |token: &str| -> Value {
+        client()
+            .post(d.url("/ofrep/v1/evaluate/flags"))
+            .bearer_auth(token)
+            .body("{}")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    assert_eq!(keys_of(&bulk(&token("client"))["flags"], "key"), ["banner"]);
+    assert_eq!(
+        keys_of(&bulk(&token("viewer"))["flags"], "key"),
+        ["banner", "internal"]
+    );
+}
+
+#[test]
+fn a_client_stream_takes_its_ticket_and_hears_only_of_client_flags() {
+    let (repo, d) = with_client_keys();
+    let (_, bulk) = post_with_key(&d, "/ofrep/v1/evaluate/flags", CLIENT_KEY, "{}");
+    let uri = bulk["eventStreams"][0]["endpoint"]["requestUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(uri.starts_with("/ofrep/v1/events?ticket=k.web."), "{uri}");
+    assert!(
+        !uri.contains(CLIENT_KEY),
+        "the key itself never goes into a URL: {uri}"
+    );
+
+    // Without the ticket, or with a forged one, the stream is refused.
+    let refused = EventStream::request(&d, "/ofrep/v1/events", "");
+    assert!(
+        refused.received.starts_with("HTTP/1.1 401"),
+        "{}",
+        refused.received
+    );
+    let forged = uri.replace(&uri[uri.len() - 8..], "00000000");
+    let refused = EventStream::request(&d, &forged, "");
+    assert!(
+        refused.received.starts_with("HTTP/1.1 401"),
+        "{}",
+        refused.received
+    );
+
+    let mut stream = EventStream::request(&d, &uri, "");
+    assert!(
+        stream.received.starts_with("HTTP/1.1 200"),
+        "{}",
+        stream.received
+    );
+    // A server flag changes: served, but the client hears nothing.
+    repo.save(
+        "envs/prod/flags.yaml",
+        &client_flags("hello").replace("default: off", "default: on"),
+    );
+    eventually(DEADLINE, "the server flag's change served", || {
+        let (_, v) = post_with_key(&d, "/ofrep/v1/evaluate/flags/internal", SERVER_KEY, "{}");
+        (v["value"] == true).then_some(())
+    });
+    assert!(!stream.read_until(Duration::from_millis(500), |t| t.contains("data: ")));
+    // The client flag changes: the client hears of it.
+    repo.save(
+        "envs/prod/flags.yaml",
+        &client_flags("bonjour").replace("default: off", "default: on"),
+    );
+    assert_eq!(stream.await_event(1)["type"], "refetchEvaluation");
 }

@@ -755,7 +755,7 @@ fn flag() -> impl Strategy<Value = Flag> {
             opt(prop::sample::select(names.clone())),
             opt(name()),
             prop::collection::vec(rule, 0..4),
-            (opt(rollout(names)), lifecycle()),
+            (opt(rollout(names)), lifecycle(), any::<bool>()),
         )
     })
     .prop_map(
@@ -768,7 +768,7 @@ fn flag() -> impl Strategy<Value = Flag> {
             off_variant,
             bucket_by,
             rules,
-            (rollout, (owner, lifecycle, expires)),
+            (rollout, (owner, lifecycle, expires), client_side),
         )| {
             Flag {
                 description,
@@ -783,6 +783,7 @@ fn flag() -> impl Strategy<Value = Flag> {
                 owner,
                 lifecycle,
                 expires,
+                client_side,
             }
         },
     )

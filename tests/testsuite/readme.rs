@@ -162,11 +162,11 @@ fn the_validate_example_is_real() {
     );
     let file = tmp.path().join("envs/production/checkout.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
-    let typo = "  new-checkout-flow:\n    description: New one-page checkout experience\n    type: boolean\n    variants: { on: true, off: false }\n    default: off ";
+    let typo = "    variants: { on: true, off: false }\n    default: off                  # served when nothing else applies";
     assert!(original.contains(typo), "flags-example changed");
     std::fs::write(
         &file,
-        original.replace(typo, &typo.replace("default: off ", "default: of  ")),
+        original.replacen(typo, &typo.replace("default: off ", "default: of  "), 1),
     )
     .unwrap();
     let out = flagctl(tmp.path())

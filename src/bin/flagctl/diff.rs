@@ -37,6 +37,8 @@ pub enum FailOn {
     TypeChange,
     /// A salt or bucketBy changes, reshuffling users.
     Reshuffle,
+    /// A flag becomes visible to client-side SDKs (clientSide).
+    ClientExposure,
 }
 
 impl From<FailOn> for Policy {
@@ -46,6 +48,7 @@ impl From<FailOn> for Policy {
             FailOn::UnguardedExposure => Policy::UnguardedExposure,
             FailOn::TypeChange => Policy::TypeChange,
             FailOn::Reshuffle => Policy::Reshuffle,
+            FailOn::ClientExposure => Policy::ClientExposure,
         }
     }
 }

@@ -127,6 +127,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Security")]
     pub api_keys_file: Option<PathBuf>,
 
+    /// Client keys for browsers and mobile apps (`X-API-Key`): one
+    /// `name = key` a line; they evaluate `clientSide` flags only.
+    #[arg(long, value_name = "FILE", help_heading = "Security")]
+    pub client_api_keys_file: Option<PathBuf>,
+
     /// `/metrics` needs a viewer token (default: open).
     #[arg(long, help_heading = "Security")]
     #[serde(default)]
@@ -273,6 +278,7 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     pub role_claim: String,
     pub api_keys_file: Option<PathBuf>,
+    pub client_api_keys_file: Option<PathBuf>,
 }
 
 /// Which kind of key file verifies tokens.
@@ -376,6 +382,7 @@ impl Args {
             auth_role_claim: self.auth_role_claim.or(file.auth_role_claim),
             auth_eval: self.auth_eval || file.auth_eval,
             api_keys_file: self.api_keys_file.or(file.api_keys_file),
+            client_api_keys_file: self.client_api_keys_file.or(file.client_api_keys_file),
             metrics_auth: self.metrics_auth || file.metrics_auth,
             tls_cert: self.tls_cert.or(file.tls_cert),
             tls_key: self.tls_key.or(file.tls_key),
@@ -477,9 +484,13 @@ fn auth_settings(args: &Args) -> anyhow::Result<Option<AuthSettings>> {
     .flatten()
     .collect();
     let keys = match keys.as_slice() {
-        [] if args.auth_eval || args.api_keys_file.is_some() || args.metrics_auth => {
+        [] if args.auth_eval
+            || args.api_keys_file.is_some()
+            || args.client_api_keys_file.is_some()
+            || args.metrics_auth =>
+        {
             bail!(
-                "--auth-eval, --metrics-auth and --api-keys-file need a token key: --auth-jwt-secret-file, --auth-jwt-public-key or --auth-jwks-file"
+                "--auth-eval, --metrics-auth, --api-keys-file and --client-api-keys-file need a token key: --auth-jwt-secret-file, --auth-jwt-public-key or --auth-jwks-file"
             )
         }
         [] => return Ok(None),
@@ -497,6 +508,7 @@ fn auth_settings(args: &Args) -> anyhow::Result<Option<AuthSettings>> {
             .clone()
             .unwrap_or_else(|| "role".to_owned()),
         api_keys_file: args.api_keys_file.clone(),
+        client_api_keys_file: args.client_api_keys_file.clone(),
     }))
 }
 

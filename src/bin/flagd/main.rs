@@ -196,6 +196,7 @@ fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
                 a.audience.clone(),
                 a.role_claim.clone(),
                 a.api_keys_file.as_deref(),
+                a.client_api_keys_file.as_deref(),
             )?)
         }
     };

@@ -4,7 +4,13 @@
 //! Roles are ordered: `viewer` reads (definitions, status, rollouts, audit,
 //! experiments), `developer` also triggers refreshes, `admin` also steers
 //! rollouts. Evaluation is open unless `--auth-eval` asks for any valid token
-//! or an API key (`X-API-Key`, as OFREP allows). Tokens are verified with the
+//! or an API key (`X-API-Key`, as OFREP allows).
+//!
+//! Client credentials — keys of `--client-api-keys-file`, tokens whose role
+//! is `client` — are for browsers and mobile apps, where anyone can read
+//! them: they evaluate only `clientSide` flags (docs/flagd.md, Client flags
+//! and client keys). A browser's event stream cannot send headers, so the
+//! bulk answer hands it a ticket for its stream URL. Tokens are verified with the
 //! one algorithm family the configured key is for, so an HS256 token signed
 //! with an RSA public key (the classic confusion attack) or `alg: none` never
 //! passes; `exp` and `nbf` are always checked, `iss` and `aud` when set.
@@ -60,11 +66,19 @@ impl fmt::Display for Role {
 /// A verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// The token's `sub`, or `api-key:<name>`.
+    /// The token's `sub`, `api-key:<name>` or `client-key:<name>`.
     pub subject: Arc<str>,
     /// The highest role the token grants; API keys have none.
     pub role: Option<Role>,
+    /// A client credential: it may evaluate `clientSide` flags only.
+    pub client: bool,
 }
+
+/// The role name that marks a token as a client credential.
+const CLIENT_ROLE: &str = "client";
+
+/// How long a stream ticket stays valid for a new connection.
+const TICKET_LIFETIME_SECS: i64 = 24 * 3600;
 
 /// Why credentials were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +92,9 @@ pub enum AuthError {
     /// The API key is unknown.
     #[error("invalid API key")]
     InvalidApiKey,
+    /// A stream ticket that is malformed, forged or expired.
+    #[error("invalid or expired stream ticket: fetch the bulk evaluation again for a new one")]
+    InvalidTicket,
     /// Configuration could not be loaded.
     #[error("{0}")]
     Config(String),
@@ -99,8 +116,37 @@ pub struct Authenticator {
     issuer: Option<String>,
     audience: Option<String>,
     role_claim: String,
-    api_keys: Vec<(String, String)>,
+    api_keys: Vec<ApiKey>,
     leeway: u64,
+}
+
+/// A named key of an API keys file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ApiKey {
+    name: String,
+    key: String,
+    /// From `--client-api-keys-file`.
+    client: bool,
+}
+
+impl ApiKey {
+    fn identity(&self) -> Identity {
+        let kind = if self.client { "client-key" } else { "api-key" };
+        Identity {
+            subject: format!("{kind}:{}", self.name).into(),
+            role: None,
+            client: self.client,
+        }
+    }
+
+    /// The MAC of a stream ticket: only a holder of the key can mint it.
+    fn ticket_mac(&self, expires: i64) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.key.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("flagd-events\n{}\n{expires}", self.name).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 impl fmt::Debug for Authenticator {
@@ -139,6 +185,7 @@ impl Authenticator {
         audience: Option<String>,
         role_claim: String,
         api_keys_file: Option<&Path>,
+        client_api_keys_file: Option<&Path>,
     ) -> Result<Self, AuthError> {
         let keys = match source {
             KeySource::SecretFile(p) => {
@@ -172,10 +219,18 @@ impl Authenticator {
                 Keys::Jwks(jwks)
             }
         };
-        let api_keys = match api_keys_file {
-            Some(p) => parse_api_keys(&String::from_utf8_lossy(&read(p)?))?,
-            None => Vec::new(),
-        };
+        let mut api_keys = Vec::new();
+        for (file, client) in [(api_keys_file, false), (client_api_keys_file, true)] {
+            if let Some(p) = file {
+                let text = String::from_utf8_lossy(&read(p)?).into_owned();
+                let keys = parse_api_keys(&text)
+                    .map_err(|e| AuthError::Config(format!("{}: {e}", p.display())))?;
+                api_keys.extend(
+                    keys.into_iter()
+                        .map(|(name, key)| ApiKey { name, key, client }),
+                );
+            }
+        }
         Ok(Authenticator {
             keys,
             issuer,
@@ -210,22 +265,69 @@ impl Authenticator {
         let Some(given) = headers.get("x-api-key") else {
             return Ok(None);
         };
-        let given = given.as_bytes();
-        // Compare against every key in constant time, so timing tells nothing.
+        self.key_matching(given.as_bytes())
+            .map(|k| Some(k.identity()))
+            .ok_or(AuthError::InvalidApiKey)
+    }
+
+    /// The key equal to `given`, compared against every key in constant
+    /// time, so timing tells nothing.
+    fn key_matching(&self, given: &[u8]) -> Option<&ApiKey> {
         let mut found = None;
-        for (name, key) in &self.api_keys {
-            if constant_time_eq(key.as_bytes(), given) {
-                found = Some(name);
+        for key in &self.api_keys {
+            if constant_time_eq(key.key.as_bytes(), given) {
+                found = Some(key);
             }
         }
         found
-            .map(|name| {
-                Some(Identity {
-                    subject: format!("api-key:{name}").into(),
-                    role: None,
-                })
-            })
-            .ok_or(AuthError::InvalidApiKey)
+    }
+
+    /// A ticket for the event stream of the caller of `headers`, valid
+    /// for new connections until `now + 24 h`: for a key, `k.NAME.EXPIRES.MAC`
+    /// (a MAC under the key itself, so replicas sharing the keys file
+    /// accept each other's tickets); for a token, the token (`t.TOKEN`),
+    /// which carries its own expiry. `None` without credentials.
+    pub fn stream_ticket(&self, headers: &HeaderMap, now: i64) -> Option<String> {
+        if let Some(key) = headers
+            .get("x-api-key")
+            .and_then(|given| self.key_matching(given.as_bytes()))
+        {
+            let expires = now + TICKET_LIFETIME_SECS;
+            return Some(format!(
+                "k.{}.{expires}.{}",
+                key.name,
+                key.ticket_mac(expires)
+            ));
+        }
+        let token = headers.get(AUTHORIZATION)?.to_str().ok()?;
+        let token = token
+            .strip_prefix("Bearer ")
+            .or_else(|| token.strip_prefix("bearer "))?;
+        Some(format!("t.{}", token.trim()))
+    }
+
+    /// The caller a stream ticket stands for.
+    pub fn redeem(&self, ticket: &str, now: i64) -> Result<Identity, AuthError> {
+        if let Some(token) = ticket.strip_prefix("t.") {
+            return self.verify(token);
+        }
+        let rest = ticket.strip_prefix("k.").ok_or(AuthError::InvalidTicket)?;
+        let mut parts = rest.rsplitn(3, '.');
+        let (Some(mac), Some(expires), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::InvalidTicket);
+        };
+        let expires: i64 = expires.parse().map_err(|_| AuthError::InvalidTicket)?;
+        let key = self
+            .api_keys
+            .iter()
+            .find(|k| k.name == name)
+            .filter(|k| constant_time_eq(k.ticket_mac(expires).as_bytes(), mac.as_bytes()))
+            .ok_or(AuthError::InvalidTicket)?;
+        if expires < now {
+            return Err(AuthError::InvalidTicket);
+        }
+        Ok(key.identity())
     }
 
     /// Verifies one token.
@@ -280,16 +382,20 @@ impl Authenticator {
             .and_then(Value::as_str)
             .ok_or_else(|| AuthError::InvalidToken("`sub` must be a string".into()))?
             .into();
-        let role = match claims.get(&self.role_claim) {
-            Some(Value::String(s)) => Role::parse(s),
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .filter_map(Role::parse)
-                .max(),
-            _ => None,
+        let names: Vec<&str> = match claims.get(&self.role_claim) {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
         };
-        Ok(Identity { subject, role })
+        let role = names.iter().filter_map(|n| Role::parse(n)).max();
+        // `client` alone makes a client credential; next to a real role it
+        // is ignored, so a token is never both.
+        let client = role.is_none() && names.iter().any(|n| n.eq_ignore_ascii_case(CLIENT_ROLE));
+        Ok(Identity {
+            subject,
+            role,
+            client,
+        })
     }
 }
 

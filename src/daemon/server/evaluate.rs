@@ -14,6 +14,7 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audience::Audience;
 use super::error::ApiError;
 use super::request::{body_object, context_from_query, context_of};
 use super::{AppState, json_ok};
@@ -55,12 +56,23 @@ impl<'a> EvaluationBody<'a> {
     }
 }
 
-/// Evaluates one flag against the served ruleset, counting it.
+/// Evaluates one flag against the served ruleset, counting it. A flag
+/// `audience` may not see answers exactly as a flag that does not exist.
 pub(super) fn evaluate<'s>(
     served: &'s Served,
     key: &str,
     ctx: &Context,
+    audience: Audience,
 ) -> Result<Evaluation<'s>, ApiError> {
+    if audience != Audience::Server {
+        let visible = served
+            .ruleset
+            .flag_id(key)
+            .is_some_and(|id| audience.may_see(served.ruleset.flag(id)));
+        if !visible {
+            return Err(ApiError::eval(key, crate::eval::EvalError::FlagNotFound));
+        }
+    }
     let ev = served
         .ruleset
         .evaluate(key, ctx, &served.eval_env())
@@ -69,9 +81,14 @@ pub(super) fn evaluate<'s>(
     Ok(ev)
 }
 
-fn respond(state: &AppState, key: &str, ctx: &Context) -> Result<Response, ApiError> {
+fn respond(
+    state: &AppState,
+    key: &str,
+    ctx: &Context,
+    audience: Audience,
+) -> Result<Response, ApiError> {
     let served = state.served()?;
-    let ev = evaluate(&served, key, ctx)?;
+    let ev = evaluate(&served, key, ctx, audience)?;
     Ok(json_ok(&EvaluationBody::new(&ev, served.ruleset.version())))
 }
 
@@ -79,21 +96,23 @@ fn respond(state: &AppState, key: &str, ctx: &Context) -> Result<Response, ApiEr
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
+    audience: Audience,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let ctx = context_from_query(query.as_deref(), &state.limits)?;
-    respond(&state, &key, &ctx)
+    respond(&state, &key, &ctx, audience)
 }
 
 /// `POST /api/v1/flags/{key}/evaluate`
 pub async fn post(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
+    audience: Audience,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
     let ctx = context_of(&mut body, &state.limits, &[])?;
-    respond(&state, &key, &ctx)
+    respond(&state, &key, &ctx, audience)
 }
 
 #[derive(Serialize)]
@@ -116,7 +135,11 @@ struct BulkResponse<'a> {
 }
 
 /// `POST /api/v1/evaluate`: several flags (default: all) for one context.
-pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn bulk(
+    State(state): State<Arc<AppState>>,
+    audience: Audience,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let mut body = body_object(&body)?;
     let ctx = context_of(&mut body, &state.limits, &["flags"])?;
     let wanted: Option<Vec<String>> = match body.remove("flags") {
@@ -139,11 +162,17 @@ pub async fn bulk(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Res
     let version = served.ruleset.version();
     let keys: Vec<&str> = match &wanted {
         Some(keys) => keys.iter().map(String::as_str).collect(),
-        None => served.ruleset.flags().iter().map(|f| &*f.key).collect(),
+        None => served
+            .ruleset
+            .flags()
+            .iter()
+            .filter(|f| audience.may_see(f))
+            .map(|f| &*f.key)
+            .collect(),
     };
     let flags = keys
         .into_iter()
-        .map(|key| match evaluate(&served, key, &ctx) {
+        .map(|key| match evaluate(&served, key, &ctx, audience) {
             Ok(ev) => BulkItem::Ok(EvaluationBody::new(&ev, version)),
             Err(e) => BulkItem::Err {
                 flag: key,

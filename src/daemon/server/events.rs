@@ -23,6 +23,7 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::AppState;
+use super::audience::Audience;
 use super::error::ApiError;
 use crate::daemon::live::Change;
 
@@ -100,7 +101,11 @@ impl Drop for Slot {
 }
 
 /// `GET /ofrep/v1/events`
-pub async fn stream(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn stream(
+    State(state): State<Arc<AppState>>,
+    audience: Audience,
+    headers: HeaderMap,
+) -> Response {
     let events = &state.events;
     let Ok(permit) = events.slots.clone().try_acquire_owned() else {
         let message = if events.enabled() {
@@ -115,60 +120,94 @@ pub async fn stream(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
             .into_response();
     };
     state.metrics.stream_opened();
-    let mut changes = state.live.changes();
+    let changes = state.live.changes();
+    let latest = generation(audience, &changes.borrow());
     // A client that saw an older change than the latest missed one: it is
     // told at once. Without an id it fetches on connect anyway.
-    let missed = headers
+    let seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|seen| seen != changes.borrow().generation.to_string());
-    if missed {
-        changes.mark_changed();
-    }
-    let keepalive = events.keepalive;
-    let slot = Slot {
-        _permit: permit,
-        state: state.clone(),
+        .map_or(Some(latest), |id| id.parse().ok());
+    let watch = Watch {
+        changes,
+        closing: events.closing.subscribe(),
+        audience,
+        sent: seen.filter(|&s| s == latest),
+        slot: Slot {
+            _permit: permit,
+            state: state.clone(),
+        },
     };
-    let closing = events.closing.subscribe();
-    Sse::new(refetch_events(changes, closing, slot))
-        .keep_alive(KeepAlive::new().interval(keepalive).text("keep-alive"))
+    Sse::new(refetch_events(watch))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(events.keepalive)
+                .text("keep-alive"),
+        )
         .into_response()
 }
 
-/// One `refetchEvaluation` event per burst of changes, until shutdown.
-fn refetch_events(
-    changes: watch::Receiver<Change>,
-    closing: watch::Receiver<bool>,
-    slot: Slot,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures_util::stream::unfold(
-        (changes, closing, slot),
-        |(mut changes, mut closing, slot)| async move {
-            if *closing.borrow() {
-                return None;
-            }
-            tokio::select! {
-                changed = changes.changed() => changed.ok()?,
-                _ = closing.changed() => return None,
-            }
-            tokio::time::sleep(COALESCE).await;
-            let change = *changes.borrow_and_update();
-            slot.state.metrics.event_sent();
-            Some((Ok(refetch(change)), (changes, closing, slot)))
-        },
-    )
+/// The generation `audience` follows: clients only hear of what they can
+/// see.
+fn generation(audience: Audience, change: &Change) -> u64 {
+    match audience {
+        Audience::Server => change.generation,
+        Audience::Client => change.client_generation,
+    }
 }
 
-/// The event ADR-0008 defines: fetch the bulk evaluation again. The id lets
-/// a reconnecting client say what it saw last.
-fn refetch(change: Change) -> Event {
+/// One stream's view of the changes.
+struct Watch {
+    changes: watch::Receiver<Change>,
+    closing: watch::Receiver<bool>,
+    audience: Audience,
+    /// The generation the client last heard of (`None`: an unknown one).
+    sent: Option<u64>,
+    slot: Slot,
+}
+
+impl Watch {
+    /// The next change this stream's audience can observe, gathered over
+    /// [`COALESCE`]; `None` at shutdown.
+    async fn next(&mut self) -> Option<Change> {
+        loop {
+            let change = *self.changes.borrow_and_update();
+            if self.sent != Some(generation(self.audience, &change)) {
+                self.sent = Some(generation(self.audience, &change));
+                return Some(change);
+            }
+            tokio::select! {
+                changed = self.changes.changed() => changed.ok()?,
+                _ = self.closing.changed() => return None,
+            }
+            tokio::time::sleep(COALESCE).await;
+        }
+    }
+}
+
+/// One `refetchEvaluation` event per burst of changes, until shutdown.
+fn refetch_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(watch, |mut watch| async move {
+        if *watch.closing.borrow() {
+            return None;
+        }
+        let change = watch.next().await?;
+        watch.slot.state.metrics.event_sent();
+        let event = refetch(generation(watch.audience, &change), change);
+        Some((Ok(event), watch))
+    })
+}
+
+/// The event ADR-0008 defines: fetch the bulk evaluation again. The id
+/// (the audience's generation) lets a reconnecting client say what it saw
+/// last.
+fn refetch(generation: u64, change: Change) -> Event {
     let data = json!({
         "type": "refetchEvaluation",
-        "etag": format!("\"g{}\"", change.generation),
+        "etag": format!("\"g{generation}\""),
         "lastModified": change.at.as_second(),
     });
     Event::default()
-        .id(change.generation.to_string())
+        .id(generation.to_string())
         .data(data.to_string())
 }

@@ -20,6 +20,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::AppState;
+use super::audience::Audience;
 use super::auth::{AuthError, Authenticator, Identity, Role};
 use super::error::ApiError;
 use super::rollouts::Actor;
@@ -120,8 +121,20 @@ fn authenticate(
         return Ok(None);
     };
     let headers = request.headers();
+    let now = jiff::Timestamp::now().as_second();
     let required = match access {
-        Access::Evaluate if !security.auth_eval => return Ok(None),
+        // Open evaluation still recognises a client credential, so a page
+        // holding one sees what it will see once --auth-eval is on.
+        Access::Evaluate if !security.auth_eval => {
+            let client = auth
+                .api_key(headers)
+                .ok()
+                .flatten()
+                .or_else(|| auth.bearer(headers).ok().flatten())
+                .or_else(|| stream_ticket(request).and_then(|t| auth.redeem(&t, now).ok()))
+                .filter(|id| id.client);
+            return Ok(client);
+        }
         Access::Metrics if !security.metrics_auth => return Ok(None),
         // A signed webhook call reaches the handler, which verifies the
         // signature itself — or refuses it as INVALID_SIGNATURE when this
@@ -135,7 +148,10 @@ fn authenticate(
         Ok(Some(id)) => id,
         Ok(None) if access == Access::Evaluate => match auth.api_key(headers) {
             Ok(Some(id)) => id,
-            Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
+            Ok(None) => match stream_ticket(request) {
+                Some(ticket) => auth.redeem(&ticket, now).map_err(Denied::Unauthorized)?,
+                None => return Err(Denied::Unauthorized(AuthError::Missing)),
+            },
             Err(e) => return Err(Denied::Unauthorized(e)),
         },
         Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
@@ -153,6 +169,18 @@ fn authenticate(
         )));
     }
     Ok(Some(identity))
+}
+
+/// The `ticket` of an event stream's URL: browsers' `EventSource` cannot
+/// send headers, so the bulk answer puts the caller's credential there
+/// (see [`Authenticator::stream_ticket`]). Taken on that path only.
+fn stream_ticket(request: &Request) -> Option<String> {
+    if request.uri().path() != super::events::EVENTS_PATH {
+        return None;
+    }
+    form_urlencoded::parse(request.uri().query()?.as_bytes())
+        .find(|(name, _)| name == "ticket")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// Middleware: authenticate for `access`, record the actor, rate-limit.
@@ -180,6 +208,9 @@ pub async fn guard(
         }
     }
     if let Some(id) = identity {
+        if id.client {
+            request.extensions_mut().insert(Audience::Client);
+        }
         request
             .extensions_mut()
             .insert(Actor(id.subject.to_string()));

@@ -5,6 +5,7 @@
 //! limits) wrap the router in one place: [`router`].
 
 mod admin;
+pub mod audience;
 pub mod auth;
 mod cors;
 pub mod error;

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::audience::Audience;
 use super::error::{ApiError, OfrepError};
 use super::evaluate::evaluate;
 use super::request::{Limits, body_object, context_of};
@@ -63,11 +64,12 @@ fn parse_request(body: &[u8], limits: &Limits) -> Result<Context, ApiError> {
 pub async fn single(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
+    audience: Audience,
     body: Bytes,
 ) -> Response {
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
-        let ev = evaluate(&served, &key, &ctx)?;
+        let ev = evaluate(&served, &key, &ctx, audience)?;
         Ok(json_ok(&Success::new(&ev, served.ruleset.version())))
     });
     result.unwrap_or_else(|e| OfrepError::from_api(Some(&key), e).into_response())
@@ -81,10 +83,15 @@ enum Item<'a> {
 }
 
 /// `POST /ofrep/v1/evaluate/flags`
-pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn bulk(
+    State(state): State<Arc<AppState>>,
+    audience: Audience,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
-        Ok(bulk_flags(&served, &ctx))
+        Ok(bulk_flags(&served, &ctx, audience))
     });
     let flags = match result {
         Ok(b) => b,
@@ -108,7 +115,7 @@ pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     let mut body = Vec::with_capacity(flags.len() + 160);
     body.extend_from_slice(b"{\"flags\":");
     body.extend_from_slice(&flags);
-    if let Some(streams) = state.events.advertised("") {
+    if let Some(streams) = state.events.advertised(&stream_query(&state, &headers)) {
         body.extend_from_slice(b",\"eventStreams\":");
         body.extend_from_slice(streams.to_string().as_bytes());
     }
@@ -121,14 +128,32 @@ pub async fn bulk(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     response
 }
 
-/// The bulk answer's `flags` array.
-fn bulk_flags(served: &Served, ctx: &Context) -> Vec<u8> {
+/// The query of the event stream's URL: a ticket for the caller when
+/// flagd checks credentials (an `EventSource` cannot send headers).
+fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
+    let now = jiff::Timestamp::now().as_second();
+    state
+        .security
+        .auth
+        .as_ref()
+        .and_then(|auth| auth.stream_ticket(headers, now))
+        .map(|ticket| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("ticket", &ticket)
+                .finish()
+        })
+        .unwrap_or_default()
+}
+
+/// The bulk answer's `flags` array: those `audience` may see.
+fn bulk_flags(served: &Served, ctx: &Context, audience: Audience) -> Vec<u8> {
     let version = served.ruleset.version();
     let flags: Vec<Item<'_>> = served
         .ruleset
         .flags()
         .iter()
-        .map(|flag| match evaluate(served, &flag.key, ctx) {
+        .filter(|flag| audience.may_see(flag))
+        .map(|flag| match evaluate(served, &flag.key, ctx, audience) {
             Ok(ev) => Item::Ok(Success::new(&ev, version)),
             Err(e) => Item::Err(OfrepError::from_api(Some(&flag.key), e)),
         })

@@ -113,7 +113,8 @@ pub struct Change {
     pub key: String,
     /// Added, removed or modified.
     pub change: ChangeType,
-    /// What changed, field by field (for added and removed: nothing).
+    /// What changed, field by field (for removed: nothing; for added: only
+    /// what a reviewer must see even in a new flag, `clientSide`).
     pub fields: Vec<FieldChange>,
     /// Share of users (0–1) served a different answer; for a segment, by at
     /// least one flag using it. `None` for added and removed flags.
@@ -386,6 +387,13 @@ fn compare_env(
     let hm = head.map_or(&empty, |l| &l.loaded.model);
     let mut flag_changes =
         definition_changes(Kind::Flag, &bm.flags, &hm.flags, fields::flag_changes);
+    for c in &mut flag_changes {
+        if c.change == ChangeType::Added
+            && let Some(flag) = hm.flags.get(&c.key)
+        {
+            c.fields = fields::added_flag_fields(flag);
+        }
+    }
     let mut segment_changes = definition_changes(
         Kind::Segment,
         &bm.segments,

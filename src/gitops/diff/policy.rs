@@ -4,7 +4,8 @@
 //! diff that reads fine: a flag applications still ask for disappears; users
 //! of a protected environment get a new variant without a rollout to catch
 //! a bad change; a flag's type changes under typed clients; users are
-//! reshuffled between variants, restarting experiments.
+//! reshuffled between variants, restarting experiments; a flag becomes
+//! readable by every browser and app holding a client key.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,15 +27,19 @@ pub enum Policy {
     TypeChange,
     /// A split or rollout salt, or `bucketBy`, changes: users are reshuffled.
     Reshuffle,
+    /// A flag becomes visible to client-side SDKs (`clientSide: true`, on a
+    /// new flag or a changed one): its name and values reach browsers.
+    ClientExposure,
 }
 
 impl Policy {
     /// Every policy.
-    pub const ALL: [Policy; 4] = [
+    pub const ALL: [Policy; 5] = [
         Policy::RemovedFlag,
         Policy::UnguardedExposure,
         Policy::TypeChange,
         Policy::Reshuffle,
+        Policy::ClientExposure,
     ];
 
     /// The name given to `--fail-on`.
@@ -44,6 +49,7 @@ impl Policy {
             Policy::UnguardedExposure => "unguarded-exposure",
             Policy::TypeChange => "type-change",
             Policy::Reshuffle => "reshuffle",
+            Policy::ClientExposure => "client-exposure",
         }
     }
 
@@ -56,6 +62,7 @@ impl Policy {
             }
             Policy::TypeChange => "a flag's type changes",
             Policy::Reshuffle => "a salt or bucketBy changes, reshuffling users",
+            Policy::ClientExposure => "a flag becomes visible to client-side SDKs (clientSide)",
         }
     }
 }
@@ -69,7 +76,7 @@ impl fmt::Display for Policy {
 /// An unknown policy name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown policy `{0}` (policies: removed-flag, unguarded-exposure, type-change, reshuffle)"
+    "unknown policy `{0}` (policies: removed-flag, unguarded-exposure, type-change, reshuffle, client-exposure)"
 )]
 pub struct UnknownPolicy(pub String);
 
@@ -160,6 +167,12 @@ pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
                 }
                 if f.path.ends_with(".salt") || f.path == "bucketBy" {
                     hit(Policy::Reshuffle, format!("flag `{}`: {}", c.key, f.text));
+                }
+                if f.path == "clientSide" && f.after == Some(serde_json::Value::Bool(true)) {
+                    hit(
+                        Policy::ClientExposure,
+                        format!("flag `{}` in {}: {}", c.key, env.env, f.text),
+                    );
                 }
             }
         }

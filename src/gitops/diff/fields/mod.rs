@@ -534,6 +534,37 @@ fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
     );
 }
 
+/// Whether client-side SDKs may evaluate the flag: a flag becoming
+/// visible to every browser is a change of who can read it.
+fn client_side_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    if a.client_side != b.client_side {
+        let text = if b.client_side {
+            "now visible to client-side SDKs (clientSide: true)"
+        } else {
+            "no longer visible to client-side SDKs"
+        };
+        out.push(
+            FieldChange::new("clientSide", text).values(Some(&a.client_side), Some(&b.client_side)),
+        );
+    }
+}
+
+/// What a reviewer must see even in a flag that is new: that every
+/// browser may read it.
+pub fn added_flag_fields(flag: &Flag) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    if flag.client_side {
+        out.push(
+            FieldChange::new(
+                "clientSide",
+                "visible to client-side SDKs (clientSide: true)",
+            )
+            .values(None::<&bool>, Some(&true)),
+        );
+    }
+    out
+}
+
 /// Every difference between two versions of a flag, in reading order.
 pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
     let mut out = Vec::new();
@@ -544,6 +575,7 @@ pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
         );
     }
     metadata_changes(a, b, &mut out);
+    client_side_change(a, b, &mut out);
     if a.kind != b.kind {
         out.push(
             FieldChange::new("type", format!("type {} → {}", a.kind, b.kind))
