@@ -4,8 +4,9 @@
 //! another origin than flagd's. The provider polls never (`pollInterval: 0`),
 //! so a change the page shows came over flagd's event stream; the page also
 //! shows the message of the last change event, which is the SSE re-fetch's
-//! (`Flags updated`; a poll's names its reason). See docs/flagd.md,
-//! "Browsers and mobile apps".
+//! (`Flags updated`; a poll's names its reason). With a client key the
+//! page sees the client-side flags only. See docs/flagd.md, "Browsers and
+//! mobile apps".
 
 use std::time::{Duration, Instant};
 
@@ -127,4 +128,117 @@ fn canary_stage_change_reaches_the_page_by_sse() {
         at - served
     );
     assert_eq!(now["lastChange"], SSE_REFETCH, "{now}");
+}
+
+/// `key` as a string flag serving `value`, available to client SDKs.
+fn client_flag(key: &str, value: &str) -> String {
+    string_flag(key, value).replacen(
+        "    type: string\n",
+        "    type: string\n    clientSide: true\n",
+        1,
+    )
+}
+
+/// The client key the page sends in `X-API-Key`.
+const CLIENT_KEY: &str = "web-0123456789abcdef";
+
+#[test]
+fn with_a_client_key_the_page_sees_only_client_flags() {
+    let Some(browser) = Browser::require() else {
+        return;
+    };
+    let repo = TempRepo::new(&[
+        (BANNER_FILE, &client_flag("banner", "v1")),
+        (
+            "envs/prod/internal.yaml",
+            &string_flag("internal", "unreleased-plan"),
+        ),
+    ]);
+    // Outside the watched repository: a token key, which client keys need,
+    // and the client key itself.
+    let secrets = tempfile::tempdir().unwrap();
+    let secret = secrets.path().join("jwt-secret");
+    std::fs::write(&secret, "0123456789abcdef0123456789abcdef-secret\n").unwrap();
+    let keys = secrets.path().join("client-keys");
+    std::fs::write(&keys, format!("# the shop's pages\nweb = {CLIENT_KEY}\n")).unwrap();
+    let site = browser.site();
+    let d = Daemon::on_repo(
+        &repo,
+        &[
+            "--cors-origin",
+            &site.origin,
+            "--auth-jwt-secret-file",
+            secret.to_str().unwrap(),
+            "--client-api-keys-file",
+            keys.to_str().unwrap(),
+            "--auth-eval",
+        ],
+    );
+    d.wait_ready();
+    let query = |key: &str| {
+        format!(
+            "flagd={}&user=visitor-1&{key}flags=banner:string,internal:string",
+            d.base
+        )
+    };
+
+    let mut page = browser.open(&site.page(&query(&format!("key={CLIENT_KEY}&"))));
+    let (first, _) = page.wait_for(DEADLINE, "banner v1", |p| shown(p, "banner") == "v1");
+    assert_eq!(first["status"], "ready", "{first}");
+    assert_eq!(
+        known(&first),
+        ["banner"],
+        "a server-only flag reached the page: {first}"
+    );
+    assert_eq!(
+        first["flags"]["internal"]["errorCode"], "FLAG_NOT_FOUND",
+        "{first}"
+    );
+    assert_eq!(shown(&first, "internal"), "", "{first}");
+    assert!(!first.to_string().contains("unreleased-plan"), "{first}");
+
+    // An edit of a server-only flag sends the client's stream nothing; an
+    // edit of the client flag reaches the page by it within a second
+    // (EventSource sends no headers: the stream's URI carries a ticket).
+    let events = || metric(&d.get_text("/metrics"), "flagd_change_events_sent_total");
+    let reloads = || {
+        metric(
+            &d.get_text("/metrics"),
+            "flagd_reloads_total{result=\"success\"}",
+        )
+    };
+    let (sent, loaded) = (events(), reloads());
+    repo.save(
+        "envs/prod/internal.yaml",
+        &string_flag("internal", "next-plan"),
+    );
+    eventually(DEADLINE, "the server-only edit to load", || {
+        (reloads() > loaded).then_some(())
+    });
+    let written = Instant::now();
+    repo.save(BANNER_FILE, &client_flag("banner", "v2"));
+    let (now, at) = page.wait_for(LIVE, "banner v2 within 1 s", |p| shown(p, "banner") == "v2");
+    assert!(at - written < LIVE, "v2 took {:?}", at - written);
+    assert_eq!(now["lastChange"], SSE_REFETCH, "{now}");
+    assert_eq!(known(&now), ["banner"], "{now}");
+    assert_eq!(
+        events(),
+        sent.map(|n| n + 1.0),
+        "the client's stream heard of the server-only edit"
+    );
+
+    // A flag that stops being client-side leaves the page.
+    repo.save_banner("v3");
+    let (gone, _) = page.wait_for(LIVE, "banner gone within 1 s", |p| known(p).is_empty());
+    assert_eq!(
+        gone["flags"]["banner"]["errorCode"], "FLAG_NOT_FOUND",
+        "{gone}"
+    );
+
+    // Without the key, evaluation needs credentials: the page gets nothing.
+    let mut keyless = browser.open(&site.page(&query("")));
+    let (refused, _) = keyless.wait_for(DEADLINE, "an error", |p| {
+        p["status"].as_str().is_some_and(|s| s.starts_with("error"))
+    });
+    assert_eq!(known(&refused), Vec::<&str>::new(), "{refused}");
 }
