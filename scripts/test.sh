@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need
 # beyond cargo — the Python xxhash module (the independent bucketing check)
-# and the OpenFeature Node SDK (tests/interop) — then runs every Rust test and
-# doctest. Tests needing a program that is absent (git, node, prometheus,
-# python3, openssl) skip with a loud message, or fail when CI is set.
+# the OpenFeature Node SDK (tests/interop) and the browser test's page and
+# driver (tests/browser: the OpenFeature web SDK, esbuild, puppeteer-core,
+# which drives Debian's Chromium and downloads no browser) — then runs every
+# Rust test and doctest. Tests needing a program that is absent (git, node,
+# chromium, prometheus, python3, openssl) skip with a loud message, or fail
+# when CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +20,7 @@ if ! python3 -c 'import xxhash' 2>/dev/null; then
 fi
 if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # nextest shows nothing of a passing test, skip lines included: the tests

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod browser;
 mod bucketing;
 mod cli;
 mod cluster;

@@ -2,6 +2,7 @@
 //! lives here once, and the compiler's dead-code check covers it, since the
 //! whole suite is one crate.
 
+pub mod browser;
 pub mod etcd;
 pub mod files;
 pub mod flagd;
@@ -57,11 +58,11 @@ pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
 }
 
 /// The one rule for a program a test needs that cargo does not build
-/// (`git`, `prometheus`, `node`, `python3`, `openssl`, `etcd`): its path when it is
-/// on `PATH`. When it is not, the test is skipped — a loud `SKIPPED` line,
-/// and `None` for the test to return on — unless `CI` is set: CI installs
-/// every one of them, so there a missing program is a failure, never a
-/// quiet pass.
+/// (`git`, `prometheus`, `node`, `chromium`, `python3`, `openssl`, `etcd`):
+/// its path when it is on `PATH`. When it is not, the test is skipped — a
+/// loud `SKIPPED` line, and `None` for the test to return on — unless `CI`
+/// is set: CI installs every one of them, so there a missing program is a
+/// failure, never a quiet pass.
 ///
 /// ```ignore
 /// let Some(node) = require("node") else { return };
@@ -109,6 +110,7 @@ fn is_executable(path: &std::path::Path) -> bool {
 fn install_hint(program: &str) -> &'static str {
     match program {
         "node" | "npm" => "apt-get install nodejs npm",
+        "chromium" => "apt-get install chromium",
         "prometheus" => "apt-get install prometheus",
         "python3" => "apt-get install python3",
         "openssl" => "apt-get install openssl",
