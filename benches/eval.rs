@@ -1,8 +1,8 @@
 //! Evaluation, context building and compilation speed (docs/performance.md).
 //!
-//! `five cases` are the flags and context compared with unleash-yggdrasil
-//! (`benches/yggdrasil/`); `evaluate` keeps the older cases; `compile` and
-//! `10,000 flags` measure a large ruleset.
+//! `five cases` are the flags and context of the comparison with
+//! unleash-yggdrasil; `evaluate` keeps the older cases; `10,000 flags`
+//! measures a large ruleset.
 //!
 //! Run: `cargo bench --bench eval -- --warm-up-time 1 --measurement-time 3`
 

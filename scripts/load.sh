@@ -2,9 +2,14 @@
 # HTTP load test of flagd serving a copy of flags-example (production):
 # single-flag GET, OFREP single and bulk at full speed, single-flag GET paced
 # at half the measured rate (for latency), idle memory, and propagation over
-# 50 edits. Needs wrk (Debian package) and python3.
+# 50 edits. Then a 10,000-flag ruleset: first load, RSS while serving, and
+# p99 latency of paced single-flag GETs while the ruleset is swapped 100
+# times, against the same load without swaps. Needs wrk (Debian package)
+# and python3.
 #
 #   scripts/load.sh [DURATION]      # default 10s per scenario
+#   ONLY=large scripts/load.sh      # the 10,000-flag part only
+#   SWAPS=100                       # swaps of the 10,000-flag ruleset
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10s}"
@@ -13,15 +18,62 @@ CONNECTIONS="${CONNECTIONS:-64}"
 command -v wrk >/dev/null || { echo "load.sh needs wrk (apt-get install wrk)"; exit 2; }
 
 cargo build --release --quiet --bin flagd
+flagd="${CARGO_TARGET_DIR:-target}/release/flagd"
 work=$(mktemp -d)
+pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# start_flagd NAME ARGS…: runs flagd in the background, sets pid and base
+# (its URL) once it answers /readyz.
+start_flagd() {
+  local name=$1; shift
+  "$flagd" "$@" --listen 127.0.0.1:0 --state-dir "$work/state-$name" --log-format json \
+    >"$work/out-$name" 2>"$work/log-$name" &
+  pid=$!
+  for _ in $(seq 600); do grep -q listening "$work/out-$name" 2>/dev/null && break; sleep 0.05; done
+  base=$(sed -n 's/^flagd listening on //p' "$work/out-$name")
+  for _ in $(seq 600); do curl -kfs "$base/readyz" >/dev/null && break; sleep 0.05; done
+}
+rss() { awk '/VmRSS/ {printf "%d MiB", $2 / 1024}' "/proc/$pid/status"; }
+
+# The 10,000-flag ruleset: a swap compiles the whole repository again.
+large() {
+  local repo="$work/large" t0 t1 url conns d p99_quiet p99_swaps swaps=${SWAPS:-100}
+  python3 scripts/swaps.py make "$repo" 10000
+  t0=$(date +%s%N)
+  start_flagd large --repo "$repo" --env production
+  t1=$(date +%s%N)
+  echo; echo "== 10,000 flags"
+  echo "start → ready (read, compile, serve): $(( (t1 - t0) / 1000000 )) ms; RSS $(rss)"
+  url="$base/api/v1/flags/flag-7777/evaluate?userId=user-42&appVersion=2.9000.1"
+  conns=${LARGE_CONNECTIONS:-16}
+  # How long the swaps take, from 5 without load, so wrk outlasts them.
+  python3 scripts/swaps.py swap "$base" "$repo" 5
+  d=$(python3 scripts/swaps.py swap "$base" "$repo" 5 | awk -v n="$swaps" '{printf "%d", $(NF-1) / 5 * n * 1.5 + 5}')
+  paced() { wrk -t1 -c"$conns" -d"${d}s" --latency -s scripts/wrk/paced.lua "$url"; }
+  echo; echo "-- paced GETs ($conns connections, 1 ms apart), ${d}s, no swaps"
+  paced > "$work/quiet"
+  grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/quiet"
+  echo; echo "-- the same while the ruleset is swapped $swaps times"
+  paced > "$work/swaps" &
+  local wrk_pid=$!
+  sleep 1
+  t0=$(date +%s)
+  python3 scripts/swaps.py swap "$base" "$repo" "$swaps"
+  t1=$(date +%s)
+  wait "$wrk_pid"
+  [ $(( t1 - t0 + 1 )) -le "$d" ] || echo "WARNING: the swaps outlasted wrk's ${d}s"
+  grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/swaps"
+  p99_quiet=$(awk '$1 == "99%" {print $2}' "$work/quiet")
+  p99_swaps=$(awk '$1 == "99%" {print $2}' "$work/swaps")
+  echo "p99 during swaps / p99 without: $p99_swaps / $p99_quiet"
+  echo "failed requests during swaps: $(grep -cE "Non-2xx|Socket errors" "$work/swaps" || true) error lines (none means 0)"
+  echo "RSS after the swaps: $(rss) (peak $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/$pid/status"))"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+if [ "${ONLY:-}" = large ]; then large; exit; fi
 cp -r flags-example "$work/repo"
-./target/release/flagd --repo "$work/repo" --env production --listen 127.0.0.1:0 \
-  --state-dir "$work/state" --log-format json >"$work/out" 2>"$work/log" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.05; done
-base=$(sed -n 's/^flagd listening on //p' "$work/out")
-for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.05; done
+start_flagd example --repo "$work/repo" --env production
 sleep 1
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "idle RSS: $((rss_kb / 1024)) MiB ($rss_kb kB)"
@@ -68,13 +120,9 @@ sig = b64(hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha2
 print(f"{head}.{body}.{sig}")
 PY
 )
-./target/release/flagd --repo "$work/repo" --env production --listen 127.0.0.1:0 --state-dir "$work/state2" \
-  --log-format json --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
-  --auth-jwt-secret-file "$work/jwt.secret" --auth-eval >"$work/out2" 2>"$work/log2" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$work/out2" 2>/dev/null && break; sleep 0.05; done
-sbase=$(sed -n 's/^flagd listening on //p' "$work/out2")
-for _ in $(seq 100); do curl -kfs "$sbase/readyz" >/dev/null && break; sleep 0.05; done
+start_flagd tls --repo "$work/repo" --env production --tls-cert "$work/tls.crt" \
+  --tls-key "$work/tls.key" --auth-jwt-secret-file "$work/jwt.secret" --auth-eval
+sbase=$base
 sget="$sbase/api/v1/flags/new-checkout-flow/evaluate?userId=user-42&country=DE&email=a%40elsewhere.org"
 curl -kfs -H "Authorization: Bearer $token" "$sget" >/dev/null || { echo "authenticated HTTPS request failed"; exit 1; }
 echo; echo "== single-flag GET with TLS + JWT auth"
@@ -82,3 +130,6 @@ out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorizatio
 echo "$out" | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"
 secure=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
 echo "TLS + auth throughput ratio to plain HTTP: $(python3 -c "print(f'{$secure / $rate:.2f}')") ($secure vs $rate req/s)"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+large

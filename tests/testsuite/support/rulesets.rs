@@ -68,8 +68,8 @@ flags:
         - { percentage: 100 }
 "#;
 
-/// The five cases compared with unleash-yggdrasil (`benches/yggdrasil/`
-/// holds the same flags in Unleash's format): a static flag; four rules
+/// The five cases of the comparison with unleash-yggdrasil
+/// (docs/performance.md): a static flag; four rules
 /// that the benchmark context passes through to the last one's split; a
 /// 10 % canary; a four-way split with its own salt. The benchmark context
 /// is [`CONTEXT`].
