@@ -34,18 +34,22 @@ fn flags() -> String {
 }
 
 /// A stand-in Prometheus: `stage_N` has a passing value once stage N is
-/// released, and no series before (so the stage holds: `noData: ignore`).
+/// released, and no series before (so the stage holds: `noData: ignore`);
+/// a failing value for every stage once it is told to fail.
 struct StageGate {
     released: Arc<AtomicU32>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
     url: String,
 }
 
 impl StageGate {
     fn start() -> StageGate {
         let released = Arc::new(AtomicU32::new(0));
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let gate = released.clone();
+        let fail = failing.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -62,7 +66,9 @@ impl StageGate {
                     .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
                     .and_then(|n| n.parse().ok());
                 let open = stage.is_some_and(|n| n <= gate.load(Ordering::SeqCst));
-                let result = if open {
+                let result = if fail.load(Ordering::SeqCst) {
+                    r#"[{"metric": {}, "value": [1, "1"]}]"#
+                } else if open {
                     r#"[{"metric": {}, "value": [1, "0"]}]"#
                 } else {
                     "[]"
@@ -77,7 +83,17 @@ impl StageGate {
                 );
             }
         });
-        StageGate { released, url }
+        StageGate {
+            released,
+            failing,
+            url,
+        }
+    }
+
+    /// Makes every check fail (an error rate of 1 against a max of 0.05),
+    /// or pass as released again.
+    fn fail(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
     }
 
     /// Lets the checks of stage `n` (from 1) and those before pass.
@@ -413,6 +429,55 @@ fn failover_after_kill_9_continues_the_stage_from_its_start() {
             ("completed".to_owned(), new)
         ],
         "no stage skipped, repeated or restarted"
+    );
+}
+
+/// A rollout the leader rolled back stays rolled back when the leader
+/// dies: the new leader neither rolls it back a second time nor restarts
+/// it, even once its checks would pass again.
+#[test]
+fn a_rolled_back_flag_stays_rolled_back_after_failover() {
+    let Some(mut cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (old, li) = cluster.leader();
+    cluster.gate.release(1);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    all_report(&all, DEADLINE, "/stage", 1.into());
+    cluster.gate.fail(true);
+    all_report(&all, DEADLINE, "/phase", "rolled_back".into());
+
+    drop(cluster.replicas.remove(li));
+    let (new, _) = cluster.leader();
+    assert_ne!(new, old);
+    // Checks would pass now; the new leader runs rounds every 200 ms. Over
+    // ten of them nothing may move.
+    cluster.gate.fail(false);
+    cluster.gate.release(3);
+    let rest: Vec<&Daemon> = cluster.replicas.iter().collect();
+    let watched = std::time::Instant::now();
+    while watched.elapsed() < std::time::Duration::from_secs(2) {
+        for r in &rest {
+            let status = r.get_ok("/api/v1/rollouts/checkout");
+            assert_eq!(status["phase"], "rolled_back", "{status}");
+            assert_eq!(status["percentage"], 0.0, "{status}");
+        }
+    }
+    for r in &rest {
+        assert!(
+            answers(&r.base).iter().all(|on| !on),
+            "everyone is back on off"
+        );
+    }
+    let audit = rest[0].get_ok("/api/v1/rollouts/checkout/audit");
+    assert_eq!(
+        made_by(&audit),
+        [
+            ("started".to_owned(), old.clone()),
+            ("advanced".to_owned(), old.clone()),
+            ("rolled_back".to_owned(), old)
+        ],
+        "one rollback, by the leader that decided it"
     );
 }
 
