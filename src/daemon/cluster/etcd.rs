@@ -408,6 +408,12 @@ impl EtcdStore {
                 debug!(error = %e, "leadership session ended; again shortly");
             }
             self.step_down();
+            // A session can fail after it created the leader key (a slow
+            // read while taking over): without the revocation its key would
+            // block every replica, this one included, for a whole TTL.
+            if let Err(e) = self.revoke_lease().await {
+                debug!(error = %e, "could not revoke the ended session's lease; it expires by itself");
+            }
             tokio::time::sleep(RETRY).await;
         }
     }
@@ -590,13 +596,23 @@ impl EtcdStore {
     pub async fn resign(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.step_down();
-        let lease = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let (Some(lease), Ok(mut client)) = (lease, self.client().await) {
-            match self.timed(client.lease_revoke(lease)).await {
-                Ok(_) => info!(replica = %self.replica, "left the cluster (lease revoked)"),
-                Err(e) => warn!(error = %e, "could not revoke the lease; it expires by itself"),
-            }
+        match self.revoke_lease().await {
+            Ok(true) => info!(replica = %self.replica, "left the cluster (lease revoked)"),
+            Ok(false) => {}
+            Err(e) => warn!(error = %e, "could not revoke the lease; it expires by itself"),
         }
+    }
+
+    /// Revokes the current lease, deleting the keys held on it (the leader
+    /// key among them); `Ok(false)` when there is none.
+    async fn revoke_lease(&self) -> Result<bool, StoreError> {
+        let lease = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(lease) = lease else {
+            return Ok(false);
+        };
+        let mut client = self.client().await?;
+        self.timed(client.lease_revoke(lease)).await?;
+        Ok(true)
     }
 
     /// The fence of the current leadership, if this replica may decide.
