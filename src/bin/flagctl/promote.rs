@@ -1,5 +1,7 @@
 //! `flagctl promote FLAG… --from E1 --to E2 [--branch B] [--push REMOTE]`
 
+use std::path::Path;
+
 use clap::Args;
 use hotswap_flags::Repository;
 use hotswap_flags::gitops::diff::{self, Side};
@@ -73,28 +75,12 @@ pub fn run(args: &PromoteArgs) -> Result<Outcome, Failure> {
         .branch
         .clone()
         .unwrap_or_else(|| promote::default_branch(&plan));
-    // A remote that does not exist is refused before anything is created.
-    if let Some(remote) = &args.push {
-        let (repo, _) = promote::git::discover(&root)?;
-        if let Err(e) = promote::git::remote(&repo, remote) {
-            fail!("--push {remote}: {}; nothing was created", e.message());
-        }
-    }
+    check_remote(&root, args.push.as_deref())?;
     let commit = promote::commit(&root, &plan, &branch)?;
     let short = &commit.to_string()[..7];
     let title = promote::title(&plan);
     let body = body(&root, &plan, commit, args)?;
-    if let Some(remote) = &args.push {
-        let (repo, _) = promote::git::discover(&root)?;
-        if let Err(e) = promote::git::push(&repo, remote, &branch) {
-            fail!(
-                "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
-                 {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
-                 {branch}`",
-                e.message()
-            );
-        }
-    }
+    push_branch(&root, args.push.as_deref(), &branch, short)?;
     match args.repo.format {
         OutputFormat::Json => output::print_json(&json!({
             "branch": branch,
@@ -132,6 +118,40 @@ pub fn run(args: &PromoteArgs) -> Result<Outcome, Failure> {
 
 /// The pull request body: what was promoted, then the markdown diff of the
 /// target environment between HEAD and the new commit.
+/// A `--push` remote that does not exist is refused before anything is
+/// created (`promote`, `retire`).
+pub(crate) fn check_remote(root: &Path, push: Option<&str>) -> Result<(), Failure> {
+    if let Some(remote) = push {
+        let (repo, _) = promote::git::discover(root)?;
+        if let Err(e) = promote::git::remote(&repo, remote) {
+            fail!("--push {remote}: {}; nothing was created", e.message());
+        }
+    }
+    Ok(())
+}
+
+/// Pushes a branch just committed (`short` its commit) when `--push`
+/// asks; a failed push says how to finish or undo by hand.
+pub(crate) fn push_branch(
+    root: &Path,
+    push: Option<&str>,
+    branch: &str,
+    short: &str,
+) -> Result<(), Failure> {
+    if let Some(remote) = push {
+        let (repo, _) = promote::git::discover(root)?;
+        if let Err(e) = promote::git::push(&repo, remote, branch) {
+            fail!(
+                "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
+                 {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
+                 {branch}`",
+                e.message()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn body(
     root: &std::path::Path,
     plan: &Plan,

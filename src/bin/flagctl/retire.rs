@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use hotswap_flags::client::flagd::FlagdClient;
-use hotswap_flags::gitops::promote;
 use hotswap_flags::gitops::retire::{self, RetireError, RetireRequest};
 use hotswap_flags::lifecycle::runtime;
 use serde_json::json;
@@ -15,7 +14,7 @@ use serde_json::json;
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
 use crate::repo_dir;
-use crate::{Failure, Outcome, block_on, fail};
+use crate::{Failure, Outcome, block_on};
 
 /// `flagctl retire`
 #[derive(Debug, Args)]
@@ -90,25 +89,10 @@ pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
         .branch
         .clone()
         .unwrap_or_else(|| retire::default_branch(&plan));
-    if let Some(remote) = &args.push {
-        let (repo, _) = promote::git::discover(&root)?;
-        if let Err(e) = promote::git::remote(&repo, remote) {
-            fail!("--push {remote}: {}; nothing was created", e.message());
-        }
-    }
+    crate::promote::check_remote(&root, args.push.as_deref())?;
     let commit = retire::commit(&root, &plan, &branch)?;
     let short = &commit.to_string()[..7];
-    if let Some(remote) = &args.push {
-        let (repo, _) = promote::git::discover(&root)?;
-        if let Err(e) = promote::git::push(&repo, remote, &branch) {
-            fail!(
-                "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
-                 {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \
-                 {branch}`",
-                e.message()
-            );
-        }
-    }
+    crate::promote::push_branch(&root, args.push.as_deref(), &branch, short)?;
     match args.repo.format {
         OutputFormat::Json => output::print_json(&json!({
             "branch": branch,
