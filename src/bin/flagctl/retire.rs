@@ -42,7 +42,7 @@ pub struct RetireArgs {
     /// flagd's bearer token.
     #[arg(
         long,
-        env = "FLAGD_TOKEN",
+        env = "FLAGCTL_TOKEN",
         value_name = "TOKEN",
         hide_env_values = true
     )]

@@ -63,7 +63,7 @@ pub struct StaleArgs {
     /// flagd's bearer token.
     #[arg(
         long,
-        env = "FLAGD_TOKEN",
+        env = "FLAGCTL_TOKEN",
         value_name = "TOKEN",
         hide_env_values = true
     )]
