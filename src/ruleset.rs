@@ -5,7 +5,8 @@
 //! versions are parsed, salts are byte prefixes. A ruleset is never changed
 //! after it is built; flagd swaps whole rulesets.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,14 +48,47 @@ pub struct UnknownFlag {
     pub hint: Option<String>,
 }
 
+/// Flag keys to ids: a table of ids hashed by key, whose keys are read from
+/// the flags themselves (no second copy of every key) and compared without
+/// a call into `memcmp`.
+///
+/// Flag keys are the repository's, not a client's, so a fast fixed-seed
+/// hash is safe: lookups of unknown keys do not insert.
+#[derive(Debug, Default)]
+pub(crate) struct FlagIndex {
+    table: hashbrown::HashTable<FlagId>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl FlagIndex {
+    /// The index of `flags`, whose keys are distinct.
+    pub(crate) fn new(flags: &[CompiledFlag]) -> Self {
+        let hasher = foldhash::fast::FixedState::default();
+        let hash_of = |id: &FlagId| hasher.hash_one(&*flags[*id as usize].key);
+        let mut table = hashbrown::HashTable::with_capacity(flags.len());
+        for id in 0..flags.len() as FlagId {
+            table.insert_unique(hash_of(&id), id, hash_of);
+        }
+        FlagIndex { table, hasher }
+    }
+
+    /// The id of the flag keyed `key` among `flags` (those it was built from).
+    #[inline]
+    pub(crate) fn get(&self, flags: &[CompiledFlag], key: &str) -> Option<FlagId> {
+        self.table
+            .find(self.hasher.hash_one(key), |id| {
+                crate::eval::text::same(&flags[*id as usize].key, key)
+            })
+            .copied()
+    }
+}
+
 /// A compiled environment.
 #[derive(Debug)]
 pub struct Ruleset {
     pub(crate) meta: RulesetMeta,
     pub(crate) flags: Vec<CompiledFlag>,
-    /// Flag keys are the repository's, not a client's, so a fast fixed-seed
-    /// hash is safe: lookups of unknown keys do not insert.
-    pub(crate) index: HashMap<Box<str>, FlagId, foldhash::fast::FixedState>,
+    pub(crate) index: FlagIndex,
     pub(crate) segments: Vec<CompiledSegment>,
     pub(crate) model: Arc<EnvModel>,
     pub(crate) metrics: MetricsConfig,
@@ -84,7 +118,7 @@ impl Ruleset {
     /// Looks a flag up by key.
     #[inline]
     pub fn flag_id(&self, key: &str) -> Option<FlagId> {
-        self.index.get(key).copied()
+        self.index.get(&self.flags, key)
     }
 
     /// Looks up a flag key a person typed: a miss names the environment and
@@ -332,7 +366,7 @@ impl StrSet {
     #[inline]
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            StrSet::Few(items) => items.iter().any(|i| &**i == s),
+            StrSet::Few(items) => items.iter().any(|i| crate::eval::text::same(i, s)),
             StrSet::Many(set) => set.contains(s),
         }
     }

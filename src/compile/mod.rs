@@ -23,7 +23,7 @@ pub use config::validate_config;
 
 use crate::diagnostic::{Diagnostic, KeyPath, did_you_mean};
 use crate::model::{EnvModel, MetricsConfig};
-use crate::ruleset::{FlagId, Ruleset, RulesetMeta, SegmentId};
+use crate::ruleset::{FlagIndex, Ruleset, RulesetMeta, SegmentId};
 
 /// Placeholders query templates in `flags.toml` may use: those of health
 /// checks and those of experiment conversions (a template may serve either).
@@ -89,11 +89,7 @@ pub fn compile(model: Arc<EnvModel>, metrics: &MetricsConfig, meta: RulesetMeta)
             diagnostics,
         };
     }
-    let index = flags
-        .iter()
-        .enumerate()
-        .map(|(i, f): (usize, &crate::ruleset::CompiledFlag)| (f.key.clone(), i as FlagId))
-        .collect();
+    let index = FlagIndex::new(&flags);
     Compiled {
         ruleset: Some(Ruleset {
             meta,

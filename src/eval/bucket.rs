@@ -19,6 +19,9 @@ pub const BUCKETS: u32 = 100_000;
 /// Inputs up to this size are hashed from a stack buffer in one shot.
 const STACK_INPUT: usize = 256;
 
+/// Most salts and keys fit this smaller buffer, which is cheaper to clear.
+const SHORT_INPUT: usize = 64;
+
 /// Maps a 64-bit hash onto `0..BUCKETS` without modulo bias.
 #[inline]
 pub fn bucket_of_hash(h: u64) -> u32 {
@@ -31,11 +34,10 @@ pub fn bucket_of_hash(h: u64) -> u32 {
 #[inline]
 pub fn bucket(salt_prefix: &[u8], key: &[u8]) -> u32 {
     let len = salt_prefix.len() + key.len();
-    let h = if len <= STACK_INPUT {
-        let mut buf = [0u8; STACK_INPUT];
-        buf[..salt_prefix.len()].copy_from_slice(salt_prefix);
-        buf[salt_prefix.len()..len].copy_from_slice(key);
-        xxh3_64(&buf[..len])
+    let h = if len <= SHORT_INPUT {
+        hash_joined::<SHORT_INPUT>(salt_prefix, key)
+    } else if len <= STACK_INPUT {
+        hash_joined::<STACK_INPUT>(salt_prefix, key)
     } else {
         let mut hasher = Xxh3Default::new();
         hasher.update(salt_prefix);
@@ -43,6 +45,17 @@ pub fn bucket(salt_prefix: &[u8], key: &[u8]) -> u32 {
         hasher.digest()
     };
     bucket_of_hash(h)
+}
+
+/// xxh3 of `a` followed by `b`, joined in an `N`-byte stack buffer
+/// (`a.len() + b.len() <= N`).
+#[inline(always)]
+fn hash_joined<const N: usize>(a: &[u8], b: &[u8]) -> u64 {
+    let len = a.len() + b.len();
+    let mut buf = [0u8; N];
+    buf[..a.len()].copy_from_slice(a);
+    buf[a.len()..len].copy_from_slice(b);
+    xxh3_64(&buf[..len])
 }
 
 /// The bucket of `key` under `salt` (joins them with `:`). For tools and tests;
@@ -120,10 +133,13 @@ mod tests {
 
     #[test]
     fn streamed_and_stack_hashing_agree() {
-        let long_key = "k".repeat(600);
         let prefix = salt_prefix("flag");
-        let direct = bucket_of_hash(xxh3_64(format!("{prefix}{long_key}").as_bytes()));
-        assert_eq!(bucket(prefix.as_bytes(), long_key.as_bytes()), direct);
+        // Each of the three paths: the short buffer, the long one, streamed.
+        for n in [1, 58, 59, 60, 250, 251, 252, 600] {
+            let key = "k".repeat(n);
+            let direct = bucket_of_hash(xxh3_64(format!("{prefix}{key}").as_bytes()));
+            assert_eq!(bucket(prefix.as_bytes(), key.as_bytes()), direct, "{n}");
+        }
         let short = bucket_of_hash(xxh3_64(b"flag:user-1"));
         assert_eq!(bucket_for("flag", "user-1"), short);
     }

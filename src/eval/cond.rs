@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 
 use super::Context;
 use super::bucket::{KeyBuf, attr_key_bytes};
+use super::text::same;
 use super::value::AttrValue;
 use crate::ruleset::{AttrTest, CompiledSegment, Cond, NumOp, Ruleset, Scalar};
 use jiff::Timestamp;
@@ -146,7 +147,7 @@ impl AttrTest {
 /// string value to the operand's type.
 fn scalar_eq(operand: &Scalar, value: &AttrValue) -> bool {
     match (operand, value) {
-        (Scalar::Str(a), AttrValue::Str(b)) => **a == **b,
+        (Scalar::Str(a), AttrValue::Str(b)) => same(a, b),
         (Scalar::Num(a), v) => as_number(v).is_some_and(|b| *a == b),
         (Scalar::Bool(a), AttrValue::Bool(b)) => a == b,
         (Scalar::Bool(a), AttrValue::Str(s)) => {

@@ -14,7 +14,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Number, Value};
 use smallvec::SmallVec;
 
-use super::value::AttrValue;
+use super::text::same;
+use super::value::{AttrValue, Strings};
 
 /// Attributes a context holds without allocating (the targeting key aside).
 pub const INLINE: usize = 6;
@@ -134,20 +135,40 @@ impl Context {
         Context::default()
     }
 
-    /// A context from a JSON object.
+    /// A context from a JSON object. The JSON's strings become the
+    /// context's without being copied (see [`from_map`](Self::from_map)).
     pub fn from_json(value: Value) -> Result<Self, ContextError> {
+        Context::from_json_as(value, Strings::Reuse)
+    }
+
+    /// [`from_json`](Self::from_json) for a context kept long, among many
+    /// (a simulated population): short strings are stored inline, so the
+    /// context holds no allocation of its own.
+    pub(crate) fn from_json_inline(value: Value) -> Result<Self, ContextError> {
+        Context::from_json_as(value, Strings::Inline)
+    }
+
+    fn from_json_as(value: Value, strings: Strings) -> Result<Self, ContextError> {
         match value {
-            Value::Object(map) => Context::from_map(map),
+            Value::Object(map) => Context::from_map_as(map, strings),
             other => Err(ContextError::NotAnObject(json_kind(&other))),
         }
     }
 
     /// A context from attributes; `targetingKey` or else `userId` becomes the key.
+    ///
+    /// The map's strings are kept, not copied: a context built per request
+    /// from a parsed body costs no allocation or copy of its own, and its
+    /// strings are freed when it is dropped.
     pub fn from_map(attrs: Map<String, Value>) -> Result<Self, ContextError> {
+        Context::from_map_as(attrs, Strings::Reuse)
+    }
+
+    fn from_map_as(attrs: Map<String, Value>, strings: Strings) -> Result<Self, ContextError> {
         let mut ctx = Context::new();
         ctx.attrs.reserve(attrs.len());
         for (name, value) in attrs {
-            let Some(value) = AttrValue::from_json(value) else {
+            let Some(value) = AttrValue::from_json_as(value, strings) else {
                 continue;
             };
             if name == TARGETING_KEY {
@@ -161,7 +182,7 @@ impl Context {
                 // for an earlier attribute of the same name.
                 ctx.attrs.push(Attr {
                     hash: fingerprint(&name),
-                    name: name.into(),
+                    name: strings.take(name),
                     value,
                 });
             }
@@ -185,6 +206,7 @@ impl Context {
 
     /// The same context with a targeting key.
     #[must_use]
+    #[inline(always)]
     pub fn with_key(mut self, key: impl Into<CompactString>) -> Self {
         self.key = Some(AttrValue::Str(key.into()));
         self.key_is_targeting = true;
@@ -193,6 +215,7 @@ impl Context {
 
     /// The same context with a string attribute.
     #[must_use]
+    #[inline(always)]
     pub fn with_str(self, name: &str, value: impl Into<CompactString>) -> Self {
         self.with(name, AttrValue::Str(value.into()))
     }
@@ -200,6 +223,7 @@ impl Context {
     /// The same context with a number attribute (integers; see
     /// [`with_float`](Self::with_float) for fractions).
     #[must_use]
+    #[inline(always)]
     pub fn with_number(self, name: &str, value: impl Into<Number>) -> Self {
         self.with(name, AttrValue::Num(value.into()))
     }
@@ -207,6 +231,7 @@ impl Context {
     /// The same context with a number attribute; NaN and infinities, which
     /// JSON cannot carry either, leave the attribute missing.
     #[must_use]
+    #[inline(always)]
     pub fn with_float(self, name: &str, value: f64) -> Self {
         match Number::from_f64(value) {
             Some(n) => self.with(name, AttrValue::Num(n)),
@@ -216,6 +241,7 @@ impl Context {
 
     /// The same context with a boolean attribute.
     #[must_use]
+    #[inline(always)]
     pub fn with_bool(self, name: &str, value: bool) -> Self {
         self.with(name, AttrValue::Bool(value))
     }
@@ -223,18 +249,21 @@ impl Context {
     /// The same context with a parsed semantic version, which `semver_*`
     /// conditions compare without parsing.
     #[must_use]
+    #[inline(always)]
     pub fn with_version(self, name: &str, value: semver::Version) -> Self {
         self.with(name, AttrValue::Version(Box::new(value)))
     }
 
     /// The same context with an instant, for `before`/`after` conditions.
     #[must_use]
+    #[inline(always)]
     pub fn with_time(self, name: &str, value: Timestamp) -> Self {
         self.with(name, AttrValue::Time(value))
     }
 
     /// The same context with a list attribute (for `contains`).
     #[must_use]
+    #[inline(always)]
     pub fn with_list<T: Into<AttrValue>>(
         self,
         name: &str,
@@ -251,7 +280,7 @@ impl Context {
     /// is an attribute but not the key ([`insert`](Self::insert) refuses
     /// both).
     #[must_use]
-    #[inline]
+    #[inline(always)]
     pub fn with(mut self, name: &str, value: impl Into<AttrValue>) -> Self {
         self.set(name, value.into());
         self
@@ -278,7 +307,9 @@ impl Context {
         Ok(())
     }
 
-    #[inline]
+    /// The setters above are inlined wrappers around this call, so a
+    /// chain of them builds the context in place: by value, each would
+    /// copy the whole inline array in and out.
     fn set(&mut self, name: &str, value: AttrValue) {
         if name == TARGETING_KEY {
             if value.is_key() {
@@ -335,7 +366,7 @@ impl Context {
     }
 
     /// An attribute by a rule's key: integers compared, no string hashed.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, key: &AttrKey) -> Option<&AttrValue> {
         if key.targeting {
             return self.key.as_ref();
@@ -343,11 +374,11 @@ impl Context {
         self.find(key.hash, &key.name)
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, hash: u64, name: &str) -> Option<&AttrValue> {
         self.attrs
             .iter()
-            .find(|a| a.hash == hash && a.name == name)
+            .find(|a| a.hash == hash && same(&a.name, name))
             .map(|a| &a.value)
     }
 

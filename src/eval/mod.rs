@@ -12,6 +12,7 @@ pub mod bucket;
 mod cond;
 pub mod context;
 pub mod explain;
+pub(crate) mod text;
 pub mod value;
 
 use std::fmt;
@@ -137,6 +138,7 @@ pub trait RolloutState {
 pub struct InitialRollouts;
 
 impl RolloutState for InitialRollouts {
+    #[inline]
     fn position(
         &self,
         _id: FlagId,
@@ -148,6 +150,7 @@ impl RolloutState for InitialRollouts {
 }
 
 /// The position a rollout starts at.
+#[inline]
 pub fn initial_position(rollout: &CompiledRollout) -> RolloutPosition {
     match &rollout.plan {
         RolloutPlan::Canary { stages } => RolloutPosition {

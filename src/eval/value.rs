@@ -34,18 +34,46 @@ pub enum AttrValue {
     Null,
 }
 
+/// How strings parsed from JSON become attribute strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strings {
+    /// Short strings copied inline and their buffers freed: for contexts
+    /// kept by the thousand (a simulated population), which then hold no
+    /// allocation each.
+    Inline,
+    /// The parsed buffers kept as they are: for a context built per request
+    /// and dropped after it, where copying and freeing every string would
+    /// double the cost of building it.
+    Reuse,
+}
+
+impl Strings {
+    #[inline]
+    pub(crate) fn take(self, s: String) -> CompactString {
+        match self {
+            Strings::Inline => CompactString::from(s),
+            Strings::Reuse => CompactString::from_string_buffer(s),
+        }
+    }
+}
+
 impl AttrValue {
     /// The value from JSON; `None` for null (a null attribute is missing).
     pub fn from_json(value: Value) -> Option<Self> {
+        AttrValue::from_json_as(value, Strings::Inline)
+    }
+
+    /// [`from_json`](Self::from_json), taking strings as `strings` says.
+    pub(crate) fn from_json_as(value: Value, strings: Strings) -> Option<Self> {
         Some(match value {
             Value::Null => return None,
             Value::Bool(b) => AttrValue::Bool(b),
             Value::Number(n) => AttrValue::Num(n),
-            Value::String(s) => AttrValue::Str(CompactString::from(s)),
+            Value::String(s) => AttrValue::Str(strings.take(s)),
             Value::Array(items) => AttrValue::List(
                 items
                     .into_iter()
-                    .map(|v| AttrValue::from_json(v).unwrap_or(AttrValue::Null))
+                    .map(|v| AttrValue::from_json_as(v, strings).unwrap_or(AttrValue::Null))
                     .collect(),
             ),
             Value::Object(map) => AttrValue::Map(Box::new(map)),

@@ -110,7 +110,7 @@ impl Population {
                     };
                     let value: Value =
                         serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
-                    Context::from_json(value).map_err(|e| bad(e.to_string()))
+                    Context::from_json_inline(value).map_err(|e| bad(e.to_string()))
                 })
                 .collect()
         };
