@@ -517,6 +517,54 @@ fn stale_reads_completed_rollouts_from_flagd() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn stale_table_wraps_between_words() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let (report, _) = stale_json(root, &[]);
+    let out = flagctl(root)
+        .args(["stale", "--src", "app"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    // Every word of the table is a word of some cell: none was cut in two.
+    let mut words = std::collections::HashSet::new();
+    for f in report["flags"].as_array().unwrap() {
+        let cells = [&f["key"], &f["verdict"], &f["owner"], &f["kind"]];
+        let reasons: Vec<&str> = f["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["text"].as_str())
+            .collect();
+        let reasons = reasons.join("; ");
+        let texts = cells.into_iter().filter_map(Value::as_str);
+        for text in texts.chain([reasons.as_str()]) {
+            words.extend(text.split_whitespace().map(str::to_owned));
+        }
+    }
+    let reasons_wrapped = table.lines().filter(|l| l.contains("│")).count()
+        > report["flags"].as_array().unwrap().len() + 1;
+    assert!(
+        reasons_wrapped,
+        "the reasons should need wrapping:\n{table}"
+    );
+    let body: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .skip(1)
+        .collect();
+    for line in body {
+        for word in line.split(['│', ' ']).filter(|w| !w.is_empty()) {
+            let known = words.contains(word)
+                || word == "–"
+                || word.parse::<u32>().is_ok()
+                || word.parse::<jiff::civil::Date>().is_ok();
+            assert!(known, "`{word}` is not a whole word:\n{table}");
+        }
+    }
+}
+
 // ----------------------------------------------------------- flagctl retire
 
 /// The file at `path` on `branch`.
