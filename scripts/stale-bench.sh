@@ -6,6 +6,9 @@
 # times, release build, printing the median (goal: under 2 s).
 #
 #   scripts/stale-bench.sh [FLAGS [COMMITS]]
+#
+# BASELINE=path/to/another/flagctl times that binary too, alternating runs
+# with this build's on the same repository (before/after on a busy machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags=${1:-1000}
@@ -60,13 +63,24 @@ echo "repository: $(git -C "$repo" rev-list --count HEAD) commits, $(grep -c '^ 
 cargo build --release --bin flagctl -q
 flagctl="${CARGO_TARGET_DIR:-target}/release/flagctl"
 "$flagctl" stale --repo "$repo" --format json | python3 -c 'import json,sys; r=json.load(sys.stdin); print("verdicts:", r["summary"])'
-python3 - "$flagctl" "$repo" "$runs" <<'PY'
-import subprocess, sys, time, statistics
-flagctl, repo, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-times = []
+python3 - "$repo" "$runs" "$flagctl" ${BASELINE:+"$BASELINE"} <<'PY'
+import json, subprocess, sys, time, statistics
+repo, runs, binaries = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def report(b):
+    out = subprocess.run([b, "stale", "--repo", repo, "--format", "json"], capture_output=True, check=True).stdout
+    r = json.loads(out)
+    del r["now"]
+    return r
+if len(binaries) > 1:
+    same = report(binaries[0]) == report(binaries[1])
+    print("reports (but `now`):", "identical" if same else "DIFFERENT")
+times = {b: [] for b in binaries}
 for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run([flagctl, "stale", "--repo", repo, "--format", "json"], stdout=subprocess.DEVNULL, check=True)
-    times.append(time.perf_counter() - t)
-print(f"flagctl stale median {statistics.median(times)*1000:.0f} ms (runs: {', '.join(f'{x*1000:.0f}' for x in times)}; goal: < 2000 ms)")
+    for b in binaries:
+        t = time.perf_counter()
+        subprocess.run([b, "stale", "--repo", repo, "--format", "json"], stdout=subprocess.DEVNULL, check=True)
+        times[b].append(time.perf_counter() - t)
+for b in binaries:
+    name = "flagctl stale" if b == binaries[0] else f"baseline {b}"
+    print(f"{name} median {statistics.median(times[b])*1000:.0f} ms (runs: {', '.join(f'{x*1000:.0f}' for x in times[b])}; goal: < 2000 ms)")
 PY

@@ -12,8 +12,10 @@
 //! [`Refused`]: FlagdError::Refused
 //! [`BadAnswer`]: FlagdError::BadAnswer
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
@@ -60,6 +62,20 @@ pub enum FlagdError {
     },
 }
 
+/// What `GET /api/v1/ruleset` says of the flagd itself.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServedStatus {
+    /// The environment it serves.
+    pub env: String,
+    /// When it started (absent from flagd versions before it said so).
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+}
+
+/// Evaluation counts by flag, then variant.
+pub type EvaluationCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
 /// A client of one flagd.
 #[derive(Debug, Clone)]
 pub struct FlagdClient {
@@ -93,16 +109,34 @@ impl FlagdClient {
             .await
     }
 
-    /// The environment flagd serves (`GET /api/v1/ruleset`).
-    pub async fn served_env(&self) -> Result<String, FlagdError> {
+    /// The environment flagd serves and when it started
+    /// (`GET /api/v1/ruleset`).
+    pub async fn served(&self) -> Result<ServedStatus, FlagdError> {
+        self.call(Method::GET, "/api/v1/ruleset", "a ruleset status")
+            .await
+    }
+
+    /// Evaluations counted since flagd started, by flag then variant
+    /// (`GET /api/v1/flags`); `None` from a flagd that does not count them
+    /// there (before it said when it started).
+    pub async fn evaluations(&self) -> Result<Option<EvaluationCounts>, FlagdError> {
         #[derive(serde::Deserialize)]
-        struct Served {
-            env: String,
+        struct Listing {
+            flags: Vec<Listed>,
         }
-        let served: Served = self
-            .call(Method::GET, "/api/v1/ruleset", "a ruleset status")
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            key: String,
+            evaluations: Option<BTreeMap<String, u64>>,
+        }
+        let listing: Listing = self
+            .call(Method::GET, "/api/v1/flags", "a flag list")
             .await?;
-        Ok(served.env)
+        Ok(listing
+            .flags
+            .into_iter()
+            .map(|f| f.evaluations.map(|counts| (f.key, counts)))
+            .collect())
     }
 
     /// One flag's rollout (`GET /api/v1/rollouts/{flag}`).

@@ -199,6 +199,9 @@ impl LoadFailure {
 pub struct Status {
     /// The environment served.
     pub env: String,
+    /// When this flagd started: its evaluation counts count from then
+    /// (`flagctl stale --daemon`, docs/lifecycle.md).
+    pub started_at: Option<Timestamp>,
     /// The version in service, if any.
     pub version: Option<String>,
     /// Where it came from.
@@ -319,7 +322,10 @@ impl Live {
     /// Nothing served yet, for environment `env`.
     pub fn new(env: impl Into<String>) -> Self {
         let live = Live::default();
-        live.lock_status().env = env.into();
+        let mut status = live.lock_status();
+        status.env = env.into();
+        status.started_at = Some(Timestamp::now());
+        drop(status);
         live
     }
 

@@ -5,9 +5,13 @@
 //! One walk over the first-parent history, oldest first, for every
 //! environment at once. A commit that leaves an environment's directory
 //! alone costs one tree lookup; otherwise only the files whose blobs
-//! changed are parsed, and a flag counts as changed when its definition
+//! changed are read, and a flag counts as changed when its definition
 //! (the model, not the text: comments and moves between files are no
-//! change) differs.
+//! change) differs. A changed YAML file of the plain shape is cut into one
+//! chunk of text per flag (`chunks`), and only the chunks whose text is
+//! new are parsed, each once for the whole walk: a commit that changes one
+//! flag of a file of fifty parses that one flag (docs/performance.md,
+//! "Lifecycle"). Other files are parsed whole.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,8 +20,11 @@ use git2::{ObjectType, Oid, Repository, Sort, Tree};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::chunks::{Chunk, flag_chunks};
 use super::serving::{serves_one, uniform_when_rolled_out};
-use crate::parse::Format;
+use crate::parse::{Format, NodeKind};
 use crate::repo::load::load_files;
 use crate::repo::snapshot::repo_prefix;
 
@@ -92,27 +99,45 @@ pub fn read_histories(
     dir: &Path,
     envs: &[EnvDir],
 ) -> Result<HashMap<String, EnvHistory>, HistoryError> {
+    walk(dir, envs, true)
+}
+
+/// [`read_histories`]; with `cut` false every changed file is parsed whole
+/// (the reference the chunked reading is tested against).
+fn walk(
+    dir: &Path,
+    envs: &[EnvDir],
+    cut: bool,
+) -> Result<HashMap<String, EnvHistory>, HistoryError> {
     let repo = Repository::discover(dir).map_err(|e| HistoryError::NotGit {
         dir: dir.display().to_string(),
         message: e.message().to_owned(),
     })?;
     let prefix = repo_prefix(&repo, dir).map_err(|e| HistoryError::Git(e.to_string()))?;
-    let mut walk = repo.revwalk().map_err(git_err)?;
-    walk.push_head().map_err(git_err)?;
-    walk.simplify_first_parent().map_err(git_err)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+    let mut revwalk = repo.revwalk().map_err(git_err)?;
+    revwalk.push_head().map_err(git_err)?;
+    revwalk.simplify_first_parent().map_err(git_err)?;
+    revwalk
+        .set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(git_err)?;
     let mut states: Vec<EnvState> = envs
         .iter()
         .map(|e| EnvState::new(join(&prefix, &e.path)))
         .collect();
-    for oid in walk {
+    let mut cache = ChunkCache {
+        readings: HashMap::new(),
+        cut,
+    };
+    for oid in revwalk {
         let commit = repo.find_commit(oid.map_err(git_err)?).map_err(git_err)?;
         let tree = commit.tree().map_err(git_err)?;
-        let at = Timestamp::from_second(commit.time().seconds()).unwrap_or_default();
-        let id = commit.id().to_string()[..10].to_owned();
+        let id = commit.id().to_string();
+        let at = At {
+            time: Timestamp::from_second(commit.time().seconds()).unwrap_or_default(),
+            commit: &id[..10],
+        };
         for state in &mut states {
-            state.advance(&repo, &tree, at, &id)?;
+            state.advance(&repo, &tree, &at, &mut cache)?;
         }
     }
     Ok(envs
@@ -133,12 +158,81 @@ fn join(a: &str, b: &str) -> String {
     }
 }
 
+/// What the history keeps of one flag definition: enough to tell a change
+/// and what it serves.
+#[derive(Debug, Clone)]
+struct Reading {
+    /// The definition (the model, not the text) hashed.
+    digest: u64,
+    serves_one: Option<String>,
+    uniform_when_rolled_out: bool,
+}
+
+impl Reading {
+    fn of(flag: &crate::model::Flag) -> Self {
+        let digest = serde_json::to_vec(flag)
+            .map(|bytes| xxh3_64(&bytes))
+            .unwrap_or_default();
+        Reading {
+            digest,
+            serves_one: serves_one(flag).map(str::to_owned),
+            uniform_when_rolled_out: uniform_when_rolled_out(flag),
+        }
+    }
+}
+
+/// Flag chunks read so far, by the hash of their text, for every
+/// environment (the same text reads the same way): `None` for a flag that
+/// does not read (its key then counts as undefined, as when the whole file
+/// is read); a chunk that is no document of one flag is not kept.
+struct ChunkCache {
+    readings: HashMap<u64, Option<Reading>>,
+    /// Whether files are cut into chunks at all.
+    cut: bool,
+}
+
+impl ChunkCache {
+    /// The chunk read, from the cache or by parsing it under `flags:`;
+    /// `Err(())` when it does not hold exactly its one key (the whole file
+    /// must be read then).
+    fn read(&mut self, path: &str, hash: u64, chunk: &Chunk<'_>) -> Result<Option<Reading>, ()> {
+        if let Some(reading) = self.readings.get(&hash) {
+            return Ok(reading.clone());
+        }
+        let loaded = load_files([(path.to_owned(), chunk.as_document().into_bytes())]);
+        let one_key = loaded
+            .files
+            .first()
+            .and_then(|f| f.node.as_ref())
+            .and_then(|n| n.get("flags"))
+            .is_some_and(|flags| {
+                matches!(&flags.kind, NodeKind::Map(entries)
+                    if entries.len() == 1 && entries[0].0.name == chunk.key)
+            });
+        if !one_key {
+            return Err(());
+        }
+        let reading = loaded.model.flags.get(chunk.key).map(Reading::of);
+        self.readings.insert(hash, reading.clone());
+        Ok(reading)
+    }
+}
+
+/// A flag file as last seen: its blob, and the flags it defines, each with
+/// the hash of its chunk's text (`None` when the file was read whole).
+struct FileState {
+    oid: Oid,
+    flags: HashMap<String, Option<u64>>,
+}
+
 /// One environment as of the last commit seen.
 struct EnvState {
     path: String,
     tree: Option<Oid>,
-    /// Flag files: blob and the keys it defines.
-    files: HashMap<String, (Oid, Vec<String>)>,
+    /// Flag files by path.
+    files: HashMap<String, FileState>,
+    /// How many files define each key.
+    defined: HashMap<String, u32>,
     /// Each flag's definition digest.
     digests: HashMap<String, u64>,
     flags: EnvHistory,
@@ -150,6 +244,7 @@ impl EnvState {
             path,
             tree: None,
             files: HashMap::new(),
+            defined: HashMap::new(),
             digests: HashMap::new(),
             flags: HashMap::new(),
         }
@@ -159,8 +254,8 @@ impl EnvState {
         &mut self,
         repo: &Repository,
         root: &Tree<'_>,
-        at: Timestamp,
-        commit: &str,
+        at: &At<'_>,
+        cache: &mut ChunkCache,
     ) -> Result<(), HistoryError> {
         let subtree = match root.get_path(Path::new(&self.path)) {
             Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id()),
@@ -175,85 +270,157 @@ impl EnvState {
             None => HashMap::new(),
         };
         let mut touched: Vec<String> = Vec::new();
-        self.files.retain(|path, (_, keys)| {
-            let keep = blobs.contains_key(path);
-            if !keep {
-                touched.append(keys);
+        let removed: Vec<String> = self
+            .files
+            .keys()
+            .filter(|path| !blobs.contains_key(*path))
+            .cloned()
+            .collect();
+        for path in removed {
+            if let Some(old) = self.files.remove(&path) {
+                touched.extend(self.undefine(old));
             }
-            keep
-        });
-        let mut changed = Vec::new();
+        }
         for (path, oid) in blobs {
-            if self.files.get(&path).is_some_and(|(old, _)| *old == oid) {
+            if self.files.get(&path).is_some_and(|f| f.oid == oid) {
                 continue;
             }
             let blob = repo.find_blob(oid).map_err(git_err)?;
-            changed.push((path, oid, blob.content().to_vec()));
-        }
-        for (path, oid, bytes) in changed {
-            if let Some((_, keys)) = self.files.remove(&path) {
-                touched.extend(keys);
+            let old = self.files.remove(&path);
+            let old_hashes = old.as_ref().map(|f| &f.flags);
+            let flags = match read_chunks(&path, blob.content(), old_hashes, cache) {
+                Some(changed) => {
+                    for (key, reading) in changed.read {
+                        self.record(&key, &reading, at);
+                    }
+                    changed.flags
+                }
+                None => self.read_whole(&path, blob.content(), at),
+            };
+            for key in flags.keys() {
+                *self.defined.entry(key.clone()).or_default() += 1;
             }
-            let loaded = load_files([(path.clone(), bytes)]);
-            let keys = loaded.model.flags.keys().cloned().collect();
-            for (key, flag) in &loaded.model.flags {
-                self.record(key, flag, at, commit);
+            if let Some(old) = old {
+                touched.extend(self.undefine(old));
             }
-            self.files.insert(path, (oid, keys));
+            self.files.insert(path, FileState { oid, flags });
         }
         // Keys of the files rewritten or removed that no file defines now.
-        let defined: std::collections::HashSet<&String> =
-            self.files.values().flat_map(|(_, keys)| keys).collect();
-        let gone: Vec<String> = touched
-            .into_iter()
-            .filter(|k| !defined.contains(k))
-            .collect();
-        for key in gone {
-            self.flags.remove(&key);
-            self.digests.remove(&key);
+        for key in touched {
+            if !self.defined.contains_key(&key) {
+                self.flags.remove(&key);
+                self.digests.remove(&key);
+            }
         }
         Ok(())
     }
 
-    fn record(&mut self, key: &str, flag: &crate::model::Flag, at: Timestamp, commit: &str) {
-        let digest = serde_json::to_vec(flag)
-            .map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes))
-            .unwrap_or_default();
-        if self.digests.insert(key.to_owned(), digest) == Some(digest) {
+    /// Forgets what a file defined; its keys, to check whether another
+    /// file still defines them.
+    fn undefine(&mut self, file: FileState) -> impl Iterator<Item = String> + use<> {
+        for key in file.flags.keys() {
+            if let Some(n) = self.defined.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.defined.remove(key);
+                }
+            }
+        }
+        file.flags.into_keys()
+    }
+
+    /// Reads a file whole (the shape [`flag_chunks`] does not cut).
+    fn read_whole(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        at: &At<'_>,
+    ) -> HashMap<String, Option<u64>> {
+        let loaded = load_files([(path.to_owned(), bytes.to_vec())]);
+        for (key, flag) in &loaded.model.flags {
+            self.record(key, &Reading::of(flag), at);
+        }
+        loaded.model.flags.into_keys().map(|k| (k, None)).collect()
+    }
+
+    fn record(&mut self, key: &str, reading: &Reading, at: &At<'_>) {
+        if self.digests.insert(key.to_owned(), reading.digest) == Some(reading.digest) {
             return;
         }
-        let one = serves_one(flag);
-        let rolled_out = uniform_when_rolled_out(flag);
+        let one = reading.serves_one.as_deref();
+        let rolled_out = reading.uniform_when_rolled_out;
+        let serves = |v: &str| ServesOne {
+            variant: v.to_owned(),
+            since: at.time,
+        };
         match self.flags.get_mut(key) {
             Some(h) => {
                 h.uniform_when_rolled_out = rolled_out;
-                h.changed = at;
-                h.changed_commit = commit.to_owned();
+                h.changed = at.time;
+                h.changed_commit = at.commit.to_owned();
                 if h.serves_one.as_ref().map(|s| s.variant.as_str()) != one {
-                    h.serves_one = one.map(|v| ServesOne {
-                        variant: v.to_owned(),
-                        since: at,
-                    });
+                    h.serves_one = one.map(serves);
                 }
             }
             None => {
                 self.flags.insert(
                     key.to_owned(),
                     FlagHistory {
-                        created: at,
-                        created_commit: commit.to_owned(),
-                        changed: at,
-                        changed_commit: commit.to_owned(),
-                        serves_one: one.map(|v| ServesOne {
-                            variant: v.to_owned(),
-                            since: at,
-                        }),
+                        created: at.time,
+                        created_commit: at.commit.to_owned(),
+                        changed: at.time,
+                        changed_commit: at.commit.to_owned(),
+                        serves_one: one.map(serves),
                         uniform_when_rolled_out: rolled_out,
                     },
                 );
             }
         }
     }
+}
+
+/// The commit being walked: when it landed, and its id abbreviated.
+struct At<'a> {
+    time: Timestamp,
+    commit: &'a str,
+}
+
+/// A file read chunk by chunk: the flags it defines with their chunks'
+/// hashes, and the readings of the chunks whose text changed.
+struct ChunkedFile {
+    flags: HashMap<String, Option<u64>>,
+    read: Vec<(String, Reading)>,
+}
+
+/// Reads a flag file by its chunks, parsing only those whose text differs
+/// from the file's previous version (`old`); `None` when the file must be
+/// read whole (not YAML of the plain shape, or a chunk not one flag).
+fn read_chunks(
+    path: &str,
+    bytes: &[u8],
+    old: Option<&HashMap<String, Option<u64>>>,
+    cache: &mut ChunkCache,
+) -> Option<ChunkedFile> {
+    if !cache.cut || Format::from_path(path) != Some(Format::Yaml) {
+        return None;
+    }
+    let chunks = flag_chunks(std::str::from_utf8(bytes).ok()?)?;
+    let mut out = ChunkedFile {
+        flags: HashMap::with_capacity(chunks.len()),
+        read: Vec::new(),
+    };
+    for chunk in &chunks {
+        let hash = xxh3_64(chunk.text.as_bytes());
+        if old.and_then(|o| o.get(chunk.key)) == Some(&Some(hash)) {
+            out.flags.insert(chunk.key.to_owned(), Some(hash));
+            continue;
+        }
+        if let Some(reading) = cache.read(path, hash, chunk).ok()? {
+            out.flags.insert(chunk.key.to_owned(), Some(hash));
+            out.read.push((chunk.key.to_owned(), reading));
+        }
+    }
+    Some(out)
 }
 
 /// The flag files below a tree (hidden entries skipped, as the loader
@@ -366,6 +533,146 @@ mod tests {
         let h = read_histories(tmp.path(), &envs).unwrap();
         let f = &h["s"]["f"];
         assert_eq!((f.created, f.serves_one.clone()), (day(21), None));
+    }
+
+    /// A flag as the plain shape writes it, indented by `indent`.
+    fn flag_text(key: &str, weight: u32, indent: usize) -> String {
+        let (i, j) = (" ".repeat(indent), " ".repeat(indent * 2));
+        let default = if weight >= 100 {
+            "on".to_owned()
+        } else {
+            format!("{{split: {{on: {weight}, off: {}}}}}", 100 - weight)
+        };
+        format!(
+            "{i}{key}:\n{j}type: boolean\n{j}variants: {{on: true, off: false}}\n{j}default: {default}\n{j}offVariant: off\n"
+        )
+    }
+
+    fn file_text(flags: &[(&str, u32)], indent: usize) -> String {
+        let body: String = flags
+            .iter()
+            .map(|(k, w)| flag_text(k, *w, indent))
+            .collect();
+        format!("flags:\n{body}")
+    }
+
+    #[test]
+    fn chunked_reading_agrees_with_parsing_whole_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let mut weights = [10u32; 6];
+        let files = |w: &[u32; 6], indent: usize| {
+            let flags: Vec<(&str, u32)> = names.iter().copied().zip(w.iter().copied()).collect();
+            (
+                file_text(&flags[..3], indent),
+                file_text(&flags[3..], indent),
+            )
+        };
+        let (one, two) = files(&weights, 2);
+        commit(
+            &repo,
+            0,
+            &[
+                ("envs/s/one.yaml", Some(&one)),
+                ("envs/s/two.yaml", Some(&two)),
+            ],
+        );
+        // Changes to one flag at a time, in both files.
+        let mut seed = 7u32;
+        for day in 1..30 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let i = (seed >> 16) as usize % 6;
+            weights[i] = (weights[i] + 30).min(100);
+            let (one, two) = files(&weights, 2);
+            commit(
+                &repo,
+                day,
+                &[
+                    ("envs/s/one.yaml", Some(&one)),
+                    ("envs/s/two.yaml", Some(&two)),
+                ],
+            );
+        }
+        // Only reformatted: every chunk's text changes, no definition does.
+        let (one, two) = files(&weights, 4);
+        let flow = format!(
+            "{}  # the end\n",
+            two.replace("offVariant: off", "offVariant: \"off\"")
+        );
+        commit(
+            &repo,
+            31,
+            &[
+                ("envs/s/one.yaml", Some(&one)),
+                ("envs/s/two.yaml", Some(&flow)),
+            ],
+        );
+        // `a` moves to two.yaml; one.yaml is renamed.
+        let pick = |w: &[u32; 6], keys: &[usize]| -> Vec<(&str, u32)> {
+            keys.iter().map(|&i| (names[i], w[i])).collect()
+        };
+        commit(
+            &repo,
+            32,
+            &[
+                ("envs/s/one.yaml", None),
+                (
+                    "envs/s/renamed.yaml",
+                    Some(&file_text(&pick(&weights, &[1, 2]), 2)),
+                ),
+                (
+                    "envs/s/two.yaml",
+                    Some(&file_text(&pick(&weights, &[3, 4, 5, 0]), 2)),
+                ),
+            ],
+        );
+        // `b` deleted, then added again unchanged; `c` broken (a value of
+        // the wrong type: it does not read), then fixed.
+        let broken = flag_text("c", weights[2], 2).replace("{on: true, off: false}", "3");
+        commit(
+            &repo,
+            33,
+            &[("envs/s/renamed.yaml", Some(&format!("flags:\n{broken}")))],
+        );
+        commit(
+            &repo,
+            34,
+            &[(
+                "envs/s/renamed.yaml",
+                Some(&file_text(&pick(&weights, &[1, 2]), 2)),
+            )],
+        );
+        // A file the chunks do not cut (segments), then cut again.
+        let with_segments = format!(
+            "{}segments:\n  s: {{keys: [x]}}\n",
+            file_text(&pick(&weights, &[3, 4, 5, 0]), 2)
+        );
+        commit(&repo, 35, &[("envs/s/two.yaml", Some(&with_segments))]);
+        weights[4] = if weights[4] == 100 { 50 } else { 100 };
+        commit(
+            &repo,
+            36,
+            &[(
+                "envs/s/two.yaml",
+                Some(&file_text(&pick(&weights, &[3, 4, 5, 0]), 2)),
+            )],
+        );
+        let envs = [EnvDir {
+            name: "s".into(),
+            path: "envs/s".into(),
+        }];
+        let chunked = walk(tmp.path(), &envs, true).unwrap();
+        assert_eq!(chunked, walk(tmp.path(), &envs, false).unwrap());
+        let h = &chunked["s"];
+        assert_eq!(h.len(), 6, "{h:?}");
+        // Moved, renamed, reformatted: still created on day 0.
+        assert_eq!(h["a"].created, day(0));
+        assert!(h["a"].changed < day(31));
+        // Deleted and added again: created anew; broken and fixed likewise.
+        assert_eq!(h["b"].created, day(34));
+        assert_eq!(h["c"].created, day(34));
+        assert_eq!(h["e"].changed, day(36));
     }
 
     #[test]

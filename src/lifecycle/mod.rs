@@ -7,6 +7,7 @@
 //! `remove`, `review` or `keep` with reasons. `flagctl stale` prints that,
 //! `flagctl retire` (in `gitops::retire`) acts on it.
 
+pub mod chunks;
 pub mod evidence;
 pub mod expiry;
 pub mod history;

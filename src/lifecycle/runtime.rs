@@ -1,6 +1,7 @@
 //! Evidence from a running system (docs/lifecycle.md, "Evidence"): the
-//! rollouts flagd runs, and the evaluations Prometheus counted over the
-//! window, by environment, flag and variant.
+//! rollouts flagd runs, and the evaluations counted by environment, flag
+//! and variant — by Prometheus over the window, or by flagd since it
+//! started.
 
 use std::collections::BTreeMap;
 
@@ -32,11 +33,17 @@ pub enum RuntimeError {
     },
 }
 
-/// The rollouts of the flagd at `client`, filed under the environment it
-/// serves.
+/// The rollouts of the flagd at `client`, and the evaluations it counted
+/// since it started (when it says when that was), filed under the
+/// environment it serves.
 pub async fn from_flagd(client: &FlagdClient) -> Result<RuntimeEvidence, RuntimeError> {
-    let env = client.served_env().await?;
+    let served = client.served().await?;
+    let env = served.env;
     let list = client.rollouts().await?;
+    let counted = match served.started_at {
+        Some(since) => client.evaluations().await?.map(|counts| (since, counts)),
+        None => None,
+    };
     let rollouts = list
         .rollouts
         .into_iter()
@@ -51,10 +58,29 @@ pub async fn from_flagd(client: &FlagdClient) -> Result<RuntimeEvidence, Runtime
             (r.flag, evidence)
         })
         .collect();
+    let (evaluations_since, evaluations) = match counted {
+        Some((since, counts)) => {
+            let by_flag = counts
+                .into_iter()
+                .map(|(flag, by_variant)| {
+                    let counted = by_variant
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(variant, n)| (variant, n as f64))
+                        .collect();
+                    (flag, counted)
+                })
+                .filter(|(_, counted): &(String, BTreeMap<String, f64>)| !counted.is_empty())
+                .collect();
+            (Some(since), BTreeMap::from([(env.clone(), by_flag)]))
+        }
+        None => (None, BTreeMap::new()),
+    };
     Ok(RuntimeEvidence {
         source: format!("flagd {}", client.base()),
         rollouts: BTreeMap::from([(env, rollouts)]),
-        evaluations: BTreeMap::new(),
+        evaluations,
+        evaluations_since,
     })
 }
 
@@ -86,6 +112,7 @@ pub async fn from_prometheus(
         source: format!("Prometheus {}", base.trim_end_matches('/')),
         rollouts: BTreeMap::new(),
         evaluations,
+        evaluations_since: None,
     })
 }
 

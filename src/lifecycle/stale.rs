@@ -32,10 +32,13 @@ pub struct RuntimeEvidence {
     pub source: String,
     /// Rollouts by environment, then flag.
     pub rollouts: BTreeMap<String, BTreeMap<String, RolloutEvidence>>,
-    /// Evaluations over the window by environment, then flag, then
-    /// variant. An environment present here with a flag absent means that
-    /// flag was not evaluated.
+    /// Evaluations over the window (or since `evaluations_since`) by
+    /// environment, then flag, then variant. An environment present here
+    /// with a flag absent means that flag was not evaluated.
     pub evaluations: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    /// When the evaluations were counted from, when that is not the
+    /// window: flagd counts since it started.
+    pub evaluations_since: Option<Timestamp>,
 }
 
 /// One flag: its evidence, verdict and reasons.
@@ -76,6 +79,10 @@ pub struct StaleReport {
     /// Where runtime evidence came from, if anywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// When the evaluations were counted from, when not over the window
+    /// (flagd's start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluations_since: Option<Timestamp>,
     /// Verdict counts.
     pub summary: Summary,
     /// Every flag, `remove` first, then `review`, then `keep`, each by key.
@@ -162,11 +169,16 @@ pub fn stale_report(
         .collect();
     keys.sort_unstable();
     keys.dedup();
+    let evaluations_since = runtime.and_then(|r| r.evaluations_since);
+    let weighing = Weighing {
+        evaluations_since,
+        ..opts.weighing
+    };
     let mut flags: Vec<FlagReport> = keys
         .into_iter()
         .map(|key| {
             let evidence = gather(key, &asked, &models, &mut histories, code.as_ref(), runtime);
-            let (verdict, reasons) = weigh(&evidence, &opts.weighing);
+            let (verdict, reasons) = weigh(&evidence, &weighing);
             FlagReport {
                 evidence,
                 verdict,
@@ -193,6 +205,7 @@ pub fn stale_report(
         envs: asked.into_iter().map(|e| e.name).collect(),
         src: opts.src.iter().map(|p| p.display().to_string()).collect(),
         runtime: runtime.map(|r| r.source.clone()),
+        evaluations_since,
         summary,
         flags,
         searched: code.as_ref().map(|c| Searched {

@@ -58,6 +58,9 @@ pub struct Weighing {
     /// How long a flag must have served one variant before that counts,
     /// and the window evaluations were counted over.
     pub older_than: Duration,
+    /// When evaluations were counted from instead of over the window:
+    /// flagd counts since it started.
+    pub evaluations_since: Option<Timestamp>,
 }
 
 /// The verdict on one flag, with every reason found.
@@ -151,13 +154,24 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
     if counted.is_empty() {
         return;
     }
-    let window = crate::model::DurationSpec::from_secs(w.older_than.as_secs());
+    let window = match w.evaluations_since {
+        Some(since) => format!(
+            "since flagd started at {}",
+            since.strftime("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        None => format!(
+            "in the last {}",
+            human(&crate::model::DurationSpec::from_secs(
+                w.older_than.as_secs()
+            ))
+        ),
+    };
     let total: f64 = counted.iter().flat_map(|c| c.values()).sum();
     if total < 0.5 {
         out.push(Reason {
             code: "not-evaluated",
             points_to: Verdict::Remove,
-            text: format!("not evaluated in the last {}", human(&window)),
+            text: format!("not evaluated {window}"),
         });
         return;
     }
@@ -179,9 +193,8 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
             code: "evaluated-one-variant",
             points_to: Verdict::Review,
             text: format!(
-                "evaluated {} times in the last {}, always `{only}`",
+                "evaluated {} times {window}, always `{only}`",
                 total.round(),
-                human(&window)
             ),
         });
     }
@@ -261,6 +274,7 @@ mod tests {
         Weighing {
             now: now(),
             older_than: Duration::from_secs(older_than_days * DAY as u64),
+            evaluations_since: None,
         }
     }
 

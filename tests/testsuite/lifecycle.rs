@@ -496,7 +496,12 @@ fn stale_reads_completed_rollouts_from_flagd() {
         launch["envs"][0]["rollout"]["phase"], "completed",
         "{launch:#}"
     );
-    assert_eq!(reason_codes(launch), ["serves-one-variant"], "{launch:#}");
+    // flagd never evaluated it, and says so since it started.
+    assert_eq!(
+        reason_codes(launch),
+        ["serves-one-variant", "not-evaluated"],
+        "{launch:#}"
+    );
     assert_eq!(launch["verdict"], "remove");
     // flagd serves staging only: production's rollout is still unknown.
     let out = flagctl(root)
@@ -515,6 +520,114 @@ fn stale_reads_completed_rollouts_from_flagd() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn stale_reads_evaluations_counted_by_flagd_since_it_started() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let daemon = Daemon::for_env("staging", &["--repo", root.to_str().unwrap()]);
+    daemon.wait_ready();
+    // `old-release` is asked for three times (always `on`), the rest never.
+    for user in ["u1", "u2", "u3"] {
+        let (status, body) =
+            daemon.get(&format!("/api/v1/flags/old-release/evaluate?userId={user}"));
+        assert_eq!((status, &body["variant"]), (200, &json!("on")), "{body}");
+    }
+    let started = daemon.get_ok("/api/v1/ruleset")["startedAt"].clone();
+    let started: jiff::Timestamp = started.as_str().expect("startedAt").parse().unwrap();
+    let listed = daemon.get_ok("/api/v1/flags/old-release");
+    assert_eq!(
+        listed["evaluations"],
+        json!({"on": 3, "off": 0}),
+        "{listed:#}"
+    );
+
+    let (report, code) = json(flagctl(root).args([
+        "stale",
+        "--env",
+        "staging",
+        "--format",
+        "json",
+        "--daemon",
+        &daemon.url(""),
+    ]));
+    assert_eq!(code, 0, "{report:#}");
+    let since: jiff::Timestamp = report["evaluationsSince"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(since, started);
+    let at = started.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let old = flag(&report, "old-release");
+    assert_eq!(old["envs"][0]["evaluations"], json!({"on": 3.0}), "{old:#}");
+    let reason = old["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "evaluated-one-variant")
+        .unwrap_or_else(|| panic!("{old:#}"));
+    assert_eq!(
+        reason["text"],
+        format!("evaluated 3 times since flagd started at {at}, always `on`")
+    );
+    let search = flag(&report, "new-search");
+    assert_eq!(search["envs"][0]["evaluations"], json!({}), "{search:#}");
+    assert_eq!(reason_codes(search), ["not-evaluated"]);
+    assert_eq!(
+        search["reasons"][0]["text"],
+        format!("not evaluated since flagd started at {at}")
+    );
+    assert_eq!(search["verdict"], "remove");
+}
+
+#[test]
+fn stale_table_wraps_between_words() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let (report, _) = stale_json(root, &[]);
+    let out = flagctl(root)
+        .args(["stale", "--src", "app"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    // Every word of the table is a word of some cell: none was cut in two.
+    let mut words = std::collections::HashSet::new();
+    for f in report["flags"].as_array().unwrap() {
+        let cells = [&f["key"], &f["verdict"], &f["owner"], &f["kind"]];
+        let reasons: Vec<&str> = f["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["text"].as_str())
+            .collect();
+        let reasons = reasons.join("; ");
+        let texts = cells.into_iter().filter_map(Value::as_str);
+        for text in texts.chain([reasons.as_str()]) {
+            words.extend(text.split_whitespace().map(str::to_owned));
+        }
+    }
+    let reasons_wrapped = table.lines().filter(|l| l.contains("│")).count()
+        > report["flags"].as_array().unwrap().len() + 1;
+    assert!(
+        reasons_wrapped,
+        "the reasons should need wrapping:\n{table}"
+    );
+    let body: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .skip(1)
+        .collect();
+    for line in body {
+        for word in line.split(['│', ' ']).filter(|w| !w.is_empty()) {
+            let known = words.contains(word)
+                || word == "–"
+                || word.parse::<u32>().is_ok()
+                || word.parse::<jiff::civil::Date>().is_ok();
+            assert!(known, "`{word}` is not a whole word:\n{table}");
+        }
+    }
 }
 
 // ----------------------------------------------------------- flagctl retire

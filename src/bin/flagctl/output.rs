@@ -29,7 +29,7 @@ where
 }
 
 /// A terminal's width that tables for people fit (README, "flagctl"):
-/// long cells wrap, the widest column first.
+/// long cells wrap at word boundaries, the widest column first.
 pub const TERMINAL_WIDTH: usize = 100;
 
 /// [`table`], with long cells wrapped so the table fits [`TERMINAL_WIDTH`].
@@ -40,7 +40,11 @@ where
 {
     built(rows)
         .with(Style::sharp())
-        .with(Width::wrap(TERMINAL_WIDTH).priority(Priority::max(true)))
+        .with(
+            Width::wrap(TERMINAL_WIDTH)
+                .keep_words(true)
+                .priority(Priority::max(true)),
+        )
         .to_string()
 }
 

@@ -102,6 +102,7 @@ pub fn run(args: &StaleArgs) -> Result<Outcome, Failure> {
         weighing: Weighing {
             now: Timestamp::now(),
             older_than: args.older_than.get(),
+            evaluations_since: None,
         },
     };
     let runtime = runtime(args)?;
@@ -181,7 +182,7 @@ fn runtime(args: &StaleArgs) -> Result<Option<RuntimeEvidence>, Failure> {
     if let Some(url) = &args.daemon {
         let client = FlagdClient::new(url, args.token.as_deref(), TIMEOUT)?;
         let evidence = block_on(runtime::from_flagd(&client))?
-            .with_context(|| format!("asking flagd at {url} for its rollouts"))?;
+            .with_context(|| format!("asking flagd at {url} for its rollouts and evaluations"))?;
         return Ok(Some(evidence));
     }
     if let Some(url) = &args.prometheus {

@@ -1,5 +1,6 @@
 //! Definitions, load status, health, readiness and metrics.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -10,12 +11,28 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::{AppState, json_ok};
-use crate::daemon::live::Served;
+use crate::daemon::live::{Live, Served};
 use crate::eval::bucket::percentage;
 use crate::ruleset::FlagId;
 
-/// A flag's definition as written, with its key and live rollout state.
-fn flag_json(served: &Served, id: FlagId) -> Value {
+/// Evaluations since flagd started, by flag then variant (every reason
+/// summed): what `flagctl stale --daemon` weighs (docs/lifecycle.md).
+fn evaluations_by_flag(live: &Live) -> HashMap<String, Map<String, Value>> {
+    let mut out: HashMap<String, Map<String, Value>> = HashMap::new();
+    for (flag, variant, by_reason) in live.evaluation_counts() {
+        let n: u64 = by_reason.iter().sum();
+        out.entry(flag).or_default().insert(variant, json!(n));
+    }
+    out
+}
+
+/// A flag's definition as written, with its key, live rollout state and
+/// evaluation counts.
+fn flag_json(
+    served: &Served,
+    id: FlagId,
+    evaluations: &HashMap<String, Map<String, Value>>,
+) -> Value {
     let flag = served.ruleset.flag(id);
     let mut out = Map::new();
     out.insert("key".into(), Value::String(flag.key.to_string()));
@@ -27,6 +44,8 @@ fn flag_json(served: &Served, id: FlagId) -> Value {
     if let Some(state) = served.rollout_state(id) {
         out.insert("rolloutState".into(), state);
     }
+    let counted = evaluations.get(&*flag.key).cloned().unwrap_or_default();
+    out.insert("evaluations".into(), Value::Object(counted));
     Value::Object(out)
 }
 
@@ -48,8 +67,9 @@ impl Served {
 /// `GET /api/v1/flags`
 pub async fn flags(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let served = state.served()?;
+    let evaluations = evaluations_by_flag(&state.live);
     let flags: Vec<Value> = (0..served.ruleset.flags().len())
-        .map(|i| flag_json(&served, i as FlagId))
+        .map(|i| flag_json(&served, i as FlagId, &evaluations))
         .collect();
     Ok(json_ok(&json!({
         "env": served.ruleset.meta().env,
@@ -64,7 +84,11 @@ pub async fn flag(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let (served, id) = state.served_flag(&key)?;
-    Ok(json_ok(&flag_json(&served, id)))
+    Ok(json_ok(&flag_json(
+        &served,
+        id,
+        &evaluations_by_flag(&state.live),
+    )))
 }
 
 /// `GET /api/v1/ruleset`: version, source, loaded at, last error.
