@@ -16,6 +16,7 @@ use tokio::time::{Instant, timeout};
 use tracing::warn;
 
 use super::{Poll, is_change, load_snapshot};
+use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
 use crate::repo::snapshot::DirSnapshot;
 
@@ -79,7 +80,7 @@ impl DirFeed {
         self.rewatch();
         let root = self.root.clone();
         let env = self.env.clone();
-        let attempt = tokio::task::spawn_blocking(move || {
+        let attempt = background::run_low("flagd-load", move || {
             load_snapshot(Box::new(DirSnapshot::new(&root)), &env)
         })
         .await;
