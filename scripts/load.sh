@@ -10,6 +10,7 @@
 #   scripts/load.sh [DURATION]      # default 10s per scenario
 #   ONLY=large scripts/load.sh      # the 10,000-flag part only
 #   SWAPS=100                       # swaps of the 10,000-flag ruleset
+#   FLAGD=path/to/flagd             # measure that binary (e.g. a base build) instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10s}"
@@ -17,8 +18,12 @@ THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-64}"
 command -v wrk >/dev/null || { echo "load.sh needs wrk (apt-get install wrk)"; exit 2; }
 
-cargo build --release --quiet --bin flagd
-flagd="${CARGO_TARGET_DIR:-target}/release/flagd"
+if [ -n "${FLAGD:-}" ]; then
+  flagd=$FLAGD
+else
+  cargo build --release --quiet --bin flagd
+  flagd="${CARGO_TARGET_DIR:-target}/release/flagd"
+fi
 work=$(mktemp -d)
 pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -54,6 +59,7 @@ large() {
   echo; echo "-- paced GETs ($conns connections, 1 ms apart), ${d}s, no swaps"
   paced > "$work/quiet"
   grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/quiet"
+  echo "RSS while serving (after that run): $(rss)"
   echo; echo "-- the same while the ruleset is swapped $swaps times"
   paced > "$work/swaps" &
   local wrk_pid=$!

@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,7 +15,7 @@ use serde_json::Value;
 
 use crate::diagnostic::did_you_mean;
 pub use crate::eval::AttrKey;
-use crate::model::{EnvModel, Experiment, FlagType, MetricsConfig, NoData, Strategy};
+use crate::model::{EnvModel, Experiment, Flag, FlagType, MetricsConfig, NoData, Strategy};
 
 /// Index of a flag in its ruleset.
 pub type FlagId = u32;
@@ -90,7 +89,8 @@ pub struct Ruleset {
     pub(crate) flags: Vec<CompiledFlag>,
     pub(crate) index: FlagIndex,
     pub(crate) segments: Vec<CompiledSegment>,
-    pub(crate) model: Arc<EnvModel>,
+    /// The segments as written, compact JSON (see [`Ruleset::model`]).
+    pub(crate) segment_definitions: Box<str>,
     pub(crate) metrics: MetricsConfig,
 }
 
@@ -105,9 +105,18 @@ impl Ruleset {
         &self.meta.version
     }
 
-    /// The flag definitions as written (for listing and bundling).
-    pub fn model(&self) -> &Arc<EnvModel> {
-        &self.model
+    /// The definitions as written (for bundling), rebuilt from the JSON
+    /// text each flag keeps. A served ruleset keeps that text rather than
+    /// the model itself: for 10,000 flags the model takes about eight times
+    /// the room (docs/performance.md, large rulesets).
+    pub fn model(&self) -> Result<EnvModel, serde_json::Error> {
+        let flags = self
+            .flags
+            .iter()
+            .map(|f| Ok((f.key.to_string(), f.definition()?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        let segments = serde_json::from_str(&self.segment_definitions)?;
+        Ok(EnvModel { flags, segments })
     }
 
     /// The metrics endpoint and query templates from `flags.toml`.
@@ -145,6 +154,16 @@ impl Ruleset {
     pub fn segment(&self, id: SegmentId) -> &CompiledSegment {
         &self.segments[id as usize]
     }
+
+    /// All segments, in definition order.
+    pub fn segments(&self) -> &[CompiledSegment] {
+        &self.segments
+    }
+
+    /// The segments as written, as compact JSON.
+    pub fn segment_definitions(&self) -> &str {
+        &self.segment_definitions
+    }
 }
 
 /// A flag ready to evaluate.
@@ -170,9 +189,16 @@ pub struct CompiledFlag {
     pub rollout: Option<CompiledRollout>,
     /// Client credentials may evaluate it (`clientSide: true`).
     pub client_side: bool,
+    /// The flag as written, as compact JSON (see [`Ruleset::model`]).
+    pub definition: Box<str>,
 }
 
 impl CompiledFlag {
+    /// The flag as written, read back from [`CompiledFlag::definition`].
+    pub fn definition(&self) -> Result<Flag, serde_json::Error> {
+        serde_json::from_str(&self.definition)
+    }
+
     /// The variant with this id.
     pub fn variant(&self, id: VariantId) -> &Variant {
         &self.variants[usize::from(id)]

@@ -67,7 +67,8 @@ pub fn flag_file(data: &[u8]) {
     let contexts = sample_contexts();
     check_answers(&ruleset, &contexts);
 
-    let bundle = Bundle::of_ruleset(&ruleset);
+    let bundle = Bundle::of_ruleset(&ruleset)
+        .unwrap_or_else(|e| panic!("a compiled ruleset's definitions do not read back: {e}"));
     let bytes = bundle.to_bytes();
     let back = match Bundle::parse(&bytes) {
         Ok(b) => b,

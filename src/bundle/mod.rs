@@ -14,8 +14,6 @@
 
 pub mod signing;
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -165,16 +163,17 @@ impl Bundle {
         Ok(())
     }
 
-    /// The bundle of a ruleset in service (flagd's last-good copy).
-    pub fn of_ruleset(ruleset: &Ruleset) -> Self {
+    /// The bundle of a ruleset in service (flagd's last-good copy). Fails
+    /// only if the definitions the ruleset keeps as JSON do not read back.
+    pub fn of_ruleset(ruleset: &Ruleset) -> Result<Self, serde_json::Error> {
         let meta = ruleset.meta();
         let commit = is_commit_id(&meta.version).then(|| meta.version.clone());
-        Bundle::new(
+        Ok(Bundle::new(
             meta,
             commit,
             ruleset.metrics().clone(),
-            (**ruleset.model()).clone(),
-        )
+            ruleset.model()?,
+        ))
     }
 
     /// Pretty JSON, ending in a newline.
@@ -272,11 +271,7 @@ impl Bundle {
         let Compiled {
             ruleset,
             diagnostics,
-        } = compile(
-            Arc::new(self.content.model.clone()),
-            &self.content.metrics,
-            meta,
-        );
+        } = compile(&self.content.model, &self.content.metrics, meta);
         ruleset.ok_or_else(|| {
             BundleError::Invalid(
                 diagnostics
@@ -313,7 +308,7 @@ mod tests {
             "staging",
             "0123456789abcdef0123456789abcdef01234567",
         );
-        Bundle::of_ruleset(&ruleset)
+        Bundle::of_ruleset(&ruleset).unwrap()
     }
 
     #[test]

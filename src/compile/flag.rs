@@ -51,6 +51,7 @@ impl Compiler<'_> {
             rules: rules?,
             rollout,
             client_side: flag.client_side,
+            definition: serde_json::to_string(flag).unwrap_or_default().into(),
         })
     }
 

@@ -15,7 +15,6 @@ mod segment;
 mod time;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use regex::Regex;
 
@@ -73,8 +72,8 @@ pub struct Compiled {
 }
 
 /// Compiles one environment.
-pub fn compile(model: Arc<EnvModel>, metrics: &MetricsConfig, meta: RulesetMeta) -> Compiled {
-    let mut c = Compiler::new(&model, metrics);
+pub fn compile(model: &EnvModel, metrics: &MetricsConfig, meta: RulesetMeta) -> Compiled {
+    let mut c = Compiler::new(model, metrics);
     let segments = c.segments();
     let flags: Vec<_> = model
         .flags
@@ -97,7 +96,9 @@ pub fn compile(model: Arc<EnvModel>, metrics: &MetricsConfig, meta: RulesetMeta)
             index,
             segments,
             metrics: metrics.clone(),
-            model,
+            segment_definitions: serde_json::to_string(&model.segments)
+                .unwrap_or_default()
+                .into(),
         }),
         diagnostics,
     }

@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::Diagnostic;
 use crate::bundle::signing::SignatureFailure;
+use crate::daemon::background;
 use crate::daemon::exposure::{ExposureRegistry, ExposureTable};
 use crate::eval::{EvalEnv, Evaluation, Reason, RolloutPosition, RolloutState, initial_position};
 use crate::ruleset::Ruleset;
@@ -306,16 +307,18 @@ impl ChangeFeed {
 /// definitions of its `clientSide` flags and every segment (segments may
 /// decide a client flag's answer).
 fn client_fingerprint(ruleset: &Ruleset) -> u64 {
-    let model = ruleset.model();
-    let client_flags: Vec<_> = model
-        .flags
-        .iter()
-        .filter(|(_, flag)| flag.client_side)
-        .collect();
-    let text = serde_json::to_vec(&(client_flags, &model.segments)).unwrap_or_default();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for flag in ruleset.flags().iter().filter(|f| f.client_side) {
+        // Keys and definitions each end in a byte JSON text cannot hold.
+        for part in [&*flag.key, &*flag.definition] {
+            hasher.update(part.as_bytes());
+            hasher.update(&[0xff]);
+        }
+    }
+    hasher.update(ruleset.segment_definitions().as_bytes());
     // 0 is the "nothing installed yet" mark: a first ruleset with client
     // flags is a change for clients.
-    xxhash_rust::xxh3::xxh3_64(&text).max(1)
+    hasher.digest().max(1)
 }
 
 impl Live {
@@ -353,8 +356,14 @@ impl Live {
             ruleset: ruleset.clone(),
             loaded_at,
         });
-        self.served.store(Some(served.clone()));
+        let replaced = self.served.swap(Some(served.clone()));
         drop(guard);
+        if let Some(old) = replaced {
+            // Freed on the dropper thread, whichever is let go of last.
+            let ruleset = old.ruleset.clone();
+            background::retire(old);
+            background::retire(ruleset);
+        }
         self.installed.notify_one();
         self.changes.installed(&ruleset);
         let mut status = self.lock_status();
@@ -560,5 +569,28 @@ mod tests {
         assert_eq!(status.version.as_deref(), Some("v2"));
         assert!(status.last_error.is_none());
         assert_eq!((status.reloads_ok, status.reloads_failed), (2, 1));
+    }
+
+    #[test]
+    fn a_replaced_ruleset_is_freed_once_its_last_request_ends() {
+        let live = Live::new("e");
+        // A request still evaluating against the first ruleset.
+        let request = live.install(ruleset("a", "v1"), None);
+        let old = Arc::downgrade(&request.ruleset);
+        live.install(ruleset("b", "v2"), None);
+        let ev = request
+            .ruleset
+            .evaluate("x", &Context::new(), &EvalEnv::now())
+            .unwrap();
+        assert_eq!(ev.variant_name(), "a", "still served to that request");
+        drop(request);
+        // The dropper thread frees it (crate::daemon::background's tests
+        // show on which thread); here: that it is freed at all.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while old.strong_count() > 0 {
+            assert!(std::time::Instant::now() < deadline, "never freed");
+            std::thread::yield_now();
+        }
+        assert_eq!(live.current().unwrap().ruleset.version(), "v2");
     }
 }

@@ -2,7 +2,8 @@
 //! [`server`] answers over HTTP, [`rollout`] moves canaries by their health
 //! checks, [`exposure`] counts experiment exposures, [`state_dir`] keeps what
 //! must survive a restart, [`cluster`] shares rollout state between
-//! replicas through etcd.
+//! replicas through etcd, [`background`] runs loads and frees old rulesets
+//! away from the request threads.
 //!
 //! ```text
 //! feed (dir | git | bundle) ──check──▶ live (ArcSwap<Served>) ──▶ server (axum)
@@ -10,6 +11,7 @@
 //!                    rollout controller ───┘ positions, state in state_dir
 //! ```
 
+pub mod background;
 pub mod cluster;
 pub mod exposure;
 pub mod feed;

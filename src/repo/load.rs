@@ -6,7 +6,6 @@
 //! and column afterwards.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -460,7 +459,7 @@ impl LoadedEnv {
         let Compiled {
             ruleset,
             diagnostics,
-        } = compile(Arc::new(self.model.clone()), metrics, meta.clone());
+        } = compile(&self.model, metrics, meta.clone());
         let mut all = self.diagnostics.clone();
         // Definitions that failed to read are missing from the model, so the
         // compiler's warnings (a segment "not used" by a flag that did not

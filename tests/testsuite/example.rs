@@ -21,6 +21,18 @@ fn ruleset(env: &str) -> Ruleset {
     repo().ruleset(env).expect("environment compiles")
 }
 
+/// A ruleset keeps its definitions as JSON text rather than as a model
+/// (docs/performance.md, large rulesets); read back, they are the model
+/// that was loaded.
+#[test]
+fn a_rulesets_definitions_read_back_as_loaded() {
+    for env in ENVS {
+        let checked = repo().check_env(env).expect("environment loads");
+        let ruleset = checked.ruleset.expect("environment compiles");
+        assert_eq!(ruleset.model().unwrap(), checked.loaded.model, "{env}");
+    }
+}
+
 fn at(time: &str) -> Timestamp {
     time.parse().expect("a valid timestamp")
 }
@@ -166,7 +178,7 @@ fn collect_conditions(c: &Condition, ops: &mut BTreeSet<String>) {
 fn each_environment_shows_every_feature() {
     for env in ENVS {
         let rs = ruleset(env);
-        let model: &EnvModel = rs.model();
+        let model: &EnvModel = &rs.model().unwrap();
         let mut ops = BTreeSet::new();
         let mut strategies = BTreeSet::new();
         let mut types = BTreeSet::new();
@@ -279,11 +291,11 @@ fn production_trails_staging() {
     let staging = ruleset("staging");
     let production = ruleset("production");
     // The kill switch is pulled in production only.
-    assert!(staging.model().flags["search-autocomplete"].enabled);
-    assert!(!production.model().flags["search-autocomplete"].enabled);
+    assert!(staging.model().unwrap().flags["search-autocomplete"].enabled);
+    assert!(!production.model().unwrap().flags["search-autocomplete"].enabled);
     // The same canary shape, with longer stages in production.
     let stages = |rs: &Ruleset| {
-        let r = rs.model().flags["new-checkout-flow"]
+        let r = rs.model().unwrap().flags["new-checkout-flow"]
             .rollout
             .clone()
             .unwrap();
@@ -315,7 +327,7 @@ fn production_trails_staging() {
         );
     }
     // Fewer rules and countries in production.
-    let rules = |rs: &Ruleset, flag: &str| rs.model().flags[flag].rules.len();
+    let rules = |rs: &Ruleset, flag: &str| rs.model().unwrap().flags[flag].rules.len();
     assert!(rules(&production, "checkout-config") < rules(&staging, "checkout-config"));
     assert!(rules(&production, "recommendations-count") < rules(&staging, "recommendations-count"));
 }

@@ -339,7 +339,9 @@ fn flags_example_bundles_pass_the_bundle_harness() {
     let repo = hotswap_flags::Repository::open(root().join("flags-example")).unwrap();
     for env in ["staging", "production"] {
         let ruleset = repo.ruleset(env).unwrap();
-        let bytes = hotswap_flags::bundle::Bundle::of_ruleset(&ruleset).to_bytes();
+        let bytes = hotswap_flags::bundle::Bundle::of_ruleset(&ruleset)
+            .unwrap()
+            .to_bytes();
         harness::bundle(&bytes);
     }
 }
@@ -362,7 +364,9 @@ proptest! {
             ["staging", "production"]
                 .into_iter()
                 .map(|env| {
-                    hotswap_flags::bundle::Bundle::of_ruleset(&repo.ruleset(env).unwrap()).to_bytes()
+                    hotswap_flags::bundle::Bundle::of_ruleset(&repo.ruleset(env).unwrap())
+                        .unwrap()
+                        .to_bytes()
                 })
                 .collect()
         });

@@ -46,8 +46,13 @@ fn report<R: RolloutState>(
     let env = EvalEnv { now, rollouts };
     match ruleset.explain(&args.flag, ctx, &env) {
         Ok(explanation) => {
-            let flag = ruleset.model().flags.get(&args.flag);
-            let metadata = flag.map(metadata_rows).unwrap_or_default();
+            let flag = ruleset
+                .flag_id(&args.flag)
+                .map(|id| ruleset.flag(id).definition());
+            let metadata = match flag {
+                Some(Ok(flag)) => metadata_rows(&flag),
+                _ => Vec::new(),
+            };
             match args.repo.format {
                 OutputFormat::Json => {
                     let mut value = serde_json::to_value(&explanation).unwrap_or(Value::Null);

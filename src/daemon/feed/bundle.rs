@@ -15,6 +15,7 @@ use tracing::info;
 use super::Poll;
 use crate::bundle::signing::TrustedKeys;
 use crate::bundle::{Bundle, Verified};
+use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
 
 /// How long one bundle download may take.
@@ -94,10 +95,20 @@ impl BundleFeed {
             return Poll::Unchanged;
         }
         self.last_hash = Some(hash);
-        let trusted = self.trusted.as_deref();
-        match Bundle::verify(&bytes, trusted, Some(&self.env), &describe) {
+        let (trusted, env, label) = (self.trusted.clone(), self.env.clone(), describe.clone());
+        let verified = background::run_low("flagd-load", move || {
+            Bundle::verify(&bytes, trusted.as_deref(), Some(&env), &label)
+        })
+        .await;
+        let verified = match verified {
+            Ok(v) => v,
+            Err(e) => return Poll::Failed(LoadFailure::new(format!("{describe}: {e}"))),
+        };
+        match verified {
             Ok(Verified { bundle, ruleset }) => {
-                if let Some(signature) = bundle.signature.as_ref().filter(|_| trusted.is_some()) {
+                if let Some(signature) =
+                    bundle.signature.as_ref().filter(|_| self.trusted.is_some())
+                {
                     info!(key = %signature.key_id, version = %bundle.version, "bundle signature verified");
                 }
                 Poll::Loaded(Box::new(ruleset), Some(Box::new(bundle)))

@@ -16,6 +16,7 @@ use tokio::time::{Instant, timeout};
 use tracing::warn;
 
 use super::{Poll, is_change, load_snapshot};
+use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
 use crate::repo::snapshot::DirSnapshot;
 
@@ -79,17 +80,23 @@ impl DirFeed {
         self.rewatch();
         let root = self.root.clone();
         let env = self.env.clone();
-        let attempt = tokio::task::spawn_blocking(move || {
-            load_snapshot(Box::new(DirSnapshot::new(&root)), &env)
+        let last = self.last_fingerprint.clone();
+        // An unchanged load is dropped on the load thread, and the memory
+        // the load took handed back there: polls of a large repository
+        // would otherwise leave the process at a load's peak.
+        let attempt = background::run_low("flagd-load", move || {
+            let attempt = load_snapshot(Box::new(DirSnapshot::new(&root)), &env);
+            let unchanged = attempt.fingerprint.is_some() && attempt.fingerprint == last;
+            let attempt = (!unchanged).then_some(attempt);
+            background::release_free_memory();
+            attempt
         })
         .await;
         let attempt = match attempt {
-            Ok(a) => a,
+            Ok(Some(a)) => a,
+            Ok(None) => return Poll::Unchanged,
             Err(e) => return Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
         };
-        if attempt.fingerprint.is_some() && attempt.fingerprint == self.last_fingerprint {
-            return Poll::Unchanged;
-        }
         self.last_fingerprint = attempt.fingerprint;
         match attempt.result {
             Ok(ruleset) => Poll::Loaded(Box::new(ruleset), None),

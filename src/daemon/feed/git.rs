@@ -10,6 +10,7 @@ use crate::repo::remote;
 use sha2::{Digest, Sha256};
 
 use super::{Poll, load_snapshot};
+use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
 use crate::repo::snapshot::GitSnapshot;
 
@@ -74,7 +75,7 @@ impl GitFeed {
             self.url,
             self.reference.as_deref().unwrap_or("HEAD")
         );
-        let loaded = tokio::task::spawn_blocking(move || {
+        let loaded = background::run_low("flagd-load", move || {
             let repo = Repository::open_bare(&dir)
                 .map_err(|e| LoadFailure::new(format!("cannot open clone: {}", e.message())))?;
             load_snapshot(Box::new(GitSnapshot::new(repo, commit, path, &label)), &env).result

@@ -22,6 +22,7 @@ use tracing::{info, warn};
 
 use crate::bundle::Bundle;
 use crate::bundle::signing::TrustedKeys;
+use crate::daemon::background;
 use crate::daemon::live::{Live, LoadFailure};
 use crate::fsutil::write_atomic;
 use crate::repo::snapshot::Snapshot;
@@ -218,12 +219,24 @@ pub async fn run(
         let failed = match source.check().await {
             Poll::Loaded(ruleset, bundle) => {
                 info!(version = ruleset.version(), source = %ruleset.meta().source, "ruleset loaded");
-                let stored = match bundle {
-                    Some(bundle) => *bundle,
-                    None => Bundle::of_ruleset(&ruleset),
-                };
-                live.install(*ruleset, None);
-                store_last_good(&state_dir, stored).await;
+                let (live, path) = (live.clone(), state_dir.join(LAST_GOOD_FILE));
+                let installed = background::run_low("flagd-install", move || {
+                    let served = live.install(*ruleset, None);
+                    let stored = match bundle {
+                        Some(bundle) => *bundle,
+                        None => {
+                            Bundle::of_ruleset(&served.ruleset).map_err(std::io::Error::other)?
+                        }
+                    };
+                    let written = write_atomic(&path, &stored.to_bytes());
+                    drop(stored);
+                    background::release_free_memory();
+                    written
+                })
+                .await;
+                if let Ok(Err(e)) | Err(e) = installed.map_err(std::io::Error::other) {
+                    warn!(error = %e, "could not store the last good ruleset");
+                }
                 false
             }
             Poll::Unchanged => {
@@ -310,14 +323,6 @@ pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
     Attempt {
         fingerprint: Some(checked.fingerprint),
         result,
-    }
-}
-
-async fn store_last_good(state_dir: &Path, bundle: Bundle) {
-    let path = state_dir.join(LAST_GOOD_FILE);
-    let result = tokio::task::spawn_blocking(move || write_atomic(&path, &bundle.to_bytes())).await;
-    if let Ok(Err(e)) | Err(e) = result.map_err(std::io::Error::other) {
-        warn!(error = %e, "could not store the last good ruleset");
     }
 }
 

@@ -36,9 +36,7 @@ fn flag_json(
     let flag = served.ruleset.flag(id);
     let mut out = Map::new();
     out.insert("key".into(), Value::String(flag.key.to_string()));
-    if let Some(def) = served.ruleset.model().flags.get(&*flag.key)
-        && let Ok(Value::Object(fields)) = serde_json::to_value(def)
-    {
+    if let Ok(Value::Object(fields)) = serde_json::from_str(&flag.definition) {
         out.extend(fields);
     }
     if let Some(state) = served.rollout_state(id) {
@@ -97,10 +95,7 @@ pub async fn ruleset(State(state): State<Arc<AppState>>) -> Response {
     let mut body = serde_json::to_value(&status).unwrap_or_else(|_| json!({}));
     if let (Some(served), Some(obj)) = (state.live.current(), body.as_object_mut()) {
         obj.insert("flags".into(), json!(served.ruleset.flags().len()));
-        obj.insert(
-            "segments".into(),
-            json!(served.ruleset.model().segments.len()),
-        );
+        obj.insert("segments".into(), json!(served.ruleset.segments().len()));
     }
     json_ok(&body)
 }
