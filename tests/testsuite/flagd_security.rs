@@ -501,8 +501,11 @@ fn tls_serves_with_a_trusted_ca_and_picks_up_a_new_certificate() {
     assert!(d.base.starts_with("https://127.0.0.1:"), "{}", d.base);
     let url = d.url("/api/v1/flags/f/evaluate?userId=u");
     let old_client = trusting(&first.ca_pem);
-    let body: Value = eventually(DEADLINE, "an HTTPS answer", || {
-        old_client.get(&url).send().ok()?.json().ok()
+    // The first ruleset is loaded on its own thread: wait for an
+    // evaluation, not just for any answer.
+    let body: Value = eventually(DEADLINE, "an HTTPS evaluation", || {
+        let body: Value = old_client.get(&url).send().ok()?.json().ok()?;
+        body.get("flag").is_some().then_some(body)
     });
     assert_eq!(body["flag"], "f");
 
