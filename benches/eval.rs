@@ -15,15 +15,6 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hotswap_flags::{Context, EvalEnv};
 use serde_json::{Value, json};
 
-/// The five cases' context, built the way an embedder builds it.
-fn build_context() -> Context {
-    Context::new()
-        .with_key(black_box("u-123"))
-        .with_str("plan", black_box("trial"))
-        .with_str("tier", black_box("silver"))
-        .with_str("country", black_box("DE"))
-}
-
 fn five_cases(c: &mut Criterion) {
     let ruleset = rulesets::compile_file("flags.yaml", rulesets::FIVE_CASES);
     let env = EvalEnv::now();
@@ -63,7 +54,7 @@ fn five_cases(c: &mut Criterion) {
     });
     group.bench_function("build context + split", |b| {
         b.iter(|| {
-            let ctx = build_context();
+            let ctx = rulesets::build_context();
             let ev = ruleset.evaluate(black_box("split"), &ctx, &env).unwrap();
             black_box(ev.variant)
         })

@@ -13,7 +13,7 @@ use hotswap_flags::{Context, EvalEnv};
 use serde_json::json;
 
 use crate::support::rulesets::{
-    CONTEXT, FIVE_CASES, FLAGS, compile_file, many_flags, twenty_rules,
+    CONTEXT, FIVE_CASES, FLAGS, build_context, compile_file, many_flags, twenty_rules,
 };
 
 struct Counting;
@@ -124,11 +124,7 @@ fn building_a_context_does_not_allocate() {
     let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
 
     let before = allocations();
-    let ctx = Context::new()
-        .with_key("u-123")
-        .with_str("plan", "trial")
-        .with_str("tier", "silver")
-        .with_str("country", "DE");
+    let ctx = build_context();
     let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
     let after = allocations();
     assert_eq!(after - before, 0, "allocated {} times", after - before);

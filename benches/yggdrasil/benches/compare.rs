@@ -260,11 +260,7 @@ fn five_cases(c: &mut Criterion) {
     let mut group = c.benchmark_group("build context + split");
     group.bench_function("ours", |b| {
         b.iter(|| {
-            let ctx = Context::new()
-                .with_key(black_box("u-123"))
-                .with_str("plan", black_box("trial"))
-                .with_str("tier", black_box("silver"))
-                .with_str("country", black_box("DE"));
+            let ctx = rulesets::build_context();
             let ev = ours
                 .ruleset
                 .evaluate(black_box("split"), &ctx, &ours.env)

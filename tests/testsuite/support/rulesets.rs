@@ -4,6 +4,9 @@
 //! rulesets the benchmark times; it must depend on nothing else in the
 //! support tree.
 
+use std::hint::black_box;
+
+use hotswap_flags::Context;
 use hotswap_flags::model::MetricsConfig;
 use hotswap_flags::repo::load::load_files;
 use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
@@ -120,6 +123,16 @@ flags:
 /// `country`.
 pub const CONTEXT: &str =
     r#"{"targetingKey": "u-123", "plan": "trial", "tier": "silver", "country": "DE"}"#;
+
+/// [`CONTEXT`] built the way an embedder builds it, with the typed setters
+/// (the values through `black_box`, so a benchmark cannot fold them).
+pub fn build_context() -> Context {
+    Context::new()
+        .with_key(black_box("u-123"))
+        .with_str("plan", black_box("trial"))
+        .with_str("tier", black_box("silver"))
+        .with_str("country", black_box("DE"))
+}
 
 /// A flag whose 20 rules all miss for the benchmark's context.
 pub fn twenty_rules() -> String {
