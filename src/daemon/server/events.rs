@@ -11,6 +11,7 @@
 //! the drain.
 
 use std::convert::Infallible;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,22 +70,26 @@ impl EventStreams {
         self.closing.send_replace(true);
     }
 
-    /// The `eventStreams` member of a bulk answer: where to connect,
-    /// relative to the provider's base URL (`endpoint.requestUri`, as
-    /// `@openfeature/ofrep-core` reads it). `query` is appended as is.
-    pub fn advertised(&self, query: &str) -> Option<serde_json::Value> {
-        self.enabled().then(|| {
-            let uri = if query.is_empty() {
-                EVENTS_PATH.to_owned()
-            } else {
-                format!("{EVENTS_PATH}?{query}")
-            };
-            json!([{
-                "type": "sse",
-                "endpoint": {"requestUri": uri},
-                "inactivityDelaySec": INACTIVITY_DELAY_SECS,
-            }])
-        })
+    /// Writes the `eventStreams` member of a bulk answer (`,"eventStreams":[…]`)
+    /// when streams are on: where to connect, relative to the provider's
+    /// base URL (`endpoint.requestUri`, as `@openfeature/ofrep-core` reads
+    /// it). `query` is appended as is. Written as bytes, since every bulk
+    /// answer carries it.
+    pub fn write_advertised(&self, query: &str, out: &mut Vec<u8>) {
+        if !self.enabled() {
+            return;
+        }
+        out.extend_from_slice(
+            b",\"eventStreams\":[{\"type\":\"sse\",\"endpoint\":{\"requestUri\":",
+        );
+        let uri = if query.is_empty() {
+            std::borrow::Cow::Borrowed(EVENTS_PATH)
+        } else {
+            std::borrow::Cow::Owned(format!("{EVENTS_PATH}?{query}"))
+        };
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, uri.as_ref());
+        let _ = write!(out, "}},\"inactivityDelaySec\":{INACTIVITY_DELAY_SECS}}}]");
     }
 }
 

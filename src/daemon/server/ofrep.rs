@@ -83,17 +83,24 @@ pub async fn bulk(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    const PREFIX: &[u8] = b"{\"flags\":";
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
-        Ok(bulk_flags(&served, &ctx, audience))
+        let mut out = Vec::with_capacity(PREFIX.len() + 256 + 160 * served.ruleset.flags().len());
+        out.extend_from_slice(PREFIX);
+        write_flags(&mut out, &served, &ctx, audience);
+        Ok(out)
     });
-    let flags = match result {
+    let mut body = match result {
         Ok(b) => b,
         Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     // The tag covers the flags only: where to listen for changes is not
     // a change of what is served.
-    let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&flags));
+    let etag = format!(
+        "\"{:016x}\"",
+        xxhash_rust::xxh3::xxh3_64(&body[PREFIX.len()..])
+    );
     let etag_value =
         HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
     if headers
@@ -106,13 +113,9 @@ pub async fn bulk(
         response.headers_mut().insert(ETAG, etag_value);
         return response;
     }
-    let mut body = Vec::with_capacity(flags.len() + 160);
-    body.extend_from_slice(b"{\"flags\":");
-    body.extend_from_slice(&flags);
-    if let Some(streams) = state.events.advertised(&stream_query(&state, &headers)) {
-        body.extend_from_slice(b",\"eventStreams\":");
-        body.extend_from_slice(streams.to_string().as_bytes());
-    }
+    state
+        .events
+        .write_advertised(&stream_query(&state, &headers), &mut body);
     body.push(b'}');
     let mut response = Response::new(Body::from(body));
     response
@@ -125,12 +128,11 @@ pub async fn bulk(
 /// The query of the event stream's URL: a ticket for the caller when
 /// flagd checks credentials (an `EventSource` cannot send headers).
 fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
-    let now = jiff::Timestamp::now().as_second();
     state
         .security
         .auth
         .as_ref()
-        .and_then(|auth| auth.stream_ticket(headers, now))
+        .and_then(|auth| auth.stream_ticket(headers, jiff::Timestamp::now().as_second()))
         .map(|ticket| {
             form_urlencoded::Serializer::new(String::new())
                 .append_pair("ticket", &ticket)
@@ -139,14 +141,13 @@ fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// The bulk answer's `flags` array (the flags `audience` may see), written
-/// straight into bytes: each variant's value is copied as the JSON text the
+/// Appends the bulk answer's `flags` array (the flags `audience` may see)
+/// to `out` as bytes: each variant's value is copied as the JSON text the
 /// ruleset keeps (`Variant::value_json`), so a flag costs its evaluation
 /// and a few short string writes, with one clock read per request.
-fn bulk_flags(served: &Served, ctx: &Context, audience: Audience) -> Vec<u8> {
+fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audience) {
     let ruleset = &served.ruleset;
     let env = served.eval_env();
-    let mut out = Vec::with_capacity(64 + 160 * ruleset.flags().len());
     out.push(b'[');
     let mut first = true;
     for (i, flag) in ruleset.flags().iter().enumerate() {
@@ -161,17 +162,16 @@ fn bulk_flags(served: &Served, ctx: &Context, audience: Audience) -> Vec<u8> {
         match ruleset.evaluate_id(id, ctx, &env) {
             Ok(ev) => {
                 served.count(&ev);
-                write_success(&mut out, &ev, ruleset.version());
+                write_success(out, &ev, ruleset.version());
             }
             Err(e) => {
                 let item = OfrepError::from_api(Some(&flag.key), ApiError::eval(&flag.key, e));
                 // Serializing a struct of strings into a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut out, &item);
+                let _ = serde_json::to_writer(&mut *out, &item);
             }
         }
     }
     out.push(b']');
-    out
 }
 
 /// One [`Success`], written by hand with the value's text copied.
