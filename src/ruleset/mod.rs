@@ -6,12 +6,15 @@
 //! after it is built; flagd swaps whole rulesets.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use regex::Regex;
 use serde_json::Value;
+
+mod index;
+
+pub(crate) use index::FlagIndex;
 
 use crate::diagnostic::did_you_mean;
 pub use crate::eval::AttrKey;
@@ -45,41 +48,6 @@ pub struct UnknownFlag {
     pub env: String,
     /// `did you mean `…`?`, when a flag's key is close.
     pub hint: Option<String>,
-}
-
-/// Flag keys to ids: a table of ids hashed by key, whose keys are read from
-/// the flags themselves (no second copy of every key) and compared without
-/// a call into `memcmp`.
-///
-/// Flag keys are the repository's, not a client's, so a fast fixed-seed
-/// hash is safe: lookups of unknown keys do not insert.
-#[derive(Debug, Default)]
-pub(crate) struct FlagIndex {
-    table: hashbrown::HashTable<FlagId>,
-    hasher: foldhash::fast::FixedState,
-}
-
-impl FlagIndex {
-    /// The index of `flags`, whose keys are distinct.
-    pub(crate) fn new(flags: &[CompiledFlag]) -> Self {
-        let hasher = foldhash::fast::FixedState::default();
-        let hash_of = |id: &FlagId| hasher.hash_one(&*flags[*id as usize].key);
-        let mut table = hashbrown::HashTable::with_capacity(flags.len());
-        for id in 0..flags.len() as FlagId {
-            table.insert_unique(hash_of(&id), id, hash_of);
-        }
-        FlagIndex { table, hasher }
-    }
-
-    /// The id of the flag keyed `key` among `flags` (those it was built from).
-    #[inline]
-    pub(crate) fn get(&self, flags: &[CompiledFlag], key: &str) -> Option<FlagId> {
-        self.table
-            .find(self.hasher.hash_one(key), |id| {
-                crate::eval::text::same(&flags[*id as usize].key, key)
-            })
-            .copied()
-    }
 }
 
 /// A compiled environment.
