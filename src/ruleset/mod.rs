@@ -12,8 +12,11 @@ use jiff::Timestamp;
 use regex::Regex;
 use serde_json::Value;
 
+mod cond;
 mod index;
 
+pub use cond::Cond;
+pub(crate) use cond::{FALSE, Leaf, TRUE};
 pub(crate) use index::FlagIndex;
 
 use crate::diagnostic::did_you_mean;
@@ -109,6 +112,7 @@ impl Ruleset {
     }
 
     /// The flag with this id.
+    #[inline]
     pub fn flag(&self, id: FlagId) -> &CompiledFlag {
         &self.flags[id as usize]
     }
@@ -284,28 +288,6 @@ impl CompiledSplit {
     }
 }
 
-/// A compiled condition.
-#[derive(Debug)]
-pub enum Cond {
-    /// A test on one attribute.
-    Attr {
-        /// The attribute, its name fingerprinted for lookups.
-        attr: AttrKey,
-        /// What the attribute's value must satisfy, operands compiled.
-        test: AttrTest,
-    },
-    /// Segment membership.
-    Segment(SegmentId),
-    /// All hold.
-    All(Box<[Cond]>),
-    /// Any holds.
-    Any(Box<[Cond]>),
-    /// Negation.
-    Not(Box<Cond>),
-    /// Evaluation time in `[after, before)`.
-    Time(TimeRange),
-}
-
 /// A half-open range of instants; a missing bound is unbounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
@@ -356,11 +338,19 @@ impl StrSet {
         }
     }
 
-    /// Membership.
-    #[inline]
+    /// Membership. Inlined: a rule's `eq` or `in` is a short scan.
+    #[inline(always)]
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            StrSet::Few(items) => items.iter().any(|i| crate::eval::text::same(i, s)),
+            // A loop, not `Iterator::any`, whose closure stayed a call.
+            StrSet::Few(items) => {
+                for item in items {
+                    if crate::eval::text::same(item, s) {
+                        return true;
+                    }
+                }
+                false
+            }
             StrSet::Many(set) => set.contains(s),
         }
     }
