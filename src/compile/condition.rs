@@ -1,4 +1,5 @@
-//! Conditions: operand checks per operator, lowered to [`Cond`].
+//! Conditions: operand checks per operator, lowered to [`Cond`] (a flat
+//! list of tests, `ruleset::cond`).
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -16,17 +17,15 @@ impl Compiler<'_> {
             Condition::Attr(a) => self.attr_condition(a, path),
             Condition::Segment(name) => self
                 .segment_ref(name, path.key("segment"))
-                .map(Cond::Segment),
+                .map(Cond::segment),
             Condition::All(items) => self
                 .condition_list(items, &path.key("all"), "all")
-                .map(Cond::All),
+                .map(Cond::all),
             Condition::Any(items) => self
                 .condition_list(items, &path.key("any"), "any")
-                .map(Cond::Any),
-            Condition::Not(inner) => self
-                .condition(inner, &path.key("not"))
-                .map(|c| Cond::Not(Box::new(c))),
-            Condition::Time(window) => self.time_window(window, &path.key("time")).map(Cond::Time),
+                .map(Cond::any),
+            Condition::Not(inner) => self.condition(inner, &path.key("not")).map(Cond::not),
+            Condition::Time(window) => self.time_window(window, &path.key("time")).map(Cond::time),
         }
     }
 
@@ -35,7 +34,7 @@ impl Compiler<'_> {
         items: &[Condition],
         path: &KeyPath,
         what: &str,
-    ) -> Option<Box<[Cond]>> {
+    ) -> Option<Vec<Cond>> {
         if items.is_empty() {
             self.error(
                 path.clone(),
@@ -48,10 +47,7 @@ impl Compiler<'_> {
             .enumerate()
             .map(|(i, c)| self.condition(c, &path.index(i)))
             .collect();
-        lowered
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .map(Vec::into_boxed_slice)
+        lowered.into_iter().collect()
     }
 
     fn time_window(&mut self, w: &TimeWindow, path: &KeyPath) -> Option<TimeRange> {
@@ -246,10 +242,7 @@ impl Compiler<'_> {
 }
 
 fn attr(a: &AttrCondition, test: AttrTest) -> Cond {
-    Cond::Attr {
-        attr: a.attr.as_str().into(),
-        test,
-    }
+    Cond::attr(a.attr.as_str().into(), test)
 }
 
 fn num_op(op: Op) -> NumOp {

@@ -11,7 +11,9 @@ use super::Context;
 use super::bucket::{KeyBuf, attr_key_bytes};
 use super::text::same;
 use super::value::AttrValue;
-use crate::ruleset::{AttrTest, CompiledSegment, Cond, NumOp, Ruleset, Scalar};
+use crate::ruleset::{
+    AttrTest, CompiledSegment, Cond, FALSE, Leaf, NumOp, Ruleset, Scalar, StrSet, TRUE,
+};
 use jiff::Timestamp;
 
 /// Everything a condition may consult besides the context.
@@ -32,17 +34,53 @@ impl Cond {
         )
     }
 
+    /// Runs the steps from the first, following each test's jump until one
+    /// gives the answer (`ruleset::cond` says how the tree was flattened).
+    ///
+    /// Inlined into the evaluator's loop over a flag's rules, so that what
+    /// the loop reads from the context once is not read again per rule;
+    /// a segment's condition is a call ([`Cond::holds_in_segment`]).
+    #[inline(always)]
     pub(crate) fn holds(&self, ctx: &Context, scope: &Scope<'_>) -> bool {
+        let mut at = 0;
+        // Jumps only go forward, so this ends; past the end cannot happen
+        // for a compiled condition, and reads as "does not hold".
+        while let Some(step) = self.steps.get(at) {
+            let next = if step.leaf.holds(ctx, scope) {
+                step.then
+            } else {
+                step.otherwise
+            };
+            match next {
+                TRUE => return true,
+                FALSE => return false,
+                _ => at = next as usize,
+            }
+        }
+        false
+    }
+}
+
+impl Cond {
+    /// [`Cond::holds`] out of line, for segments: the evaluator's loop
+    /// stays small, and a segment that refers to another recurses through
+    /// a call rather than an endless inlining.
+    #[inline(never)]
+    fn holds_in_segment(&self, ctx: &Context, scope: &Scope<'_>) -> bool {
+        self.holds(ctx, scope)
+    }
+}
+
+impl Leaf {
+    #[inline(always)]
+    fn holds(&self, ctx: &Context, scope: &Scope<'_>) -> bool {
         match self {
-            Cond::Attr { attr, test } => ctx.lookup(attr).is_some_and(|v| test.test(v)),
-            Cond::Segment(id) => scope
+            Leaf::Attr { attr, test } => ctx.lookup(attr).is_some_and(|v| test.test(v)),
+            Leaf::Segment(id) => scope
                 .segments
                 .get(*id as usize)
                 .is_some_and(|s| s.admits(ctx, scope)),
-            Cond::All(items) => items.iter().all(|c| c.holds(ctx, scope)),
-            Cond::Any(items) => items.iter().any(|c| c.holds(ctx, scope)),
-            Cond::Not(inner) => !inner.holds(ctx, scope),
-            Cond::Time(range) => range.contains(scope.now),
+            Leaf::Time(range) => range.contains(scope.now),
         }
     }
 }
@@ -61,12 +99,18 @@ impl CompiledSegment {
                 return true;
             }
         }
-        self.when.as_ref().is_some_and(|c| c.holds(ctx, scope))
+        self.when
+            .as_ref()
+            .is_some_and(|c| c.holds_in_segment(ctx, scope))
     }
 }
 
 impl AttrTest {
     /// Applies the test to a present, non-null attribute value.
+    ///
+    /// Presence and equality, most rules' tests, are inlined into the
+    /// condition loop; the others are a call.
+    #[inline(always)]
     pub fn test(&self, value: &AttrValue) -> bool {
         match self {
             AttrTest::Exists => true,
@@ -74,28 +118,16 @@ impl AttrTest {
                 negated,
                 strings,
                 others,
-            } => {
-                let any = match value {
-                    AttrValue::Str(s) => {
-                        strings.contains(s) || others.iter().any(|o| scalar_eq(o, value))
-                    }
-                    AttrValue::Num(_) => {
-                        others.iter().any(|o| scalar_eq(o, value)) || {
-                            let mut buf: KeyBuf = [0; 40];
-                            attr_key_bytes(value, &mut buf)
-                                .and_then(|b| std::str::from_utf8(b).ok())
-                                .is_some_and(|s| strings.contains(s))
-                        }
-                    }
-                    AttrValue::Bool(b) => {
-                        others.iter().any(|o| scalar_eq(o, value))
-                            || strings.contains(if *b { "true" } else { "false" })
-                    }
-                    // Not a scalar: neither equal nor unequal.
-                    _ => return false,
-                };
-                any != *negated
-            }
+            } => equals(*negated, strings, others, value),
+            _ => self.test_other(value),
+        }
+    }
+
+    /// The tests [`AttrTest::test`] does not inline.
+    #[inline(never)]
+    fn test_other(&self, value: &AttrValue) -> bool {
+        match self {
+            AttrTest::Exists | AttrTest::Equals { .. } => self.test(value),
             AttrTest::Contains(operands) => match value {
                 AttrValue::Str(s) => operands.iter().any(|o| match o {
                     Scalar::Str(needle) => s.contains(&**needle),
@@ -141,6 +173,30 @@ impl AttrTest {
             }),
         }
     }
+}
+
+/// `eq`/`in` (any operand equal), or `neq`/`not_in` when `negated` (none
+/// equal); a value that is not a scalar is neither.
+#[inline(always)]
+fn equals(negated: bool, strings: &StrSet, others: &[Scalar], value: &AttrValue) -> bool {
+    let any = match value {
+        AttrValue::Str(s) => strings.contains(s) || others.iter().any(|o| scalar_eq(o, value)),
+        AttrValue::Num(_) => {
+            others.iter().any(|o| scalar_eq(o, value)) || {
+                let mut buf: KeyBuf = [0; 40];
+                attr_key_bytes(value, &mut buf)
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .is_some_and(|s| strings.contains(s))
+            }
+        }
+        AttrValue::Bool(b) => {
+            others.iter().any(|o| scalar_eq(o, value))
+                || strings.contains(if *b { "true" } else { "false" })
+        }
+        // Not a scalar: neither equal nor unequal.
+        _ => return false,
+    };
+    any != negated
 }
 
 /// Equality of a number/boolean/string operand with a value, coercing a
@@ -189,5 +245,79 @@ fn as_instant(v: &AttrValue) -> Option<Timestamp> {
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ruleset::AttrTest;
+    use proptest::prelude::*;
+
+    /// A condition as written, evaluated the way the tree reads: the
+    /// reference the flattened form must agree with.
+    #[derive(Debug, Clone)]
+    enum Tree {
+        Has(u8),
+        All(Vec<Tree>),
+        Any(Vec<Tree>),
+        Not(Box<Tree>),
+    }
+
+    impl Tree {
+        fn holds(&self, present: &[bool]) -> bool {
+            match self {
+                Tree::Has(i) => present[usize::from(*i)],
+                Tree::All(items) => items.iter().all(|t| t.holds(present)),
+                Tree::Any(items) => items.iter().any(|t| t.holds(present)),
+                Tree::Not(inner) => !inner.holds(present),
+            }
+        }
+
+        fn compile(&self) -> Cond {
+            let list = |items: &[Tree]| items.iter().map(Tree::compile).collect();
+            match self {
+                Tree::Has(i) => Cond::attr(format!("a{i}").as_str().into(), AttrTest::Exists),
+                Tree::All(items) => Cond::all(list(items)),
+                Tree::Any(items) => Cond::any(list(items)),
+                Tree::Not(inner) => Cond::not(inner.compile()),
+            }
+        }
+    }
+
+    fn tree() -> impl Strategy<Value = Tree> {
+        (0u8..4)
+            .prop_map(Tree::Has)
+            .prop_recursive(5, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Tree::All),
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Tree::Any),
+                    inner.prop_map(|t| Tree::Not(Box::new(t))),
+                ]
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn flattened_conditions_agree_with_the_tree(
+            tree in tree(),
+            present in prop::array::uniform4(any::<bool>()),
+        ) {
+            let mut ctx = Context::new();
+            for (i, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+                ctx = ctx.with_bool(&format!("a{i}"), true);
+            }
+            let scope = Scope { segments: &[], now: Timestamp::UNIX_EPOCH };
+            let cond = tree.compile();
+            prop_assert_eq!(cond.holds(&ctx, &scope), tree.holds(&present));
+            // Every jump goes forward, so evaluation always ends.
+            let len = cond.steps.len();
+            prop_assert!(len > 0);
+            for (i, step) in cond.steps.iter().enumerate() {
+                for next in [step.then, step.otherwise] {
+                    prop_assert!(next == TRUE || next == FALSE || (i < next as usize && (next as usize) < len));
+                }
+            }
+        }
     }
 }

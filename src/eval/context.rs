@@ -374,12 +374,16 @@ impl Context {
         self.find(key.hash, &key.name)
     }
 
+    /// A plain loop rather than `Iterator::find`, whose closure the
+    /// compiler kept out of line: a call per lookup, several per rule.
     #[inline(always)]
     fn find(&self, hash: u64, name: &str) -> Option<&AttrValue> {
-        self.attrs
-            .iter()
-            .find(|a| a.hash == hash && same(&a.name, name))
-            .map(|a| &a.value)
+        for attr in self.attrs.iter() {
+            if attr.hash == hash && same(&attr.name, name) {
+                return Some(&attr.value);
+            }
+        }
+        None
     }
 
     /// All attributes, the targeting key first (as `targetingKey`, unless it

@@ -326,7 +326,6 @@ impl Ruleset {
     /// assert!(ruleset.evaluate("no-such-flag", &staff, &EvalEnv::now()).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
     pub fn evaluate<R: RolloutState + ?Sized>(
         &self,
         key: &str,
@@ -334,11 +333,26 @@ impl Ruleset {
         env: &EvalEnv<'_, R>,
     ) -> Result<Evaluation<'_>, EvalError> {
         let id = self.flag_id(key).ok_or(EvalError::FlagNotFound)?;
-        self.evaluate_id(id, ctx, env)
+        self.evaluate_inline(id, ctx, env)
     }
 
     /// Evaluates the flag with id `id` (for bulk evaluation and simulation).
     pub fn evaluate_id<R: RolloutState + ?Sized>(
+        &self,
+        id: FlagId,
+        ctx: &Context,
+        env: &EvalEnv<'_, R>,
+    ) -> Result<Evaluation<'_>, EvalError> {
+        self.evaluate_inline(id, ctx, env)
+    }
+
+    /// The body of both entry points, inlined into each: [`evaluate`]'s
+    /// lookup and the evaluation then share one call, whose entry and exit
+    /// cost about as much as the lookup itself.
+    ///
+    /// [`evaluate`]: Ruleset::evaluate
+    #[inline(always)]
+    fn evaluate_inline<R: RolloutState + ?Sized>(
         &self,
         id: FlagId,
         ctx: &Context,
@@ -357,8 +371,6 @@ impl Ruleset {
         if !flag.enabled {
             return Ok(ev);
         }
-        let mut buf: KeyBuf = [0; 40];
-        let unit = unit_key(ctx, &flag.bucket_by, &mut buf);
         let scope = Scope {
             segments: &self.segments,
             now: env.now,
@@ -366,7 +378,7 @@ impl Ruleset {
         for (i, rule) in flag.rules.iter().enumerate() {
             if rule.when.holds(ctx, &scope) {
                 ev.rule = Some(i);
-                serve(&mut ev, &rule.serve, Reason::TargetingMatch, unit)?;
+                serve(&mut ev, &rule.serve, Reason::TargetingMatch, ctx)?;
                 return Ok(ev);
             }
         }
@@ -374,8 +386,8 @@ impl Ruleset {
             let outcome = rollout_outcome(
                 rollout,
                 env.rollouts.position(id, flag, rollout),
-                unit,
                 ctx,
+                &flag.bucket_by,
                 &scope,
             );
             ev.rollout = Some(outcome);
@@ -390,13 +402,15 @@ impl Ruleset {
         } else {
             Reason::Default
         };
-        serve(&mut ev, &flag.default, reason, unit)?;
+        serve(&mut ev, &flag.default, reason, ctx)?;
         Ok(ev)
     }
 }
 
 /// The bytes the context hashes as, if it has the bucketing attribute.
-#[inline]
+/// Read where a split or rollout needs them, not up front: most
+/// evaluations end at a rule serving a variant.
+#[inline(always)]
 fn unit_key<'a>(ctx: &'a Context, by: &BucketBy, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
     let value = match by {
         BucketBy::TargetingKey => ctx.targeting_key(),
@@ -405,12 +419,15 @@ fn unit_key<'a>(ctx: &'a Context, by: &BucketBy, buf: &'a mut KeyBuf) -> Option<
     attr_key_bytes(value, buf)
 }
 
-#[inline]
+/// Inlined, as is [`rollout_outcome`]: out of line, each wrote its result
+/// through a pointer in small stores that the caller then read back in
+/// wide loads, a stall that cost more than the call (docs/performance.md).
+#[inline(always)]
 fn serve(
     ev: &mut Evaluation<'_>,
     serve: &CompiledServe,
     reason: Reason,
-    unit: Option<&[u8]>,
+    ctx: &Context,
 ) -> Result<(), EvalError> {
     match serve {
         CompiledServe::Variant(v) => {
@@ -418,7 +435,9 @@ fn serve(
             ev.reason = reason;
         }
         CompiledServe::Split(split) => {
-            let key = unit.ok_or(EvalError::TargetingKeyMissing)?;
+            let mut buf: KeyBuf = [0; 40];
+            let key = unit_key(ctx, &ev.flag.bucket_by, &mut buf)
+                .ok_or(EvalError::TargetingKeyMissing)?;
             let b = bucket::bucket(&split.salt_prefix, key);
             ev.split_bucket = Some(b);
             ev.variant = split.pick(b);
@@ -428,12 +447,12 @@ fn serve(
     Ok(())
 }
 
-#[inline]
+#[inline(always)]
 fn rollout_outcome(
     rollout: &CompiledRollout,
     position: RolloutPosition,
-    unit: Option<&[u8]>,
     ctx: &Context,
+    by: &BucketBy,
     scope: &Scope<'_>,
 ) -> RolloutOutcome {
     let mut outcome = RolloutOutcome {
@@ -446,14 +465,16 @@ fn rollout_outcome(
     }
     outcome.inside = match &rollout.plan {
         RolloutPlan::Direct => true,
-        RolloutPlan::Canary { .. } | RolloutPlan::Linear { .. } => match unit {
-            Some(key) => {
-                let b = bucket::bucket(&rollout.salt_prefix, key);
-                outcome.bucket = Some(b);
-                b < position.threshold
+        RolloutPlan::Canary { .. } | RolloutPlan::Linear { .. } => {
+            match unit_key(ctx, by, &mut [0; 40]) {
+                Some(key) => {
+                    let b = bucket::bucket(&rollout.salt_prefix, key);
+                    outcome.bucket = Some(b);
+                    b < position.threshold
+                }
+                None => false,
             }
-            None => false,
-        },
+        }
         RolloutPlan::Scheduled(window) => window.contains(scope.now),
         RolloutPlan::Segment { segments } => segments.iter().any(|id| {
             scope

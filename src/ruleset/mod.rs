@@ -6,12 +6,18 @@
 //! after it is built; flagd swaps whole rulesets.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use regex::Regex;
 use serde_json::Value;
+
+mod cond;
+mod index;
+
+pub use cond::Cond;
+pub(crate) use cond::{FALSE, Leaf, TRUE};
+pub(crate) use index::FlagIndex;
 
 use crate::diagnostic::did_you_mean;
 pub use crate::eval::AttrKey;
@@ -45,41 +51,6 @@ pub struct UnknownFlag {
     pub env: String,
     /// `did you mean `…`?`, when a flag's key is close.
     pub hint: Option<String>,
-}
-
-/// Flag keys to ids: a table of ids hashed by key, whose keys are read from
-/// the flags themselves (no second copy of every key) and compared without
-/// a call into `memcmp`.
-///
-/// Flag keys are the repository's, not a client's, so a fast fixed-seed
-/// hash is safe: lookups of unknown keys do not insert.
-#[derive(Debug, Default)]
-pub(crate) struct FlagIndex {
-    table: hashbrown::HashTable<FlagId>,
-    hasher: foldhash::fast::FixedState,
-}
-
-impl FlagIndex {
-    /// The index of `flags`, whose keys are distinct.
-    pub(crate) fn new(flags: &[CompiledFlag]) -> Self {
-        let hasher = foldhash::fast::FixedState::default();
-        let hash_of = |id: &FlagId| hasher.hash_one(&*flags[*id as usize].key);
-        let mut table = hashbrown::HashTable::with_capacity(flags.len());
-        for id in 0..flags.len() as FlagId {
-            table.insert_unique(hash_of(&id), id, hash_of);
-        }
-        FlagIndex { table, hasher }
-    }
-
-    /// The id of the flag keyed `key` among `flags` (those it was built from).
-    #[inline]
-    pub(crate) fn get(&self, flags: &[CompiledFlag], key: &str) -> Option<FlagId> {
-        self.table
-            .find(self.hasher.hash_one(key), |id| {
-                crate::eval::text::same(&flags[*id as usize].key, key)
-            })
-            .copied()
-    }
 }
 
 /// A compiled environment.
@@ -141,6 +112,7 @@ impl Ruleset {
     }
 
     /// The flag with this id.
+    #[inline]
     pub fn flag(&self, id: FlagId) -> &CompiledFlag {
         &self.flags[id as usize]
     }
@@ -316,28 +288,6 @@ impl CompiledSplit {
     }
 }
 
-/// A compiled condition.
-#[derive(Debug)]
-pub enum Cond {
-    /// A test on one attribute.
-    Attr {
-        /// The attribute, its name fingerprinted for lookups.
-        attr: AttrKey,
-        /// What the attribute's value must satisfy, operands compiled.
-        test: AttrTest,
-    },
-    /// Segment membership.
-    Segment(SegmentId),
-    /// All hold.
-    All(Box<[Cond]>),
-    /// Any holds.
-    Any(Box<[Cond]>),
-    /// Negation.
-    Not(Box<Cond>),
-    /// Evaluation time in `[after, before)`.
-    Time(TimeRange),
-}
-
 /// A half-open range of instants; a missing bound is unbounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
@@ -388,11 +338,19 @@ impl StrSet {
         }
     }
 
-    /// Membership.
-    #[inline]
+    /// Membership. Inlined: a rule's `eq` or `in` is a short scan.
+    #[inline(always)]
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            StrSet::Few(items) => items.iter().any(|i| crate::eval::text::same(i, s)),
+            // A loop, not `Iterator::any`, whose closure stayed a call.
+            StrSet::Few(items) => {
+                for item in items {
+                    if crate::eval::text::same(item, s) {
+                        return true;
+                    }
+                }
+                false
+            }
             StrSet::Many(set) => set.contains(s),
         }
     }
