@@ -344,10 +344,14 @@ enum Item<V> {
     },
 }
 
-/// A definition as read.
+/// A definition as read. Not boxed: a box per flag, freed once the flag
+/// moves into the model, would leave holes all over a load's memory that
+/// the compiled ruleset then fills, keeping those pages from being handed
+/// back after the load (docs/performance.md, large rulesets).
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 enum Definition {
-    Flag(Box<Flag>),
+    Flag(Flag),
     Segment(Segment),
 }
 
@@ -395,11 +399,24 @@ impl ReadCache {
     }
 }
 
-fn pack(hash: u64, items: &[Item<Definition>]) -> Option<CachedFile> {
-    let mut text = Vec::new();
-    let mut packed = Vec::with_capacity(items.len());
-    for item in items {
-        packed.push(match item {
+/// Packs a file's items as they are read (see [`CachedFile`]).
+struct Packer {
+    text: Vec<u8>,
+    items: Vec<Item<Packed>>,
+    failed: bool,
+}
+
+impl Packer {
+    fn new() -> Self {
+        Packer {
+            text: Vec::new(),
+            items: Vec::new(),
+            failed: false,
+        }
+    }
+
+    fn add(&mut self, item: &Item<Definition>) {
+        let packed = match item {
             Item::Finding(d) => Item::Finding(d.clone()),
             Item::Def {
                 section,
@@ -407,20 +424,19 @@ fn pack(hash: u64, items: &[Item<Definition>]) -> Option<CachedFile> {
                 value,
                 findings,
             } => {
+                let text = &mut self.text;
                 let start = text.len();
                 text.extend_from_slice(name.name.as_bytes());
                 let name_range = start..text.len();
-                let json = match value {
-                    None => None,
-                    Some(def) => {
-                        let start = text.len();
-                        match def {
-                            Definition::Flag(f) => serde_json::to_writer(&mut text, f).ok()?,
-                            Definition::Segment(s) => serde_json::to_writer(&mut text, s).ok()?,
-                        }
-                        Some(start..text.len())
-                    }
-                };
+                let json = value.as_ref().map(|def| {
+                    let start = text.len();
+                    let written = match def {
+                        Definition::Flag(f) => serde_json::to_writer(&mut *text, f),
+                        Definition::Segment(s) => serde_json::to_writer(&mut *text, s),
+                    };
+                    self.failed |= written.is_err();
+                    start..text.len()
+                });
                 Item::Def {
                     section: *section,
                     name: Key {
@@ -434,14 +450,22 @@ fn pack(hash: u64, items: &[Item<Definition>]) -> Option<CachedFile> {
                     findings: findings.clone(),
                 }
             }
-        });
+        };
+        self.items.push(packed);
     }
-    text.shrink_to_fit();
-    Some(CachedFile {
-        hash,
-        text: String::from_utf8(text).ok()?,
-        items: packed,
-    })
+
+    fn finish(mut self, hash: u64) -> Option<CachedFile> {
+        if self.failed {
+            return None;
+        }
+        self.text.shrink_to_fit();
+        self.items.shrink_to_fit();
+        Some(CachedFile {
+            hash,
+            text: String::from_utf8(self.text).ok()?,
+            items: self.items,
+        })
+    }
 }
 
 fn unpack(file: &CachedFile) -> Option<Vec<Item<Definition>>> {
@@ -482,8 +506,10 @@ fn unpack(file: &CachedFile) -> Option<Vec<Item<Definition>>> {
         .collect()
 }
 
-/// Reads one file on its own: its tree (if it parsed) and its items.
-fn read_file(bytes: &[u8], format: Format) -> (Option<Node>, Vec<Item<Definition>>) {
+/// Reads one file on its own: its tree (if it parsed); its items are
+/// handed to `sink` as they are read, so that the model is built while the
+/// tree is (a load's memory is then laid out as before the cache).
+fn read_file(bytes: &[u8], format: Format, sink: &mut dyn FnMut(Item<Definition>)) -> Option<Node> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -491,34 +517,38 @@ fn read_file(bytes: &[u8], format: Format) -> (Option<Node>, Vec<Item<Definition
                 "file is not UTF-8 (invalid byte at offset {})",
                 e.valid_up_to()
             );
-            let d = Diagnostic::error(KeyPath::root(), message);
-            return (None, vec![Item::Finding(d)]);
+            sink(Item::Finding(Diagnostic::error(KeyPath::root(), message)));
+            return None;
         }
     };
     match parse_document(text, format) {
         Ok(node) => {
-            let items = read_definitions(&node);
-            (Some(node), items)
+            read_definitions(&node, sink);
+            Some(node)
         }
-        Err(e) => (None, vec![Item::Finding(e.into_diagnostic())]),
+        Err(e) => {
+            sink(Item::Finding(e.into_diagnostic()));
+            None
+        }
     }
 }
 
 /// Deserializes each flag and segment of one file.
-fn read_definitions(node: &Node) -> Vec<Item<Definition>> {
-    let mut items = Vec::new();
+fn read_definitions(node: &Node, sink: &mut dyn FnMut(Item<Definition>)) {
     let NodeKind::Map(entries) = &node.kind else {
         let message = format!(
             "a flag file is a map with `flags` and `segments`, not {}",
             node.kind.describe()
         );
-        let d = Diagnostic::error(KeyPath::root(), message).at(node.pos);
-        return vec![Item::Finding(d)];
+        sink(Item::Finding(
+            Diagnostic::error(KeyPath::root(), message).at(node.pos),
+        ));
+        return;
     };
     for (key, value) in entries {
         let mut diags = Vec::new();
         let section = top_level_key(key, value, &mut diags);
-        items.extend(diags.into_iter().map(Item::Finding));
+        diags.into_iter().for_each(|d| sink(Item::Finding(d)));
         let Some(section) = section else {
             continue;
         };
@@ -530,18 +560,16 @@ fn read_definitions(node: &Node) -> Vec<Item<Definition>> {
                     value.kind.describe()
                 );
                 let path = KeyPath::root().key(section.key());
-                items.push(Item::Finding(
+                sink(Item::Finding(
                     Diagnostic::error(path, message).at(value.pos),
                 ));
             }
             continue;
         };
-        items.reserve(defs.len());
         for (name, def) in defs {
-            items.push(read_item(section, name, def));
+            sink(read_item(section, name, def));
         }
     }
-    items
 }
 
 /// Reads one flag or segment.
@@ -549,7 +577,7 @@ fn read_item(section: Section, name: &Key, def: &Node) -> Item<Definition> {
     let (value, errors) = match section {
         Section::Flags => {
             let (flag, errors) = read_definition(def);
-            (flag.map(|f| Definition::Flag(Box::new(f))), errors)
+            (flag.map(Definition::Flag), errors)
         }
         Section::Segments => {
             let (segment, errors) = read_definition(def);
@@ -595,10 +623,13 @@ impl EnvFiles {
             let Some(format) = Format::from_path(&path) else {
                 continue;
             };
+            let file_index = env.files.len();
             let Some(cache) = cache.as_deref_mut() else {
-                let (node, items) = read_file(&bytes, format);
+                let node = read_file(&bytes, format, &mut |item| {
+                    env.merge(&path, file_index, item);
+                });
                 env.parsed_files += 1;
-                env.merge(path, node, None, items);
+                env.add_file(path, node, None);
                 continue;
             };
             let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
@@ -607,23 +638,29 @@ impl EnvFiles {
                 .remove(&path)
                 .filter(|c| c.hash == hash)
                 .and_then(|c| unpack(&c).map(|items| (c, items)));
-            match cached {
-                Some((c, items)) => {
-                    env.reused_files += 1;
-                    if keep {
-                        kept.insert(path.clone(), c);
-                    }
-                    env.merge(path, None, Some((bytes, format)), items);
+            if let Some((c, items)) = cached {
+                for item in items {
+                    env.merge(&path, file_index, item);
                 }
-                None => {
-                    let (node, items) = read_file(&bytes, format);
-                    env.parsed_files += 1;
-                    if keep && let Some(packed) = pack(hash, &items) {
-                        kept.insert(path.clone(), packed);
-                    }
-                    env.merge(path, node, None, items);
+                if keep {
+                    kept.insert(path.clone(), c);
                 }
+                env.reused_files += 1;
+                env.add_file(path, None, Some((bytes, format)));
+                continue;
             }
+            let mut packer = keep.then(Packer::new);
+            let node = read_file(&bytes, format, &mut |item| {
+                if let Some(packer) = &mut packer {
+                    packer.add(&item);
+                }
+                env.merge(&path, file_index, item);
+            });
+            if let Some(packed) = packer.and_then(|p| p.finish(hash)) {
+                kept.insert(path.clone(), packed);
+            }
+            env.parsed_files += 1;
+            env.add_file(path, node, None);
         }
         if let Some(cache) = cache {
             cache.files = kept;
@@ -633,64 +670,61 @@ impl EnvFiles {
 }
 
 impl LoadedEnv {
-    /// Adds one file's reading to the environment: its findings, and its
-    /// definitions unless another file (or this one) already defined them.
-    fn merge(
-        &mut self,
-        path: String,
-        node: Option<Node>,
-        reused: Option<(Vec<u8>, Format)>,
-        items: Vec<Item<Definition>>,
-    ) {
-        let file_index = self.files.len();
-        for item in items {
-            match item {
-                Item::Finding(d) => self.diagnostics.push(d.in_file(path.clone())),
-                Item::Def {
-                    section,
-                    name,
-                    value,
-                    findings,
-                } => {
-                    let prefix = KeyPath::root().key(section.key()).key(&name.name);
-                    if let Some(&first) = self.origins.get(&(section, name.name.clone())) {
-                        let d = self.already_defined(section, &name, prefix, first);
-                        self.diagnostics.push(d.in_file(path.clone()));
-                        continue;
-                    }
-                    match value {
-                        Some(Definition::Flag(flag)) => {
-                            self.model.flags.insert(name.name.clone(), *flag);
-                        }
-                        Some(Definition::Segment(segment)) => {
-                            self.model.segments.insert(name.name.clone(), segment);
-                        }
-                        // A segment that failed to read still exists: an
-                        // empty stand-in keeps references to it from being
-                        // reported as unknown (its own error says what is
-                        // wrong).
-                        None if section == Section::Segments => {
-                            let stand_in = Segment {
-                                description: None,
-                                when: None,
-                                keys: Some(Vec::new()),
-                            };
-                            self.model.segments.insert(name.name.clone(), stand_in);
-                        }
-                        None => {}
-                    }
-                    // Claimed even when broken, so a later duplicate still
-                    // names this file.
-                    self.origins.insert((section, name.name), file_index);
-                    for (d, unknown_key) in findings {
-                        if unknown_key {
-                            self.trimmed.push(parent(&d.path));
-                        }
-                        self.diagnostics.push(d.in_file(path.clone()));
-                    }
-                }
+    /// Adds one item of the file at `file_index` (added next, by
+    /// [`LoadedEnv::add_file`]) to the environment: a finding, or a
+    /// definition unless another file (or this one) already defined it.
+    fn merge(&mut self, path: &str, file_index: usize, item: Item<Definition>) {
+        let Item::Def {
+            section,
+            name,
+            value,
+            findings,
+        } = item
+        else {
+            if let Item::Finding(d) = item {
+                self.diagnostics.push(d.in_file(path));
             }
+            return;
+        };
+        let prefix = KeyPath::root().key(section.key()).key(&name.name);
+        if let Some(&first) = self.origins.get(&(section, name.name.clone())) {
+            let d = self.already_defined(section, &name, prefix, first);
+            self.diagnostics.push(d.in_file(path));
+            return;
         }
+        match value {
+            Some(Definition::Flag(flag)) => {
+                self.model.flags.insert(name.name.clone(), flag);
+            }
+            Some(Definition::Segment(segment)) => {
+                self.model.segments.insert(name.name.clone(), segment);
+            }
+            // A segment that failed to read still exists: an empty
+            // stand-in keeps references to it from being reported as
+            // unknown (its own error says what is wrong).
+            None if section == Section::Segments => {
+                let stand_in = Segment {
+                    description: None,
+                    when: None,
+                    keys: Some(Vec::new()),
+                };
+                self.model.segments.insert(name.name.clone(), stand_in);
+            }
+            None => {}
+        }
+        // Claimed even when broken, so a later duplicate still names this
+        // file.
+        self.origins.insert((section, name.name), file_index);
+        for (d, unknown_key) in findings {
+            if unknown_key {
+                self.trimmed.push(parent(&d.path));
+            }
+            self.diagnostics.push(d.in_file(path));
+        }
+    }
+
+    /// Adds a file whose items were merged.
+    fn add_file(&mut self, path: String, node: Option<Node>, reused: Option<(Vec<u8>, Format)>) {
         self.files.push(LoadedFile {
             path,
             node,
