@@ -584,12 +584,15 @@ fn read_item(section: Section, name: &Key, def: &Node) -> Item<Definition> {
             (segment.map(Definition::Segment), errors)
         }
     };
-    let prefix = KeyPath::root().key(section.key()).key(&name.name);
+    let prefix = || KeyPath::root().key(section.key()).key(&name.name);
     let findings = errors
         .into_iter()
         .map(|e| {
             let unknown_key = e.kind == DeErrorKind::UnknownKey;
-            (e.at_entry(name, def).into_diagnostic(&prefix), unknown_key)
+            (
+                e.at_entry(name, def).into_diagnostic(&prefix()),
+                unknown_key,
+            )
         })
         .collect();
     Item::Def {
@@ -686,8 +689,8 @@ impl LoadedEnv {
             }
             return;
         };
-        let prefix = KeyPath::root().key(section.key()).key(&name.name);
         if let Some(&first) = self.origins.get(&(section, name.name.clone())) {
+            let prefix = KeyPath::root().key(section.key()).key(&name.name);
             let d = self.already_defined(section, &name, prefix, first);
             self.diagnostics.push(d.in_file(path));
             return;
