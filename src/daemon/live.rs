@@ -222,6 +222,14 @@ pub struct Status {
     pub checks_unchanged: u64,
     /// Checks answered 304 Not Modified (bundle URLs).
     pub checks_not_modified: u64,
+    /// Flag files parsed by loads (directory and git sources).
+    pub files_parsed: u64,
+    /// Flag files whose bytes had not changed since the load before, so
+    /// their reading was reused rather than parsed again.
+    pub files_reused: u64,
+    /// Whole-environment compiles (a check that finds every file unchanged
+    /// runs none).
+    pub compiles: u64,
     /// Bundles refused for their signature, by kind (only with
     /// `--bundle-public-key`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -457,6 +465,14 @@ impl Live {
     /// Records a check that found nothing new.
     pub fn note_unchanged(&self) {
         self.lock_status().checks_unchanged += 1;
+    }
+
+    /// Records what a load did: files parsed and reused, compiles.
+    pub fn note_work(&self, work: crate::daemon::feed::Work) {
+        let mut status = self.lock_status();
+        status.files_parsed += work.parsed;
+        status.files_reused += work.reused;
+        status.compiles += work.compiles;
     }
 
     /// Records a check answered 304 Not Modified.

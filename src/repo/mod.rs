@@ -13,7 +13,7 @@ use crate::compile::validate_config;
 use crate::diagnostic::{Diagnostic, KeyPath, did_you_mean, sort_diagnostics};
 use crate::model::{EnvironmentConfig, RepoConfig};
 use crate::parse::{Format, from_node, parse_document};
-use crate::repo::load::{Checked, LoadedEnv, load_files};
+use crate::repo::load::{Checked, EnvFiles, LoadedEnv, ReadCache};
 use crate::repo::snapshot::{DirSnapshot, Snapshot, SnapshotError};
 use crate::ruleset::{Ruleset, RulesetMeta};
 
@@ -135,6 +135,13 @@ impl Repository {
 
     /// Reads an environment's flag files.
     pub fn load_env(&self, name: &str) -> Result<LoadedEnv, RepoError> {
+        Ok(self.read_env(name)?.load(None))
+    }
+
+    /// Reads the bytes of an environment's flag files, parsing nothing:
+    /// with [`Repository::fingerprint`], enough for flagd to tell that
+    /// nothing changed since its last load.
+    pub fn read_env(&self, name: &str) -> Result<EnvFiles, RepoError> {
         let env = self.environment(name)?;
         let paths = self.snapshot.list(&env.path)?;
         let mut files = Vec::with_capacity(paths.len());
@@ -146,18 +153,27 @@ impl Repository {
                 files.push((path, bytes));
             }
         }
-        Ok(load_files(files))
+        Ok(EnvFiles::new(files))
+    }
+
+    /// What [`Checked::fingerprint`] will be for these files: it changes
+    /// exactly when `flags.toml` or one of the files does.
+    pub fn fingerprint(&self, files: &EnvFiles) -> String {
+        let mut fingerprint = Sha256::new();
+        fingerprint.update(self.config_digest);
+        fingerprint.update(files.content_hash.as_bytes());
+        hex::encode(fingerprint.finalize())
     }
 
     /// The metadata a ruleset of this environment gets: the snapshot's
     /// revision, or the content hash of the files.
-    fn meta(&self, env: &str, loaded: &LoadedEnv) -> RulesetMeta {
+    fn meta(&self, env: &str, content_hash: &str) -> RulesetMeta {
         RulesetMeta {
             env: env.to_owned(),
             version: self
                 .snapshot
                 .revision()
-                .unwrap_or_else(|| format!("sha256:{}", &loaded.content_hash[..16])),
+                .unwrap_or_else(|| format!("sha256:{}", &content_hash[..16])),
             source: self.snapshot.describe(),
         }
     }
@@ -176,14 +192,26 @@ impl Repository {
     /// # Ok::<(), hotswap_flags::RepoError>(())
     /// ```
     pub fn check_env(&self, name: &str) -> Result<Checked, RepoError> {
-        let loaded = self.load_env(name)?;
-        let meta = self.meta(name, &loaded);
+        let files = self.read_env(name)?;
+        Ok(self.check_files(name, files, None))
+    }
+
+    /// [`Repository::check_env`] over files already read (by
+    /// [`Repository::read_env`]), reusing the readings of unchanged files
+    /// from `cache` (see [`ReadCache`]). The whole environment is compiled
+    /// either way.
+    pub fn check_files(
+        &self,
+        name: &str,
+        files: EnvFiles,
+        cache: Option<&mut ReadCache>,
+    ) -> Checked {
+        let fingerprint = self.fingerprint(&files);
+        let meta = self.meta(name, &files.content_hash);
+        let loaded = files.load(cache);
         let mut checked = loaded.check(&self.config.metrics, meta);
-        let mut fingerprint = Sha256::new();
-        fingerprint.update(self.config_digest);
-        fingerprint.update(checked.loaded.content_hash.as_bytes());
-        checked.fingerprint = hex::encode(fingerprint.finalize());
-        Ok(checked)
+        checked.fingerprint = fingerprint;
+        checked
     }
 
     /// Loads an environment ready to evaluate, or fails with its errors.

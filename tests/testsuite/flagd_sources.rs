@@ -48,6 +48,101 @@ fn edits_are_served_invalid_files_are_not() {
     assert!(d.get("/api/v1/ruleset").1["lastError"].is_null());
 }
 
+/// Files parsed and reused, and compiles, as `/api/v1/ruleset` counts them.
+fn work(d: &Daemon) -> (u64, u64, u64) {
+    let status = d.get_ok("/api/v1/ruleset");
+    let n = |k: &str| {
+        status[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {status}"))
+    };
+    (n("filesParsed"), n("filesReused"), n("compiles"))
+}
+
+/// A poll that finds no file changed parses and compiles nothing; an edit
+/// parses the edited file alone, yet the environment is still checked
+/// whole: a reference into an unchanged file, a duplicate across files and
+/// a segment removed from under a flag are all judged, and an invalid
+/// update keeps the previous ruleset in service (docs/flagd.md, "Sources").
+#[test]
+fn unchanged_files_are_not_parsed_again_and_the_whole_is_still_checked() {
+    let segment = "segments:\n  staff:\n    keys: [ana]\n";
+    let uses_segment = "flags:\n  b:\n    type: string\n    variants: { on: \"yes\", off: \"no\" }\n    default: off\n    rules:\n      - name: staff\n        when: { segment: staff }\n        serve: on\n";
+    let repo = TempRepo::new(&[
+        ("envs/prod/a.yaml", &string_flag("a", "1")),
+        ("envs/prod/b.yaml", uses_segment),
+        ("envs/prod/s.yaml", segment),
+    ]);
+    let d = Daemon::on_repo(&repo, &["--poll", "50ms"]);
+    d.await_value(DEADLINE, "a", json!("1"));
+    let first = d.get_ok("/api/v1/ruleset");
+    eventually(DEADLINE, "three polls", || {
+        let status = d.get_ok("/api/v1/ruleset");
+        (status["checksUnchanged"].as_u64() >= Some(3)).then_some(())
+    });
+    assert_eq!(
+        work(&d),
+        (3, 0, 1),
+        "unchanged polls parse and compile nothing"
+    );
+    assert_eq!(d.get_ok("/api/v1/ruleset")["loadedAt"], first["loadedAt"]);
+    let metrics = d.get_text("/metrics");
+    assert_eq!(
+        metric(&metrics, "flagd_compiles_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+
+    // One file edited: it alone is parsed (each compile since: one parsed,
+    // two reused, however many loads the editor's events caused).
+    let before = work(&d);
+    repo.save("envs/prod/a.yaml", &string_flag("a", "2"));
+    d.await_value(PROPAGATION, "a", json!("2"));
+    let after = work(&d);
+    let compiles = after.2 - before.2;
+    assert!(compiles >= 1, "{before:?} → {after:?}");
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (compiles, 2 * compiles),
+        "{before:?} → {after:?}"
+    );
+    let ctx = "/api/v1/flags/b/evaluate?targetingKey=ana";
+    assert_eq!(d.get(ctx).1["value"], json!("yes"));
+
+    // A flag of an unchanged file defined again: refused, both definitions
+    // located (the first in the file that was not parsed again).
+    repo.save(
+        "envs/prod/s.yaml",
+        &format!("{segment}flags:\n  b:\n    type: string\n    variants: {{ x: \"x\" }}\n    default: x\n"),
+    );
+    let status = d.failed_load(PROPAGATION);
+    let diagnostics = status["lastError"]["diagnostics"].to_string();
+    assert!(
+        diagnostics.contains(
+            "envs/prod/s.yaml:5:3: error: flag `b` is already defined in envs/prod/b.yaml:2:3"
+        ),
+        "{status}"
+    );
+    assert_eq!(d.value("a"), Some(json!("2")));
+    assert_eq!(d.get(ctx).1["value"], json!("yes"));
+
+    // The segment removed: the unchanged file using it no longer compiles,
+    // and the finding is located in that file.
+    repo.save("envs/prod/s.yaml", segment);
+    repo.save("envs/prod/a.yaml", &string_flag("a", "4"));
+    d.await_value(PROPAGATION, "a", json!("4"));
+    repo.save("envs/prod/s.yaml", "segments: {}\n");
+    eventually(PROPAGATION, "the segment's removal to be refused", || {
+        let status = d.get_ok("/api/v1/ruleset");
+        let diagnostics = status["lastError"]["diagnostics"].to_string();
+        diagnostics
+            .contains("envs/prod/b.yaml:8:26: error: unknown segment `staff`")
+            .then_some(())
+    });
+    assert_eq!(d.get(ctx).1["value"], json!("yes"));
+    assert_eq!(d.value("a"), Some(json!("4")));
+}
+
 #[test]
 fn deleted_recreated_and_new_files_are_picked_up() {
     let repo = TempRepo::new(&[

@@ -15,9 +15,10 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, timeout};
 use tracing::warn;
 
-use super::{Poll, is_change, load_snapshot};
+use super::{Poll, Work, is_change, load_snapshot};
 use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
+use crate::repo::load::ReadCache;
 use crate::repo::snapshot::DirSnapshot;
 
 /// Quiet time after the last event before loading.
@@ -33,6 +34,10 @@ pub struct DirFeed {
     watcher: Option<RecommendedWatcher>,
     watched_inode: Option<u64>,
     last_fingerprint: Option<String>,
+    /// The readings of the last load's files (taken by the load thread
+    /// while it runs).
+    cache: Option<ReadCache>,
+    pub(super) work: Work,
 }
 
 impl DirFeed {
@@ -45,6 +50,8 @@ impl DirFeed {
             watcher: None,
             watched_inode: None,
             last_fingerprint: None,
+            cache: Some(ReadCache::default()),
+            work: Work::default(),
         };
         source.rewatch();
         source
@@ -81,24 +88,36 @@ impl DirFeed {
         let root = self.root.clone();
         let env = self.env.clone();
         let last = self.last_fingerprint.clone();
-        // An unchanged load is dropped on the load thread, and the memory
-        // the load took handed back there: polls of a large repository
-        // would otherwise leave the process at a load's peak.
+        let mut cache = self.cache.take().unwrap_or_default();
+        // A load's memory is handed back on the load thread: polls and
+        // swaps of a large repository would otherwise leave the process at
+        // a load's peak.
         let attempt = background::run_low("flagd-load", move || {
-            let attempt = load_snapshot(Box::new(DirSnapshot::new(&root)), &env);
-            let unchanged = attempt.fingerprint.is_some() && attempt.fingerprint == last;
-            let attempt = (!unchanged).then_some(attempt);
-            background::release_free_memory();
-            attempt
+            let attempt = load_snapshot(
+                Box::new(DirSnapshot::new(&root)),
+                &env,
+                last.as_deref(),
+                &mut cache,
+            );
+            if attempt.result.is_some() {
+                background::release_free_memory();
+            }
+            (attempt, cache)
         })
         .await;
         let attempt = match attempt {
-            Ok(Some(a)) => a,
-            Ok(None) => return Poll::Unchanged,
+            Ok((attempt, cache)) => {
+                self.cache = Some(cache);
+                attempt
+            }
             Err(e) => return Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
         };
+        self.work = attempt.work;
+        let Some(result) = attempt.result else {
+            return Poll::Unchanged;
+        };
         self.last_fingerprint = attempt.fingerprint;
-        match attempt.result {
+        match result {
             Ok(ruleset) => Poll::Loaded(Box::new(ruleset), None),
             Err(f) => Poll::Failed(f),
         }

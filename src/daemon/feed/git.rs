@@ -9,9 +9,10 @@ use git2::{FetchOptions, Oid, Repository};
 use crate::repo::remote;
 use sha2::{Digest, Sha256};
 
-use super::{Poll, load_snapshot};
+use super::{Attempt, Poll, Work, load_snapshot};
 use crate::daemon::background;
 use crate::daemon::live::LoadFailure;
+use crate::repo::load::ReadCache;
 use crate::repo::snapshot::GitSnapshot;
 
 /// What is fetched: every branch and tag, and the remote's HEAD.
@@ -29,6 +30,9 @@ pub struct GitFeed {
     pub(super) env: String,
     clone_dir: PathBuf,
     last_commit: Option<Oid>,
+    /// The readings of the last load's files (see [`ReadCache`]).
+    cache: Option<ReadCache>,
+    pub(super) work: Work,
 }
 
 impl GitFeed {
@@ -49,6 +53,8 @@ impl GitFeed {
             path,
             env: env.to_owned(),
             last_commit: None,
+            cache: Some(ReadCache::default()),
+            work: Work::default(),
         }
     }
 
@@ -75,16 +81,38 @@ impl GitFeed {
             self.url,
             self.reference.as_deref().unwrap_or("HEAD")
         );
+        let mut cache = self.cache.take().unwrap_or_default();
         let loaded = background::run_low("flagd-load", move || {
-            let repo = Repository::open_bare(&dir)
-                .map_err(|e| LoadFailure::new(format!("cannot open clone: {}", e.message())))?;
-            load_snapshot(Box::new(GitSnapshot::new(repo, commit, path, &label)), &env).result
+            let attempt = match Repository::open_bare(&dir) {
+                Ok(repo) => {
+                    let snapshot = GitSnapshot::new(repo, commit, path, &label);
+                    load_snapshot(Box::new(snapshot), &env, None, &mut cache)
+                }
+                Err(e) => Attempt {
+                    fingerprint: None,
+                    result: Some(Err(LoadFailure::new(format!(
+                        "cannot open clone: {}",
+                        e.message()
+                    )))),
+                    work: Work::default(),
+                },
+            };
+            background::release_free_memory();
+            (attempt, cache)
         })
         .await;
-        match loaded {
-            Ok(Ok(ruleset)) => Poll::Loaded(Box::new(ruleset), None),
-            Ok(Err(f)) => Poll::Failed(f),
-            Err(e) => Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
+        let attempt = match loaded {
+            Ok((attempt, cache)) => {
+                self.cache = Some(cache);
+                attempt
+            }
+            Err(e) => return Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
+        };
+        self.work = attempt.work;
+        match attempt.result {
+            Some(Ok(ruleset)) => Poll::Loaded(Box::new(ruleset), None),
+            Some(Err(f)) => Poll::Failed(f),
+            None => Poll::Unchanged,
         }
     }
 }

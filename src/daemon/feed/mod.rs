@@ -25,6 +25,7 @@ use crate::bundle::signing::TrustedKeys;
 use crate::daemon::background;
 use crate::daemon::live::{Live, LoadFailure};
 use crate::fsutil::write_atomic;
+use crate::repo::load::ReadCache;
 use crate::repo::snapshot::Snapshot;
 use crate::repo::{CONFIG_FILE, RepoError, Repository};
 use crate::ruleset::Ruleset;
@@ -169,6 +170,15 @@ impl Feed {
         }
     }
 
+    /// What the last check did (directory and git sources).
+    fn take_work(&mut self) -> Work {
+        match self {
+            Feed::Dir(s) => std::mem::take(&mut s.work),
+            Feed::Git(s) => std::mem::take(&mut s.work),
+            Feed::Bundle(_) => Work::default(),
+        }
+    }
+
     async fn check(&mut self) -> Poll {
         match self {
             Feed::Dir(s) => s.check().await,
@@ -216,7 +226,9 @@ pub async fn run(
     let mut backoff = MIN_BACKOFF;
     let mut first = true;
     loop {
-        let failed = match source.check().await {
+        let checked = source.check().await;
+        live.note_work(source.take_work());
+        let failed = match checked {
             Poll::Loaded(ruleset, bundle) => {
                 info!(version = ruleset.version(), source = %ruleset.meta().source, "ruleset loaded");
                 let (live, path) = (live.clone(), state_dir.join(LAST_GOOD_FILE));
@@ -281,15 +293,37 @@ pub(crate) struct Attempt {
     /// What was read (`flags.toml` and the environment's files), so an
     /// unchanged source is not reloaded; `None` if it could not be read.
     pub fingerprint: Option<String>,
-    /// The ruleset, or why there is none.
-    pub result: Result<Ruleset, LoadFailure>,
+    /// The ruleset, or why there is none; `None` when the fingerprint was
+    /// the last load's, so nothing was parsed or compiled.
+    pub result: Option<Result<Ruleset, LoadFailure>>,
+    /// What the attempt did.
+    pub work: Work,
 }
 
-/// Compiles one environment from a snapshot of repository files.
-pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
+/// What loads did, counted for `/api/v1/ruleset` and the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Files parsed.
+    pub parsed: u64,
+    /// Files whose bytes were unchanged, their reading reused.
+    pub reused: u64,
+    /// Whole-environment compiles.
+    pub compiles: u64,
+}
+
+/// Compiles one environment from a snapshot of repository files, unless
+/// its fingerprint is `last` (then nothing is parsed: docs/flagd.md,
+/// "Sources"). `cache` holds the readings of the files of earlier loads.
+pub(crate) fn load_snapshot(
+    snapshot: Box<dyn Snapshot>,
+    env: &str,
+    last: Option<&str>,
+    cache: &mut ReadCache,
+) -> Attempt {
     let fail = |fingerprint: Option<String>, failure: LoadFailure| Attempt {
+        result: Some(Err(failure)),
         fingerprint,
-        result: Err(failure),
+        work: Work::default(),
     };
     // An invalid `flags.toml` opens no repository, so it gets a fingerprint
     // of its own: an unchanged invalid file is then not reloaded (and its
@@ -301,14 +335,35 @@ pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
     let repo = match Repository::from_snapshot(snapshot) {
         Ok(repo) => repo,
         Err(RepoError::InvalidConfig(d)) => {
+            if last == Some(config_fingerprint.as_str()) {
+                return Attempt {
+                    fingerprint: Some(config_fingerprint),
+                    result: None,
+                    work: Work::default(),
+                };
+            }
             let failure = LoadFailure::invalid(format!("{CONFIG_FILE} is invalid"), &d);
             return fail(Some(config_fingerprint), failure);
         }
         Err(other) => return fail(None, LoadFailure::new(other.to_string())),
     };
-    let checked = match repo.check_env(env) {
-        Ok(checked) => checked,
+    let files = match repo.read_env(env) {
+        Ok(files) => files,
         Err(e) => return fail(None, LoadFailure::new(e.to_string())),
+    };
+    let fingerprint = repo.fingerprint(&files);
+    if last == Some(fingerprint.as_str()) {
+        return Attempt {
+            fingerprint: Some(fingerprint),
+            result: None,
+            work: Work::default(),
+        };
+    }
+    let checked = repo.check_files(env, files, Some(cache));
+    let work = Work {
+        parsed: checked.loaded.parsed_files as u64,
+        reused: checked.loaded.reused_files as u64,
+        compiles: 1,
     };
     let errors = checked.errors().count();
     let result = checked.ruleset.ok_or_else(|| {
@@ -322,7 +377,8 @@ pub(crate) fn load_snapshot(snapshot: Box<dyn Snapshot>, env: &str) -> Attempt {
     });
     Attempt {
         fingerprint: Some(checked.fingerprint),
-        result,
+        result: Some(result),
+        work,
     }
 }
 

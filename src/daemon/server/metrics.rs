@@ -220,6 +220,21 @@ impl Collector for LiveCollector {
                 (vec![("result", "not_modified")], status.checks_not_modified),
             ],
         )?;
+        counter(
+            &mut encoder,
+            "flagd_source_files",
+            "Flag files read by loads: parsed, or reused because their bytes had not changed",
+            &[
+                (vec![("result", "parsed")], status.files_parsed),
+                (vec![("result", "reused")], status.files_reused),
+            ],
+        )?;
+        counter(
+            &mut encoder,
+            "flagd_compiles",
+            "Whole-environment compiles (a check finding no file changed runs none)",
+            &[(vec![], status.compiles)],
+        )?;
         let signature_failures: Vec<_> = SignatureFailure::ALL
             .iter()
             .map(|kind| {
