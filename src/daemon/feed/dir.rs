@@ -15,9 +15,7 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, timeout};
 use tracing::warn;
 
-use super::{Poll, Work, is_change, load_snapshot};
-use crate::daemon::background;
-use crate::daemon::live::LoadFailure;
+use super::{Poll, Work, is_change, load_snapshot, load_with_cache};
 use crate::repo::load::ReadCache;
 use crate::repo::snapshot::DirSnapshot;
 
@@ -88,39 +86,23 @@ impl DirFeed {
         let root = self.root.clone();
         let env = self.env.clone();
         let last = self.last_fingerprint.clone();
-        let mut cache = self.cache.take().unwrap_or_default();
-        // A load's memory is handed back on the load thread: polls and
-        // swaps of a large repository would otherwise leave the process at
-        // a load's peak.
-        let attempt = background::run_low("flagd-load", move || {
-            let attempt = load_snapshot(
+        let loaded = load_with_cache(&mut self.cache, &mut self.work, move |cache| {
+            load_snapshot(
                 Box::new(DirSnapshot::new(&root)),
                 &env,
                 last.as_deref(),
-                &mut cache,
-            );
-            if attempt.result.is_some() {
-                background::release_free_memory();
-            }
-            (attempt, cache)
+                cache,
+            )
         })
         .await;
-        let attempt = match attempt {
-            Ok((attempt, cache)) => {
-                self.cache = Some(cache);
-                attempt
-            }
-            Err(e) => return Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
+        let mut attempt = match loaded {
+            Ok(attempt) => attempt,
+            Err(f) => return Poll::Failed(f),
         };
-        self.work = attempt.work;
-        let Some(result) = attempt.result else {
-            return Poll::Unchanged;
-        };
-        self.last_fingerprint = attempt.fingerprint;
-        match result {
-            Ok(ruleset) => Poll::Loaded(Box::new(ruleset), None),
-            Err(f) => Poll::Failed(f),
+        if attempt.result.is_some() {
+            self.last_fingerprint = attempt.fingerprint.take();
         }
+        attempt.into_poll()
     }
 
     pub(super) async fn wait(&mut self, poll: Duration, refresh: &Notify) {

@@ -9,8 +9,7 @@ use git2::{FetchOptions, Oid, Repository};
 use crate::repo::remote;
 use sha2::{Digest, Sha256};
 
-use super::{Attempt, Poll, Work, load_snapshot};
-use crate::daemon::background;
+use super::{Attempt, Poll, Work, load_snapshot, load_with_cache};
 use crate::daemon::live::LoadFailure;
 use crate::repo::load::ReadCache;
 use crate::repo::snapshot::GitSnapshot;
@@ -81,12 +80,11 @@ impl GitFeed {
             self.url,
             self.reference.as_deref().unwrap_or("HEAD")
         );
-        let mut cache = self.cache.take().unwrap_or_default();
-        let loaded = background::run_low("flagd-load", move || {
-            let attempt = match Repository::open_bare(&dir) {
+        let loaded = load_with_cache(&mut self.cache, &mut self.work, move |cache| {
+            match Repository::open_bare(&dir) {
                 Ok(repo) => {
                     let snapshot = GitSnapshot::new(repo, commit, path, &label);
-                    load_snapshot(Box::new(snapshot), &env, None, &mut cache)
+                    load_snapshot(Box::new(snapshot), &env, None, cache)
                 }
                 Err(e) => Attempt {
                     fingerprint: None,
@@ -96,23 +94,12 @@ impl GitFeed {
                     )))),
                     work: Work::default(),
                 },
-            };
-            background::release_free_memory();
-            (attempt, cache)
+            }
         })
         .await;
-        let attempt = match loaded {
-            Ok((attempt, cache)) => {
-                self.cache = Some(cache);
-                attempt
-            }
-            Err(e) => return Poll::Failed(LoadFailure::new(format!("load task failed: {e}"))),
-        };
-        self.work = attempt.work;
-        match attempt.result {
-            Some(Ok(ruleset)) => Poll::Loaded(Box::new(ruleset), None),
-            Some(Err(f)) => Poll::Failed(f),
-            None => Poll::Unchanged,
+        match loaded {
+            Ok(attempt) => attempt.into_poll(),
+            Err(f) => Poll::Failed(f),
         }
     }
 }

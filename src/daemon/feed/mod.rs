@@ -288,6 +288,32 @@ pub async fn run(
     }
 }
 
+/// Runs `load` on the load thread (`background::run_low`) with the feed's
+/// read cache, puts the cache back and records what the load did in
+/// `work`. A load's memory is handed back on the load thread: polls and
+/// swaps of a large repository would otherwise leave the process at a
+/// load's peak.
+pub(crate) async fn load_with_cache(
+    cache: &mut Option<ReadCache>,
+    work: &mut Work,
+    load: impl FnOnce(&mut ReadCache) -> Attempt + Send + 'static,
+) -> Result<Attempt, LoadFailure> {
+    let mut taken = cache.take().unwrap_or_default();
+    let loaded = background::run_low("flagd-load", move || {
+        let attempt = load(&mut taken);
+        if attempt.result.is_some() {
+            background::release_free_memory();
+        }
+        (attempt, taken)
+    })
+    .await;
+    let (attempt, taken) =
+        loaded.map_err(|e| LoadFailure::new(format!("load task failed: {e}")))?;
+    *cache = Some(taken);
+    *work = attempt.work;
+    Ok(attempt)
+}
+
 /// One attempt to load a repository snapshot.
 pub(crate) struct Attempt {
     /// What was read (`flags.toml` and the environment's files), so an
@@ -298,6 +324,17 @@ pub(crate) struct Attempt {
     pub result: Option<Result<Ruleset, LoadFailure>>,
     /// What the attempt did.
     pub work: Work,
+}
+
+impl Attempt {
+    /// What a check that made this attempt found.
+    fn into_poll(self) -> Poll {
+        match self.result {
+            Some(Ok(ruleset)) => Poll::Loaded(Box::new(ruleset), None),
+            Some(Err(f)) => Poll::Failed(f),
+            None => Poll::Unchanged,
+        }
+    }
 }
 
 /// What loads did, counted for `/api/v1/ruleset` and the metrics.
