@@ -23,18 +23,21 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// The four bytes of `s` at `at`, as one word (little-endian, so the flag
+/// index's hash is the same on every machine).
 #[inline(always)]
-fn word4(s: &[u8], at: usize) -> u32 {
+pub(crate) fn word4(s: &[u8], at: usize) -> u32 {
     let mut w = [0; 4];
     w.copy_from_slice(&s[at..at + 4]);
-    u32::from_ne_bytes(w)
+    u32::from_le_bytes(w)
 }
 
+/// The eight bytes of `s` at `at`, as one word.
 #[inline(always)]
-fn word8(s: &[u8], at: usize) -> u64 {
+pub(crate) fn word8(s: &[u8], at: usize) -> u64 {
     let mut w = [0; 8];
     w.copy_from_slice(&s[at..at + 8]);
-    u64::from_ne_bytes(w)
+    u64::from_le_bytes(w)
 }
 
 #[cfg(test)]

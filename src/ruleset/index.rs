@@ -12,7 +12,7 @@
 //! unknown key inserts nothing, so a fixed, unkeyed hash cannot be flooded.
 
 use super::{CompiledFlag, FlagId};
-use crate::eval::text::same;
+use crate::eval::text::{same, word4, word8};
 
 /// An empty slot's id.
 const EMPTY: FlagId = FlagId::MAX;
@@ -115,20 +115,6 @@ fn hash(key: &[u8]) -> u64 {
 fn fold(a: u64, b: u64) -> u64 {
     let p = u128::from(a) * u128::from(b);
     (p as u64) ^ (p >> 64) as u64
-}
-
-#[inline(always)]
-fn word4(s: &[u8], at: usize) -> u32 {
-    let mut w = [0; 4];
-    w.copy_from_slice(&s[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
-#[inline(always)]
-fn word8(s: &[u8], at: usize) -> u64 {
-    let mut w = [0; 8];
-    w.copy_from_slice(&s[at..at + 8]);
-    u64::from_le_bytes(w)
 }
 
 #[cfg(test)]
