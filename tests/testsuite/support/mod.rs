@@ -16,6 +16,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The container image's name: what the container test builds from the
+/// shipped `Containerfile` and what the Kubernetes manifests under
+/// `deploy/` run (docs/deploy.md), tagged with the crate's version.
+#[allow(dead_code)] // used by the container and manifests tests
+pub const IMAGE: &str = "ghcr.io/hotswap-flags/flagd";
+
 /// How long a condition may take before a test fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
