@@ -729,3 +729,79 @@ fn experiment_reports_count_the_exposures_of_every_replica() {
         assert_eq!(by_variant, 80, "{report}");
     }
 }
+
+#[test]
+fn replicas_reach_etcd_over_tls_with_a_client_certificate_and_a_password() {
+    let pki = crate::support::pki::pki("etcd");
+    let Some(etcd) = Etcd::start_secured(&pki) else {
+        return;
+    };
+    etcd.enable_auth("flagd", "s3cret");
+    let dir = etcd.dir();
+    let file = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap();
+        dir.join(name).to_str().unwrap().to_owned()
+    };
+    // A certificate without a name: etcd's gateway refuses a named one
+    // when authentication is on (docs/cluster.md, The etcd client), so
+    // what flagd may do comes from its password alone.
+    let (cert, key) = pki.client(None);
+    let (cert, key) = (file("client.pem", &cert), file("client.key", &key));
+    let (named_cert, named_key) = pki.client(Some("flagd"));
+    let (named_cert, named_key) = (
+        file("named.pem", &named_cert),
+        file("named.key", &named_key),
+    );
+    let (ca, password) = (dir.join("ca.pem"), file("password", "s3cret\n"));
+    let (url, ca) = (etcd.url(), ca.to_str().unwrap().to_owned());
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags())]);
+    let replica = |cert: &str, key: &str| {
+        Daemon::on_repo(
+            &repo,
+            &[
+                "--cluster",
+                &url,
+                "--cluster-lease-ttl",
+                "1s",
+                "--cluster-ca",
+                &ca,
+                "--cluster-cert",
+                cert,
+                "--cluster-key",
+                key,
+                "--cluster-user",
+                "flagd",
+                "--cluster-password-file",
+                &password,
+            ],
+        )
+    };
+    let replicas = [replica(&cert, &key), replica(&cert, &key)];
+    for r in &replicas {
+        r.wait_ready();
+    }
+    eventually(DEADLINE, "both replicas to name one leader", || {
+        let views: Vec<Value> = replicas
+            .iter()
+            .map(|r| r.get("/api/v1/rollouts").1["cluster"].clone())
+            .collect();
+        let leading = views.iter().filter(|v| v["leading"] == true).count();
+        let leader = views[0]["leader"].as_str()?;
+        let agreed = views.iter().all(|v| v["leader"] == leader);
+        let reachable = views.iter().all(|v| v["storeReachable"] == true);
+        (leading == 1 && agreed && reachable).then_some(())
+    });
+
+    // A named certificate is refused, and the log says what to do.
+    let named = replica(&named_cert, &named_key);
+    let mut logs = String::new();
+    eventually(
+        DEADLINE,
+        "the refusal of a named certificate in the log",
+        || {
+            logs.push_str(&named.logs());
+            logs.contains("certificate without one").then_some(())
+        },
+    );
+    assert_eq!(named.get("/readyz").0, 503, "never read the records");
+}

@@ -27,16 +27,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use etcd_client::{
-    Certificate, Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, Identity,
-    KeyValue, PutOptions, SortOrder, SortTarget, TlsOptions, Txn, TxnOp, TxnOpResponse,
-    WatchOptions,
-};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{debug, info, warn};
 
+use super::gateway::{
+    Compare, Gateway, GatewayError, KeyValue, Newest, Op, Target, Tls, Txn, TxnResponse,
+};
 use super::{ClusterConfig, ClusterError, SharedExposures};
 use crate::daemon::exposure::ExposureReport;
 use crate::daemon::live::Live;
@@ -125,8 +123,7 @@ pub struct Migration {
 /// Rollout state in etcd, with leader election (see the module docs).
 pub struct EtcdStore {
     endpoints: Vec<String>,
-    options: ConnectOptions,
-    client: tokio::sync::Mutex<Option<Client>>,
+    gateway: Gateway,
     keys: Keys,
     replica: String,
     lease_ttl: Duration,
@@ -157,38 +154,28 @@ impl EtcdStore {
     /// A store for `config`, not yet connected; the local audit lines go to
     /// `state_dir`.
     pub fn new(config: &ClusterConfig, state_dir: &std::path::Path) -> Result<Self, ClusterError> {
-        let tls = config.ca.is_some() || config.identity.is_some();
-        let scheme = if tls { "https" } else { "http" };
         let read = |path: &std::path::PathBuf| {
             std::fs::read(path).map_err(|error| ClusterError::File {
                 path: path.clone(),
                 error,
             })
         };
-        let mut options = ConnectOptions::new()
-            .with_connect_timeout(Duration::from_secs(2))
-            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
-        if tls {
-            let mut tls = TlsOptions::new();
-            if let Some(ca) = &config.ca {
-                tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
-            }
-            if let Some((cert, key)) = &config.identity {
-                tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
-            }
-            options = options.with_tls(tls);
-        }
-        if let Some((user, password)) = &config.user {
-            options = options.with_user(user.clone(), password.clone());
-        }
+        let tls = if config.ca.is_some() || config.identity.is_some() {
+            Some(Tls {
+                ca: config.ca.as_ref().map(read).transpose()?,
+                identity: match &config.identity {
+                    Some((cert, key)) => Some((read(cert)?, read(key)?)),
+                    None => None,
+                },
+            })
+        } else {
+            None
+        };
+        let gateway = Gateway::new(&config.endpoints, tls, config.user.clone())
+            .map_err(|e| ClusterError::Client(e.to_string()))?;
         Ok(EtcdStore {
-            endpoints: config
-                .endpoints
-                .iter()
-                .map(|e| format!("{scheme}://{e}"))
-                .collect(),
-            options,
-            client: tokio::sync::Mutex::new(None),
+            endpoints: config.endpoints.clone(),
+            gateway,
             keys: Keys {
                 prefix: config.prefix.clone(),
             },
@@ -214,22 +201,10 @@ impl EtcdStore {
         tokio::spawn(self.clone().campaign(sink));
     }
 
-    /// The connected client (connecting on first use).
-    async fn client(&self) -> Result<Client, StoreError> {
-        let mut client = self.client.lock().await;
-        if let Some(c) = client.as_ref() {
-            return Ok(c.clone());
-        }
-        let connect = Client::connect(&self.endpoints, Some(self.options.clone()));
-        let c = self.timed(connect).await?;
-        *client = Some(c.clone());
-        Ok(c)
-    }
-
     /// `call` with the operation timeout; records whether etcd answered.
     async fn timed<T>(
         &self,
-        call: impl Future<Output = Result<T, etcd_client::Error>>,
+        call: impl Future<Output = Result<T, GatewayError>>,
     ) -> Result<T, StoreError> {
         let result = match tokio::time::timeout(self.op_timeout, call).await {
             Ok(Ok(v)) => Ok(v),
@@ -269,31 +244,25 @@ impl EtcdStore {
     }
 
     /// Reads every record into `sink`; returns the revision read at.
-    async fn load_all(
-        &self,
-        client: &mut Client,
-        sink: &dyn RecordSink,
-    ) -> Result<i64, StoreError> {
-        let options = GetOptions::new().with_prefix();
-        let response = self
-            .timed(client.get(self.keys.records(), Some(options)))
-            .await?;
-        for kv in response.kvs() {
+    async fn load_all(&self, sink: &dyn RecordSink) -> Result<i64, StoreError> {
+        let records = self.keys.records();
+        let response = self.timed(self.gateway.range(&records, true, None)).await?;
+        for kv in &response.kvs {
             if let Some(record) = self.record_of(kv) {
                 sink.observe(record);
             }
         }
-        Ok(response.header().map_or(0, |h| h.revision()))
+        Ok(response.header.revision)
     }
 
     fn record_of(&self, kv: &KeyValue) -> Option<RolloutRecord> {
-        match serde_json::from_slice::<RolloutRecord>(kv.value()) {
+        match serde_json::from_slice::<RolloutRecord>(&kv.value) {
             Ok(mut record) => {
-                record.store_revision = kv.mod_revision();
+                record.store_revision = kv.mod_revision;
                 Some(record)
             }
             Err(e) => {
-                warn!(key = %String::from_utf8_lossy(kv.key()), error = %e, "unreadable rollout record in etcd");
+                warn!(key = %String::from_utf8_lossy(&kv.key), error = %e, "unreadable rollout record in etcd");
                 None
             }
         }
@@ -302,9 +271,19 @@ impl EtcdStore {
     /// Reads, then watches every record, for ever.
     async fn follow(self: Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
         let mut migration = Some(migration);
+        // Each new reason is said once at warn level: a replica that never
+        // reached etcd (a wrong address, refused credentials) would
+        // otherwise only show as not ready.
+        let mut last = String::new();
         loop {
             if let Err(e) = self.follow_once(sink.as_ref(), &mut migration).await {
-                debug!(error = %e, "following the cluster's records stopped; again shortly");
+                let reason = e.to_string();
+                if reason == last {
+                    debug!(error = %e, "following the cluster's records stopped; again shortly");
+                } else {
+                    warn!(error = %e, "cannot follow the cluster's records; trying again every {RETRY:?}");
+                    last = reason;
+                }
                 self.set_reachable(false);
             }
             tokio::time::sleep(RETRY).await;
@@ -316,38 +295,36 @@ impl EtcdStore {
         sink: &dyn RecordSink,
         migration: &mut Option<Migration>,
     ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
         if let Some(m) = migration.as_ref() {
-            self.migrate(&mut client, m).await?;
+            self.migrate(m).await?;
             *migration = None;
         }
-        let revision = self.load_all(&mut client, sink).await?;
+        let revision = self.load_all(sink).await?;
         if !self.synced.swap(true, Ordering::Relaxed) {
             info!(replica = %self.replica, "read the cluster's rollout state");
         }
-        let options = WatchOptions::new()
-            .with_prefix()
-            .with_start_revision(revision + 1);
-        let mut stream = self
-            .timed(client.watch(self.keys.records(), Some(options)))
+        let records = self.keys.records();
+        let mut watch = self
+            .timed(self.gateway.watch(&records, true, revision + 1))
             .await?;
+        let mut check = tokio::time::interval(self.lease_ttl / 3);
         loop {
-            let message = stream.message().await;
-            let response = match message {
-                Ok(Some(r)) => r,
-                Ok(None) => return Err(StoreError::Unreachable("the watch ended".into())),
-                Err(e) => return Err(StoreError::Unreachable(e.to_string())),
+            let response = tokio::select! {
+                message = watch.next() => message.map_err(unreachable)?,
+                _ = check.tick() => {
+                    // A watch that hears nothing cannot tell a quiet store
+                    // from a lost one; when the lease renewals find etcd
+                    // unreachable, the watch starts over with a full read.
+                    if self.reachable.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    return Err(StoreError::Unreachable("etcd stopped answering".into()));
+                }
             };
-            if response.canceled() {
-                return Err(StoreError::Unreachable(format!(
-                    "the watch was canceled: {}",
-                    response.cancel_reason()
-                )));
-            }
             self.set_reachable(true);
-            for event in response.events() {
-                if event.event_type() == EventType::Put
-                    && let Some(record) = event.kv().and_then(|kv| self.record_of(kv))
+            for event in &response.events {
+                if !event.is_delete()
+                    && let Some(record) = event.kv.as_ref().and_then(|kv| self.record_of(kv))
                 {
                     sink.observe(record);
                 }
@@ -357,40 +334,38 @@ impl EtcdStore {
 
     /// Takes over a state directory's records if the prefix holds none and
     /// nothing was migrated before.
-    async fn migrate(&self, client: &mut Client, m: &Migration) -> Result<(), StoreError> {
+    async fn migrate(&self, m: &Migration) -> Result<(), StoreError> {
         if m.records.is_empty() {
             return Ok(());
         }
-        let mut ops = vec![TxnOp::put(
-            self.keys.migrated(),
-            self.replica.as_str(),
-            None,
-        )];
+        let mut ops = vec![Op::put(self.keys.migrated(), self.replica.as_str())];
         for r in &m.records {
             let json = serde_json::to_vec(r).map_err(std::io::Error::other)?;
-            ops.push(TxnOp::put(self.keys.record(&r.flag), json, None));
+            ops.push(Op::put(self.keys.record(&r.flag), json));
         }
-        let txn = Txn::new()
-            .when([
-                Compare::create_revision(self.keys.records(), CompareOp::Equal, 0).with_prefix(),
-                Compare::create_revision(self.keys.migrated(), CompareOp::Equal, 0),
-            ])
-            .and_then(ops);
-        if !self.timed(client.txn(txn)).await?.succeeded() {
+        let txn = Txn {
+            compare: vec![
+                Compare::all_under(self.keys.records(), Target::Create, 0),
+                Compare::equal(self.keys.migrated(), Target::Create, 0),
+            ],
+            success: ops,
+            failure: Vec::new(),
+        };
+        if !self.timed(self.gateway.txn(&txn)).await?.succeeded {
             return Ok(());
         }
-        let audit: Vec<TxnOp> = m
+        let audit: Vec<Op> = m
             .audit
             .iter()
             .filter_map(|entry| {
                 let flag = entry["flag"].as_str()?;
                 let at: jiff::Timestamp = entry["time"].as_str()?.parse().ok()?;
                 let key = self.keys.audit(flag, at.as_nanosecond(), "migrated");
-                Some(TxnOp::put(key, entry.to_string(), None))
+                Some(Op::put(key, entry.to_string()))
             })
             .collect();
         for batch in audit.chunks(MIGRATION_BATCH) {
-            self.timed(client.txn(Txn::new().and_then(batch.to_vec())))
+            self.timed(self.gateway.txn(&Txn::success(batch.to_vec())))
                 .await?;
         }
         info!(
@@ -421,44 +396,38 @@ impl EtcdStore {
     /// One lease: campaign, renew, and campaign again whenever the leader
     /// key goes; returns when the lease is lost.
     async fn session(&self, sink: &dyn RecordSink) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
         let ttl_secs = i64::try_from(self.lease_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
         let sent = Instant::now();
-        let grant = self.timed(client.lease_grant(ttl_secs, None)).await?;
-        let lease = grant.id();
+        let grant = self.timed(self.gateway.lease_grant(ttl_secs)).await?;
+        let lease = grant.id;
         *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
-        let ttl = Duration::from_secs(u64::try_from(grant.ttl()).unwrap_or(1));
+        let ttl = Duration::from_secs(u64::try_from(grant.ttl).unwrap_or(1));
         let mut valid_until = sent + ttl;
-        let (mut keeper, mut acks) = self.timed(client.lease_keep_alive(lease)).await?;
-        let mut watch = self.timed(client.watch(self.keys.leader(), None)).await?;
+        let leader = self.keys.leader();
+        let mut watch = self.timed(self.gateway.watch(&leader, false, 0)).await?;
         loop {
             if self.lock_lead().is_none() && !self.stopping.load(Ordering::SeqCst) {
-                self.try_lead(&mut client, lease, valid_until - ttl / 4, sink)
-                    .await?;
+                self.try_lead(lease, valid_until - ttl / 4, sink).await?;
             }
             tokio::select! {
                 () = tokio::time::sleep(ttl / 3) => {
                     let sent = Instant::now();
-                    self.timed(keeper.keep_alive()).await?;
-                    let ack = self.timed(acks.message()).await?
-                        .ok_or_else(|| StoreError::Unreachable("lease renewals ended".into()))?;
-                    if ack.ttl() <= 0 {
+                    let ack = self.timed(self.gateway.lease_keep_alive(lease)).await?;
+                    if ack.ttl <= 0 {
                         return Err(StoreError::Unreachable("the lease expired".into()));
                     }
-                    valid_until = sent + Duration::from_secs(u64::try_from(ack.ttl()).unwrap_or(1));
+                    valid_until = sent + Duration::from_secs(u64::try_from(ack.ttl).unwrap_or(1));
                     if let Some(lead) = self.lock_lead().as_mut() {
                         lead.decide_until = valid_until - ttl / 4;
                     }
                 }
-                message = watch.message() => {
-                    let response = message
-                        .map_err(|e| StoreError::Unreachable(e.to_string()))?
-                        .ok_or_else(|| StoreError::Unreachable("the leader watch ended".into()))?;
-                    for event in response.events() {
-                        let name = event.kv().map(|kv| String::from_utf8_lossy(kv.value()).into_owned());
-                        match event.event_type() {
-                            EventType::Put => self.set_leader(name),
-                            EventType::Delete => self.set_leader(None),
+                message = watch.next() => {
+                    for event in message.map_err(unreachable)?.events {
+                        if event.is_delete() {
+                            self.set_leader(None);
+                        } else {
+                            let name = event.kv.map(|kv| String::from_utf8_lossy(&kv.value).into_owned());
+                            self.set_leader(name);
                         }
                     }
                 }
@@ -470,56 +439,45 @@ impl EtcdStore {
     /// every record before deciding anything.
     async fn try_lead(
         &self,
-        client: &mut Client,
         lease: i64,
         decide_until: Instant,
         sink: &dyn RecordSink,
     ) -> Result<(), StoreError> {
         let key = self.keys.leader();
-        let txn = Txn::new()
-            .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(
-                key.as_str(),
-                self.replica.as_str(),
-                Some(PutOptions::new().with_lease(lease)),
-            )])
-            .or_else([TxnOp::get(key.as_str(), None)]);
-        let response = self.timed(client.txn(txn)).await?;
-        if !response.succeeded() {
-            let holder = response.op_responses().into_iter().find_map(|op| match op {
-                TxnOpResponse::Get(g) => g.kvs().first().map(|kv| {
-                    (
-                        String::from_utf8_lossy(kv.value()).into_owned(),
-                        kv.lease(),
-                        kv.create_revision(),
-                    )
-                }),
-                _ => None,
-            });
-            match holder {
+        let txn = Txn {
+            compare: vec![Compare::equal(key.as_str(), Target::Create, 0)],
+            success: vec![Op::Put {
+                key: key.clone(),
+                value: self.replica.clone().into_bytes(),
+                lease,
+            }],
+            failure: vec![Op::Get(key)],
+        };
+        let response = self.timed(self.gateway.txn(&txn)).await?;
+        if !response.succeeded {
+            match first_read(&response) {
                 // Our own key, from this very lease (a lost answer).
-                Some((_, l, revision)) if l == lease => {
-                    self.lead(client, revision, decide_until, sink).await?;
+                Some(kv) if kv.lease == lease => {
+                    self.lead(kv.create_revision, decide_until, sink).await?;
                 }
-                Some((name, _, _)) => self.set_leader(Some(name)),
+                Some(kv) => self.set_leader(Some(String::from_utf8_lossy(&kv.value).into_owned())),
                 None => self.set_leader(None),
             }
             return Ok(());
         }
-        let revision = response.header().map_or(0, |h| h.revision());
-        self.lead(client, revision, decide_until, sink).await
+        self.lead(response.header.revision, decide_until, sink)
+            .await
     }
 
     async fn lead(
         &self,
-        client: &mut Client,
         revision: i64,
         decide_until: Instant,
         sink: &dyn RecordSink,
     ) -> Result<(), StoreError> {
         // Everything the previous leader wrote is visible from `revision`
         // on (later writes of it are fenced): read it before deciding.
-        self.load_all(client, sink).await?;
+        self.load_all(sink).await?;
         *self.lock_lead() = Some(Lead {
             revision,
             decide_until,
@@ -551,21 +509,11 @@ impl EtcdStore {
                 let Ok(json) = serde_json::to_vec(&published) else {
                     continue;
                 };
-                ops.push(TxnOp::put(
-                    self.keys.exposure(&r.flag, &self.replica),
-                    json,
-                    None,
-                ));
+                ops.push(Op::put(self.keys.exposure(&r.flag, &self.replica), json));
             }
-            if ops.is_empty() {
-                continue;
-            }
-            let Ok(mut client) = self.client().await else {
-                continue;
-            };
             for batch in ops.chunks(MIGRATION_BATCH) {
-                let txn = Txn::new().and_then(batch.to_vec());
-                if let Err(e) = self.timed(client.txn(txn)).await {
+                let txn = Txn::success(batch.to_vec());
+                if let Err(e) = self.timed(self.gateway.txn(&txn)).await {
                     debug!(error = %e, "exposure counts not published; again shortly");
                 }
             }
@@ -573,14 +521,13 @@ impl EtcdStore {
     }
 
     async fn merge_inner(&self, mut report: ExposureReport) -> Result<ExposureReport, StoreError> {
-        let mut client = self.client().await?;
-        let options = GetOptions::new().with_prefix();
+        let exposures = self.keys.exposures(&report.flag);
         let response = self
-            .timed(client.get(self.keys.exposures(&report.flag), Some(options)))
+            .timed(self.gateway.range(&exposures, true, None))
             .await?;
         report.replicas = Some(vec![self.replica.clone()]);
-        for kv in response.kvs() {
-            let Ok(other) = serde_json::from_slice::<Published>(kv.value()) else {
+        for kv in &response.kvs {
+            let Ok(other) = serde_json::from_slice::<Published>(&kv.value) else {
                 continue;
             };
             if other.replica != self.replica && other.spec_hash == report.spec_hash {
@@ -610,8 +557,7 @@ impl EtcdStore {
         let Some(lease) = lease else {
             return Ok(false);
         };
-        let mut client = self.client().await?;
-        self.timed(client.lease_revoke(lease)).await?;
+        self.timed(self.gateway.lease_revoke(lease)).await?;
         Ok(true)
     }
 
@@ -630,34 +576,29 @@ impl EtcdStore {
         let flag = save.record.flag.clone();
         let key = self.keys.record(&flag);
         let json = serde_json::to_vec(&save.record).map_err(std::io::Error::other)?;
-        let mut compares = vec![Compare::mod_revision(
+        let mut compare = vec![Compare::equal(
             key.as_str(),
-            CompareOp::Equal,
+            Target::Mod,
             save.record.store_revision,
         )];
         if let Some(revision) = fence {
-            compares.push(Compare::create_revision(
-                self.keys.leader(),
-                CompareOp::Equal,
-                revision,
-            ));
+            compare.push(Compare::equal(self.keys.leader(), Target::Create, revision));
         }
-        let mut ops = vec![TxnOp::put(key.as_str(), json, None)];
+        let mut success = vec![Op::put(key, json)];
         if let Some(line) = &save.audit {
             let at = jiff::Timestamp::now().as_nanosecond();
-            ops.push(TxnOp::put(
+            success.push(Op::put(
                 self.keys.audit(&flag, at, &self.replica),
                 line.as_str(),
-                None,
             ));
         }
-        let txn = Txn::new()
-            .when(compares)
-            .and_then(ops)
-            .or_else([TxnOp::get(self.keys.leader(), None)]);
-        let mut client = self.client().await?;
-        let response = self.timed(client.txn(txn)).await?;
-        if response.succeeded() {
+        let txn = Txn {
+            compare,
+            success,
+            failure: vec![Op::Get(self.keys.leader())],
+        };
+        let response = self.timed(self.gateway.txn(&txn)).await?;
+        if response.succeeded {
             if let Some(line) = save.audit {
                 let log = self.local_audit.clone();
                 let _ = tokio::task::spawn_blocking(move || {
@@ -667,16 +608,10 @@ impl EtcdStore {
                 })
                 .await;
             }
-            return Ok(response.header().map_or(0, |h| h.revision()));
+            return Ok(response.header.revision);
         }
         if let Some(revision) = fence {
-            let still = response.op_responses().into_iter().any(|op| match op {
-                TxnOpResponse::Get(g) => g
-                    .kvs()
-                    .first()
-                    .is_some_and(|kv| kv.create_revision() == revision),
-                _ => false,
-            });
+            let still = first_read(&response).is_some_and(|kv| kv.create_revision == revision);
             if !still {
                 self.step_down();
                 return Err(StoreError::Fenced);
@@ -686,11 +621,9 @@ impl EtcdStore {
     }
 
     async fn fetch_inner(&self, flag: String) -> Result<Option<RolloutRecord>, StoreError> {
-        let mut client = self.client().await?;
-        let response = self
-            .timed(client.get(self.keys.record(&flag), None))
-            .await?;
-        Ok(response.kvs().first().and_then(|kv| self.record_of(kv)))
+        let key = self.keys.record(&flag);
+        let response = self.timed(self.gateway.range(&key, false, None)).await?;
+        Ok(response.kvs.first().and_then(|kv| self.record_of(kv)))
     }
 
     async fn audit_inner(
@@ -698,28 +631,33 @@ impl EtcdStore {
         flag: Option<String>,
         limit: usize,
     ) -> Result<Vec<Value>, StoreError> {
-        let mut client = self.client().await?;
-        let options = GetOptions::new()
-            .with_prefix()
-            .with_sort(SortTarget::Create, SortOrder::Descend)
-            .with_limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        let audits = self.keys.audits(flag.as_deref());
         let response = self
-            .timed(client.get(self.keys.audits(flag.as_deref()), Some(options)))
+            .timed(self.gateway.range(&audits, true, Some(Newest(limit))))
             .await?;
         // Oldest first: by revision, and within one (a migration's batch)
         // by the time in the key.
         let mut entries: Vec<(i64, &[u8], Value)> = response
-            .kvs()
+            .kvs
             .iter()
             .filter_map(|kv| {
-                let value = serde_json::from_slice(kv.value()).ok()?;
-                let name = kv.key().rsplit(|b| *b == b'/').next().unwrap_or_default();
-                Some((kv.create_revision(), name, value))
+                let value = serde_json::from_slice(&kv.value).ok()?;
+                let name = kv.key.rsplit(|b| *b == b'/').next().unwrap_or_default();
+                Some((kv.create_revision, name, value))
             })
             .collect();
         entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Ok(entries.into_iter().map(|(_, _, v)| v).collect())
     }
+}
+
+/// The first key the branch of `response` that ran read.
+fn first_read(response: &TxnResponse) -> Option<&KeyValue> {
+    response.ranges().find_map(|r| r.kvs.first())
+}
+
+fn unreachable(e: GatewayError) -> StoreError {
+    StoreError::Unreachable(e.to_string())
 }
 
 impl SharedExposures for EtcdStore {

@@ -9,6 +9,7 @@
 //! implement the same trait.
 
 pub mod etcd;
+mod gateway;
 
 use crate::daemon::exposure::ExposureReport;
 use crate::daemon::rollout::store::{BoxFuture, StoreError};

@@ -1,13 +1,18 @@
 //! A real etcd for the cluster tests (Debian's `etcd-server` package): one
 //! member on ephemeral ports with a temp data dir, killed on drop; it can
 //! be stopped and started again on the same data and ports (an outage).
+//! [`Etcd::start_secured`] starts one that takes only TLS clients with a
+//! certificate of the test's CA.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use super::flagd::client;
+use super::pki::Pki;
 use super::{eventually, require};
 
 /// One etcd member.
@@ -17,6 +22,8 @@ pub struct Etcd {
     dir: tempfile::TempDir,
     client_port: u16,
     peer_port: u16,
+    /// The test's own client when etcd takes TLS only.
+    tls: Option<reqwest::blocking::Client>,
 }
 
 /// A port nobody listens on now (bound, then released).
@@ -39,9 +46,83 @@ impl Etcd {
             dir: tempfile::tempdir().unwrap(),
             client_port: free_port(),
             peer_port: free_port(),
+            tls: None,
         };
         etcd.resume();
         Some(etcd)
+    }
+
+    /// Starts etcd serving TLS with `pki`'s server certificate, taking
+    /// only clients with a certificate `pki`'s CA signed (etcd's
+    /// `--client-cert-auth`); its files are `ca.pem`, `server.pem` and
+    /// `server.key` in [`Etcd::dir`].
+    pub fn start_secured(pki: &Pki) -> Option<Etcd> {
+        let binary = require("etcd")?;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), &pki.ca_pem).unwrap();
+        std::fs::write(dir.path().join("server.pem"), &pki.cert_pem).unwrap();
+        std::fs::write(dir.path().join("server.key"), &pki.key_pem).unwrap();
+        let (cert, key) = pki.client(None);
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::blocking::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap()])
+            .identity(reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes()).unwrap())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let mut etcd = Etcd {
+            binary,
+            child: None,
+            dir,
+            client_port: free_port(),
+            peer_port: free_port(),
+            tls: Some(http),
+        };
+        etcd.resume();
+        Some(etcd)
+    }
+
+    /// Where [`Etcd::start_secured`] keeps its certificate files.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Turns authentication on, with a `root` user and `user` (password
+    /// `password`) holding the root role.
+    pub fn enable_auth(&self, user: &str, password: &str) {
+        self.call("/v3/auth/role/add", json!({ "name": "root" }));
+        for (name, pass) in [("root", "root-password"), (user, password)] {
+            self.call(
+                "/v3/auth/user/add",
+                json!({ "name": name, "password": pass }),
+            );
+            self.call(
+                "/v3/auth/user/grant",
+                json!({ "user": name, "role": "root" }),
+            );
+        }
+        self.call("/v3/auth/enable", json!({}));
+    }
+
+    /// A call to etcd's v3 JSON gateway that must succeed.
+    fn call(&self, path: &str, body: Value) -> Value {
+        let plain;
+        let http = match &self.tls {
+            Some(http) => http,
+            None => {
+                plain = client();
+                &plain
+            }
+        };
+        let response = http
+            .post(format!("{}{path}", self.client_url()))
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().unwrap();
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
     }
 
     /// What flagd's `--cluster` takes.
@@ -50,7 +131,8 @@ impl Etcd {
     }
 
     fn client_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
     }
 
     /// Kills etcd (its data stays).
@@ -66,7 +148,19 @@ impl Etcd {
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "etcd is running");
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        if self.tls.is_some() {
+            let file = |name: &str| self.dir.path().join(name);
+            command
+                .arg("--cert-file")
+                .arg(file("server.pem"))
+                .arg("--key-file")
+                .arg(file("server.key"))
+                .arg("--trusted-ca-file")
+                .arg(file("ca.pem"))
+                .arg("--client-cert-auth");
+        }
+        let child = command
             .args(["--name", "test"])
             .arg("--data-dir")
             .arg(self.dir.path().join("data"))
@@ -83,10 +177,11 @@ impl Etcd {
             .spawn()
             .expect("etcd starts");
         self.child = Some(child);
-        let http = client();
+        let plain = client();
+        let http = self.tls.as_ref().unwrap_or(&plain);
         let health = format!("{}/health", self.client_url());
         eventually(Duration::from_secs(30), "etcd to be healthy", || {
-            let body: serde_json::Value = http.get(&health).send().ok()?.json().ok()?;
+            let body: Value = http.get(&health).send().ok()?.json().ok()?;
             (body["health"] == "true").then_some(())
         });
     }
@@ -95,13 +190,7 @@ impl Etcd {
     pub fn get(&self, key: &str) -> Option<String> {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD;
-        let body: serde_json::Value = client()
-            .post(format!("{}/v3/kv/range", self.client_url()))
-            .json(&serde_json::json!({ "key": b64.encode(key) }))
-            .send()
-            .ok()?
-            .json()
-            .ok()?;
+        let body = self.call("/v3/kv/range", json!({ "key": b64.encode(key) }));
         let value = body["kvs"][0]["value"].as_str()?;
         String::from_utf8(b64.decode(value).ok()?).ok()
     }
