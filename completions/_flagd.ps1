@@ -73,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagd' -ScriptBlock {
             [CompletionResult]::new('--completions', '--completions', [CompletionResultType]::ParameterName, 'Print shell completions and exit')
             [CompletionResult]::new('--auth-eval', '--auth-eval', [CompletionResultType]::ParameterName, 'Evaluation needs a valid token or API key too (default: open)')
             [CompletionResult]::new('--metrics-auth', '--metrics-auth', [CompletionResultType]::ParameterName, '`/metrics` needs a viewer token (default: open)')
+            [CompletionResult]::new('--check-config', '--check-config', [CompletionResultType]::ParameterName, 'Check the options (the command line and the --config file) as a start would, print what they resolve to, and exit: 0 when flagd would start with them, 2 otherwise. Reads no other file, binds and contacts nothing, so options can be checked away from where they run (a Kubernetes manifest''s, for one)')
             [CompletionResult]::new('--man', '--man', [CompletionResultType]::ParameterName, 'Print the man page and exit')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

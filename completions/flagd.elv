@@ -70,6 +70,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --completions 'Print shell completions and exit'
             cand --auth-eval 'Evaluation needs a valid token or API key too (default: open)'
             cand --metrics-auth '`/metrics` needs a viewer token (default: open)'
+            cand --check-config 'Check the options (the command line and the --config file) as a start would, print what they resolve to, and exit: 0 when flagd would start with them, 2 otherwise. Reads no other file, binds and contacts nothing, so options can be checked away from where they run (a Kubernetes manifest''s, for one)'
             cand --man 'Print the man page and exit'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -54,6 +54,7 @@ powershell\t''
 zsh\t''"
 complete -c flagd -l auth-eval -d 'Evaluation needs a valid token or API key too (default: open)'
 complete -c flagd -l metrics-auth -d '`/metrics` needs a viewer token (default: open)'
+complete -c flagd -l check-config -d 'Check the options (the command line and the --config file) as a start would, print what they resolve to, and exit: 0 when flagd would start with them, 2 otherwise. Reads no other file, binds and contacts nothing, so options can be checked away from where they run (a Kubernetes manifest\'s, for one)'
 complete -c flagd -l man -d 'Print the man page and exit'
 complete -c flagd -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flagd -s V -l version -d 'Print version'

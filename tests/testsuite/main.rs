@@ -33,6 +33,7 @@ mod init;
 mod interop;
 mod invalid_corpus;
 mod lifecycle;
+mod manifests;
 mod no_alloc;
 mod promote;
 mod properties;

@@ -282,6 +282,15 @@ pub struct Args {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
+    /// Check the options (the command line and the --config file) as a
+    /// start would, print what they resolve to, and exit: 0 when flagd
+    /// would start with them, 2 otherwise. Reads no other file, binds and
+    /// contacts nothing, so options can be checked away from where they
+    /// run (a Kubernetes manifest's, for one).
+    #[arg(long)]
+    #[serde(skip)]
+    pub check_config: bool,
+
     /// Print shell completions and exit.
     #[arg(long, value_name = "SHELL", hide = true)]
     #[serde(skip)]
@@ -340,6 +349,24 @@ pub struct ClusterSettings {
     pub config: ClusterConfig,
     /// `--cluster-replica`, when given.
     pub replica: Option<String>,
+    /// `--cluster-user` and `--cluster-password-file`, when given.
+    pub user: Option<(String, PathBuf)>,
+}
+
+impl ClusterSettings {
+    /// The etcd user and the password read from its file, for
+    /// [`ClusterConfig::user`].
+    pub fn credentials(&self) -> anyhow::Result<Option<(String, String)>> {
+        let Some((user, file)) = &self.user else {
+            return Ok(None);
+        };
+        let password = std::fs::read_to_string(file)
+            .with_context(|| format!("--cluster-password-file {}", file.display()))?;
+        Ok(Some((
+            user.clone(),
+            password.trim_end_matches(['\r', '\n']).to_owned(),
+        )))
+    }
 }
 
 /// Token verification settings.
@@ -486,6 +513,7 @@ impl Args {
             cluster_user: self.cluster_user.or(file.cluster_user),
             cluster_password_file: self.cluster_password_file.or(file.cluster_password_file),
             config: self.config,
+            check_config: self.check_config,
             completions: self.completions,
             man: self.man,
         }
@@ -519,14 +547,7 @@ fn cluster_settings(args: &Args) -> anyhow::Result<Option<ClusterSettings>> {
         bail!("--cluster-lease-ttl must be at least 1s (etcd counts leases in seconds)");
     }
     let user = match (&args.cluster_user, &args.cluster_password_file) {
-        (Some(user), Some(file)) => {
-            let password = std::fs::read_to_string(file)
-                .with_context(|| format!("--cluster-password-file {}", file.display()))?;
-            Some((
-                user.clone(),
-                password.trim_end_matches(['\r', '\n']).to_owned(),
-            ))
-        }
+        (Some(user), Some(file)) => Some((user.clone(), file.clone())),
         (None, None) => None,
         _ => bail!("--cluster-user and --cluster-password-file go together"),
     };
@@ -540,11 +561,14 @@ fn cluster_settings(args: &Args) -> anyhow::Result<Option<ClusterSettings>> {
                 (None, None) => None,
                 _ => bail!("--cluster-cert and --cluster-key go together"),
             },
-            user,
+            // Read at start (`ClusterSettings::credentials`), so that
+            // --check-config reads no secret.
+            user: None,
             lease_ttl,
             replica: String::new(),
         },
         replica: args.cluster_replica.clone(),
+        user,
     }))
 }
 
@@ -831,7 +855,7 @@ mod tests {
         assert_eq!(c.config.endpoints, ["a:2379", "b:2379"]);
         assert_eq!(c.config.prefix, "/hotswap-flags/prod/");
         assert_eq!(c.config.lease_ttl, Duration::from_secs(10));
-        assert!(c.replica.is_none() && c.config.user.is_none() && c.config.ca.is_none());
+        assert!(c.replica.is_none() && c.user.is_none() && c.config.ca.is_none());
 
         let dir = tempfile::tempdir().unwrap();
         let password = dir.path().join("password");
@@ -856,7 +880,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.config.prefix, "/flags/prod/");
         assert_eq!(c.config.lease_ttl, Duration::from_secs(3));
-        assert_eq!(c.config.user, Some(("flagd".into(), "s3cret".into())));
+        assert_eq!(
+            c.credentials().unwrap(),
+            Some(("flagd".into(), "s3cret".into()))
+        );
         assert_eq!(c.replica.as_deref(), Some("pod-1"));
 
         for (args, says) in [

@@ -53,10 +53,17 @@ fn main() -> ExitCode {
             Err(e) => fail(&e.into()),
         };
     }
+    let check_only = args.check_config;
     let settings = match args.resolve() {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    if check_only {
+        return match print_settings(&settings) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.into()),
+        };
+    }
     init_logging(settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.workers)
@@ -70,6 +77,36 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// `--check-config`'s answer: the settings a start would use, one
+/// `name: value` a line after `flagd: options OK` (docs/flagd.md).
+fn print_settings(s: &Settings) -> std::io::Result<()> {
+    let auth = match s.auth.as_ref().map(|a| &a.keys) {
+        None => "off: every endpoint is open to whoever reaches the address".to_owned(),
+        Some(KeyFile::Secret(p)) => format!("HS256 secret {}", p.display()),
+        Some(KeyFile::PublicKey(p)) => format!("public key {}", p.display()),
+        Some(KeyFile::Jwks(p)) => format!("JWKS {}", p.display()),
+    };
+    let cluster = match &s.cluster {
+        None => "off".to_owned(),
+        Some(c) => format!(
+            "{} prefix {} replica {}",
+            c.config.endpoints.join(","),
+            c.config.prefix,
+            c.replica.as_deref().unwrap_or("HOSTNAME:PORT")
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "flagd: options OK")?;
+    writeln!(out, "env: {}", s.env)?;
+    writeln!(out, "source: {}", s.source)?;
+    writeln!(out, "poll: {:?}", s.poll)?;
+    writeln!(out, "listen: {}", s.listen)?;
+    writeln!(out, "state-dir: {}", s.state_dir.display())?;
+    writeln!(out, "auth: {auth}")?;
+    writeln!(out, "cluster: {cluster}")?;
+    out.flush()
 }
 
 fn fail(e: &anyhow::Error) -> ExitCode {
@@ -208,6 +245,7 @@ fn cluster_controller(
     prometheus: Prometheus,
 ) -> anyhow::Result<(Arc<Controller<Prometheus>>, Arc<EtcdStore>)> {
     let mut config = cluster.config.clone();
+    config.user = cluster.credentials()?;
     config.replica = cluster
         .replica
         .clone()
