@@ -13,6 +13,7 @@ mod bucketing;
 mod cli;
 mod cluster;
 mod completions;
+mod container;
 mod diff;
 mod eval_semantics;
 mod example;
