@@ -14,6 +14,7 @@ mod build_deps;
 mod cli;
 mod cluster;
 mod completions;
+mod container;
 mod diff;
 mod eval_semantics;
 mod example;

@@ -10,6 +10,20 @@ pub fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// Copies the directory `from` to `to` (created), files and subdirectories.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Replaces `path` the way editors and deployments do: write a temp file
 /// next to it, rename it over, so a watcher never sees half a file.
 pub fn replace_file(path: &Path, bytes: &[u8]) {

@@ -65,11 +65,11 @@ pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
 }
 
 /// The one rule for a program a test needs that cargo does not build
-/// (`git`, `prometheus`, `node`, `chromium`, `python3`, `openssl`, `etcd`):
-/// its path when it is on `PATH`. When it is not, the test is skipped — a
-/// loud `SKIPPED` line, and `None` for the test to return on — unless `CI`
-/// is set: CI installs every one of them, so there a missing program is a
-/// failure, never a quiet pass.
+/// (`git`, `prometheus`, `node`, `chromium`, `python3`, `openssl`, `etcd`,
+/// `podman`, `runc`): its path when it is on `PATH`. When it is not, the test
+/// is skipped — a loud `SKIPPED` line, and `None` for the test to return on —
+/// unless `CI` is set: CI installs every one of them, so there a missing
+/// program is a failure, never a quiet pass.
 ///
 /// ```ignore
 /// let Some(node) = require("node") else { return };
@@ -123,6 +123,8 @@ fn install_hint(program: &str) -> &'static str {
         "openssl" => "apt-get install openssl",
         "git" => "apt-get install git",
         "etcd" => "apt-get install etcd-server",
+        "podman" => "apt-get install podman runc",
+        "runc" => "apt-get install runc",
         _ => "install it",
     }
 }
