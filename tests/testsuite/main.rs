@@ -33,6 +33,7 @@ mod interop;
 mod invalid_corpus;
 mod lifecycle;
 mod no_alloc;
+mod package;
 mod promote;
 mod properties;
 mod readme;
