@@ -14,6 +14,7 @@ mod cli;
 mod cluster;
 mod completions;
 mod diff;
+mod doc_paths;
 mod eval_semantics;
 mod example;
 mod examples;
