@@ -4,9 +4,9 @@
 # the OpenFeature Node SDK (tests/interop) and the browser test's page and
 # driver (tests/browser: the OpenFeature web SDK, esbuild, puppeteer-core,
 # which drives Debian's Chromium and downloads no browser) — then runs every
-# Rust test and doctest. Tests needing a program that is absent (git, node,
-# chromium, prometheus, python3, openssl) skip with a loud message, or fail
-# when CI is set.
+# Rust test and doctest. Tests needing a program that is absent (the
+# README's prerequisites list them: git, node, chromium, prometheus, etcd,
+# python3, openssl, …) skip with a loud message, or fail when CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

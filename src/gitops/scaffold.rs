@@ -118,12 +118,15 @@ jobs:
 
       - uses: dtolnay/rust-toolchain@stable
 
-      # The flagctl that ran `flagctl init` (docs/gitops.md, "init"): a newer
-      # one could read these files differently than the one you tested with.
-      # Alternatives: `cargo install --git <your clone's URL> --tag v{version}
-      # --locked --bin flagctl`, or download a prebuilt binary you publish.
+      # The flagctl that ran `flagctl init` (docs/gitops.md, "Installing
+      # flagctl"): a newer one could read these files differently than the
+      # one you tested with. Built from the project's git tag v{version}, as
+      # the crate is not on crates.io yet; the first build takes minutes.
+      # Alternatives: `cargo install hotswap-flags --version ={version}
+      # --locked --bin flagctl` once it is published, or download a prebuilt
+      # binary you publish.
       - name: Install flagctl {version}
-        run: cargo install hotswap-flags --version ={version} --locked --bin flagctl
+        run: cargo install --git {repository} --tag v{version} --locked hotswap-flags --bin flagctl
 
       - name: Validate
         run: flagctl validate
@@ -158,6 +161,10 @@ const GITIGNORE: &str =
 /// The version pinned in the scaffolded workflow: the flagctl that wrote it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Where the scaffolded workflow builds flagctl from: Cargo.toml's
+/// `repository`, whose tags `vX.Y.Z` are the releases.
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
 /// The files of a new repository: (path, contents).
 pub fn files() -> Vec<(&'static str, String)> {
     vec![
@@ -166,7 +173,9 @@ pub fn files() -> Vec<(&'static str, String)> {
         ("envs/production/example.yaml", PRODUCTION.to_owned()),
         (
             ".github/workflows/flags.yml",
-            WORKFLOW.replace("{version}", VERSION),
+            WORKFLOW
+                .replace("{version}", VERSION)
+                .replace("{repository}", REPOSITORY),
         ),
         (".github/CODEOWNERS", CODEOWNERS.to_owned()),
         (".gitignore", GITIGNORE.to_owned()),

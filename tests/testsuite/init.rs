@@ -26,9 +26,11 @@ fn scaffold_validates_and_wires_the_review_workflow() {
     );
     let workflow = read(&dir, ".github/workflows/flags.yml");
     assert!(workflow.contains("run: flagctl validate"), "{workflow}");
-    // The workflow installs the flagctl that wrote it.
+    // The workflow installs the flagctl that wrote it, from its release tag
+    // (the crate is not published yet).
     let pinned = format!(
-        "run: cargo install hotswap-flags --version ={} --locked --bin flagctl",
+        "run: cargo install --git {} --tag v{} --locked hotswap-flags --bin flagctl",
+        env!("CARGO_PKG_REPOSITORY"),
         env!("CARGO_PKG_VERSION")
     );
     assert!(workflow.contains(&pinned), "{workflow}");

@@ -178,3 +178,59 @@ fn the_validate_example_is_real() {
     let printed: Vec<&str> = stdout.lines().take(expected.len()).collect();
     assert_eq!(printed, expected);
 }
+
+/// The README's prerequisites name every program a test `require`s (the
+/// list of what skips without it), and its Debian line installs each one
+/// with the package `support::install_hint` names: a test gaining a program
+/// fails here until the README says how to get it.
+#[test]
+fn the_prerequisites_name_every_program_the_tests_require() {
+    let text = prose();
+    let skip_list = {
+        let start = "A test that needs a program cargo does not build (";
+        let from = text.find(start).expect("the README's skip list") + start.len();
+        &text[from..from + text[from..].find(')').unwrap()]
+    };
+    let apt_line = readme()
+        .lines()
+        .find(|l| l.starts_with("apt-get install "))
+        .expect("the README's apt-get line")
+        .to_owned();
+    let packages: Vec<&str> = apt_line.split_whitespace().skip(2).collect();
+
+    let call = regex::Regex::new(r#"\brequire\("([A-Za-z0-9_.-]+)"\)"#).unwrap();
+    let mut programs = std::collections::BTreeSet::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testsuite");
+    let mut todo = vec![dir];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                programs.extend(call.captures_iter(&source).map(|c| c[1].to_owned()));
+            }
+        }
+    }
+    assert!(
+        programs.contains("git") && programs.contains("node"),
+        "{programs:?}"
+    );
+    for program in &programs {
+        assert!(
+            skip_list.contains(&format!("`{program}`")),
+            "README's list of programs whose absence skips tests lacks `{program}`: {skip_list}"
+        );
+        let hint = crate::support::install_hint(program);
+        let wanted = hint
+            .strip_prefix("apt-get install ")
+            .unwrap_or_else(|| panic!("support::install_hint has no Debian package for {program}"));
+        for package in wanted.split_whitespace() {
+            assert!(
+                packages.contains(&package),
+                "README's apt-get line lacks {package} (for {program}): {apt_line}"
+            );
+        }
+    }
+}

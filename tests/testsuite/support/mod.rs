@@ -66,10 +66,12 @@ pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
 
 /// The one rule for a program a test needs that cargo does not build
 /// (`git`, `prometheus`, `node`, `chromium`, `python3`, `openssl`, `etcd`,
-/// `podman`, `runc`): its path when it is on `PATH`. When it is not, the test
-/// is skipped — a loud `SKIPPED` line, and `None` for the test to return on —
-/// unless `CI` is set: CI installs every one of them, so there a missing
-/// program is a failure, never a quiet pass.
+/// `podman`, `runc`; the README lists them, checked by
+/// `readme::the_prerequisites_name_every_program_the_tests_require`): its
+/// path when it is on `PATH`. When it is not, the test is skipped — a loud
+/// `SKIPPED` line, and `None` for the test to return on — unless `CI` is
+/// set: CI installs every one of them, so there a missing program is a
+/// failure, never a quiet pass.
 ///
 /// ```ignore
 /// let Some(node) = require("node") else { return };
@@ -114,7 +116,9 @@ fn is_executable(path: &std::path::Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-fn install_hint(program: &str) -> &'static str {
+/// How to get `program` on Debian, as the skip message says it; the
+/// README's apt-get line must install these packages (readme.rs).
+pub fn install_hint(program: &str) -> &'static str {
     match program {
         "node" | "npm" => "apt-get install nodejs npm",
         "chromium" => "apt-get install chromium",
