@@ -365,20 +365,11 @@ fn type_hint(kind: crate::model::FlagType, v: &serde_json::Value) -> Option<Stri
     use crate::model::FlagType;
     use serde_json::Value;
     match (kind, v) {
-        (FlagType::Boolean, Value::String(s)) => match s.to_ascii_lowercase().as_str() {
-            "true" | "false" => Some(format!("write {} without quotes", s.to_ascii_lowercase())),
-            "yes" | "y" | "on" => {
-                Some("write `true` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
-            }
-            "no" | "n" | "off" => {
-                Some("write `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
-            }
-            _ => None,
-        },
+        (FlagType::Boolean, Value::String(s)) => crate::parse::de::boolean_string_hint(s),
         (FlagType::Integer | FlagType::Float, Value::String(s))
             if s.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
         {
-            Some(format!("write the number without quotes: {}", s.trim()))
+            Some(crate::parse::de::number_string_hint(s))
         }
         (FlagType::Integer, Value::Number(_)) => Some(
             "an `integer` flag takes whole numbers; make the type `float` for fractions".into(),

@@ -109,15 +109,21 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        // serde's `Vec` expects "a sequence"; files and messages say "list".
-        let exp = match exp.to_string() {
-            e if e == "a sequence" => "a list".to_owned(),
-            e => e,
-        };
-        DeError::new(format!(
+        let exp = plain_expected(&exp.to_string());
+        let mut e = DeError::new(format!(
             "expected {exp}, found {}",
             describe_unexpected(&unexp)
-        ))
+        ));
+        if let Unexpected::Str(s) = unexp {
+            e.hint = match exp.as_str() {
+                "a boolean" => boolean_string_hint(s),
+                "a number" | "a whole number" | "a whole number of 0 or more" => {
+                    Some(number_string_hint(s))
+                }
+                _ => None,
+            };
+        }
+        e
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
@@ -147,6 +153,45 @@ impl de::Error for DeError {
         let mut e = DeError::new(format!("missing required key `{field}`"));
         e.kind = DeErrorKind::MissingKey;
         e
+    }
+}
+
+/// What serde's visitors expect, in the words of the file format rather
+/// than Rust's: its `Vec` expects "a sequence", its numbers name their Rust
+/// type (`f64`, `u32`), which a flag file's author never wrote.
+fn plain_expected(exp: &str) -> String {
+    match exp {
+        "a sequence" => "a list",
+        "f32" | "f64" => "a number",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number of 0 or more",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// How to write a boolean given as a string: quoted `true`, or YAML 1.1's
+/// `yes`/`no`/`on`/`off`, which YAML 1.2 reads as strings (docs/flag-format.md).
+pub(crate) fn boolean_string_hint(s: &str) -> Option<String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "false" => Some(format!("write {} without quotes", s.to_ascii_lowercase())),
+        "yes" | "y" | "on" => {
+            Some("write `true` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
+        }
+        "no" | "n" | "off" => {
+            Some("write `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)".into())
+        }
+        _ => None,
+    }
+}
+
+/// How to write a number given as a string: without its quotes, or in
+/// digits.
+pub(crate) fn number_string_hint(s: &str) -> String {
+    if s.trim().parse::<f64>().is_ok_and(f64::is_finite) {
+        format!("write the number without quotes: {}", s.trim())
+    } else {
+        "write it in digits, such as 60 or 0.5".into()
     }
 }
 
@@ -447,6 +492,29 @@ mod tests {
             e.message
         );
         assert_eq!(e.path().to_string(), "items.z[0].maxCount");
+    }
+
+    #[test]
+    fn wrong_types_are_said_in_the_files_words_with_a_hint() {
+        let e = de("items:\n  z:\n    - name: a\n      kind: small\n      maxCount: sixty\n")
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected a whole number of 0 or more, found the string \"sixty\""
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("write it in digits, such as 60 or 0.5")
+        );
+        let e = de("items:\n  z:\n    - {name: a, kind: small, maxCount: '3'}\n").unwrap_err();
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("write the number without quotes: 3")
+        );
+        assert_eq!(
+            boolean_string_hint("yes").as_deref(),
+            Some("write `true` (YAML 1.2 reads `yes`, `no`, `on` and `off` as strings)")
+        );
     }
 
     #[test]

@@ -400,7 +400,7 @@ fn validate_counts_unreadable_files() {
         "│ 3 + 1 unreadable file │",
     )
     .stdout(predicate::str::contains(
-        "inconsistent indentation: line 4 is indented 3 spaces",
+        "broken.yaml:4:4: error: invalid YAML: `default` is indented 3 spaces",
     ));
     let v = validate_report(tmp.path());
     assert_eq!(v["environments"][0]["flags"], 3);
