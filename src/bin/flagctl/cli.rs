@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Validate, evaluate, simulate, diff and promote feature flags kept as code.
 #[derive(Debug, Parser)]
-#[command(name = "flagctl", version, about, long_about = None, propagate_version = true)]
+#[command(name = "flagctl", version, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

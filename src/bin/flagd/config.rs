@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 /// Serve one environment of a flags repository over HTTP, hot-swapping it on
 /// every change.
 #[derive(Debug, Default, Parser, Deserialize)]
-#[command(name = "flagd", version, about, long_about = None)]
+#[command(name = "flagd", version, long_about = None)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Args {
     /// The environment to serve.

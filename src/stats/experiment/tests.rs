@@ -54,7 +54,7 @@ fn shape_errors_name_the_variant_and_field() {
     );
     assert_eq!(
         err(r#"{"variants": {"a": {"exposures": "10", "conversions": 1}}}"#),
-        "1:34: expected a number, found the string \"10\" (at variants.a.exposures)"
+        "1:34: expected a number, found the string \"10\" (at variants.a.exposures); write the number without quotes: 10"
     );
 }
 
