@@ -1,49 +1,30 @@
 //! HotSwap Flags: feature flags kept as code in git.
 //!
-//! The modules follow the data, one stage each (`docs/architecture.md` has
-//! the whole picture):
+//! The evaluator is the `hotswap-flags-core` crate (files → model →
+//! compile → ruleset → evaluate, and bundles), re-exported here under the
+//! same paths; this crate adds what needs git, HTTP or a runtime
+//! (`docs/architecture.md` has the whole picture):
 //!
 //! ```text
-//! repo (dir | git tree) ─▶ parse ─▶ model ─▶ compile ─▶ ruleset ─▶ eval
-//!   files, loading         Node     serde    validate    indexed     Context → Evaluation
-//!                                            + lower     immutable
-//!
-//! ruleset ─▶ bundle (signed artifact)
+//! core: repo (dir) ─▶ parse ─▶ model ─▶ compile ─▶ ruleset ─▶ eval; bundle
+//! git (snapshots of commits, remotes) ─▶ repo
 //! repo ─▶ gitops (simulate, diff, promote, scaffold)       flagctl only
 //! repo, git, metrics, code ─▶ lifecycle (stale, retire)    flagctl only
 //! daemon: feed ─▶ live (swap) ─▶ server; rollout ◀─ prometheus   flagd only
 //! stats (experiments, guardrails); client (flagd, Prometheus, HTTP)
 //! ```
 //!
-//! Embedding in a Rust service takes three calls:
-//!
-//! ```no_run
-//! use hotswap_flags::{Context, EvalEnv, Repository};
-//!
-//! let repo = Repository::open("flags-example")?;
-//! let ruleset = repo.ruleset("production")?;
-//! let ctx = Context::from_json(serde_json::json!({"targetingKey": "user-42", "country": "DE"}))?;
-//! let eval = ruleset.evaluate("new-checkout-flow", &ctx, &EvalEnv::now())?;
-//! println!("{} ({})", eval.value(), eval.reason);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! A service that only evaluates flags depends on `hotswap-flags-core`
+//! alone (its `examples/embed.rs`).
 
 #![warn(missing_docs)]
 
-// Shared by every stage.
-pub mod diagnostic;
+pub use hotswap_flags_core::{bundle, compile, diagnostic, eval, model, parse, ruleset};
+
 pub mod fsutil;
-
-// The pipeline, in order.
-pub mod compile;
-pub mod eval;
-pub mod model;
-pub mod parse;
+pub mod git;
 pub mod repo;
-pub mod ruleset;
 
-// What is built on it.
-pub mod bundle;
 pub mod client;
 pub mod daemon;
 pub mod gitops;
@@ -51,8 +32,7 @@ pub mod lifecycle;
 pub mod prometheus;
 pub mod stats;
 
-pub use diagnostic::{Diagnostic, Severity};
-pub use eval::{Context, EvalEnv, EvalError, Evaluation, Reason, RolloutPosition, RolloutState};
-pub use repo::load::{Checked, LoadedEnv};
-pub use repo::{RepoError, Repository};
-pub use ruleset::Ruleset;
+pub use hotswap_flags_core::{
+    Checked, Context, Diagnostic, EvalEnv, EvalError, Evaluation, LoadedEnv, Reason, RepoError,
+    Repository, RolloutPosition, RolloutState, Ruleset, Severity,
+};

@@ -371,7 +371,7 @@ mod tests {
     use crate::eval::Context;
 
     fn ruleset(yaml: &str) -> Ruleset {
-        crate::repo::load::compile_yaml(yaml)
+        hotswap_flags_core::testing::compile_yaml(yaml)
     }
 
     /// An experiment on the rule `eu`, a staff rule before it and a rollout

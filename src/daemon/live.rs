@@ -545,7 +545,7 @@ mod tests {
         let text = format!(
             "flags:\n  x: {{type: string, variants: {{a: A, b: B}}, default: {default}}}\n"
         );
-        crate::repo::load::compile_yaml_as(&text, "e", version)
+        hotswap_flags_core::testing::compile_yaml_as(&text, "e", version)
     }
 
     #[test]

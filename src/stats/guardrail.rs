@@ -42,29 +42,7 @@ pub struct Failures {
     pub total: f64,
 }
 
-/// The guardrail's parameters, from the rollout's health check.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GuardrailConfig {
-    /// How much higher the rollout variant's failure rate may be, in
-    /// absolute terms (0.002 = 0.2 percentage points).
-    pub tolerance: f64,
-    /// One-sided significance level.
-    pub alpha: f64,
-    /// Fewer total requests than this in either group is "no data".
-    pub min_samples: f64,
-}
-
-impl Default for GuardrailConfig {
-    /// No tolerance, α = 0.05, at least 100 requests per group.
-    fn default() -> Self {
-        GuardrailConfig {
-            tolerance: 0.0,
-            alpha: 0.05,
-            min_samples: 100.0,
-        }
-    }
-}
+pub use hotswap_flags_core::ruleset::GuardrailConfig;
 
 /// The outcome of one guardrail check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

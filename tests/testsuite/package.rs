@@ -29,10 +29,17 @@ fn cargo(args: &[&str]) -> String {
 fn packaged() -> Vec<String> {
     // --allow-dirty: the list is Cargo.toml's `include`, whatever the
     // working tree's state; uncommitted files are listed if included.
-    cargo(&["package", "--list", "--allow-dirty", "--offline"])
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    cargo(&[
+        "package",
+        "-p",
+        "hotswap-flags",
+        "--list",
+        "--allow-dirty",
+        "--offline",
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The JSON Schemas in `schemas/` against the serde model and the compiler.
 //!
-//! The schemas are for editors; the model (`src/model/`) and the compiler
+//! The schemas are for editors; the model (`crates/core/src/model/`) and the compiler
 //! decide what a file may contain. They must agree in one direction each:
 //!
 //! - schema accepts ⇒ the model deserializes the document (`from_node`);

@@ -252,7 +252,7 @@ mod tests {
 
     fn flag() -> crate::ruleset::Ruleset {
         let yaml = "flags:\n  f:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n    rollout:\n      strategy: canary\n      serve: on\n      stages: [ { percentage: 10, duration: 1m }, { percentage: 100 } ]\n      health:\n        checks:\n          - { name: guard, compare: baseline, failures: 'errors{v=\"{{variant}}\",s=\"{{stage}}\"}', total: 'requests{v=\"{{variant}}\"}', tolerance: 0.001, minSamples: 100 }\n";
-        crate::repo::load::compile_yaml(yaml)
+        hotswap_flags_core::testing::compile_yaml(yaml)
     }
 
     #[test]

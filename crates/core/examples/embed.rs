@@ -3,7 +3,7 @@
 //!
 //! Run from the crate root: `cargo run --example embed`
 
-use hotswap_flags::{Context, EvalEnv, Repository};
+use hotswap_flags_core::{Context, EvalEnv, Repository};
 use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -30,8 +30,8 @@ const USER_ID: &str = "userId";
 /// Embedders build contexts with the typed setters; the HTTP API reads JSON.
 ///
 /// ```
-/// use hotswap_flags::Context;
-/// use hotswap_flags::eval::AttrValue;
+/// use hotswap_flags_core::Context;
+/// use hotswap_flags_core::eval::AttrValue;
 /// use serde_json::json;
 ///
 /// let ctx = Context::new()
@@ -144,7 +144,7 @@ impl Context {
     /// [`from_json`](Self::from_json) for a context kept long, among many
     /// (a simulated population): short strings are stored inline, so the
     /// context holds no allocation of its own.
-    pub(crate) fn from_json_inline(value: Value) -> Result<Self, ContextError> {
+    pub fn from_json_inline(value: Value) -> Result<Self, ContextError> {
         Context::from_json_as(value, Strings::Inline)
     }
 

@@ -6,11 +6,11 @@ use super::{Compiler, QueryUse};
 use crate::diagnostic::KeyPath;
 use crate::eval::bucket::{salt_prefix, threshold};
 use crate::model::{Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy};
+use crate::ruleset::GuardrailConfig;
 use crate::ruleset::{
     CheckKind, CompiledCheck, CompiledComparison, CompiledHealth, CompiledRollout, CompiledStage,
     RolloutPlan, VariantId,
 };
-use crate::stats::guardrail::GuardrailConfig;
 
 /// Check interval when `health.interval` is not given.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);

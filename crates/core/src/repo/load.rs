@@ -816,38 +816,6 @@ impl LoadedEnv {
     }
 }
 
-/// Checks one inline flag file, for the library's unit tests.
-#[cfg(test)]
-pub(crate) fn check_yaml(yaml: &str) -> Checked {
-    check_yaml_as(yaml, "test", "v")
-}
-
-#[cfg(test)]
-fn check_yaml_as(yaml: &str, env: &str, version: &str) -> Checked {
-    let meta = RulesetMeta {
-        env: env.into(),
-        version: version.into(),
-        source: "test".into(),
-    };
-    load_files([("f.yaml".to_owned(), yaml.as_bytes().to_vec())])
-        .check(&MetricsConfig::default(), meta)
-}
-
-/// [`check_yaml`]'s ruleset, for tests of what comes after compiling.
-#[cfg(test)]
-pub(crate) fn compile_yaml(yaml: &str) -> Ruleset {
-    compile_yaml_as(yaml, "test", "v")
-}
-
-/// [`compile_yaml`] with the environment and version given; panics with the
-/// findings if the file does not compile.
-#[cfg(test)]
-pub(crate) fn compile_yaml_as(yaml: &str, env: &str, version: &str) -> Ruleset {
-    let checked = check_yaml_as(yaml, env, version);
-    let findings = format!("{:?}", checked.diagnostics);
-    checked.ruleset.expect(&findings)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

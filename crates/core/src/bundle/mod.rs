@@ -303,7 +303,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Bundle {
-        let ruleset = crate::repo::load::compile_yaml_as(
+        let ruleset = crate::testing::compile_yaml_as(
             "flags:\n  x: {type: string, variants: {a: A, b: B}, default: b}\n",
             "staging",
             "0123456789abcdef0123456789abcdef01234567",

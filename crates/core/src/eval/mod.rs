@@ -315,9 +315,9 @@ impl Ruleset {
     /// `TARGETING_KEY_MISSING`, …), which callers serve as the default.
     ///
     /// ```
-    /// use hotswap_flags::{Context, EvalEnv, Reason, Repository};
+    /// use hotswap_flags_core::{Context, EvalEnv, Reason, Repository};
     ///
-    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flags-example");
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../flags-example");
     /// let ruleset = Repository::open(dir)?.ruleset("production")?;
     /// let mut staff = Context::new().with_key("user-42");
     /// staff.insert("email", "ana@example.com".into())?;

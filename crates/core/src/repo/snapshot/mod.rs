@@ -1,14 +1,12 @@
-//! Where repository files come from: a directory on disk, or (for diffs and
-//! flagd's git source) a commit's tree. Loading works the same on either.
+//! Where repository files come from: a directory on disk here; a commit's
+//! tree (for diffs and flagd's git source) implements [`Snapshot`] too, in
+//! the crate that reads git. Loading works the same on either.
 
 mod dir;
-mod git;
 
 use std::fmt;
 
 pub use dir::DirSnapshot;
-pub use git::GitSnapshot;
-pub(crate) use git::repo_prefix;
 
 /// A failure to read the repository itself (not a problem in a flag file).
 #[derive(Debug, thiserror::Error)]

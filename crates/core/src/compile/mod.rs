@@ -212,7 +212,7 @@ impl<'m> Compiler<'m> {
 
 /// Checks a flag or segment key: it appears in URLs, metrics and file names.
 /// `kind` names what is checked in messages ("flag key", "environment name").
-pub(crate) fn check_key(kind: &str, key: &str) -> Result<(), String> {
+pub fn check_key(kind: &str, key: &str) -> Result<(), String> {
     let valid = key
         .chars()
         .next()

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
-use super::{Snapshot, SnapshotError, join};
+use crate::repo::snapshot::{Snapshot, SnapshotError, join};
 
 /// The files of one commit. `prefix` places the flags repository inside the
 /// git repository (empty when `flags.toml` is at the git root).
@@ -78,7 +78,7 @@ impl GitSnapshot {
 }
 
 /// Where `dir` sits below the repository's work tree, `/`-separated.
-pub(crate) fn repo_prefix(repo: &Repository, dir: &Path) -> Result<String, SnapshotError> {
+pub fn repo_prefix(repo: &Repository, dir: &Path) -> Result<String, SnapshotError> {
     let Some(workdir) = repo.workdir() else {
         return Ok(String::new());
     };

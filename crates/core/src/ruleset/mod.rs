@@ -550,5 +550,30 @@ pub struct CompiledComparison {
     /// PromQL counting all requests of `{{variant}}`.
     pub total: String,
     /// Tolerance, alpha and minimum samples, defaults applied.
-    pub guardrail: crate::stats::guardrail::GuardrailConfig,
+    pub guardrail: GuardrailConfig,
+}
+
+/// The guardrail's parameters, from the rollout's health check: the
+/// test itself is the stats crate's (docs/rollouts.md, guardrails).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    /// How much higher the rollout variant's failure rate may be, in
+    /// absolute terms (0.002 = 0.2 percentage points).
+    pub tolerance: f64,
+    /// One-sided significance level.
+    pub alpha: f64,
+    /// Fewer total requests than this in either group is "no data".
+    pub min_samples: f64,
+}
+
+impl Default for GuardrailConfig {
+    /// No tolerance, α = 0.05, at least 100 requests per group.
+    fn default() -> Self {
+        GuardrailConfig {
+            tolerance: 0.0,
+            alpha: 0.05,
+            min_samples: 100.0,
+        }
+    }
 }

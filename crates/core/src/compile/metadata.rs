@@ -36,7 +36,7 @@ impl Compiler<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::repo::load::check_yaml;
+    use crate::testing::check_yaml;
 
     fn findings(owner: &str) -> Vec<String> {
         let text = format!(

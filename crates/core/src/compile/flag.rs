@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn huge_weights_are_refused_without_overflow() {
         let text = "flags:\n  f:\n    type: boolean\n    variants: {on: true, off: false}\n    default: {split: {on: 1e308, off: 1e308}}\n    offVariant: off\n";
-        let checked = crate::repo::load::check_yaml(text);
+        let checked = crate::testing::check_yaml(text);
         let errors: Vec<String> = checked
             .diagnostics
             .iter()

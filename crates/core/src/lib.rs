@@ -1,0 +1,51 @@
+//! HotSwap Flags' core: flag files → model → validate → compile (an
+//! immutable, indexed ruleset) → evaluate, and signed bundles of a ruleset.
+//!
+//! It reads files from a directory or from bytes it is given, and depends
+//! on no async runtime, no HTTP, no git and no etcd: a service that embeds
+//! the evaluator builds this crate alone (docs/architecture.md).
+//!
+//! ```text
+//! repo (snapshot: dir | given files) ─▶ parse ─▶ model ─▶ compile ─▶ ruleset ─▶ eval
+//!   files, loading                       Node     serde    validate    indexed     Context → Evaluation
+//!                                                          + lower     immutable
+//! ruleset ─▶ bundle (signed artifact)
+//! ```
+//!
+//! Embedding in a Rust service takes three calls:
+//!
+//! ```no_run
+//! use hotswap_flags_core::{Context, EvalEnv, Repository};
+//!
+//! let repo = Repository::open("flags-example")?;
+//! let ruleset = repo.ruleset("production")?;
+//! let ctx = Context::from_json(serde_json::json!({"targetingKey": "user-42", "country": "DE"}))?;
+//! let eval = ruleset.evaluate("new-checkout-flow", &ctx, &EvalEnv::now())?;
+//! println!("{} ({})", eval.value(), eval.reason);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+// Shared by every stage.
+pub mod diagnostic;
+
+// The pipeline, in order.
+pub mod compile;
+pub mod eval;
+pub mod model;
+pub mod parse;
+pub mod repo;
+pub mod ruleset;
+
+// What is built on it.
+pub mod bundle;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use eval::{Context, EvalEnv, EvalError, Evaluation, Reason, RolloutPosition, RolloutState};
+pub use repo::load::{Checked, LoadedEnv};
+pub use repo::{RepoError, Repository};
+pub use ruleset::Ruleset;
