@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub use hotswap_flags_core::{bundle, compile, diagnostic, eval, model, parse, ruleset};
+pub use hotswap_flags_stats as stats;
 
 pub mod fsutil;
 pub mod git;
@@ -30,7 +31,6 @@ pub mod daemon;
 pub mod gitops;
 pub mod lifecycle;
 pub mod prometheus;
-pub mod stats;
 
 pub use hotswap_flags_core::{
     Checked, Context, Diagnostic, EvalEnv, EvalError, Evaluation, LoadedEnv, Reason, RepoError,

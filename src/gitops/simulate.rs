@@ -8,11 +8,11 @@
 //! chi-square test checks the other promise of bucketing: that a split hands
 //! out variants in the proportions written.
 
+use crate::stats::chisquare::goodness_of_fit;
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::eval::bucket::{self, BUCKETS};
 use crate::eval::{EvalEnv, FixedRollouts, Reason};
@@ -365,26 +365,21 @@ fn fit(
     test(format!("rollout at {p}%"), rows[r], &cats)
 }
 
-/// Pearson's chi-square over categories (name, observed, weight).
-/// Zero-weight categories are left out (nobody can land in them).
+/// Pearson's chi-square over categories (name, observed, weight): the
+/// stats crate's goodness-of-fit test. Zero-weight categories are left out
+/// (nobody can land in them).
 pub fn chi_square(observed_weights: &[(String, u64, f64)]) -> Option<(f64, f64, u32)> {
     let cats: Vec<&(String, u64, f64)> = observed_weights.iter().filter(|c| c.2 > 0.0).collect();
-    let total_weight: f64 = cats.iter().map(|c| c.2).sum();
     let n: u64 = cats.iter().map(|c| c.1).sum();
-    if cats.len() < 2 || n == 0 || total_weight <= 0.0 {
+    if cats.len() < 2 || n == 0 {
         return None;
     }
-    let statistic: f64 = cats
-        .iter()
-        .map(|(_, o, w)| {
-            let e = n as f64 * w / total_weight;
-            let d = *o as f64 - e;
-            d * d / e
-        })
-        .sum();
+    let observed: Vec<f64> = cats.iter().map(|c| c.1 as f64).collect();
+    let weights: Vec<f64> = cats.iter().map(|c| c.2).collect();
+    let test = goodness_of_fit(&observed, &weights).ok()?;
+    // Every category here has a positive weight, so df = categories − 1.
     let df = u32::try_from(cats.len() - 1).ok()?;
-    let p_value = ChiSquared::new(f64::from(df)).ok()?.sf(statistic);
-    Some((statistic, p_value, df))
+    Some((test.statistic, test.p_value, df))
 }
 
 fn test(tested: String, percentage: Option<f64>, cats: &[(String, u64, f64)]) -> Option<ChiSquare> {

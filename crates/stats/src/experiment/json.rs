@@ -4,7 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use super::{Analysis, Comparison, Metric, OverallTest, PowerPlan, Srm, VariantResult};
-use crate::stats::Interval;
+use crate::Interval;
 
 /// A count as people write it: `10000`, not `10000.0` (exposures and
 /// degrees of freedom are whole numbers, unless a Prometheus `increase()`

@@ -1,4 +1,6 @@
-//! Statistics for A/B/n experiments and rollout guardrails.
+//! Statistics for A/B/n experiments and rollout guardrails: the
+//! `hotswap-flags-stats` crate, over the core's parser for its data files
+//! (docs/architecture.md, Crates).
 //!
 //! One concept a file; [`experiment::analyze`] puts them together for
 //! `flagctl experiment analyze`, and [`guardrail::evaluate`] is the health
@@ -21,7 +23,9 @@
 //! panicking or producing NaN: counts come from files and metrics endpoints,
 //! and a wrong number must be reported, not averaged into a result.
 
-use crate::diagnostic::Diagnostic;
+#![warn(missing_docs)]
+
+use hotswap_flags_core::diagnostic::Diagnostic;
 
 pub mod chisquare;
 mod dist;

@@ -69,7 +69,7 @@ fn shape_errors_are_located_and_name_the_variant() {
     let StatsError::File(d) = &e else {
         panic!("{e:?}")
     };
-    assert_eq!(d.pos, Some(crate::diagnostic::Pos::new(3, 26)));
+    assert_eq!(d.pos, Some(hotswap_flags_core::diagnostic::Pos::new(3, 26)));
     assert_eq!(d.path.to_string(), "variants.b.conversion");
     assert_eq!(d.message, "unknown key `conversion`");
     assert_eq!(d.hint.as_deref(), Some("did you mean `conversions`?"));

@@ -5,10 +5,10 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, KeyPath};
-use crate::parse::{Format, Node, from_node, parse_document};
+use hotswap_flags_core::diagnostic::{Diagnostic, KeyPath};
+use hotswap_flags_core::parse::{Format, Node, from_node, parse_document};
 
-use crate::stats::StatsError;
+use crate::StatsError;
 
 /// What was observed of one variant besides its exposures.
 #[derive(Debug, Clone, Copy, PartialEq)]
