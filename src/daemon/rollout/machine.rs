@@ -108,6 +108,7 @@ pub fn start(
         last_checks: Vec::new(),
         last_check_at: None,
         reason: None,
+        generation: 0,
         fresh_pass: false,
         store_revision: 0,
     };
