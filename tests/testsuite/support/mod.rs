@@ -7,6 +7,7 @@ pub mod etcd;
 pub mod files;
 pub mod flagd;
 pub mod gitops;
+pub mod netns;
 pub mod pki;
 pub mod prometheus;
 pub mod props;
