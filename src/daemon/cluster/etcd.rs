@@ -155,6 +155,9 @@ pub struct EtcdStore {
     lease: Mutex<Option<i64>>,
     leader: Mutex<Option<String>>,
     reachable: AtomicBool,
+    /// How many times etcd became unreachable: a watch that lived through
+    /// an outage is read again from scratch.
+    outages: AtomicU64,
     synced: AtomicBool,
     /// Set on shutdown: campaign no more.
     stopping: AtomicBool,
@@ -221,6 +224,7 @@ impl EtcdStore {
             lease: Mutex::new(None),
             leader: Mutex::new(None),
             reachable: AtomicBool::new(false),
+            outages: AtomicU64::new(0),
             synced: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             local_audit: AuditLog::new(state_dir),
@@ -311,6 +315,7 @@ impl EtcdStore {
     fn set_reachable(&self, up: bool) {
         let was = self.reachable.swap(up, Ordering::Relaxed);
         if was && !up {
+            self.outages.fetch_add(1, Ordering::Relaxed);
             warn!(
                 "etcd is unreachable: serving the last rollout positions known, deciding nothing"
             );
@@ -416,6 +421,7 @@ impl EtcdStore {
             self.migrate(m).await?;
             *migration = None;
         }
+        let outages = self.outages.load(Ordering::Relaxed);
         let revision = self.load_all(sink).await?;
         if !self.synced.swap(true, Ordering::Relaxed) {
             info!(replica = %self.replica, "read the cluster's rollout state");
@@ -430,9 +436,17 @@ impl EtcdStore {
                 message = watch.next() => message.map_err(unreachable)?,
                 _ = check.tick() => {
                     // A watch that hears nothing cannot tell a quiet store
-                    // from a lost one; when the lease renewals find etcd
-                    // unreachable, the watch starts over with a full read.
-                    if self.reachable.load(Ordering::Relaxed) {
+                    // from a lost one; when the lease renewals found etcd
+                    // unreachable since it started, the watch starts over
+                    // with a full read. Whether etcd is unreachable *now*
+                    // is not enough: after a partition shorter than this
+                    // tick, or healed by now, the watch's connection may
+                    // survive while etcd's retransmissions of the events
+                    // it missed back off for many seconds (found by
+                    // tests/testsuite/cluster_faults.rs: 15 s).
+                    if self.reachable.load(Ordering::Relaxed)
+                        && self.outages.load(Ordering::Relaxed) == outages
+                    {
                         continue;
                     }
                     return Err(StoreError::Unreachable("etcd stopped answering".into()));
