@@ -131,6 +131,8 @@ struct Rig {
     sampler: Option<JoinHandle<()>>,
     cuts: Vec<Cut>,
     figures: Figures,
+    /// The fault injected last, for messages.
+    fault: String,
     // Last: its drop kills what still runs in the namespaces.
     net: Net,
 }
@@ -185,6 +187,7 @@ impl Rig {
             sampler: None,
             cuts: Vec::new(),
             figures: Figures::default(),
+            fault: String::new(),
             net,
         };
         rig.await_leader(Duration::from_secs(20));
@@ -330,11 +333,13 @@ impl Rig {
     /// returns how long that took.
     fn await_agreement(&mut self, healed: Instant) -> Duration {
         let within = TTL + INTERVAL + SLACK;
+        let mut last = Vec::new();
         let took = eventually(
             within * 3,
             "every replica to serve one position after the heal",
             || {
                 let views = self.views();
+                last.clone_from(&views);
                 let positions: BTreeSet<(String, u64, String)> = views
                     .iter()
                     .map(|v| {
@@ -356,11 +361,19 @@ impl Rig {
         self.figures.checks += 1;
         assert!(
             took <= within,
-            "seed {}: replicas agreed {took:?} after the heal, more than TTL + interval (+ slack) {within:?}",
-            self.seed
+            "seed {}: replicas agreed {took:?} after the heal of {}, more than TTL + interval (+ slack) {within:?}; views before: {}",
+            self.seed,
+            self.fault,
+            serde_json::to_string(&last).unwrap()
         );
         self.figures.heals.push(took);
         took
+    }
+
+    /// Notes fault `what` (for messages, and on stderr with the time).
+    fn inject(&mut self, what: String) {
+        eprintln!("{} seed {}: {what}", jiff::Timestamp::now(), self.seed);
+        self.fault = what;
     }
 
     fn healed(&mut self) {
@@ -376,6 +389,7 @@ impl Rig {
     /// The leader loses etcd (clients still reach it) for `hold`.
     fn leader_from_etcd(&mut self, hold: Duration) {
         let li = self.await_leader(Duration::from_secs(20));
+        self.inject(format!("leader r{li} cut from etcd for {hold:?}"));
         let cut = Instant::now();
         self.cuts.push(Cut {
             at: jiff::Timestamp::now(),
@@ -399,6 +413,7 @@ impl Rig {
     fn follower_away(&mut self, hold: Duration) {
         let li = self.await_leader(Duration::from_secs(20));
         let fi = (li + 1 + self.seed as usize % 2) % 3;
+        self.inject(format!("follower r{fi} cut off for {hold:?}"));
         let others: Vec<&crate::support::netns::Node> = self
             .etcd
             .nodes
@@ -420,6 +435,7 @@ impl Rig {
 
     /// One etcd member killed for `hold`, then restarted.
     fn etcd_member_lost(&mut self, member: usize, hold: Duration) {
+        self.inject(format!("etcd member {member} killed for {hold:?}"));
         self.etcd.kill(member);
         self.figures.faults += 1;
         std::thread::sleep(hold);
@@ -431,6 +447,7 @@ impl Rig {
     /// Two of three etcd members killed (no quorum) for `hold`.
     fn quorum_lost(&mut self, first: usize, hold: Duration) {
         let (a, b) = (first % 3, (first + 1) % 3);
+        self.inject(format!("etcd members {a} and {b} killed for {hold:?}"));
         self.etcd.kill(a);
         self.etcd.kill(b);
         self.figures.faults += 2;
@@ -459,6 +476,7 @@ impl Rig {
 
     /// kill -9 of replica `i`, restarted on its state after `hold`.
     fn restart_replica(&mut self, i: usize, hold: Duration) {
+        self.inject(format!("replica r{i} killed, restarted after {hold:?}"));
         self.replicas[i].kill();
         self.figures.faults += 1;
         std::thread::sleep(hold);
@@ -470,6 +488,7 @@ impl Rig {
     /// The leader stopped (SIGSTOP) for `hold`, past its lease.
     fn stop_leader(&mut self, hold: Duration) {
         let li = self.await_leader(Duration::from_secs(20));
+        self.inject(format!("leader r{li} stopped for {hold:?}"));
         let cut = Instant::now();
         self.cuts.push(Cut {
             at: jiff::Timestamp::now(),
@@ -490,6 +509,9 @@ impl Rig {
     /// it): nothing changes, since replicas talk only through etcd.
     fn leader_from_followers(&mut self, hold: Duration) {
         let li = self.await_leader(Duration::from_secs(20));
+        self.inject(format!(
+            "leader r{li} cut from the other replicas for {hold:?}"
+        ));
         let others: Vec<&crate::support::netns::Node> = self
             .replicas
             .iter()
