@@ -428,3 +428,66 @@ fn etcd_restored_empty_or_from_an_old_snapshot_gets_back_what_the_replicas_know(
         );
     }
 }
+
+/// libfaketime, which shifts a process's wall clock (and leaves its
+/// monotonic clock alone).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A replica whose wall clock is 5 s ahead says so: stage times are the
+/// leader's wall-clock instants, so the clocks must agree (docs/cluster.md,
+/// Clocks).
+#[test]
+fn a_replica_whose_clock_is_off_reports_the_skew() {
+    let Some(()) = crate::support::require_that(
+        std::path::Path::new(FAKETIME).exists(),
+        "libfaketime is not installed (apt-get install libfaketime)",
+    ) else {
+        return;
+    };
+    let Some(mut cluster) = Cluster::start(1) else {
+        return;
+    };
+    cluster.leader();
+    let (_state, state) = state_dir();
+    let url = cluster.etcd.url();
+    let mut command = std::process::Command::new(flagd_binary());
+    command
+        .args(["--env", "prod", "--repo", cluster.repo.path_str()])
+        .arg("--state-dir")
+        .arg(&state)
+        .args(["--cluster", &url, "--cluster-lease-ttl", "1s"])
+        .args(["--metrics-url", &cluster.gate.url])
+        .args(["--listen", "127.0.0.1:0", "--poll", "200ms"])
+        .env("LD_PRELOAD", FAKETIME)
+        .env("FAKETIME", "+5s")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    let skewed = Daemon::launch(command);
+    skewed.wait_ready();
+    cluster.replicas.push(skewed);
+    cluster.leader();
+    // A write of the leader reaches it live.
+    cluster.gate.release(1);
+    let all: Vec<&Daemon> = cluster.replicas.iter().collect();
+    all_report(&all, DEADLINE, "/stage", 1.into());
+    let skewed = &cluster.replicas[1];
+    let ready = eventually(DEADLINE, "the skew in /readyz", || {
+        let (_, body) = skewed.get("/readyz");
+        body["cluster"]["clockSkewMs"].as_i64().map(|_| body)
+    });
+    let skew = ready["cluster"]["clockSkewMs"].as_i64().unwrap();
+    assert!((4000..7000).contains(&skew), "{ready}");
+    let metrics = skewed.get_text("/metrics");
+    let seconds = metric(&metrics, "flagd_cluster_clock_skew_seconds").unwrap();
+    assert!((4.0..7.0).contains(&seconds), "{metrics}");
+    let mut logs = String::new();
+    eventually(DEADLINE, "the warning in the log", || {
+        logs.push_str(&skewed.logs());
+        logs.contains("keep the replicas' clocks in sync")
+            .then_some(())
+    });
+    // The leader's own clock is the reference: it reports none.
+    assert!(
+        cluster.replicas[0].get_ok("/readyz")["cluster"]["clockSkewMs"].is_null(),
+        "the leader measures nothing"
+    );
+}

@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,12 @@ const AUDIT_PAGE: usize = 2500;
 /// leader's call, and etcd's sort of a long trail outlasts the calls'
 /// timeout on a busy machine.
 const AUDIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The clock skew past which a replica warns (docs/cluster.md, Clocks).
+const SKEW_WARNING: Duration = Duration::from_secs(1);
+
+/// No skew measured yet.
+const NO_SKEW: i64 = i64::MIN;
 
 /// The highest membership threshold (100 %).
 const BUCKETS: u32 = 100_000;
@@ -175,6 +181,9 @@ pub struct EtcdStore {
     cache: RolloutStore,
     /// The generation of each flag's cached record.
     cached: Arc<Mutex<HashMap<String, u64>>>,
+    /// The last clock skew measured against a writer, in milliseconds
+    /// ([`NO_SKEW`] before any).
+    skew_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -233,6 +242,7 @@ impl EtcdStore {
             rejected_seen: Mutex::new(HashSet::new()),
             cache: RolloutStore::new(&state_dir.join("cluster-cache")),
             cached: Arc::new(Mutex::new(HashMap::new())),
+            skew_ms: AtomicI64::new(NO_SKEW),
         })
     }
 
@@ -464,9 +474,35 @@ impl EtcdStore {
                         sink.superseded(flag, 0, true);
                     }
                 } else if let Some(record) = self.record_of(kv) {
+                    self.measure_skew(&record);
                     self.observe(sink, record);
                 }
             }
+        }
+    }
+
+    /// Compares the wall clock of a record's writer with this replica's,
+    /// for a record received live (a watch event arrives milliseconds
+    /// after the write). The leader's own writes say nothing.
+    fn measure_skew(&self, record: &RolloutRecord) {
+        let Some(written) = record.written_at else {
+            return;
+        };
+        if self.fence().is_some() {
+            return;
+        }
+        let now = jiff::Timestamp::now();
+        let skew = now.as_millisecond() - written.as_millisecond();
+        let before = self.skew_ms.swap(skew, Ordering::Relaxed);
+        let limit = SKEW_WARNING.as_millis() as i64;
+        let was = before != NO_SKEW && before.abs() > limit;
+        if skew.abs() > limit && !was {
+            warn!(skew_ms = skew, flag = %record.flag, "this replica's clock differs from the rollout leader's by more than {SKEW_WARNING:?}: stage times are wall-clock instants, so keep the replicas' clocks in sync (NTP)");
+        } else if was && skew.abs() <= limit {
+            info!(
+                skew_ms = skew,
+                "this replica's clock agrees with the rollout leader's again"
+            );
         }
     }
 
@@ -940,6 +976,7 @@ impl StateStore for EtcdStore {
             store_reachable: self.reachable.load(Ordering::Relaxed),
             synced: self.synced.load(Ordering::Relaxed),
             rejected_records: self.rejected.load(Ordering::Relaxed),
+            clock_skew_ms: Some(self.skew_ms.load(Ordering::Relaxed)).filter(|s| *s != NO_SKEW),
         })
     }
 }

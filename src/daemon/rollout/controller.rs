@@ -467,11 +467,12 @@ impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
 }
 
 /// Whether two versions of a record say the same, whatever their store
-/// revisions.
+/// revisions and write times.
 fn same_content(a: &RolloutRecord, b: &RolloutRecord) -> bool {
     let strip = |r: &RolloutRecord| RolloutRecord {
         store_revision: 0,
         fresh_pass: false,
+        written_at: None,
         ..r.clone()
     };
     strip(a) == strip(b)
@@ -603,6 +604,8 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         if !restore {
             record.generation += 1;
         }
+        // A write-back too: a follower measures clock skew by it.
+        record.written_at = Some(self.clock.now());
         let audit = transition.as_ref().map(|t| {
             let entry = AuditEntry {
                 flag: &record.flag,

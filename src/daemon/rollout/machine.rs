@@ -109,6 +109,7 @@ pub fn start(
         last_check_at: None,
         reason: None,
         generation: 0,
+        written_at: None,
         fresh_pass: false,
         store_revision: 0,
     };

@@ -181,6 +181,11 @@ pub struct RolloutRecord {
     /// knows is what etcd lost (docs/cluster.md, Failures).
     #[serde(default)]
     pub generation: u64,
+    /// When the writer stored this version, by its wall clock. A follower
+    /// receiving it live compares it with its own clock: the difference
+    /// is the replicas' clock skew (plus milliseconds of delivery), which
+    /// stage times depend on (docs/cluster.md, Clocks).
+    pub written_at: Option<Timestamp>,
     /// Whether the latest check round passed *since this process started*.
     /// Not persisted: after a restart a stage never advances on a pass seen
     /// before the restart.

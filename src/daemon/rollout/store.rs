@@ -79,6 +79,11 @@ pub struct ClusterView {
     /// Records in the store this replica refused (unreadable, under the
     /// key of another flag, or out of range), each version counted once.
     pub rejected_records: u64,
+    /// How far this replica's wall clock was ahead of the writer's (in
+    /// milliseconds, negative when behind) when it last received a record
+    /// live, delivery included; `None` before any (docs/cluster.md,
+    /// Clocks).
+    pub clock_skew_ms: Option<i64>,
 }
 
 /// Storage of rollout records and the audit trail.

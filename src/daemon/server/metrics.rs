@@ -382,6 +382,14 @@ impl Collector for RolloutCollector {
                     MetricType::Gauge,
                 )?)?;
             }
+            if let Some(skew) = c.clock_skew_ms {
+                ConstGauge::new(skew as f64 / 1000.0).encode(encoder.encode_descriptor(
+                    "flagd_cluster_clock_skew_seconds",
+                    "How far this replica's wall clock was ahead of the rollout leader's at the last record received (negative: behind)",
+                    None,
+                    MetricType::Gauge,
+                )?)?;
+            }
             ConstCounter::new(c.rejected_records).encode(encoder.encode_descriptor(
                 "flagd_cluster_rejected_records",
                 "Records in etcd this replica refused (unreadable, under another flag's key, out of range; a leader key on no lease), each version once",
