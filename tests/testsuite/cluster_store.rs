@@ -193,7 +193,14 @@ fn replicas_write_only_when_a_rollout_really_changes() {
     all_say(&all, "ramp", "/phase", "progressing".into());
     all_say(&all, "checkout", "/checks/0/outcome", "no_data".into());
 
-    let window = Duration::from_secs(10);
+    // 10 s here; longer for docs/cluster.md's figures
+    // (CLUSTER_WRITES_WINDOW=600).
+    let window = Duration::from_secs(
+        std::env::var("CLUSTER_WRITES_WINDOW")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10),
+    );
     let (revision, size) = (cluster.etcd.revision(), cluster.etcd.db_size());
     let started = Instant::now();
     // A measurement over a fixed window: nothing to await.
@@ -209,7 +216,7 @@ fn replicas_write_only_when_a_rollout_really_changes() {
     // The ramp moves by one unit (0.001 %) every 6 s, a real change each;
     // the canary's unchanged rounds are stored once a minute.
     assert!(
-        writes <= 4,
+        writes as f64 <= 4.0 * (seconds / 10.0).max(1.0),
         "{writes} etcd writes in {seconds:.1} s with nothing but a slow ramp moving"
     );
 }
