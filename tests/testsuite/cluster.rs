@@ -18,7 +18,7 @@ use serde_json::Value;
 
 /// `checkout` in one-second stages, checked every 200 ms; a stage's check
 /// asks for `stage_N` (N from 1), which the gate answers.
-fn flags() -> String {
+pub(crate) fn flags() -> String {
     checkout_canary(
         r#"      stages:
         - { percentage: 10, duration: 1s }
@@ -36,17 +36,22 @@ fn flags() -> String {
 /// A stand-in Prometheus: `stage_N` has a passing value once stage N is
 /// released, and no series before (so the stage holds: `noData: ignore`);
 /// a failing value for every stage once it is told to fail.
-struct StageGate {
+pub(crate) struct StageGate {
     released: Arc<AtomicU32>,
     failing: Arc<std::sync::atomic::AtomicBool>,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl StageGate {
-    fn start() -> StageGate {
+    pub(crate) fn start() -> StageGate {
+        StageGate::start_on("127.0.0.1")
+    }
+
+    /// The stand-in on an ephemeral port of `ip`.
+    pub(crate) fn start_on(ip: &str) -> StageGate {
         let released = Arc::new(AtomicU32::new(0));
         let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let gate = released.clone();
         let fail = failing.clone();
@@ -92,30 +97,35 @@ impl StageGate {
 
     /// Makes every check fail (an error rate of 1 against a max of 0.05),
     /// or pass as released again.
-    fn fail(&self, failing: bool) {
+    pub(crate) fn fail(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
     }
 
     /// Lets the checks of stage `n` (from 1) and those before pass.
-    fn release(&self, n: u32) {
+    pub(crate) fn release(&self, n: u32) {
         self.released.store(n, Ordering::SeqCst);
     }
 }
 
 /// etcd, a flags repository, the metrics stand-in and the replicas.
-struct Cluster {
-    etcd: Etcd,
-    repo: TempRepo,
-    gate: StageGate,
-    replicas: Vec<Daemon>,
+pub(crate) struct Cluster {
+    pub(crate) etcd: Etcd,
+    pub(crate) repo: TempRepo,
+    pub(crate) gate: StageGate,
+    pub(crate) replicas: Vec<Daemon>,
 }
 
 impl Cluster {
     /// etcd and `n` replicas serving [`flags`], no stage released; `None`
     /// when etcd is not installed (skipped, see `require`).
-    fn start(n: usize) -> Option<Cluster> {
+    pub(crate) fn start(n: usize) -> Option<Cluster> {
+        Cluster::start_with(n, &[("envs/prod/checkout.yaml", &flags())])
+    }
+
+    /// etcd and `n` replicas serving `files`.
+    pub(crate) fn start_with(n: usize, files: &[(&str, &str)]) -> Option<Cluster> {
         let etcd = Etcd::start()?;
-        let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags())]);
+        let repo = TempRepo::new(files);
         let mut cluster = Cluster {
             etcd,
             repo,
@@ -133,7 +143,7 @@ impl Cluster {
     }
 
     /// A new replica (its own state dir) joining the cluster.
-    fn replica(&self) -> Daemon {
+    pub(crate) fn replica(&self) -> Daemon {
         let url = self.etcd.url();
         Daemon::on_repo(
             &self.repo,
@@ -150,7 +160,7 @@ impl Cluster {
 
     /// The leader's name once every replica names the same one, and its
     /// index among the replicas.
-    fn leader(&self) -> (String, usize) {
+    pub(crate) fn leader(&self) -> (String, usize) {
         eventually(DEADLINE, "every replica to name one leader", || {
             let views: Vec<Value> = self
                 .replicas
@@ -172,7 +182,7 @@ impl Cluster {
 
 /// `checkout` for users `user-0` … `user-999` on the replica at `base`,
 /// in order.
-fn answers(base: &str) -> Vec<bool> {
+pub(crate) fn answers(base: &str) -> Vec<bool> {
     let http = client();
     (0..1000)
         .map(|i| {
@@ -183,7 +193,7 @@ fn answers(base: &str) -> Vec<bool> {
         .collect()
 }
 
-fn stage(replica: &Daemon) -> Value {
+pub(crate) fn stage(replica: &Daemon) -> Value {
     replica.get("/api/v1/rollouts/checkout").1["stage"].clone()
 }
 
@@ -267,7 +277,7 @@ fn three_replicas_serve_identical_answers_at_every_stage() {
 }
 
 /// Sends `signal` to a replica.
-fn signal(d: &Daemon, signal: libc::c_int) {
+pub(crate) fn signal(d: &Daemon, signal: libc::c_int) {
     let pid = libc::pid_t::try_from(d.child.id()).unwrap();
     // SAFETY: signals a child this test started and has not reaped.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
@@ -275,7 +285,7 @@ fn signal(d: &Daemon, signal: libc::c_int) {
 
 /// Waits until every replica in `replicas` reports `pointer` = `value` in
 /// the rollout of `checkout`, within `within`; returns their statuses.
-fn all_report(
+pub(crate) fn all_report(
     replicas: &[&Daemon],
     within: std::time::Duration,
     pointer: &str,
@@ -298,7 +308,7 @@ fn all_report(
 }
 
 /// Each audit entry's event and the replica that made it.
-fn made_by(audit: &Value) -> Vec<(String, String)> {
+pub(crate) fn made_by(audit: &Value) -> Vec<(String, String)> {
     audit["entries"]
         .as_array()
         .unwrap()

@@ -13,6 +13,8 @@ mod bucketing;
 mod build_deps;
 mod cli;
 mod cluster;
+mod cluster_faults;
+mod cluster_store;
 mod completions;
 mod container;
 mod diff;

@@ -6,7 +6,6 @@
 
 mod config;
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -260,11 +259,14 @@ fn cluster_controller(
     };
     let store = Arc::new(EtcdStore::new(&config, &settings.state_dir)?);
     info!(replica = %config.replica, endpoints = ?config.endpoints, prefix = %config.prefix, "cluster mode: rollout state in etcd");
+    // What this replica last knew: served until etcd is read, and written
+    // back if etcd lost it (docs/cluster.md, Failures).
+    let cached = store.cached_records(&settings.env);
     let controller = Controller::with_store(
         &settings.env,
         live,
         store.clone(),
-        HashMap::new(),
+        cached,
         Arc::new(SystemClock),
         prometheus,
         settings.metrics_url.clone(),

@@ -22,9 +22,10 @@
 //!   never overwrite each other. Every replica reads all records, then
 //!   watches them, and serves the positions they hold.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
@@ -39,7 +40,7 @@ use super::{ClusterConfig, ClusterError, SharedExposures};
 use crate::daemon::exposure::ExposureReport;
 use crate::daemon::live::Live;
 use crate::daemon::rollout::audit::AuditLog;
-use crate::daemon::rollout::state::RolloutRecord;
+use crate::daemon::rollout::state::{Phase, RolloutRecord, RolloutStore};
 use crate::daemon::rollout::store::{
     BoxFuture, ClusterView, Fence, RecordSink, Save, StateStore, StoreError,
 };
@@ -49,6 +50,26 @@ const RETRY: Duration = Duration::from_millis(200);
 
 /// Operations per migration transaction (etcd allows 128 by default).
 const MIGRATION_BATCH: usize = 100;
+
+/// Audit entries per read: a long trail is read in pages, so that no
+/// answer grows past a few megabytes whatever the entries hold. etcd
+/// sorts the whole range for each page (a quarter of a second for 100 000
+/// entries of 500 bytes), hence pages this large.
+const AUDIT_PAGE: usize = 2500;
+
+/// How long one page of the audit trail may take: a person's read, not a
+/// leader's call, and etcd's sort of a long trail outlasts the calls'
+/// timeout on a busy machine.
+const AUDIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The clock skew past which a replica warns (docs/cluster.md, Clocks).
+const SKEW_WARNING: Duration = Duration::from_secs(1);
+
+/// No skew measured yet.
+const NO_SKEW: i64 = i64::MIN;
+
+/// The highest membership threshold (100 %).
+const BUCKETS: u32 = 100_000;
 
 /// The keys of one environment.
 #[derive(Debug, Clone)]
@@ -68,6 +89,11 @@ impl Keys {
     }
     fn record(&self, flag: &str) -> String {
         format!("{}rollouts/{flag}", self.prefix)
+    }
+    /// The flag a record's key names.
+    fn flag_of<'k>(&self, key: &'k [u8]) -> Option<&'k str> {
+        let rest = key.strip_prefix(self.records().as_bytes())?;
+        std::str::from_utf8(rest).ok()
     }
     fn exposures(&self, flag: &str) -> String {
         format!("{}exposures/{flag}/", self.prefix)
@@ -91,6 +117,8 @@ impl Keys {
 struct Lead {
     /// The revision that created the leader key.
     revision: i64,
+    /// The lease the leader key is on (a key put by hand has none).
+    lease: i64,
     /// Until when it may decide (a margin before the lease could expire).
     decide_until: Instant,
 }
@@ -133,11 +161,29 @@ pub struct EtcdStore {
     lease: Mutex<Option<i64>>,
     leader: Mutex<Option<String>>,
     reachable: AtomicBool,
+    /// How many times etcd became unreachable: a watch that lived through
+    /// an outage is read again from scratch.
+    outages: AtomicU64,
     synced: AtomicBool,
     /// Set on shutdown: campaign no more.
     stopping: AtomicBool,
     /// The local JSON lines copy of the audit lines this replica writes.
     local_audit: AuditLog,
+    /// Where read records go (the controller), once started.
+    sink: OnceLock<Arc<dyn RecordSink>>,
+    /// Bad records refused, each key version once (docs/cluster.md,
+    /// Failures).
+    rejected: AtomicU64,
+    rejected_seen: Mutex<HashSet<(Vec<u8>, i64)>>,
+    /// The newest record this replica knew of each flag, kept in its state
+    /// directory: what it writes back when etcd lost it, even across a
+    /// restart of this replica.
+    cache: RolloutStore,
+    /// The generation of each flag's cached record.
+    cached: Arc<Mutex<HashMap<String, u64>>>,
+    /// The last clock skew measured against a writer, in milliseconds
+    /// ([`NO_SKEW`] before any).
+    skew_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -187,16 +233,66 @@ impl EtcdStore {
             lease: Mutex::new(None),
             leader: Mutex::new(None),
             reachable: AtomicBool::new(false),
+            outages: AtomicU64::new(0),
             synced: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             local_audit: AuditLog::new(state_dir),
+            sink: OnceLock::new(),
+            rejected: AtomicU64::new(0),
+            rejected_seen: Mutex::new(HashSet::new()),
+            cache: RolloutStore::new(&state_dir.join("cluster-cache")),
+            cached: Arc::new(Mutex::new(HashMap::new())),
+            skew_ms: AtomicI64::new(NO_SKEW),
         })
+    }
+
+    /// The records this replica last knew (its cache in the state
+    /// directory), to serve and write back before etcd is read.
+    pub fn cached_records(&self, env: &str) -> HashMap<String, RolloutRecord> {
+        let (records, problems) = self.cache.load_all(env);
+        for p in problems {
+            warn!(problem = %p, "unreadable cached rollout record; ignored");
+        }
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        for r in records.values() {
+            cached.insert(r.flag.clone(), r.generation);
+        }
+        records
+    }
+
+    /// Keeps `record` in the cache if it is newer than the one there
+    /// (atomically written, off the async threads).
+    fn remember(&self, record: RolloutRecord) {
+        let cache = self.cache.clone();
+        let cached = self.cached.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut generations = cached.lock().unwrap_or_else(|e| e.into_inner());
+            if generations
+                .get(&record.flag)
+                .is_some_and(|g| *g > record.generation)
+            {
+                return;
+            }
+            match cache.save(&record) {
+                Ok(()) => {
+                    generations.insert(record.flag.clone(), record.generation);
+                }
+                Err(e) => warn!(error = %e, "could not cache the rollout record"),
+            }
+        });
+    }
+
+    fn observe(&self, sink: &dyn RecordSink, record: RolloutRecord) {
+        if sink.observe(record.clone()) {
+            self.remember(record);
+        }
     }
 
     /// Starts following the records and campaigning for leadership; what
     /// is read goes to `sink` (the controller). `migration` is offered to
     /// the cluster once, before the first read.
     pub fn start(self: &Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
+        let _ = self.sink.set(sink.clone());
         tokio::spawn(self.clone().follow(sink.clone(), migration));
         tokio::spawn(self.clone().campaign(sink));
     }
@@ -206,12 +302,20 @@ impl EtcdStore {
         &self,
         call: impl Future<Output = Result<T, GatewayError>>,
     ) -> Result<T, StoreError> {
-        let result = match tokio::time::timeout(self.op_timeout, call).await {
+        self.timed_within(self.op_timeout, call).await
+    }
+
+    /// `call` with a timeout of `within`; records whether etcd answered.
+    async fn timed_within<T>(
+        &self,
+        within: Duration,
+        call: impl Future<Output = Result<T, GatewayError>>,
+    ) -> Result<T, StoreError> {
+        let result = match tokio::time::timeout(within, call).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(StoreError::Unreachable(e.to_string())),
             Err(_) => Err(StoreError::Unreachable(format!(
-                "no answer within {:?}",
-                self.op_timeout
+                "no answer within {within:?}"
             ))),
         };
         self.set_reachable(result.is_ok());
@@ -221,6 +325,7 @@ impl EtcdStore {
     fn set_reachable(&self, up: bool) {
         let was = self.reachable.swap(up, Ordering::Relaxed);
         if was && !up {
+            self.outages.fetch_add(1, Ordering::Relaxed);
             warn!(
                 "etcd is unreachable: serving the last rollout positions known, deciding nothing"
             );
@@ -247,25 +352,52 @@ impl EtcdStore {
     async fn load_all(&self, sink: &dyn RecordSink) -> Result<i64, StoreError> {
         let records = self.keys.records();
         let response = self.timed(self.gateway.range(&records, true, None)).await?;
+        let mut present = Vec::new();
         for kv in &response.kvs {
+            if let Some(flag) = self.keys.flag_of(&kv.key) {
+                present.push(flag.to_owned());
+            }
             if let Some(record) = self.record_of(kv) {
-                sink.observe(record);
+                self.observe(sink, record);
             }
         }
+        // A record held here and absent from etcd was lost there (etcd
+        // restored empty or from an old snapshot): it is written back.
+        sink.missing(&present);
         Ok(response.header.revision)
     }
 
+    /// The record `kv` holds, if it is one: readable, under its own flag's
+    /// key, every field in range. A bad one is logged and counted once,
+    /// and ignored; the record held for that key is written back over it
+    /// (docs/cluster.md, Failures).
     fn record_of(&self, kv: &KeyValue) -> Option<RolloutRecord> {
-        match serde_json::from_slice::<RolloutRecord>(&kv.value) {
+        let sink = self.sink.get();
+        let problem = match serde_json::from_slice::<RolloutRecord>(&kv.value) {
             Ok(mut record) => {
                 record.store_revision = kv.mod_revision;
-                Some(record)
+                match check_record(self.keys.flag_of(&kv.key), &record)
+                    .and_then(|()| sink.map_or(Ok(()), |s| s.validate(&record)))
+                {
+                    Ok(()) => return Some(record),
+                    Err(problem) => problem,
+                }
             }
-            Err(e) => {
-                warn!(key = %String::from_utf8_lossy(&kv.key), error = %e, "unreadable rollout record in etcd");
-                None
-            }
+            Err(e) => format!("unreadable: {e}"),
+        };
+        let first = self
+            .rejected_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((kv.key.clone(), kv.mod_revision));
+        if first {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            warn!(key = %String::from_utf8_lossy(&kv.key), revision = kv.mod_revision, problem = %problem, "bad rollout record in etcd, ignored: that rollout keeps its last good record");
         }
+        if let (Some(sink), Some(flag)) = (sink, self.keys.flag_of(&kv.key)) {
+            sink.superseded(flag, kv.mod_revision, false);
+        }
+        None
     }
 
     /// Reads, then watches every record, for ever.
@@ -299,6 +431,7 @@ impl EtcdStore {
             self.migrate(m).await?;
             *migration = None;
         }
+        let outages = self.outages.load(Ordering::Relaxed);
         let revision = self.load_all(sink).await?;
         if !self.synced.swap(true, Ordering::Relaxed) {
             info!(replica = %self.replica, "read the cluster's rollout state");
@@ -313,9 +446,17 @@ impl EtcdStore {
                 message = watch.next() => message.map_err(unreachable)?,
                 _ = check.tick() => {
                     // A watch that hears nothing cannot tell a quiet store
-                    // from a lost one; when the lease renewals find etcd
-                    // unreachable, the watch starts over with a full read.
-                    if self.reachable.load(Ordering::Relaxed) {
+                    // from a lost one; when the lease renewals found etcd
+                    // unreachable since it started, the watch starts over
+                    // with a full read. Whether etcd is unreachable *now*
+                    // is not enough: after a partition shorter than this
+                    // tick, or healed by now, the watch's connection may
+                    // survive while etcd's retransmissions of the events
+                    // it missed back off for many seconds (found by
+                    // tests/testsuite/cluster_faults.rs: 15 s).
+                    if self.reachable.load(Ordering::Relaxed)
+                        && self.outages.load(Ordering::Relaxed) == outages
+                    {
                         continue;
                     }
                     return Err(StoreError::Unreachable("etcd stopped answering".into()));
@@ -323,12 +464,45 @@ impl EtcdStore {
             };
             self.set_reachable(true);
             for event in &response.events {
-                if !event.is_delete()
-                    && let Some(record) = event.kv.as_ref().and_then(|kv| self.record_of(kv))
-                {
-                    sink.observe(record);
+                let Some(kv) = event.kv.as_ref() else {
+                    continue;
+                };
+                if event.is_delete() {
+                    // flagd never deletes a record: it was lost, and is
+                    // written back.
+                    if let Some(flag) = self.keys.flag_of(&kv.key) {
+                        sink.superseded(flag, 0, true);
+                    }
+                } else if let Some(record) = self.record_of(kv) {
+                    self.measure_skew(&record);
+                    self.observe(sink, record);
                 }
             }
+        }
+    }
+
+    /// Compares the wall clock of a record's writer with this replica's,
+    /// for a record received live (a watch event arrives milliseconds
+    /// after the write). The leader's own writes say nothing.
+    fn measure_skew(&self, record: &RolloutRecord) {
+        let Some(written) = record.written_at else {
+            return;
+        };
+        if self.fence().is_some() {
+            return;
+        }
+        let now = jiff::Timestamp::now();
+        let skew = now.as_millisecond() - written.as_millisecond();
+        let before = self.skew_ms.swap(skew, Ordering::Relaxed);
+        let limit = SKEW_WARNING.as_millis() as i64;
+        let was = before != NO_SKEW && before.abs() > limit;
+        if skew.abs() > limit && !was {
+            warn!(skew_ms = skew, flag = %record.flag, "this replica's clock differs from the rollout leader's by more than {SKEW_WARNING:?}: stage times are wall-clock instants, so keep the replicas' clocks in sync (NTP)");
+        } else if was && skew.abs() <= limit {
+            info!(
+                skew_ms = skew,
+                "this replica's clock agrees with the rollout leader's again"
+            );
         }
     }
 
@@ -434,11 +608,19 @@ impl EtcdStore {
                 }
                 message = watch.next() => {
                     for event in message.map_err(unreachable)?.events {
-                        if event.is_delete() {
-                            self.set_leader(None);
-                        } else {
-                            let name = event.kv.map(|kv| String::from_utf8_lossy(&kv.value).into_owned());
-                            self.set_leader(name);
+                        match event.kv {
+                            Some(kv) if !event.is_delete() => {
+                                let ours = self.lock_lead().is_some_and(|l| l.lease == kv.lease);
+                                if !ours {
+                                    self.step_down();
+                                }
+                                if kv.lease == 0 {
+                                    self.remove_foreign_leader(&kv).await?;
+                                } else {
+                                    self.set_leader(Some(String::from_utf8_lossy(&kv.value).into_owned()));
+                                }
+                            }
+                            _ => self.set_leader(None),
                         }
                     }
                 }
@@ -469,20 +651,49 @@ impl EtcdStore {
             match first_read(&response) {
                 // Our own key, from this very lease (a lost answer).
                 Some(kv) if kv.lease == lease => {
-                    self.lead(kv.create_revision, decide_until, sink).await?;
+                    self.lead(kv.create_revision, lease, decide_until, sink)
+                        .await?;
                 }
+                Some(kv) if kv.lease == 0 => self.remove_foreign_leader(kv).await?,
                 Some(kv) => self.set_leader(Some(String::from_utf8_lossy(&kv.value).into_owned())),
                 None => self.set_leader(None),
             }
             return Ok(());
         }
-        self.lead(response.header.revision, decide_until, sink)
+        self.lead(response.header.revision, lease, decide_until, sink)
             .await
+    }
+
+    /// Deletes a leader key that is on no lease (put by hand, or restored
+    /// from a snapshot without its lease): nothing would ever delete it,
+    /// so nobody could be elected again once its holder died, and the
+    /// replica that created it would go on deciding under a key that is no
+    /// longer its own (docs/cluster.md, Failures).
+    async fn remove_foreign_leader(&self, kv: &KeyValue) -> Result<(), StoreError> {
+        let key = self.keys.leader();
+        let first = self
+            .rejected_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((kv.key.clone(), kv.mod_revision));
+        if first {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+            warn!(key = %key, value = %String::from_utf8_lossy(&kv.value), "leader key on no lease (written by hand?): removed, a new election follows");
+        }
+        let txn = Txn {
+            compare: vec![Compare::equal(key.as_str(), Target::Mod, kv.mod_revision)],
+            success: vec![Op::Delete(key)],
+            failure: Vec::new(),
+        };
+        self.timed(self.gateway.txn(&txn)).await?;
+        self.set_leader(None);
+        Ok(())
     }
 
     async fn lead(
         &self,
         revision: i64,
+        lease: i64,
         decide_until: Instant,
         sink: &dyn RecordSink,
     ) -> Result<(), StoreError> {
@@ -491,6 +702,7 @@ impl EtcdStore {
         self.load_all(sink).await?;
         *self.lock_lead() = Some(Lead {
             revision,
+            lease,
             decide_until,
         });
         self.set_leader(Some(self.replica.clone()));
@@ -572,11 +784,12 @@ impl EtcdStore {
         Ok(true)
     }
 
-    /// The fence of the current leadership, if this replica may decide.
-    fn fence(&self) -> Option<i64> {
+    /// The fence of the current leadership (the leader key's creation
+    /// revision and lease), if this replica may decide.
+    fn fence(&self) -> Option<(i64, i64)> {
         self.lock_lead()
             .filter(|l| Instant::now() < l.decide_until)
-            .map(|l| l.revision)
+            .map(|l| (l.revision, l.lease))
     }
 
     async fn save_inner(&self, save: Save) -> Result<i64, StoreError> {
@@ -592,8 +805,11 @@ impl EtcdStore {
             Target::Mod,
             save.record.store_revision,
         )];
-        if let Some(revision) = fence {
+        if let Some((revision, lease)) = fence {
             compare.push(Compare::equal(self.keys.leader(), Target::Create, revision));
+            // A put over the key keeps its creation revision but drops its
+            // lease: the lease tells the key is still this leadership's.
+            compare.push(Compare::equal(self.keys.leader(), Target::Lease, lease));
         }
         let mut success = vec![Op::put(key, json)];
         if let Some(line) = &save.audit {
@@ -610,6 +826,9 @@ impl EtcdStore {
         };
         let response = self.timed(self.gateway.txn(&txn)).await?;
         if response.succeeded {
+            let mut stored = save.record.clone();
+            stored.store_revision = response.header.revision;
+            self.remember(stored);
             if let Some(line) = save.audit {
                 let log = self.local_audit.clone();
                 let _ = tokio::task::spawn_blocking(move || {
@@ -621,8 +840,9 @@ impl EtcdStore {
             }
             return Ok(response.header.revision);
         }
-        if let Some(revision) = fence {
-            let still = first_read(&response).is_some_and(|kv| kv.create_revision == revision);
+        if let Some((revision, lease)) = fence {
+            let still = first_read(&response)
+                .is_some_and(|kv| kv.create_revision == revision && kv.lease == lease);
             if !still {
                 self.step_down();
                 return Err(StoreError::Fenced);
@@ -634,7 +854,15 @@ impl EtcdStore {
     async fn fetch_inner(&self, flag: String) -> Result<Option<RolloutRecord>, StoreError> {
         let key = self.keys.record(&flag);
         let response = self.timed(self.gateway.range(&key, false, None)).await?;
-        Ok(response.kvs.first().and_then(|kv| self.record_of(kv)))
+        match response.kvs.first() {
+            Some(kv) => Ok(self.record_of(kv)),
+            None => {
+                if let Some(sink) = self.sink.get() {
+                    sink.superseded(&flag, 0, true);
+                }
+                Ok(None)
+            }
+        }
     }
 
     async fn audit_inner(
@@ -643,13 +871,37 @@ impl EtcdStore {
         limit: usize,
     ) -> Result<Vec<Value>, StoreError> {
         let audits = self.keys.audits(flag.as_deref());
-        let response = self
-            .timed(self.gateway.range(&audits, true, Some(Newest(limit))))
-            .await?;
+        // Newest first, a page at a time: a page ends before the oldest
+        // revision it reached, which the next one reads whole (the entries
+        // of one migration batch share a revision).
+        let mut kvs: Vec<KeyValue> = Vec::new();
+        let mut at_most = 0;
+        while kvs.len() < limit {
+            let page = Newest {
+                limit: AUDIT_PAGE.min(limit - kvs.len() + 1),
+                at_most,
+            };
+            let response = self
+                .timed_within(AUDIT_TIMEOUT, self.gateway.range(&audits, true, Some(page)))
+                .await?;
+            let full = response.kvs.len() >= page.limit;
+            let mut read = response.kvs;
+            let oldest = read.last().map_or(0, |kv| kv.create_revision);
+            if full && read.iter().any(|kv| kv.create_revision != oldest) {
+                read.retain(|kv| kv.create_revision != oldest);
+                at_most = oldest;
+            } else {
+                at_most = oldest - 1;
+            }
+            kvs.extend(read);
+            if !full || at_most <= 0 {
+                break;
+            }
+        }
+        kvs.truncate(limit);
         // Oldest first: by revision, and within one (a migration's batch)
         // by the time in the key.
-        let mut entries: Vec<(i64, &[u8], Value)> = response
-            .kvs
+        let mut entries: Vec<(i64, &[u8], Value)> = kvs
             .iter()
             .filter_map(|kv| {
                 let value = serde_json::from_slice(&kv.value).ok()?;
@@ -660,6 +912,27 @@ impl EtcdStore {
         entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         Ok(entries.into_iter().map(|(_, _, v)| v).collect())
     }
+}
+
+/// What is wrong with `r`, read under the key of `flag`, whatever the
+/// spec: a record must name its own key's flag, and hold a threshold in
+/// range for its phase. The controller checks it against the spec
+/// ([`RecordSink::validate`]).
+fn check_record(flag: Option<&str>, r: &RolloutRecord) -> Result<(), String> {
+    if flag != Some(r.flag.as_str()) {
+        return Err(format!(
+            "names flag `{}` under the key of `{}`",
+            r.flag,
+            flag.unwrap_or("?")
+        ));
+    }
+    if r.threshold > BUCKETS {
+        return Err(format!("threshold {} above {BUCKETS}", r.threshold));
+    }
+    if r.phase == Phase::RolledBack && r.threshold != 0 {
+        return Err(format!("rolled back with threshold {}", r.threshold));
+    }
+    Ok(())
 }
 
 /// The first key the branch of `response` that ran read.
@@ -713,6 +986,8 @@ impl StateStore for EtcdStore {
             leading: self.leads(),
             store_reachable: self.reachable.load(Ordering::Relaxed),
             synced: self.synced.load(Ordering::Relaxed),
+            rejected_records: self.rejected.load(Ordering::Relaxed),
+            clock_skew_ms: Some(self.skew_ms.load(Ordering::Relaxed)).filter(|s| *s != NO_SKEW),
         })
     }
 }

@@ -183,6 +183,8 @@ pub enum Target {
     Create,
     /// The revision of the key's last change.
     Mod,
+    /// The lease the key is attached to (0: none).
+    Lease,
 }
 
 /// A condition of a transaction: the key's (or, with a prefix, every
@@ -218,6 +220,7 @@ impl Compare {
         let (target, field) = match self.target {
             Target::Create => ("CREATE", "create_revision"),
             Target::Mod => ("MOD", "mod_revision"),
+            Target::Lease => ("LEASE", "lease"),
         };
         let mut compare = json!({
             "key": BASE64.encode(&self.key),
@@ -246,6 +249,8 @@ pub enum Op {
     },
     /// Reads `key`.
     Get(String),
+    /// Deletes `key`.
+    Delete(String),
 }
 
 impl Op {
@@ -268,6 +273,7 @@ impl Op {
                 json!({ "request_put": put })
             }
             Op::Get(key) => json!({ "request_range": { "key": BASE64.encode(key) } }),
+            Op::Delete(key) => json!({ "request_delete_range": { "key": BASE64.encode(key) } }),
         }
     }
 }
@@ -293,9 +299,16 @@ impl Txn {
     }
 }
 
-/// A read of many keys cut to the `0` most recently created, newest first.
+/// A read of many keys cut to the `limit` most recently created, newest
+/// first, among those created at or before `at_most` (when not 0): one page
+/// of a long audit trail.
 #[derive(Debug, Clone, Copy)]
-pub struct Newest(pub usize);
+pub struct Newest {
+    /// How many keys at most.
+    pub limit: usize,
+    /// The newest creation revision to read (0: any).
+    pub at_most: i64,
+}
 
 /// A client of one etcd cluster's gateway, over any of its endpoints.
 #[derive(Debug)]
@@ -369,10 +382,13 @@ impl Gateway {
         if prefix {
             request["range_end"] = Value::from(BASE64.encode(prefix_end(key.as_bytes())));
         }
-        if let Some(Newest(limit)) = newest {
+        if let Some(Newest { limit, at_most }) = newest {
             request["sort_order"] = "DESCEND".into();
             request["sort_target"] = "CREATE".into();
             request["limit"] = limit.to_string().into();
+            if at_most > 0 {
+                request["max_create_revision"] = at_most.to_string().into();
+            }
         }
         self.call("/v3/kv/range", &request).await
     }

@@ -6,7 +6,7 @@
 //! it, and applies results under it again (checking the rollout is still the
 //! one it queried for).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,6 +34,26 @@ pub const CONTROLLER: &str = "controller";
 
 /// The longest the controller sleeps between ticks.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// How long a leader decides nothing once the store was found to have lost
+/// records: long enough for every replica's next tick (at most
+/// [`MAX_SLEEP`] apart) to write back what it knows, so that the leader
+/// decides from the newest record any replica held, not from its own
+/// (docs/cluster.md, Failures).
+const HOLD_AFTER_LOSS: Duration = Duration::from_secs(2);
+
+/// How much of a linear ramp's clock may go unstored: a hundredth of the
+/// ramp, between these bounds. Storing it on every tick wrote a record a
+/// second per ramp (and in a cluster, once per etcd round trip); a restart
+/// or a failover now loses at most this much of the ramp's healthy time.
+const RAMP_SAVE_MIN: Duration = Duration::from_secs(1);
+const RAMP_SAVE_MAX: Duration = Duration::from_secs(60);
+
+/// How long a check round that changes no outcome and decides nothing may
+/// go unstored: its results and counts are shown, not decided on (a
+/// failed round is a transition, always stored), so the store is written
+/// once a minute rather than every round.
+const CHECKS_SAVE_EVERY: Duration = Duration::from_secs(60);
 
 /// What the HTTP API needs from the controller (object-safe, so the server
 /// does not depend on the metrics source's type).
@@ -97,6 +117,44 @@ struct Inner {
     /// passed), so that a lasting problem is logged once, not every round.
     last_problem: HashMap<String, Option<String>>,
     metrics: RolloutMetrics,
+    /// Flags whose held record must be written back over the store's
+    /// version of it (lost, stale or bad there).
+    repair: HashSet<String>,
+    /// Per flag with no held record: the store's revision of its unusable
+    /// key, which a new rollout is written over.
+    base: HashMap<String, i64>,
+    /// The leader decides nothing before this (see [`HOLD_AFTER_LOSS`]).
+    hold_until: Option<std::time::Instant>,
+    /// Per rollout: a newer version of its record that decides nothing
+    /// new (a ramp's clock, a passing check round), not stored yet; it
+    /// counts only over the generation it was made from.
+    pending: HashMap<String, RolloutRecord>,
+}
+
+impl Inner {
+    /// `r` as this process has it: the pending version when there is one
+    /// over `r`.
+    fn with_pending(&self, r: RolloutRecord) -> RolloutRecord {
+        match self.pending.get(&r.flag) {
+            Some(p) if p.generation == r.generation && p.spec_hash == r.spec_hash => {
+                RolloutRecord {
+                    store_revision: r.store_revision,
+                    ..p.clone()
+                }
+            }
+            _ => r,
+        }
+    }
+
+    /// The held record of `flag`, with its pending version.
+    fn record(&self, flag: &str) -> Option<RolloutRecord> {
+        self.records.get(flag).map(|r| self.with_pending(r.clone()))
+    }
+
+    fn holding(&self) -> bool {
+        self.hold_until
+            .is_some_and(|t| std::time::Instant::now() < t)
+    }
 }
 
 /// What went wrong in a check round, and what flagd does about it, in one
@@ -164,6 +222,9 @@ struct Change {
     actor: String,
     spec_hash: String,
     position: RolloutPosition,
+    /// A record written back as it was (the store lost it): same
+    /// generation, no decision.
+    restore: bool,
 }
 
 impl Change {
@@ -179,6 +240,14 @@ impl Change {
             transition,
             actor: actor.to_owned(),
             spec_hash: spec.spec_hash.clone(),
+            restore: false,
+        }
+    }
+
+    fn restore(record: RolloutRecord, spec: &CompiledRollout) -> Self {
+        Change {
+            restore: true,
+            ..Change::new(record, None, CONTROLLER, spec)
         }
     }
 }
@@ -268,7 +337,30 @@ impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
     fn observe(&self, mut record: RolloutRecord) -> bool {
         let mut inner = self.lock();
         if let Some(known) = inner.records.get(&record.flag) {
-            if known.store_revision >= record.store_revision {
+            // Generations order versions of a record; revisions only
+            // within one generation, since an etcd restored empty or from
+            // a snapshot counts them anew.
+            if record.generation < known.generation {
+                // The store lost what this replica knows: write it back
+                // (docs/cluster.md, Failures).
+                let flag = record.flag.clone();
+                drop(inner);
+                warn!(flag = %flag, stored = record.generation, known = self.lock().records.get(&flag).map(|k| k.generation), "the cluster store holds an older rollout record than this replica knows; writing back the newer one");
+                self.superseded(&flag, record.store_revision, true);
+                return false;
+            }
+            if record.generation == known.generation
+                && record.store_revision == known.store_revision
+            {
+                return false;
+            }
+            if record.generation == known.generation && same_content(known, &record) {
+                // The same record at another revision (written back after
+                // the store lost it): only its version moves.
+                if let Some(known) = inner.records.get_mut(&record.flag) {
+                    known.store_revision = record.store_revision;
+                }
+                inner.repair.remove(&record.flag);
                 return false;
             }
             // A pass this process saw still counts while the rollout
@@ -287,15 +379,103 @@ impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
             Some(position(&record, spec))
         });
         self.publish(&record, spec_position);
+        inner.repair.remove(&record.flag);
+        inner.base.remove(&record.flag);
         inner.records.insert(record.flag.clone(), record);
         drop(inner);
         self.wake.notify_one();
         true
     }
 
+    fn validate(&self, r: &RolloutRecord) -> Result<(), String> {
+        let Some(served) = self.live.current() else {
+            return Ok(());
+        };
+        let Some(spec) = served
+            .ruleset
+            .flag_id(&r.flag)
+            .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
+            .filter(|spec| spec.spec_hash == r.spec_hash)
+        else {
+            // Another spec's record: nothing served depends on it.
+            return Ok(());
+        };
+        if r.strategy != spec.strategy {
+            return Err(format!(
+                "strategy {} where the spec says {}",
+                r.strategy, spec.strategy
+            ));
+        }
+        let held = matches!(r.phase, Phase::Progressing | Phase::Paused);
+        match &spec.plan {
+            RolloutPlan::Canary { stages } => {
+                let Some(stage) = stages.get(r.stage as usize) else {
+                    return Err(format!("stage {} of {}", r.stage, stages.len()));
+                };
+                if held && r.threshold != stage.threshold {
+                    return Err(format!(
+                        "threshold {} at stage {}, whose threshold is {}",
+                        r.threshold, r.stage, stage.threshold
+                    ));
+                }
+            }
+            RolloutPlan::Linear { from, to, .. }
+                if held && !(*from..=*to).contains(&r.threshold) =>
+            {
+                return Err(format!(
+                    "threshold {} outside the ramp's {from}..={to}",
+                    r.threshold
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn superseded(&self, flag: &str, revision: i64, lost: bool) {
+        let mut inner = self.lock();
+        if let Some(known) = inner.records.get_mut(flag) {
+            known.store_revision = revision;
+            inner.repair.insert(flag.to_owned());
+            if lost {
+                inner.hold_until = Some(std::time::Instant::now() + HOLD_AFTER_LOSS);
+            }
+        } else {
+            inner.base.insert(flag.to_owned(), revision);
+        }
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    fn missing(&self, present: &[String]) {
+        let lost: Vec<String> = self
+            .lock()
+            .records
+            .keys()
+            .filter(|flag| !present.contains(flag))
+            .cloned()
+            .collect();
+        for flag in lost {
+            warn!(flag = %flag, "the cluster store lost this rollout's record; writing back the one this replica knows");
+            self.superseded(&flag, 0, true);
+        }
+    }
+
     fn wake(&self) {
         self.wake.notify_one();
     }
+}
+
+/// Whether two versions of a record say the same, whatever their store
+/// revisions and write times.
+fn same_content(a: &RolloutRecord, b: &RolloutRecord) -> bool {
+    let strip = |r: &RolloutRecord| RolloutRecord {
+        store_revision: 0,
+        fresh_pass: false,
+        written_at: None,
+        ..r.clone()
+    };
+    strip(a) == strip(b)
 }
 
 impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
@@ -319,15 +499,26 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         let served = self.live.current()?;
         if !self.store.leads() {
             // A follower decides nothing: the leader's records arrive
-            // through `observe` (docs/cluster.md).
+            // through `observe` (docs/cluster.md). It only writes back
+            // records the store lost, as they were, over the version it
+            // read there (docs/cluster.md, Failures).
             self.lock().last_tick.clear();
+            let _writer = self.writer.lock().await;
+            let changes = self.repairs(&served);
+            self.write_all(changes, Fence::Record).await;
             return None;
         }
         let now = self.clock.now();
         {
             let _writer = self.writer.lock().await;
-            let changes = self.reconcile(&served);
-            self.write_all(changes).await;
+            let mut changes = self.repairs(&served);
+            if !self.lock().holding() {
+                changes.extend(self.reconcile(&served));
+            }
+            self.write_all(changes, Fence::Leader).await;
+        }
+        if self.lock().holding() {
+            return None;
         }
         let planned = self.plan_checks(&served, now);
         for plan in planned {
@@ -341,22 +532,58 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             }
             let _writer = self.writer.lock().await;
             let changes = self.apply_checks(&served, plan, values);
-            self.write_all(changes).await;
+            self.write_all(changes, Fence::Leader).await;
         }
         let _writer = self.writer.lock().await;
         let (changes, next) = self.apply_time(&served, self.clock.now());
-        self.write_all(changes).await;
+        self.write_all(changes, Fence::Leader).await;
         next
     }
 
-    /// Writes the controller's decisions, in order, while it leads.
-    async fn write_all(&self, changes: Vec<Change>) {
+    /// The held records to write back as they are, where the store lost
+    /// them or holds a bad or older version.
+    fn repairs(&self, served: &Served) -> Vec<Change> {
+        let inner = self.lock();
+        inner
+            .repair
+            .iter()
+            .filter_map(|flag| {
+                let spec = served
+                    .ruleset
+                    .flag(served.ruleset.flag_id(flag)?)
+                    .rollout
+                    .as_ref()?;
+                let record = inner.records.get(flag)?;
+                Some(Change::restore(record.clone(), spec))
+            })
+            .collect()
+    }
+
+    /// Writes the controller's decisions (or write-backs), in order.
+    async fn write_all(&self, changes: Vec<Change>, fence: Fence) {
         for change in changes {
-            match self.write(change, Fence::Leader).await {
+            let flag = change.record.flag.clone();
+            match self.write(change, fence).await {
                 Ok(_) => {}
                 Err(StoreError::Fenced) => {
                     info!("no longer leading: this replica stops deciding");
                     return;
+                }
+                Err(StoreError::Conflict(_)) => {
+                    // Someone wrote the record meanwhile, or the store lost
+                    // or spoiled it: read it again. A newer record is
+                    // installed; a lost, older or bad one is written over
+                    // next round (`superseded`).
+                    debug!(flag = %flag, "rollout record changed in the store; reading it again");
+                    match self.store.fetch(flag.clone()).await {
+                        Ok(Some(r)) => {
+                            self.observe(r);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            warn!(flag = %flag, error = %e, "rollout decision not stored; retried next round")
+                        }
+                    }
                 }
                 Err(e) => warn!(error = %e, "rollout decision not stored; retried next round"),
             }
@@ -372,7 +599,13 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             actor,
             spec_hash,
             position,
+            restore,
         } = change;
+        if !restore {
+            record.generation += 1;
+        }
+        // A write-back too: a follower measures clock skew by it.
+        record.written_at = Some(self.clock.now());
         let audit = transition.as_ref().map(|t| {
             let entry = AuditEntry {
                 flag: &record.flag,
@@ -406,8 +639,10 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         let newer = inner
             .records
             .get(&record.flag)
-            .is_none_or(|known| known.store_revision <= revision);
+            .is_none_or(|known| known.generation <= record.generation);
         if newer {
+            inner.repair.remove(&record.flag);
+            inner.base.remove(&record.flag);
             debug_assert_eq!(record.spec_hash, spec_hash);
             self.publish(&record, Some(position));
             inner.records.insert(record.flag.clone(), record.clone());
@@ -429,11 +664,15 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 continue;
             }
             let (mut record, t) = machine::start(&flag.key, &self.env, spec, self.clock.now());
-            // Over whatever version of the flag's record the store holds.
-            record.store_revision = inner
-                .records
-                .get(&*flag.key)
-                .map_or(0, |r| r.store_revision);
+            // Over whatever version of the flag's record the store holds,
+            // and after it in generations.
+            match inner.records.get(&*flag.key) {
+                Some(r) => {
+                    record.store_revision = r.store_revision;
+                    record.generation = r.generation;
+                }
+                None => record.store_revision = inner.base.get(&*flag.key).copied().unwrap_or(0),
+            }
             changes.push(Change::new(record, Some(t), CONTROLLER, spec));
         }
         changes
@@ -451,7 +690,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             .iter()
             .filter_map(|flag| {
                 let spec = flag.rollout.as_ref()?;
-                let r = inner.records.get(&*flag.key)?;
+                let r = &inner.record(&flag.key)?;
                 if r.spec_hash != spec.spec_hash
                     || !machine::wants_checks(r, spec)
                     || machine::next_check(r, spec) > now
@@ -523,7 +762,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 None => info!(flag = %plan.flag, "health checks pass again"),
             }
         }
-        let Some(mut record) = inner
+        let Some(stored) = inner
             .records
             .get(&plan.flag)
             .filter(|r| r.spec_hash == plan.spec_hash)
@@ -531,12 +770,32 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         else {
             return Vec::new();
         };
+        let mut record = inner.with_pending(stored.clone());
         // Every round at debug level, with the queries sent; what a round
         // changes (a failure counted, a pause) is logged once, as the
         // transition below (docs/rollouts.md, "When Prometheus is
         // unreachable").
         debug!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome, &c.message, &c.query)).collect::<Vec<_>>(), "health check round");
         let t = machine::on_checks(&mut record, spec, results, now);
+        let outcomes = |r: &RolloutRecord| {
+            r.last_checks
+                .iter()
+                .map(|c| (c.name.clone(), c.outcome))
+                .collect::<Vec<_>>()
+        };
+        let stored_long_ago = stored
+            .last_check_at
+            .is_none_or(|at| since(now, at) >= CHECKS_SAVE_EVERY);
+        if t.is_none()
+            && record.phase == stored.phase
+            && outcomes(&record) == outcomes(&stored)
+            && !stored_long_ago
+        {
+            // Nothing decided, nothing new to show: kept in memory.
+            inner.pending.insert(plan.flag.clone(), record);
+            return Vec::new();
+        }
+        inner.pending.remove(&plan.flag);
         vec![Change::new(record, t, CONTROLLER, spec)]
     }
 
@@ -548,7 +807,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         let mut changes = Vec::new();
         for flag in served.ruleset.flags() {
             let Some(spec) = &flag.rollout else { continue };
-            let Some(mut record) = inner
+            let Some(stored) = inner
                 .records
                 .get(&*flag.key)
                 .filter(|r| r.spec_hash == spec.spec_hash)
@@ -556,6 +815,8 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             else {
                 continue;
             };
+            let stored_ramp = stored.ramp_elapsed_ms;
+            let mut record = inner.with_pending(stored);
             let healthy_now = record.fresh_pass || spec.health.checks.is_empty();
             let last = inner
                 .last_tick
@@ -565,12 +826,20 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 _ => Duration::ZERO,
             };
             if let Some(t) = machine::on_time(&mut record, spec, now, healthy_time) {
+                inner.pending.remove(&*flag.key);
                 changes.push(Change::new(record.clone(), Some(t), CONTROLLER, spec));
-            } else if matches!(spec.plan, RolloutPlan::Linear { .. })
+            } else if let RolloutPlan::Linear { over, .. } = &spec.plan
                 && record.phase == Phase::Progressing
             {
-                // The ramp's clock moved; keep it durable.
-                changes.push(Change::new(record.clone(), None, CONTROLLER, spec));
+                // The ramp's clock moved: stored once it moved by a
+                // hundredth of the ramp (bounded), else kept in memory.
+                let every = (*over / 100).clamp(RAMP_SAVE_MIN, RAMP_SAVE_MAX);
+                if record.ramp_elapsed_ms.saturating_sub(stored_ramp) >= every.as_millis() as u64 {
+                    inner.pending.remove(&*flag.key);
+                    changes.push(Change::new(record.clone(), None, CONTROLLER, spec));
+                } else {
+                    inner.pending.insert(flag.key.to_string(), record.clone());
+                }
             }
             if let Some(due) = due(&record, spec) {
                 next = Some(next.map_or(due, |n| n.min(due)));
@@ -605,13 +874,13 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         let served = self.live.current()?;
         let id = served.ruleset.flag_id(flag)?;
         let spec = served.ruleset.flag(id).rollout.as_ref()?;
-        let record = self
-            .lock()
+        let inner = self.lock();
+        let record = inner
             .records
             .get(flag)
             .filter(|r| r.spec_hash == spec.spec_hash)
             .cloned()?;
-        Some((served, record))
+        Some((served, inner.with_pending(record)))
     }
 }
 
@@ -749,9 +1018,8 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
             .filter(|f| f.rollout.is_some())
             .filter_map(|f| {
                 inner
-                    .records
-                    .get(&*f.key)
-                    .and_then(|r| status_of(&served, r, now))
+                    .record(&f.key)
+                    .and_then(|r| status_of(&served, &r, now))
             })
             .collect()
     }

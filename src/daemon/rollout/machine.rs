@@ -108,6 +108,8 @@ pub fn start(
         last_checks: Vec::new(),
         last_check_at: None,
         reason: None,
+        generation: 0,
+        written_at: None,
         fresh_pass: false,
         store_revision: 0,
     };

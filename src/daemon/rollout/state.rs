@@ -174,6 +174,18 @@ pub struct RolloutRecord {
     pub last_check_at: Option<Timestamp>,
     /// Why the phase is what it is (rollback cause, pause cause).
     pub reason: Option<String>,
+    /// How many times this record was written: one more on every write,
+    /// whatever the store. It orders versions of a record where the store's
+    /// revisions cannot: an etcd restored empty or from an old snapshot
+    /// counts its revisions anew, and the highest generation a replica
+    /// knows is what etcd lost (docs/cluster.md, Failures).
+    #[serde(default)]
+    pub generation: u64,
+    /// When the writer stored this version, by its wall clock. A follower
+    /// receiving it live compares it with its own clock: the difference
+    /// is the replicas' clock skew (plus milliseconds of delivery), which
+    /// stage times depend on (docs/cluster.md, Clocks).
+    pub written_at: Option<Timestamp>,
     /// Whether the latest check round passed *since this process started*.
     /// Not persisted: after a restart a stage never advances on a pass seen
     /// before the restart.

@@ -76,6 +76,14 @@ pub struct ClusterView {
     /// Whether this replica has read the cluster's rollout state at least
     /// once (before that it is not ready).
     pub synced: bool,
+    /// Records in the store this replica refused (unreadable, under the
+    /// key of another flag, or out of range), each version counted once.
+    pub rejected_records: u64,
+    /// How far this replica's wall clock was ahead of the writer's (in
+    /// milliseconds, negative when behind) when it last received a record
+    /// live, delivery included; `None` before any (docs/cluster.md,
+    /// Clocks).
+    pub clock_skew_ms: Option<i64>,
 }
 
 /// Storage of rollout records and the audit trail.
@@ -204,6 +212,19 @@ pub trait RecordSink: Send + Sync {
     /// Installs `record` if it is newer than the one held; returns whether
     /// it was.
     fn observe(&self, record: RolloutRecord) -> bool;
+    /// Why `record` cannot be installed against the served rollout spec
+    /// (a stage or threshold out of its range), if it cannot.
+    fn validate(&self, record: &RolloutRecord) -> Result<(), String>;
+    /// The store holds nothing usable for `flag` at `revision` (0: no key
+    /// at all; otherwise a bad record): the record held here, if any, is
+    /// written back over it. `lost` when the store lost data it had (a
+    /// record deleted, or missing from a full read): the leader then
+    /// decides nothing for a moment, while the replicas write back what
+    /// they know (docs/cluster.md, Failures).
+    fn superseded(&self, flag: &str, revision: i64, lost: bool);
+    /// A full read found only the records of `present`: every other record
+    /// held here was lost by the store.
+    fn missing(&self, present: &[String]);
     /// Wakes the controller's loop.
     fn wake(&self);
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
@@ -382,6 +382,20 @@ impl Collector for RolloutCollector {
                     MetricType::Gauge,
                 )?)?;
             }
+            if let Some(skew) = c.clock_skew_ms {
+                ConstGauge::new(skew as f64 / 1000.0).encode(encoder.encode_descriptor(
+                    "flagd_cluster_clock_skew_seconds",
+                    "How far this replica's wall clock was ahead of the rollout leader's at the last record received (negative: behind)",
+                    None,
+                    MetricType::Gauge,
+                )?)?;
+            }
+            ConstCounter::new(c.rejected_records).encode(encoder.encode_descriptor(
+                "flagd_cluster_rejected_records",
+                "Records in etcd this replica refused (unreadable, under another flag's key, out of range; a leader key on no lease), each version once",
+                None,
+                MetricType::Counter,
+            )?)?;
         }
         Ok(())
     }

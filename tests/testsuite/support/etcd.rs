@@ -186,6 +186,98 @@ impl Etcd {
         });
     }
 
+    /// Writes `value` at `key` with no lease, as `etcdctl put` does (a
+    /// hand edit).
+    pub fn put(&self, key: &str, value: &str) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        self.call(
+            "/v3/kv/put",
+            json!({ "key": b64.encode(key), "value": b64.encode(value) }),
+        );
+    }
+
+    /// Writes `count` keys `PREFIX<n>` with `value` each, 100 to a
+    /// transaction (etcd's default limit is 128 operations).
+    pub fn put_many(&self, prefix: &str, count: usize, value: &dyn Fn(usize) -> String) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for start in (0..count).step_by(100) {
+            let ops: Vec<Value> = (start..(start + 100).min(count))
+                .map(|n| {
+                    json!({ "request_put": {
+                        "key": b64.encode(format!("{prefix}{n:020}")),
+                        "value": b64.encode(value(n)),
+                    }})
+                })
+                .collect();
+            self.call("/v3/kv/txn", json!({ "success": ops }));
+        }
+    }
+
+    /// The store's revision: one more for every write (keepalives and
+    /// reads do not count).
+    pub fn revision(&self) -> i64 {
+        let body = self.call("/v3/kv/range", json!({ "key": "AA==", "count_only": true }));
+        body["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The size of etcd's database file in bytes.
+    pub fn db_size(&self) -> u64 {
+        let body = self.call("/v3/maintenance/status", json!({}));
+        body["dbSize"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops etcd, keeps a copy of its data directory and starts it again:
+    /// a snapshot for [`Etcd::restore`].
+    pub fn snapshot(&mut self) -> tempfile::TempDir {
+        self.stop();
+        let copy = tempfile::tempdir().unwrap();
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(self.dir.path().join("data"))
+            .arg(copy.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.resume();
+        copy
+    }
+
+    /// Stops etcd and starts it again on `snapshot`'s data (from
+    /// [`Etcd::snapshot`]), or on none: etcd restored from an old backup,
+    /// or restored empty.
+    pub fn restore(&mut self, snapshot: Option<&tempfile::TempDir>) {
+        self.stop();
+        let data = self.dir.path().join("data");
+        std::fs::remove_dir_all(&data).unwrap();
+        if let Some(snapshot) = snapshot {
+            let status = Command::new("cp")
+                .arg("-a")
+                .arg(snapshot.path().join("data"))
+                .arg(self.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        self.resume();
+    }
+
+    /// `key` as etcd's gateway answers it (`lease`, revisions; the value
+    /// base64), if it exists.
+    pub fn kv(&self, key: &str) -> Option<Value> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let body = self.call("/v3/kv/range", json!({ "key": b64.encode(key) }));
+        body["kvs"].get(0).cloned()
+    }
+
     /// The value of `key`, read with etcd's own HTTP gateway (v3 JSON).
     pub fn get(&self, key: &str) -> Option<String> {
         use base64::Engine as _;

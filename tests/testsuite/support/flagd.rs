@@ -11,6 +11,11 @@ pub use super::files::{git, replace_file, write};
 pub use super::{DEADLINE, assert_says, eventually, require, texts_of};
 use serde_json::Value;
 
+/// The `flagd` binary cargo built for the tests.
+pub fn flagd_binary() -> PathBuf {
+    PathBuf::from(assert_cmd::cargo::cargo_bin!("flagd"))
+}
+
 /// A running flagd, killed on drop.
 pub struct Daemon {
     pub child: Child,
@@ -38,11 +43,20 @@ impl Daemon {
         } else {
             &["--poll", "200ms"]
         };
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("flagd"))
+        let mut command = Command::new(flagd_binary());
+        command
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .args(poll)
-            .current_dir(dir)
+            .current_dir(dir);
+        Daemon::launch(command)
+    }
+
+    /// Starts flagd as `command` says (the binary is [`flagd_binary`], or a
+    /// wrapper that runs it, such as `ip netns exec`) and waits for its
+    /// "listening" line.
+    pub fn launch(mut command: Command) -> Daemon {
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -7,6 +7,7 @@ pub mod etcd;
 pub mod files;
 pub mod flagd;
 pub mod gitops;
+pub mod netns;
 pub mod pki;
 pub mod prometheus;
 pub mod props;
@@ -66,7 +67,7 @@ pub fn texts_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
 
 /// The one rule for a program a test needs that cargo does not build
 /// (`git`, `prometheus`, `node`, `chromium`, `python3`, `openssl`, `etcd`,
-/// `podman`, `runc`; the README lists them, checked by
+/// `podman`, `runc`, `ip`, `iptables`; the README lists them, checked by
 /// `readme::the_prerequisites_name_every_program_the_tests_require`): its
 /// path when it is on `PATH`. When it is not, the test is skipped — a loud
 /// `SKIPPED` line, and `None` for the test to return on — unless `CI` is
@@ -129,6 +130,8 @@ pub fn install_hint(program: &str) -> &'static str {
         "etcd" => "apt-get install etcd-server",
         "podman" => "apt-get install podman runc",
         "runc" => "apt-get install runc",
+        "ip" => "apt-get install iproute2",
+        "iptables" => "apt-get install iptables",
         _ => "install it",
     }
 }
