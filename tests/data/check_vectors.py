@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent check of the HotSwap Flags bucketing vectors (DESIGN §4).
+"""Independent check of the HotSwap Flags bucketing vectors (docs/flag-format.md §6, Bucketing).
 
 This is a second implementation of the published algorithm, written from the
 specification and sharing no code with the Rust crate:
@@ -52,7 +52,7 @@ def weight_units(w) -> int:
 
 
 def split_ranges(weights):
-    """[(variant, lower, upper)] per DESIGN §4.
+    """[(variant, lower, upper)] per docs/flag-format.md §6.
 
     Weights are read in millionths (33.3 is exactly 33_300_000), and
     W(i) / W are the running and total sums of those integers, so

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::support::browser::Browser;
 use crate::support::flagd::*;
 
-/// How soon after a change the page must show it (issue 14: "within 1 s").
+/// How soon after a change the page must show it (docs/flagd.md, browsers: a change reaches a page "within 1 s").
 const LIVE: Duration = Duration::from_secs(1);
 
 /// The message the provider's change event carries after an SSE re-fetch.

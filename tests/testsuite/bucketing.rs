@@ -1,4 +1,4 @@
-//! The published bucketing algorithm (DESIGN §4) against the language-neutral
+//! The published bucketing algorithm (docs/flag-format.md §6, Bucketing) against the language-neutral
 //! vectors in `tests/data/bucketing-vectors.json`, which an independent Python
 //! implementation (`tests/data/check_vectors.py`) produced and checks.
 //!

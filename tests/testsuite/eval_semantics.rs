@@ -1,4 +1,4 @@
-//! Evaluation semantics (DESIGN §3 conditions, §4 evaluation), table-driven,
+//! Evaluation semantics (docs/flag-format.md §8 Conditions, §10 Evaluation), table-driven,
 //! on rulesets compiled from inline YAML through `load_files` + `check`.
 
 use hotswap_flags::eval::bucket::bucket_for;
@@ -1062,8 +1062,8 @@ fn rollout_reasons_for_every_strategy() {
         eval(&rs, "direct", json!({"targetingKey": never})).unwrap(),
         out("on", Reason::Rollout, None)
     );
-    // The code serves `direct` even without a key (DESIGN: "everyone under
-    // direct"); no hashing is involved.
+    // The code serves `direct` even without a key (docs/flag-format.md §11: `direct`
+    // serves everyone); no hashing is involved.
     assert_eq!(
         eval(&rs, "direct", json!({})).unwrap(),
         out("on", Reason::Rollout, None)

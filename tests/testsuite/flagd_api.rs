@@ -1,4 +1,4 @@
-//! flagd's HTTP API against the real binary: the seed's evaluation API,
+//! flagd's HTTP API against the real binary: the evaluation API (docs/flagd.md),
 //! OFREP (every documented status and error code, ETag/304), definitions,
 //! status, metrics, configuration file and graceful shutdown.
 

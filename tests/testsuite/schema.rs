@@ -882,7 +882,7 @@ segments:
 
     vec![
         // ---------------------------------------------------------- valid
-        ("DESIGN §3 example", Valid, design.to_owned()),
+        ("the format reference's example", Valid, design.to_owned()),
         ("a comparison check with every key", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: g, compare: baseline, baseline: off, failures: 'sum(errors{v=\"{{variant}}\"})', total: 'sum(requests{v=\"{{variant}}\"})', tolerance: 0.002, alpha: 0.01, minSamples: 500 } ] }\n")),
         ("a comparison check with defaults and null threshold keys", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: g, compare: baseline, failures: error_rate, total: 'sum(requests{v=\"{{variant}}\"})', query: ~, max: ~, min: ~, baseline: ~ } ] }\n")),
         ("a threshold check with null comparison keys", Valid, with_rollout("strategy: canary\nserve: on\nstages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\nhealth: { checks: [ { name: c, query: error_rate, max: 1, compare: ~, failures: ~, total: ~, tolerance: ~, alpha: ~, minSamples: ~ } ] }\n")),
