@@ -282,8 +282,8 @@ impl EtcdStore {
         });
     }
 
-    fn observe(&self, sink: &dyn RecordSink, record: RolloutRecord) {
-        if sink.observe(record.clone()) {
+    fn observe(&self, sink: &dyn RecordSink, record: RolloutRecord, current: bool) {
+        if sink.observe(record.clone(), current) {
             self.remember(record);
         }
     }
@@ -358,7 +358,7 @@ impl EtcdStore {
                 present.push(flag.to_owned());
             }
             if let Some(record) = self.record_of(kv) {
-                self.observe(sink, record);
+                self.observe(sink, record, true);
             }
         }
         // A record held here and absent from etcd was lost there (etcd
@@ -475,7 +475,7 @@ impl EtcdStore {
                     }
                 } else if let Some(record) = self.record_of(kv) {
                     self.measure_skew(&record);
-                    self.observe(sink, record);
+                    self.observe(sink, record, false);
                 }
             }
         }

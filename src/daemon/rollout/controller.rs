@@ -334,12 +334,17 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
 impl<M: MetricsSource + std::fmt::Debug> RecordSink for Controller<M> {
     /// Installs a record read from the store (a cluster's watch): it
     /// replaces an older version of it and moves the position served.
-    fn observe(&self, mut record: RolloutRecord) -> bool {
+    fn observe(&self, mut record: RolloutRecord, current: bool) -> bool {
         let mut inner = self.lock();
         if let Some(known) = inner.records.get(&record.flag) {
             // Generations order versions of a record; revisions only
             // within one generation, since an etcd restored empty or from
             // a snapshot counts them anew.
+            if record.generation < known.generation && !current {
+                // An older write's event, overtaken by a newer one
+                // already held (the writer's own answer came first).
+                return false;
+            }
             if record.generation < known.generation {
                 // The store lost what this replica knows: write it back
                 // (docs/cluster.md, Failures).
@@ -577,7 +582,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                     debug!(flag = %flag, "rollout record changed in the store; reading it again");
                     match self.store.fetch(flag.clone()).await {
                         Ok(Some(r)) => {
-                            self.observe(r);
+                            self.observe(r, true);
                         }
                         Ok(None) => {}
                         Err(e) => {
@@ -1066,7 +1071,7 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
                             .map_err(|e| SteerFailure::Store(e.to_string()))?
                             .filter(|r| r.spec_hash == spec.spec_hash)
                             .ok_or_else(no_rollout)?;
-                        self.observe(record.clone());
+                        self.observe(record.clone(), true);
                     }
                     Err(e) => return Err(SteerFailure::Store(e.to_string())),
                 }

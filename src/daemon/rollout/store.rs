@@ -210,8 +210,11 @@ impl StateStore for LocalStore {
 /// (leadership gained).
 pub trait RecordSink: Send + Sync {
     /// Installs `record` if it is newer than the one held; returns whether
-    /// it was.
-    fn observe(&self, record: RolloutRecord) -> bool;
+    /// it was. `current` when it is what the store holds now (a read),
+    /// rather than a change that may since have been overtaken (a watch
+    /// event): only a current record older than the one held shows that
+    /// the store lost data.
+    fn observe(&self, record: RolloutRecord, current: bool) -> bool;
     /// Why `record` cannot be installed against the served rollout spec
     /// (a stage or threshold out of its range), if it cannot.
     fn validate(&self, record: &RolloutRecord) -> Result<(), String>;

@@ -17,7 +17,9 @@
 //!
 //! Names are unique per test (the process id and a counter), and
 //! [`Net`]'s drop kills whatever still runs in its namespaces and deletes
-//! them, also when the test panicked.
+//! them, also when the test panicked. A test process killed by a signal
+//! runs no drop: the next [`Net::new`] removes the namespaces of test
+//! processes that no longer exist, and picks a subnet no interface uses.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -73,14 +75,12 @@ impl Net {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
         require_that(root, "network namespaces need root")?;
+        remove_stale();
         let n = NETS.fetch_add(1, Ordering::SeqCst);
         let pid = std::process::id();
-        // Short enough for interface names (15 bytes at most).
-        let tag = format!("{:x}{:x}", pid % 0xfff, n);
-        // 10.X.Y.0/24 from the pid and the counter: distinct for the tests
-        // of one run, unlikely to meet another run's.
-        let subnet = format!("10.{}.{}", 100 + pid % 150, n % 250);
-        let hub = format!("hs-{tag}-hub");
+        let tag = tag(pid, n);
+        let subnet = free_subnet(pid, n);
+        let hub = format!("hs{pid}x{n}-hub");
         let net = Net {
             tag: tag.clone(),
             hub: hub.clone(),
@@ -128,7 +128,7 @@ impl Net {
     pub fn node(&self, name: &str) -> Node {
         let mut nodes = self.nodes.lock().unwrap();
         let i = nodes.len();
-        let ns = format!("hs-{}-{name}", self.tag);
+        let ns = format!("{}-{name}", self.hub.trim_end_matches("-hub"));
         run(&["ip", "netns", "add", &ns]);
         self.namespaces.lock().unwrap().push(ns.clone());
         let (outer, inner) = (format!("b{}n{i}", self.tag), format!("n{}n{i}", self.tag));
@@ -203,16 +203,7 @@ impl Drop for Net {
     fn drop(&mut self) {
         let namespaces = self.namespaces.lock().unwrap_or_else(|e| e.into_inner());
         for ns in namespaces.iter().rev() {
-            // What still runs in it was started by this test.
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    if let Ok(pid) = pid.parse::<libc::pid_t>() {
-                        // SAFETY: a plain signal to a process of this test.
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                    }
-                }
-            }
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+            delete_namespace(ns);
         }
         // Deleting the hub's namespace deleted the host's veth with it.
         let _ = Command::new("ip")
@@ -220,6 +211,69 @@ impl Drop for Net {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// Interface names' tag for test process `pid`'s `n`th network: short
+/// enough for interface names (15 bytes at most).
+fn tag(pid: u32, n: u32) -> String {
+    format!("{:x}{:x}", pid % 0xfff, n)
+}
+
+/// Kills what runs in namespace `ns` (processes of a test) and deletes it.
+fn delete_namespace(ns: &str) {
+    if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            if let Ok(pid) = pid.parse::<libc::pid_t>() {
+                // SAFETY: a plain signal to a process a test started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+    let _ = Command::new("ip").args(["netns", "del", ns]).status();
+}
+
+/// Removes the namespaces (`hs<pid>x<n>-…`) of test processes that no
+/// longer run, and their host interfaces.
+fn remove_stale() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some(ns) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some((pid, n)) = ns
+            .strip_prefix("hs")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|id| id.split_once('x'))
+            .and_then(|(pid, n)| Some((pid.parse::<u32>().ok()?, n.parse::<u32>().ok()?)))
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        delete_namespace(ns);
+        let _ = Command::new("ip")
+            .args(["link", "del", &format!("h{}c", tag(pid, n))])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// `10.X.Y` for test process `pid`'s `n`th network: from the pid and the
+/// counter, moved on past any subnet an interface of the host has.
+fn free_subnet(pid: u32, n: u32) -> String {
+    let used = Command::new("ip")
+        .args(["-br", "-4", "addr"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let x = 100 + pid % 150;
+    (0..250)
+        .map(|k| format!("10.{x}.{}", (n + k) % 250))
+        .find(|subnet| !used.contains(&format!(" {subnet}.")))
+        .unwrap_or_else(|| format!("10.{x}.{}", n % 250))
 }
 
 /// Sends `signal` to `child`.
