@@ -14,14 +14,13 @@
 //! machine's podman needs (runc, cgroupfs, no default ulimits) and the host
 //! network, on which flagd listens on an ephemeral port.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::files::{copy_dir, replace_file};
 use crate::support::flagd::{client, metric, string_flag};
-use crate::support::{DEADLINE, IMAGE, eventually, require};
+use crate::support::{DEADLINE, IMAGE, eventually, free_port, require};
 use serde_json::Value;
 
 /// The uid (and gid) the image runs as: distroless's `nonroot`.
@@ -170,15 +169,6 @@ fn the_image_serves_a_mounted_repository_as_non_root_and_stops_on_sigterm() {
         "{}",
         container.logs()
     );
-}
-
-/// A port nobody listens on now (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Podman with a storage root and configuration of its own: whatever it

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::support::IMAGE;
 use crate::support::etcd::Etcd;
+use crate::support::files::copy_dir;
 use crate::support::flagd::*;
 
 const OVERLAYS: &[&str] = &["overlays/single", "overlays/cluster"];
@@ -531,19 +532,6 @@ fn mint_token(secret: &Path, role: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// docs/cluster.md shows the cluster overlay's argument list as it is.

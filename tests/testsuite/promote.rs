@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::support::files::copy_dir;
 use crate::support::gitops::*;
 
 /// Staging runs ahead: a wider `eu` rule, shorter stages, an extra rule.
@@ -366,19 +367,6 @@ fn a_failed_push_says_the_branch_exists_locally() {
         "{err}"
     );
     assert!(git(root, &["branch", "--list"]).contains(branch));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::support::files::copy_dir;
 use crate::support::gitops::flagctl;
 use predicates::prelude::*;
 
@@ -128,19 +129,6 @@ fn rollout_daemon_is_optional() {
         .stderr(predicate::str::contains(
             "cannot reach flagd at http://127.0.0.1:1/api/v1/rollouts",
         ));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// README's `validate` example is what flagctl prints for that typo in

@@ -4,7 +4,6 @@
 //! [`Etcd::start_secured`] starts one that takes only TLS clients with a
 //! certificate of the test's CA.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::flagd::client;
 use super::pki::Pki;
-use super::{eventually, require};
+use super::{eventually, free_port, require};
 
 /// One etcd member.
 pub struct Etcd {
@@ -24,15 +23,6 @@ pub struct Etcd {
     peer_port: u16,
     /// The test's own client when etcd takes TLS only.
     tls: Option<reqwest::blocking::Client>,
-}
-
-/// A port nobody listens on now (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Etcd {

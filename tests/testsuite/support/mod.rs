@@ -21,8 +21,17 @@ use std::time::{Duration, Instant};
 /// The container image's name: what the container test builds from the
 /// shipped `Containerfile` and what the Kubernetes manifests under
 /// `deploy/` run (docs/deploy.md), tagged with the crate's version.
-#[allow(dead_code)] // used by the container and manifests tests
 pub const IMAGE: &str = "ghcr.io/hotswap-flags/flagd";
+
+/// A port nobody listens on now on 127.0.0.1 (bound, then released), for
+/// a server the test starts and must name before it runs.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 /// How long a condition may take before a test fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);

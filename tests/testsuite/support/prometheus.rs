@@ -1,7 +1,6 @@
 //! A real Prometheus for end-to-end tests (Debian's `prometheus` package),
 //! scraping a tiny target whose exposition text the test sets.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -9,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::eventually;
 use super::flagd::{client, serve};
+use super::{eventually, free_port};
 
 /// A scrape target serving whatever exposition text the test last set.
 pub struct Target {
@@ -43,14 +42,6 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Prometheus {
