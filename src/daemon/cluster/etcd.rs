@@ -385,13 +385,7 @@ impl EtcdStore {
             }
             Err(e) => format!("unreadable: {e}"),
         };
-        let first = self
-            .rejected_seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((kv.key.clone(), kv.mod_revision));
-        if first {
-            self.rejected.fetch_add(1, Ordering::Relaxed);
+        if self.first_rejection(kv) {
             warn!(key = %String::from_utf8_lossy(&kv.key), revision = kv.mod_revision, problem = %problem, "bad rollout record in etcd, ignored: that rollout keeps its last good record");
         }
         if let (Some(sink), Some(flag)) = (sink, self.keys.flag_of(&kv.key)) {
@@ -664,13 +658,9 @@ impl EtcdStore {
             .await
     }
 
-    /// Deletes a leader key that is on no lease (put by hand, or restored
-    /// from a snapshot without its lease): nothing would ever delete it,
-    /// so nobody could be elected again once its holder died, and the
-    /// replica that created it would go on deciding under a key that is no
-    /// longer its own (docs/cluster.md, Failures).
-    async fn remove_foreign_leader(&self, kv: &KeyValue) -> Result<(), StoreError> {
-        let key = self.keys.leader();
+    /// Counts a rejected key at this revision once, and says whether this
+    /// is the first time (so each bad write is logged once, not per read).
+    fn first_rejection(&self, kv: &KeyValue) -> bool {
         let first = self
             .rejected_seen
             .lock()
@@ -678,6 +668,18 @@ impl EtcdStore {
             .insert((kv.key.clone(), kv.mod_revision));
         if first {
             self.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        first
+    }
+
+    /// Deletes a leader key that is on no lease (put by hand, or restored
+    /// from a snapshot without its lease): nothing would ever delete it,
+    /// so nobody could be elected again once its holder died, and the
+    /// replica that created it would go on deciding under a key that is no
+    /// longer its own (docs/cluster.md, Failures).
+    async fn remove_foreign_leader(&self, kv: &KeyValue) -> Result<(), StoreError> {
+        let key = self.keys.leader();
+        if self.first_rejection(kv) {
             warn!(key = %key, value = %String::from_utf8_lossy(&kv.value), "leader key on no lease (written by hand?): removed, a new election follows");
         }
         let txn = Txn {
