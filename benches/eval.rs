@@ -12,7 +12,7 @@ mod rulesets;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use hotswap_flags::{Context, EvalEnv};
+use hotswap_flags_core::{Context, EvalEnv};
 use serde_json::{Value, json};
 
 fn five_cases(c: &mut Criterion) {

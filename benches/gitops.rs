@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hotswap_flags::Repository;
-use hotswap_flags::gitops::diff::{self, Side};
-use hotswap_flags::gitops::population::Population;
-use hotswap_flags::gitops::simulate::simulate;
+use hotswap_flags_core::Repository;
+use hotswap_flags_gitops::diff::{self, Side};
+use hotswap_flags_gitops::population::Population;
+use hotswap_flags_gitops::simulate::simulate;
 use jiff::Timestamp;
 
 const USERS: usize = 1_000_000;

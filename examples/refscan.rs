@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use hotswap_flags::lifecycle::refs::scan;
+use hotswap_flags_gitops::lifecycle::refs::scan;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -9,13 +9,13 @@
 
 use std::path::Path;
 
-use hotswap_flags::bundle::{Bundle, BundleError, content_hash};
-use hotswap_flags::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::repo::parse_config;
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
-use hotswap_flags::{Context, EvalError, Repository};
+use hotswap_flags_core::bundle::{Bundle, BundleError, content_hash};
+use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
+use hotswap_flags_core::model::MetricsConfig;
+use hotswap_flags_core::repo::load::load_files;
+use hotswap_flags_core::repo::parse_config;
+use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags_core::{Context, EvalError, Repository};
 use jiff::Timestamp;
 use serde_json::Value;
 

@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use hotswap_flags::eval::bucket::{self, BUCKETS, bucket_for};
-use hotswap_flags::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
-use hotswap_flags::{Context, Reason};
+use hotswap_flags_core::eval::bucket::{self, BUCKETS, bucket_for};
+use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
+use hotswap_flags_core::model::MetricsConfig;
+use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags_core::{Context, Reason};
+use hotswap_flags_gitops::repo::load::load_files;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -297,7 +297,7 @@ fn split_ranges_partition_the_buckets() {
     for (i, row) in vectors().splits.iter().enumerate() {
         let rs = ruleset(&json!({ "flags": { "f": split_flag(row, Some(&row.salt)) } }));
         let flag = rs.flag(rs.flag_id("f").unwrap());
-        let hotswap_flags::ruleset::CompiledServe::Split(split) = &flag.default else {
+        let hotswap_flags_core::ruleset::CompiledServe::Split(split) = &flag.default else {
             panic!("splits[{i}]: default is not a split");
         };
         let uppers: Vec<u32> = split.slots.iter().map(|s| s.upper).collect();

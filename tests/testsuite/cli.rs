@@ -273,7 +273,7 @@ fn eval_explains_rules_and_buckets() {
     let split = v["bucket"]["split"].as_u64().unwrap();
     assert_eq!(
         split,
-        u64::from(hotswap_flags::eval::bucket::bucket_for(
+        u64::from(hotswap_flags_core::eval::bucket::bucket_for(
             "new-checkout-flow",
             "user-1"
         ))
@@ -294,7 +294,7 @@ fn eval_percentage_moves_users_into_the_rollout() {
             &["--context", r#"{"userId": "user-7"}"#, "--percentage", pct],
         )
     };
-    let bucket = u64::from(hotswap_flags::eval::bucket::bucket_for(
+    let bucket = u64::from(hotswap_flags_core::eval::bucket::bucket_for(
         "new-checkout-flow:rollout",
         "user-7",
     ));

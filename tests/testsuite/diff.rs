@@ -3,9 +3,9 @@
 //! affected checked against a direct computation; the markdown snapshot.
 
 use crate::support::gitops::*;
-use hotswap_flags::eval::InitialRollouts;
-use hotswap_flags::repo::snapshot::GitSnapshot;
-use hotswap_flags::{Context, EvalEnv, Repository};
+use hotswap_flags_core::eval::InitialRollouts;
+use hotswap_flags_core::{Context, EvalEnv, Repository};
+use hotswap_flags_gitops::repo::snapshot::GitSnapshot;
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -216,9 +216,9 @@ fn renamed_files_are_not_remove_plus_add() {
     // Split across two files in another format: still no change.
     let (a, b) = CHECKOUT.split_at(checkout_flow_only().len());
     write(root, "envs/production/shop.yaml", a);
-    let banner = hotswap_flags::parse::parse_document(
+    let banner = hotswap_flags_core::parse::parse_document(
         &format!("flags:\n{b}"),
-        hotswap_flags::parse::Format::Yaml,
+        hotswap_flags_core::parse::Format::Yaml,
     )
     .unwrap()
     .to_json();

@@ -1,11 +1,11 @@
 //! Evaluation semantics (docs/flag-format.md §8 Conditions, §10 Evaluation), table-driven,
 //! on rulesets compiled from inline YAML through `load_files` + `check`.
 
-use hotswap_flags::eval::bucket::bucket_for;
-use hotswap_flags::eval::{EvalEnv, FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::model::Op;
-use hotswap_flags::ruleset::Ruleset;
-use hotswap_flags::{Context, EvalError, Reason};
+use hotswap_flags_core::eval::bucket::bucket_for;
+use hotswap_flags_core::eval::{EvalEnv, FixedRollouts, InitialRollouts, RolloutState};
+use hotswap_flags_core::model::Op;
+use hotswap_flags_core::ruleset::Ruleset;
+use hotswap_flags_core::{Context, EvalError, Reason};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use hotswap_flags::eval::{FixedRollouts, InitialRollouts, RolloutState};
-use hotswap_flags::model::{Condition, EnvModel, FlagType, Serve, Strategy};
-use hotswap_flags::{Context, EvalEnv, EvalError, Evaluation, Reason, Repository, Ruleset};
+use hotswap_flags_core::eval::{FixedRollouts, InitialRollouts, RolloutState};
+use hotswap_flags_core::model::{Condition, EnvModel, FlagType, Serve, Strategy};
+use hotswap_flags_core::{Context, EvalEnv, EvalError, Evaluation, Reason, Repository, Ruleset};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 

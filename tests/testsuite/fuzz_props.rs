@@ -336,10 +336,10 @@ fn every_seed_passes_the_flag_file_harness() {
 
 #[test]
 fn flags_example_bundles_pass_the_bundle_harness() {
-    let repo = hotswap_flags::Repository::open(root().join("flags-example")).unwrap();
+    let repo = hotswap_flags_core::Repository::open(root().join("flags-example")).unwrap();
     for env in ["staging", "production"] {
         let ruleset = repo.ruleset(env).unwrap();
-        let bytes = hotswap_flags::bundle::Bundle::of_ruleset(&ruleset)
+        let bytes = hotswap_flags_core::bundle::Bundle::of_ruleset(&ruleset)
             .unwrap()
             .to_bytes();
         harness::bundle(&bytes);
@@ -360,11 +360,11 @@ proptest! {
     #[test]
     fn bundles_never_panic(edits in prop::collection::vec(edit(), 0..4), env in any::<bool>()) {
         static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-            let repo = hotswap_flags::Repository::open(root().join("flags-example")).unwrap();
+            let repo = hotswap_flags_core::Repository::open(root().join("flags-example")).unwrap();
             ["staging", "production"]
                 .into_iter()
                 .map(|env| {
-                    hotswap_flags::bundle::Bundle::of_ruleset(&repo.ruleset(env).unwrap())
+                    hotswap_flags_core::bundle::Bundle::of_ruleset(&repo.ruleset(env).unwrap())
                         .unwrap()
                         .to_bytes()
                 })

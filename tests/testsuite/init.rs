@@ -36,7 +36,8 @@ fn scaffold_validates_and_wires_the_review_workflow() {
     assert!(workflow.contains(&pinned), "{workflow}");
     assert!(workflow.contains("--format markdown"), "{workflow}");
     assert!(workflow.contains("pull_request"), "{workflow}");
-    hotswap_flags::parse::parse_document(&workflow, hotswap_flags::parse::Format::Yaml).unwrap();
+    hotswap_flags_core::parse::parse_document(&workflow, hotswap_flags_core::parse::Format::Yaml)
+        .unwrap();
     let owners = read(&dir, ".github/CODEOWNERS");
     assert!(
         owners.lines().any(|l| l.starts_with("/envs/production/ ")),

@@ -36,6 +36,7 @@ mod grafana;
 mod init;
 mod interop;
 mod invalid_corpus;
+mod layers;
 mod lifecycle;
 mod manifests;
 mod no_alloc;

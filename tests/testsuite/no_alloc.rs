@@ -8,8 +8,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use hotswap_flags::eval::FixedRollouts;
-use hotswap_flags::{Context, EvalEnv};
+use hotswap_flags_core::eval::FixedRollouts;
+use hotswap_flags_core::{Context, EvalEnv};
 use serde_json::json;
 
 use crate::support::rulesets::{
@@ -192,7 +192,7 @@ flags:
     rollout: { strategy: canary, serve: gallery, stages: [ { percentage: 50, duration: 1h }, { percentage: 100 } ] }
 "#,
     );
-    let live = hotswap_flags::daemon::live::Live::new("bench");
+    let live = hotswap_flags_daemon::live::Live::new("bench");
     let served = live.install(ruleset, None);
     let contexts: Vec<Context> = (0..64)
         .map(|i| {

@@ -12,16 +12,16 @@ use std::sync::LazyLock;
 
 use crate::support::props::{ALL_OPS, cases};
 use crate::support::rulesets::compile_file;
-use hotswap_flags::eval::bucket::{BUCKETS, bucket_for};
-use hotswap_flags::eval::{AttrValue, EvalEnv, FixedRollouts};
-use hotswap_flags::model::{
+use hotswap_flags_core::eval::bucket::{BUCKETS, bucket_for};
+use hotswap_flags_core::eval::{AttrValue, EvalEnv, FixedRollouts};
+use hotswap_flags_core::model::{
     AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, ExpiryDate, Flag, FlagFile,
     FlagKind, FlagType, Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment,
     Serve, Split, Stage, Strategy as Plan, TimeWindow,
 };
-use hotswap_flags::parse::{Format, from_node, parse_document};
-use hotswap_flags::ruleset::Ruleset;
-use hotswap_flags::{Context, EvalError, Reason};
+use hotswap_flags_core::parse::{Format, from_node, parse_document};
+use hotswap_flags_core::ruleset::Ruleset;
+use hotswap_flags_core::{Context, EvalError, Reason};
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use proptest::prelude::*;

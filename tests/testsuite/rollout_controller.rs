@@ -8,15 +8,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hotswap_flags::daemon::live::Live;
-use hotswap_flags::daemon::rollout::clock::ManualClock;
-use hotswap_flags::daemon::rollout::{Controller, Phase, RolloutApi, Steer};
-use hotswap_flags::eval::bucket::percentage;
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::prometheus::{MetricsSource, QueryValue};
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
-use hotswap_flags::{Context, Reason};
+use hotswap_flags_client::prometheus::{MetricsSource, QueryValue};
+use hotswap_flags_client::wire::{Phase, Steer};
+use hotswap_flags_core::eval::bucket::percentage;
+use hotswap_flags_core::model::MetricsConfig;
+use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags_core::{Context, Reason};
+use hotswap_flags_daemon::live::Live;
+use hotswap_flags_daemon::rollout::clock::ManualClock;
+use hotswap_flags_daemon::rollout::{Controller, RolloutApi};
+use hotswap_flags_gitops::repo::load::load_files;
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -537,9 +538,9 @@ async fn scheduled_window_across_a_dst_change() {
     let rig = Rig::new(yaml);
     let served = |at: &str| {
         let s = rig.live.current().unwrap();
-        let env = hotswap_flags::EvalEnv {
+        let env = hotswap_flags_core::EvalEnv {
             now: at.parse().unwrap(),
-            rollouts: &hotswap_flags::eval::InitialRollouts,
+            rollouts: &hotswap_flags_core::eval::InitialRollouts,
         };
         s.ruleset
             .evaluate("f", &Context::new(), &env)

@@ -29,14 +29,14 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::support::props::ALL_OPS;
-use hotswap_flags::model::{
+use hotswap_flags_core::model::{
     Compare, DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op, RepoConfig,
     Strategy as RolloutStrategy,
 };
-use hotswap_flags::parse::{Format, from_node, parse_document};
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::repo::parse_config;
-use hotswap_flags::ruleset::RulesetMeta;
+use hotswap_flags_core::parse::{Format, from_node, parse_document};
+use hotswap_flags_core::ruleset::RulesetMeta;
+use hotswap_flags_gitops::repo::load::load_files;
+use hotswap_flags_gitops::repo::parse_config;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::support::files::run_ok;
 use crate::support::flagd::*;
-use hotswap_flags::bundle::{Bundle, content_hash};
+use hotswap_flags_core::bundle::{Bundle, content_hash};
 use serde_json::{Value, json};
 
 fn flagctl() -> assert_cmd::Command {
@@ -437,7 +437,7 @@ fn verify_bundle_makes_flagds_checks_before_a_bundle_ships() {
     let mut broken: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     broken["content"]["model"]["flags"]["banner"]["default"] = json!("missing");
     broken.as_object_mut().unwrap().remove("signature");
-    let content: hotswap_flags::bundle::BundleContent =
+    let content: hotswap_flags_core::bundle::BundleContent =
         serde_json::from_value(broken["content"].clone()).unwrap();
     broken["contentHash"] = json!(content_hash(&content));
     let broken_file = repo.path().join("broken.json");

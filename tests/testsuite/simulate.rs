@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use crate::support::gitops::*;
-use hotswap_flags::eval::FixedRollouts;
-use hotswap_flags::eval::bucket::threshold;
-use hotswap_flags::{Context, EvalEnv, Repository};
+use hotswap_flags_core::eval::FixedRollouts;
+use hotswap_flags_core::eval::bucket::threshold;
+use hotswap_flags_core::{Context, EvalEnv, Repository};
 use serde_json::Value;
 
 const AT: &str = "2026-03-01T12:00:00Z";

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use hotswap_flags::stats::experiment::{Analysis, AnalysisConfig, ExperimentData, VariantResult};
-use hotswap_flags::stats::guardrail::{self, Failures, GuardrailConfig};
-use hotswap_flags::stats::{Interval, analyze};
+use hotswap_flags_stats::experiment::{Analysis, AnalysisConfig, ExperimentData, VariantResult};
+use hotswap_flags_stats::guardrail::{self, Failures, GuardrailConfig};
+use hotswap_flags_stats::{Interval, analyze};
 use serde_json::Value;
 
 const REL: f64 = 1e-6;

@@ -7,12 +7,12 @@
 //!   the fixed-horizon p-value, peeked at the same way, does not.
 //! - It still finds a real effect (an always-1 p-value would pass the A/A test).
 
-use hotswap_flags::stats::experiment::{
+use hotswap_flags_stats::experiment::{
     Analysis, AnalysisConfig, ExperimentData, Observed, VariantCounts, VariantData,
 };
-use hotswap_flags::stats::proportions::{Counts, pooled_variance, two_proportion_z_test};
-use hotswap_flags::stats::sequential::{mixture_scale, msprt_p_value};
-use hotswap_flags::stats::{Metric, analyze};
+use hotswap_flags_stats::proportions::{Counts, pooled_variance, two_proportion_z_test};
+use hotswap_flags_stats::sequential::{mixture_scale, msprt_p_value};
+use hotswap_flags_stats::{Metric, analyze};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 

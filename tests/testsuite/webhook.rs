@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::support::flagd::*;
-use hotswap_flags::daemon::server::webhook::WebhookSecret;
+use hotswap_flags_daemon::server::webhook::WebhookSecret;
 use serde_json::{Value, json};
 
 const SECRET: &str = "correct horse battery staple";

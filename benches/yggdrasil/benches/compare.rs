@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hotswap_flags::ruleset::Ruleset;
-use hotswap_flags::{Context, EvalEnv};
+use hotswap_flags_core::ruleset::Ruleset;
+use hotswap_flags_core::{Context, EvalEnv};
 use serde_json::{Map, Value, json};
 use unleash_yggdrasil::state::EnrichedContext;
 use unleash_yggdrasil::{Context as UnleashContext, EngineState, UpdateMessage};

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use hotswap_flags::Repository;
-use hotswap_flags::bundle::Bundle;
-use hotswap_flags::bundle::signing::{SigningKey, TrustedKeys};
-use hotswap_flags::fsutil::write_atomic;
-use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
+use hotswap_flags_core::Repository;
+use hotswap_flags_core::bundle::Bundle;
+use hotswap_flags_core::bundle::signing::{SigningKey, TrustedKeys};
+use hotswap_flags_gitops::fsutil::write_atomic;
+use hotswap_flags_gitops::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 use serde_json::{Value, json};
 
 use crate::cli::{OutputFormat, RepoArgs};

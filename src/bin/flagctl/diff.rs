@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use hotswap_flags::gitops::diff::policy::{DiffVerdict, PolicyReport};
-use hotswap_flags::gitops::diff::{
+use hotswap_flags_core::{RepoError, Repository};
+use hotswap_flags_gitops::diff::policy::{DiffVerdict, PolicyReport};
+use hotswap_flags_gitops::diff::{
     self, ChangeType, Kind, Policy, PolicyHit, RepoDiff, Side, percent,
 };
-use hotswap_flags::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
-use hotswap_flags::{RepoError, Repository};
+use hotswap_flags_gitops::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 
 use crate::output;
 use crate::repo_dir;

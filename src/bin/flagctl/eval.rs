@@ -1,10 +1,12 @@
 //! `flagctl eval FLAG --env E [--ctx k=v]… [--context JSON] [--percentage P] [--at TIME]`
 
 use anyhow::{Context as _, bail};
-use hotswap_flags::eval::bucket::threshold;
-use hotswap_flags::eval::{Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome};
-use hotswap_flags::model::Flag;
-use hotswap_flags::{Context, EvalEnv, Ruleset};
+use hotswap_flags_core::eval::bucket::threshold;
+use hotswap_flags_core::eval::{
+    Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome,
+};
+use hotswap_flags_core::model::Flag;
+use hotswap_flags_core::{Context, EvalEnv, Ruleset};
 use jiff::{Timestamp, ZonedDateTime};
 use serde_json::{Map, Value, json};
 

@@ -3,8 +3,8 @@
 //!
 //! The library does the work: the experiment's settings from `--env` (the
 //! flag's `experiment` block and split weights, required with `--daemon`)
-//! and the live counts are `hotswap_flags::client::experiment`'s, the
-//! analysis and its JSON `hotswap_flags::stats`'. This module reads the
+//! and the live counts are `hotswap_flags_gitops::experiment`'s, the
+//! analysis and its JSON `hotswap_flags_stats`'. This module reads the
 //! options and a data file, and renders the table.
 //!
 //! Exit codes: 0 the analysis ran (a sample-ratio mismatch included: it is
@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{ArgGroup, Args, Subcommand};
-use hotswap_flags::client::experiment::{
+use hotswap_flags_client::flagd::FlagdClient;
+use hotswap_flags_client::prometheus::Prometheus;
+use hotswap_flags_gitops::experiment::{
     self as experiment_data, CountsSource, DataError, ExperimentSettings, LiveCounts, SettingsError,
 };
-use hotswap_flags::client::flagd::FlagdClient;
-use hotswap_flags::prometheus::Prometheus;
-use hotswap_flags::stats::experiment::{DEFAULT_ALPHA, DEFAULT_MDE, SRM_THRESHOLD, VariantResult};
-use hotswap_flags::stats::{
+use hotswap_flags_stats::experiment::{DEFAULT_ALPHA, DEFAULT_MDE, SRM_THRESHOLD, VariantResult};
+use hotswap_flags_stats::{
     Analysis, AnalysisConfig, ExperimentData, Interval, Metric, StatsError, analyze,
 };
 use serde::Serialize;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use hotswap_flags::gitops::scaffold;
+use hotswap_flags_gitops::scaffold;
 
 use crate::{Failure, Outcome};
 

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use hotswap_flags::bundle::signing::SigningKey;
-use hotswap_flags::fsutil::create_new;
+use hotswap_flags_core::bundle::signing::SigningKey;
+use hotswap_flags_gitops::fsutil::create_new;
 use serde_json::json;
 
 use crate::cli::OutputFormat;

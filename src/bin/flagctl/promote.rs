@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use clap::Args;
-use hotswap_flags::Repository;
-use hotswap_flags::gitops::diff::{self, Side};
-use hotswap_flags::gitops::promote::{self, Plan, PromoteError};
-use hotswap_flags::repo::snapshot::GitSnapshot;
+use hotswap_flags_core::Repository;
+use hotswap_flags_gitops::diff::{self, Side};
+use hotswap_flags_gitops::promote::{self, Plan, PromoteError};
+use hotswap_flags_gitops::repo::snapshot::GitSnapshot;
 use serde_json::json;
 
 use crate::cli::{OutputFormat, RepoArgs};

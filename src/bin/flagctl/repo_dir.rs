@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use hotswap_flags::repo::CONFIG_FILE;
-use hotswap_flags::{Repository, Ruleset};
+use hotswap_flags_core::{Repository, Ruleset};
+use hotswap_flags_gitops::repo::CONFIG_FILE;
 
 use crate::Failure;
 

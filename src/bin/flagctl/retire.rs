@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use hotswap_flags::client::flagd::FlagdClient;
-use hotswap_flags::gitops::retire::{self, RetireError, RetireRequest};
-use hotswap_flags::lifecycle::runtime;
+use hotswap_flags_client::flagd::FlagdClient;
+use hotswap_flags_gitops::lifecycle::runtime;
+use hotswap_flags_gitops::retire::{self, RetireError, RetireRequest};
 use serde_json::json;
 
 use crate::cli::{OutputFormat, RepoArgs};

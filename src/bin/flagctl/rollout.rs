@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use hotswap_flags::client::flagd::{FlagdClient, FlagdError};
-use hotswap_flags::daemon::rollout::{RolloutList, RolloutStatus, Steer};
-use hotswap_flags::daemon::server::error::ErrorBody;
+use hotswap_flags_client::flagd::{FlagdClient, FlagdError};
+use hotswap_flags_client::wire::{ErrorBody, RolloutList, RolloutStatus, Steer};
 
 use crate::cli::OutputFormat;
 use crate::{Failure, Outcome, block_on, output};

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hotswap_flags::gitops::diff::fields::num;
-use hotswap_flags::gitops::population::{DEFAULT_USERS, Population};
-use hotswap_flags::gitops::simulate::{Simulation, simulate};
+use hotswap_flags_gitops::diff::fields::num;
+use hotswap_flags_gitops::population::{DEFAULT_USERS, Population};
+use hotswap_flags_gitops::simulate::{Simulation, simulate};
 use jiff::Timestamp;
 
 use crate::cli::{OutputFormat, RepoArgs};

@@ -7,14 +7,16 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use clap::{Args, ValueEnum};
-use hotswap_flags::Repository;
-use hotswap_flags::client::flagd::FlagdClient;
-use hotswap_flags::lifecycle::runtime;
-use hotswap_flags::lifecycle::stale::{RuntimeEvidence, StaleOptions, StaleReport, stale_report};
-use hotswap_flags::lifecycle::verdict::Weighing;
-use hotswap_flags::lifecycle::{markdown, utc_date};
-use hotswap_flags::model::DurationSpec;
-use hotswap_flags::prometheus::client::Prometheus;
+use hotswap_flags_client::flagd::FlagdClient;
+use hotswap_flags_client::prometheus::client::Prometheus;
+use hotswap_flags_core::Repository;
+use hotswap_flags_core::model::DurationSpec;
+use hotswap_flags_gitops::lifecycle::runtime;
+use hotswap_flags_gitops::lifecycle::stale::{
+    RuntimeEvidence, StaleOptions, StaleReport, stale_report,
+};
+use hotswap_flags_gitops::lifecycle::verdict::Weighing;
+use hotswap_flags_gitops::lifecycle::{markdown, utc_date};
 use jiff::Timestamp;
 
 use crate::output;

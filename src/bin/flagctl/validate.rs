@@ -3,12 +3,12 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
-use hotswap_flags::diagnostic::sort_diagnostics;
-use hotswap_flags::lifecycle::expiry::expired;
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::ruleset::RulesetMeta;
-use hotswap_flags::{Diagnostic, LoadedEnv, RepoError, Repository};
+use hotswap_flags_core::diagnostic::sort_diagnostics;
+use hotswap_flags_core::model::MetricsConfig;
+use hotswap_flags_core::ruleset::RulesetMeta;
+use hotswap_flags_core::{Diagnostic, LoadedEnv, RepoError, Repository};
+use hotswap_flags_gitops::lifecycle::expiry::expired;
+use hotswap_flags_gitops::repo::load::load_files;
 use serde_json::json;
 
 use crate::cli::{OutputFormat, ValidateArgs};
@@ -130,7 +130,7 @@ fn check_env(
 /// The findings plus a warning for each flag past its `expires` date
 /// (today in UTC), in file order.
 fn with_expired(mut diagnostics: Vec<Diagnostic>, loaded: &LoadedEnv) -> Vec<Diagnostic> {
-    let today = hotswap_flags::lifecycle::utc_date(jiff::Timestamp::now());
+    let today = hotswap_flags_gitops::lifecycle::utc_date(jiff::Timestamp::now());
     diagnostics.extend(expired(loaded, today));
     sort_diagnostics(&mut diagnostics);
     diagnostics
@@ -155,7 +155,7 @@ fn check_paths(
     only: Option<&str>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let repo = if root.join(hotswap_flags::repo::CONFIG_FILE).is_file() {
+    let repo = if root.join(hotswap_flags_gitops::repo::CONFIG_FILE).is_file() {
         open(root, report)?
     } else {
         None
@@ -227,7 +227,7 @@ fn check_loose(
     let mut files = Vec::new();
     for path in paths {
         let listed = if path.is_dir() {
-            let snap = hotswap_flags::repo::snapshot::DirSnapshot::new(path);
+            let snap = hotswap_flags_gitops::repo::snapshot::DirSnapshot::new(path);
             snap_files(&snap)?
                 .into_iter()
                 .map(|p| path.join(p))
@@ -253,8 +253,10 @@ fn check_loose(
     Ok(())
 }
 
-fn snap_files(snap: &hotswap_flags::repo::snapshot::DirSnapshot) -> anyhow::Result<Vec<String>> {
-    use hotswap_flags::repo::snapshot::Snapshot;
+fn snap_files(
+    snap: &hotswap_flags_gitops::repo::snapshot::DirSnapshot,
+) -> anyhow::Result<Vec<String>> {
+    use hotswap_flags_gitops::repo::snapshot::Snapshot;
     Ok(snap.list("")?)
 }
 

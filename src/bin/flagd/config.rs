@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
-use hotswap_flags::daemon::cluster::{self, ClusterConfig};
-use hotswap_flags::daemon::feed::FeedSpec;
-use hotswap_flags::daemon::server::request::Limits;
-use hotswap_flags::model::DurationSpec;
+use hotswap_flags_core::model::DurationSpec;
+use hotswap_flags_daemon::cluster::{self, ClusterConfig};
+use hotswap_flags_daemon::feed::FeedSpec;
+use hotswap_flags_daemon::server::request::Limits;
 use serde::Deserialize;
 use std::num::NonZeroU32;
 

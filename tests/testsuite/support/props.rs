@@ -1,7 +1,7 @@
 //! What the property tests range over: every operator, and proptest's case
 //! counts.
 
-use hotswap_flags::model::Op;
+use hotswap_flags_core::model::Op;
 use proptest::test_runner::Config as ProptestConfig;
 
 /// Every condition operator, for the tests that must cover them all. A new

@@ -6,10 +6,10 @@
 
 use std::hint::black_box;
 
-use hotswap_flags::Context;
-use hotswap_flags::model::MetricsConfig;
-use hotswap_flags::repo::load::load_files;
-use hotswap_flags::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags_core::Context;
+use hotswap_flags_core::model::MetricsConfig;
+use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
+use hotswap_flags_gitops::repo::load::load_files;
 
 /// The version [`compile_file`] gives every ruleset.
 pub const VERSION: &str = "v-test";

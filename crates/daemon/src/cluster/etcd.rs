@@ -1,0 +1,993 @@
+//! The etcd store of a cluster (docs/cluster.md, How it works).
+//!
+//! Keys under the prefix (`/hotswap-flags/<env>/` by default):
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `leader` | the leading replica's name, on its lease |
+//! | `rollouts/<flag>` | the rollout record (JSON, as in a state directory) |
+//! | `audit/<flag>/<time ns>-<replica>` | one audit line |
+//! | `migrated` | which replica took over a state directory's records |
+//!
+//! - **Election.** Each replica holds a lease (`--cluster-lease-ttl`) and
+//!   tries to create `leader` on it in a transaction that succeeds only if
+//!   the key does not exist. The winner's fence is the revision that created
+//!   the key: every write of its controller compares it, so a replica that
+//!   lost the key (paused, partitioned, slow) writes nothing.
+//! - **Renewal.** The lease is renewed every third of its TTL; the leader
+//!   stops deciding a quarter TTL before the lease could have expired,
+//!   counted from when the renewal was sent.
+//! - **One state.** A write also compares the record's version (its mod
+//!   revision), so steering through a follower and the leader's rounds
+//!   never overwrite each other. Every replica reads all records, then
+//!   watches them, and serves the positions they hold.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{debug, info, warn};
+
+use super::gateway::{
+    Compare, Gateway, GatewayError, KeyValue, Newest, Op, Target, Tls, Txn, TxnResponse,
+};
+use super::{ClusterConfig, ClusterError, SharedExposures};
+use crate::live::Live;
+use crate::rollout::audit::AuditLog;
+use crate::rollout::state::{RolloutRecord, RolloutStore};
+use crate::rollout::store::{BoxFuture, Fence, RecordSink, Save, StateStore, StoreError};
+use hotswap_flags_client::wire::{ClusterView, ExposureReport, Phase};
+
+/// How long to wait before calling etcd again after a failure.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// Operations per migration transaction (etcd allows 128 by default).
+const MIGRATION_BATCH: usize = 100;
+
+/// Audit entries per read: a long trail is read in pages, so that no
+/// answer grows past a few megabytes whatever the entries hold. etcd
+/// sorts the whole range for each page (a quarter of a second for 100 000
+/// entries of 500 bytes), hence pages this large.
+const AUDIT_PAGE: usize = 2500;
+
+/// How long one page of the audit trail may take: a person's read, not a
+/// leader's call, and etcd's sort of a long trail outlasts the calls'
+/// timeout on a busy machine.
+const AUDIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The clock skew past which a replica warns (docs/cluster.md, Clocks).
+const SKEW_WARNING: Duration = Duration::from_secs(1);
+
+/// No skew measured yet.
+const NO_SKEW: i64 = i64::MIN;
+
+/// The highest membership threshold (100 %).
+const BUCKETS: u32 = 100_000;
+
+/// The keys of one environment.
+#[derive(Debug, Clone)]
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn leader(&self) -> String {
+        format!("{}leader", self.prefix)
+    }
+    fn migrated(&self) -> String {
+        format!("{}migrated", self.prefix)
+    }
+    fn records(&self) -> String {
+        format!("{}rollouts/", self.prefix)
+    }
+    fn record(&self, flag: &str) -> String {
+        format!("{}rollouts/{flag}", self.prefix)
+    }
+    /// The flag a record's key names.
+    fn flag_of<'k>(&self, key: &'k [u8]) -> Option<&'k str> {
+        let rest = key.strip_prefix(self.records().as_bytes())?;
+        std::str::from_utf8(rest).ok()
+    }
+    fn exposures(&self, flag: &str) -> String {
+        format!("{}exposures/{flag}/", self.prefix)
+    }
+    fn exposure(&self, flag: &str, replica: &str) -> String {
+        format!("{}exposures/{flag}/{replica}", self.prefix)
+    }
+    fn audits(&self, flag: Option<&str>) -> String {
+        match flag {
+            Some(flag) => format!("{}audit/{flag}/", self.prefix),
+            None => format!("{}audit/", self.prefix),
+        }
+    }
+    fn audit(&self, flag: &str, at_ns: i128, replica: &str) -> String {
+        format!("{}audit/{flag}/{at_ns:020}-{replica}", self.prefix)
+    }
+}
+
+/// This replica's leadership: the fence and how long it lasts.
+#[derive(Debug, Clone, Copy)]
+struct Lead {
+    /// The revision that created the leader key.
+    revision: i64,
+    /// The lease the leader key is on (a key put by hand has none).
+    lease: i64,
+    /// Until when it may decide (a margin before the lease could expire).
+    decide_until: Instant,
+}
+
+/// How often a replica publishes its exposure counts.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// One replica's counts of one experiment, as published under
+/// `exposures/<flag>/<replica>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Published {
+    replica: String,
+    spec_hash: String,
+    since: jiff::Timestamp,
+    exposures: IndexMap<String, u64>,
+}
+
+/// What a single flagd's state directory held, taken over by the first
+/// replica to reach an empty prefix (docs/cluster.md, Moving from a single
+/// flagd).
+#[derive(Debug, Default)]
+pub struct Migration {
+    /// The rollout records.
+    pub records: Vec<RolloutRecord>,
+    /// The audit log, one JSON object per line.
+    pub audit: Vec<Value>,
+}
+
+/// Rollout state in etcd, with leader election (see the module docs).
+pub struct EtcdStore {
+    endpoints: Vec<String>,
+    gateway: Gateway,
+    keys: Keys,
+    replica: String,
+    lease_ttl: Duration,
+    op_timeout: Duration,
+    lead: Mutex<Option<Lead>>,
+    /// The lease of the current session, revoked on shutdown.
+    lease: Mutex<Option<i64>>,
+    leader: Mutex<Option<String>>,
+    reachable: AtomicBool,
+    /// How many times etcd became unreachable: a watch that lived through
+    /// an outage is read again from scratch.
+    outages: AtomicU64,
+    synced: AtomicBool,
+    /// Set on shutdown: campaign no more.
+    stopping: AtomicBool,
+    /// The local JSON lines copy of the audit lines this replica writes.
+    local_audit: AuditLog,
+    /// Where read records go (the controller), once started.
+    sink: OnceLock<Arc<dyn RecordSink>>,
+    /// Bad records refused, each key version once (docs/cluster.md,
+    /// Failures).
+    rejected: AtomicU64,
+    rejected_seen: Mutex<HashSet<(Vec<u8>, i64)>>,
+    /// The newest record this replica knew of each flag, kept in its state
+    /// directory: what it writes back when etcd lost it, even across a
+    /// restart of this replica.
+    cache: RolloutStore,
+    /// The generation of each flag's cached record.
+    cached: Arc<Mutex<HashMap<String, u64>>>,
+    /// The last clock skew measured against a writer, in milliseconds
+    /// ([`NO_SKEW`] before any).
+    skew_ms: AtomicI64,
+}
+
+impl std::fmt::Debug for EtcdStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdStore")
+            .field("endpoints", &self.endpoints)
+            .field("prefix", &self.keys.prefix)
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EtcdStore {
+    /// A store for `config`, not yet connected; the local audit lines go to
+    /// `state_dir`.
+    pub fn new(config: &ClusterConfig, state_dir: &std::path::Path) -> Result<Self, ClusterError> {
+        let read = |path: &std::path::PathBuf| {
+            std::fs::read(path).map_err(|error| ClusterError::File {
+                path: path.clone(),
+                error,
+            })
+        };
+        let tls = if config.ca.is_some() || config.identity.is_some() {
+            Some(Tls {
+                ca: config.ca.as_ref().map(read).transpose()?,
+                identity: match &config.identity {
+                    Some((cert, key)) => Some((read(cert)?, read(key)?)),
+                    None => None,
+                },
+            })
+        } else {
+            None
+        };
+        let gateway = Gateway::new(&config.endpoints, tls, config.user.clone())
+            .map_err(|e| ClusterError::Client(e.to_string()))?;
+        Ok(EtcdStore {
+            endpoints: config.endpoints.clone(),
+            gateway,
+            keys: Keys {
+                prefix: config.prefix.clone(),
+            },
+            replica: config.replica.clone(),
+            lease_ttl: config.lease_ttl,
+            op_timeout: (config.lease_ttl / 3)
+                .clamp(Duration::from_millis(300), Duration::from_secs(3)),
+            lead: Mutex::new(None),
+            lease: Mutex::new(None),
+            leader: Mutex::new(None),
+            reachable: AtomicBool::new(false),
+            outages: AtomicU64::new(0),
+            synced: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            local_audit: AuditLog::new(state_dir),
+            sink: OnceLock::new(),
+            rejected: AtomicU64::new(0),
+            rejected_seen: Mutex::new(HashSet::new()),
+            cache: RolloutStore::new(&state_dir.join("cluster-cache")),
+            cached: Arc::new(Mutex::new(HashMap::new())),
+            skew_ms: AtomicI64::new(NO_SKEW),
+        })
+    }
+
+    /// The records this replica last knew (its cache in the state
+    /// directory), to serve and write back before etcd is read.
+    pub fn cached_records(&self, env: &str) -> HashMap<String, RolloutRecord> {
+        let (records, problems) = self.cache.load_all(env);
+        for p in problems {
+            warn!(problem = %p, "unreadable cached rollout record; ignored");
+        }
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        for r in records.values() {
+            cached.insert(r.flag.clone(), r.generation);
+        }
+        records
+    }
+
+    /// Keeps `record` in the cache if it is newer than the one there
+    /// (atomically written, off the async threads).
+    fn remember(&self, record: RolloutRecord) {
+        let cache = self.cache.clone();
+        let cached = self.cached.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut generations = cached.lock().unwrap_or_else(|e| e.into_inner());
+            if generations
+                .get(&record.flag)
+                .is_some_and(|g| *g > record.generation)
+            {
+                return;
+            }
+            match cache.save(&record) {
+                Ok(()) => {
+                    generations.insert(record.flag.clone(), record.generation);
+                }
+                Err(e) => warn!(error = %e, "could not cache the rollout record"),
+            }
+        });
+    }
+
+    fn observe(&self, sink: &dyn RecordSink, record: RolloutRecord, current: bool) {
+        if sink.observe(record.clone(), current) {
+            self.remember(record);
+        }
+    }
+
+    /// Starts following the records and campaigning for leadership; what
+    /// is read goes to `sink` (the controller). `migration` is offered to
+    /// the cluster once, before the first read.
+    pub fn start(self: &Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
+        let _ = self.sink.set(sink.clone());
+        tokio::spawn(self.clone().follow(sink.clone(), migration));
+        tokio::spawn(self.clone().campaign(sink));
+    }
+
+    /// `call` with the operation timeout; records whether etcd answered.
+    async fn timed<T>(
+        &self,
+        call: impl Future<Output = Result<T, GatewayError>>,
+    ) -> Result<T, StoreError> {
+        self.timed_within(self.op_timeout, call).await
+    }
+
+    /// `call` with a timeout of `within`; records whether etcd answered.
+    async fn timed_within<T>(
+        &self,
+        within: Duration,
+        call: impl Future<Output = Result<T, GatewayError>>,
+    ) -> Result<T, StoreError> {
+        let result = match tokio::time::timeout(within, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(StoreError::Unreachable(e.to_string())),
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "no answer within {within:?}"
+            ))),
+        };
+        self.set_reachable(result.is_ok());
+        result
+    }
+
+    fn set_reachable(&self, up: bool) {
+        let was = self.reachable.swap(up, Ordering::Relaxed);
+        if was && !up {
+            self.outages.fetch_add(1, Ordering::Relaxed);
+            warn!(
+                "etcd is unreachable: serving the last rollout positions known, deciding nothing"
+            );
+        } else if !was && up && self.synced.load(Ordering::Relaxed) {
+            info!("etcd answers again");
+        }
+    }
+
+    fn lock_lead(&self) -> MutexGuard<'_, Option<Lead>> {
+        self.lead.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_leader(&self, name: Option<String>) {
+        *self.leader.lock().unwrap_or_else(|e| e.into_inner()) = name;
+    }
+
+    fn step_down(&self) {
+        if self.lock_lead().take().is_some() {
+            info!(replica = %self.replica, "no longer leading the cluster's rollouts");
+        }
+    }
+
+    /// Reads every record into `sink`; returns the revision read at.
+    async fn load_all(&self, sink: &dyn RecordSink) -> Result<i64, StoreError> {
+        let records = self.keys.records();
+        let response = self.timed(self.gateway.range(&records, true, None)).await?;
+        let mut present = Vec::new();
+        for kv in &response.kvs {
+            if let Some(flag) = self.keys.flag_of(&kv.key) {
+                present.push(flag.to_owned());
+            }
+            if let Some(record) = self.record_of(kv) {
+                self.observe(sink, record, true);
+            }
+        }
+        // A record held here and absent from etcd was lost there (etcd
+        // restored empty or from an old snapshot): it is written back.
+        sink.missing(&present);
+        Ok(response.header.revision)
+    }
+
+    /// The record `kv` holds, if it is one: readable, under its own flag's
+    /// key, every field in range. A bad one is logged and counted once,
+    /// and ignored; the record held for that key is written back over it
+    /// (docs/cluster.md, Failures).
+    fn record_of(&self, kv: &KeyValue) -> Option<RolloutRecord> {
+        let sink = self.sink.get();
+        let problem = match serde_json::from_slice::<RolloutRecord>(&kv.value) {
+            Ok(mut record) => {
+                record.store_revision = kv.mod_revision;
+                match check_record(self.keys.flag_of(&kv.key), &record)
+                    .and_then(|()| sink.map_or(Ok(()), |s| s.validate(&record)))
+                {
+                    Ok(()) => return Some(record),
+                    Err(problem) => problem,
+                }
+            }
+            Err(e) => format!("unreadable: {e}"),
+        };
+        if self.first_rejection(kv) {
+            warn!(key = %String::from_utf8_lossy(&kv.key), revision = kv.mod_revision, problem = %problem, "bad rollout record in etcd, ignored: that rollout keeps its last good record");
+        }
+        if let (Some(sink), Some(flag)) = (sink, self.keys.flag_of(&kv.key)) {
+            sink.superseded(flag, kv.mod_revision, false);
+        }
+        None
+    }
+
+    /// Reads, then watches every record, for ever.
+    async fn follow(self: Arc<Self>, sink: Arc<dyn RecordSink>, migration: Migration) {
+        let mut migration = Some(migration);
+        // Each new reason is said once at warn level: a replica that never
+        // reached etcd (a wrong address, refused credentials) would
+        // otherwise only show as not ready.
+        let mut last = String::new();
+        loop {
+            if let Err(e) = self.follow_once(sink.as_ref(), &mut migration).await {
+                let reason = e.to_string();
+                if reason == last {
+                    debug!(error = %e, "following the cluster's records stopped; again shortly");
+                } else {
+                    warn!(error = %e, "cannot follow the cluster's records; trying again every {RETRY:?}");
+                    last = reason;
+                }
+                self.set_reachable(false);
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    async fn follow_once(
+        &self,
+        sink: &dyn RecordSink,
+        migration: &mut Option<Migration>,
+    ) -> Result<(), StoreError> {
+        if let Some(m) = migration.as_ref() {
+            self.migrate(m).await?;
+            *migration = None;
+        }
+        let outages = self.outages.load(Ordering::Relaxed);
+        let revision = self.load_all(sink).await?;
+        if !self.synced.swap(true, Ordering::Relaxed) {
+            info!(replica = %self.replica, "read the cluster's rollout state");
+        }
+        let records = self.keys.records();
+        let mut watch = self
+            .timed(self.gateway.watch(&records, true, revision + 1))
+            .await?;
+        let mut check = tokio::time::interval(self.lease_ttl / 3);
+        loop {
+            let response = tokio::select! {
+                message = watch.next() => message.map_err(unreachable)?,
+                _ = check.tick() => {
+                    // A watch that hears nothing cannot tell a quiet store
+                    // from a lost one; when the lease renewals found etcd
+                    // unreachable since it started, the watch starts over
+                    // with a full read. Whether etcd is unreachable *now*
+                    // is not enough: after a partition shorter than this
+                    // tick, or healed by now, the watch's connection may
+                    // survive while etcd's retransmissions of the events
+                    // it missed back off for many seconds (found by
+                    // tests/testsuite/cluster_faults.rs: 15 s).
+                    if self.reachable.load(Ordering::Relaxed)
+                        && self.outages.load(Ordering::Relaxed) == outages
+                    {
+                        continue;
+                    }
+                    return Err(StoreError::Unreachable("etcd stopped answering".into()));
+                }
+            };
+            self.set_reachable(true);
+            for event in &response.events {
+                let Some(kv) = event.kv.as_ref() else {
+                    continue;
+                };
+                if event.is_delete() {
+                    // flagd never deletes a record: it was lost, and is
+                    // written back.
+                    if let Some(flag) = self.keys.flag_of(&kv.key) {
+                        sink.superseded(flag, 0, true);
+                    }
+                } else if let Some(record) = self.record_of(kv) {
+                    self.measure_skew(&record);
+                    self.observe(sink, record, false);
+                }
+            }
+        }
+    }
+
+    /// Compares the wall clock of a record's writer with this replica's,
+    /// for a record received live (a watch event arrives milliseconds
+    /// after the write). The leader's own writes say nothing.
+    fn measure_skew(&self, record: &RolloutRecord) {
+        let Some(written) = record.written_at else {
+            return;
+        };
+        if self.fence().is_some() {
+            return;
+        }
+        let now = jiff::Timestamp::now();
+        let skew = now.as_millisecond() - written.as_millisecond();
+        let before = self.skew_ms.swap(skew, Ordering::Relaxed);
+        let limit = SKEW_WARNING.as_millis() as i64;
+        let was = before != NO_SKEW && before.abs() > limit;
+        if skew.abs() > limit && !was {
+            warn!(skew_ms = skew, flag = %record.flag, "this replica's clock differs from the rollout leader's by more than {SKEW_WARNING:?}: stage times are wall-clock instants, so keep the replicas' clocks in sync (NTP)");
+        } else if was && skew.abs() <= limit {
+            info!(
+                skew_ms = skew,
+                "this replica's clock agrees with the rollout leader's again"
+            );
+        }
+    }
+
+    /// Takes over a state directory's records if the prefix holds none and
+    /// nothing was migrated before.
+    async fn migrate(&self, m: &Migration) -> Result<(), StoreError> {
+        if m.records.is_empty() {
+            return Ok(());
+        }
+        let mut ops = vec![Op::put(self.keys.migrated(), self.replica.as_str())];
+        for r in &m.records {
+            let json = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+            ops.push(Op::put(self.keys.record(&r.flag), json));
+        }
+        let txn = Txn {
+            compare: vec![
+                Compare::all_under(self.keys.records(), Target::Create, 0),
+                Compare::equal(self.keys.migrated(), Target::Create, 0),
+            ],
+            success: ops,
+            failure: Vec::new(),
+        };
+        if !self.timed(self.gateway.txn(&txn)).await?.succeeded {
+            return Ok(());
+        }
+        let audit: Vec<Op> = m
+            .audit
+            .iter()
+            .filter_map(|entry| {
+                let flag = entry["flag"].as_str()?;
+                let at: jiff::Timestamp = entry["time"].as_str()?.parse().ok()?;
+                let key = self.keys.audit(flag, at.as_nanosecond(), "migrated");
+                Some(Op::put(key, entry.to_string()))
+            })
+            .collect();
+        for batch in audit.chunks(MIGRATION_BATCH) {
+            self.timed(self.gateway.txn(&Txn::success(batch.to_vec())))
+                .await?;
+        }
+        info!(
+            records = m.records.len(),
+            audit = audit.len(),
+            "took over the state directory's rollout records: the cluster continues them"
+        );
+        Ok(())
+    }
+
+    /// Holds a lease and campaigns with it, for ever.
+    async fn campaign(self: Arc<Self>, sink: Arc<dyn RecordSink>) {
+        while !self.stopping.load(Ordering::SeqCst) {
+            if let Err(e) = self.session(sink.as_ref()).await {
+                debug!(error = %e, "leadership session ended; again shortly");
+            }
+            self.step_down();
+            // A session can fail after it created the leader key (a slow
+            // read while taking over): without the revocation its key would
+            // block every replica, this one included, for a whole TTL.
+            if let Err(e) = self.revoke_lease().await {
+                debug!(error = %e, "could not revoke the ended session's lease; it expires by itself");
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    /// One lease: campaign, renew, and campaign again whenever the leader
+    /// key goes; returns when the lease is lost.
+    async fn session(&self, sink: &dyn RecordSink) -> Result<(), StoreError> {
+        let ttl_secs = i64::try_from(self.lease_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
+        let sent = Instant::now();
+        let grant = self.timed(self.gateway.lease_grant(ttl_secs)).await?;
+        let lease = grant.id;
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+        let ttl = Duration::from_secs(u64::try_from(grant.ttl).unwrap_or(1));
+        let mut valid_until = sent + ttl;
+        let leader = self.keys.leader();
+        let mut watch = self.timed(self.gateway.watch(&leader, false, 0)).await?;
+        loop {
+            if self.lock_lead().is_none() && !self.stopping.load(Ordering::SeqCst) {
+                self.try_lead(lease, valid_until - ttl / 4, sink).await?;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(ttl / 3) => {
+                    let sent = Instant::now();
+                    let ack = match self.timed(self.gateway.lease_keep_alive(lease)).await {
+                        Ok(ack) => ack,
+                        // One slow or failed renewal on a busy host is not
+                        // a lost lease: try again while it certainly lasts.
+                        // The leader stops deciding at `decide_until` all
+                        // the same, so this keeps leadership, not safety.
+                        Err(e) if Instant::now() + ttl / 3 < valid_until => {
+                            debug!(error = %e, "a lease renewal failed; again while the lease lasts");
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if ack.ttl <= 0 {
+                        return Err(StoreError::Unreachable("the lease expired".into()));
+                    }
+                    valid_until = sent + Duration::from_secs(u64::try_from(ack.ttl).unwrap_or(1));
+                    if let Some(lead) = self.lock_lead().as_mut() {
+                        lead.decide_until = valid_until - ttl / 4;
+                    }
+                }
+                message = watch.next() => {
+                    for event in message.map_err(unreachable)?.events {
+                        match event.kv {
+                            Some(kv) if !event.is_delete() => {
+                                let ours = self.lock_lead().is_some_and(|l| l.lease == kv.lease);
+                                if !ours {
+                                    self.step_down();
+                                }
+                                if kv.lease == 0 {
+                                    self.remove_foreign_leader(&kv).await?;
+                                } else {
+                                    self.set_leader(Some(String::from_utf8_lossy(&kv.value).into_owned()));
+                                }
+                            }
+                            _ => self.set_leader(None),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Creates the leader key on `lease` unless it exists; on success reads
+    /// every record before deciding anything.
+    async fn try_lead(
+        &self,
+        lease: i64,
+        decide_until: Instant,
+        sink: &dyn RecordSink,
+    ) -> Result<(), StoreError> {
+        let key = self.keys.leader();
+        let txn = Txn {
+            compare: vec![Compare::equal(key.as_str(), Target::Create, 0)],
+            success: vec![Op::Put {
+                key: key.clone(),
+                value: self.replica.clone().into_bytes(),
+                lease,
+            }],
+            failure: vec![Op::Get(key)],
+        };
+        let response = self.timed(self.gateway.txn(&txn)).await?;
+        if !response.succeeded {
+            match first_read(&response) {
+                // Our own key, from this very lease (a lost answer).
+                Some(kv) if kv.lease == lease => {
+                    self.lead(kv.create_revision, lease, decide_until, sink)
+                        .await?;
+                }
+                Some(kv) if kv.lease == 0 => self.remove_foreign_leader(kv).await?,
+                Some(kv) => self.set_leader(Some(String::from_utf8_lossy(&kv.value).into_owned())),
+                None => self.set_leader(None),
+            }
+            return Ok(());
+        }
+        self.lead(response.header.revision, lease, decide_until, sink)
+            .await
+    }
+
+    /// Counts a rejected key at this revision once, and says whether this
+    /// is the first time (so each bad write is logged once, not per read).
+    fn first_rejection(&self, kv: &KeyValue) -> bool {
+        let first = self
+            .rejected_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((kv.key.clone(), kv.mod_revision));
+        if first {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        first
+    }
+
+    /// Deletes a leader key that is on no lease (put by hand, or restored
+    /// from a snapshot without its lease): nothing would ever delete it,
+    /// so nobody could be elected again once its holder died, and the
+    /// replica that created it would go on deciding under a key that is no
+    /// longer its own (docs/cluster.md, Failures).
+    async fn remove_foreign_leader(&self, kv: &KeyValue) -> Result<(), StoreError> {
+        let key = self.keys.leader();
+        if self.first_rejection(kv) {
+            warn!(key = %key, value = %String::from_utf8_lossy(&kv.value), "leader key on no lease (written by hand?): removed, a new election follows");
+        }
+        let txn = Txn {
+            compare: vec![Compare::equal(key.as_str(), Target::Mod, kv.mod_revision)],
+            success: vec![Op::Delete(key)],
+            failure: Vec::new(),
+        };
+        self.timed(self.gateway.txn(&txn)).await?;
+        self.set_leader(None);
+        Ok(())
+    }
+
+    async fn lead(
+        &self,
+        revision: i64,
+        lease: i64,
+        decide_until: Instant,
+        sink: &dyn RecordSink,
+    ) -> Result<(), StoreError> {
+        // Everything the previous leader wrote is visible from `revision`
+        // on (later writes of it are fenced): read it before deciding.
+        self.load_all(sink).await?;
+        *self.lock_lead() = Some(Lead {
+            revision,
+            lease,
+            decide_until,
+        });
+        self.set_leader(Some(self.replica.clone()));
+        info!(replica = %self.replica, "leading the cluster's rollouts");
+        sink.wake();
+        Ok(())
+    }
+
+    /// Publishes this replica's exposure counts of the served ruleset's
+    /// experiments every second, for ever (errors are retried).
+    pub async fn publish_exposures(self: Arc<Self>, live: Arc<Live>) {
+        loop {
+            tokio::time::sleep(PUBLISH_EVERY).await;
+            let Some(served) = live.current() else {
+                continue;
+            };
+            let now = jiff::Timestamp::now();
+            let mut ops = Vec::new();
+            for set in served.experiments().iter() {
+                let r = set.report(served.ruleset.version(), now);
+                let published = Published {
+                    replica: self.replica.clone(),
+                    spec_hash: r.spec_hash,
+                    since: r.since,
+                    exposures: r.exposures,
+                };
+                let Ok(json) = serde_json::to_vec(&published) else {
+                    continue;
+                };
+                ops.push(Op::put(self.keys.exposure(&r.flag, &self.replica), json));
+            }
+            for batch in ops.chunks(MIGRATION_BATCH) {
+                let txn = Txn::success(batch.to_vec());
+                if let Err(e) = self.timed(self.gateway.txn(&txn)).await {
+                    debug!(error = %e, "exposure counts not published; again shortly");
+                }
+            }
+        }
+    }
+
+    async fn merge_inner(&self, mut report: ExposureReport) -> Result<ExposureReport, StoreError> {
+        let exposures = self.keys.exposures(&report.flag);
+        let response = self
+            .timed(self.gateway.range(&exposures, true, None))
+            .await?;
+        report.replicas = Some(vec![self.replica.clone()]);
+        for kv in &response.kvs {
+            let Ok(other) = serde_json::from_slice::<Published>(&kv.value) else {
+                continue;
+            };
+            if other.replica != self.replica && other.spec_hash == report.spec_hash {
+                report.add(&other.replica, other.since, &other.exposures);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Gives up leadership on shutdown: stops deciding and revokes the
+    /// lease, which deletes the leader key, so another replica leads at
+    /// once rather than after the TTL.
+    pub async fn resign(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.step_down();
+        match self.revoke_lease().await {
+            Ok(true) => info!(replica = %self.replica, "left the cluster (lease revoked)"),
+            Ok(false) => {}
+            Err(e) => warn!(error = %e, "could not revoke the lease; it expires by itself"),
+        }
+    }
+
+    /// Revokes the current lease, deleting the keys held on it (the leader
+    /// key among them); `Ok(false)` when there is none.
+    async fn revoke_lease(&self) -> Result<bool, StoreError> {
+        let lease = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(lease) = lease else {
+            return Ok(false);
+        };
+        self.timed(self.gateway.lease_revoke(lease)).await?;
+        Ok(true)
+    }
+
+    /// The fence of the current leadership (the leader key's creation
+    /// revision and lease), if this replica may decide.
+    fn fence(&self) -> Option<(i64, i64)> {
+        self.lock_lead()
+            .filter(|l| Instant::now() < l.decide_until)
+            .map(|l| (l.revision, l.lease))
+    }
+
+    async fn save_inner(&self, save: Save) -> Result<i64, StoreError> {
+        let fence = match save.fence {
+            Fence::Leader => Some(self.fence().ok_or(StoreError::Fenced)?),
+            Fence::Record => None,
+        };
+        let flag = save.record.flag.clone();
+        let key = self.keys.record(&flag);
+        let json = serde_json::to_vec(&save.record).map_err(std::io::Error::other)?;
+        let mut compare = vec![Compare::equal(
+            key.as_str(),
+            Target::Mod,
+            save.record.store_revision,
+        )];
+        if let Some((revision, lease)) = fence {
+            compare.push(Compare::equal(self.keys.leader(), Target::Create, revision));
+            // A put over the key keeps its creation revision but drops its
+            // lease: the lease tells the key is still this leadership's.
+            compare.push(Compare::equal(self.keys.leader(), Target::Lease, lease));
+        }
+        let mut success = vec![Op::put(key, json)];
+        if let Some(line) = &save.audit {
+            let at = jiff::Timestamp::now().as_nanosecond();
+            success.push(Op::put(
+                self.keys.audit(&flag, at, &self.replica),
+                line.as_str(),
+            ));
+        }
+        let txn = Txn {
+            compare,
+            success,
+            failure: vec![Op::Get(self.keys.leader())],
+        };
+        let response = self.timed(self.gateway.txn(&txn)).await?;
+        if response.succeeded {
+            let mut stored = save.record.clone();
+            stored.store_revision = response.header.revision;
+            self.remember(stored);
+            if let Some(line) = save.audit {
+                let log = self.local_audit.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = log.append_line(&line) {
+                        warn!(error = %e, "could not append to the local audit log");
+                    }
+                })
+                .await;
+            }
+            return Ok(response.header.revision);
+        }
+        if let Some((revision, lease)) = fence {
+            let still = first_read(&response)
+                .is_some_and(|kv| kv.create_revision == revision && kv.lease == lease);
+            if !still {
+                self.step_down();
+                return Err(StoreError::Fenced);
+            }
+        }
+        Err(StoreError::Conflict(flag))
+    }
+
+    async fn fetch_inner(&self, flag: String) -> Result<Option<RolloutRecord>, StoreError> {
+        let key = self.keys.record(&flag);
+        let response = self.timed(self.gateway.range(&key, false, None)).await?;
+        match response.kvs.first() {
+            Some(kv) => Ok(self.record_of(kv)),
+            None => {
+                if let Some(sink) = self.sink.get() {
+                    sink.superseded(&flag, 0, true);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn audit_inner(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Value>, StoreError> {
+        let audits = self.keys.audits(flag.as_deref());
+        // Newest first, a page at a time: a page ends before the oldest
+        // revision it reached, which the next one reads whole (the entries
+        // of one migration batch share a revision).
+        let mut kvs: Vec<KeyValue> = Vec::new();
+        let mut at_most = 0;
+        while kvs.len() < limit {
+            let page = Newest {
+                limit: AUDIT_PAGE.min(limit - kvs.len() + 1),
+                at_most,
+            };
+            let response = self
+                .timed_within(AUDIT_TIMEOUT, self.gateway.range(&audits, true, Some(page)))
+                .await?;
+            let full = response.kvs.len() >= page.limit;
+            let mut read = response.kvs;
+            let oldest = read.last().map_or(0, |kv| kv.create_revision);
+            if full && read.iter().any(|kv| kv.create_revision != oldest) {
+                read.retain(|kv| kv.create_revision != oldest);
+                at_most = oldest;
+            } else {
+                at_most = oldest - 1;
+            }
+            kvs.extend(read);
+            if !full || at_most <= 0 {
+                break;
+            }
+        }
+        kvs.truncate(limit);
+        // Oldest first: by revision, and within one (a migration's batch)
+        // by the time in the key.
+        let mut entries: Vec<(i64, &[u8], Value)> = kvs
+            .iter()
+            .filter_map(|kv| {
+                let value = serde_json::from_slice(&kv.value).ok()?;
+                let name = kv.key.rsplit(|b| *b == b'/').next().unwrap_or_default();
+                Some((kv.create_revision, name, value))
+            })
+            .collect();
+        entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        Ok(entries.into_iter().map(|(_, _, v)| v).collect())
+    }
+}
+
+/// What is wrong with `r`, read under the key of `flag`, whatever the
+/// spec: a record must name its own key's flag, and hold a threshold in
+/// range for its phase. The controller checks it against the spec
+/// ([`RecordSink::validate`]).
+fn check_record(flag: Option<&str>, r: &RolloutRecord) -> Result<(), String> {
+    if flag != Some(r.flag.as_str()) {
+        return Err(format!(
+            "names flag `{}` under the key of `{}`",
+            r.flag,
+            flag.unwrap_or("?")
+        ));
+    }
+    if r.threshold > BUCKETS {
+        return Err(format!("threshold {} above {BUCKETS}", r.threshold));
+    }
+    if r.phase == Phase::RolledBack && r.threshold != 0 {
+        return Err(format!("rolled back with threshold {}", r.threshold));
+    }
+    Ok(())
+}
+
+/// The first key the branch of `response` that ran read.
+fn first_read(response: &TxnResponse) -> Option<&KeyValue> {
+    response.ranges().find_map(|r| r.kvs.first())
+}
+
+fn unreachable(e: GatewayError) -> StoreError {
+    StoreError::Unreachable(e.to_string())
+}
+
+impl SharedExposures for EtcdStore {
+    fn merge(&self, report: ExposureReport) -> BoxFuture<'_, Result<ExposureReport, StoreError>> {
+        Box::pin(self.merge_inner(report))
+    }
+}
+
+impl StateStore for EtcdStore {
+    fn leads(&self) -> bool {
+        self.fence().is_some()
+    }
+
+    fn replica(&self) -> Option<&str> {
+        Some(&self.replica)
+    }
+
+    fn save(&self, save: Save) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(self.save_inner(save))
+    }
+
+    fn fetch(&self, flag: String) -> BoxFuture<'_, Result<Option<RolloutRecord>, StoreError>> {
+        Box::pin(self.fetch_inner(flag))
+    }
+
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>> {
+        Box::pin(self.audit_inner(flag, limit))
+    }
+
+    fn cluster(&self) -> Option<ClusterView> {
+        Some(ClusterView {
+            replica: self.replica.clone(),
+            leader: self
+                .leader
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            leading: self.leads(),
+            store_reachable: self.reachable.load(Ordering::Relaxed),
+            synced: self.synced.load(Ordering::Relaxed),
+            rejected_records: self.rejected.load(Ordering::Relaxed),
+            clock_skew_ms: Some(self.skew_ms.load(Ordering::Relaxed)).filter(|s| *s != NO_SKEW),
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Rollouts compared field by field: strategy, serve and salt, stage by
+//! stage, the ramp and window fields, health checks.
+
+use super::{FieldChange, json_changes, list_delta, num, salt_text, scalar_change, to_json};
+use hotswap_flags_core::model::{DurationSpec, Rollout, Stage};
+
+fn stage_text(s: &Stage) -> String {
+    match &s.duration {
+        Some(d) => format!("{} % for {}", num(s.percentage), d.as_str()),
+        None => format!("{} %", num(s.percentage)),
+    }
+}
+
+/// A rollout in one line: `canary of on: 10 % for 1h → 30 % for 2h → 100 %`.
+pub fn rollout_text(r: &Rollout) -> String {
+    use hotswap_flags_core::model::Strategy::*;
+    let plan = match r.strategy {
+        Direct => "everyone".to_owned(),
+        Canary => r
+            .stages
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(stage_text)
+            .collect::<Vec<_>>()
+            .join(" → "),
+        Linear => format!(
+            "{} → {} % over {}{}",
+            num(r.from.unwrap_or(0.0)),
+            num(r.to.unwrap_or(100.0)),
+            r.over.as_ref().map_or("?", DurationSpec::as_str),
+            r.step
+                .map(|s| format!(" in steps of {} %", num(s)))
+                .unwrap_or_default()
+        ),
+        Scheduled => format!(
+            "from {} until {}",
+            r.start.as_deref().unwrap_or("(open)"),
+            r.end.as_deref().unwrap_or("(open)")
+        ),
+        Segment => format!(
+            "segments {}",
+            r.segments.as_deref().unwrap_or_default().join(", ")
+        ),
+    };
+    format!("{} of {}: {plan}", r.strategy, r.serve)
+}
+
+fn opt_text<T, F: Fn(&T) -> String>(v: Option<&T>, f: F) -> String {
+    v.map_or_else(|| "none".to_owned(), f)
+}
+
+pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
+    if a.strategy != b.strategy {
+        let words = format!("rollout {} → {}", rollout_text(a), rollout_text(b));
+        out.push(FieldChange::new("rollout", words).values(Some(a), Some(b)));
+        return;
+    }
+    let shown = |v: Option<&String>| v.cloned().unwrap_or_default();
+    scalar_change(
+        out,
+        "rollout.serve",
+        "rollout serve",
+        (Some(&a.serve), Some(&b.serve)),
+        shown,
+    );
+    if a.salt != b.salt {
+        let words = format!(
+            "rollout salt {} → {} (users reshuffled)",
+            salt_text(a.salt.as_deref()),
+            salt_text(b.salt.as_deref())
+        );
+        out.push(FieldChange::new("rollout.salt", words).values(a.salt.as_ref(), b.salt.as_ref()));
+    }
+    stage_changes(
+        a.stages.as_deref().unwrap_or_default(),
+        b.stages.as_deref().unwrap_or_default(),
+        out,
+    );
+    let pct =
+        |default: f64| move |v: Option<&f64>| format!("{} %", num(v.copied().unwrap_or(default)));
+    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| d.as_str().to_owned());
+    let step = |s: Option<&f64>| opt_text(s, |s| format!("{} %", num(*s)));
+    let text = |v: Option<&String>| v.map_or("none", String::as_str).to_owned();
+    scalar_change(
+        out,
+        "rollout.from",
+        "rollout from",
+        (a.from.as_ref(), b.from.as_ref()),
+        pct(0.0),
+    );
+    scalar_change(
+        out,
+        "rollout.to",
+        "rollout to",
+        (a.to.as_ref(), b.to.as_ref()),
+        pct(100.0),
+    );
+    scalar_change(
+        out,
+        "rollout.over",
+        "rollout over",
+        (a.over.as_ref(), b.over.as_ref()),
+        duration,
+    );
+    scalar_change(
+        out,
+        "rollout.step",
+        "rollout step",
+        (a.step.as_ref(), b.step.as_ref()),
+        step,
+    );
+    for (name, x, y) in [
+        ("start", &a.start, &b.start),
+        ("end", &a.end, &b.end),
+        ("timezone", &a.timezone, &b.timezone),
+    ] {
+        let what = format!("rollout {name}");
+        scalar_change(
+            out,
+            format!("rollout.{name}"),
+            &what,
+            (x.as_ref(), y.as_ref()),
+            text,
+        );
+    }
+    if a.segments != b.segments {
+        let words = format!(
+            "rollout segments {}",
+            list_delta(a.segments.as_deref(), b.segments.as_deref())
+        );
+        out.push(
+            FieldChange::new("rollout.segments", words)
+                .values(a.segments.as_ref(), b.segments.as_ref()),
+        );
+    }
+    for (key, x, y) in [
+        ("health", to_json(&a.health), to_json(&b.health)),
+        ("metrics", to_json(&a.metrics), to_json(&b.metrics)),
+    ] {
+        json_changes(
+            &format!("rollout.{key}"),
+            &format!("rollout {key}"),
+            &x,
+            &y,
+            out,
+        );
+    }
+    let flag = |v: Option<&bool>| v.map_or_else(String::new, bool::to_string);
+    scalar_change(
+        out,
+        "rollout.rollbackOnError",
+        "rollout rollbackOnError",
+        (Some(&a.rollback_on_error), Some(&b.rollback_on_error)),
+        flag,
+    );
+}
+
+/// Stage by stage: percentages and durations changed, stages added or
+/// removed at the end.
+fn stage_changes(sa: &[Stage], sb: &[Stage], out: &mut Vec<FieldChange>) {
+    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| d.as_str().to_owned());
+    let pct = |p: Option<&f64>| format!("{} %", p.copied().map(num).unwrap_or_default());
+    for i in 0..sa.len().max(sb.len()) {
+        let path = format!("rollout.stages[{i}]");
+        let n = i + 1;
+        match (sa.get(i), sb.get(i)) {
+            (Some(x), Some(y)) => {
+                let what = format!("rollout stage {n} percentage");
+                let (px, py) = (Some(&x.percentage), Some(&y.percentage));
+                if x.percentage != y.percentage {
+                    // "10 → 20 %": the unit once, after both numbers.
+                    let words = format!("{what} {} → {}", num(x.percentage), pct(py));
+                    out.push(FieldChange::new(format!("{path}.percentage"), words).values(px, py));
+                }
+                let what = format!("rollout stage {n} duration");
+                let durations = (x.duration.as_ref(), y.duration.as_ref());
+                scalar_change(out, format!("{path}.duration"), &what, durations, duration);
+            }
+            (None, Some(y)) => out.push(
+                FieldChange::new(path, format!("rollout stage {n} added: {}", stage_text(y)))
+                    .values(None::<&Stage>, Some(y)),
+            ),
+            (Some(x), None) => out.push(
+                FieldChange::new(
+                    path,
+                    format!("rollout stage {n} removed (was {})", stage_text(x)),
+                )
+                .values(Some(x), None::<&Stage>),
+            ),
+            (None, None) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::flag_changes;
+    use super::super::tests::{BASE, flag, texts};
+
+    #[test]
+    fn every_rollout_field_is_worded() {
+        const LINEAR: &str = "type: boolean\nvariants: { on: true, off: false }\ndefault: off\nrollout: { strategy: linear, serve: on, over: 2h, step: 5, start: '2026-01-01T00:00:00', timezone: Europe/Berlin }\n";
+        let head = LINEAR
+            .replace("over: 2h, step: 5", "from: 10, to: 90, over: 4h")
+            .replace("start: '2026-01-01T00:00:00'", "end: '2026-02-01T00:00:00'")
+            .replace("serve: on", "serve: off, salt: s2, rollbackOnError: false");
+        let changes = flag_changes(&flag(LINEAR), &flag(&head));
+        let worded: Vec<&str> = changes.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            worded,
+            [
+                "rollout serve on → off",
+                "rollout salt (default) → `s2` (users reshuffled)",
+                "rollout from 0 % → 10 %",
+                "rollout to 100 % → 90 %",
+                "rollout over 2h → 4h",
+                "rollout step 5 % → none",
+                "rollout start 2026-01-01T00:00:00 → none",
+                "rollout end none → 2026-02-01T00:00:00",
+                "rollout rollbackOnError true → false",
+            ]
+        );
+        let step = &changes[5];
+        assert_eq!(
+            (step.path.as_str(), step.before.clone(), step.after.clone()),
+            ("rollout.step", Some(5.0.into()), None)
+        );
+        let stages = |s: &str| {
+            BASE.replace(
+                "    - { percentage: 30, duration: 2h }\n    - { percentage: 100 }\n",
+                s,
+            )
+        };
+        assert_eq!(
+            texts(
+                &stages("    - { percentage: 30, duration: 2h }\n"),
+                &stages("    - { percentage: 40 }\n    - { percentage: 100 }\n")
+            ),
+            [
+                "rollout stage 2 percentage 30 → 40 %",
+                "rollout stage 2 duration 2h → none",
+                "rollout stage 3 added: 100 %",
+            ]
+        );
+    }
+}
