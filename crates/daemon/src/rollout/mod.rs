@@ -8,7 +8,8 @@
 //! - [`store`]: where records and the audit trail live (a state
 //!   directory, or a cluster's store);
 //! - [`clock`]: injected time;
-//! - [`controller`]: the loop that ties them to the served ruleset.
+//! - [`controller`]: the loop that ties them to the served ruleset, with
+//!   the API's view of it and the records a cluster's store sends in.
 
 pub mod audit;
 pub mod checks;

@@ -18,7 +18,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::live::Live;
+use crate::live::{Live, Status};
 use crate::rollout::RolloutApi;
 use hotswap_flags_client::wire::Phase;
 use hotswap_flags_core::bundle::signing::SignatureFailure;
@@ -162,119 +162,135 @@ fn counter(
 
 impl Collector for LiveCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), Error> {
-        let counts = self.0.evaluation_counts();
-        let mut series = Vec::new();
-        for (flag, variant, by_reason) in &counts {
-            for (reason, n) in Reason::ALL.iter().zip(by_reason) {
-                if *n > 0 {
-                    series.push((
-                        vec![
-                            ("flag", flag.as_str()),
-                            ("variant", variant.as_str()),
-                            ("reason", reason.as_str()),
-                        ],
-                        *n,
-                    ));
-                }
+        encode_evaluations(&self.0, &mut encoder)?;
+        let status = self.0.status();
+        encode_loads(&status, &mut encoder)?;
+        encode_ruleset(&status, &mut encoder)
+    }
+}
+
+/// Evaluations and experiment exposures by flag and variant.
+fn encode_evaluations(live: &Live, encoder: &mut DescriptorEncoder<'_>) -> Result<(), Error> {
+    let counts = live.evaluation_counts();
+    let mut series = Vec::new();
+    for (flag, variant, by_reason) in &counts {
+        for (reason, n) in Reason::ALL.iter().zip(by_reason) {
+            if *n > 0 {
+                series.push((
+                    vec![
+                        ("flag", flag.as_str()),
+                        ("variant", variant.as_str()),
+                        ("reason", reason.as_str()),
+                    ],
+                    *n,
+                ));
             }
         }
-        counter(
-            &mut encoder,
-            "flagd_evaluations",
-            "Flag evaluations by flag, variant and reason",
-            &series,
-        )?;
-
-        let exposures = self.0.exposure_counts();
-        let series: Vec<_> = exposures
-            .iter()
-            .map(|(flag, variant, n)| {
-                (
-                    vec![("flag", flag.as_str()), ("variant", variant.as_str())],
-                    *n,
-                )
-            })
-            .collect();
-        counter(
-            &mut encoder,
-            "flagd_experiment_exposures",
-            "Evaluations in which an experiment's split chose the variant, since the experiment's spec last changed",
-            &series,
-        )?;
-
-        let status = self.0.status();
-        counter(
-            &mut encoder,
-            "flagd_reloads",
-            "Loads of the ruleset by result (a failure keeps the last good ruleset)",
-            &[
-                (vec![("result", "success")], status.reloads_ok),
-                (vec![("result", "failure")], status.reloads_failed),
-            ],
-        )?;
-        counter(
-            &mut encoder,
-            "flagd_source_checks",
-            "Checks of the source that found nothing new",
-            &[
-                (vec![("result", "unchanged")], status.checks_unchanged),
-                (vec![("result", "not_modified")], status.checks_not_modified),
-            ],
-        )?;
-        counter(
-            &mut encoder,
-            "flagd_source_files",
-            "Flag files read by loads: parsed, or reused because their bytes had not changed",
-            &[
-                (vec![("result", "parsed")], status.files_parsed),
-                (vec![("result", "reused")], status.files_reused),
-            ],
-        )?;
-        counter(
-            &mut encoder,
-            "flagd_compiles",
-            "Whole-environment compiles (a check finding no file changed runs none)",
-            &[(vec![], status.compiles)],
-        )?;
-        let signature_failures: Vec<_> = SignatureFailure::ALL
-            .iter()
-            .map(|kind| {
-                let n = status.signature_failures.get(kind).copied().unwrap_or(0);
-                (vec![("reason", kind.as_str())], n)
-            })
-            .collect();
-        counter(
-            &mut encoder,
-            "flagd_bundle_signature_failures",
-            "Bundles refused for their signature (with --bundle-public-key), by reason",
-            &signature_failures,
-        )?;
-
-        let version = status.version.as_deref().unwrap_or("");
-        let source = status.source.as_deref().unwrap_or("");
-        let info = [
-            ("env", status.env.as_str()),
-            ("version", version),
-            ("source", source),
-        ];
-        let mut metric = encoder.encode_descriptor(
-            "flagd_ruleset_info",
-            "The ruleset in service (value 1; no series before the first load)",
-            None,
-            MetricType::Gauge,
-        )?;
-        if status.version.is_some() {
-            ConstGauge::new(1i64).encode(metric.encode_family(&info)?)?;
-        }
-        let offline = ConstGauge::new(i64::from(status.offline.is_some()));
-        offline.encode(encoder.encode_descriptor(
-            "flagd_ruleset_offline",
-            "1 while serving the stored last good ruleset because the source failed",
-            None,
-            MetricType::Gauge,
-        )?)?;
-        Ok(())
     }
+    counter(
+        encoder,
+        "flagd_evaluations",
+        "Flag evaluations by flag, variant and reason",
+        &series,
+    )?;
+
+    let exposures = live.exposure_counts();
+    let series: Vec<_> = exposures
+        .iter()
+        .map(|(flag, variant, n)| {
+            (
+                vec![("flag", flag.as_str()), ("variant", variant.as_str())],
+                *n,
+            )
+        })
+        .collect();
+    counter(
+        encoder,
+        "flagd_experiment_exposures",
+        "Evaluations in which an experiment's split chose the variant, since the experiment's spec last changed",
+        &series,
+    )?;
+    Ok(())
+}
+
+/// What loads of the source did: reloads, checks, files, compiles and
+/// refused signatures.
+fn encode_loads(status: &Status, encoder: &mut DescriptorEncoder<'_>) -> Result<(), Error> {
+    counter(
+        encoder,
+        "flagd_reloads",
+        "Loads of the ruleset by result (a failure keeps the last good ruleset)",
+        &[
+            (vec![("result", "success")], status.reloads_ok),
+            (vec![("result", "failure")], status.reloads_failed),
+        ],
+    )?;
+    counter(
+        encoder,
+        "flagd_source_checks",
+        "Checks of the source that found nothing new",
+        &[
+            (vec![("result", "unchanged")], status.checks_unchanged),
+            (vec![("result", "not_modified")], status.checks_not_modified),
+        ],
+    )?;
+    counter(
+        encoder,
+        "flagd_source_files",
+        "Flag files read by loads: parsed, or reused because their bytes had not changed",
+        &[
+            (vec![("result", "parsed")], status.files_parsed),
+            (vec![("result", "reused")], status.files_reused),
+        ],
+    )?;
+    counter(
+        encoder,
+        "flagd_compiles",
+        "Whole-environment compiles (a check finding no file changed runs none)",
+        &[(vec![], status.compiles)],
+    )?;
+    let signature_failures: Vec<_> = SignatureFailure::ALL
+        .iter()
+        .map(|kind| {
+            let n = status.signature_failures.get(kind).copied().unwrap_or(0);
+            (vec![("reason", kind.as_str())], n)
+        })
+        .collect();
+    counter(
+        encoder,
+        "flagd_bundle_signature_failures",
+        "Bundles refused for their signature (with --bundle-public-key), by reason",
+        &signature_failures,
+    )?;
+    Ok(())
+}
+
+/// The ruleset in service, and whether it is the stored last good one.
+fn encode_ruleset(status: &Status, encoder: &mut DescriptorEncoder<'_>) -> Result<(), Error> {
+    let version = status.version.as_deref().unwrap_or("");
+    let source = status.source.as_deref().unwrap_or("");
+    let info = [
+        ("env", status.env.as_str()),
+        ("version", version),
+        ("source", source),
+    ];
+    let mut metric = encoder.encode_descriptor(
+        "flagd_ruleset_info",
+        "The ruleset in service (value 1; no series before the first load)",
+        None,
+        MetricType::Gauge,
+    )?;
+    if status.version.is_some() {
+        ConstGauge::new(1i64).encode(metric.encode_family(&info)?)?;
+    }
+    let offline = ConstGauge::new(i64::from(status.offline.is_some()));
+    offline.encode(encoder.encode_descriptor(
+        "flagd_ruleset_offline",
+        "1 while serving the stored last good ruleset because the source failed",
+        None,
+        MetricType::Gauge,
+    )?)?;
+    Ok(())
 }
 
 /// Rollout gauges and counters from the controller.

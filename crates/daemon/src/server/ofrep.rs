@@ -241,9 +241,9 @@ mod tests {
     /// The hand-written bulk item is what serde writes for [`Success`].
     #[test]
     fn bulk_items_match_serde() {
-        let ruleset = hotswap_flags_gitops::repo::Repository::open(concat!(
+        let ruleset = hotswap_flags_core::Repository::open(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/flags-example"
+            "/../../flags-example"
         ))
         .unwrap()
         .ruleset("production")

@@ -1,0 +1,175 @@
+//! The controller as the HTTP API and the evaluator see it: listing,
+//! status, steering, the audit trail and metrics ([`RolloutApi`]), and the
+//! positions rulesets evaluate with ([`Positions`]).
+
+use super::*;
+
+/// What the HTTP API needs from the controller (object-safe, so the server
+/// does not depend on the metrics source's type).
+pub trait RolloutApi: Send + Sync + std::fmt::Debug {
+    /// Every rollout of the served ruleset.
+    fn list(&self) -> Vec<Value>;
+    /// One flag's rollout status, if it has one.
+    fn status(&self, flag: &str) -> Option<Value>;
+    /// A steering call by `actor`.
+    fn steer<'a>(
+        &'a self,
+        flag: &'a str,
+        action: Steer,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<Value, SteerFailure>>;
+    /// Audit entries, oldest first.
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>>;
+    /// Gauges and counters for `/metrics`.
+    fn metrics(&self) -> RolloutMetrics;
+    /// The cluster as this replica sees it; `None` for a single flagd.
+    fn cluster(&self) -> Option<ClusterView>;
+}
+
+/// Why a steering call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SteerFailure {
+    /// The flag has no rollout in the served ruleset.
+    #[error("flag `{0}` has no rollout")]
+    NoRollout(String),
+    /// The call does not apply now.
+    #[error(transparent)]
+    Conflict(#[from] SteerError),
+    /// The state could not be written (the cluster store is unreachable,
+    /// or the rollout kept changing under the call).
+    #[error("the steering call was not recorded: {0}")]
+    Store(String),
+}
+
+/// Metric values at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct RolloutMetrics {
+    /// (flag, percentage, phase)
+    pub rollouts: Vec<(String, f64, Phase)>,
+    /// (flag, check, result) → count
+    pub checks: BTreeMap<(String, String, &'static str), u64>,
+    /// (flag, phase moved to) → count
+    pub transitions: BTreeMap<(String, &'static str), u64>,
+}
+
+impl<M: MetricsSource + std::fmt::Debug> Positions for Controller<M> {
+    fn position(&self, flag: &str, rollout: &CompiledRollout) -> Option<RolloutPosition> {
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let p = published
+            .get(flag)
+            .filter(|p| p.spec_hash == rollout.spec_hash)?;
+        Some(RolloutPosition {
+            threshold: p.threshold,
+            stage: matches!(rollout.plan, RolloutPlan::Canary { .. }).then_some(p.stage),
+        })
+    }
+}
+
+impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
+    fn list(&self) -> Vec<Value> {
+        let Some(served) = self.live.current() else {
+            return Vec::new();
+        };
+        let now = self.clock.now();
+        let inner = self.lock();
+        served
+            .ruleset
+            .flags()
+            .iter()
+            .filter(|f| f.rollout.is_some())
+            .filter_map(|f| {
+                inner
+                    .record(&f.key)
+                    .and_then(|r| status_of(&served, &r, now))
+            })
+            .collect()
+    }
+
+    fn status(&self, flag: &str) -> Option<Value> {
+        let (served, record) = self.current(flag)?;
+        status_of(&served, &record, self.clock.now())
+    }
+
+    fn steer<'a>(
+        &'a self,
+        flag: &'a str,
+        action: Steer,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<Value, SteerFailure>> {
+        Box::pin(async move {
+            let _writer = self.writer.lock().await;
+            let no_rollout = || SteerFailure::NoRollout(flag.to_owned());
+            let (served, mut record) = self.current(flag).ok_or_else(no_rollout)?;
+            let compiled = served
+                .ruleset
+                .flag(served.ruleset.flag_id(flag).ok_or_else(no_rollout)?);
+            let spec = compiled.rollout.as_ref().ok_or_else(no_rollout)?;
+            // A conflict means another replica wrote the record since this
+            // one read it: steer the fresh record (a few tries, since the
+            // leader may be writing a check round meanwhile).
+            let mut tries = 0;
+            loop {
+                let now = self.clock.now();
+                let t = machine::steer(&mut record, spec, action, actor, now)?;
+                let change = Change::new(record.clone(), Some(t), actor, spec);
+                match self.write(change, Fence::Record).await {
+                    Ok(stored) => {
+                        drop(_writer);
+                        self.wake.notify_one();
+                        return Ok(status(compiled, spec, &stored, now));
+                    }
+                    Err(StoreError::Conflict(_)) if tries < 3 => {
+                        tries += 1;
+                        record = self
+                            .store
+                            .fetch(flag.to_owned())
+                            .await
+                            .map_err(|e| SteerFailure::Store(e.to_string()))?
+                            .filter(|r| r.spec_hash == spec.spec_hash)
+                            .ok_or_else(no_rollout)?;
+                        self.observe(record.clone(), true);
+                    }
+                    Err(e) => return Err(SteerFailure::Store(e.to_string())),
+                }
+            }
+        })
+    }
+
+    fn audit(
+        &self,
+        flag: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>> {
+        self.store.audit(flag, limit)
+    }
+
+    fn cluster(&self) -> Option<ClusterView> {
+        self.store.cluster()
+    }
+
+    fn metrics(&self) -> RolloutMetrics {
+        let mut m = self.lock().metrics.clone();
+        if let Some(served) = self.live.current() {
+            let now = self.clock.now();
+            let inner = self.lock();
+            m.rollouts = served
+                .ruleset
+                .flags()
+                .iter()
+                .filter_map(|f| {
+                    let spec = f.rollout.as_ref()?;
+                    let r = inner
+                        .records
+                        .get(&*f.key)
+                        .filter(|r| r.spec_hash == spec.spec_hash)?;
+                    Some((r.flag.clone(), served_percentage(r, spec, now), r.phase))
+                })
+                .collect();
+        }
+        m
+    }
+}
