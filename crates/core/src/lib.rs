@@ -30,6 +30,11 @@
 // Shared by every stage.
 pub mod diagnostic;
 
+// Leaves below `compile`, importing nothing of this crate: what the
+// ruleset and the evaluator share, kept beneath both so that no stage
+// reaches up into a later one.
+mod text;
+
 // The pipeline, in order.
 pub mod compile;
 pub mod eval;

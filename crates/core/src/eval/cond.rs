@@ -9,11 +9,11 @@ use std::cmp::Ordering;
 
 use super::Context;
 use super::bucket::{KeyBuf, attr_key_bytes};
-use super::text::same;
 use super::value::AttrValue;
 use crate::ruleset::{
     AttrTest, CompiledSegment, Cond, FALSE, Leaf, NumOp, Ruleset, Scalar, StrSet, TRUE,
 };
+use crate::text::same;
 use jiff::Timestamp;
 
 /// Everything a condition may consult besides the context.

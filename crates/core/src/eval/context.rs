@@ -14,8 +14,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Number, Value};
 use smallvec::SmallVec;
 
-use super::text::same;
 use super::value::{AttrValue, Strings};
+use crate::text::same;
 
 /// Attributes a context holds without allocating (the targeting key aside).
 pub const INLINE: usize = 6;

@@ -12,7 +12,6 @@ pub mod bucket;
 mod cond;
 pub mod context;
 pub mod explain;
-pub(crate) mod text;
 pub mod value;
 
 use std::fmt;

@@ -345,7 +345,7 @@ impl StrSet {
             // A loop, not `Iterator::any`, whose closure stayed a call.
             StrSet::Few(items) => {
                 for item in items {
-                    if crate::eval::text::same(item, s) {
+                    if crate::text::same(item, s) {
                         return true;
                     }
                 }
