@@ -33,6 +33,7 @@ pub mod diagnostic;
 // Leaves below `compile`, importing nothing of this crate: what the
 // ruleset and the evaluator share, kept beneath both so that no stage
 // reaches up into a later one.
+mod attr_key;
 mod text;
 
 // The pipeline, in order.

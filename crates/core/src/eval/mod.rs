@@ -20,7 +20,8 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 pub use cond::parse_version;
-pub use context::{AttrKey, Context, ContextError};
+pub use crate::attr_key::AttrKey;
+pub use context::{Context, ContextError};
 pub use explain::{Explanation, RuleOutcome, RuleTrace};
 pub use value::AttrValue;
 
