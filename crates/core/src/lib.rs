@@ -35,6 +35,7 @@ pub mod diagnostic;
 // reaches up into a later one.
 mod attr_key;
 mod text;
+mod version;
 
 // The pipeline, in order.
 pub mod compile;

@@ -14,6 +14,7 @@ use crate::ruleset::{
     AttrTest, CompiledSegment, Cond, FALSE, Leaf, NumOp, Ruleset, Scalar, StrSet, TRUE,
 };
 use crate::text::same;
+use crate::version::parse_version;
 use jiff::Timestamp;
 
 /// Everything a condition may consult besides the context.
@@ -220,12 +221,6 @@ fn as_number(v: &AttrValue) -> Option<f64> {
         AttrValue::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
     }
-}
-
-/// Parses a semantic version, allowing a leading `v`.
-pub fn parse_version(s: &str) -> Option<semver::Version> {
-    let s = s.trim();
-    semver::Version::parse(s.strip_prefix(['v', 'V']).unwrap_or(s)).ok()
 }
 
 /// An instant, an RFC 3339 string or a Unix time in seconds.
