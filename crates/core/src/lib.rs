@@ -34,6 +34,7 @@ pub mod diagnostic;
 // ruleset and the evaluator share, kept beneath both so that no stage
 // reaches up into a later one.
 mod attr_key;
+mod bucketing;
 mod text;
 mod version;
 

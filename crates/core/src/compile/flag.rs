@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use super::{Compiler, check_key};
+use crate::bucketing::{BUCKETS, salt_prefix};
 use crate::diagnostic::{KeyPath, did_you_mean};
-use crate::eval::bucket::{BUCKETS, salt_prefix};
 use crate::model::{Experiment, Flag, Serve, Split};
 use crate::ruleset::{
     BucketBy, CompiledFlag, CompiledRule, CompiledServe, CompiledSplit, SplitSlot, Variant,
