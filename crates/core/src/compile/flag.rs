@@ -434,7 +434,7 @@ mod tests {
         );
         // Infinite weights never get this far: numbers must be finite.
         let text = text.replace("1e308, off: 1e308", "1, off: .inf");
-        let loaded = crate::repo::load::load_files([("f.yaml".to_owned(), text.into_bytes())]);
+        let loaded = crate::repo::load::load_files([crate::testing::file("f.yaml", &text)]);
         assert!(
             loaded.diagnostics[0]
                 .message

@@ -820,18 +820,7 @@ impl LoadedEnv {
 mod tests {
     use super::*;
     use crate::diagnostic::Pos;
-
-    fn meta() -> RulesetMeta {
-        RulesetMeta {
-            env: "test".into(),
-            version: "v".into(),
-            source: "test".into(),
-        }
-    }
-
-    fn file(path: &str, text: &str) -> (String, Vec<u8>) {
-        (path.into(), text.as_bytes().to_vec())
-    }
+    use crate::testing::{file, meta};
 
     #[test]
     fn duplicates_name_both_files() {
