@@ -30,9 +30,10 @@
 // Shared by every stage.
 pub mod diagnostic;
 
-// Leaves below `compile`, importing nothing of this crate: what the
-// ruleset and the evaluator share, kept beneath both so that no stage
-// reaches up into a later one.
+// Leaves below `compile`, importing nothing of this crate: what compiling,
+// the ruleset and evaluating must agree on, kept beneath all three so that
+// neither `compile` nor `ruleset` reaches up into `eval`. Private: their
+// public paths are re-exports in `eval` and `ruleset`.
 mod attr_key;
 mod bucketing;
 mod text;
