@@ -30,6 +30,15 @@
 // Shared by every stage.
 pub mod diagnostic;
 
+// Leaves below `compile`, importing nothing of this crate: what compiling,
+// the ruleset and evaluating must agree on, kept beneath all three so that
+// neither `compile` nor `ruleset` reaches up into `eval`. Private: their
+// public paths are re-exports in `eval` and `ruleset`.
+mod attr_key;
+mod bucketing;
+mod text;
+mod version;
+
 // The pipeline, in order.
 pub mod compile;
 pub mod eval;

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use super::{Compiler, time};
 use crate::diagnostic::KeyPath;
-use crate::eval::parse_version;
 use crate::model::{AttrCondition, Condition, Op, Operands, TimeWindow};
 use crate::ruleset::{AttrTest, Cond, NumOp, Scalar, StrSet, TimeRange};
+use crate::version::parse_version;
 
 impl Compiler<'_> {
     /// Lowers a condition; `None` after reporting what is wrong.

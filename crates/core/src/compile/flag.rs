@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use super::{Compiler, check_key};
+use crate::bucketing::{BUCKETS, salt_prefix};
 use crate::diagnostic::{KeyPath, did_you_mean};
-use crate::eval::bucket::{BUCKETS, salt_prefix};
 use crate::model::{Experiment, Flag, Serve, Split};
 use crate::ruleset::{
     BucketBy, CompiledFlag, CompiledRule, CompiledServe, CompiledSplit, SplitSlot, Variant,
@@ -434,7 +434,7 @@ mod tests {
         );
         // Infinite weights never get this far: numbers must be finite.
         let text = text.replace("1e308, off: 1e308", "1, off: .inf");
-        let loaded = crate::repo::load::load_files([("f.yaml".to_owned(), text.into_bytes())]);
+        let loaded = crate::repo::load::load_files([crate::testing::file("f.yaml", &text)]);
         assert!(
             loaded.diagnostics[0]
                 .message

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{Compiler, QueryUse};
+use crate::bucketing::{salt_prefix, threshold};
 use crate::diagnostic::KeyPath;
-use crate::eval::bucket::{salt_prefix, threshold};
 use crate::model::{Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy};
 use crate::ruleset::GuardrailConfig;
 use crate::ruleset::{

@@ -9,11 +9,12 @@ use std::cmp::Ordering;
 
 use super::Context;
 use super::bucket::{KeyBuf, attr_key_bytes};
-use super::text::same;
 use super::value::AttrValue;
 use crate::ruleset::{
     AttrTest, CompiledSegment, Cond, FALSE, Leaf, NumOp, Ruleset, Scalar, StrSet, TRUE,
 };
+use crate::text::same;
+use crate::version::parse_version;
 use jiff::Timestamp;
 
 /// Everything a condition may consult besides the context.
@@ -220,12 +221,6 @@ fn as_number(v: &AttrValue) -> Option<f64> {
         AttrValue::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
     }
-}
-
-/// Parses a semantic version, allowing a leading `v`.
-pub fn parse_version(s: &str) -> Option<semver::Version> {
-    let s = s.trim();
-    semver::Version::parse(s.strip_prefix(['v', 'V']).unwrap_or(s)).ok()
 }
 
 /// An instant, an RFC 3339 string or a Unix time in seconds.

@@ -7,20 +7,21 @@
 //! test ([`AttrKey`], computed at compile time), so a lookup compares a few
 //! integers and hashes no string.
 
-use std::ops::Deref;
-
 use compact_str::CompactString;
 use jiff::Timestamp;
 use serde_json::{Map, Number, Value};
 use smallvec::SmallVec;
 
-use super::text::same;
 use super::value::{AttrValue, Strings};
+// A public path of the key, which is defined beneath `ruleset` (which
+// holds it in conditions).
+pub use crate::attr_key::AttrKey;
+use crate::attr_key::{TARGETING_KEY, fingerprint};
+use crate::text::same;
 
 /// Attributes a context holds without allocating (the targeting key aside).
 pub const INLINE: usize = 6;
 
-const TARGETING_KEY: &str = "targetingKey";
 const USER_ID: &str = "userId";
 
 /// Attributes of the unit a flag is evaluated for.
@@ -77,45 +78,6 @@ pub enum ContextError {
     /// `targetingKey` (or `userId`) is not a string or number.
     #[error("`{0}` must be a string or a number")]
     BadTargetingKey(&'static str),
-}
-
-/// An attribute name as a rule refers to it: the name with its fingerprint,
-/// computed once when the ruleset is compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttrKey {
-    name: Box<str>,
-    hash: u64,
-    targeting: bool,
-}
-
-impl AttrKey {
-    /// The key for `name`.
-    pub fn new(name: &str) -> Self {
-        AttrKey {
-            name: name.into(),
-            hash: fingerprint(name),
-            targeting: name == TARGETING_KEY,
-        }
-    }
-}
-
-impl From<&str> for AttrKey {
-    fn from(name: &str) -> Self {
-        AttrKey::new(name)
-    }
-}
-
-impl Deref for AttrKey {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.name
-    }
-}
-
-/// The fingerprint lookups compare before comparing names.
-#[inline]
-fn fingerprint(name: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
 }
 
 fn json_kind(v: &Value) -> &'static str {

@@ -201,16 +201,7 @@ mod tests {
     use crate::eval::InitialRollouts;
 
     fn ruleset(yaml: &str) -> Ruleset {
-        let loaded = crate::repo::load::load_files(vec![("f.yaml".into(), yaml.into())]);
-        let meta = crate::ruleset::RulesetMeta {
-            env: "test".into(),
-            version: "v1".into(),
-            source: "test".into(),
-        };
-        loaded
-            .check(&Default::default(), meta)
-            .ruleset
-            .expect("valid flags")
+        crate::testing::compile_yaml_as(yaml, "test", "v1")
     }
 
     const FLAGS: &str = r#"flags:

@@ -12,7 +12,6 @@ pub mod bucket;
 mod cond;
 pub mod context;
 pub mod explain;
-pub(crate) mod text;
 pub mod value;
 
 use std::fmt;
@@ -20,10 +19,14 @@ use std::fmt;
 use jiff::Timestamp;
 use serde_json::Value;
 
-pub use cond::parse_version;
-pub use context::{AttrKey, Context, ContextError};
+pub use context::{Context, ContextError};
 pub use explain::{Explanation, RuleOutcome, RuleTrace};
 pub use value::AttrValue;
+
+// Defined beneath `compile`, which uses them too; these are their public
+// paths.
+pub use crate::attr_key::AttrKey;
+pub use crate::version::parse_version;
 
 use self::bucket::{BUCKETS, KeyBuf, attr_key_bytes};
 use self::cond::Scope;

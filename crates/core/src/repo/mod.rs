@@ -1,7 +1,11 @@
 //! A flags repository: `flags.toml` and one directory of flag files per
 //! environment, read through a [`Snapshot`].
 
+mod cache;
 pub mod load;
+mod loaded;
+mod read;
+mod recover;
 pub mod snapshot;
 
 use std::path::Path;

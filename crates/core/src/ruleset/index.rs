@@ -12,7 +12,7 @@
 //! unknown key inserts nothing, so a fixed, unkeyed hash cannot be flooded.
 
 use super::{CompiledFlag, FlagId};
-use crate::eval::text::{same, word4, word8};
+use crate::text::{same, word4, word8};
 
 /// An empty slot's id.
 const EMPTY: FlagId = FlagId::MAX;
@@ -82,7 +82,7 @@ impl FlagIndex {
 }
 
 /// A 64-bit hash of a key: its bytes read as words (overlapping at the
-/// ends rather than padded, as `eval::text::same` reads them), each pair
+/// ends rather than padded, as `text::same` reads them), each pair
 /// mixed by a folded 128-bit multiply.
 #[inline(always)]
 fn hash(key: &[u8]) -> u64 {

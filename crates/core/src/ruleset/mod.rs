@@ -19,8 +19,8 @@ pub use cond::Cond;
 pub(crate) use cond::{FALSE, Leaf, TRUE};
 pub(crate) use index::FlagIndex;
 
+pub use crate::attr_key::AttrKey;
 use crate::diagnostic::did_you_mean;
-pub use crate::eval::AttrKey;
 use crate::model::{EnvModel, Experiment, Flag, FlagType, MetricsConfig, NoData, Strategy};
 
 /// Index of a flag in its ruleset.
@@ -345,7 +345,7 @@ impl StrSet {
             // A loop, not `Iterator::any`, whose closure stayed a call.
             StrSet::Few(items) => {
                 for item in items {
-                    if crate::eval::text::same(item, s) {
+                    if crate::text::same(item, s) {
                         return true;
                     }
                 }

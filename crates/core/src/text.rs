@@ -4,6 +4,10 @@
 //! evaluation, and nearly all of them are shorter than 17 bytes. For those,
 //! two overlapping word loads a side decide equality; the library call they
 //! replace cost more than the comparison itself (docs/performance.md).
+//!
+//! A leaf below `ruleset` and `eval`: the ruleset's flag index hashes keys
+//! from the same word loads and its string sets compare with [`same`], and
+//! the evaluator compares context attribute names with it.
 
 /// Whether `a` and `b` hold the same bytes.
 #[inline(always)]
