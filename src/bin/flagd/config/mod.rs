@@ -1,5 +1,18 @@
 //! flagd's options: command line first, then `--config flagd.toml`, then
 //! defaults. The config file uses the long option names as keys.
+//!
+//! Each option is declared once, as a field of [`Args`], which is both
+//! clap's parser and the file's format. The command line goes over the
+//! file through clap's own `update_from_arg_matches`, which sets on a
+//! struct the options an `ArgMatches` holds: handed only what the command
+//! line set, it leaves every other value the file's. Written out field by
+//! field, that merge named every option once more, and an option missing
+//! from it was silently dropped from the file; a macro generating it would
+//! have to wrap the whole struct, out of rustfmt's reach. And what the
+//! command line set is clap's to say (`ArgMatches::value_source`), not a
+//! guess from the value: `false` and an empty list are also what a flag
+//! or a list left off reads. Defaults are applied after the merge, in
+//! `settings`, so that none hides the file's value.
 
 mod args;
 mod cluster;
@@ -11,96 +24,72 @@ mod tests;
 use std::path::Path;
 
 use anyhow::Context as _;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 
 pub use args::{Args, LogFormat};
 pub use cluster::ClusterSettings;
 pub use security::KeyFile;
 pub use settings::Settings;
 
-impl Args {
-    /// Merges the config file (if any) under the command line and applies defaults.
+/// The command line: its options, and which of them it gave.
+pub struct CommandLine {
+    pub args: Args,
+    /// The options given, without the values clap fills in itself.
+    given: ArgMatches,
+}
+
+impl CommandLine {
+    /// The process's arguments; a usage error exits, as `Parser::parse` does.
+    pub fn parse() -> CommandLine {
+        CommandLine::from_matches(Args::command().get_matches()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// `flagd` with `args`, for tests.
+    #[cfg(test)]
+    pub fn try_parse_from(args: &[&str]) -> clap::error::Result<CommandLine> {
+        let argv = std::iter::once("flagd").chain(args.iter().copied());
+        CommandLine::from_matches(Args::command().try_get_matches_from(argv)?)
+    }
+
+    fn from_matches(matches: ArgMatches) -> clap::error::Result<CommandLine> {
+        let args = Args::from_arg_matches(&matches).map_err(|e| e.format(&mut Args::command()))?;
+        Ok(CommandLine {
+            args,
+            given: given_only(matches),
+        })
+    }
+
+    /// The config file (if any) under the command line, resolved.
     pub fn resolve(self) -> anyhow::Result<Settings> {
-        let file = match &self.config {
+        let mut args = match &self.args.config {
             Some(path) => read_file(path)?,
             None => Args::default(),
         };
-        Settings::from_args(self.over(file))
-    }
-
-    /// The command line over the config file, option by option. Sources are
-    /// the exception: one given on the command line replaces the file's
-    /// source as a whole (with its `ref` and `git-path`), so the two never
-    /// combine into something neither says.
-    fn over(self, file: Args) -> Args {
-        let cli_source = self.repo.is_some() || self.git_url.is_some() || self.bundle.is_some();
-        let source = if cli_source { &self } else { &file };
-        let (repo, git_url, bundle) = (
-            source.repo.clone(),
-            source.git_url.clone(),
-            source.bundle.clone(),
-        );
-        Args {
-            repo,
-            git_url,
-            bundle,
-            reference: self.reference.or(file.reference),
-            git_path: self.git_path.or(file.git_path),
-            env: self.env.or(file.env),
-            poll: self.poll.or(file.poll),
-            listen: self.listen.or(file.listen),
-            state_dir: self.state_dir.or(file.state_dir),
-            metrics_url: self.metrics_url.or(file.metrics_url),
-            workers: self.workers.or(file.workers),
-            log_format: self.log_format.or(file.log_format),
-            auth_jwt_secret_file: self.auth_jwt_secret_file.or(file.auth_jwt_secret_file),
-            auth_jwt_public_key: self.auth_jwt_public_key.or(file.auth_jwt_public_key),
-            auth_jwks_file: self.auth_jwks_file.or(file.auth_jwks_file),
-            auth_issuer: self.auth_issuer.or(file.auth_issuer),
-            auth_audience: self.auth_audience.or(file.auth_audience),
-            auth_role_claim: self.auth_role_claim.or(file.auth_role_claim),
-            auth_eval: self.auth_eval || file.auth_eval,
-            api_keys_file: self.api_keys_file.or(file.api_keys_file),
-            client_api_keys_file: self.client_api_keys_file.or(file.client_api_keys_file),
-            metrics_auth: self.metrics_auth || file.metrics_auth,
-            tls_cert: self.tls_cert.or(file.tls_cert),
-            tls_key: self.tls_key.or(file.tls_key),
-            bundle_public_key: or_file(self.bundle_public_key, file.bundle_public_key),
-            allowed_origin: or_file(self.allowed_origin, file.allowed_origin),
-            cors_origin: or_file(self.cors_origin, file.cors_origin),
-            allowed_host: or_file(self.allowed_host, file.allowed_host),
-            webhook_secret_file: self.webhook_secret_file.or(file.webhook_secret_file),
-            rate_limit: self.rate_limit.or(file.rate_limit),
-            rate_burst: self.rate_burst.or(file.rate_burst),
-            max_body_bytes: self.max_body_bytes.or(file.max_body_bytes),
-            header_timeout: self.header_timeout.or(file.header_timeout),
-            idle_timeout: self.idle_timeout.or(file.idle_timeout),
-            max_connections: self.max_connections.or(file.max_connections),
-            max_event_streams: self.max_event_streams.or(file.max_event_streams),
-            request_timeout: self.request_timeout.or(file.request_timeout),
-            max_bulk_flags: self.max_bulk_flags.or(file.max_bulk_flags),
-            max_context_attributes: self.max_context_attributes.or(file.max_context_attributes),
-            max_context_depth: self.max_context_depth.or(file.max_context_depth),
-            cluster: self.cluster.or(file.cluster),
-            cluster_prefix: self.cluster_prefix.or(file.cluster_prefix),
-            cluster_replica: self.cluster_replica.or(file.cluster_replica),
-            cluster_lease_ttl: self.cluster_lease_ttl.or(file.cluster_lease_ttl),
-            cluster_ca: self.cluster_ca.or(file.cluster_ca),
-            cluster_cert: self.cluster_cert.or(file.cluster_cert),
-            cluster_key: self.cluster_key.or(file.cluster_key),
-            cluster_user: self.cluster_user.or(file.cluster_user),
-            cluster_password_file: self.cluster_password_file.or(file.cluster_password_file),
-            config: self.config,
-            check_config: self.check_config,
-            completions: self.completions,
-            man: self.man,
+        // A source on the command line replaces the file's as a whole (its
+        // `ref` and `git-path` aside), so that the two never combine into
+        // something neither says.
+        if self.given.contains_id("source") {
+            (args.repo, args.git_url, args.bundle) = (None, None, None);
         }
+        args.update_from_arg_matches(&self.given)?;
+        Settings::from_args(args)
     }
 }
 
-/// A repeatable option: given on the command line, it replaces the file's
-/// list rather than adding to it.
-fn or_file<T>(cli: Vec<T>, file: Vec<T>) -> Vec<T> {
-    if cli.is_empty() { file } else { cli }
+/// `matches` without the values clap supplies for options left off (a
+/// flag's `false`), which would otherwise hide the file's.
+fn given_only(mut matches: ArgMatches) -> ArgMatches {
+    let defaulted: Vec<String> = matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::DefaultValue))
+        .map(|id| id.to_string())
+        .collect();
+    for id in defaulted {
+        // Flags are the only options clap gives a default (`tests` checks).
+        matches.remove_one::<bool>(&id);
+    }
+    matches
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Args> {

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser as _;
+use clap::{ArgAction, CommandFactory as _};
 use hotswap_flags::daemon::feed::FeedSpec;
 
 use super::*;
 
 fn parse(args: &[&str]) -> anyhow::Result<Settings> {
-    Args::try_parse_from(std::iter::once("flagd").chain(args.iter().copied()))?.resolve()
+    CommandLine::try_parse_from(args)?.resolve()
 }
 
 #[test]
@@ -85,6 +85,21 @@ fn a_source_on_the_command_line_replaces_the_files() {
     std::fs::write(&file, "env = \"e\"\nrepo = \"r\"\n").unwrap();
     let s = parse(&[&config[..], &["--bundle", "b.json"]].concat()).unwrap();
     assert_eq!(s.source, FeedSpec::Bundle("b.json".into()));
+}
+
+/// Defaults belong to `settings`: one clap filled in would hide the file's
+/// value. Flags are the exception, their `false` taken out before the merge.
+#[test]
+fn clap_defaults_no_option_but_flags() {
+    let mut command = Args::command();
+    command.build();
+    for arg in command.get_arguments() {
+        assert!(
+            arg.get_default_values().is_empty() || matches!(arg.get_action(), ArgAction::SetTrue),
+            "{}: give its default in settings.rs, not to clap",
+            arg.get_id()
+        );
+    }
 }
 
 #[test]
