@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use clap::{Args, ValueEnum};
+use clap::{Arg, Args, ValueEnum};
 use hotswap_flags::Repository;
 use hotswap_flags::client::flagd::FlagdClient;
 use hotswap_flags::lifecycle::runtime;
@@ -17,6 +17,7 @@ use hotswap_flags::model::DurationSpec;
 use hotswap_flags::prometheus::client::Prometheus;
 use jiff::Timestamp;
 
+use crate::cli::{DaemonArgs, only};
 use crate::output;
 use crate::repo_dir;
 use crate::{Failure, Outcome, block_on};
@@ -45,6 +46,7 @@ pub enum StaleFailOn {
 
 /// `flagctl stale`
 #[derive(Debug, Args)]
+#[command(mut_args(only("daemon", daemon_arg)))]
 pub struct StaleArgs {
     /// Report on this environment (repeatable; default: all).
     #[arg(long, short, value_name = "ENV")]
@@ -55,19 +57,8 @@ pub struct StaleArgs {
     #[arg(long, value_name = "DIR")]
     pub src: Vec<PathBuf>,
 
-    /// Ask this flagd for rollouts and evaluation counts (of the
-    /// environment it serves).
-    #[arg(long, value_name = "URL", conflicts_with = "prometheus")]
-    pub daemon: Option<String>,
-
-    /// flagd's bearer token.
-    #[arg(
-        long,
-        env = "FLAGCTL_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub flagd: DaemonArgs,
 
     /// Ask this Prometheus for evaluation counts over the window.
     #[arg(long, value_name = "URL")]
@@ -91,6 +82,12 @@ pub struct StaleArgs {
     /// flags.toml, else the git root, else `.`).
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+}
+
+/// `--daemon`, for `flagctl stale`.
+fn daemon_arg(arg: Arg) -> Arg {
+    arg.conflicts_with("prometheus")
+        .help("Ask this flagd for rollouts and evaluation counts (of the environment it serves)")
 }
 
 pub fn run(args: &StaleArgs) -> Result<Outcome, Failure> {
@@ -179,8 +176,8 @@ fn print_table(report: &StaleReport) {
 /// What `--daemon` or `--prometheus` says, if either is given.
 fn runtime(args: &StaleArgs) -> Result<Option<RuntimeEvidence>, Failure> {
     const TIMEOUT: Duration = Duration::from_secs(10);
-    if let Some(url) = &args.daemon {
-        let client = FlagdClient::new(url, args.token.as_deref(), TIMEOUT)?;
+    if let Some(url) = &args.flagd.daemon {
+        let client = FlagdClient::new(url, args.flagd.token.as_deref(), TIMEOUT)?;
         let evidence = block_on(runtime::from_flagd(&client))?
             .with_context(|| format!("asking flagd at {url} for its rollouts and evaluations"))?;
         return Ok(Some(evidence));
