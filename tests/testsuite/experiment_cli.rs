@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::gitops::flagctl;
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -64,9 +64,7 @@ fn write(root: &Path, path: &str, text: &str) {
 /// `flagctl experiment analyze FLAG --data DIR/data.json ARGS…` in `dir`.
 fn analyze(dir: &Path, flag: &str, data: &str, args: &[&str]) -> assert_cmd::assert::Assert {
     write(dir, "data.json", data);
-    Command::cargo_bin("flagctl")
-        .unwrap()
-        .current_dir(dir)
+    flagctl(dir)
         .args(["experiment", "analyze", flag, "--data", "data.json"])
         .args(args)
         .assert()
@@ -321,8 +319,7 @@ fn history_adds_looks() {
 
 #[test]
 fn data_on_standard_input() {
-    Command::cargo_bin("flagctl")
-        .unwrap()
+    flagctl(Path::new("."))
         .args([
             "experiment",
             "analyze",
@@ -467,12 +464,12 @@ fn data_that_does_not_match_the_split_is_exit_1() {
 fn usage_and_io_errors_are_exit_2() {
     let repo = repo();
     let dir = repo.path();
-    let flagctl = || {
-        let mut c = Command::cargo_bin("flagctl").unwrap();
-        c.current_dir(dir).args(["experiment", "analyze"]);
+    let in_repo = || {
+        let mut c = flagctl(dir);
+        c.args(["experiment", "analyze"]);
         c
     };
-    flagctl()
+    in_repo()
         .args(["f", "--data", "missing.json"])
         .assert()
         .code(2)
@@ -480,12 +477,12 @@ fn usage_and_io_errors_are_exit_2() {
             "cannot read the data file missing.json",
         ));
     // --daemon: the flag's experiment settings come from --env.
-    flagctl()
+    in_repo()
         .args(["f", "--daemon", "http://127.0.0.1:1"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--env <ENV>"));
-    flagctl()
+    in_repo()
         .args(["checkout-button", "--env", "production"])
         .args(["--daemon", "http://127.0.0.1:1"])
         .assert()
@@ -493,13 +490,13 @@ fn usage_and_io_errors_are_exit_2() {
         .stderr(predicate::str::contains(
             "has no `experiment.conversions` query",
         ));
-    flagctl()
+    in_repo()
         .args(["layout", "--env", "production"])
         .args(["--daemon", "http://127.0.0.1:1"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no Prometheus to ask"));
-    flagctl()
+    in_repo()
         .args([
             "layout",
             "--env",
@@ -513,28 +510,28 @@ fn usage_and_io_errors_are_exit_2() {
         .stderr(predicate::str::contains(
             "cannot reach flagd at http://127.0.0.1:1/api/v1/experiments/layout",
         ));
-    flagctl().arg("f").assert().code(2);
+    in_repo().arg("f").assert().code(2);
     write(dir, "data.json", EXAMPLE);
-    flagctl()
+    in_repo()
         .args(["f", "--data", "data.json", "--daemon", "http://x"])
         .assert()
         .code(2);
-    flagctl()
+    in_repo()
         .args(["f", "--data", "data.json", "--metrics-url", "http://x"])
         .assert()
         .code(2);
     for alpha in ["0", "1", "-0.1", "nan"] {
-        flagctl()
+        in_repo()
             .args(["f", "--data", "data.json", &format!("--alpha={alpha}")])
             .assert()
             .code(2)
             .stderr(predicate::str::contains("--alpha"));
     }
-    flagctl()
+    in_repo()
         .args(["f", "--data", "data.json", "--mde", "0"])
         .assert()
         .code(2);
-    flagctl()
+    in_repo()
         .args([
             "checkout-buton",
             "--data",
@@ -547,13 +544,13 @@ fn usage_and_io_errors_are_exit_2() {
         .stderr(predicate::str::contains("did you mean `checkout-button`"));
     // Without an experiment block: with --data, --env can be left out;
     // with --daemon it cannot (it is required), so that is not the advice.
-    flagctl()
+    in_repo()
         .args(["plain", "--data", "data.json", "--env", "production"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("has no experiment"))
         .stderr(predicate::str::contains("or leave out --env"));
-    flagctl()
+    in_repo()
         .args(["plain", "--env", "production", "--daemon", "http://127.0.0.1:1"])
         .assert()
         .code(2)
@@ -564,7 +561,7 @@ fn usage_and_io_errors_are_exit_2() {
             "flagd counts exposures only for a split with an experiment",
         ))
         .stderr(predicate::str::contains("leave out --env").not());
-    flagctl()
+    in_repo()
         .args(["checkout-button", "--data", "data.json", "--env", "staging"])
         .assert()
         .code(2)

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::support::flagd::*;
+use crate::support::gitops::flagctl;
 use crate::support::prometheus::{Prometheus, Target};
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
@@ -65,9 +65,9 @@ fn orders(a: u64, b: u64) -> String {
     )
 }
 
-fn flagctl(repo: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("flagctl")
-        .unwrap()
+/// `flagctl experiment analyze ARGS… --repo REPO`.
+fn analyze(repo: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    flagctl(repo)
         .args(["experiment", "analyze"])
         .args(args)
         .args(["--repo", repo.to_str().unwrap()])
@@ -83,7 +83,7 @@ fn analyze_daemon(
 ) -> assert_cmd::assert::Assert {
     let mut all = vec![flag, "--env", "prod", "--daemon", &d.base];
     all.extend_from_slice(args);
-    flagctl(repo, &all)
+    analyze(repo, &all)
 }
 
 fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
@@ -152,7 +152,7 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
         "b": {"exposures": nb, "conversions": cb},
     }});
     write(repo.path(), "counts.json", &data.to_string());
-    let file = flagctl(
+    let file = analyze(
         repo.path(),
         &[
             "layout",
@@ -229,7 +229,7 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
     // flagd gone: exit 2.
     let base = d.base.clone();
     d.terminate();
-    flagctl(repo.path(), &["layout", "--env", "prod", "--daemon", &base])
+    analyze(repo.path(), &["layout", "--env", "prod", "--daemon", &base])
         .code(2)
         .stderr(predicate::str::contains("cannot reach flagd"));
 }
@@ -244,8 +244,7 @@ fn an_unreachable_prometheus_is_said_once() {
     write(repo.path(), "flags.toml", &config(nowhere));
     let d = Daemon::on_repo(&repo, &[]);
     d.wait_ready();
-    let out = Command::cargo_bin("flagctl")
-        .unwrap()
+    let out = flagctl(repo.path())
         .args(["experiment", "analyze", "layout", "--env", "prod"])
         .args(["--daemon", &d.base, "--repo", repo.path().to_str().unwrap()])
         .output()

@@ -430,6 +430,61 @@ fn config_file_mirrors_the_options() {
         .stderr(predicates::str::contains("unknown field `repos`"));
 }
 
+/// The command line goes over the config file option by option: what it
+/// gives wins, and what it leaves off keeps the file's value — a flag
+/// included, though left off it reads `false`.
+#[test]
+fn the_command_line_goes_over_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flagd.toml");
+    let check = |file: &str, args: &[&str]| {
+        std::fs::write(
+            &config,
+            format!("env = \"staging\"\nrepo = \"flags\"\n{file}"),
+        )
+        .unwrap();
+        let out = std::process::Command::new(flagd_binary())
+            .args(["--check-config", "--config", config.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(if out.status.success() {
+            &out.stdout
+        } else {
+            &out.stderr
+        });
+        (out.status.success(), text.into_owned())
+    };
+
+    let file = "poll = \"2s\"\nlisten = \"127.0.0.1:9000\"\nauth-jwt-secret-file = \"file.key\"\n";
+    let (ok, answer) = check(
+        file,
+        &[
+            "--listen",
+            "127.0.0.1:9100",
+            "--auth-jwt-secret-file",
+            "cli.key",
+        ],
+    );
+    assert!(ok, "{answer}");
+    for line in [
+        "env: staging",
+        "source: dir flags",
+        "poll: 2s",
+        "listen: 127.0.0.1:9100",
+        "auth: HS256 secret cli.key",
+    ] {
+        assert!(
+            answer.lines().any(|l| l == line),
+            "no {line:?} in:\n{answer}"
+        );
+    }
+
+    // `auth-eval` needs a token key: the file's `true` stands.
+    let (ok, answer) = check("auth-eval = true\n", &["--poll", "1s"]);
+    assert!(!ok && answer.contains("need a token key"), "{answer}");
+}
+
 #[test]
 fn sigterm_stops_gracefully() {
     let (_repo, d) = daemon();

@@ -1,6 +1,9 @@
 //! Steering a running flagd: the HTTP API and `flagctl rollout` on top of it.
 
+use std::path::Path;
+
 use crate::support::flagd::*;
+use crate::support::gitops::flagctl;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{Value, json};
@@ -20,8 +23,9 @@ fn flags() -> String {
     )
 }
 
-fn flagctl(d: &Daemon, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
+/// `flagctl rollout ARGS… --daemon D`.
+fn rollout(d: &Daemon, args: &[&str]) -> Command {
+    let mut cmd = flagctl(Path::new("."));
     cmd.arg("rollout").args(args).args(["--daemon", &d.base]);
     cmd
 }
@@ -39,13 +43,13 @@ fn steering_over_http_and_flagctl() {
         (d.get("/api/v1/rollouts/checkout").0 == 200).then_some(())
     });
 
-    flagctl(&d, &["status"])
+    rollout(&d, &["status"])
         .assert()
         .success()
         .stdout(predicate::str::contains("checkout"))
         .stdout(predicate::str::contains("progressing"))
         .stdout(predicate::str::contains("1/3"));
-    let one = json(&mut flagctl(&d, &["status", "checkout"]));
+    let one = json(&mut rollout(&d, &["status", "checkout"]));
     assert_eq!(
         (
             one["phase"].as_str(),
@@ -56,12 +60,12 @@ fn steering_over_http_and_flagctl() {
     );
     assert!(one["stageEndsAt"].is_string());
 
-    flagctl(&d, &["pause", "checkout"])
+    rollout(&d, &["pause", "checkout"])
         .assert()
         .success()
         .stdout(predicate::str::contains("paused"));
     // Pausing twice is a conflict: exit 1 with the reason.
-    flagctl(&d, &["pause", "checkout"])
+    rollout(&d, &["pause", "checkout"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -72,8 +76,8 @@ fn steering_over_http_and_flagctl() {
         (status, body["error"]["code"].as_str()),
         (409, Some("CONFLICT"))
     );
-    flagctl(&d, &["resume", "checkout"]).assert().success();
-    let promoted = json(&mut flagctl(&d, &["promote", "checkout"]));
+    rollout(&d, &["resume", "checkout"]).assert().success();
+    let promoted = json(&mut rollout(&d, &["promote", "checkout"]));
     assert_eq!(promoted["percentage"], 30.0);
     // Steering takes effect for the next evaluation.
     let inside = (0..200)
@@ -87,12 +91,12 @@ fn steering_over_http_and_flagctl() {
         (40..=80).contains(&inside),
         "{inside} of 200 inside at 30 %"
     );
-    let full = json(&mut flagctl(&d, &["promote", "checkout", "--full"]));
+    let full = json(&mut rollout(&d, &["promote", "checkout", "--full"]));
     assert_eq!(
         (full["phase"].as_str(), full["percentage"].as_f64()),
         (Some("completed"), Some(100.0))
     );
-    let aborted = json(&mut flagctl(&d, &["abort", "checkout"]));
+    let aborted = json(&mut rollout(&d, &["abort", "checkout"]));
     assert_eq!(aborted["phase"], "rolled_back");
     assert_eq!(
         d.get("/api/v1/flags/checkout/evaluate?userId=u1").1["reason"],
@@ -119,7 +123,7 @@ fn steering_over_http_and_flagctl() {
         d.get("/api/v1/rollouts/plain").1["error"]["code"],
         "NO_ROLLOUT"
     );
-    flagctl(&d, &["status", "plain"]).assert().code(1);
+    rollout(&d, &["status", "plain"]).assert().code(1);
 
     // Every steering call is in the audit log with its actor.
     let (_, audit) = d.get("/api/v1/audit?flag=checkout");
@@ -148,8 +152,8 @@ fn steering_over_http_and_flagctl() {
 
 #[test]
 fn an_unreachable_daemon_is_an_io_error() {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
-    cmd.args(["rollout", "status", "--daemon", "http://127.0.0.1:9"])
+    flagctl(Path::new("."))
+        .args(["rollout", "status", "--daemon", "http://127.0.0.1:9"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot reach flagd"));
@@ -213,7 +217,7 @@ fn an_unreachable_prometheus_is_one_short_line_and_tables_fit() {
     );
 
     for args in [&["status"][..], &["status", "checkout"]] {
-        let out = flagctl(&d, args).output().unwrap();
+        let out = rollout(&d, args).output().unwrap();
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("no_data"), "{text}");
@@ -222,7 +226,7 @@ fn an_unreachable_prometheus_is_one_short_line_and_tables_fit() {
             assert!(l.chars().count() <= 100, "wider than 100 columns:\n{text}");
         }
     }
-    let one = json(&mut flagctl(&d, &["status", "checkout"]));
+    let one = json(&mut rollout(&d, &["status", "checkout"]));
     assert_eq!(
         one["checks"][0]["query"],
         r#"sum(rate(http_requests_total{flag="checkout",code=~"5.."}[1m]))"#

@@ -9,16 +9,13 @@ use std::process::Command;
 
 use crate::support::files::run_ok;
 use crate::support::flagd::*;
+use crate::support::gitops::flagctl;
 use hotswap_flags_core::bundle::{Bundle, content_hash};
 use serde_json::{Value, json};
 
-fn flagctl() -> assert_cmd::Command {
-    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"))
-}
-
 /// `flagctl keygen -o PRIVATE` (the public key goes next to it).
 fn keygen_to(private: &Path) -> assert_cmd::Command {
-    let mut cmd = flagctl();
+    let mut cmd = flagctl(Path::new("."));
     cmd.arg("keygen").arg("-o").arg(private);
     cmd
 }
@@ -372,7 +369,7 @@ fn the_config_file_takes_one_key_or_a_list() {
 
 /// `flagctl verify-bundle … --format json`: (exit code, report).
 fn verify(file: &Path, args: &[&str]) -> (i32, Value) {
-    let out = flagctl()
+    let out = flagctl(Path::new("."))
         .arg("verify-bundle")
         .arg(file)
         .args(args)
@@ -446,7 +443,7 @@ fn verify_bundle_makes_flagds_checks_before_a_bundle_ships() {
     refused(&broken_file, &["--public-key", public], "not signed");
 
     // Unreadable input is a usage error (2), not a finding.
-    flagctl()
+    flagctl(Path::new("."))
         .arg("verify-bundle")
         .arg(repo.path().join("absent.json"))
         .assert()

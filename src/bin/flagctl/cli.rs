@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Arg, Args, Parser, Subcommand, ValueEnum};
 
 /// Validate, evaluate, simulate, diff and promote feature flags kept as code.
 #[derive(Debug, Parser)]
@@ -25,6 +25,34 @@ pub struct RepoArgs {
     /// Output for people (table) or scripts (json).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// `--daemon URL` and `--token TOKEN`: the running flagd a command asks.
+/// Each command words `--daemon`'s help for what it asks, with [`only`];
+/// `requires` and `conflicts_with` name these arguments by their fields,
+/// `daemon` and `token`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// The flagd to talk to.
+    #[arg(long, value_name = "URL")]
+    pub daemon: Option<String>,
+
+    /// flagd's bearer token.
+    #[arg(
+        long,
+        env = "FLAGCTL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+/// For `#[command(mut_args(only(ID, f)))]`: argument ID of a flattened
+/// struct, changed by `f` for one command. `Command::mut_arg` would move
+/// the argument last, reordering man pages and completions; this keeps it
+/// in place.
+pub fn only(id: &'static str, f: impl Fn(Arg) -> Arg) -> impl FnMut(Arg) -> Arg {
+    move |arg| if arg.get_id() == id { f(arg) } else { arg }
 }
 
 /// How results are printed.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use clap::{ArgGroup, Args, Subcommand};
+use clap::{Arg, ArgGroup, Args, Subcommand};
 use hotswap_flags_client::flagd::FlagdClient;
 use hotswap_flags_client::prometheus::Prometheus;
 use hotswap_flags_gitops::experiment::{
@@ -31,7 +31,7 @@ use hotswap_flags_stats::{
 };
 use serde::Serialize;
 
-use crate::cli::{OutputFormat, RepoArgs};
+use crate::cli::{DaemonArgs, OutputFormat, RepoArgs, only};
 use crate::{Failure, Outcome, fail, output, repo_dir};
 
 /// `flagctl experiment`
@@ -54,6 +54,10 @@ pub enum ExperimentCommand {
 /// `flagctl experiment analyze`
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["data", "daemon"])))]
+#[command(
+    mut_args(only("daemon", daemon_arg)),
+    mut_args(only("token", token_arg))
+)]
 pub struct AnalyzeArgs {
     /// The flag key. With --env its `experiment` block supplies the control,
     /// the split weights (for the sample-ratio check), alpha and the minimum
@@ -65,20 +69,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
 
-    /// Read exposures from a running flagd (GET /api/v1/experiments/FLAG)
-    /// and conversions from Prometheus, with the flag's
-    /// `experiment.conversions` query from --env's definition.
-    #[arg(long, value_name = "URL", requires = "env")]
-    pub daemon: Option<String>,
-
-    /// Bearer token for flagd's API, with --daemon (when it requires one).
-    #[arg(
-        long,
-        env = "FLAGCTL_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub flagd: DaemonArgs,
 
     /// The Prometheus endpoint for the `experiment.conversions` query, with
     /// --daemon (default: flags.toml's `metrics.prometheus`).
@@ -102,6 +94,18 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub repo: RepoArgs,
+}
+
+/// `--daemon`, for `flagctl experiment analyze`: needs `--env`.
+fn daemon_arg(arg: Arg) -> Arg {
+    arg.requires("env").help(
+        "Read exposures from a running flagd (GET /api/v1/experiments/FLAG) and conversions from Prometheus, with the flag's `experiment.conversions` query from --env's definition",
+    )
+}
+
+/// `--token`, for `flagctl experiment analyze`.
+fn token_arg(arg: Arg) -> Arg {
+    arg.help("Bearer token for flagd's API, with --daemon (when it requires one)")
 }
 
 pub fn run(args: &ExperimentArgs) -> Result<Outcome, Failure> {
@@ -151,7 +155,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<Outcome, Failure> {
         None => None,
         Some(env) => Some(settings(args, env)?),
     };
-    let (data, source, from) = match (&args.data, &args.daemon) {
+    let (data, source, from) = match (&args.data, &args.flagd.daemon) {
         (Some(path), None) => {
             let from = if path.as_os_str() == "-" {
                 "standard input".to_owned()
@@ -220,7 +224,7 @@ fn settings(args: &AnalyzeArgs, env: &str) -> Result<ExperimentSettings, Failure
         SettingsError::NoExperiment { .. } => {
             // --daemon needs --env (flagd's counts are checked against the
             // flag's definition), so leaving it out is advice only for --data.
-            let alternative = if args.daemon.is_some() {
+            let alternative = if args.flagd.daemon.is_some() {
                 "; flagd counts exposures only for a split with an experiment"
             } else {
                 ", or leave out --env to analyse the data without the flag's settings"
@@ -259,7 +263,7 @@ fn live_counts(
     settings: &ExperimentSettings,
 ) -> Result<LiveCounts, Failure> {
     let timeout = Duration::from_secs(10);
-    let flagd = FlagdClient::new(url, args.token.as_deref(), timeout)?;
+    let flagd = FlagdClient::new(url, args.flagd.token.as_deref(), timeout)?;
     let prometheus = Prometheus::new(timeout)?;
     let counted = crate::block_on(experiment_data::live_counts(
         &flagd,

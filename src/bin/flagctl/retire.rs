@@ -5,19 +5,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Args;
+use clap::{Arg, Args};
 use hotswap_flags_client::flagd::FlagdClient;
 use hotswap_flags_gitops::lifecycle::runtime;
 use hotswap_flags_gitops::retire::{self, RetireError, RetireRequest};
 use serde_json::json;
 
-use crate::cli::{OutputFormat, RepoArgs};
+use crate::cli::{DaemonArgs, OutputFormat, RepoArgs, only};
 use crate::output;
 use crate::repo_dir;
 use crate::{Failure, Outcome, block_on};
 
 /// `flagctl retire`
 #[derive(Debug, Args)]
+#[command(mut_args(only("daemon", daemon_arg)))]
 pub struct RetireArgs {
     /// The flag to remove from every environment.
     #[arg(value_name = "FLAG")]
@@ -35,18 +36,8 @@ pub struct RetireArgs {
     #[arg(long, value_name = "DIR")]
     pub src: Vec<PathBuf>,
 
-    /// Ask this flagd whether the flag's rollout has completed.
-    #[arg(long, value_name = "URL")]
-    pub daemon: Option<String>,
-
-    /// flagd's bearer token.
-    #[arg(
-        long,
-        env = "FLAGCTL_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub flagd: DaemonArgs,
 
     /// The branch to create (default: retire/<flag>).
     #[arg(long, value_name = "BRANCH")]
@@ -60,11 +51,17 @@ pub struct RetireArgs {
     pub repo: RepoArgs,
 }
 
+/// `--daemon`, for `flagctl retire`.
+fn daemon_arg(arg: Arg) -> Arg {
+    arg.help("Ask this flagd whether the flag's rollout has completed")
+}
+
 pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
     let root = repo_dir::resolve(args.repo.repo.as_deref())?;
-    let runtime = match &args.daemon {
+    let runtime = match &args.flagd.daemon {
         Some(url) => {
-            let client = FlagdClient::new(url, args.token.as_deref(), Duration::from_secs(10))?;
+            let client =
+                FlagdClient::new(url, args.flagd.token.as_deref(), Duration::from_secs(10))?;
             Some(
                 block_on(runtime::from_flagd(&client))?
                     .with_context(|| format!("asking flagd at {url} for its rollouts"))?,

@@ -4,39 +4,29 @@
 
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Arg, Args, Subcommand};
 use hotswap_flags_client::flagd::{FlagdClient, FlagdError};
 use hotswap_flags_client::wire::{ErrorBody, RolloutList, RolloutStatus, Steer};
 
-use crate::cli::OutputFormat;
+use crate::cli::{DaemonArgs, OutputFormat, only};
 use crate::{Failure, Outcome, block_on, output};
+
+/// Where `--daemon` points unless `$FLAGCTL_DAEMON` or the option says.
+const DEFAULT_DAEMON: &str = "http://127.0.0.1:8013";
 
 /// `flagctl rollout`
 #[derive(Debug, Args)]
+#[command(
+    mut_args(only("daemon", daemon_arg)),
+    mut_args(only("token", token_arg))
+)]
 pub struct RolloutArgs {
     /// What to do.
     #[command(subcommand)]
     pub action: RolloutAction,
 
-    /// The flagd to talk to.
-    #[arg(
-        long,
-        global = true,
-        env = "FLAGCTL_DAEMON",
-        default_value = "http://127.0.0.1:8013",
-        value_name = "URL"
-    )]
-    pub daemon: String,
-
-    /// Bearer token for flagd's API (when it requires one).
-    #[arg(
-        long,
-        global = true,
-        env = "FLAGCTL_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub flagd: DaemonArgs,
 
     /// Output for people (table) or scripts (json).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
@@ -76,8 +66,23 @@ pub enum RolloutAction {
     },
 }
 
+/// `--daemon`, for every `flagctl rollout` command: optional.
+fn daemon_arg(arg: Arg) -> Arg {
+    arg.global(true)
+        .env("FLAGCTL_DAEMON")
+        .default_value(DEFAULT_DAEMON)
+}
+
+/// `--token`, for every `flagctl rollout` command.
+fn token_arg(arg: Arg) -> Arg {
+    arg.global(true)
+        .help("Bearer token for flagd's API (when it requires one)")
+}
+
 pub fn run(args: &RolloutArgs) -> Result<Outcome, Failure> {
-    let flagd = FlagdClient::new(&args.daemon, args.token.as_deref(), Duration::from_secs(10))?;
+    // Never `None`: `daemon_arg` gives clap the default.
+    let url = args.flagd.daemon.as_deref().unwrap_or(DEFAULT_DAEMON);
+    let flagd = FlagdClient::new(url, args.flagd.token.as_deref(), Duration::from_secs(10))?;
     let steer = |flag: &str, action| block_on(flagd.steer(flag, action));
     let answer = match &args.action {
         RolloutAction::Status { flag: None } => block_on(flagd.rollouts())?.map(Answer::List),

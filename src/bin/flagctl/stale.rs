@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use clap::{Args, ValueEnum};
+use clap::{Arg, Args, ValueEnum};
 use hotswap_flags_client::flagd::FlagdClient;
 use hotswap_flags_client::prometheus::client::Prometheus;
 use hotswap_flags_core::Repository;
@@ -19,6 +19,7 @@ use hotswap_flags_gitops::lifecycle::verdict::Weighing;
 use hotswap_flags_gitops::lifecycle::{markdown, utc_date};
 use jiff::Timestamp;
 
+use crate::cli::{DaemonArgs, only};
 use crate::output;
 use crate::repo_dir;
 use crate::{Failure, Outcome, block_on};
@@ -47,6 +48,7 @@ pub enum StaleFailOn {
 
 /// `flagctl stale`
 #[derive(Debug, Args)]
+#[command(mut_args(only("daemon", daemon_arg)))]
 pub struct StaleArgs {
     /// Report on this environment (repeatable; default: all).
     #[arg(long, short, value_name = "ENV")]
@@ -57,19 +59,8 @@ pub struct StaleArgs {
     #[arg(long, value_name = "DIR")]
     pub src: Vec<PathBuf>,
 
-    /// Ask this flagd for rollouts and evaluation counts (of the
-    /// environment it serves).
-    #[arg(long, value_name = "URL", conflicts_with = "prometheus")]
-    pub daemon: Option<String>,
-
-    /// flagd's bearer token.
-    #[arg(
-        long,
-        env = "FLAGCTL_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub flagd: DaemonArgs,
 
     /// Ask this Prometheus for evaluation counts over the window.
     #[arg(long, value_name = "URL")]
@@ -93,6 +84,12 @@ pub struct StaleArgs {
     /// flags.toml, else the git root, else `.`).
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+}
+
+/// `--daemon`, for `flagctl stale`.
+fn daemon_arg(arg: Arg) -> Arg {
+    arg.conflicts_with("prometheus")
+        .help("Ask this flagd for rollouts and evaluation counts (of the environment it serves)")
 }
 
 pub fn run(args: &StaleArgs) -> Result<Outcome, Failure> {
@@ -181,8 +178,8 @@ fn print_table(report: &StaleReport) {
 /// What `--daemon` or `--prometheus` says, if either is given.
 fn runtime(args: &StaleArgs) -> Result<Option<RuntimeEvidence>, Failure> {
     const TIMEOUT: Duration = Duration::from_secs(10);
-    if let Some(url) = &args.daemon {
-        let client = FlagdClient::new(url, args.token.as_deref(), TIMEOUT)?;
+    if let Some(url) = &args.flagd.daemon {
+        let client = FlagdClient::new(url, args.flagd.token.as_deref(), TIMEOUT)?;
         let evidence = block_on(runtime::from_flagd(&client))?
             .with_context(|| format!("asking flagd at {url} for its rollouts and evaluations"))?;
         return Ok(Some(evidence));

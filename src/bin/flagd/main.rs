@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use hotswap_flags_client::prometheus::Prometheus;
 use hotswap_flags_core::bundle::signing::{PublicKey, TrustedKeys};
 use hotswap_flags_daemon::cluster::SharedExposures;
@@ -35,13 +35,14 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use config::{Args, ClusterSettings, KeyFile, LogFormat, Settings};
+use config::{Args, ClusterSettings, CommandLine, KeyFile, LogFormat, Settings};
 
 /// How long one health-check query may take before it counts as no data.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let command_line = CommandLine::parse();
+    let args = &command_line.args;
     if let Some(shell) = args.completions {
         clap_complete::generate(shell, &mut Args::command(), "flagd", &mut std::io::stdout());
         return ExitCode::SUCCESS;
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
         };
     }
     let check_only = args.check_config;
-    let settings = match args.resolve() {
+    let settings = match command_line.resolve() {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

@@ -423,7 +423,7 @@ pub fn transitions(audit: &Value) -> Vec<(String, f64)> {
 
 /// `flagctl bundle --env prod --repo REPO`, to which the caller adds `-o`.
 pub fn bundle_command(repo: &TempRepo) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("flagctl"));
+    let mut cmd = super::gitops::flagctl(Path::new("."));
     cmd.args(["bundle", "--env", "prod", "--repo", repo.path_str()]);
     cmd
 }

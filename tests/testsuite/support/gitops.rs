@@ -105,6 +105,8 @@ pub fn commit_all(root: &Path, message: &str) {
     git(root, &["commit", "-qm", message]);
 }
 
+/// flagctl run in `dir` (`Path::new(".")`: where the tests run), the one
+/// way the tests start it.
 pub fn flagctl(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("flagctl").unwrap();
     cmd.current_dir(dir);
