@@ -407,6 +407,20 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
         );
     }
     println!();
+    println!("{}", output::table(variant_rows(a, &level)));
+    println!();
+    println!("{}", output::fields(summary_fields(a)));
+    let comparisons = a.variants.len() - 1;
+    println!(
+        "\n\"p Holm\" is adjusted for {comparisons} comparison{}; \"p seq.\" (mSPRT) stays valid however \
+         often you look — read it if you check results before the planned sample size.",
+        if comparisons == 1 { "" } else { "s" }
+    );
+}
+
+/// The table of variants: each one's estimate, and against the control its
+/// difference, lift and p-values.
+fn variant_rows(a: &Analysis, level: &str) -> Vec<Vec<String>> {
     let mut rows = vec![vec![
         "variant".to_owned(),
         "exposures".into(),
@@ -445,9 +459,11 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
         }
         rows.push(row);
     }
-    println!("{}", output::table(rows));
-    println!();
+    rows
+}
 
+/// The lines under the table: the overall test, SRM, power and looks.
+fn summary_fields(a: &Analysis) -> [(&'static str, String); 4] {
     let overall = match a.overall.df_within {
         Some(dfw) => format!(
             "one-way ANOVA F = {}, df ({}, {}), p = {}",
@@ -500,19 +516,10 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
     } else {
         format!("{} looks", a.looks)
     };
-    println!(
-        "{}",
-        output::fields([
-            ("overall", overall),
-            ("SRM", srm),
-            ("power", power),
-            ("sequential", looks),
-        ])
-    );
-    let comparisons = a.variants.len() - 1;
-    println!(
-        "\n\"p Holm\" is adjusted for {comparisons} comparison{}; \"p seq.\" (mSPRT) stays valid however \
-         often you look — read it if you check results before the planned sample size.",
-        if comparisons == 1 { "" } else { "s" }
-    );
+    [
+        ("overall", overall),
+        ("SRM", srm),
+        ("power", power),
+        ("sequential", looks),
+    ]
 }
