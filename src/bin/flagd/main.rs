@@ -138,61 +138,23 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // The controller next: it loads stored rollout state and must supply
     // positions before the first ruleset is installed.
-    let prometheus = Prometheus::new(CHECK_TIMEOUT)?;
-    let (controller, cluster_store) = match &settings.cluster {
-        None => {
-            let controller = Controller::new(
-                &settings.env,
-                live.clone(),
-                &settings.state_dir,
-                Arc::new(SystemClock),
-                prometheus,
-                settings.metrics_url.clone(),
-            );
-            (controller, None)
-        }
-        Some(cluster) => {
-            let (controller, store) =
-                cluster_controller(&settings, cluster, addr, live.clone(), prometheus)?;
-            (controller, Some(store))
-        }
-    };
-    tokio::spawn(controller.clone().run());
-    let rollouts: Arc<dyn RolloutApi> = controller;
-    let mut source = Feed::new(&settings.source, &settings.env, &settings.state_dir)
-        .map_err(anyhow::Error::msg)?;
-    if let Some(keys) = TrustedKeys::read(&settings.bundle_public_keys)? {
-        let ids: Vec<String> = keys.keys().iter().map(PublicKey::key_id).collect();
-        info!(keys = ?ids, "only bundles signed by these keys are served");
-        source
-            .require_signatures(Arc::new(keys))
-            .map_err(anyhow::Error::msg)?;
-    }
+    let (rollouts, cluster_store) = start_controller(&settings, addr, &live)?;
+    let refresh = Arc::new(Notify::new());
+    start_feed(&settings, &live, &refresh)?;
     let webhook = settings
         .webhook_secret_file
         .as_deref()
         .map(WebhookSecret::read)
         .transpose()?
         .map(Arc::new);
-    let refresh = Arc::new(Notify::new());
-    tokio::spawn(feed::run(
-        source,
-        live.clone(),
-        settings.poll,
-        settings.state_dir.clone(),
-        refresh.clone(),
-    ));
 
     let security = security(&settings, addr)?;
-    let tls = match &settings.tls {
-        Some((cert, key)) => {
-            let reloader = CertReloader::load(cert, key)?;
-            tokio::spawn(reloader.clone().watch());
-            Some(listen::tls_acceptor(&reloader)?)
-        }
-        None => None,
+    let options = serve_options(&settings)?;
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
     let shared_exposures = cluster_store.clone().map(|store| {
         tokio::spawn(store.clone().publish_exposures(live.clone()));
         store as Arc<dyn SharedExposures>
@@ -215,14 +177,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         ),
         webhook,
     });
-    let defaults = ServeOptions::default();
-    let options = ServeOptions {
-        header_timeout: settings.header_timeout,
-        idle_timeout: settings.idle_timeout,
-        max_connections: settings.max_connections.unwrap_or(defaults.max_connections),
-        tls,
-        ..defaults
-    };
     info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");
     println!("flagd listening on {scheme}://{addr}");
     std::io::stdout().flush()?;
@@ -232,6 +186,83 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     info!("flagd stopped");
     Ok(())
+}
+
+/// The rollout controller as the server sees it, and in a cluster the
+/// store it shares (for exposures, and to resign on the way out).
+type Rollouts = (Arc<dyn RolloutApi>, Option<Arc<EtcdStore>>);
+
+/// The rollout controller, started: over the state directory, or over the
+/// cluster's etcd.
+fn start_controller(
+    settings: &Settings,
+    addr: SocketAddr,
+    live: &Arc<Live>,
+) -> anyhow::Result<Rollouts> {
+    let prometheus = Prometheus::new(CHECK_TIMEOUT)?;
+    let (controller, cluster_store) = match &settings.cluster {
+        None => {
+            let controller = Controller::new(
+                &settings.env,
+                live.clone(),
+                &settings.state_dir,
+                Arc::new(SystemClock),
+                prometheus,
+                settings.metrics_url.clone(),
+            );
+            (controller, None)
+        }
+        Some(cluster) => {
+            let (controller, store) =
+                cluster_controller(settings, cluster, addr, live.clone(), prometheus)?;
+            (controller, Some(store))
+        }
+    };
+    tokio::spawn(controller.clone().run());
+    Ok((controller, cluster_store))
+}
+
+/// The feed of the source, started: it installs every good ruleset into
+/// `live`, and checks again when `refresh` is notified (a webhook).
+fn start_feed(settings: &Settings, live: &Arc<Live>, refresh: &Arc<Notify>) -> anyhow::Result<()> {
+    let mut source = Feed::new(&settings.source, &settings.env, &settings.state_dir)
+        .map_err(anyhow::Error::msg)?;
+    if let Some(keys) = TrustedKeys::read(&settings.bundle_public_keys)? {
+        let ids: Vec<String> = keys.keys().iter().map(PublicKey::key_id).collect();
+        info!(keys = ?ids, "only bundles signed by these keys are served");
+        source
+            .require_signatures(Arc::new(keys))
+            .map_err(anyhow::Error::msg)?;
+    }
+    tokio::spawn(feed::run(
+        source,
+        live.clone(),
+        settings.poll,
+        settings.state_dir.clone(),
+        refresh.clone(),
+    ));
+    Ok(())
+}
+
+/// The listener's budgets, and TLS with its certificate watched for
+/// renewal.
+fn serve_options(settings: &Settings) -> anyhow::Result<ServeOptions> {
+    let tls = match &settings.tls {
+        Some((cert, key)) => {
+            let reloader = CertReloader::load(cert, key)?;
+            tokio::spawn(reloader.clone().watch());
+            Some(listen::tls_acceptor(&reloader)?)
+        }
+        None => None,
+    };
+    let defaults = ServeOptions::default();
+    Ok(ServeOptions {
+        header_timeout: settings.header_timeout,
+        idle_timeout: settings.idle_timeout,
+        max_connections: settings.max_connections.unwrap_or(defaults.max_connections),
+        tls,
+        ..defaults
+    })
 }
 
 /// A controller whose state lives in the cluster's etcd (docs/cluster.md):
