@@ -23,6 +23,7 @@ use crate::repo::RepoError;
 use crate::repo::load::LoadedEnv;
 use crate::repo::snapshot::{Snapshot, join};
 use hotswap_flags_core::diagnostic::{Diagnostic, did_you_mean};
+use hotswap_flags_core::model::Flag;
 use hotswap_flags_core::parse::Format;
 
 /// Why a promotion could not be prepared.
@@ -182,42 +183,7 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
         segments_differing: Vec::new(),
         edits: Vec::new(),
     };
-    let mut wanted: Vec<(&str, String)> = Vec::new();
-    for flag in flags {
-        let Some(def) = source.model.flags.get(flag) else {
-            return Err(PromoteError::UnknownFlag {
-                flag: flag.clone(),
-                env: from.to_owned(),
-                hint: did_you_mean(flag, source.model.flags.keys().map(String::as_str))
-                    .map(|h| format!(" ({h})"))
-                    .unwrap_or_default(),
-            });
-        };
-        if plan.promoted.contains(flag) || plan.identical.contains(flag) {
-            continue;
-        }
-        if target.model.flags.get(flag) == Some(def) {
-            plan.identical.push(flag.clone());
-        } else {
-            plan.promoted.push(flag.clone());
-            wanted.push(("flags", flag.clone()));
-        }
-        for seg in segments_used(&source.model, def) {
-            match target.model.segments.get(&seg) {
-                None if !plan.segments.contains(&seg) => {
-                    plan.segments.push(seg.clone());
-                    wanted.push(("segments", seg));
-                }
-                Some(t)
-                    if Some(t) != source.model.segments.get(&seg)
-                        && !plan.segments_differing.contains(&seg) =>
-                {
-                    plan.segments_differing.push(seg);
-                }
-                _ => {}
-            }
-        }
-    }
+    let wanted = select(&mut plan, flags, &source, &target)?;
 
     let snapshot = repo.snapshot();
     let mut edits: BTreeMap<String, FileEdit> = BTreeMap::new();
@@ -245,6 +211,67 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
         });
     }
     Ok(plan)
+}
+
+/// Sorts `flags` into the plan's promoted and identical ones, and the
+/// segments they use into those copied and those differing; returns the
+/// definitions to write, as (section, key), in that order.
+fn select(
+    plan: &mut Plan,
+    flags: &[String],
+    source: &LoadedEnv,
+    target: &LoadedEnv,
+) -> Result<Vec<(&'static str, String)>, PromoteError> {
+    let mut wanted = Vec::new();
+    for flag in flags {
+        let Some(def) = source.model.flags.get(flag) else {
+            return Err(PromoteError::UnknownFlag {
+                flag: flag.clone(),
+                env: plan.from.clone(),
+                hint: did_you_mean(flag, source.model.flags.keys().map(String::as_str))
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default(),
+            });
+        };
+        if plan.promoted.contains(flag) || plan.identical.contains(flag) {
+            continue;
+        }
+        if target.model.flags.get(flag) == Some(def) {
+            plan.identical.push(flag.clone());
+        } else {
+            plan.promoted.push(flag.clone());
+            wanted.push(("flags", flag.clone()));
+        }
+        select_segments(plan, def, source, target, &mut wanted);
+    }
+    Ok(wanted)
+}
+
+/// The segments `def` uses: copied where the target lacks them, noted
+/// where the target defines them otherwise (membership is per
+/// environment, so those are kept as they are).
+fn select_segments(
+    plan: &mut Plan,
+    def: &Flag,
+    source: &LoadedEnv,
+    target: &LoadedEnv,
+    wanted: &mut Vec<(&'static str, String)>,
+) {
+    for seg in segments_used(&source.model, def) {
+        match target.model.segments.get(&seg) {
+            None if !plan.segments.contains(&seg) => {
+                plan.segments.push(seg.clone());
+                wanted.push(("segments", seg));
+            }
+            Some(t)
+                if Some(t) != source.model.segments.get(&seg)
+                    && !plan.segments_differing.contains(&seg) =>
+            {
+                plan.segments_differing.push(seg);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Writes one definition into the target: the file already holding it,
