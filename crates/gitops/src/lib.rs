@@ -3,12 +3,14 @@
 //! change does to a population before it merges ([`simulate`],
 //! [`population`]), what it changes ([`diff`]), carrying it to the next
 //! environment as a branch to review ([`promote`]), removing a flag the same
-//! way ([`retire`]), a new repository ([`scaffold`]) — and the evidence
-//! that asks the running system: which flags can go ([`lifecycle`]) and an
-//! experiment's live counts ([`experiment`]).
+//! way ([`retire`]), both through one branch step ([`branch`]), a new
+//! repository ([`scaffold`]) — and the evidence that asks the running
+//! system: which flags can go ([`lifecycle`]) and an experiment's live
+//! counts ([`experiment`]).
 //!
 //! ```text
-//! fsutil ◀─ git ◀─ repo ◀─ simulate, population, diff, promote, scaffold
+//! fsutil ◀─ git ◀─ repo ◀─ simulate, population, diff, scaffold
+//!                   repo ◀─ branch ◀─ promote ◀─ retire
 //!                   repo ◀─ lifecycle ◀─ retire
 //!                   repo ◀─ experiment
 //! ```
@@ -22,6 +24,7 @@ pub mod fsutil;
 pub mod git;
 pub mod repo;
 
+pub mod branch;
 pub mod diff;
 pub mod experiment;
 pub mod lifecycle;

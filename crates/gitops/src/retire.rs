@@ -10,28 +10,24 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::branch::{self, BranchError, FileEdit, render};
 use crate::diff::defining_file;
 use crate::lifecycle::refs::{CodeRef, RefScanError, scan};
 use crate::lifecycle::serving::{serves_one, uniform_when_rolled_out};
 use crate::lifecycle::stale::RuntimeEvidence;
-use crate::promote::{EditError, FileEdit, git, remove_definition};
-use crate::repo::snapshot::{GitSnapshot, SnapshotError, join};
-use crate::repo::{RepoError, Repository};
+use crate::promote::remove_definition;
+use crate::repo::RepoError;
+use crate::repo::load::LoadedEnv;
+use crate::repo::snapshot::Snapshot;
 use hotswap_flags_core::diagnostic::{Diagnostic, did_you_mean};
 use hotswap_flags_core::model::{Flag, Serve};
 
 /// Why a flag could not be retired.
 #[derive(Debug, thiserror::Error)]
 pub enum RetireError {
-    /// Reading the repository failed.
+    /// Reading the repository or its files, editing a file, git.
     #[error(transparent)]
-    Repo(#[from] RepoError),
-    /// Reading files failed.
-    #[error(transparent)]
-    Source(#[from] SnapshotError),
-    /// A git operation failed.
-    #[error("git: {}", .0.message())]
-    Git(git2::Error),
+    Branch(#[from] BranchError),
     /// No environment defines the flag at HEAD.
     #[error("no environment defines flag `{flag}` at HEAD{hint}")]
     UnknownFlag {
@@ -61,14 +57,6 @@ pub enum RetireError {
         /// What is running.
         why: String,
     },
-    /// A file could not be edited.
-    #[error("{path}: {reason}")]
-    Edit {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: EditError,
-    },
     /// An environment would not validate without the flag.
     #[error("removing `{flag}` would leave `{env}` invalid; nothing was written:\n{}", render(.diagnostics))]
     ResultInvalid {
@@ -84,20 +72,15 @@ pub enum RetireError {
     Refs(#[from] RefScanError),
 }
 
-impl From<git2::Error> for RetireError {
-    fn from(e: git2::Error) -> Self {
-        RetireError::Git(e)
+impl From<RepoError> for RetireError {
+    fn from(e: RepoError) -> Self {
+        RetireError::Branch(e.into())
     }
 }
 
-fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+/// An environment defining the flag: its name, the flag there, and the
+/// environment as loaded.
+type Defined = (String, Flag, LoadedEnv);
 
 /// What retiring asks for.
 #[derive(Debug, Clone, Default)]
@@ -149,10 +132,12 @@ pub fn plan(
     req: &RetireRequest,
     runtime: Option<&RuntimeEvidence>,
 ) -> Result<RetirePlan, RetireError> {
-    let (git_repo, prefix) = git::discover(root)?;
-    let head = git_repo.head()?.peel_to_commit()?.id();
-    let repo = Repository::from_snapshot(Box::new(GitSnapshot::open(root, &head.to_string())?))?;
-    let mut defined = Vec::new();
+    let branch::Head {
+        commit: head,
+        prefix,
+        repo,
+    } = branch::head(root)?;
+    let mut defined: Vec<Defined> = Vec::new();
     let mut all_keys = Vec::new();
     for env in &repo.config().environments {
         let loaded = repo.load_env(&env.name)?;
@@ -178,26 +163,7 @@ pub fn plan(
     }
     let keep = kept_variant(req, &defined)?;
     let value = first.variants.get(&keep).cloned().unwrap_or_default();
-    let snapshot = repo.snapshot();
-    let mut edits: Vec<FileEdit> = Vec::new();
-    for (_, _, loaded) in &defined {
-        let Some(path) = defining_file(loaded, "flags", &req.flag) else {
-            continue;
-        };
-        let bytes = snapshot.read(&path)?.unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        let edited = remove_definition(&text, &path, "flags", &req.flag).map_err(|reason| {
-            RetireError::Edit {
-                path: path.clone(),
-                reason,
-            }
-        })?;
-        edits.push(FileEdit {
-            path,
-            created: false,
-            text: edited,
-        });
-    }
+    let edits = removals(repo.snapshot(), &req.flag, &defined)?;
     validate_result(root, head, &req.flag, &edits, &defined)?;
     let references = if req.src.is_empty() {
         Vec::new()
@@ -218,12 +184,36 @@ pub fn plan(
     })
 }
 
+/// Each file defining `flag`, without it.
+fn removals(
+    snapshot: &dyn Snapshot,
+    flag: &str,
+    defined: &[Defined],
+) -> Result<Vec<FileEdit>, BranchError> {
+    let mut edits: Vec<FileEdit> = Vec::new();
+    for (_, _, loaded) in defined {
+        let Some(path) = defining_file(loaded, "flags", flag) else {
+            continue;
+        };
+        let bytes = snapshot.read(&path)?.unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        let edited =
+            remove_definition(&text, &path, "flags", flag).map_err(|reason| BranchError::Edit {
+                path: path.clone(),
+                reason,
+            })?;
+        edits.push(FileEdit {
+            path,
+            created: false,
+            text: edited,
+        });
+    }
+    Ok(edits)
+}
+
 /// `--keep`, checked; else the variant every environment serves everyone
 /// (once its rollout, if any, has completed).
-fn kept_variant(
-    req: &RetireRequest,
-    defined: &[(String, Flag, crate::repo::load::LoadedEnv)],
-) -> Result<String, RetireError> {
+fn kept_variant(req: &RetireRequest, defined: &[Defined]) -> Result<String, RetireError> {
     if let Some(keep) = &req.keep {
         for (_, flag, _) in defined {
             if !flag.variants.contains_key(keep) {
@@ -297,16 +287,9 @@ fn validate_result(
     head: git2::Oid,
     flag: &str,
     edits: &[FileEdit],
-    defined: &[(String, Flag, crate::repo::load::LoadedEnv)],
+    defined: &[Defined],
 ) -> Result<(), RetireError> {
-    let overlay = crate::promote::Overlay::new(
-        GitSnapshot::open(root, &head.to_string())?,
-        edits
-            .iter()
-            .map(|e| (e.path.clone(), e.text.clone().into_bytes()))
-            .collect(),
-    );
-    let result = Repository::from_snapshot(Box::new(overlay))?;
+    let result = branch::with_edits(root, head, edits)?;
     for (env, _, _) in defined {
         let checked = result.check_env(env)?;
         if checked.has_errors() {
@@ -356,16 +339,11 @@ pub fn message(plan: &RetirePlan) -> String {
 
 /// Commits the plan on a new branch; returns the commit id.
 pub fn commit(root: &Path, plan: &RetirePlan, branch: &str) -> Result<git2::Oid, RetireError> {
-    let (repo, _) = git::discover(root)?;
-    let files: Vec<(String, Vec<u8>)> = plan
-        .edits
-        .iter()
-        .map(|e| (join(&plan.prefix, &e.path), e.text.clone().into_bytes()))
-        .collect();
-    Ok(git::commit_on_branch(
-        &repo,
+    Ok(branch::commit(
+        root,
         plan.head,
-        &files,
+        &plan.prefix,
+        &plan.edits,
         branch,
         &message(plan),
     )?)

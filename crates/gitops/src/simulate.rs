@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 
 use crate::population::Population;
 use hotswap_flags_core::eval::bucket::{self, BUCKETS};
-use hotswap_flags_core::eval::{EvalEnv, FixedRollouts, Reason};
+use hotswap_flags_core::eval::{Context, EvalEnv, Evaluation, FixedRollouts, Reason};
 use hotswap_flags_core::ruleset::{CompiledFlag, CompiledServe, FlagId, RolloutPlan, Ruleset};
 
 /// Why a simulation could not run.
@@ -151,6 +151,9 @@ struct Tally {
     bucketed_inside: Vec<u64>,
 }
 
+/// A row's outcome for a user that is not a variant id: an error.
+const ERROR: u32 = u32::MAX;
+
 impl Tally {
     fn new(rows: usize, sources: usize, variants: usize) -> Self {
         Tally {
@@ -187,6 +190,92 @@ impl Tally {
         }
         self
     }
+
+    /// One user at every row: what each row serves them, and whether their
+    /// variant changed between two rows other than by joining the rollout.
+    fn user(
+        &mut self,
+        ruleset: &Ruleset,
+        id: FlagId,
+        ctx: &Context,
+        states: &[FixedRollouts],
+        now: Timestamp,
+    ) {
+        let mut previous: Option<(u32, bool)> = None;
+        let mut switched = false;
+        for (r, state) in states.iter().enumerate() {
+            let env = EvalEnv {
+                now,
+                rollouts: state,
+            };
+            let (outcome, inside) = match ruleset.evaluate_id(id, ctx, &env) {
+                Ok(ev) => self.served(r, &ev),
+                Err(_) => {
+                    self.errors[r] += 1;
+                    (ERROR, false)
+                }
+            };
+            if let Some((before, was_inside)) = previous
+                && before != outcome
+            {
+                if inside && !was_inside {
+                    self.joined[r] += 1;
+                } else {
+                    self.switchers[r] += 1;
+                    switched = true;
+                }
+            }
+            previous = Some((outcome, inside));
+        }
+        if switched {
+            self.distinct_switchers += 1;
+        }
+    }
+
+    /// Counts what row `r` served: the variant, whether through the
+    /// rollout, which split, whether the rollout bucketed the user.
+    /// Returns the variant and whether the user is inside the rollout.
+    fn served(&mut self, r: usize, ev: &Evaluation<'_>) -> (u32, bool) {
+        let v = usize::from(ev.variant);
+        self.counts[r][v] += 1;
+        let inside = ev.reason == Reason::Rollout;
+        if inside {
+            self.in_rollout[r] += 1;
+        }
+        if ev.reason == Reason::Split {
+            let source = ev.rule.map_or(0, |i| i + 1);
+            self.split_counts[r][source][v] += 1;
+        }
+        if let Some(o) = ev.rollout
+            && o.bucket.is_some()
+        {
+            self.bucketed[r] += 1;
+            if o.inside {
+                self.bucketed_inside[r] += 1;
+            }
+        }
+        (u32::from(ev.variant), inside)
+    }
+
+    /// The rows at `percentages`, variants named by `names`.
+    fn rows(&self, percentages: &[Option<f64>], names: &[String]) -> Vec<Row> {
+        percentages
+            .iter()
+            .enumerate()
+            .map(|(r, p)| Row {
+                percentage: *p,
+                variants: names
+                    .iter()
+                    .cloned()
+                    .zip(self.counts[r].iter().copied())
+                    .collect(),
+                errors: self.errors[r],
+                in_rollout: self.in_rollout[r],
+                joined: self.joined[r],
+                switchers: self.switchers[r],
+            })
+            .collect()
+    }
 }
 
 /// Evaluates `flag` for every user of `population` at each percentage
@@ -203,79 +292,18 @@ pub fn simulate(
         .flag_id(flag)
         .ok_or_else(|| SimulateError::UnknownFlag(flag.to_owned()))?;
     let compiled = ruleset.flag(id);
-    let rows: Vec<Option<f64>> = match percentages {
+    let rows = match percentages {
         None => default_percentages(compiled),
-        Some(given) => {
-            if let Some(bad) = given.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-                return Err(SimulateError::BadPercentage(*bad));
-            }
-            let mut t: Vec<u32> = given.iter().map(|p| bucket::threshold(*p)).collect();
-            t.sort_unstable();
-            t.dedup();
-            t.into_iter().map(|t| Some(bucket::percentage(t))).collect()
-        }
+        Some(given) => given_percentages(given)?,
     };
     let states: Vec<FixedRollouts> = rows
         .iter()
         .map(|p| FixedRollouts(p.map_or(BUCKETS, bucket::threshold)))
         .collect();
-    let variants = compiled.variants.len();
-    let sources = compiled.rules.len() + 1;
-    // Each row's outcome per user: variant id, or u32::MAX for an error.
-    const ERROR: u32 = u32::MAX;
+    let (variants, sources) = (compiled.variants.len(), compiled.rules.len() + 1);
     let tally = population.fold(
         |_| Tally::new(rows.len(), sources, variants),
-        |t, _, ctx| {
-            let mut previous: Option<(u32, bool)> = None;
-            let mut switched = false;
-            for (r, state) in states.iter().enumerate() {
-                let env = EvalEnv {
-                    now,
-                    rollouts: state,
-                };
-                let (outcome, inside) = match ruleset.evaluate_id(id, ctx, &env) {
-                    Ok(ev) => {
-                        let v = usize::from(ev.variant);
-                        t.counts[r][v] += 1;
-                        let inside = ev.reason == Reason::Rollout;
-                        if inside {
-                            t.in_rollout[r] += 1;
-                        }
-                        if ev.reason == Reason::Split {
-                            let source = ev.rule.map_or(0, |i| i + 1);
-                            t.split_counts[r][source][v] += 1;
-                        }
-                        if let Some(o) = ev.rollout
-                            && o.bucket.is_some()
-                        {
-                            t.bucketed[r] += 1;
-                            if o.inside {
-                                t.bucketed_inside[r] += 1;
-                            }
-                        }
-                        (u32::from(ev.variant), inside)
-                    }
-                    Err(_) => {
-                        t.errors[r] += 1;
-                        (ERROR, false)
-                    }
-                };
-                if let Some((before, was_inside)) = previous
-                    && before != outcome
-                {
-                    if inside && !was_inside {
-                        t.joined[r] += 1;
-                    } else {
-                        t.switchers[r] += 1;
-                        switched = true;
-                    }
-                }
-                previous = Some((outcome, inside));
-            }
-            if switched {
-                t.distinct_switchers += 1;
-            }
-        },
+        |t, _, ctx| t.user(ruleset, id, ctx, &states, now),
         Tally::merge,
     );
     let names: Vec<String> = compiled
@@ -283,31 +311,27 @@ pub fn simulate(
         .iter()
         .map(|v| v.name.to_string())
         .collect();
-    let out_rows = rows
-        .iter()
-        .enumerate()
-        .map(|(r, p)| Row {
-            percentage: *p,
-            variants: names
-                .iter()
-                .cloned()
-                .zip(tally.counts[r].iter().copied())
-                .collect(),
-            errors: tally.errors[r],
-            in_rollout: tally.in_rollout[r],
-            joined: tally.joined[r],
-            switchers: tally.switchers[r],
-        })
-        .collect();
     Ok(Simulation {
         flag: flag.to_owned(),
         env: ruleset.meta().env.clone(),
         users: population.len(),
         population: population.describe().to_owned(),
-        rows: out_rows,
+        rows: tally.rows(&rows, &names),
         switchers: tally.distinct_switchers,
         chi_square: fit(compiled, &rows, &tally, &names),
     })
+}
+
+/// Percentages given: each between 0 and 100, rounded to a bucket
+/// threshold, sorted, without repeats.
+fn given_percentages(given: &[f64]) -> Result<Vec<Option<f64>>, SimulateError> {
+    if let Some(bad) = given.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        return Err(SimulateError::BadPercentage(*bad));
+    }
+    let mut t: Vec<u32> = given.iter().map(|p| bucket::threshold(*p)).collect();
+    t.sort_unstable();
+    t.dedup();
+    Ok(t.into_iter().map(|t| Some(bucket::percentage(t))).collect())
 }
 
 /// Chooses what to test and tests it: the split that served the most users

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 use hotswap_flags_core::Repository;
+use hotswap_flags_gitops::branch::git;
 use hotswap_flags_gitops::diff::{self, Side};
 use hotswap_flags_gitops::promote::{self, Plan, PromoteError};
 use hotswap_flags_gitops::repo::snapshot::GitSnapshot;
@@ -122,8 +123,8 @@ pub fn run(args: &PromoteArgs) -> Result<Outcome, Failure> {
 /// created (`promote`, `retire`).
 pub(crate) fn check_remote(root: &Path, push: Option<&str>) -> Result<(), Failure> {
     if let Some(remote) = push {
-        let (repo, _) = promote::git::discover(root)?;
-        if let Err(e) = promote::git::remote(&repo, remote) {
+        let (repo, _) = git::discover(root)?;
+        if let Err(e) = git::remote(&repo, remote) {
             fail!("--push {remote}: {}; nothing was created", e.message());
         }
     }
@@ -139,8 +140,8 @@ pub(crate) fn push_branch(
     short: &str,
 ) -> Result<(), Failure> {
     if let Some(remote) = push {
-        let (repo, _) = promote::git::discover(root)?;
-        if let Err(e) = promote::git::push(&repo, remote, branch) {
+        let (repo, _) = git::discover(root)?;
+        if let Err(e) = git::push(&repo, remote, branch) {
             fail!(
                 "branch {branch} was created locally (commit {short}) but not pushed to {remote}: \
                  {}. Push it with `git push {remote} {branch}`, or delete it with `git branch -D \

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::population::Population;
-use hotswap_flags_core::eval::{EvalEnv, EvalError, Evaluation, InitialRollouts, Reason};
+use hotswap_flags_core::eval::{Context, EvalEnv, EvalError, Evaluation, InitialRollouts, Reason};
 use hotswap_flags_core::ruleset::{FlagId, Ruleset};
 
 /// One flag to evaluate on either or both sides.
@@ -45,6 +45,74 @@ pub struct Affected {
     pub groups: Vec<u64>,
 }
 
+/// The jobs' flags as each side compiled them.
+struct Sides<'r> {
+    base: Option<&'r Ruleset>,
+    head: Option<&'r Ruleset>,
+    /// Per job: the flag's id in the base and in the head ruleset.
+    ids: Vec<(Option<FlagId>, Option<FlagId>)>,
+    /// Per job: the flag's variants in the base ruleset.
+    base_names: Vec<Vec<String>>,
+    /// Per job: the flag's variants in the head ruleset.
+    head_names: Vec<Vec<String>>,
+    /// Per job: the variant users may always be moved to, by head id.
+    safe: Vec<Option<u16>>,
+}
+
+impl<'r> Sides<'r> {
+    fn new(base: Option<&'r Ruleset>, head: Option<&'r Ruleset>, jobs: &[Job]) -> Self {
+        let ids: Vec<(Option<FlagId>, Option<FlagId>)> = jobs
+            .iter()
+            .map(|j| {
+                (
+                    base.and_then(|r| r.flag_id(&j.key)),
+                    head.and_then(|r| r.flag_id(&j.key)),
+                )
+            })
+            .collect();
+        Sides {
+            base,
+            head,
+            base_names: ids.iter().map(|(b, _)| variants(base, *b)).collect(),
+            head_names: ids.iter().map(|(_, h)| variants(head, *h)).collect(),
+            safe: ids.iter().map(|(b, h)| safe(base, head, *b, *h)).collect(),
+            ids,
+        }
+    }
+}
+
+/// A flag's variant names, none where the side lacks it.
+fn variants(rs: Option<&Ruleset>, id: Option<FlagId>) -> Vec<String> {
+    rs.zip(id)
+        .map(|(r, id)| {
+            r.flag(id)
+                .variants
+                .iter()
+                .map(|v| v.name.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The variant users may always be moved to: what the kill switch served
+/// before the change (for a new flag, what it serves now), by head id.
+fn safe(
+    base: Option<&Ruleset>,
+    head: Option<&Ruleset>,
+    b: Option<FlagId>,
+    h: Option<FlagId>,
+) -> Option<u16> {
+    let h = head.zip(h).map(|(r, id)| r.flag(id))?;
+    let name = match base.zip(b) {
+        Some((r, id)) => {
+            let f = r.flag(id);
+            f.variant(f.off_variant).name.clone()
+        }
+        None => h.variant(h.off_variant).name.clone(),
+    };
+    h.variant_id(&name)
+}
+
 struct Tally {
     moved: Vec<u64>,
     unguarded: Vec<Vec<u64>>,
@@ -54,6 +122,17 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(sides: &Sides<'_>, groups: usize) -> Self {
+        let zeros = |names: &[Vec<String>]| names.iter().map(|n| vec![0; n.len()]).collect();
+        Tally {
+            moved: vec![0; sides.ids.len()],
+            unguarded: zeros(&sides.head_names),
+            head: zeros(&sides.head_names),
+            base: zeros(&sides.base_names),
+            groups: vec![0; groups],
+        }
+    }
+
     fn merge(mut self, o: Tally) -> Tally {
         fn add(a: &mut [u64], b: &[u64]) {
             a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -68,6 +147,74 @@ impl Tally {
             a.iter_mut().zip(b).for_each(|(x, y)| add(x, y));
         }
         self
+    }
+
+    /// One user: each job on both sides, then each group the user's moves
+    /// count in.
+    fn user(&mut self, sides: &Sides<'_>, groups: &[Vec<usize>], ctx: &Context, env: &EvalEnv<'_>) {
+        let moved: Vec<bool> = (0..sides.ids.len())
+            .map(|j| self.job(sides, j, ctx, env))
+            .collect();
+        for (g, members) in groups.iter().enumerate() {
+            if members
+                .iter()
+                .any(|&j| moved.get(j).copied().unwrap_or(false))
+            {
+                self.groups[g] += 1;
+            }
+        }
+    }
+
+    /// Job `j` for one user: what each side serves, whether the answer
+    /// moved, and whether the head's is an unguarded exposure. Returns
+    /// whether the user was moved.
+    fn job(&mut self, sides: &Sides<'_>, j: usize, ctx: &Context, env: &EvalEnv<'_>) -> bool {
+        let (b, h) = sides.ids[j];
+        let before = sides.base.zip(b).map(|(r, id)| r.evaluate_id(id, ctx, env));
+        let after = sides.head.zip(h).map(|(r, id)| r.evaluate_id(id, ctx, env));
+        if let Some(Ok(ev)) = &before {
+            self.base[j][usize::from(ev.variant)] += 1;
+        }
+        if let Some(Ok(ev)) = &after {
+            self.head[j][usize::from(ev.variant)] += 1;
+        }
+        let changed = match (&before, &after) {
+            (Some(x), Some(y)) => answer(x) != answer(y),
+            _ => true,
+        };
+        let moved = changed && before.is_some() && after.is_some();
+        if moved {
+            self.moved[j] += 1;
+        }
+        if changed
+            && let Some(Ok(ev)) = &after
+            && ev.reason != Reason::Rollout
+            && Some(ev.variant) != sides.safe[j]
+        {
+            self.unguarded[j][usize::from(ev.variant)] += 1;
+        }
+        moved
+    }
+
+    /// The counts, by variant name.
+    fn result(self, sides: &Sides<'_>) -> Affected {
+        let zip = |names: &[String], counts: &[u64]| -> Vec<(String, u64)> {
+            names.iter().cloned().zip(counts.iter().copied()).collect()
+        };
+        Affected {
+            jobs: (0..sides.ids.len())
+                .map(|j| JobResult {
+                    moved: self.moved[j],
+                    unguarded: zip(&sides.head_names[j], &self.unguarded[j])
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
+                    head_served: zip(&sides.head_names[j], &self.head[j]),
+                    base_served: zip(&sides.base_names[j], &self.base[j]),
+                })
+                .collect(),
+            groups: self.groups,
+        }
     }
 }
 
@@ -87,109 +234,15 @@ pub fn affected(
     population: &Population,
     now: Timestamp,
 ) -> Affected {
-    let ids: Vec<(Option<FlagId>, Option<FlagId>)> = jobs
-        .iter()
-        .map(|j| {
-            (
-                base.and_then(|r| r.flag_id(&j.key)),
-                head.and_then(|r| r.flag_id(&j.key)),
-            )
-        })
-        .collect();
-    let variants = |rs: Option<&Ruleset>, id: Option<FlagId>| -> Vec<String> {
-        rs.zip(id)
-            .map(|(r, id)| {
-                r.flag(id)
-                    .variants
-                    .iter()
-                    .map(|v| v.name.to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let head_names: Vec<Vec<String>> = ids.iter().map(|(_, h)| variants(head, *h)).collect();
-    // The variant users may always be moved to: what the kill switch served
-    // before the change (for a new flag, what it serves now), by head id.
-    let safe: Vec<Option<u16>> = ids
-        .iter()
-        .map(|(b, h)| {
-            let h = head.zip(*h).map(|(r, id)| r.flag(id))?;
-            let name = match base.zip(*b) {
-                Some((r, id)) => {
-                    let f = r.flag(id);
-                    f.variant(f.off_variant).name.clone()
-                }
-                None => h.variant(h.off_variant).name.clone(),
-            };
-            h.variant_id(&name)
-        })
-        .collect();
-    let base_names: Vec<Vec<String>> = ids.iter().map(|(b, _)| variants(base, *b)).collect();
+    let sides = Sides::new(base, head, jobs);
     let env = EvalEnv {
         now,
         rollouts: &InitialRollouts,
     };
     let tally = population.fold(
-        |_| Tally {
-            moved: vec![0; jobs.len()],
-            unguarded: head_names.iter().map(|n| vec![0; n.len()]).collect(),
-            head: head_names.iter().map(|n| vec![0; n.len()]).collect(),
-            base: base_names.iter().map(|n| vec![0; n.len()]).collect(),
-            groups: vec![0; groups.len()],
-        },
-        |t, _, ctx| {
-            let mut moved = vec![false; jobs.len()];
-            for (j, (b, h)) in ids.iter().enumerate() {
-                let before = base.zip(*b).map(|(r, id)| r.evaluate_id(id, ctx, &env));
-                let after = head.zip(*h).map(|(r, id)| r.evaluate_id(id, ctx, &env));
-                if let Some(Ok(ev)) = &before {
-                    t.base[j][usize::from(ev.variant)] += 1;
-                }
-                if let Some(Ok(ev)) = &after {
-                    t.head[j][usize::from(ev.variant)] += 1;
-                }
-                let changed = match (&before, &after) {
-                    (Some(x), Some(y)) => answer(x) != answer(y),
-                    _ => true,
-                };
-                if changed && before.is_some() && after.is_some() {
-                    t.moved[j] += 1;
-                    moved[j] = true;
-                }
-                if changed
-                    && let Some(Ok(ev)) = &after
-                    && ev.reason != Reason::Rollout
-                    && Some(ev.variant) != safe[j]
-                {
-                    t.unguarded[j][usize::from(ev.variant)] += 1;
-                }
-            }
-            for (g, members) in groups.iter().enumerate() {
-                if members
-                    .iter()
-                    .any(|&j| moved.get(j).copied().unwrap_or(false))
-                {
-                    t.groups[g] += 1;
-                }
-            }
-        },
+        |_| Tally::new(&sides, groups.len()),
+        |t, _, ctx| t.user(&sides, groups, ctx, &env),
         Tally::merge,
     );
-    let zip = |names: &[String], counts: &[u64]| -> Vec<(String, u64)> {
-        names.iter().cloned().zip(counts.iter().copied()).collect()
-    };
-    Affected {
-        jobs: (0..jobs.len())
-            .map(|j| JobResult {
-                moved: tally.moved[j],
-                unguarded: zip(&head_names[j], &tally.unguarded[j])
-                    .into_iter()
-                    .filter(|(_, n)| *n > 0)
-                    .collect(),
-                head_served: zip(&head_names[j], &tally.head[j]),
-                base_served: zip(&base_names[j], &tally.base[j]),
-            })
-            .collect(),
-        groups: tally.groups,
-    }
+    tally.result(&sides)
 }

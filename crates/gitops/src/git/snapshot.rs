@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
+use super::tree::blobs;
 use hotswap_flags_core::repo::snapshot::{Snapshot, SnapshotError, join};
 
 /// The files of one commit. `prefix` places the flags repository inside the
@@ -125,25 +126,8 @@ impl Snapshot for GitSnapshot {
                     _ => return Ok(Vec::new()),
                 }
             };
-            let mut out = Vec::new();
-            let mut stack = vec![(subtree, dir.trim_end_matches('/').to_owned())];
-            while let Some((tree, rel)) = stack.pop() {
-                for entry in tree.iter() {
-                    let Ok(name) = entry.name() else { continue };
-                    if name.starts_with('.') {
-                        continue;
-                    }
-                    let child = join(&rel, name);
-                    match entry.kind() {
-                        Some(ObjectType::Tree) => {
-                            let t = repo.find_tree(entry.id()).map_err(|e| git_err(&child, e))?;
-                            stack.push((t, child));
-                        }
-                        Some(ObjectType::Blob) => out.push(child),
-                        _ => {}
-                    }
-                }
-            }
+            let files = blobs(repo, subtree, dir.trim_end_matches('/'), git_err)?;
+            let mut out: Vec<String> = files.into_iter().map(|(path, _)| path).collect();
             out.sort();
             Ok(out)
         })

@@ -24,6 +24,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::chunks::{Chunk, flag_chunks};
 use super::serving::{serves_one, uniform_when_rolled_out};
+use crate::git::tree::blobs;
 use crate::repo::load::load_files;
 use crate::repo::snapshot::repo_prefix;
 use hotswap_flags_core::parse::{Format, NodeKind};
@@ -426,27 +427,12 @@ fn read_chunks(
 /// The flag files below a tree (hidden entries skipped, as the loader
 /// does), by path relative to the flags repository's environment tree.
 fn flag_files(repo: &Repository, tree: Oid) -> Result<HashMap<String, Oid>, HistoryError> {
-    let mut out = HashMap::new();
-    let mut stack = vec![(repo.find_tree(tree).map_err(git_err)?, String::new())];
-    while let Some((tree, rel)) = stack.pop() {
-        for entry in tree.iter() {
-            let Ok(name) = entry.name() else { continue };
-            if name.starts_with('.') {
-                continue;
-            }
-            let child = join(&rel, name);
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    stack.push((repo.find_tree(entry.id()).map_err(git_err)?, child));
-                }
-                Some(ObjectType::Blob) if Format::from_path(&child).is_some() => {
-                    out.insert(child, entry.id());
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(out)
+    let tree = repo.find_tree(tree).map_err(git_err)?;
+    let files = blobs(repo, tree, "", |_, e| git_err(e))?;
+    Ok(files
+        .into_iter()
+        .filter(|(path, _)| Format::from_path(path).is_some())
+        .collect())
 }
 
 #[cfg(test)]

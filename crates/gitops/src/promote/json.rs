@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::EditError;
 use super::text::{indent_of, offset_of, reindent};
+use crate::branch::EditError;
 use hotswap_flags_core::parse::{Format, Node, NodeKind, parse_document};
 
 /// A definition's value as it appears in a JSON file.

@@ -2,13 +2,11 @@
 //! reviewable change.
 //!
 //! Approval is pull-request review, so a promotion is a branch with one
-//! commit, never a write to the working tree. Everything is read from HEAD
-//! (what is committed is what gets reviewed), the target files are edited as
-//! text so that their comments, order and other flags stay exactly as they
-//! were, the result is validated before anything is written, and the commit
-//! is built from HEAD's tree plus the changed blobs.
+//! commit, never a write to the working tree ([`branch`]): everything is
+//! read from HEAD, the target files are edited as text so that their
+//! comments, order and other flags stay exactly as they were, and the
+//! result is validated before anything is written.
 
-pub mod git;
 mod json;
 mod text;
 mod toml;
@@ -19,41 +17,21 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::branch::{self, BranchError, EditError, FileEdit, render};
 use crate::diff::{defining_file, segments_used};
+use crate::repo::RepoError;
 use crate::repo::load::LoadedEnv;
-use crate::repo::snapshot::{GitSnapshot, Snapshot, SnapshotError, join};
-use crate::repo::{RepoError, Repository};
+use crate::repo::snapshot::{Snapshot, join};
 use hotswap_flags_core::diagnostic::{Diagnostic, did_you_mean};
+use hotswap_flags_core::model::Flag;
 use hotswap_flags_core::parse::Format;
-
-/// Why a file could not be edited.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EditError {
-    /// The file does not parse.
-    #[error("does not parse: {0}")]
-    Parse(String),
-    /// A layout the text editor does not handle.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The definition is not in the file.
-    #[error("definition not found")]
-    Missing,
-}
 
 /// Why a promotion could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum PromoteError {
-    /// Reading the repository failed.
+    /// Reading the repository or its files, editing a file, git.
     #[error(transparent)]
-    Repo(#[from] RepoError),
-    /// Reading files failed.
-    #[error(transparent)]
-    Source(#[from] SnapshotError),
-    /// A git operation failed. The message is git2's own (without its
-    /// class and code); the error is not also given as the `source`, so
-    /// that printing the chain (`{:#}`) says it once.
-    #[error("git: {}", .0.message())]
-    Git(git2::Error),
+    Branch(#[from] BranchError),
     /// Source and target are the same.
     #[error("--from and --to are both `{0}`")]
     SameEnv(String),
@@ -83,40 +61,12 @@ pub enum PromoteError {
         /// The errors of the result.
         diagnostics: Vec<Diagnostic>,
     },
-    /// A target file could not be edited.
-    #[error("{path}: {reason}")]
-    Edit {
-        /// The file.
-        path: String,
-        /// Why (in the message, not a `source`, so it is said once).
-        reason: EditError,
-    },
 }
 
-impl From<git2::Error> for PromoteError {
-    fn from(e: git2::Error) -> Self {
-        PromoteError::Git(e)
+impl From<RepoError> for PromoteError {
+    fn from(e: RepoError) -> Self {
+        PromoteError::Branch(e.into())
     }
-}
-
-fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// One file the promotion writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEdit {
-    /// Path relative to the flags repository.
-    pub path: String,
-    /// True when the file is new.
-    pub created: bool,
-    /// Its new contents.
-    pub text: String,
 }
 
 /// What a promotion will do.
@@ -182,7 +132,7 @@ fn current(
     snapshot: &dyn Snapshot,
     edits: &BTreeMap<String, FileEdit>,
     path: &str,
-) -> Result<Option<String>, PromoteError> {
+) -> Result<Option<String>, BranchError> {
     if let Some(e) = edits.get(path) {
         return Ok(Some(e.text.clone()));
     }
@@ -190,57 +140,10 @@ fn current(
         None => Ok(None),
         Some(bytes) => String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| PromoteError::Edit {
+            .map_err(|_| BranchError::Edit {
                 path: path.to_owned(),
                 reason: EditError::Parse("not UTF-8".into()),
             }),
-    }
-}
-
-/// A snapshot with some files replaced, to validate a result before writing it.
-/// HEAD's files with some replaced: what a promotion or a retirement
-/// would leave, validated before anything is written.
-#[derive(Debug)]
-pub(crate) struct Overlay {
-    base: GitSnapshot,
-    files: BTreeMap<String, Vec<u8>>,
-}
-
-impl Overlay {
-    /// `base` with `files` (paths relative to the flags repository) replaced.
-    pub(crate) fn new(base: GitSnapshot, files: BTreeMap<String, Vec<u8>>) -> Self {
-        Overlay { base, files }
-    }
-}
-
-impl Snapshot for Overlay {
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, SnapshotError> {
-        match self.files.get(path) {
-            Some(b) => Ok(Some(b.clone())),
-            None => self.base.read(path),
-        }
-    }
-
-    fn list(&self, dir: &str) -> Result<Vec<String>, SnapshotError> {
-        let mut all = self.base.list(dir)?;
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
-        all.extend(
-            self.files
-                .keys()
-                .filter(|p| p.starts_with(&prefix) || dir.is_empty())
-                .cloned(),
-        );
-        all.sort();
-        all.dedup();
-        Ok(all)
-    }
-
-    fn describe(&self) -> String {
-        format!("{} + promotion", self.base.describe())
-    }
-
-    fn location(&self) -> String {
-        format!("{} with the promotion", self.base.location())
     }
 }
 
@@ -251,9 +154,11 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
     if from == to {
         return Err(PromoteError::SameEnv(from.to_owned()));
     }
-    let (git_repo, prefix) = git::discover(root)?;
-    let head = git_repo.head()?.peel_to_commit()?.id();
-    let repo = Repository::from_snapshot(Box::new(GitSnapshot::open(root, &head.to_string())?))?;
+    let branch::Head {
+        commit: head,
+        prefix,
+        repo,
+    } = branch::head(root)?;
     let from_cfg = repo.environment(from)?.clone();
     let to_cfg = repo.environment(to)?.clone();
 
@@ -278,42 +183,7 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
         segments_differing: Vec::new(),
         edits: Vec::new(),
     };
-    let mut wanted: Vec<(&str, String)> = Vec::new();
-    for flag in flags {
-        let Some(def) = source.model.flags.get(flag) else {
-            return Err(PromoteError::UnknownFlag {
-                flag: flag.clone(),
-                env: from.to_owned(),
-                hint: did_you_mean(flag, source.model.flags.keys().map(String::as_str))
-                    .map(|h| format!(" ({h})"))
-                    .unwrap_or_default(),
-            });
-        };
-        if plan.promoted.contains(flag) || plan.identical.contains(flag) {
-            continue;
-        }
-        if target.model.flags.get(flag) == Some(def) {
-            plan.identical.push(flag.clone());
-        } else {
-            plan.promoted.push(flag.clone());
-            wanted.push(("flags", flag.clone()));
-        }
-        for seg in segments_used(&source.model, def) {
-            match target.model.segments.get(&seg) {
-                None if !plan.segments.contains(&seg) => {
-                    plan.segments.push(seg.clone());
-                    wanted.push(("segments", seg));
-                }
-                Some(t)
-                    if Some(t) != source.model.segments.get(&seg)
-                        && !plan.segments_differing.contains(&seg) =>
-                {
-                    plan.segments_differing.push(seg);
-                }
-                _ => {}
-            }
-        }
-    }
+    let wanted = select(&mut plan, flags, &source, &target)?;
 
     let snapshot = repo.snapshot();
     let mut edits: BTreeMap<String, FileEdit> = BTreeMap::new();
@@ -333,16 +203,7 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
         return Ok(plan);
     }
 
-    let overlay = Overlay {
-        base: GitSnapshot::open(root, &head.to_string())?,
-        files: plan
-            .edits
-            .iter()
-            .map(|e| (e.path.clone(), e.text.clone().into_bytes()))
-            .collect(),
-    };
-    let result = Repository::from_snapshot(Box::new(overlay))?;
-    let checked = result.check_env(to)?;
+    let checked = branch::with_edits(root, head, &plan.edits)?.check_env(to)?;
     if checked.has_errors() {
         return Err(PromoteError::ResultInvalid {
             env: to.to_owned(),
@@ -350,6 +211,67 @@ pub fn plan(root: &Path, flags: &[String], from: &str, to: &str) -> Result<Plan,
         });
     }
     Ok(plan)
+}
+
+/// Sorts `flags` into the plan's promoted and identical ones, and the
+/// segments they use into those copied and those differing; returns the
+/// definitions to write, as (section, key), in that order.
+fn select(
+    plan: &mut Plan,
+    flags: &[String],
+    source: &LoadedEnv,
+    target: &LoadedEnv,
+) -> Result<Vec<(&'static str, String)>, PromoteError> {
+    let mut wanted = Vec::new();
+    for flag in flags {
+        let Some(def) = source.model.flags.get(flag) else {
+            return Err(PromoteError::UnknownFlag {
+                flag: flag.clone(),
+                env: plan.from.clone(),
+                hint: did_you_mean(flag, source.model.flags.keys().map(String::as_str))
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default(),
+            });
+        };
+        if plan.promoted.contains(flag) || plan.identical.contains(flag) {
+            continue;
+        }
+        if target.model.flags.get(flag) == Some(def) {
+            plan.identical.push(flag.clone());
+        } else {
+            plan.promoted.push(flag.clone());
+            wanted.push(("flags", flag.clone()));
+        }
+        select_segments(plan, def, source, target, &mut wanted);
+    }
+    Ok(wanted)
+}
+
+/// The segments `def` uses: copied where the target lacks them, noted
+/// where the target defines them otherwise (membership is per
+/// environment, so those are kept as they are).
+fn select_segments(
+    plan: &mut Plan,
+    def: &Flag,
+    source: &LoadedEnv,
+    target: &LoadedEnv,
+    wanted: &mut Vec<(&'static str, String)>,
+) {
+    for seg in segments_used(&source.model, def) {
+        match target.model.segments.get(&seg) {
+            None if !plan.segments.contains(&seg) => {
+                plan.segments.push(seg.clone());
+                wanted.push(("segments", seg));
+            }
+            Some(t)
+                if Some(t) != source.model.segments.get(&seg)
+                    && !plan.segments_differing.contains(&seg) =>
+            {
+                plan.segments_differing.push(seg);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Writes one definition into the target: the file already holding it,
@@ -362,8 +284,8 @@ fn write_definition(
     section: &str,
     key: &str,
     edits: &mut BTreeMap<String, FileEdit>,
-) -> Result<(), PromoteError> {
-    let src_path = defining_file(source, section, key).ok_or_else(|| PromoteError::Edit {
+) -> Result<(), BranchError> {
+    let src_path = defining_file(source, section, key).ok_or_else(|| BranchError::Edit {
         path: from_path.to_owned(),
         reason: EditError::Missing,
     })?;
@@ -377,7 +299,7 @@ fn write_definition(
     };
     let edit_err = |path: &str| {
         let path = path.to_owned();
-        move |reason: EditError| PromoteError::Edit { path, reason }
+        move |reason: EditError| BranchError::Edit { path, reason }
     };
     let src_text = current(snapshot, &BTreeMap::new(), &src_path)?.unwrap_or_default();
     let value = source
@@ -480,18 +402,17 @@ pub fn title(plan: &Plan) -> String {
 
 /// Commits the plan on a new branch; returns the commit id.
 pub fn commit(root: &Path, plan: &Plan, branch: &str) -> Result<git2::Oid, PromoteError> {
-    let (repo, _) = git::discover(root)?;
-    let files: Vec<(String, Vec<u8>)> = plan
-        .edits
-        .iter()
-        .map(|e| (join(&plan.prefix, &e.path), e.text.clone().into_bytes()))
-        .collect();
     let mut message = format!("{}\n\nFrom {} at {}.\n", title(plan), plan.from, plan.head);
     if !plan.segments.is_empty() {
         message.push_str(&format!("Segments copied: {}.\n", plan.segments.join(", ")));
     }
     message.push_str("\nCreated by flagctl promote.\n");
-    Ok(git::commit_on_branch(
-        &repo, plan.head, &files, branch, &message,
+    Ok(branch::commit(
+        root,
+        plan.head,
+        &plan.prefix,
+        &plan.edits,
+        branch,
+        &message,
     )?)
 }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
 
-use super::EditError;
+use crate::branch::EditError;
 
 fn parse(text: &str) -> Result<DocumentMut, EditError> {
     text.parse::<DocumentMut>()

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::EditError;
 use super::text::{indent_of, line_offset, line_starts, reindent};
+use crate::branch::EditError;
 use hotswap_flags_core::parse::{Format, Node, NodeKind, parse_document};
 
 /// A definition's text as it appears in a YAML file.

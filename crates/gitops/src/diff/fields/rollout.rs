@@ -1,7 +1,9 @@
 //! Rollouts compared field by field: strategy, serve and salt, stage by
 //! stage, the ramp and window fields, health checks.
 
-use super::{FieldChange, json_changes, list_delta, num, salt_text, scalar_change, to_json};
+use super::json::{json_changes, to_json};
+use super::wording::{list_delta, num, salt_text};
+use super::{FieldChange, scalar_change};
 use hotswap_flags_core::model::{DurationSpec, Rollout, Stage};
 
 fn stage_text(s: &Stage) -> String {
@@ -50,12 +52,69 @@ fn opt_text<T, F: Fn(&T) -> String>(v: Option<&T>, f: F) -> String {
     v.map_or_else(|| "none".to_owned(), f)
 }
 
-pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
+/// A flag's rollout: added or removed whole, or compared field by field.
+pub(super) fn rollout_changes(
+    a: Option<&Rollout>,
+    b: Option<&Rollout>,
+    out: &mut Vec<FieldChange>,
+) {
+    match (a, b) {
+        (None, Some(r)) => out.push(
+            FieldChange::new("rollout", format!("rollout added: {}", rollout_text(r)))
+                .values(None::<&Rollout>, Some(r)),
+        ),
+        (Some(r), None) => out.push(
+            FieldChange::new(
+                "rollout",
+                format!("rollout removed (was {})", rollout_text(r)),
+            )
+            .values(Some(r), None::<&Rollout>),
+        ),
+        (Some(x), Some(y)) if x != y => field_changes(x, y, out),
+        _ => {}
+    }
+}
+
+/// Two rollouts of the same strategy field by field (another strategy is
+/// another rollout, shown whole).
+fn field_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
     if a.strategy != b.strategy {
         let words = format!("rollout {} → {}", rollout_text(a), rollout_text(b));
         out.push(FieldChange::new("rollout", words).values(Some(a), Some(b)));
         return;
     }
+    serve_changes(a, b, out);
+    stage_changes(
+        a.stages.as_deref().unwrap_or_default(),
+        b.stages.as_deref().unwrap_or_default(),
+        out,
+    );
+    ramp_changes(a, b, out);
+    window_changes(a, b, out);
+    for (key, x, y) in [
+        ("health", to_json(&a.health), to_json(&b.health)),
+        ("metrics", to_json(&a.metrics), to_json(&b.metrics)),
+    ] {
+        json_changes(
+            &format!("rollout.{key}"),
+            &format!("rollout {key}"),
+            &x,
+            &y,
+            out,
+        );
+    }
+    let flag = |v: Option<&bool>| v.map_or_else(String::new, bool::to_string);
+    scalar_change(
+        out,
+        "rollout.rollbackOnError",
+        "rollout rollbackOnError",
+        (Some(&a.rollback_on_error), Some(&b.rollback_on_error)),
+        flag,
+    );
+}
+
+/// Who the rollout moves users to, and its salt (another reshuffles them).
+fn serve_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
     let shown = |v: Option<&String>| v.cloned().unwrap_or_default();
     scalar_change(
         out,
@@ -72,16 +131,14 @@ pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChang
         );
         out.push(FieldChange::new("rollout.salt", words).values(a.salt.as_ref(), b.salt.as_ref()));
     }
-    stage_changes(
-        a.stages.as_deref().unwrap_or_default(),
-        b.stages.as_deref().unwrap_or_default(),
-        out,
-    );
+}
+
+/// A linear ramp: from, to, over, step.
+fn ramp_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
     let pct =
         |default: f64| move |v: Option<&f64>| format!("{} %", num(v.copied().unwrap_or(default)));
     let duration = |d: Option<&DurationSpec>| opt_text(d, |d| d.as_str().to_owned());
     let step = |s: Option<&f64>| opt_text(s, |s| format!("{} %", num(*s)));
-    let text = |v: Option<&String>| v.map_or("none", String::as_str).to_owned();
     scalar_change(
         out,
         "rollout.from",
@@ -110,6 +167,12 @@ pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChang
         (a.step.as_ref(), b.step.as_ref()),
         step,
     );
+}
+
+/// When and to whom a scheduled or segment rollout applies: start, end,
+/// timezone, segments.
+fn window_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
+    let text = |v: Option<&String>| v.map_or("none", String::as_str).to_owned();
     for (name, x, y) in [
         ("start", &a.start, &b.start),
         ("end", &a.end, &b.end),
@@ -134,26 +197,6 @@ pub(super) fn rollout_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChang
                 .values(a.segments.as_ref(), b.segments.as_ref()),
         );
     }
-    for (key, x, y) in [
-        ("health", to_json(&a.health), to_json(&b.health)),
-        ("metrics", to_json(&a.metrics), to_json(&b.metrics)),
-    ] {
-        json_changes(
-            &format!("rollout.{key}"),
-            &format!("rollout {key}"),
-            &x,
-            &y,
-            out,
-        );
-    }
-    let flag = |v: Option<&bool>| v.map_or_else(String::new, bool::to_string);
-    scalar_change(
-        out,
-        "rollout.rollbackOnError",
-        "rollout rollbackOnError",
-        (Some(&a.rollback_on_error), Some(&b.rollback_on_error)),
-        flag,
-    );
 }
 
 /// Stage by stage: percentages and durations changed, stages added or

@@ -1,6 +1,6 @@
-//! The git side of a promotion: one commit on a new branch, built from
-//! HEAD's tree plus the changed files, without touching the working tree or
-//! the index; and an optional push.
+//! The git side of a branch (a promotion, a retirement): one commit on a
+//! new branch, built from HEAD's tree plus the changed files, without
+//! touching the working tree or the index; and an optional push.
 
 use std::path::Path;
 

@@ -1,0 +1,131 @@
+//! A flag's fields in reading order: what it is (description, owner,
+//! kind, expiry, who may read it, type, variants), then what it serves
+//! (kill switch, default, offVariant, bucketing, rules, rollout).
+
+use hotswap_flags_core::model::{Flag, Serve};
+
+use super::rollout::rollout_changes;
+use super::rules::rules_changes;
+use super::serve::serve_changes;
+use super::variants::variant_changes;
+use super::{FieldChange, description_change, scalar_change};
+
+/// Every difference between two versions of a flag, in reading order.
+pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    description_change(a.description.as_ref(), b.description.as_ref(), &mut out);
+    metadata_changes(a, b, &mut out);
+    client_side_change(a, b, &mut out);
+    if a.kind != b.kind {
+        out.push(
+            FieldChange::new("type", format!("type {} → {}", a.kind, b.kind))
+                .values(Some(&a.kind), Some(&b.kind)),
+        );
+    }
+    variant_changes(&a.variants, &b.variants, &mut out);
+    kill_switch_change(a, b, &mut out);
+    serve_changes("default", "default", &a.default, &b.default, &mut out);
+    let off_variant = |v: Option<&String>| v.map_or("(default)", String::as_str).to_owned();
+    let variants = (a.off_variant.as_ref(), b.off_variant.as_ref());
+    scalar_change(&mut out, "offVariant", "offVariant", variants, off_variant);
+    bucket_by_change(a, b, &mut out);
+    rules_changes(&a.rules, &b.rules, &mut out);
+    rollout_changes(a.rollout.as_ref(), b.rollout.as_ref(), &mut out);
+    out
+}
+
+/// What a reviewer must see even in a flag that is new: that every
+/// browser may read it.
+pub fn added_flag_fields(flag: &Flag) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    if flag.client_side {
+        out.push(
+            FieldChange::new(
+                "clientSide",
+                "visible to client-side SDKs (clientSide: true)",
+            )
+            .values(None::<&bool>, Some(&true)),
+        );
+    }
+    out
+}
+
+/// Who owns the flag, its kind and its expiry (docs/lifecycle.md): they
+/// serve nobody differently, but a reviewer sees a flag change hands or
+/// get more time.
+fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    let or_none = |s: Option<String>| s.unwrap_or_else(|| "(none)".to_owned());
+    scalar_change(
+        out,
+        "owner",
+        "owner",
+        (a.owner.as_ref(), b.owner.as_ref()),
+        |o| or_none(o.cloned()),
+    );
+    scalar_change(
+        out,
+        "kind",
+        "kind",
+        (a.lifecycle.as_ref(), b.lifecycle.as_ref()),
+        |k| or_none(k.map(ToString::to_string)),
+    );
+    scalar_change(
+        out,
+        "expires",
+        "expires",
+        (a.expires.as_ref(), b.expires.as_ref()),
+        |d| or_none(d.map(ToString::to_string)),
+    );
+}
+
+/// Whether client-side SDKs may evaluate the flag: a flag becoming
+/// visible to every browser is a change of who can read it.
+fn client_side_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    if a.client_side != b.client_side {
+        let text = if b.client_side {
+            "now visible to client-side SDKs (clientSide: true)"
+        } else {
+            "no longer visible to client-side SDKs"
+        };
+        out.push(
+            FieldChange::new("clientSide", text).values(Some(&a.client_side), Some(&b.client_side)),
+        );
+    }
+}
+
+/// `enabled`: the kill switch thrown (and what everyone gets then) or
+/// released.
+fn kill_switch_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    if a.enabled == b.enabled {
+        return;
+    }
+    let text = if b.enabled {
+        "kill switch off: flag enabled again".to_owned()
+    } else {
+        format!(
+            "kill switch on: everyone gets {}",
+            b.off_variant.as_deref().unwrap_or(match &b.default {
+                Serve::Variant(v) => v.as_str(),
+                Serve::Split(_) => "the offVariant",
+            })
+        )
+    };
+    out.push(FieldChange::new("enabled", text).values(Some(&a.enabled), Some(&b.enabled)));
+}
+
+/// The attribute users are bucketed by: another reshuffles them.
+fn bucket_by_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    if a.bucket_by != b.bucket_by {
+        out.push(
+            FieldChange::new(
+                "bucketBy",
+                format!(
+                    "bucketBy {} → {} (users reshuffled)",
+                    a.bucket_by.as_deref().unwrap_or("targetingKey"),
+                    b.bucket_by.as_deref().unwrap_or("targetingKey")
+                ),
+            )
+            .values(a.bucket_by.as_ref(), b.bucket_by.as_ref()),
+        );
+    }
+}
