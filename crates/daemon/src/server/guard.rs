@@ -383,6 +383,40 @@ pub async fn refuse_oversized(
     }
 }
 
+/// Middleware: a request whose line and header lines take more than
+/// [`super::listen::MAX_HEADER_BYTES`] is refused with 431, as hyper
+/// refuses larger ones before they reach a handler — so the documented
+/// limit is the limit, whatever hyper's buffer happened to take in.
+pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
+    let limit = super::listen::MAX_HEADER_BYTES;
+    // As sent on HTTP/1.1: `METHOD TARGET HTTP/1.1\r\n`, `name: value\r\n`
+    // each, and the empty line.
+    let line = request.method().as_str().len()
+        + request
+            .uri()
+            .path_and_query()
+            .map_or(1, |p| p.as_str().len())
+        + 12;
+    let size = request.headers().iter().fold(line + 2, |n, (name, value)| {
+        n + name.as_str().len() + value.len() + 4
+    });
+    if size <= limit {
+        return next.run(request).await;
+    }
+    let message =
+        format!("the request line and headers take {size} bytes; at most {limit} are accepted");
+    let mut response = ApiError::new(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "HEADERS_TOO_LARGE",
+        message,
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// Middleware: errors produced outside the handlers (405, 408, 413,
 /// rejected path or query) get the JSON error body too.
 pub async fn json_errors(request: Request, next: Next) -> Response {

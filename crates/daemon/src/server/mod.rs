@@ -209,6 +209,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             guard::known_host,
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn(guard::refuse_large_headers))
         .with_state(state)
 }
 

@@ -1,0 +1,330 @@
+//! What a second outside probe of flagd found, each finding against the
+//! real binary over real HTTP (docs/security.md, Threats): HTTP/2 frames
+//! that held connections open, roles that failed open, a client view that
+//! told when server flags changed, limits and tickets shared by every
+//! holder of a key, quiet exposures, and a few small ones.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::support::flagd::*;
+use serde_json::Value;
+
+const FLAGS: &str =
+    "flags:\n  f:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n";
+
+fn daemon(options: &[&str]) -> (TempRepo, Daemon) {
+    let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
+    let d = Daemon::on_repo(&repo, options);
+    d.wait_ready();
+    (repo, d)
+}
+
+fn address(d: &Daemon) -> String {
+    d.base.trim_start_matches("http://").to_owned()
+}
+
+// ---------------------------------------------------------------- HTTP/2
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const DATA: u8 = 0x0;
+const HEADERS: u8 = 0x1;
+const SETTINGS: u8 = 0x4;
+const PING: u8 = 0x6;
+const END_STREAM_AND_HEADERS: u8 = 0x5;
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    let mut out = vec![length[1], length[2], length[3], kind, flags];
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// `GET path` as an HTTP/2 HEADERS frame on `stream` (HPACK: indexed
+/// `:method GET`, `:scheme http`; literal `:path` and `:authority`).
+fn get_request(stream: u32, path: &str) -> Vec<u8> {
+    let mut block = vec![0x82, 0x86, 0x04, u8::try_from(path.len()).unwrap()];
+    block.extend_from_slice(path.as_bytes());
+    block.extend_from_slice(&[0x01, 1, b'x']);
+    frame(HEADERS, END_STREAM_AND_HEADERS, stream, &block)
+}
+
+/// A hand-made HTTP/2 client over cleartext with prior knowledge (h2c):
+/// the preface and frames, nothing more.
+struct H2c {
+    stream: TcpStream,
+    received: Vec<u8>,
+    closed: bool,
+    connected: Instant,
+    /// When the client first saw the connection closed.
+    closed_at: Option<Instant>,
+}
+
+impl H2c {
+    /// Connects and sends the preface and an empty SETTINGS frame.
+    fn connect(d: &Daemon) -> H2c {
+        let mut stream = TcpStream::connect(address(d)).unwrap();
+        stream.write_all(PREFACE).unwrap();
+        stream.write_all(&frame(SETTINGS, 0, 0, &[])).unwrap();
+        H2c {
+            stream,
+            received: Vec::new(),
+            closed: false,
+            connected: Instant::now(),
+            closed_at: None,
+        }
+    }
+
+    fn close_seen(&mut self) {
+        self.closed = true;
+        self.closed_at.get_or_insert_with(Instant::now);
+    }
+
+    /// Sends bytes; a refused write means flagd closed the connection.
+    fn send(&mut self, bytes: &[u8]) {
+        if self.stream.write_all(bytes).is_err() {
+            self.close_seen();
+        }
+    }
+
+    fn ping(&mut self) {
+        self.send(&frame(PING, 0, 0, b"12345678"));
+    }
+
+    /// Reads what has arrived without waiting; notes whether flagd closed.
+    fn poll(&mut self) -> bool {
+        self.stream.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => self.close_seen(),
+                Ok(n) => {
+                    self.received.extend_from_slice(&buf[..n]);
+                    continue;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => self.close_seen(),
+            }
+            break;
+        }
+        self.stream.set_nonblocking(false).unwrap();
+        self.closed
+    }
+
+    /// Waits until flagd closes the connection (reading and discarding);
+    /// whether it did before `deadline`.
+    fn closed_by(&mut self, deadline: Instant) -> bool {
+        let mut buf = [0u8; 64 * 1024];
+        while !self.closed {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            match self.stream.read(&mut buf) {
+                Ok(0) => self.close_seen(),
+                Ok(n) => self.received.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => self.close_seen(),
+            }
+        }
+        true
+    }
+
+    /// The frames received so far: (type, flags, stream, payload).
+    fn frames(&self) -> Vec<(u8, u8, u32, &[u8])> {
+        let mut out = Vec::new();
+        let mut rest = &self.received[..];
+        while rest.len() >= 9 {
+            let length = u32::from_be_bytes([0, rest[0], rest[1], rest[2]]) as usize;
+            if rest.len() < 9 + length {
+                break;
+            }
+            let stream = u32::from_be_bytes([rest[5], rest[6], rest[7], rest[8]]) & 0x7fff_ffff;
+            out.push((rest[3], rest[4], stream, &rest[9..9 + length]));
+            rest = &rest[9 + length..];
+        }
+        out
+    }
+
+    /// Whether flagd served this connection as HTTP/2 (its first frame is
+    /// SETTINGS), rather than refusing it over the connection cap.
+    fn served(&self) -> bool {
+        self.received.len() >= 9 && self.received[3] == SETTINGS
+    }
+
+    /// Whether stream `id` was answered `:status 200` (HPACK index 8).
+    fn answered_200(&self, id: u32) -> bool {
+        self.frames().iter().any(|(kind, _, stream, payload)| {
+            *kind == HEADERS && *stream == id && payload.first() == Some(&0x88)
+        })
+    }
+}
+
+/// Opens `n` HTTP/2 connections that flagd serves (one refused over the
+/// cap while a test client's connection is still being released is
+/// opened again).
+fn open_h2(d: &Daemon, n: usize) -> Vec<H2c> {
+    (0..n)
+        .map(|_| {
+            eventually(DEADLINE, "an HTTP/2 connection flagd serves", || {
+                let mut c = H2c::connect(d);
+                let start = Instant::now();
+                while c.received.len() < 9 && !c.poll() && start.elapsed() < DEADLINE {
+                    std::thread::yield_now();
+                }
+                c.served().then_some(c)
+            })
+        })
+        .collect()
+}
+
+/// With every connection slot held by HTTP/2 connections that only PING
+/// and send SETTINGS, each is still closed at the idle timeout — those
+/// that made a request first too — and flagd answers again.
+#[test]
+fn http2_pings_and_settings_do_not_keep_a_connection_open() {
+    let (_repo, d) = daemon(&["--idle-timeout", "1s", "--max-connections", "8"]);
+    let mut connections = open_h2(&d, 8);
+    for c in connections.iter_mut().step_by(2) {
+        c.send(&get_request(1, "/healthz"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut round = 0u32;
+    while connections.iter().any(|c| !c.closed) && Instant::now() < deadline {
+        for c in connections.iter_mut().filter(|c| !c.closed) {
+            if round.is_multiple_of(2) {
+                c.ping();
+            } else {
+                c.send(&frame(SETTINGS, 0, 0, &[]));
+            }
+            c.poll();
+        }
+        round += 1;
+        // The client's pace: a frame every 100 ms, ten times more often
+        // than the idle timeout.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let open = connections.iter().filter(|c| !c.closed).count();
+    assert_eq!(open, 0, "{open} pinging connections were never closed");
+    for (i, c) in connections.iter().enumerate() {
+        if i.is_multiple_of(2) {
+            assert!(
+                c.answered_200(1),
+                "connection {i}'s request: {:?}",
+                c.frames()
+            );
+        }
+        assert!(
+            c.frames()
+                .iter()
+                .any(|(kind, flags, _, _)| *kind == PING && *flags == 1),
+            "connection {i} was served its pings until then"
+        );
+        let lived = c.closed_at.unwrap() - c.connected;
+        assert!(
+            lived >= Duration::from_millis(900),
+            "connection {i} closed before the idle timeout, after {lived:?}"
+        );
+    }
+    assert_eq!(d.get("/healthz").0, 200);
+}
+
+/// A flood of PING frames closes the connection long before its idle
+/// timeout; other clients are served meanwhile.
+#[test]
+fn a_flood_of_http2_control_frames_closes_the_connection() {
+    let (_repo, d) = daemon(&["--idle-timeout", "60s"]);
+    let mut flood = open_h2(&d, 1).pop().unwrap();
+    let pings: Vec<u8> = (0..5000)
+        .flat_map(|_| frame(PING, 0, 0, b"abcdefgh"))
+        .collect();
+    flood.send(&pings);
+    assert!(
+        flood.closed_by(Instant::now() + Duration::from_secs(5)),
+        "a connection that sent 5000 PINGs at once is still open"
+    );
+    let pongs = flood
+        .frames()
+        .iter()
+        .filter(|(kind, flags, _, _)| *kind == PING && *flags == 1)
+        .count();
+    assert!(pongs < 5000, "every ping was answered ({pongs})");
+    assert_eq!(d.get("/healthz").0, 200);
+}
+
+/// An event stream over HTTP/2 is a request in flight: it outlives the
+/// idle timeout, its keep-alive comments arriving as data.
+#[test]
+fn an_http2_event_stream_outlives_the_idle_timeout() {
+    let (_repo, d) = daemon(&["--idle-timeout", "1s"]);
+    let mut c = open_h2(&d, 1).pop().unwrap();
+    c.send(&get_request(1, "/ofrep/v1/events"));
+    assert!(
+        !c.closed_by(Instant::now() + Duration::from_millis(2500)),
+        "the stream was closed"
+    );
+    assert!(c.answered_200(1), "{:?}", c.frames());
+    let comments = c
+        .frames()
+        .iter()
+        .filter(|(kind, _, stream, payload)| {
+            *kind == DATA && *stream == 1 && payload.starts_with(b":")
+        })
+        .count();
+    assert!(comments >= 2, "{:?}", c.frames());
+}
+
+// ------------------------------------------------------------- small ones
+
+/// Sends `request` as raw bytes and reads the answer until flagd closes
+/// the connection or `DEADLINE` passes.
+fn raw_exchange(d: &Daemon, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address(d)).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The request line and headers may take 400 KiB, as documented — not
+/// whatever more hyper's buffer happens to take in.
+#[test]
+fn headers_are_limited_to_the_documented_400_kib() {
+    let (_repo, d) = daemon(&[]);
+    let with_header = |bytes: usize| {
+        let head = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: \r\n\r\n";
+        let padding = "a".repeat(bytes - head.len());
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {padding}\r\n\r\n")
+    };
+    let answer = raw_exchange(&d, with_header(400 * 1024).as_bytes());
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    let answer = raw_exchange(&d, with_header(400 * 1024 + 1).as_bytes());
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    let body: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["error"]["code"], "HEADERS_TOO_LARGE", "{body}");
+    let answer = raw_exchange(&d, with_header(405 * 1024).as_bytes());
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+}
