@@ -328,3 +328,141 @@ fn headers_are_limited_to_the_documented_400_kib() {
         &answer[..answer.len().min(300)]
     );
 }
+
+// ------------------------------------------------------------------ roles
+
+const SECRET: &str = "a-test-secret-that-is-long-enough-for-hs256";
+
+/// `banner` is for browsers; `internal` is not.
+const CLIENT_FLAGS: &str = "flags:\n  banner:\n    type: string\n    clientSide: true\n    variants: { v: hello }\n    default: v\n  internal:\n    type: boolean\n    variants: { on: true, off: false }\n    default: off\n";
+
+/// A file in a fresh directory kept for the test's life (flagd reads
+/// key files at start only).
+fn file(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// An HS256 token of subject `app` with `role` as its role claim (none
+/// when `None`).
+fn token(role: Option<Value>) -> String {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    let now = jiff::Timestamp::now().as_second();
+    let mut claims = serde_json::json!({"sub": "app", "exp": now + 3600});
+    if let Some(role) = role {
+        claims["role"] = role;
+    }
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A flagd over [`CLIENT_FLAGS`] verifying HS256 tokens, with `extra`
+/// options.
+fn with_tokens(extra: &[&str]) -> (TempRepo, Daemon) {
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", CLIENT_FLAGS)]);
+    let secret = file("secret", SECRET);
+    let mut options = vec!["--auth-jwt-secret-file", secret.as_str()];
+    options.extend_from_slice(extra);
+    let d = Daemon::on_repo(&repo, &options);
+    d.wait_ready();
+    (repo, d)
+}
+
+/// POSTs `{}` to `path` with `Authorization: authorization`.
+fn post_authorized(d: &Daemon, path: &str, authorization: &str) -> (u16, Value) {
+    let response = client()
+        .post(d.url(path))
+        .header("authorization", authorization)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+/// Under `--auth-eval`, a valid token whose role claim is missing, unknown
+/// or malformed is refused (403: it proves who the caller is, but grants
+/// nothing) — never taken for a full server credential.
+#[test]
+fn a_token_without_a_known_role_is_refused() {
+    use serde_json::json;
+    let (_repo, d) = with_tokens(&["--auth-eval"]);
+    let shapes = [
+        ("missing", None),
+        ("unknown", Some(json!("guest"))),
+        ("a trailing space", Some(json!("client "))),
+        ("a comma string", Some(json!("viewer,admin"))),
+        ("nested list", Some(json!([["admin"]]))),
+        ("object", Some(json!({"role": "admin"}))),
+        ("number", Some(json!(3))),
+        ("empty list", Some(json!([]))),
+        ("a list with a number", Some(json!(["viewer", 2]))),
+    ];
+    for (shape, role) in shapes {
+        let bearer = format!("Bearer {}", token(role));
+        for path in [
+            "/ofrep/v1/evaluate/flags",
+            "/api/v1/evaluate",
+            "/api/v1/flags/internal/evaluate",
+        ] {
+            let (status, body) = post_authorized(&d, path, &bearer);
+            assert_eq!(status, 403, "{shape} on {path}: {body}");
+            assert!(!body.to_string().contains("internal\""), "{shape}: {body}");
+        }
+        let (status, body) = post_authorized(&d, "/api/v1/evaluate", &bearer);
+        assert_eq!(
+            body["error"]["code"], "FORBIDDEN",
+            "{shape}: {status} {body}"
+        );
+        assert_says(&body, "/error/message", "it needs a role");
+    }
+    // The known roles: a client sees client flags, a viewer every flag.
+    let (status, bulk) = post_authorized(
+        &d,
+        "/ofrep/v1/evaluate/flags",
+        &format!("Bearer {}", token(Some(json!("client")))),
+    );
+    assert_eq!(status, 200, "{bulk}");
+    assert_eq!(texts_of(&bulk["flags"], "key"), ["banner"]);
+    let (_, bulk) = post_authorized(
+        &d,
+        "/ofrep/v1/evaluate/flags",
+        &format!("Bearer {}", token(Some(json!(["guest", "viewer"])))),
+    );
+    assert_eq!(texts_of(&bulk["flags"], "key"), ["banner", "internal"]);
+    // Read endpoints say the same.
+    let response = client()
+        .get(d.url("/api/v1/flags"))
+        .bearer_auth(token(Some(json!("guest"))))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}
+
+/// The scheme of `Authorization` is case-insensitive: `BEARER` works.
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let (_repo, d) = with_tokens(&["--auth-eval"]);
+    let viewer = token(Some(Value::from("viewer")));
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let (status, body) = post_authorized(
+            &d,
+            "/ofrep/v1/evaluate/flags",
+            &format!("{scheme} {viewer}"),
+        );
+        assert_eq!(status, 200, "{scheme}: {body}");
+        let response = client()
+            .get(d.url("/api/v1/flags"))
+            .header("authorization", format!("{scheme} {viewer}"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{scheme}");
+    }
+}

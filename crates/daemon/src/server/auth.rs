@@ -95,6 +95,10 @@ pub enum AuthError {
     /// A stream ticket that is malformed, forged or expired.
     #[error("invalid or expired stream ticket: fetch the bulk evaluation again for a new one")]
     InvalidTicket,
+    /// A valid token whose role claim is missing, malformed or names no
+    /// role flagd knows: it grants nothing (403, not a full credential).
+    #[error("{0}")]
+    NoRole(String),
     /// Configuration could not be loaded.
     #[error("{0}")]
     Config(String),
@@ -246,17 +250,9 @@ impl Authenticator {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Ok(None);
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| {
-                AuthError::InvalidToken("expected `Authorization: Bearer <token>`".into())
-            })?;
+        let token = value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            AuthError::InvalidToken("expected `Authorization: Bearer <token>`".into())
+        })?;
         self.verify(token).map(Some)
     }
 
@@ -299,11 +295,8 @@ impl Authenticator {
                 key.ticket_mac(expires)
             ));
         }
-        let token = headers.get(AUTHORIZATION)?.to_str().ok()?;
-        let token = token
-            .strip_prefix("Bearer ")
-            .or_else(|| token.strip_prefix("bearer "))?;
-        Some(format!("t.{}", token.trim()))
+        let token = bearer_token(headers.get(AUTHORIZATION)?.to_str().ok()?)?;
+        Some(format!("t.{token}"))
     }
 
     /// The caller a stream ticket stands for.
@@ -382,21 +375,68 @@ impl Authenticator {
             .and_then(Value::as_str)
             .ok_or_else(|| AuthError::InvalidToken("`sub` must be a string".into()))?
             .into();
-        let names: Vec<&str> = match claims.get(&self.role_claim) {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let role = names.iter().filter_map(|n| Role::parse(n)).max();
-        // `client` alone makes a client credential; next to a real role it
-        // is ignored, so a token is never both.
-        let client = role.is_none() && names.iter().any(|n| n.eq_ignore_ascii_case(CLIENT_ROLE));
+        let (role, client) = roles_of(&self.role_claim, claims.get(&self.role_claim))?;
         Ok(Identity {
             subject,
             role,
             client,
         })
     }
+}
+
+/// The token of an `Authorization` header's value: the scheme `Bearer` in
+/// any case (RFC 9110 makes schemes case-insensitive), a space, the token.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// What the role claim `name` of a verified token grants: its highest
+/// role, or a client credential. Fails closed: a claim that is missing,
+/// is not a role name or a list of role names, or names no role flagd
+/// knows grants nothing — never a full credential by default.
+fn roles_of(name: &str, claim: Option<&Value>) -> Result<(Option<Role>, bool), AuthError> {
+    let shown = |v: &Value| {
+        let mut text = v.to_string();
+        if text.len() > 64 {
+            let cut = (0..=61)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        text
+    };
+    let names: Vec<&str> = match claim {
+        None => {
+            return Err(AuthError::NoRole(format!(
+                "the token has no `{name}` claim, so it grants no role"
+            )));
+        }
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).collect()
+        }
+        Some(other) => {
+            return Err(AuthError::NoRole(format!(
+                "the token's `{name}` claim must be a role name or a list of role names, not {}",
+                shown(other)
+            )));
+        }
+    };
+    let role = names.iter().filter_map(|n| Role::parse(n)).max();
+    // `client` alone makes a client credential; next to a real role it
+    // is ignored, so a token is never both.
+    let client = role.is_none() && names.iter().any(|n| n.eq_ignore_ascii_case(CLIENT_ROLE));
+    if role.is_none() && !client {
+        return Err(AuthError::NoRole(format!(
+            "the token's `{name}` claim, {}, names no role flagd knows (viewer, developer, admin, client)",
+            shown(claim.unwrap_or(&Value::Null))
+        )));
+    }
+    Ok((role, client))
 }
 
 fn trim_line_end(bytes: &[u8]) -> &[u8] {
@@ -439,6 +479,63 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc "] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header}");
+        }
+        for header in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "Token abc"] {
+            assert_eq!(bearer_token(header), None, "{header}");
+        }
+    }
+
+    /// Every shape of role claim that is not a known role name, or a list
+    /// of names with one, grants nothing.
+    #[test]
+    fn roles_fail_closed() {
+        use serde_json::json;
+        let granted = |claim: Option<Value>| roles_of("role", claim.as_ref());
+        assert_eq!(
+            granted(Some(json!("viewer"))),
+            Ok((Some(Role::Viewer), false))
+        );
+        assert_eq!(
+            granted(Some(json!("Admin"))),
+            Ok((Some(Role::Admin), false))
+        );
+        assert_eq!(
+            granted(Some(json!(["guest", "developer", "viewer"]))),
+            Ok((Some(Role::Developer), false))
+        );
+        assert_eq!(granted(Some(json!("client"))), Ok((None, true)));
+        assert_eq!(
+            granted(Some(json!(["client", "admin"]))),
+            Ok((Some(Role::Admin), false))
+        );
+        for claim in [
+            None,
+            Some(json!("guest")),
+            Some(json!("client ")),
+            Some(json!(" admin")),
+            Some(json!("viewer,admin")),
+            Some(json!("")),
+            Some(json!([])),
+            Some(json!(["guest"])),
+            Some(json!([["admin"]])),
+            Some(json!(["admin", 1])),
+            Some(json!({"role": "admin"})),
+            Some(json!(3)),
+            Some(json!(true)),
+            Some(Value::Null),
+        ] {
+            let shown = format!("{claim:?}");
+            assert!(
+                matches!(granted(claim), Err(AuthError::NoRole(_))),
+                "{shown} granted something"
+            );
+        }
+    }
 
     #[test]
     fn roles_are_ordered() {

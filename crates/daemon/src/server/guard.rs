@@ -144,18 +144,29 @@ fn authenticate(
         }
         other => other.needs(),
     };
+    let refuse = |e: AuthError| match e {
+        AuthError::NoRole(why) => Denied::Forbidden(format!(
+            "{why}; it may not {}: it needs {}",
+            access.describe(),
+            required.map_or_else(
+                || "a role (client, viewer, developer or admin)".to_owned(),
+                |r| format!("`{r}`")
+            )
+        )),
+        e => Denied::Unauthorized(e),
+    };
     let identity = match auth.bearer(headers) {
         Ok(Some(id)) => id,
         Ok(None) if access == Access::Evaluate => match auth.api_key(headers) {
             Ok(Some(id)) => id,
             Ok(None) => match stream_ticket(request) {
-                Some(ticket) => auth.redeem(&ticket, now).map_err(Denied::Unauthorized)?,
+                Some(ticket) => auth.redeem(&ticket, now).map_err(refuse)?,
                 None => return Err(Denied::Unauthorized(AuthError::Missing)),
             },
-            Err(e) => return Err(Denied::Unauthorized(e)),
+            Err(e) => return Err(refuse(e)),
         },
         Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
-        Err(e) => return Err(Denied::Unauthorized(e)),
+        Err(e) => return Err(refuse(e)),
     };
     if let Some(role) = required
         && identity.role.is_none_or(|r| r < role)
