@@ -466,3 +466,174 @@ fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(response.status().as_u16(), 200, "{scheme}");
     }
 }
+
+// ------------------------------------------------------------ client view
+
+const SERVER_KEY: &str = "server-key-0123456789";
+const CLIENT_KEY: &str = "client-key-0123456789";
+
+/// A flagd over [`CLIENT_FLAGS`] where evaluation needs a credential: a
+/// server key, a client key, and tokens.
+fn with_client_keys(extra: &[&str]) -> (TempRepo, Daemon) {
+    let server = file("server-keys", &format!("backend = {SERVER_KEY}\n"));
+    let client = file("client-keys", &format!("web = {CLIENT_KEY}\n"));
+    let mut options = vec![
+        "--api-keys-file",
+        server.as_str(),
+        "--client-api-keys-file",
+        client.as_str(),
+        "--auth-eval",
+    ];
+    options.extend_from_slice(extra);
+    with_tokens(&options)
+}
+
+/// POSTs `body` to `path` with `X-API-Key: key`: status, `ETag`, body.
+fn post_with_key(d: &Daemon, path: &str, key: &str, body: &str) -> (u16, String, String) {
+    let response = client()
+        .post(d.url(path))
+        .header("x-api-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, etag, response.text().unwrap())
+}
+
+/// An open event stream, read as raw bytes.
+struct Events {
+    stream: TcpStream,
+    received: String,
+}
+
+impl Events {
+    /// `GET /ofrep/v1/events` with the client key and `Last-Event-ID: last`.
+    fn open(d: &Daemon, last: Option<&str>) -> Events {
+        let mut stream = TcpStream::connect(address(d)).unwrap();
+        let last = last.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        write!(
+            stream,
+            "GET /ofrep/v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {CLIENT_KEY}\r\n{last}\r\n"
+        )
+        .unwrap();
+        let mut events = Events {
+            stream,
+            received: String::new(),
+        };
+        assert!(events.read_until(DEADLINE, |t| t.contains("\r\n\r\n")));
+        assert!(
+            events.received.starts_with("HTTP/1.1 200"),
+            "{}",
+            events.received
+        );
+        events
+    }
+
+    fn read_until(&mut self, within: Duration, done: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while !done(&self.received) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            match self.stream.read(&mut buf) {
+                Ok(0) => return done(&self.received),
+                Ok(n) => self.received.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => return done(&self.received),
+            }
+        }
+        true
+    }
+
+    /// The first event: its id and data.
+    fn first(&mut self) -> (String, Value) {
+        assert!(
+            self.read_until(DEADLINE, |t| t.contains("data: ")),
+            "no event: {}",
+            self.received
+        );
+        let id = self
+            .received
+            .lines()
+            .find_map(|l| l.strip_prefix("id: "))
+            .unwrap()
+            .to_owned();
+        let data = self
+            .received
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap();
+        (id, serde_json::from_str(data).unwrap())
+    }
+}
+
+/// Everything a client credential is answered — bulk and single
+/// evaluations of both APIs with their versions and `ETag`, the events of
+/// its stream — stays byte for byte the same when only a server flag
+/// changes.
+#[test]
+fn a_server_flag_change_is_invisible_to_clients() {
+    let (repo, d) = with_client_keys(&[]);
+    let answers = || {
+        let (status, etag, ofrep) = post_with_key(&d, "/ofrep/v1/evaluate/flags", CLIENT_KEY, "{}");
+        assert_eq!(status, 200, "{ofrep}");
+        let ofrep: Value = serde_json::from_str(&ofrep).unwrap();
+        [
+            etag,
+            ofrep["flags"].to_string(),
+            post_with_key(&d, "/ofrep/v1/evaluate/flags/banner", CLIENT_KEY, "{}").2,
+            post_with_key(&d, "/api/v1/evaluate", CLIENT_KEY, "{}").2,
+            post_with_key(&d, "/api/v1/flags/banner/evaluate", CLIENT_KEY, "{}").2,
+        ]
+    };
+    let before = answers();
+    let mut stale = Events::open(&d, Some("0"));
+    let (id, event) = stale.first();
+    let mut current = Events::open(&d, Some(&id));
+    // The change must fall in a later second than the last one a client
+    // saw, or `lastModified` could not tell them apart.
+    let seen = event["lastModified"].as_i64().unwrap();
+    eventually(DEADLINE, "the clock's next second", || {
+        (jiff::Timestamp::now().as_second() > seen).then_some(())
+    });
+    repo.save(
+        "envs/prod/flags.yaml",
+        &CLIENT_FLAGS.replace("default: off", "default: on"),
+    );
+    eventually(DEADLINE, "the server flag's change served", || {
+        let (_, _, v) = post_with_key(&d, "/ofrep/v1/evaluate/flags/internal", SERVER_KEY, "{}");
+        v.contains("\"value\":true").then_some(())
+    });
+    assert_eq!(answers(), before);
+    let cached = client()
+        .post(d.url("/ofrep/v1/evaluate/flags"))
+        .header("x-api-key", CLIENT_KEY)
+        .header("if-none-match", &before[0])
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(
+        cached.status(),
+        304,
+        "the client's cached answer still holds"
+    );
+    // A stream that missed changes hears of the same last change as before.
+    let (again_id, again) = Events::open(&d, Some("0")).first();
+    assert_eq!((again_id, again), (id, event));
+    // A stream that is up to date hears nothing.
+    assert!(!current.read_until(Duration::from_millis(500), |t| t.contains("data: ")));
+    // Services see the change, under a version of their own.
+    let (_, _, server) = post_with_key(&d, "/api/v1/evaluate", SERVER_KEY, "{}");
+    let server: Value = serde_json::from_str(&server).unwrap();
+    let seen_by_client: Value = serde_json::from_str(&before[3]).unwrap();
+    assert_ne!(server["version"], seen_by_client["version"], "{server}");
+}

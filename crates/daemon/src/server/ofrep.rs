@@ -71,7 +71,8 @@ pub async fn single(
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
         let ev = evaluate(&served, &key, &ctx, audience)?;
-        Ok(json_ok(&Success::new(&ev, served.ruleset.version())))
+        let version = served.version_for(audience == Audience::Client);
+        Ok(json_ok(&Success::new(&ev, version)))
     });
     result.unwrap_or_else(|e| OfrepError::from_api(Some(&key), e).into_response())
 }
@@ -148,6 +149,7 @@ fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
 fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audience) {
     let ruleset = &served.ruleset;
     let env = served.eval_env();
+    let version = served.version_for(audience == Audience::Client);
     out.push(b'[');
     let mut first = true;
     for (i, flag) in ruleset.flags().iter().enumerate() {
@@ -162,7 +164,7 @@ fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audi
         match ruleset.evaluate_id(id, ctx, &env) {
             Ok(ev) => {
                 served.count(&ev);
-                write_success(out, &ev, ruleset.version());
+                write_success(out, &ev, version);
             }
             Err(e) => {
                 let item = OfrepError::from_api(Some(&flag.key), ApiError::eval(&flag.key, e));
