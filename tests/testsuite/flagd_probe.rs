@@ -637,3 +637,198 @@ fn a_server_flag_change_is_invisible_to_clients() {
     let seen_by_client: Value = serde_json::from_str(&before[3]).unwrap();
     assert_ne!(server["version"], seen_by_client["version"], "{server}");
 }
+
+// ----------------------------------------------------- keys and tickets
+
+/// A client (plain HTTP/1.1) whose connections leave from `source`, a
+/// loopback address of its own: another visitor, as flagd sees it.
+fn visitor(source: [u8; 4]) -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn evaluate_as(http: &reqwest::blocking::Client, d: &Daemon, key: &str) -> u16 {
+    http.post(d.url("/ofrep/v1/evaluate/flags/banner"))
+        .header("x-api-key", key)
+        .body("{}")
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// One visitor using a public (client) key cannot throttle the others:
+/// each visitor's address has a bucket of its own. A server key is one
+/// caller, wherever it calls from.
+#[test]
+fn one_visitor_cannot_exhaust_a_public_keys_rate_limit() {
+    let (_repo, d) = with_client_keys(&["--rate-limit", "1", "--rate-burst", "3"]);
+    let (first, second) = (visitor([127, 0, 0, 1]), visitor([127, 0, 0, 2]));
+    let statuses: Vec<u16> = (0..6u32)
+        .map(|_| evaluate_as(&first, &d, CLIENT_KEY))
+        .collect();
+    assert_eq!(&statuses[..3], &[200; 3], "the burst passes");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Another visitor with the same key has a full bucket of its own.
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| evaluate_as(&second, &d, CLIENT_KEY))
+        .collect();
+    assert_eq!(statuses, [200; 3], "another visitor, same key");
+    // A server key is one caller, from any address: its bucket is shared.
+    let statuses: Vec<u16> = (0..6u32)
+        .map(|i| {
+            evaluate_as(
+                if i.is_multiple_of(2) { &first } else { &second },
+                &d,
+                SERVER_KEY,
+            )
+        })
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+/// The stream URL of a token caller carries a ticket flagd made, never
+/// the token; the token itself is no ticket.
+#[test]
+fn a_token_callers_stream_ticket_is_not_the_token() {
+    let (_repo, d) = with_client_keys(&[]);
+    let bearer = token(Some(Value::from("client")));
+    let bulk: Value = client()
+        .post(d.url("/ofrep/v1/evaluate/flags"))
+        .bearer_auth(&bearer)
+        .body("{}")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let uri = bulk["eventStreams"][0]["endpoint"]["requestUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(uri.starts_with("/ofrep/v1/events?ticket=t."), "{uri}");
+    let signature = bearer.rsplit('.').next().unwrap();
+    assert!(
+        !uri.contains(signature) && !uri.contains(&bearer[..20]),
+        "{uri}"
+    );
+    let stream = |uri: &str| {
+        let response = client().get(d.url(uri)).send().unwrap();
+        (
+            response.status().as_u16(),
+            response.headers().get("content-type").cloned(),
+        )
+    };
+    let (status, content_type) = stream(&uri);
+    assert_eq!(status, 200, "{uri}");
+    assert_eq!(content_type.unwrap(), "text/event-stream");
+    // The token as a ticket (what flagd used to hand out), and a ticket
+    // changed by a byte, are refused.
+    assert_eq!(
+        stream(&format!("/ofrep/v1/events?ticket=t.{bearer}")).0,
+        401
+    );
+    let forged = format!(
+        "{}{}",
+        &uri[..uri.len() - 1],
+        if uri.ends_with('0') { '1' } else { '0' }
+    );
+    assert_eq!(stream(&forged).0, 401);
+    let other_role = uri.replacen(".client.", ".admin.", 1);
+    assert_eq!(stream(&other_role).0, 401);
+}
+
+fn start_failure(args: &[&str]) -> String {
+    let repo = TempRepo::new(&[("envs/prod/f.yaml", FLAGS)]);
+    let (_guard, state) = state_dir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flagd"))
+        .args(["--env", "prod", "--listen", "127.0.0.1:0", "--repo"])
+        .arg(repo.path())
+        .arg("--state-dir")
+        .arg(&state)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let exited = exited.unwrap_or_else(|| panic!("flagd started: {stderr}"));
+    assert_eq!(exited.code(), Some(2), "{stderr}");
+    stderr
+}
+
+/// A key name given twice — in one file, or once in each — is refused at
+/// start with the reason, and so is one key under two names.
+#[test]
+fn a_key_name_given_twice_is_refused_at_start() {
+    let secret = file("secret", SECRET);
+    let twice = file(
+        "client-keys",
+        "web = key-one-0123456789\nweb = key-two-0123456789\n",
+    );
+    let stderr = start_failure(&[
+        "--auth-jwt-secret-file",
+        &secret,
+        "--client-api-keys-file",
+        &twice,
+    ]);
+    assert!(
+        stderr.contains("the key name `web` is given twice"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("key-one") && !stderr.contains("key-two"),
+        "keys stay secret: {stderr}"
+    );
+
+    let server = file("server-keys", "web = key-one-0123456789\n");
+    let client = file("client-keys", "web = key-two-0123456789\n");
+    let stderr = start_failure(&[
+        "--auth-jwt-secret-file",
+        &secret,
+        "--api-keys-file",
+        &server,
+        "--client-api-keys-file",
+        &client,
+    ]);
+    assert!(
+        stderr.contains("the key name `web` is given twice"),
+        "{stderr}"
+    );
+
+    let same = file(
+        "client-keys",
+        "web = key-one-0123456789\napp = key-one-0123456789\n",
+    );
+    let stderr = start_failure(&[
+        "--auth-jwt-secret-file",
+        &secret,
+        "--client-api-keys-file",
+        &same,
+    ]);
+    assert!(
+        stderr.contains("`web` and `app` are the same key"),
+        "{stderr}"
+    );
+}

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
@@ -72,6 +73,21 @@ pub struct Identity {
     pub role: Option<Role>,
     /// A client credential: it may evaluate `clientSide` flags only.
     pub client: bool,
+    /// What the caller presented.
+    pub via: Via,
+}
+
+/// The credential an [`Identity`] was proven with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A bearer token (or a stream ticket issued for one), valid until
+    /// `expires` (Unix seconds).
+    Token {
+        /// The token's `exp`.
+        expires: i64,
+    },
+    /// A key of a keys file, by name.
+    Key(Arc<str>),
 }
 
 /// The role name that marks a token as a client credential.
@@ -122,6 +138,9 @@ pub struct Authenticator {
     role_claim: String,
     api_keys: Vec<ApiKey>,
     leeway: u64,
+    /// Signs the stream tickets of token callers; made at start, so only
+    /// this process accepts them.
+    ticket_secret: zeroize::Zeroizing<[u8; 32]>,
 }
 
 /// A named key of an API keys file.
@@ -140,6 +159,7 @@ impl ApiKey {
             subject: format!("{kind}:{}", self.name).into(),
             role: None,
             client: self.client,
+            via: Via::Key(self.name.as_str().into()),
         }
     }
 
@@ -223,18 +243,48 @@ impl Authenticator {
                 Keys::Jwks(jwks)
             }
         };
-        let mut api_keys = Vec::new();
+        let mut api_keys: Vec<ApiKey> = Vec::new();
+        let mut files: Vec<&Path> = Vec::new();
         for (file, client) in [(api_keys_file, false), (client_api_keys_file, true)] {
             if let Some(p) = file {
                 let text = String::from_utf8_lossy(&read(p)?).into_owned();
                 let keys = parse_api_keys(&text)
                     .map_err(|e| AuthError::Config(format!("{}: {e}", p.display())))?;
-                api_keys.extend(
-                    keys.into_iter()
-                        .map(|(name, key)| ApiKey { name, key, client }),
-                );
+                for (name, key) in keys {
+                    // A second key of one name could never redeem its
+                    // stream tickets (the first of the name is found),
+                    // and one key under two names would be counted and
+                    // audited as either: both are refused.
+                    let clash = api_keys.iter().zip(&files).find_map(|(k, f)| {
+                        let same_name = k.name == name;
+                        (same_name || constant_time_eq(k.key.as_bytes(), key.as_bytes()))
+                            .then(|| (same_name, k.name.clone(), *f))
+                    });
+                    if let Some((same_name, other, f)) = clash {
+                        let place = if f == p {
+                            p.display().to_string()
+                        } else {
+                            format!("{} and {}", f.display(), p.display())
+                        };
+                        return Err(AuthError::Config(if same_name {
+                            format!(
+                                "{place}: the key name `{name}` is given twice; every key needs a name of its own"
+                            )
+                        } else {
+                            format!(
+                                "{place}: `{other}` and `{name}` are the same key; every name needs a key of its own"
+                            )
+                        }));
+                    }
+                    api_keys.push(ApiKey { name, key, client });
+                    files.push(p);
+                }
             }
         }
+        let mut ticket_secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(ticket_secret.as_mut_slice()).map_err(|e| {
+            AuthError::Config(format!("cannot make a secret for stream tickets: {e}"))
+        })?;
         Ok(Authenticator {
             keys,
             issuer,
@@ -242,6 +292,7 @@ impl Authenticator {
             role_claim,
             api_keys,
             leeway: 5,
+            ticket_secret,
         })
     }
 
@@ -278,31 +329,48 @@ impl Authenticator {
         found
     }
 
-    /// A ticket for the event stream of the caller of `headers`, valid
-    /// for new connections until `now + 24 h`: for a key, `k.NAME.EXPIRES.MAC`
-    /// (a MAC under the key itself, so replicas sharing the keys file
-    /// accept each other's tickets); for a token, the token (`t.TOKEN`),
-    /// which carries its own expiry. `None` without credentials.
-    pub fn stream_ticket(&self, headers: &HeaderMap, now: i64) -> Option<String> {
-        if let Some(key) = headers
-            .get("x-api-key")
-            .and_then(|given| self.key_matching(given.as_bytes()))
-        {
-            let expires = now + TICKET_LIFETIME_SECS;
-            return Some(format!(
-                "k.{}.{expires}.{}",
-                key.name,
-                key.ticket_mac(expires)
-            ));
+    /// A ticket for the event stream of `caller`, valid for new
+    /// connections until `now + 24 h` (for a token, no longer than the
+    /// token itself). For a key, `k.NAME.EXPIRES.MAC`: a MAC under the key
+    /// itself, so replicas sharing the keys file accept each other's
+    /// tickets. For a token, `t.EXPIRES.ROLE.SUBJECT.MAC`: a MAC under a
+    /// secret this process made at start, so the token itself never goes
+    /// into a URL (or a proxy's log), and only this flagd accepts it.
+    pub fn stream_ticket(&self, caller: &Identity, now: i64) -> Option<String> {
+        let expires = now + TICKET_LIFETIME_SECS;
+        match &caller.via {
+            Via::Key(name) => {
+                let key = self.api_keys.iter().find(|k| *k.name == **name)?;
+                Some(format!("k.{name}.{expires}.{}", key.ticket_mac(expires)))
+            }
+            Via::Token { expires: until } => {
+                let expires = expires.min(*until);
+                let role = if caller.client {
+                    CLIENT_ROLE
+                } else {
+                    caller.role?.as_str()
+                };
+                let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(caller.subject.as_bytes());
+                let mac = self.token_ticket_mac(expires, role, &subject);
+                Some(format!("t.{expires}.{role}.{subject}.{mac}"))
+            }
         }
-        let token = bearer_token(headers.get(AUTHORIZATION)?.to_str().ok()?)?;
-        Some(format!("t.{token}"))
+    }
+
+    /// The MAC of a token caller's stream ticket.
+    fn token_ticket_mac(&self, expires: i64, role: &str, subject: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.ticket_secret.as_slice())
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("flagd-events-token\n{expires}\n{role}\n{subject}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The caller a stream ticket stands for.
     pub fn redeem(&self, ticket: &str, now: i64) -> Result<Identity, AuthError> {
-        if let Some(token) = ticket.strip_prefix("t.") {
-            return self.verify(token);
+        if let Some(rest) = ticket.strip_prefix("t.") {
+            return self.redeem_token_ticket(rest, now);
         }
         let rest = ticket.strip_prefix("k.").ok_or(AuthError::InvalidTicket)?;
         let mut parts = rest.rsplitn(3, '.');
@@ -321,6 +389,40 @@ impl Authenticator {
             return Err(AuthError::InvalidTicket);
         }
         Ok(key.identity())
+    }
+
+    /// `EXPIRES.ROLE.SUBJECT.MAC` of a token caller's ticket.
+    fn redeem_token_ticket(&self, ticket: &str, now: i64) -> Result<Identity, AuthError> {
+        let mut parts = ticket.splitn(4, '.');
+        let (Some(expires_text), Some(role), Some(subject), Some(mac)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::InvalidTicket);
+        };
+        let expires: i64 = expires_text.parse().map_err(|_| AuthError::InvalidTicket)?;
+        let expected = self.token_ticket_mac(expires, role, subject);
+        if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) || expires < now {
+            return Err(AuthError::InvalidTicket);
+        }
+        let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(subject)
+            .ok()
+            .and_then(|s| String::from_utf8(s).ok())
+            .ok_or(AuthError::InvalidTicket)?;
+        let (role, client) = if role == CLIENT_ROLE {
+            (None, true)
+        } else {
+            (
+                Some(Role::parse(role).ok_or(AuthError::InvalidTicket)?),
+                false,
+            )
+        };
+        Ok(Identity {
+            subject: subject.into(),
+            role,
+            client,
+            via: Via::Token { expires },
+        })
     }
 
     /// Verifies one token.
@@ -376,10 +478,15 @@ impl Authenticator {
             .ok_or_else(|| AuthError::InvalidToken("`sub` must be a string".into()))?
             .into();
         let (role, client) = roles_of(&self.role_claim, claims.get(&self.role_claim))?;
+        let expires = claims
+            .get("exp")
+            .and_then(|e| e.as_i64().or_else(|| e.as_f64().map(|f| f as i64)))
+            .unwrap_or(0);
         Ok(Identity {
             subject,
             role,
             client,
+            via: Via::Token { expires },
         })
     }
 }

@@ -205,14 +205,17 @@ pub async fn guard(
         Err(denied) => return denied.into_response(),
     };
     if let Some(limit) = &state.security.rate_limit {
+        let address = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
         let key = match &identity {
+            // A client credential is public, held by every visitor of a
+            // page or user of an app: each visitor has a bucket of their
+            // own, at the limit a caller has.
+            Some(id) if id.client => ClientKey::Visitor(id.subject.clone(), address),
             Some(id) => ClientKey::Subject(id.subject.clone()),
-            None => ClientKey::Ip(
-                request
-                    .extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
-            ),
+            None => ClientKey::Ip(address),
         };
         if let Err(wait) = limit.check(&key) {
             return too_many(wait);
@@ -225,6 +228,8 @@ pub async fn guard(
         request
             .extensions_mut()
             .insert(Actor(id.subject.to_string()));
+        // For the stream ticket of a bulk answer.
+        request.extensions_mut().insert(id);
     }
     next.run(request).await
 }
@@ -243,13 +248,16 @@ fn too_many(wait: Duration) -> Response {
 }
 
 /// Who a rate limit counts for: a token's subject or an API key, else the
-/// client's IP address.
+/// client's IP address; for a client credential, which every visitor of a
+/// page shares, the credential and the visitor's address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClientKey {
     /// An anonymous client.
     Ip(IpAddr),
     /// An identified caller.
     Subject(Arc<str>),
+    /// One visitor (by address) using a client credential.
+    Visitor(Arc<str>, IpAddr),
 }
 
 /// A per-client token bucket (governor).

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::audience::Audience;
+use super::auth::Identity;
 use super::error::{ApiError, OfrepError};
 use super::evaluate::evaluate;
 use super::request::{Limits, body_object, context_of};
@@ -81,6 +83,7 @@ pub async fn single(
 pub async fn bulk(
     State(state): State<Arc<AppState>>,
     audience: Audience,
+    caller: Option<Extension<Identity>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -114,9 +117,10 @@ pub async fn bulk(
         response.headers_mut().insert(ETAG, etag_value);
         return response;
     }
+    let caller = caller.as_ref().map(|Extension(id)| id);
     state
         .events
-        .write_advertised(&stream_query(&state, &headers), &mut body);
+        .write_advertised(&stream_query(&state, caller), &mut body);
     body.push(b'}');
     let mut response = Response::new(Body::from(body));
     response
@@ -126,14 +130,17 @@ pub async fn bulk(
     response
 }
 
-/// The query of the event stream's URL: a ticket for the caller when
-/// flagd checks credentials (an `EventSource` cannot send headers).
-fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
+/// The query of the event stream's URL: a ticket for the caller who
+/// identified themselves (an `EventSource` cannot send headers).
+fn stream_query(state: &AppState, caller: Option<&Identity>) -> String {
+    let Some(caller) = caller else {
+        return String::new();
+    };
     state
         .security
         .auth
         .as_ref()
-        .and_then(|auth| auth.stream_ticket(headers, jiff::Timestamp::now().as_second()))
+        .and_then(|auth| auth.stream_ticket(caller, jiff::Timestamp::now().as_second()))
         .map(|ticket| {
             form_urlencoded::Serializer::new(String::new())
                 .append_pair("ticket", &ticket)
