@@ -832,3 +832,58 @@ fn a_key_name_given_twice_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+// ------------------------------------------------------ quiet exposures
+
+/// Waits until flagd's log has a line containing `needle`.
+fn logged(d: &Daemon, log: &mut String, needle: &str) -> bool {
+    let start = Instant::now();
+    loop {
+        log.push_str(&d.logs());
+        if log.contains(needle) {
+            return true;
+        }
+        if start.elapsed() > DEADLINE {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Configurations that leave something open their operator may not
+/// expect are warned about at start, on stderr.
+#[test]
+fn open_metrics_and_client_keys_without_auth_eval_are_warned_about() {
+    let client_keys = file("client-keys", &format!("web = {CLIENT_KEY}\n"));
+    let (_repo, d) = with_tokens(&["--client-api-keys-file", &client_keys]);
+    let mut log = String::new();
+    assert!(
+        logged(
+            &d,
+            &mut log,
+            "client keys are configured without --auth-eval"
+        ),
+        "{log}"
+    );
+    assert!(logged(&d, &mut log, "/metrics is open to anyone"), "{log}");
+
+    let (_repo, d) = with_tokens(&["--auth-eval"]);
+    let mut log = String::new();
+    assert!(
+        logged(
+            &d,
+            &mut log,
+            "/metrics is open to anyone who can reach flagd while evaluation needs credentials"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("without --auth-eval"), "{log}");
+
+    let (_repo, d) = with_client_keys(&["--metrics-auth"]);
+    assert_eq!(d.get("/healthz").0, 200);
+    let log = d.logs();
+    assert!(
+        !log.contains("/metrics is open") && !log.contains("without --auth-eval"),
+        "{log}"
+    );
+}

@@ -296,6 +296,11 @@ impl Authenticator {
         })
     }
 
+    /// Whether a client keys file (`--client-api-keys-file`) gave keys.
+    pub fn has_client_keys(&self) -> bool {
+        self.api_keys.iter().any(|k| k.client)
+    }
+
     /// Verifies the bearer token of a request. `Ok(None)` without one.
     pub fn bearer(&self, headers: &HeaderMap) -> Result<Option<Identity>, AuthError> {
         let Some(value) = headers.get(AUTHORIZATION) else {

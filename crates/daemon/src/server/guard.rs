@@ -47,6 +47,34 @@ pub struct Security {
     pub allowed_hosts: Vec<String>,
 }
 
+impl Security {
+    /// What this configuration leaves open that its operator may not
+    /// expect, one sentence each: logged as warnings at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(auth) = &self.auth else {
+            return out;
+        };
+        let client_keys = auth.has_client_keys();
+        if !self.metrics_auth && (self.auth_eval || client_keys) {
+            out.push(format!(
+                "/metrics is open to anyone who can reach flagd while {}: it names every flag and variant and counts their evaluations (flagd_evaluations_total), server-only flags included; add --metrics-auth",
+                if self.auth_eval {
+                    "evaluation needs credentials"
+                } else {
+                    "client keys are configured"
+                }
+            ));
+        }
+        if client_keys && !self.auth_eval {
+            out.push(
+                "client keys are configured without --auth-eval: a caller without credentials evaluates every flag, server-only ones included, so keeping browsers to clientSide flags protects nothing; add --auth-eval".to_owned(),
+            );
+        }
+        out
+    }
+}
+
 /// What an endpoint group lets callers do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
