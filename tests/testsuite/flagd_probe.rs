@@ -887,3 +887,30 @@ fn open_metrics_and_client_keys_without_auth_eval_are_warned_about() {
         "{log}"
     );
 }
+
+// ------------------------------------------- depth, readiness and rollouts
+
+/// Empty lists and objects nest as deep as full ones under
+/// `--max-context-depth`.
+#[test]
+fn empty_containers_count_against_the_context_depth() {
+    let (_repo, d) = daemon(&["--max-context-depth", "2"]);
+    for nested in ["[[[]]]", "[[{}]]", r#"{"a": {"b": []}}"#, "[[[1]]]"] {
+        let (status, body) = d.post(
+            "/ofrep/v1/evaluate/flags/f",
+            &format!(r#"{{"context": {{"targetingKey": "u", "a": {nested}}}}}"#),
+        );
+        assert_eq!(
+            (status, body["errorCode"].as_str()),
+            (400, Some("INVALID_CONTEXT")),
+            "{nested}: {body}"
+        );
+    }
+    for nested in ["[[]]", "[{}]", "{}", "[[1]]"] {
+        let (status, body) = d.post(
+            "/ofrep/v1/evaluate/flags/f",
+            &format!(r#"{{"context": {{"targetingKey": "u", "a": {nested}}}}}"#),
+        );
+        assert_eq!(status, 200, "{nested}: {body}");
+    }
+}
