@@ -914,3 +914,31 @@ fn empty_containers_count_against_the_context_depth() {
         assert_eq!(status, 200, "{nested}: {body}");
     }
 }
+
+/// The moment `/readyz` says ready, every rollout the ruleset defines has
+/// a status — here two hundred, which the controller stores one by one.
+#[test]
+fn a_ready_flagd_answers_for_every_rollout() {
+    let flags: String = (0..200)
+        .map(|i| {
+            format!(
+                "  r{i}:\n    type: boolean\n    variants: {{ on: true, off: false }}\n    default: off\n    rollout: {{ strategy: canary, serve: on, stages: [ {{ percentage: 10, duration: 1h }}, {{ percentage: 100 }} ] }}\n"
+            )
+        })
+        .collect();
+    let repo = TempRepo::new(&[("envs/prod/rollouts.yaml", &format!("flags:\n{flags}"))]);
+    let d = Daemon::on_repo(&repo, &[]);
+    eventually(DEADLINE, "readiness", || {
+        (client().get(d.url("/readyz")).send().ok()?.status() == 200).then_some(())
+    });
+    let (status, body) = d.get("/api/v1/rollouts/r199");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["phase"].as_str(), body["percentage"].as_f64()),
+        (Some("progressing"), Some(10.0)),
+        "{body}"
+    );
+    let (status, list) = d.get("/api/v1/rollouts");
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["rollouts"].as_array().unwrap().len(), 200, "{list}");
+}
