@@ -303,11 +303,18 @@ fn evaluation_with_auth_eval_takes_tokens_or_api_keys() {
     assert_eq!(post(None).0, 401);
     assert_eq!(post(Some(("X-API-Key", "ck-0123456789abcdef"))).0, 200);
     assert_eq!(post(Some(("X-API-Key", "ck-0123456789abcdeX"))).0, 401);
-    let token = hs256(&claims("svc", None), SECRET);
+    let token = hs256(&claims("svc", Some("viewer")), SECRET);
     assert_eq!(
         post(Some(("Authorization", &format!("Bearer {token}")))).0,
         200,
-        "any valid token evaluates"
+        "any valid token with a role evaluates"
+    );
+    // A token that grants no role grants nothing (flagd_probe tests every
+    // shape of role claim).
+    let token = hs256(&claims("svc", None), SECRET);
+    assert_eq!(
+        post(Some(("Authorization", &format!("Bearer {token}")))).0,
+        403
     );
     // API keys only evaluate; they are not a way into the admin API.
     let resp = client()

@@ -29,6 +29,7 @@ mod flagd_clients;
 mod flagd_experiments;
 mod flagd_hardening;
 mod flagd_hotswap;
+mod flagd_probe;
 mod flagd_security;
 mod flagd_sources;
 mod fuzz_props;

@@ -46,6 +46,10 @@ pub struct Served {
     pub ruleset: Arc<Ruleset>,
     /// When it was installed.
     pub loaded_at: Timestamp,
+    /// The version client credentials are told: derived from what they
+    /// can observe ([`client_fingerprint`]), so it moves only when that
+    /// does — never with a server flag.
+    client_version: Box<str>,
     /// `[flag id][variant id]` → that variant's counts by reason.
     counters: Box<[Box<[Arc<ReasonCounts>]>]>,
     /// `[flag id]` → the live rollout position.
@@ -121,6 +125,17 @@ impl Served {
     /// The exposure counters of this ruleset's experiments.
     pub fn experiments(&self) -> &ExposureTable {
         &self.exposures
+    }
+
+    /// The ruleset's version as `client` credentials see it (`true`), or
+    /// as services do: client credentials learn nothing of server flags,
+    /// not even that they changed (docs/security.md).
+    pub fn version_for(&self, client: bool) -> &str {
+        if client {
+            &self.client_version
+        } else {
+            self.ruleset.version()
+        }
     }
 }
 
@@ -265,6 +280,20 @@ pub struct Change {
     pub client_generation: u64,
     /// When the latest happened.
     pub at: Timestamp,
+    /// When the latest change a client can observe happened.
+    pub client_at: Timestamp,
+}
+
+impl Change {
+    /// The generation and time of the latest change `client` credentials
+    /// (`true`) or services can observe.
+    pub fn seen_by(&self, client: bool) -> (u64, Timestamp) {
+        if client {
+            (self.client_generation, self.client_at)
+        } else {
+            (self.generation, self.at)
+        }
+    }
 }
 
 /// Where [`Change`] marks are published; watchers see the latest one.
@@ -277,10 +306,12 @@ struct ChangeFeed {
 
 impl Default for ChangeFeed {
     fn default() -> Self {
+        let now = Timestamp::now();
         let (sender, _) = tokio::sync::watch::channel(Change {
             generation: 0,
             client_generation: 0,
-            at: Timestamp::now(),
+            at: now,
+            client_at: now,
         });
         ChangeFeed {
             sender,
@@ -293,15 +324,18 @@ impl ChangeFeed {
     fn advance(&self, client_visible: bool) {
         self.sender.send_modify(|change| {
             change.generation += 1;
-            change.client_generation += u64::from(client_visible);
             change.at = Timestamp::now();
+            if client_visible {
+                change.client_generation += 1;
+                change.client_at = change.at;
+            }
         });
     }
 
-    /// A new ruleset: a change for clients only when its client-visible
-    /// part differs from the last one's.
-    fn installed(&self, ruleset: &Ruleset) {
-        let fingerprint = client_fingerprint(ruleset);
+    /// A new ruleset, whose [`client_fingerprint`] is `fingerprint`: a
+    /// change for clients only when its client-visible part differs from
+    /// the last one's.
+    fn installed(&self, fingerprint: u64) {
         let mut last = self
             .client_fingerprint
             .lock()
@@ -357,9 +391,11 @@ impl Live {
     /// rather than the source's (or `None`).
     pub fn install(&self, ruleset: Ruleset, offline: Option<String>) -> Arc<Served> {
         let ruleset = Arc::new(ruleset);
+        let fingerprint = client_fingerprint(&ruleset);
         let guard = self.install_lock.lock().unwrap_or_else(|e| e.into_inner());
         let loaded_at = Timestamp::now();
         let served = Arc::new(Served {
+            client_version: format!("client:{fingerprint:016x}").into(),
             counters: self.bind_counters(&ruleset),
             positions: self.initial_positions(&ruleset),
             exposures: self.exposures.bind(&ruleset, loaded_at),
@@ -375,7 +411,7 @@ impl Live {
             background::retire(ruleset);
         }
         self.installed.notify_one();
-        self.changes.installed(&ruleset);
+        self.changes.installed(fingerprint);
         let mut status = self.lock_status();
         status.version = Some(ruleset.version().to_owned());
         status.source = Some(ruleset.meta().source.clone());

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
@@ -72,6 +73,21 @@ pub struct Identity {
     pub role: Option<Role>,
     /// A client credential: it may evaluate `clientSide` flags only.
     pub client: bool,
+    /// What the caller presented.
+    pub via: Via,
+}
+
+/// The credential an [`Identity`] was proven with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A bearer token (or a stream ticket issued for one), valid until
+    /// `expires` (Unix seconds).
+    Token {
+        /// The token's `exp`.
+        expires: i64,
+    },
+    /// A key of a keys file, by name.
+    Key(Arc<str>),
 }
 
 /// The role name that marks a token as a client credential.
@@ -95,6 +111,10 @@ pub enum AuthError {
     /// A stream ticket that is malformed, forged or expired.
     #[error("invalid or expired stream ticket: fetch the bulk evaluation again for a new one")]
     InvalidTicket,
+    /// A valid token whose role claim is missing, malformed or names no
+    /// role flagd knows: it grants nothing (403, not a full credential).
+    #[error("{0}")]
+    NoRole(String),
     /// Configuration could not be loaded.
     #[error("{0}")]
     Config(String),
@@ -118,6 +138,9 @@ pub struct Authenticator {
     role_claim: String,
     api_keys: Vec<ApiKey>,
     leeway: u64,
+    /// Signs the stream tickets of token callers; made at start, so only
+    /// this process accepts them.
+    ticket_secret: zeroize::Zeroizing<[u8; 32]>,
 }
 
 /// A named key of an API keys file.
@@ -136,6 +159,7 @@ impl ApiKey {
             subject: format!("{kind}:{}", self.name).into(),
             role: None,
             client: self.client,
+            via: Via::Key(self.name.as_str().into()),
         }
     }
 
@@ -219,18 +243,48 @@ impl Authenticator {
                 Keys::Jwks(jwks)
             }
         };
-        let mut api_keys = Vec::new();
+        let mut api_keys: Vec<ApiKey> = Vec::new();
+        let mut files: Vec<&Path> = Vec::new();
         for (file, client) in [(api_keys_file, false), (client_api_keys_file, true)] {
             if let Some(p) = file {
                 let text = String::from_utf8_lossy(&read(p)?).into_owned();
                 let keys = parse_api_keys(&text)
                     .map_err(|e| AuthError::Config(format!("{}: {e}", p.display())))?;
-                api_keys.extend(
-                    keys.into_iter()
-                        .map(|(name, key)| ApiKey { name, key, client }),
-                );
+                for (name, key) in keys {
+                    // A second key of one name could never redeem its
+                    // stream tickets (the first of the name is found),
+                    // and one key under two names would be counted and
+                    // audited as either: both are refused.
+                    let clash = api_keys.iter().zip(&files).find_map(|(k, f)| {
+                        let same_name = k.name == name;
+                        (same_name || constant_time_eq(k.key.as_bytes(), key.as_bytes()))
+                            .then(|| (same_name, k.name.clone(), *f))
+                    });
+                    if let Some((same_name, other, f)) = clash {
+                        let place = if f == p {
+                            p.display().to_string()
+                        } else {
+                            format!("{} and {}", f.display(), p.display())
+                        };
+                        return Err(AuthError::Config(if same_name {
+                            format!(
+                                "{place}: the key name `{name}` is given twice; every key needs a name of its own"
+                            )
+                        } else {
+                            format!(
+                                "{place}: `{other}` and `{name}` are the same key; every name needs a key of its own"
+                            )
+                        }));
+                    }
+                    api_keys.push(ApiKey { name, key, client });
+                    files.push(p);
+                }
             }
         }
+        let mut ticket_secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(ticket_secret.as_mut_slice()).map_err(|e| {
+            AuthError::Config(format!("cannot make a secret for stream tickets: {e}"))
+        })?;
         Ok(Authenticator {
             keys,
             issuer,
@@ -238,7 +292,13 @@ impl Authenticator {
             role_claim,
             api_keys,
             leeway: 5,
+            ticket_secret,
         })
+    }
+
+    /// Whether a client keys file (`--client-api-keys-file`) gave keys.
+    pub fn has_client_keys(&self) -> bool {
+        self.api_keys.iter().any(|k| k.client)
     }
 
     /// Verifies the bearer token of a request. `Ok(None)` without one.
@@ -246,17 +306,9 @@ impl Authenticator {
         let Some(value) = headers.get(AUTHORIZATION) else {
             return Ok(None);
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| {
-                AuthError::InvalidToken("expected `Authorization: Bearer <token>`".into())
-            })?;
+        let token = value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            AuthError::InvalidToken("expected `Authorization: Bearer <token>`".into())
+        })?;
         self.verify(token).map(Some)
     }
 
@@ -282,34 +334,48 @@ impl Authenticator {
         found
     }
 
-    /// A ticket for the event stream of the caller of `headers`, valid
-    /// for new connections until `now + 24 h`: for a key, `k.NAME.EXPIRES.MAC`
-    /// (a MAC under the key itself, so replicas sharing the keys file
-    /// accept each other's tickets); for a token, the token (`t.TOKEN`),
-    /// which carries its own expiry. `None` without credentials.
-    pub fn stream_ticket(&self, headers: &HeaderMap, now: i64) -> Option<String> {
-        if let Some(key) = headers
-            .get("x-api-key")
-            .and_then(|given| self.key_matching(given.as_bytes()))
-        {
-            let expires = now + TICKET_LIFETIME_SECS;
-            return Some(format!(
-                "k.{}.{expires}.{}",
-                key.name,
-                key.ticket_mac(expires)
-            ));
+    /// A ticket for the event stream of `caller`, valid for new
+    /// connections until `now + 24 h` (for a token, no longer than the
+    /// token itself). For a key, `k.NAME.EXPIRES.MAC`: a MAC under the key
+    /// itself, so replicas sharing the keys file accept each other's
+    /// tickets. For a token, `t.EXPIRES.ROLE.SUBJECT.MAC`: a MAC under a
+    /// secret this process made at start, so the token itself never goes
+    /// into a URL (or a proxy's log), and only this flagd accepts it.
+    pub fn stream_ticket(&self, caller: &Identity, now: i64) -> Option<String> {
+        let expires = now + TICKET_LIFETIME_SECS;
+        match &caller.via {
+            Via::Key(name) => {
+                let key = self.api_keys.iter().find(|k| *k.name == **name)?;
+                Some(format!("k.{name}.{expires}.{}", key.ticket_mac(expires)))
+            }
+            Via::Token { expires: until } => {
+                let expires = expires.min(*until);
+                let role = if caller.client {
+                    CLIENT_ROLE
+                } else {
+                    caller.role?.as_str()
+                };
+                let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(caller.subject.as_bytes());
+                let mac = self.token_ticket_mac(expires, role, &subject);
+                Some(format!("t.{expires}.{role}.{subject}.{mac}"))
+            }
         }
-        let token = headers.get(AUTHORIZATION)?.to_str().ok()?;
-        let token = token
-            .strip_prefix("Bearer ")
-            .or_else(|| token.strip_prefix("bearer "))?;
-        Some(format!("t.{}", token.trim()))
+    }
+
+    /// The MAC of a token caller's stream ticket.
+    fn token_ticket_mac(&self, expires: i64, role: &str, subject: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.ticket_secret.as_slice())
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("flagd-events-token\n{expires}\n{role}\n{subject}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The caller a stream ticket stands for.
     pub fn redeem(&self, ticket: &str, now: i64) -> Result<Identity, AuthError> {
-        if let Some(token) = ticket.strip_prefix("t.") {
-            return self.verify(token);
+        if let Some(rest) = ticket.strip_prefix("t.") {
+            return self.redeem_token_ticket(rest, now);
         }
         let rest = ticket.strip_prefix("k.").ok_or(AuthError::InvalidTicket)?;
         let mut parts = rest.rsplitn(3, '.');
@@ -328,6 +394,40 @@ impl Authenticator {
             return Err(AuthError::InvalidTicket);
         }
         Ok(key.identity())
+    }
+
+    /// `EXPIRES.ROLE.SUBJECT.MAC` of a token caller's ticket.
+    fn redeem_token_ticket(&self, ticket: &str, now: i64) -> Result<Identity, AuthError> {
+        let mut parts = ticket.splitn(4, '.');
+        let (Some(expires_text), Some(role), Some(subject), Some(mac)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::InvalidTicket);
+        };
+        let expires: i64 = expires_text.parse().map_err(|_| AuthError::InvalidTicket)?;
+        let expected = self.token_ticket_mac(expires, role, subject);
+        if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) || expires < now {
+            return Err(AuthError::InvalidTicket);
+        }
+        let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(subject)
+            .ok()
+            .and_then(|s| String::from_utf8(s).ok())
+            .ok_or(AuthError::InvalidTicket)?;
+        let (role, client) = if role == CLIENT_ROLE {
+            (None, true)
+        } else {
+            (
+                Some(Role::parse(role).ok_or(AuthError::InvalidTicket)?),
+                false,
+            )
+        };
+        Ok(Identity {
+            subject: subject.into(),
+            role,
+            client,
+            via: Via::Token { expires },
+        })
     }
 
     /// Verifies one token.
@@ -382,21 +482,73 @@ impl Authenticator {
             .and_then(Value::as_str)
             .ok_or_else(|| AuthError::InvalidToken("`sub` must be a string".into()))?
             .into();
-        let names: Vec<&str> = match claims.get(&self.role_claim) {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let role = names.iter().filter_map(|n| Role::parse(n)).max();
-        // `client` alone makes a client credential; next to a real role it
-        // is ignored, so a token is never both.
-        let client = role.is_none() && names.iter().any(|n| n.eq_ignore_ascii_case(CLIENT_ROLE));
+        let (role, client) = roles_of(&self.role_claim, claims.get(&self.role_claim))?;
+        let expires = claims
+            .get("exp")
+            .and_then(|e| e.as_i64().or_else(|| e.as_f64().map(|f| f as i64)))
+            .unwrap_or(0);
         Ok(Identity {
             subject,
             role,
             client,
+            via: Via::Token { expires },
         })
     }
+}
+
+/// The token of an `Authorization` header's value: the scheme `Bearer` in
+/// any case (RFC 9110 makes schemes case-insensitive), a space, the token.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// What the role claim `name` of a verified token grants: its highest
+/// role, or a client credential. Fails closed: a claim that is missing,
+/// is not a role name or a list of role names, or names no role flagd
+/// knows grants nothing — never a full credential by default.
+fn roles_of(name: &str, claim: Option<&Value>) -> Result<(Option<Role>, bool), AuthError> {
+    let shown = |v: &Value| {
+        let mut text = v.to_string();
+        if text.len() > 64 {
+            let cut = (0..=61)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        text
+    };
+    let names: Vec<&str> = match claim {
+        None => {
+            return Err(AuthError::NoRole(format!(
+                "the token has no `{name}` claim, so it grants no role"
+            )));
+        }
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).collect()
+        }
+        Some(other) => {
+            return Err(AuthError::NoRole(format!(
+                "the token's `{name}` claim must be a role name or a list of role names, not {}",
+                shown(other)
+            )));
+        }
+    };
+    let role = names.iter().filter_map(|n| Role::parse(n)).max();
+    // `client` alone makes a client credential; next to a real role it
+    // is ignored, so a token is never both.
+    let client = role.is_none() && names.iter().any(|n| n.eq_ignore_ascii_case(CLIENT_ROLE));
+    if role.is_none() && !client {
+        return Err(AuthError::NoRole(format!(
+            "the token's `{name}` claim, {}, names no role flagd knows (viewer, developer, admin, client)",
+            shown(claim.unwrap_or(&Value::Null))
+        )));
+    }
+    Ok((role, client))
 }
 
 fn trim_line_end(bytes: &[u8]) -> &[u8] {
@@ -439,6 +591,63 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc "] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header}");
+        }
+        for header in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "Token abc"] {
+            assert_eq!(bearer_token(header), None, "{header}");
+        }
+    }
+
+    /// Every shape of role claim that is not a known role name, or a list
+    /// of names with one, grants nothing.
+    #[test]
+    fn roles_fail_closed() {
+        use serde_json::json;
+        let granted = |claim: Option<Value>| roles_of("role", claim.as_ref());
+        assert_eq!(
+            granted(Some(json!("viewer"))),
+            Ok((Some(Role::Viewer), false))
+        );
+        assert_eq!(
+            granted(Some(json!("Admin"))),
+            Ok((Some(Role::Admin), false))
+        );
+        assert_eq!(
+            granted(Some(json!(["guest", "developer", "viewer"]))),
+            Ok((Some(Role::Developer), false))
+        );
+        assert_eq!(granted(Some(json!("client"))), Ok((None, true)));
+        assert_eq!(
+            granted(Some(json!(["client", "admin"]))),
+            Ok((Some(Role::Admin), false))
+        );
+        for claim in [
+            None,
+            Some(json!("guest")),
+            Some(json!("client ")),
+            Some(json!(" admin")),
+            Some(json!("viewer,admin")),
+            Some(json!("")),
+            Some(json!([])),
+            Some(json!(["guest"])),
+            Some(json!([["admin"]])),
+            Some(json!(["admin", 1])),
+            Some(json!({"role": "admin"})),
+            Some(json!(3)),
+            Some(json!(true)),
+            Some(Value::Null),
+        ] {
+            let shown = format!("{claim:?}");
+            assert!(
+                matches!(granted(claim), Err(AuthError::NoRole(_))),
+                "{shown} granted something"
+            );
+        }
+    }
 
     #[test]
     fn roles_are_ordered() {

@@ -92,7 +92,8 @@ fn respond(
 ) -> Result<Response, ApiError> {
     let served = state.served()?;
     let ev = evaluate(&served, key, ctx, audience)?;
-    Ok(json_ok(&EvaluationBody::new(&ev, served.ruleset.version())))
+    let version = served.version_for(audience == Audience::Client);
+    Ok(json_ok(&EvaluationBody::new(&ev, version)))
 }
 
 /// `GET /api/v1/flags/{key}/evaluate`
@@ -162,7 +163,7 @@ pub async fn bulk(
         )));
     }
     let served = state.served()?;
-    let version = served.ruleset.version();
+    let version = served.version_for(audience == Audience::Client);
     let keys: Vec<&str> = match &wanted {
         Some(keys) => keys.iter().map(String::as_str).collect(),
         None => served

@@ -155,10 +155,7 @@ pub async fn stream(
 /// The generation `audience` follows: clients only hear of what they can
 /// see.
 fn generation(audience: Audience, change: &Change) -> u64 {
-    match audience {
-        Audience::Server => change.generation,
-        Audience::Client => change.client_generation,
-    }
+    change.seen_by(audience == Audience::Client).0
 }
 
 /// One stream's view of the changes.
@@ -198,19 +195,19 @@ fn refetch_events(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>>
         }
         let change = watch.next().await?;
         watch.slot.state.metrics.event_sent();
-        let event = refetch(generation(watch.audience, &change), change);
+        let event = refetch(change.seen_by(watch.audience == Audience::Client));
         Some((Ok(event), watch))
     })
 }
 
 /// The event ADR-0008 defines: fetch the bulk evaluation again. The id
 /// (the audience's generation) lets a reconnecting client say what it saw
-/// last.
-fn refetch(generation: u64, change: Change) -> Event {
+/// last; the time is of the latest change the audience can observe.
+fn refetch((generation, at): (u64, jiff::Timestamp)) -> Event {
     let data = json!({
         "type": "refetchEvaluation",
         "etag": format!("\"g{generation}\""),
-        "lastModified": change.at.as_second(),
+        "lastModified": at.as_second(),
     });
     Event::default()
         .id(generation.to_string())

@@ -47,6 +47,34 @@ pub struct Security {
     pub allowed_hosts: Vec<String>,
 }
 
+impl Security {
+    /// What this configuration leaves open that its operator may not
+    /// expect, one sentence each: logged as warnings at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(auth) = &self.auth else {
+            return out;
+        };
+        let client_keys = auth.has_client_keys();
+        if !self.metrics_auth && (self.auth_eval || client_keys) {
+            out.push(format!(
+                "/metrics is open to anyone who can reach flagd while {}: it names every flag and variant and counts their evaluations (flagd_evaluations_total), server-only flags included; add --metrics-auth",
+                if self.auth_eval {
+                    "evaluation needs credentials"
+                } else {
+                    "client keys are configured"
+                }
+            ));
+        }
+        if client_keys && !self.auth_eval {
+            out.push(
+                "client keys are configured without --auth-eval: a caller without credentials evaluates every flag, server-only ones included, so keeping browsers to clientSide flags protects nothing; add --auth-eval".to_owned(),
+            );
+        }
+        out
+    }
+}
+
 /// What an endpoint group lets callers do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -144,18 +172,29 @@ fn authenticate(
         }
         other => other.needs(),
     };
+    let refuse = |e: AuthError| match e {
+        AuthError::NoRole(why) => Denied::Forbidden(format!(
+            "{why}; it may not {}: it needs {}",
+            access.describe(),
+            required.map_or_else(
+                || "a role (client, viewer, developer or admin)".to_owned(),
+                |r| format!("`{r}`")
+            )
+        )),
+        e => Denied::Unauthorized(e),
+    };
     let identity = match auth.bearer(headers) {
         Ok(Some(id)) => id,
         Ok(None) if access == Access::Evaluate => match auth.api_key(headers) {
             Ok(Some(id)) => id,
             Ok(None) => match stream_ticket(request) {
-                Some(ticket) => auth.redeem(&ticket, now).map_err(Denied::Unauthorized)?,
+                Some(ticket) => auth.redeem(&ticket, now).map_err(refuse)?,
                 None => return Err(Denied::Unauthorized(AuthError::Missing)),
             },
-            Err(e) => return Err(Denied::Unauthorized(e)),
+            Err(e) => return Err(refuse(e)),
         },
         Ok(None) => return Err(Denied::Unauthorized(AuthError::Missing)),
-        Err(e) => return Err(Denied::Unauthorized(e)),
+        Err(e) => return Err(refuse(e)),
     };
     if let Some(role) = required
         && identity.role.is_none_or(|r| r < role)
@@ -194,14 +233,17 @@ pub async fn guard(
         Err(denied) => return denied.into_response(),
     };
     if let Some(limit) = &state.security.rate_limit {
+        let address = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
         let key = match &identity {
+            // A client credential is public, held by every visitor of a
+            // page or user of an app: each visitor has a bucket of their
+            // own, at the limit a caller has.
+            Some(id) if id.client => ClientKey::Visitor(id.subject.clone(), address),
             Some(id) => ClientKey::Subject(id.subject.clone()),
-            None => ClientKey::Ip(
-                request
-                    .extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
-            ),
+            None => ClientKey::Ip(address),
         };
         if let Err(wait) = limit.check(&key) {
             return too_many(wait);
@@ -214,6 +256,8 @@ pub async fn guard(
         request
             .extensions_mut()
             .insert(Actor(id.subject.to_string()));
+        // For the stream ticket of a bulk answer.
+        request.extensions_mut().insert(id);
     }
     next.run(request).await
 }
@@ -232,13 +276,16 @@ fn too_many(wait: Duration) -> Response {
 }
 
 /// Who a rate limit counts for: a token's subject or an API key, else the
-/// client's IP address.
+/// client's IP address; for a client credential, which every visitor of a
+/// page shares, the credential and the visitor's address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClientKey {
     /// An anonymous client.
     Ip(IpAddr),
     /// An identified caller.
     Subject(Arc<str>),
+    /// One visitor (by address) using a client credential.
+    Visitor(Arc<str>, IpAddr),
 }
 
 /// A per-client token bucket (governor).
@@ -381,6 +428,40 @@ pub async fn refuse_oversized(
         }
         _ => next.run(request).await,
     }
+}
+
+/// Middleware: a request whose line and header lines take more than
+/// [`super::listen::MAX_HEADER_BYTES`] is refused with 431, as hyper
+/// refuses larger ones before they reach a handler — so the documented
+/// limit is the limit, whatever hyper's buffer happened to take in.
+pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
+    let limit = super::listen::MAX_HEADER_BYTES;
+    // As sent on HTTP/1.1: `METHOD TARGET HTTP/1.1\r\n`, `name: value\r\n`
+    // each, and the empty line.
+    let line = request.method().as_str().len()
+        + request
+            .uri()
+            .path_and_query()
+            .map_or(1, |p| p.as_str().len())
+        + 12;
+    let size = request.headers().iter().fold(line + 2, |n, (name, value)| {
+        n + name.as_str().len() + value.len() + 4
+    });
+    if size <= limit {
+        return next.run(request).await;
+    }
+    let message =
+        format!("the request line and headers take {size} bytes; at most {limit} are accepted");
+    let mut response = ApiError::new(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "HEADERS_TOO_LARGE",
+        message,
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Middleware: errors produced outside the handlers (405, 408, 413,

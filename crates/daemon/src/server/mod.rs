@@ -209,6 +209,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             guard::known_host,
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn(guard::refuse_large_headers))
         .with_state(state)
 }
 
@@ -251,6 +252,9 @@ pub async fn serve(
     options: listen::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    for warning in state.security.warnings() {
+        tracing::warn!("{warning}");
+    }
     // Event streams never end on their own: they close first, so the
     // drain that follows only waits for real requests.
     let streams = state.clone();

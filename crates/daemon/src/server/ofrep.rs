@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::audience::Audience;
+use super::auth::Identity;
 use super::error::{ApiError, OfrepError};
 use super::evaluate::evaluate;
 use super::request::{Limits, body_object, context_of};
@@ -71,7 +73,8 @@ pub async fn single(
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
         let ev = evaluate(&served, &key, &ctx, audience)?;
-        Ok(json_ok(&Success::new(&ev, served.ruleset.version())))
+        let version = served.version_for(audience == Audience::Client);
+        Ok(json_ok(&Success::new(&ev, version)))
     });
     result.unwrap_or_else(|e| OfrepError::from_api(Some(&key), e).into_response())
 }
@@ -80,6 +83,7 @@ pub async fn single(
 pub async fn bulk(
     State(state): State<Arc<AppState>>,
     audience: Audience,
+    caller: Option<Extension<Identity>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -113,9 +117,10 @@ pub async fn bulk(
         response.headers_mut().insert(ETAG, etag_value);
         return response;
     }
+    let caller = caller.as_ref().map(|Extension(id)| id);
     state
         .events
-        .write_advertised(&stream_query(&state, &headers), &mut body);
+        .write_advertised(&stream_query(&state, caller), &mut body);
     body.push(b'}');
     let mut response = Response::new(Body::from(body));
     response
@@ -125,14 +130,17 @@ pub async fn bulk(
     response
 }
 
-/// The query of the event stream's URL: a ticket for the caller when
-/// flagd checks credentials (an `EventSource` cannot send headers).
-fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
+/// The query of the event stream's URL: a ticket for the caller who
+/// identified themselves (an `EventSource` cannot send headers).
+fn stream_query(state: &AppState, caller: Option<&Identity>) -> String {
+    let Some(caller) = caller else {
+        return String::new();
+    };
     state
         .security
         .auth
         .as_ref()
-        .and_then(|auth| auth.stream_ticket(headers, jiff::Timestamp::now().as_second()))
+        .and_then(|auth| auth.stream_ticket(caller, jiff::Timestamp::now().as_second()))
         .map(|ticket| {
             form_urlencoded::Serializer::new(String::new())
                 .append_pair("ticket", &ticket)
@@ -148,6 +156,7 @@ fn stream_query(state: &AppState, headers: &HeaderMap) -> String {
 fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audience) {
     let ruleset = &served.ruleset;
     let env = served.eval_env();
+    let version = served.version_for(audience == Audience::Client);
     out.push(b'[');
     let mut first = true;
     for (i, flag) in ruleset.flags().iter().enumerate() {
@@ -162,7 +171,7 @@ fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audi
         match ruleset.evaluate_id(id, ctx, &env) {
             Ok(ev) => {
                 served.count(&ev);
-                write_success(out, &ev, ruleset.version());
+                write_success(out, &ev, version);
             }
             Err(e) => {
                 let item = OfrepError::from_api(Some(&flag.key), ApiError::eval(&flag.key, e));

@@ -50,16 +50,24 @@ impl Limits {
     }
 }
 
-/// How deeply objects and lists nest in a value (a scalar is 0).
+/// How deeply objects and lists nest in a value: a scalar is 0, a list or
+/// object one more than its deepest member — an empty one is 1, so empty
+/// containers nest as deep as full ones.
 fn depth(value: &Value) -> usize {
     let mut deepest = 0;
+    // Each value with the number of containers around it.
     let mut stack = vec![(value, 0usize)];
-    while let Some((v, d)) = stack.pop() {
-        deepest = deepest.max(d);
+    while let Some((v, around)) = stack.pop() {
         match v {
-            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
-            Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
-            _ => {}
+            Value::Array(items) => {
+                deepest = deepest.max(around + 1);
+                stack.extend(items.iter().map(|i| (i, around + 1)));
+            }
+            Value::Object(map) => {
+                deepest = deepest.max(around + 1);
+                stack.extend(map.values().map(|i| (i, around + 1)));
+            }
+            _ => deepest = deepest.max(around),
         }
     }
     deepest
@@ -175,6 +183,19 @@ mod tests {
                 .contains("nest 2 levels")
         );
         let mut b = body_object(br#"{"context": {"a": [1]}}"#).unwrap();
+        assert!(context_of(&mut b, &tight, &[]).is_ok());
+        // Empty containers nest too.
+        for nested in [r#"[[]]"#, r#"[{}]"#, r#"{"x": []}"#, r#"[[], 1]"#] {
+            let mut b =
+                body_object(format!(r#"{{"context": {{"a": {nested}}}}}"#).as_bytes()).unwrap();
+            let e = context_of(&mut b, &tight, &[]).unwrap_err();
+            assert!(
+                e.message.contains("nest 2 levels"),
+                "{nested}: {}",
+                e.message
+            );
+        }
+        let mut b = body_object(br#"{"context": {"a": [], "b": {}}}"#).unwrap();
         assert!(context_of(&mut b, &tight, &[]).is_ok());
         assert!(context_from_query(Some("a=1&b=2&c=3"), &tight).is_err());
     }

@@ -69,6 +69,32 @@ impl<M: MetricsSource + std::fmt::Debug> Positions for Controller<M> {
     }
 }
 
+impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
+    /// The record of `flag`'s served rollout `spec`: the one held, or —
+    /// until the controller has stored one (the ruleset was just
+    /// installed, the store does not answer, the leader has not written
+    /// it yet) — the record the rollout starts with, as of the ruleset's
+    /// install, which is what evaluations serve meanwhile. So every
+    /// rollout the served ruleset defines has a status from the moment it
+    /// is served (`/readyz` is ready from then on too).
+    fn held_or_starting(
+        &self,
+        inner: &Inner,
+        served: &Served,
+        flag: &CompiledFlag,
+        spec: &CompiledRollout,
+    ) -> RolloutRecord {
+        match inner
+            .records
+            .get(&*flag.key)
+            .filter(|r| r.spec_hash == spec.spec_hash)
+        {
+            Some(r) => inner.with_pending(r.clone()),
+            None => machine::start(&flag.key, &self.env, spec, served.loaded_at).0,
+        }
+    }
+}
+
 impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
     fn list(&self) -> Vec<Value> {
         let Some(served) = self.live.current() else {
@@ -80,18 +106,20 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
             .ruleset
             .flags()
             .iter()
-            .filter(|f| f.rollout.is_some())
             .filter_map(|f| {
-                inner
-                    .record(&f.key)
-                    .and_then(|r| status_of(&served, &r, now))
+                let spec = f.rollout.as_ref()?;
+                let record = self.held_or_starting(&inner, &served, f, spec);
+                Some(status(f, spec, &record, now))
             })
             .collect()
     }
 
     fn status(&self, flag: &str) -> Option<Value> {
-        let (served, record) = self.current(flag)?;
-        status_of(&served, &record, self.clock.now())
+        let served = self.live.current()?;
+        let compiled = served.ruleset.flag(served.ruleset.flag_id(flag)?);
+        let spec = compiled.rollout.as_ref()?;
+        let record = self.held_or_starting(&self.lock(), &served, compiled, spec);
+        Some(status(compiled, spec, &record, self.clock.now()))
     }
 
     fn steer<'a>(

@@ -25,7 +25,7 @@ use super::machine::{self, SteerError, Transition};
 use super::state::RolloutRecord;
 use super::store::{BoxFuture, Fence, LocalStore, RecordSink, Save, StateStore, StoreError};
 pub use api::{RolloutApi, RolloutMetrics, SteerFailure};
-use schedule::{due, position, served_percentage, status, status_of};
+use schedule::{due, position, served_percentage, status};
 
 use crate::live::{Live, Positions, Served};
 use hotswap_flags_client::prometheus::{MetricsSource, TemplateVars};

@@ -113,9 +113,3 @@ pub(super) fn status(
     // Plain data: serializing cannot fail (non-finite numbers become null).
     serde_json::to_value(status).unwrap_or_default()
 }
-
-/// [`status`] of the served rollout of `r.flag`, if it still has one.
-pub(super) fn status_of(served: &Served, r: &RolloutRecord, now: Timestamp) -> Option<Value> {
-    let flag = served.ruleset.flag(served.ruleset.flag_id(&r.flag)?);
-    Some(status(flag, flag.rollout.as_ref()?, r, now))
-}
