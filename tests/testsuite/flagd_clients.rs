@@ -163,22 +163,7 @@ impl EventStream {
     /// Reads until `done` holds for all that was received, the peer closes,
     /// or `within` passes; whether `done` held.
     fn read_until(&mut self, within: Duration, done: impl Fn(&str) -> bool) -> bool {
-        let deadline = Instant::now() + within;
-        let mut buf = [0u8; 4096];
-        while !done(&self.received) {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return false;
-            };
-            self.stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-                .unwrap();
-            match self.stream.read(&mut buf) {
-                Ok(0) => return done(&self.received),
-                Ok(n) => self.received.push_str(&String::from_utf8_lossy(&buf[..n])),
-                Err(_) => return done(&self.received),
-            }
-        }
-        true
+        read_until(&mut self.stream, &mut self.received, within, done)
     }
 
     /// Whether flagd closes the stream within the deadline.

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use super::files::{git, replace_file, write};
 pub use super::{DEADLINE, assert_says, eventually, require, texts_of};
@@ -437,4 +437,31 @@ pub fn bundle(repo: &TempRepo, out: &Path, sign_key: Option<&Path>) {
         cmd.arg("--sign-key").arg(key);
     }
     cmd.assert().success();
+}
+
+/// Reads `stream` into `received` until `done` holds for all that was
+/// received, the peer closes, or `within` passes; whether `done` held. For
+/// tests that speak raw HTTP (event streams, hostile clients).
+pub fn read_until(
+    stream: &mut std::net::TcpStream,
+    received: &mut String,
+    within: Duration,
+    done: impl Fn(&str) -> bool,
+) -> bool {
+    let deadline = Instant::now() + within;
+    let mut buf = [0u8; 4096];
+    while !done(received) {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            return false;
+        };
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return done(received),
+            Ok(n) => received.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => return done(received),
+        }
+    }
+    true
 }
