@@ -572,14 +572,46 @@ fn stale_reads_evaluations_counted_by_flagd_since_it_started() {
         reason["text"],
         format!("evaluated 3 times since flagd started at {at}, always `on`")
     );
+    // Seconds of counting are no evidence over a 30-day window: a look,
+    // not a removal.
     let search = flag(&report, "new-search");
     assert_eq!(search["envs"][0]["evaluations"], json!({}), "{search:#}");
     assert_eq!(reason_codes(search), ["not-evaluated"]);
-    assert_eq!(
-        search["reasons"][0]["text"],
-        format!("not evaluated since flagd started at {at}")
+    let text = search["reasons"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "not evaluated since flagd started at {at}, but the counts cover only "
+        )) && text.ends_with("less than --older-than (30 days)"),
+        "{text}"
     );
-    assert_eq!(search["verdict"], "remove");
+    assert_eq!(search["verdict"], "review");
+
+    // Once the counts cover the window (two seconds here), the same
+    // evidence says remove.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (report, _) = json(flagctl(root).args([
+            "stale",
+            "--env",
+            "staging",
+            "--format",
+            "json",
+            "--older-than",
+            "2s",
+            "--daemon",
+            &daemon.url(""),
+        ]));
+        let search = flag(&report, "new-search");
+        if search["verdict"] == "remove" {
+            assert_eq!(
+                search["reasons"][0]["text"],
+                format!("not evaluated since flagd started at {at}")
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{search:#}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 #[test]
@@ -764,6 +796,27 @@ fn retire_edits_json_and_toml_files_in_place() {
     assert_eq!(
         show(root, "retire/a", "envs/production/flags.toml"),
         "# Shipping.\n[flags.b]\ntype = \"boolean\"\ndefault = \"on\"\n\n[flags.b.variants]\non = true\n"
+    );
+    // A full ref name is refused, not nested (`refs/heads/refs/heads/…`).
+    let out = flagctl(root)
+        .args(["retire", "b", "--branch", "refs/heads/retire-b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "`refs/heads/retire-b` is a full ref name; give the branch name alone (`retire-b`)"
+        ),
+        "{out:?}"
+    );
+    let refs = std::process::Command::new("git")
+        .args(["for-each-ref", "--format=%(refname)"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&refs.stdout).contains("refs/heads/refs/"),
+        "{refs:?}"
     );
     flagctl(root)
         .args(["retire", "b", "--branch", "retire-b"])

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::branch::{self, BranchError, FileEdit, render};
 use crate::diff::defining_file;
-use crate::lifecycle::refs::{CodeRef, RefScanError, scan};
+use crate::lifecycle::refs::{CodeRef, RefScan, RefScanError, scan};
 use crate::lifecycle::serving::{serves_one, uniform_when_rolled_out};
 use crate::lifecycle::stale::RuntimeEvidence;
 use crate::promote::remove_definition;
@@ -115,8 +115,15 @@ pub struct RetirePlan {
     /// Files written.
     #[serde(skip)]
     pub edits: Vec<FileEdit>,
-    /// Every code reference found (empty when no code was searched).
+    /// Code references found, the first by file and line (empty when no
+    /// code was searched).
     pub references: Vec<CodeRef>,
+    /// How many references there are, listed or not.
+    pub reference_count: u64,
+    /// How many paths under `src` could not be walked or read.
+    pub unreadable: u64,
+    /// The first of them (`path: why`).
+    pub unreadable_paths: Vec<String>,
     /// Directories searched.
     pub src: Vec<String>,
 }
@@ -165,12 +172,13 @@ pub fn plan(
     let value = first.variants.get(&keep).cloned().unwrap_or_default();
     let edits = removals(repo.snapshot(), &req.flag, &defined)?;
     validate_result(root, head, &req.flag, &edits, &defined)?;
-    let references = if req.src.is_empty() {
-        Vec::new()
+    let found = if req.src.is_empty() {
+        RefScan::default()
     } else {
-        let mut found = scan(&req.src, std::slice::from_ref(&req.flag))?;
-        found.refs.remove(&req.flag).unwrap_or_default()
+        scan(&req.src, std::slice::from_ref(&req.flag))?
     };
+    let reference_count = found.counts.get(&req.flag).copied().unwrap_or(0);
+    let references = found.refs.get(&req.flag).cloned().unwrap_or_default();
     Ok(RetirePlan {
         head,
         prefix,
@@ -180,6 +188,9 @@ pub fn plan(
         envs: defined.iter().map(|(e, _, _)| e.clone()).collect(),
         edits,
         references,
+        reference_count,
+        unreadable: found.error_count,
+        unreadable_paths: found.errors,
         src: req.src.iter().map(|p| p.display().to_string()).collect(),
     })
 }
@@ -331,6 +342,20 @@ pub fn message(plan: &RetirePlan) -> String {
         );
         for r in &plan.references {
             let _ = writeln!(m, "- {}:{}: {}", r.file, r.line, r.text);
+        }
+        let more = plan.reference_count - plan.references.len() as u64;
+        if more > 0 {
+            let _ = writeln!(m, "- … and {more} more");
+        }
+    }
+    if plan.unreadable > 0 {
+        let _ = writeln!(
+            m,
+            "\n{} path(s) could not be read; references there were not looked for:",
+            plan.unreadable
+        );
+        for e in &plan.unreadable_paths {
+            let _ = writeln!(m, "- {e}");
         }
     }
     m.push_str("\nCreated by flagctl retire.\n");

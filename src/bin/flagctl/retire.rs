@@ -114,6 +114,19 @@ pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
                 for r in &plan.references {
                     println!("  {}:{}: {}", r.file, r.line, r.text);
                 }
+                let more = plan.reference_count - plan.references.len() as u64;
+                if more > 0 {
+                    println!("  … and {more} more");
+                }
+            }
+            for e in &plan.unreadable_paths {
+                eprintln!("warning: {e}");
+            }
+            if plan.unreadable > 0 {
+                eprintln!(
+                    "warning: {} path(s) under --src could not be read; references there were not looked for",
+                    plan.unreadable
+                );
             }
         }
     }

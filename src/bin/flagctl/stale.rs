@@ -102,10 +102,12 @@ pub fn run(args: &StaleArgs) -> Result<Outcome, Failure> {
             now: Timestamp::now(),
             older_than: args.older_than.get(),
             evaluations_since: None,
+            unreadable_paths: 0,
         },
     };
     let runtime = runtime(args)?;
     let report = stale_report(&root, &repo, &opts, runtime.as_ref())?;
+    warn_unreadable(&report);
     match args.format {
         StaleFormat::Json => output::print_json(&report),
         StaleFormat::Markdown => print!("{}", markdown::render(&report)),
@@ -116,6 +118,21 @@ pub fn run(args: &StaleArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::Ok
     })
+}
+
+/// Paths the code search could not read, on stderr whatever the format:
+/// they withhold `remove` from flags without references.
+fn warn_unreadable(report: &StaleReport) {
+    let Some(searched) = report.searched.as_ref().filter(|s| s.unreadable > 0) else {
+        return;
+    };
+    for e in &searched.errors {
+        eprintln!("warning: {e}");
+    }
+    eprintln!(
+        "warning: {} path(s) under --src could not be read; flags without references get `review`, not `remove`",
+        searched.unreadable
+    );
 }
 
 /// Whether the report hits anything `--fail-on` names.
@@ -147,7 +164,7 @@ fn print_table(report: &StaleReport) {
             e.owner.clone().unwrap_or_else(dash),
             e.kind.map_or_else(dash, |k| k.to_string()),
             e.created().map_or_else(dash, |t| utc_date(t).to_string()),
-            e.code.as_ref().map_or_else(dash, |c| c.len().to_string()),
+            e.code_count.map_or_else(dash, |n| n.to_string()),
             reasons.join("; "),
         ]);
     }
@@ -162,6 +179,10 @@ fn print_table(report: &StaleReport) {
             "{}:{}: `{}` is defined in no environment{hint}",
             u.at.file, u.at.line, u.key
         );
+    }
+    let unlisted = report.undefined_count - report.undefined.len() as u64;
+    if unlisted > 0 {
+        println!("… and {unlisted} more evaluation calls of undefined keys");
     }
     let s = report.summary;
     let mark = if s.remove + s.review == 0 {

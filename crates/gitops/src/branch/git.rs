@@ -35,6 +35,14 @@ pub fn commit_on_branch(
     branch: &str,
     message: &str,
 ) -> Result<Oid, git2::Error> {
+    // `refs/heads/x` would be taken as a name and make
+    // `refs/heads/refs/heads/x`; any `refs/…` is more likely a mistake.
+    if let Some(name) = branch.strip_prefix("refs/") {
+        let short = name.strip_prefix("heads/").unwrap_or(name);
+        return Err(git2::Error::from_str(&format!(
+            "`{branch}` is a full ref name; give the branch name alone (`{short}`)"
+        )));
+    }
     if !git2::Branch::name_is_valid(branch)? {
         return Err(git2::Error::from_str(&format!(
             "`{branch}` is not a valid branch name"

@@ -26,9 +26,14 @@ pub struct FlagEvidence {
     pub expires: Option<ExpiryDate>,
     /// Per environment asked about, in the order asked.
     pub envs: Vec<EnvEvidence>,
-    /// Every reference in code; `None` when no code was searched.
+    /// References in code, the first by file and line (at most
+    /// `refs::LISTED_PER_FLAG`); `None` when no code was searched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<Vec<CodeRef>>,
+    /// How many references there are, listed or not; `None` when no code
+    /// was searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_count: Option<u64>,
 }
 
 /// One flag in one environment.

@@ -61,9 +61,7 @@ pub fn render(report: &StaleReport) -> String {
                 e.kind.map_or("—".to_owned(), |k| k.to_string()),
                 e.created()
                     .map_or("—".to_owned(), |t| utc_date(t).to_string()),
-                e.code
-                    .as_ref()
-                    .map_or("—".to_owned(), |c| c.len().to_string()),
+                e.code_count.map_or("—".to_owned(), |n| n.to_string()),
                 reasons.join("; ")
             );
         }
@@ -88,6 +86,11 @@ pub fn render(report: &StaleReport) -> String {
                     r.text.replace('`', "'")
                 );
             }
+            let listed = f.evidence.code.as_ref().map_or(0, Vec::len) as u64;
+            let more = f.evidence.code_count.unwrap_or(0).saturating_sub(listed);
+            if more > 0 {
+                let _ = writeln!(out, "  - … and {more} more");
+            }
         }
         out.push_str("\n</details>\n\n");
     }
@@ -101,7 +104,18 @@ pub fn render(report: &StaleReport) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "- `{}` at `{}:{}`{hint}", u.key, u.at.file, u.at.line);
         }
+        let more = report.undefined_count - report.undefined.len() as u64;
+        if more > 0 {
+            let _ = writeln!(out, "- … and {more} more");
+        }
         out.push('\n');
+    }
+    if let Some(searched) = report.searched.as_ref().filter(|s| s.unreadable > 0) {
+        let _ = writeln!(
+            out,
+            "**{} path(s) under the code searched could not be read**, so no flag is marked remove for having no reference.\n",
+            searched.unreadable
+        );
     }
     out
 }

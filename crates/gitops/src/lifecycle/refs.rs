@@ -9,18 +9,41 @@
 //! name. The same pass finds the string given to an OpenFeature evaluation
 //! call (`getBooleanValue("…")`, `boolean_value("…")`, `BooleanValue(ctx,
 //! "…")`): one that names no flag is a reference to a flag nobody defines.
+//!
+//! Memory stays bounded whatever the tree holds: a file is sniffed for
+//! binary content before the rest is read, text is searched in chunks, and
+//! only the first [`LISTED_PER_FLAG`] references of a flag (by file and
+//! line) are kept, the rest counted. A path that cannot be walked or read
+//! is reported, never skipped in silence: a flag without references is
+//! only evidence when the whole tree was read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fs::File;
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
 use hotswap_flags_core::diagnostic::did_you_mean;
+
+/// References listed per flag, the first by file and line; the rest are
+/// counted.
+pub const LISTED_PER_FLAG: usize = 100;
+
+/// Evaluation calls of undefined keys listed; the rest are counted.
+pub const LISTED_UNDEFINED: usize = 1_000;
+
+/// Unreadable paths listed; the rest are counted.
+pub const LISTED_ERRORS: usize = 20;
+
+/// The bytes ripgrep sniffs for a NUL to call a file binary.
+const SNIFF: usize = 8 * 1024;
+
+/// Bytes searched at a time.
+const CHUNK: usize = 256 * 1024;
 
 /// One place code names a flag.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -55,14 +78,25 @@ pub struct UndefinedRef {
 /// What a scan found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RefScan {
-    /// Every reference, by flag key; keys without references are absent.
+    /// The first [`LISTED_PER_FLAG`] references of each flag, by file and
+    /// line; keys without references are absent.
     pub refs: BTreeMap<String, Vec<CodeRef>>,
-    /// Evaluation calls naming keys no environment defines.
+    /// How many references each flag has, listed or not.
+    pub counts: BTreeMap<String, u64>,
+    /// Evaluation calls naming keys no environment defines (the first
+    /// [`LISTED_UNDEFINED`] by place).
     pub undefined: Vec<UndefinedRef>,
+    /// How many such calls there are, listed or not.
+    pub undefined_count: u64,
     /// Files searched (binary files and ignored ones are not).
     pub files: u64,
     /// Bytes searched.
     pub bytes: u64,
+    /// Paths that could not be walked or read (`path: why`, the first
+    /// [`LISTED_ERRORS`]).
+    pub errors: Vec<String>,
+    /// How many paths could not be walked or read.
+    pub error_count: u64,
 }
 
 /// Why a scan could not run.
@@ -116,86 +150,172 @@ pub fn scan(dirs: &[PathBuf], keys: &[String]) -> Result<RefScan, RefScanError> 
     }
     // `.gitignore` counts in a source tree that is not (yet) a repository.
     walk.require_git(false);
-    let found = Mutex::new(Vec::new());
-    let (files, bytes) = (AtomicU64::new(0), AtomicU64::new(0));
+    let total = Mutex::new(Collector::new(searcher.keys.len()));
     walk.build_parallel().run(|| {
-        let mut local = Found::default();
-        let mut buf = Vec::with_capacity(64 * 1024);
-        let (searcher, found, files, bytes) = (&searcher, &found, &files, &bytes);
+        let mut thread = ThreadScan {
+            local: Collector::new(searcher.keys.len()),
+            into: &total,
+        };
+        let mut buf = Vec::with_capacity(CHUNK);
+        let searcher = &searcher;
         Box::new(move |entry| {
-            let Ok(entry) = entry else {
-                return ignore::WalkState::Continue;
-            };
-            if entry.file_type().is_some_and(|t| t.is_file())
-                && read(entry.path(), &mut buf)
-                && !is_binary(&buf)
-            {
-                files.fetch_add(1, Ordering::Relaxed);
-                bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                searcher.search(entry.path(), &buf, &mut local);
-                if !local.is_empty() {
-                    found
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(std::mem::take(&mut local));
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    if let Err(e) = searcher.search_file(entry.path(), &mut buf, &mut thread.local)
+                    {
+                        thread
+                            .local
+                            .unreadable(format!("{}: {e}", entry.path().display()));
+                    }
                 }
+                Ok(_) => {}
+                Err(e) => thread.local.unreadable(e.to_string()),
             }
             ignore::WalkState::Continue
         })
     });
-    let mut scan = RefScan {
-        files: files.into_inner(),
-        bytes: bytes.into_inner(),
-        ..RefScan::default()
-    };
-    let found = found
+    let total = total
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for part in found {
-        for (key, at) in part.refs {
-            scan.refs
-                .entry(searcher.keys[key].clone())
-                .or_default()
-                .push(at);
+    Ok(total.into_scan(&searcher.keys))
+}
+
+/// The smallest `cap` items offered, and how many were offered: bounded
+/// memory, and the same list whatever order the threads found them in.
+#[derive(Debug)]
+struct Listed<T> {
+    kept: BinaryHeap<T>,
+    cap: usize,
+    seen: u64,
+}
+
+impl<T: Ord> Listed<T> {
+    fn new(cap: usize) -> Self {
+        Listed {
+            kept: BinaryHeap::new(),
+            cap,
+            seen: 0,
         }
-        for (key, at) in part.calls {
-            scan.undefined.push(UndefinedRef {
-                suggestion: did_you_mean(&key, searcher.keys.iter().map(String::as_str))
+    }
+
+    /// Counts one more item; whether it would be kept, judged without
+    /// building it: `before_largest` says whether it sorts before the
+    /// largest item kept.
+    fn count(&mut self, before_largest: impl FnOnce(&T) -> bool) -> bool {
+        self.seen += 1;
+        self.kept.len() < self.cap || self.kept.peek().is_some_and(before_largest)
+    }
+
+    /// Keeps an item that [`Listed::count`] admitted.
+    fn keep(&mut self, item: T) {
+        self.kept.push(item);
+        if self.kept.len() > self.cap {
+            self.kept.pop();
+        }
+    }
+
+    fn merge(&mut self, other: Listed<T>) {
+        self.seen += other.seen;
+        for item in other.kept {
+            self.keep(item);
+        }
+    }
+
+    fn into_sorted(self) -> Vec<T> {
+        self.kept.into_sorted_vec()
+    }
+}
+
+/// What one thread (then all of them) found.
+#[derive(Debug)]
+struct Collector {
+    /// By key index.
+    refs: Vec<Listed<CodeRef>>,
+    /// Place first, so the smallest are the first in the tree.
+    calls: Listed<(CodeRef, String)>,
+    errors: Listed<String>,
+    files: u64,
+    bytes: u64,
+}
+
+impl Collector {
+    fn new(keys: usize) -> Self {
+        Collector {
+            refs: (0..keys).map(|_| Listed::new(LISTED_PER_FLAG)).collect(),
+            calls: Listed::new(LISTED_UNDEFINED),
+            errors: Listed::new(LISTED_ERRORS),
+            files: 0,
+            bytes: 0,
+        }
+    }
+
+    fn unreadable(&mut self, why: String) {
+        if self.errors.count(|largest| why < *largest) {
+            self.errors.keep(why);
+        }
+    }
+
+    fn merge(&mut self, other: Collector) {
+        for (mine, theirs) in self.refs.iter_mut().zip(other.refs) {
+            mine.merge(theirs);
+        }
+        self.calls.merge(other.calls);
+        self.errors.merge(other.errors);
+        self.files += other.files;
+        self.bytes += other.bytes;
+    }
+
+    fn into_scan(self, keys: &[String]) -> RefScan {
+        let mut scan = RefScan {
+            files: self.files,
+            bytes: self.bytes,
+            undefined_count: self.calls.seen,
+            error_count: self.errors.seen,
+            errors: self.errors.into_sorted(),
+            ..RefScan::default()
+        };
+        for (key, listed) in keys.iter().zip(self.refs) {
+            if listed.seen > 0 {
+                scan.counts.insert(key.clone(), listed.seen);
+                scan.refs.insert(key.clone(), listed.into_sorted());
+            }
+        }
+        scan.undefined = self
+            .calls
+            .into_sorted()
+            .into_iter()
+            .map(|(at, key)| UndefinedRef {
+                suggestion: did_you_mean(&key, keys.iter().map(String::as_str))
                     .and_then(|h| h.split('`').nth(1).map(str::to_owned)),
                 key,
                 at,
-            });
-        }
+            })
+            .collect();
+        scan.undefined.sort();
+        scan
     }
-    scan.refs.values_mut().for_each(|v| v.sort());
-    scan.undefined.sort();
-    Ok(scan)
 }
 
-/// Reads a file into `buf`; false if it cannot be read (gone, no right).
-fn read(path: &Path, buf: &mut Vec<u8>) -> bool {
-    buf.clear();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .is_ok()
+/// A walker thread's findings, added to the total when the walk drops the
+/// thread's visitor.
+struct ThreadScan<'a> {
+    local: Collector,
+    into: &'a Mutex<Collector>,
+}
+
+impl Drop for ThreadScan<'_> {
+    fn drop(&mut self) {
+        let local = std::mem::replace(&mut self.local, Collector::new(0));
+        self.into
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .merge(local);
+    }
 }
 
 /// ripgrep's test: a NUL byte in the first 8 KiB makes a file binary.
-fn is_binary(buf: &[u8]) -> bool {
-    memchr::memchr(0, &buf[..buf.len().min(8192)]).is_some()
-}
-
-/// One thread's findings: (key index, place) and (undefined key, place).
-#[derive(Default)]
-struct Found {
-    refs: Vec<(usize, CodeRef)>,
-    calls: Vec<(String, CodeRef)>,
-}
-
-impl Found {
-    fn is_empty(&self) -> bool {
-        self.refs.is_empty() && self.calls.is_empty()
-    }
+fn is_binary(sniffed: &[u8]) -> bool {
+    memchr::memchr(0, &sniffed[..sniffed.len().min(SNIFF)]).is_some()
 }
 
 /// The automaton: the keys first, then the call markers.
@@ -203,7 +323,13 @@ struct Searcher {
     keys: Vec<String>,
     automaton: AhoCorasick,
     defined: std::collections::HashSet<String>,
+    /// Bytes kept from one chunk to the next when a chunk cannot end at a
+    /// line's end: the longest pattern and a call's argument window.
+    overlap: usize,
 }
+
+/// How far after a call marker its first string argument is looked for.
+const CALL_WINDOW: usize = 160;
 
 impl Searcher {
     fn new(keys: &[String]) -> Result<Self, RefScanError> {
@@ -212,13 +338,14 @@ impl Searcher {
             .filter(|k| hotswap_flags_core::compile::check_key("flag key", k).is_ok())
             .cloned()
             .collect();
-        let patterns = keys.iter().cloned().chain(call_markers());
+        let patterns: Vec<String> = keys.iter().cloned().chain(call_markers()).collect();
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
         // A DFA searches fastest; its states are few for flag keys (a
         // thousand keys make a few megabytes), as for ripgrep's literals.
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(patterns)
+            .build(&patterns)
             .map_err(|source| RefScanError::Automaton {
                 count: keys.len(),
                 source,
@@ -227,54 +354,143 @@ impl Searcher {
             defined: keys.iter().cloned().collect(),
             keys,
             automaton,
+            overlap: longest + CALL_WINDOW + 1,
         })
     }
 
-    fn search(&self, path: &Path, text: &[u8], found: &mut Found) {
+    /// Searches one file a chunk at a time. Chunks end at a line's end
+    /// where one is near; otherwise the chunk's tail is searched again
+    /// with the next, so no match is cut in two.
+    fn search_file(
+        &self,
+        path: &Path,
+        buf: &mut Vec<u8>,
+        out: &mut Collector,
+    ) -> std::io::Result<()> {
+        let mut file = File::open(path)?;
+        buf.clear();
+        (&mut file).take(SNIFF as u64).read_to_end(buf)?;
+        if is_binary(buf) {
+            return Ok(());
+        }
+        out.files += 1;
+        out.bytes += buf.len() as u64;
+        let name = path.display().to_string();
         let mut lines = LineCounter::default();
+        let mut from = 0;
+        loop {
+            let want = CHUNK.saturating_sub(buf.len()).max(CHUNK / 2);
+            let read = (&mut file).take(want as u64).read_to_end(buf)?;
+            out.bytes += read as u64;
+            let end = read < want;
+            let cut = if end { buf.len() } else { self.cut(buf) };
+            self.search(&name, buf, from..cut, &mut lines, out);
+            if end {
+                return Ok(());
+            }
+            // The byte before the cut stays when the cut is mid-line, so
+            // a match right after it is still judged a whole word or not.
+            let keep = if buf[cut - 1] == b'\n' { cut } else { cut - 1 };
+            lines.advance(buf, cut, keep);
+            buf.drain(..keep);
+            from = cut - keep;
+        }
+    }
+
+    /// Where a full chunk is cut: after its last newline, unless that
+    /// would carry more than half a chunk over (a long line); then before
+    /// the overlap.
+    fn cut(&self, buf: &[u8]) -> usize {
+        let mid_line = buf.len().saturating_sub(self.overlap).max(1);
+        match memchr::memrchr(b'\n', buf) {
+            Some(nl) if buf.len() - (nl + 1) <= CHUNK / 2 => nl + 1,
+            _ => mid_line,
+        }
+    }
+
+    /// Records the matches in `text` that start in `range`.
+    fn search(
+        &self,
+        file: &str,
+        text: &[u8],
+        range: Range<usize>,
+        lines: &mut LineCounter,
+        out: &mut Collector,
+    ) {
         for m in self.automaton.find_iter(text) {
             let (start, end) = (m.start(), m.end());
+            if start < range.start {
+                continue;
+            }
+            if start >= range.end {
+                break;
+            }
             let pattern = m.pattern().as_usize();
             if pattern < self.keys.len() {
                 if is_whole_word(text, start, end) {
-                    found.refs.push((pattern, lines.place(path, text, start)));
+                    let line = lines.line_at(text, start);
+                    let listed = &mut out.refs[pattern];
+                    if listed.count(|largest| (file, line) < (largest.file.as_str(), largest.line))
+                    {
+                        listed.keep(code_ref(file, line, text, start));
+                    }
                 }
             } else if let Some(key) = call_argument(&text[end..])
                 && !self.defined.contains(key)
                 && hotswap_flags_core::compile::check_key("flag key", key).is_ok()
             {
-                found
-                    .calls
-                    .push((key.to_owned(), lines.place(path, text, start)));
+                let line = lines.line_at(text, start);
+                let before = |largest: &(CodeRef, String)| {
+                    (file, line) < (largest.0.file.as_str(), largest.0.line)
+                };
+                if out.calls.count(before) {
+                    out.calls
+                        .keep((code_ref(file, line, text, start), key.to_owned()));
+                }
             }
         }
     }
 }
 
-/// Counts lines up to each match, going forward only.
-#[derive(Default)]
-struct LineCounter {
-    offset: usize,
-    line: u32,
-}
-
-impl LineCounter {
-    fn place(&mut self, path: &Path, text: &[u8], at: usize) -> CodeRef {
-        let newlines = memchr::memchr_iter(b'\n', &text[self.offset..at]).count();
-        self.line += newlines as u32;
-        self.offset = at;
-        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-        let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-        let line: String = String::from_utf8_lossy(&text[line_start..line_end])
+/// The reference at `at` in `text`, on line `line` of `file`.
+fn code_ref(file: &str, line: u32, text: &[u8], at: usize) -> CodeRef {
+    let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+    CodeRef {
+        file: file.to_owned(),
+        line,
+        text: String::from_utf8_lossy(&text[line_start..line_end])
             .trim()
             .chars()
             .take(120)
-            .collect();
-        CodeRef {
-            file: path.display().to_string(),
-            line: self.line + 1,
-            text: line,
+            .collect(),
+    }
+}
+
+/// Counts lines up to each match, going forward only, across chunks.
+#[derive(Default)]
+struct LineCounter {
+    /// Where in the chunk lines were counted up to.
+    offset: usize,
+    /// Newlines before `offset`, in the file.
+    newlines: u32,
+}
+
+impl LineCounter {
+    /// The 1-based line of byte `at` of the chunk.
+    fn line_at(&mut self, text: &[u8], at: usize) -> u32 {
+        if at > self.offset {
+            self.newlines += memchr::memchr_iter(b'\n', &text[self.offset..at]).count() as u32;
+            self.offset = at;
         }
+        self.newlines + 1
+    }
+
+    /// Counts up to the cut, then moves to the next chunk, which starts
+    /// at `keep` of this one.
+    fn advance(&mut self, text: &[u8], cut: usize, keep: usize) {
+        self.line_at(text, cut);
+        self.offset = cut - keep;
     }
 }
 
@@ -324,18 +540,26 @@ fn call_argument(after_paren: &[u8]) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn search(keys: &[&str], text: &str) -> (Vec<(String, u32)>, Vec<String>) {
+    /// One search over the whole of `text`, as one chunk.
+    fn whole(keys: &[&str], text: &str) -> RefScan {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
         let s = Searcher::new(&keys).unwrap();
-        let mut found = Found::default();
-        s.search(Path::new("f"), text.as_bytes(), &mut found);
+        let mut found = Collector::new(s.keys.len());
+        let mut lines = LineCounter::default();
+        s.search("f", text.as_bytes(), 0..text.len(), &mut lines, &mut found);
+        found.into_scan(&s.keys)
+    }
+
+    /// The references (key, line) by key then line, and the undefined keys
+    /// called.
+    fn search(keys: &[&str], text: &str) -> (Vec<(String, u32)>, Vec<String>) {
+        let scan = whole(keys, text);
         (
-            found
-                .refs
+            scan.refs
                 .into_iter()
-                .map(|(k, at)| (keys[k].clone(), at.line))
+                .flat_map(|(k, refs)| refs.into_iter().map(move |r| (k.clone(), r.line)))
                 .collect(),
-            found.calls.into_iter().map(|(k, _)| k).collect(),
+            scan.undefined.into_iter().map(|u| u.key).collect(),
         )
     }
 
@@ -356,8 +580,8 @@ mod tests {
         assert_eq!(
             refs,
             [
-                ("new-checkout-flow".to_owned(), 3),
-                ("checkout".to_owned(), 3)
+                ("checkout".to_owned(), 3),
+                ("new-checkout-flow".to_owned(), 3)
             ]
         );
     }
@@ -367,7 +591,7 @@ mod tests {
         let text = "client.getBooleanValue(\"new-chekout-flow\", false)\nclient.BooleanValue(ctx, \"pay-later\", false)\nc.get_string_value('banner', 'x')\nc.getBooleanValue(flagKey)\n";
         let (refs, calls) = search(&["new-checkout-flow", "pay-later"], text);
         assert_eq!(refs, [("pay-later".to_owned(), 2)]);
-        assert_eq!(calls, ["new-chekout-flow", "banner"]);
+        assert_eq!(calls, ["banner", "new-chekout-flow"]);
     }
 
     #[test]
@@ -397,5 +621,114 @@ mod tests {
         assert_eq!(scan.undefined[0].suggestion.as_deref(), Some("pay-later"));
         let missing = super::scan(&[tmp.path().join("nope")], &[]).unwrap_err();
         assert!(missing.to_string().ends_with("nope: no such directory"));
+    }
+
+    /// Writes `files` (path, bytes) under a new temporary directory.
+    fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().unwrap();
+        for (p, t) in files {
+            let p = tmp.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, t).unwrap();
+        }
+        tmp
+    }
+
+    #[test]
+    fn chunks_find_what_one_whole_search_finds() {
+        // Short lines, then one line longer than a chunk, with keys placed
+        // around every cut.
+        let mut text = String::new();
+        let mut n = 0u32;
+        while text.len() < 3 * CHUNK {
+            n += 1;
+            match n % 7 {
+                0 => text.push_str("if getBooleanValue(\"pay-latr\") {}\n"),
+                3 => text.push_str("x = flags.on('pay-later') && 'checkout'\n"),
+                _ => text.push_str("let unrelated = 1;\n"),
+            }
+        }
+        let long: String = (0..CHUNK / 10)
+            .map(|i| {
+                if i % 3 == 0 {
+                    "pay-later "
+                } else {
+                    "xxxxxxxxx "
+                }
+            })
+            .collect();
+        text.push_str(&long);
+        text.push_str("\nlast checkout\n");
+        let keys = ["pay-later", "checkout"];
+        let one = whole(&keys, &text);
+        let tmp = tree(&[("big.ts", text.as_bytes())]);
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        let scan = scan(&[tmp.path().to_path_buf()], &keys).unwrap();
+        assert_eq!(scan.bytes, text.len() as u64);
+        assert_eq!(scan.counts, one.counts);
+        assert!(scan.counts["pay-later"] > 10_000, "{:?}", scan.counts);
+        let lines = |s: &RefScan| -> Vec<(String, u32)> {
+            s.refs
+                .iter()
+                .flat_map(|(k, refs)| refs.iter().map(move |r| (k.clone(), r.line)))
+                .collect()
+        };
+        assert_eq!(lines(&scan), lines(&one));
+        assert_eq!(scan.undefined_count, one.undefined_count);
+    }
+
+    #[test]
+    fn references_are_capped_and_counted() {
+        let text: String = (0..250).map(|i| format!("{i}: 'pay-later'\n")).collect();
+        let calls: String = (0..1_200).map(|_| "getBooleanValue('nope')\n").collect();
+        let tmp = tree(&[
+            ("b.ts", text.as_bytes()),
+            ("a.ts", text.as_bytes()),
+            ("c.ts", calls.as_bytes()),
+        ]);
+        let scan = scan(&[tmp.path().to_path_buf()], &["pay-later".to_owned()]).unwrap();
+        assert_eq!(scan.counts["pay-later"], 500);
+        let refs = &scan.refs["pay-later"];
+        assert_eq!(refs.len(), LISTED_PER_FLAG);
+        // The first by file and line, whichever thread found them.
+        assert!(refs.iter().all(|r| r.file.ends_with("a.ts")));
+        assert_eq!(
+            refs.iter().map(|r| r.line).collect::<Vec<_>>(),
+            (1..=100).collect::<Vec<_>>()
+        );
+        assert_eq!(scan.undefined_count, 1_200);
+        assert_eq!(scan.undefined.len(), LISTED_UNDEFINED);
+    }
+
+    #[test]
+    fn binary_files_are_skipped_before_they_are_read() {
+        let tmp = tree(&[("a.ts", b"'pay-later'\n")]);
+        // A sparse 64 GiB: NULs from its first byte. Reading it whole, as
+        // the search once did, would need more memory than the machine has.
+        let big = std::fs::File::create(tmp.path().join("disk.img")).unwrap();
+        big.set_len(1 << 36).unwrap();
+        let scan = scan(&[tmp.path().to_path_buf()], &["pay-later".to_owned()]).unwrap();
+        assert_eq!((scan.files, scan.bytes), (1, 12));
+        assert_eq!(scan.counts["pay-later"], 1);
+    }
+
+    #[test]
+    fn paths_that_cannot_be_read_are_reported() {
+        let tmp = tree(&[("a.ts", b"x\n")]);
+        // Directories nested past PATH_MAX, built by wrapping the tree in
+        // a new parent again and again: every path used stays short, the
+        // walk's full paths are too long to open.
+        let (w, n) = (tmp.path().join("w"), tmp.path().join("n"));
+        std::fs::create_dir(&w).unwrap();
+        std::fs::write(w.join("deep.ts"), "'pay-later'\n").unwrap();
+        for _ in 0..25 {
+            std::fs::create_dir(&n).unwrap();
+            std::fs::rename(&w, n.join("d".repeat(200))).unwrap();
+            std::fs::rename(&n, &w).unwrap();
+        }
+        let scan = scan(&[tmp.path().to_path_buf()], &["pay-later".to_owned()]).unwrap();
+        assert!(scan.error_count >= 1, "{scan:?}");
+        assert!(!scan.errors.is_empty());
+        assert!(!scan.counts.contains_key("pay-later"));
     }
 }

@@ -87,20 +87,29 @@ pub struct StaleReport {
     pub summary: Summary,
     /// Every flag, `remove` first, then `review`, then `keep`, each by key.
     pub flags: Vec<FlagReport>,
-    /// Evaluation calls in code naming keys no environment defines.
+    /// Evaluation calls in code naming keys no environment defines (the
+    /// first `refs::LISTED_UNDEFINED` by place).
     pub undefined: Vec<UndefinedRef>,
+    /// How many such calls there are, listed or not.
+    pub undefined_count: u64,
     /// Files and bytes searched for references.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub searched: Option<Searched>,
 }
 
-/// How much code was searched.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// How much code was searched, and what could not be.
+#[derive(Debug, Clone, Serialize)]
 pub struct Searched {
     /// Files.
     pub files: u64,
     /// Bytes.
     pub bytes: u64,
+    /// Paths that could not be walked or read: while there are any, no
+    /// flag is marked `remove` for having no reference.
+    pub unreadable: u64,
+    /// The first of them (`path: why`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 /// Why a report could not be made.
@@ -172,6 +181,7 @@ pub fn stale_report(
     let evaluations_since = runtime.and_then(|r| r.evaluations_since);
     let weighing = Weighing {
         evaluations_since,
+        unreadable_paths: code.as_ref().map_or(0, |c| c.error_count),
         ..opts.weighing
     };
     let mut flags: Vec<FlagReport> = keys
@@ -208,9 +218,12 @@ pub fn stale_report(
         evaluations_since,
         summary,
         flags,
+        undefined_count: code.as_ref().map_or(0, |c| c.undefined_count),
         searched: code.as_ref().map(|c| Searched {
             files: c.files,
             bytes: c.bytes,
+            unreadable: c.error_count,
+            errors: c.errors.clone(),
         }),
         undefined: code.map(|c| c.undefined).unwrap_or_default(),
     })
@@ -266,5 +279,6 @@ fn gather(
         expires: first.and_then(|f| f.expires),
         envs,
         code: code.map(|c| c.refs.get(key).cloned().unwrap_or_default()),
+        code_count: code.map(|c| c.counts.get(key).copied().unwrap_or(0)),
     }
 }

@@ -61,6 +61,9 @@ pub struct Weighing {
     /// When evaluations were counted from instead of over the window:
     /// flagd counts since it started.
     pub evaluations_since: Option<Timestamp>,
+    /// Paths the code search could not walk or read: a flag without a
+    /// reference may have one there.
+    pub unreadable_paths: u64,
 }
 
 /// The verdict on one flag, with every reason found.
@@ -70,7 +73,7 @@ pub fn weigh(e: &FlagEvidence, w: &Weighing) -> (Verdict, Vec<Reason>) {
     lifetime(e, w, &mut reasons);
     serving(e, w, &mut reasons);
     evaluations(e, w, &mut reasons);
-    code(e, &mut reasons);
+    code(e, w, &mut reasons);
     if e.owner.is_none() {
         reasons.push(Reason {
             code: "no-owner",
@@ -168,11 +171,7 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
     };
     let total: f64 = counted.iter().flat_map(|c| c.values()).sum();
     if total < 0.5 {
-        out.push(Reason {
-            code: "not-evaluated",
-            points_to: Verdict::Remove,
-            text: format!("not evaluated {window}"),
-        });
+        out.push(not_evaluated(e, w, &window));
         return;
     }
     if permanent(e) {
@@ -200,13 +199,73 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
     }
 }
 
-fn code(e: &FlagEvidence, out: &mut Vec<Reason>) {
-    if e.code.as_ref().is_some_and(Vec::is_empty) {
-        out.push(Reason {
+/// No evaluation is evidence to remove only over the whole window: the
+/// counts must cover `--older-than` (flagd counts since it started), and
+/// so must the flag's life (a flag committed an hour ago was not
+/// evaluated for a month either). Less is worth a look, and says why.
+fn not_evaluated(e: &FlagEvidence, w: &Weighing, window: &str) -> Reason {
+    let needed = w.older_than.as_secs() as i64;
+    let since = |t: Timestamp| w.now.as_second() - t.as_second();
+    let counted = w.evaluations_since.map_or(needed, since);
+    let lived = e.created().map_or(0, since);
+    if counted >= needed && lived >= needed {
+        return Reason {
+            code: "not-evaluated",
+            points_to: Verdict::Remove,
+            text: format!("not evaluated {window}"),
+        };
+    }
+    let short = |secs: i64| short_span(secs.max(0).unsigned_abs());
+    let why = if counted < needed {
+        format!("the counts cover only {}", short(counted))
+    } else if e.created().is_some() {
+        format!("the flag is only {} old", short(lived))
+    } else {
+        "the flag is not committed yet".to_owned()
+    };
+    Reason {
+        code: "not-evaluated",
+        points_to: Verdict::Review,
+        text: format!(
+            "not evaluated {window}, but {why}, less than --older-than ({})",
+            human(&hotswap_flags_core::model::DurationSpec::from_secs(
+                w.older_than.as_secs()
+            ))
+        ),
+    }
+}
+
+fn code(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
+    if e.code_count != Some(0) {
+        return;
+    }
+    out.push(if w.unreadable_paths == 0 {
+        Reason {
             code: "no-code-references",
             points_to: Verdict::Remove,
             text: "no reference in the code searched".into(),
-        });
+        }
+    } else {
+        Reason {
+            code: "no-code-references",
+            points_to: Verdict::Review,
+            text: format!(
+                "no reference in the code searched, but {} path{} could not be read",
+                w.unreadable_paths,
+                if w.unreadable_paths == 1 { "" } else { "s" }
+            ),
+        }
+    });
+}
+
+/// A span in its largest whole unit, rounded down (`10 minutes`, `2 days`).
+fn short_span(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s >= 86_400 => plural(s / 86_400, "day"),
+        s if s >= 3_600 => plural(s / 3_600, "hour"),
+        s if s >= 60 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
     }
 }
 
@@ -267,6 +326,7 @@ mod tests {
                 evaluations: None,
             }],
             code: Some(vec![]),
+            code_count: Some(0),
         }
     }
 
@@ -275,6 +335,7 @@ mod tests {
             now: now(),
             older_than: Duration::from_secs(older_than_days * DAY as u64),
             evaluations_since: None,
+            unreadable_paths: 0,
         }
     }
 
@@ -294,7 +355,7 @@ mod tests {
             )
         );
         // Serving one variant for less than the threshold does not count.
-        e.code = None;
+        (e.code, e.code_count) = (None, None);
         assert_eq!(
             codes(&e, &weighing(60)),
             (Verdict::Review, vec!["past-lifetime"])
@@ -302,6 +363,7 @@ mod tests {
         // A kill switch is meant to serve one variant for good.
         let e = FlagEvidence {
             code: None,
+            code_count: None,
             ..evidence(Some(FlagKind::KillSwitch), Some(90))
         };
         assert_eq!(codes(&e, &weighing(30)), (Verdict::Keep, vec![]));
@@ -310,7 +372,7 @@ mod tests {
     #[test]
     fn evaluations_and_expiry() {
         let mut e = evidence(Some(FlagKind::KillSwitch), None);
-        e.code = None;
+        (e.code, e.code_count) = (None, None);
         e.expires = Some(hotswap_flags_core::model::ExpiryDate(utc_date(ago(1))));
         e.envs[0].evaluations = Some([("on".to_owned(), 10.0)].into());
         assert_eq!(codes(&e, &weighing(30)), (Verdict::Remove, vec!["expired"]));
@@ -327,6 +389,55 @@ mod tests {
                 Verdict::Review,
                 vec!["past-lifetime", "evaluated-one-variant"]
             )
+        );
+    }
+
+    #[test]
+    fn removal_needs_evidence_that_covers_the_window() {
+        let mut e = evidence(Some(FlagKind::Release), None);
+        (e.code, e.code_count) = (None, None);
+        e.envs[0].evaluations = Some(Default::default());
+        // flagd started ten minutes ago: not evaluated since says little.
+        let mut w = weighing(30);
+        w.evaluations_since = Some(Timestamp::from_second(now().as_second() - 600).unwrap());
+        let (verdict, reasons) = weigh(&e, &w);
+        assert_eq!(verdict, Verdict::Review);
+        assert!(
+            reasons[1].text.ends_with(
+                "but the counts cover only 10 minutes, less than --older-than (30 days)"
+            ),
+            "{reasons:?}"
+        );
+        // Counted for 40 days, but the flag is 2 days old.
+        w.evaluations_since = Some(ago(40));
+        e.envs[0].history.as_mut().unwrap().created = ago(2);
+        let (verdict, reasons) = weigh(&e, &w);
+        assert_eq!(verdict, Verdict::Review);
+        assert!(
+            reasons[0].text.contains("but the flag is only 2 days old"),
+            "{reasons:?}"
+        );
+        // Both cover the window.
+        e.envs[0].history.as_mut().unwrap().created = ago(31);
+        assert_eq!(codes(&e, &w).0, Verdict::Remove);
+        // Not committed: no age to speak for it.
+        e.envs[0].history = None;
+        let (verdict, reasons) = weigh(&e, &w);
+        assert_eq!(verdict, Verdict::Review);
+        assert!(reasons[0].text.contains("not committed yet"), "{reasons:?}");
+    }
+
+    #[test]
+    fn no_reference_is_evidence_only_when_every_path_was_read() {
+        let e = evidence(None, None);
+        let mut w = weighing(30);
+        assert_eq!(codes(&e, &w), (Verdict::Remove, vec!["no-code-references"]));
+        w.unreadable_paths = 2;
+        let (verdict, reasons) = weigh(&e, &w);
+        assert_eq!(verdict, Verdict::Review);
+        assert_eq!(
+            reasons[0].text,
+            "no reference in the code searched, but 2 paths could not be read"
         );
     }
 }
