@@ -171,7 +171,7 @@ fn print_table(d: &RepoDiff, hits: &[PolicyHit]) {
                     ChangeType::Modified => c
                         .fields
                         .iter()
-                        .map(|f| f.text.as_str())
+                        .map(|f| f.text.to_string())
                         .collect::<Vec<_>>()
                         .join("\n"),
                     ChangeType::Added | ChangeType::Removed if c.kind == Kind::Flag => {
@@ -199,7 +199,10 @@ fn print_table(d: &RepoDiff, hits: &[PolicyHit]) {
             println!("moved: {kind} `{}` {} → {}", m.key, m.from, m.to);
         }
     }
-    println!("\n{}", diff::markdown::method_note(d).replace('`', ""));
+    println!(
+        "\n{}",
+        diff::markdown::method_note(d).to_string().replace('`', "")
+    );
     for h in hits {
         println!("✗ policy {} ({}): {}", h.policy, h.env, h.message);
     }

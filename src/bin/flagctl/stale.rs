@@ -140,7 +140,7 @@ fn print_table(report: &StaleReport) {
     ]];
     for f in &report.flags {
         let e = &f.evidence;
-        let reasons: Vec<&str> = f.reasons.iter().map(|r| r.text.as_str()).collect();
+        let reasons: Vec<String> = f.reasons.iter().map(|r| r.text.to_string()).collect();
         rows.push(vec![
             e.key.clone(),
             f.verdict.as_str().to_owned(),

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use hotswap_flags_core::escape::Words;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -46,8 +47,8 @@ pub struct Reason {
     pub code: &'static str,
     /// What it points to.
     pub points_to: Verdict,
-    /// In words.
-    pub text: String,
+    /// In words (the variants it names kept apart: code spans in Markdown).
+    pub text: Words,
 }
 
 /// How the evidence is weighed.
@@ -103,7 +104,7 @@ fn expiry(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "expired",
             points_to: Verdict::Remove,
-            text: format!("expired on {expires} ({days} days ago)"),
+            text: Words::new().ours(format!("expired on {expires} ({days} days ago)")),
         });
     }
 }
@@ -120,7 +121,9 @@ fn lifetime(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "past-lifetime",
             points_to: Verdict::Review,
-            text: format!("{age} days old, past a {kind} flag's expected lifetime of {limit} days"),
+            text: Words::new().ours(format!(
+                "{age} days old, past a {kind} flag's expected lifetime of {limit} days"
+            )),
         });
     }
 }
@@ -136,11 +139,11 @@ fn serving(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "serves-one-variant",
             points_to: Verdict::Remove,
-            text: format!(
-                "serves `{variant}` to everyone in every environment since {} ({} days)",
+            text: Words::from("serves ").quoted(variant).ours(format!(
+                " to everyone in every environment since {} ({} days)",
                 utc_date(since),
                 days_between(since, w.now)
-            ),
+            )),
         });
     }
 }
@@ -171,7 +174,7 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "not-evaluated",
             points_to: Verdict::Remove,
-            text: format!("not evaluated {window}"),
+            text: Words::new().ours(format!("not evaluated {window}")),
         });
         return;
     }
@@ -192,10 +195,12 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "evaluated-one-variant",
             points_to: Verdict::Review,
-            text: format!(
-                "evaluated {} times {window}, always `{only}`",
-                total.round(),
-            ),
+            text: Words::new()
+                .ours(format!(
+                    "evaluated {} times {window}, always ",
+                    total.round()
+                ))
+                .quoted(only),
         });
     }
 }
@@ -318,7 +323,10 @@ mod tests {
         e.envs[0].evaluations = Some(Default::default());
         let (verdict, reasons) = weigh(&e, &weighing(30));
         assert_eq!(verdict, Verdict::Remove);
-        assert_eq!(reasons[0].text, "not evaluated in the last 30 days");
+        assert_eq!(
+            reasons[0].text.to_string(),
+            "not evaluated in the last 30 days"
+        );
         e.kind = Some(FlagKind::Release);
         e.envs[0].evaluations = Some([("on".to_owned(), 10.0), ("off".to_owned(), 0.0)].into());
         assert_eq!(
