@@ -829,3 +829,40 @@ fn file_names_add_no_link_to_the_report_or_the_commit() {
         "{message}"
     );
 }
+
+/// Keys and e-mail addresses stay whole in `stale`'s table (they were split
+/// mid-word), and the table fits the terminal: 100 columns when its width
+/// is unknown, `COLUMNS` when given (it kept 100 at `COLUMNS=200`).
+#[test]
+fn the_stale_table_fits_the_terminal_and_keeps_keys_whole() {
+    if require("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "flags.toml", crate::support::gitops::CONFIG);
+    crate::support::gitops::init_repo(root);
+    let key = "order-tracking-page-redesign";
+    let owner = "payments-platform-team@example.com";
+    let meta = format!("    owner: {owner}\n    kind: release\n");
+    let text = format!("flags:\n{}", boolean_flag(key, &meta, "on"));
+    for env in ["staging", "production"] {
+        write(root, &format!("envs/{env}/flags.yaml"), &text);
+    }
+    commit_days_ago(root, 200, "the redesign, everyone on");
+    let table = |columns: Option<&str>| {
+        let mut cmd = flagctl(root);
+        cmd.args(["stale"]);
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (columns, limit) in [(None, 100), (Some("80"), 80), (Some("200"), 200)] {
+        let text = table(columns);
+        assert!(widest(&text) <= limit, "wider than {limit}:\n{text}");
+        assert!(text.contains(key) && text.contains(owner), "split:\n{text}");
+    }
+    assert!(widest(&table(Some("200"))) > 100, "{}", table(Some("200")));
+}

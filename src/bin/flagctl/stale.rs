@@ -20,7 +20,7 @@ use hotswap_flags_gitops::lifecycle::{markdown, utc_date};
 use jiff::Timestamp;
 
 use crate::cli::{DaemonArgs, only};
-use crate::output;
+use crate::output::{self, Col};
 use crate::repo_dir;
 use crate::{Failure, Outcome, block_on};
 
@@ -128,6 +128,12 @@ fn failed(report: &StaleReport, fail_on: &[StaleFailOn]) -> bool {
 }
 
 fn print_table(report: &StaleReport) {
+    print!("{}", render_table(report, output::width()));
+}
+
+/// The report for a terminal of `width` columns: keys, verdicts and owners
+/// whole, the reasons wrapped between words (README, "Output").
+pub fn render_table(report: &StaleReport, width: usize) -> String {
     let dash = || "–".to_owned();
     let mut rows = vec![vec![
         "flag".to_owned(),
@@ -151,17 +157,22 @@ fn print_table(report: &StaleReport) {
             reasons.join("; "),
         ]);
     }
-    println!("{}", output::table_fit(rows));
+    let mut cols = [Col::Id; 7];
+    cols[6] = Col::Text;
+    let mut out = output::table_in(width, &cols, rows);
+    out.push('\n');
     for u in &report.undefined {
         let hint = u
             .suggestion
             .as_ref()
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        println!(
+        let line = format!(
             "{}:{}: `{}` is defined in no environment{hint}",
             u.at.file, u.at.line, u.key
         );
+        out.push_str(&output::paragraph(width, &line, 2));
+        out.push('\n');
     }
     let s = report.summary;
     let mark = if s.remove + s.review == 0 {
@@ -169,10 +180,11 @@ fn print_table(report: &StaleReport) {
     } else {
         "✗"
     };
-    println!(
-        "{mark} {} to remove, {} to review, {} to keep",
+    out.push_str(&format!(
+        "{mark} {} to remove, {} to review, {} to keep\n",
         s.remove, s.review, s.keep
-    );
+    ));
+    out
 }
 
 /// What `--daemon` or `--prometheus` says, if either is given.
