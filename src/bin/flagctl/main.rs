@@ -28,6 +28,8 @@ mod diff;
 mod eval;
 mod experiment;
 mod generate;
+#[cfg(test)]
+mod hostile;
 mod init;
 mod keygen;
 mod output;
