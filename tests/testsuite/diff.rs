@@ -268,7 +268,7 @@ fn an_invalid_side_is_reported_with_exit_1() {
         .assert()
         .code(1)
         .stdout(predicates::str::contains(
-            "**staging** does not validate on the head side",
+            "**`staging`** does not validate on the head side",
         ));
 }
 

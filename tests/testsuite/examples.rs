@@ -20,6 +20,8 @@ fn readme_and_docs_examples_print_what_they_show() {
         .register_bin("flagctl", assert_cmd::cargo::cargo_bin!("flagctl"))
         .register_bin("cat", which("cat"))
         .env("NO_COLOR", "1")
+        // The width tables fit when the terminal's is unknown.
+        .env("COLUMNS", "100")
         .case(root.join("README.md"));
     for page in std::fs::read_dir(root.join("docs")).unwrap() {
         let page = page.unwrap().path();

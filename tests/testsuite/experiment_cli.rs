@@ -230,7 +230,12 @@ fn a_continuous_metric_reports_means() {
     let bigger = &v["variants"][1];
     assert!(bigger.get("rate").is_none());
     assert!((bigger["mean"].as_f64().unwrap() - 47000.25 / 1010.0).abs() < 1e-12);
-    analyze(dir.path(), "revenue", data, &[])
+    // Wide enough for the table's labels on one line (README, "Output").
+    write(dir.path(), "data.json", data);
+    flagctl(dir.path())
+        .args(["experiment", "analyze", "revenue", "--data", "data.json"])
+        .env("COLUMNS", "160")
+        .assert()
         .success()
         .stdout(predicate::str::contains("mean (95 % CI)"))
         .stdout(predicate::str::contains("one-way ANOVA"));

@@ -927,3 +927,58 @@ fn a_ready_flagd_answers_for_every_rollout() {
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["rollouts"].as_array().unwrap().len(), 200, "{list}");
 }
+
+// ------------------------------------------------------------------ logs
+
+/// A token's `sub` is the actor of a steering call, and flagd's text log
+/// quotes it — in the actor field and in the reason it writes. Its escape
+/// sequences, OSC 8 link and newline reach the log as escapes, on the one
+/// line of the event (docs/security.md, "Output").
+#[test]
+fn a_token_subject_reaches_the_text_log_escaped() {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    let sub = "eve\u{1b}]8;;https://evil.example\u{7}\u{1b}[2J\nINFO forged=\"yes\"";
+    let repo = TempRepo::new(&[(
+        "envs/prod/flags.yaml",
+        &checkout_canary(
+            "      stages:\n        - { percentage: 10, duration: 1h }\n        - { percentage: 100 }\n",
+        ),
+    )]);
+    let secret = file("secret", SECRET);
+    let d = Daemon::on_repo(&repo, &["--auth-jwt-secret-file", &secret]);
+    d.wait_ready();
+    let now = jiff::Timestamp::now().as_second();
+    let claims = serde_json::json!({"sub": sub, "exp": now + 3600, "role": "admin"});
+    let bearer = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut logs = String::new();
+    eventually(DEADLINE, "the pause", || {
+        let (status, _) = post_authorized(
+            &d,
+            "/api/v1/rollouts/checkout/pause",
+            &format!("Bearer {bearer}"),
+        );
+        (status == 200).then_some(())
+    });
+    eventually(DEADLINE, "the pause in the log", || {
+        logs.push_str(&d.logs());
+        logs.push('\n');
+        logs.contains("paused by eve").then_some(())
+    });
+    assert!(
+        !logs.contains('\u{1b}') && !logs.contains('\u{7}'),
+        "{logs:?}"
+    );
+    assert!(
+        !logs.lines().any(|l| l.starts_with("INFO forged")),
+        "a line of its own:\n{logs}"
+    );
+    assert!(
+        logs.contains(r#"reason="paused by eve\u{1b}]8;;https://evil.example\u{7}\u{1b}[2J\nINFO forged=\"yes\"""#),
+        "{logs}"
+    );
+}

@@ -682,12 +682,13 @@ fn retire_removes_the_flag_everywhere_on_a_branch_listing_the_code_to_change() {
     assert_eq!(out["plan"]["envs"], json!(["staging", "production"]));
     let message = git(root, &["log", "-1", "--format=%B", "retire/old-release"]);
     assert!(
-        message.starts_with("Retire old-release\n\nRemoved from staging, production"),
+        message.starts_with("Retire old-release\n\nRemoved from `staging`, `production`"),
         "{message}"
     );
-    assert!(message.contains("Code keeps `on` (true)."), "{message}");
+    // GitHub renders the message as Markdown: what the code holds is code.
+    assert!(message.contains("Code keeps `on` (`true`)."), "{message}");
     assert!(
-        message.contains("- app/api/handler.py:2: if client.get_boolean_value('old-release', False):\n- app/web/checkout.ts:3: if (await client.getBooleanValue(\"old-release\", false)) {"),
+        message.contains("- `app/api/handler.py:2`: `if client.get_boolean_value('old-release', False):`\n- `app/web/checkout.ts:3`: `if (await client.getBooleanValue(\"old-release\", false)) {`"),
         "{message}"
     );
     // Only the flag's lines go; the working tree and HEAD stay as they were.
@@ -826,4 +827,95 @@ fn retire_edits_json_and_toml_files_in_place() {
         show(root, "retire-b", "envs/staging/flags.json"),
         "{\n  \"flags\": {\n    \"a\": { \"type\": \"boolean\", \"variants\": { \"on\": true }, \"default\": \"on\" }\n  }\n}\n"
     );
+}
+
+/// The links of a Markdown document, as GitHub reads it.
+fn links(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let options = Options::ENABLE_TABLES | Options::ENABLE_GFM | Options::ENABLE_FOOTNOTES;
+    Parser::new_ext(markdown, options)
+        .filter_map(|e| match e {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A file name holding a backtick, newlines and a link: `stale --format
+/// markdown` and the commit `retire` makes (GitHub renders its message as
+/// a pull request's description) quote it as code, and it adds no list
+/// item or link (docs/security.md, "Output").
+#[test]
+fn file_names_add_no_link_to_the_report_or_the_commit() {
+    let Some(tmp) = stale_repo() else { return };
+    let root = tmp.path();
+    let name = "x`\n- [approve](https://evil.example)\n`.py";
+    write(
+        root,
+        &format!("app/{name}"),
+        "if client.get_boolean_value('old-release', False):\n    pass\n",
+    );
+    let out = flagctl(root)
+        .args(["stale", "--src", "app", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("approve"), "{text}");
+    assert!(links(&text).is_empty(), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("- [approve]")),
+        "{text}"
+    );
+
+    let (out, code) =
+        json(flagctl(root).args(["retire", "old-release", "--src", "app", "--format", "json"]));
+    assert_eq!(code, 0, "{out:#}");
+    let message = git(root, &["log", "-1", "--format=%B", "retire/old-release"]);
+    assert!(message.contains("approve"), "{message}");
+    assert!(links(&message).is_empty(), "{message}");
+    assert!(
+        !message.lines().any(|l| l.starts_with("- [approve]")),
+        "{message}"
+    );
+}
+
+/// Keys and e-mail addresses stay whole in `stale`'s table (they were split
+/// mid-word), and the table fits the terminal: 100 columns when its width
+/// is unknown, `COLUMNS` when given (it kept 100 at `COLUMNS=200`).
+#[test]
+fn the_stale_table_fits_the_terminal_and_keeps_keys_whole() {
+    if require("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root, "flags.toml", crate::support::gitops::CONFIG);
+    crate::support::gitops::init_repo(root);
+    let key = "order-tracking-page-redesign";
+    let owner = "payments-platform-team@example.com";
+    let meta = format!("    owner: {owner}\n    kind: release\n");
+    let text = format!("flags:\n{}", boolean_flag(key, &meta, "on"));
+    for env in ["staging", "production"] {
+        write(root, &format!("envs/{env}/flags.yaml"), &text);
+    }
+    commit_days_ago(root, 200, "the redesign, everyone on");
+    let table = |columns: Option<&str>| {
+        let mut cmd = flagctl(root);
+        cmd.args(["stale"]);
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (columns, limit) in [(None, 100), (Some("80"), 80), (Some("200"), 200)] {
+        let text = table(columns);
+        assert!(widest(&text) <= limit, "wider than {limit}:\n{text}");
+        assert!(text.contains(key) && text.contains(owner), "split:\n{text}");
+    }
+    assert!(widest(&table(Some("200"))) > 100, "{}", table(Some("200")));
 }

@@ -34,6 +34,7 @@ mod flagd_security;
 mod flagd_sources;
 mod fuzz_props;
 mod grafana;
+mod hostile_output;
 mod init;
 mod interop;
 mod invalid_corpus;

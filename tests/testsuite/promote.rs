@@ -153,12 +153,15 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
     // shared by every run on the machine.
     let elsewhere = tempfile::tempdir().unwrap();
     let check = elsewhere.path().join("check");
-    git(root, &["worktree", "add", "-q", check.to_str().unwrap(), branch]);
+    git(
+        root,
+        &["worktree", "add", "-q", check.to_str().unwrap(), branch],
+    );
     flagctl(&check).args(["validate"]).assert().success();
     let body = doc["body"].as_str().unwrap();
-    assert!(body.contains("### Flag changes: HEAD ("), "{body}");
+    assert!(body.contains("### Flag changes: `HEAD ("), "{body}");
     assert!(body.contains("rule `beta` added at position 2"), "{body}");
-    assert!(body.contains("rule `eu` when `country in` + NL"), "{body}");
+    assert!(body.contains("rule `eu` when `country in` + `NL`"), "{body}");
     assert_eq!(doc["title"], "Promote new-checkout-flow to production");
 }
 

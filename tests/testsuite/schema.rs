@@ -534,6 +534,32 @@ fn object_keys_match_the_model() {
     }
 }
 
+// ---------------------------------------------------------------- owners
+
+/// The schema's `owner` pattern is the one `flagctl validate` checks, and
+/// the owner the security probe slipped past the old e-mail check matches
+/// neither (docs/flag-format.md, "Owners").
+#[test]
+fn the_schema_checks_owners_as_validate_does() {
+    let pattern = flagfile_schema()["$defs"]["flag"]["properties"]["owner"]["pattern"]
+        .as_str()
+        .expect("owner has a pattern");
+    assert_eq!(pattern, hotswap_flags_core::model::lifecycle::OWNER_PATTERN);
+    let v = def_validator("flag");
+    let flag = |owner: &str| json!({"type": "boolean", "variants": {"on": true}, "default": "on", "owner": owner});
+    for good in ["@alice", "@acme/payments", "ops@example.com"] {
+        assert!(v.is_valid(&flag(good)), "{good}");
+    }
+    for bad in [
+        "\u{1b}[2J[approve](https://evil.example)<img/src=x>@x.com",
+        "a`b@example.com",
+        "payments team",
+        "a@b",
+    ] {
+        assert!(!v.is_valid(&flag(bad)), "{bad:?}");
+    }
+}
+
 // ---------------------------------------------------------------- durations
 
 fn duration_pattern() -> String {

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::escape::controls;
+
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
@@ -217,20 +219,26 @@ impl Serialize for Diagnostic {
     }
 }
 
+/// `file:line:col: severity: message (at path)`, and the hint on a line of
+/// its own: the only line break. What the parts quote from the input is
+/// shown with its control characters escaped ([`controls`]), so a
+/// finding prints as the lines it is and no escape sequence reaches a
+/// terminal (docs/security.md, "Output").
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.file, self.pos) {
+        let file = self.file.as_deref().map(controls);
+        match (file, self.pos) {
             (Some(file), Some(pos)) => write!(f, "{file}:{pos}: ")?,
             (Some(file), None) => write!(f, "{file}: ")?,
             (None, Some(pos)) => write!(f, "{pos}: ")?,
             (None, None) => {}
         }
-        write!(f, "{}: {}", self.severity, self.message)?;
+        write!(f, "{}: {}", self.severity, controls(&self.message))?;
         if !self.path.is_root() {
-            write!(f, " (at {})", self.path)?;
+            write!(f, " (at {})", controls(&self.path.to_string()))?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n    hint: {hint}")?;
+            write!(f, "\n    hint: {}", controls(hint))?;
         }
         Ok(())
     }
@@ -270,6 +278,20 @@ mod tests {
             .index(2)
             .key("serve");
         assert_eq!(p.to_string(), "flags.\"a.b\".rules[2].serve");
+    }
+
+    #[test]
+    fn display_escapes_what_it_quotes() {
+        let d = Diagnostic::error(
+            KeyPath::root().key("flags").key("x\u{1b}[2J"),
+            "flag key `a\n```\n# LGTM` is invalid",
+        )
+        .in_file("envs/\u{1b}]8;;https://evil.example\u{7}a.yaml")
+        .with_hint("see\r\u{202e}");
+        assert_eq!(
+            d.to_string(),
+            "envs/\\u{1b}]8;;https://evil.example\\u{7}a.yaml: error: flag key `a\\n```\\n# LGTM` is invalid (at flags.\"x\\u{1b}[2J\")\n    hint: see\\r\\u{202e}"
+        );
     }
 
     #[test]

@@ -27,8 +27,10 @@
 
 #![warn(missing_docs)]
 
-// Shared by every stage.
+// Shared by every stage: text for people and renderers (a leaf), and
+// findings.
 pub mod diagnostic;
+pub mod escape;
 
 // Leaves below `compile`, importing nothing of this crate: what compiling,
 // the ruleset and evaluating must agree on, kept beneath all three so that

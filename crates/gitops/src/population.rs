@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::eval::Context;
 
 /// The default number of synthetic users.
@@ -24,7 +25,7 @@ pub struct Population {
     users: usize,
     /// Contexts from a file (empty for a synthetic population).
     sample: Vec<Context>,
-    source: String,
+    source: Words,
 }
 
 /// Why a contexts file could not be used.
@@ -66,7 +67,7 @@ impl Population {
         Ok(Population {
             users,
             sample: Vec::new(),
-            source: format!("{users} synthetic users (targetingKey only)"),
+            source: Words::new().ours(format!("{users} synthetic users (targetingKey only)")),
         })
     }
 
@@ -145,10 +146,11 @@ impl Population {
             return Err(PopulationError::NoUsers);
         }
         sample.truncate(users);
+        let source = Words::new().ours(format!("{users} users from ")).bare(path);
         let source = if users > lines {
-            format!("{users} users from {path} ({lines} contexts repeated)")
+            source.ours(format!(" ({lines} contexts repeated)"))
         } else {
-            format!("{users} users from {path}")
+            source
         };
         Ok(Population {
             users,
@@ -177,7 +179,7 @@ impl Population {
     }
 
     /// Where the users come from, in words.
-    pub fn describe(&self) -> &str {
+    pub fn describe(&self) -> &Words {
         &self.source
     }
 

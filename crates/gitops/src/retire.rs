@@ -20,6 +20,8 @@ use crate::repo::RepoError;
 use crate::repo::load::LoadedEnv;
 use crate::repo::snapshot::Snapshot;
 use hotswap_flags_core::diagnostic::{Diagnostic, did_you_mean};
+use hotswap_flags_core::escape::controls;
+use hotswap_flags_core::escape::markdown::code;
 use hotswap_flags_core::model::{Flag, Serve};
 
 /// Why a flag could not be retired.
@@ -321,27 +323,39 @@ pub fn default_branch(plan: &RetirePlan) -> String {
 
 /// The commit message: a title, where the flag was removed, and the code
 /// to change before merging.
+///
+/// GitHub renders a commit's body as Markdown (it is a single-commit pull
+/// request's description), so what the repository and the code hold —
+/// the variant kept, its value, file names, lines of code — is a code span
+/// there, and no newline in a file name starts a line (docs/security.md,
+/// "Output"). The flag key is a validated key.
 pub fn message(plan: &RetirePlan) -> String {
+    let codes = |items: &[String]| items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ");
     let mut m = format!(
-        "Retire {}\n\nRemoved from {} (at {}).\nCode keeps `{}` ({}).\n",
-        plan.flag,
-        plan.envs.join(", "),
+        "Retire {}\n\nRemoved from {} (at {}).\nCode keeps {} ({}).\n",
+        controls(&plan.flag),
+        codes(&plan.envs),
         plan.head,
-        plan.keep,
-        plan.value
+        code(&plan.keep),
+        code(&plan.value.to_string())
     );
     if plan.src.is_empty() {
-        m.push_str("\nCode was not searched for references (--src).\n");
+        m.push_str("\nCode was not searched for references (`--src`).\n");
     } else if plan.references.is_empty() {
-        let _ = writeln!(m, "\nNo code references in {}.", plan.src.join(", "));
+        let _ = writeln!(m, "\nNo code references in {}.", codes(&plan.src));
     } else {
         let _ = writeln!(
             m,
-            "\nChange these references to use `{}` before merging:",
-            plan.keep
+            "\nChange these references to use {} before merging:",
+            code(&plan.keep)
         );
         for r in &plan.references {
-            let _ = writeln!(m, "- {}:{}: {}", r.file, r.line, r.text);
+            let _ = writeln!(
+                m,
+                "- {}: {}",
+                code(&format!("{}:{}", r.file, r.line)),
+                code(&r.text)
+            );
         }
         let more = plan.reference_count - plan.references.len() as u64;
         if more > 0 {
@@ -355,7 +369,7 @@ pub fn message(plan: &RetirePlan) -> String {
             plan.unreadable
         );
         for e in &plan.unreadable_paths {
-            let _ = writeln!(m, "- {e}");
+            let _ = writeln!(m, "- {}", code(e));
         }
     }
     m.push_str("\nCreated by flagctl retire.\n");

@@ -315,7 +315,7 @@ pub fn simulate(
         flag: flag.to_owned(),
         env: ruleset.meta().env.clone(),
         users: population.len(),
-        population: population.describe().to_owned(),
+        population: population.describe().to_string(),
         rows: tally.rows(&rows, &names),
         switchers: tally.distinct_switchers,
         chi_square: fit(compiled, &rows, &tally, &names),

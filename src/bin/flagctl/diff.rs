@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use hotswap_flags_core::escape::controls;
 use hotswap_flags_core::{RepoError, Repository};
 use hotswap_flags_gitops::diff::policy::{DiffVerdict, PolicyReport};
 use hotswap_flags_gitops::diff::{
@@ -10,7 +11,7 @@ use hotswap_flags_gitops::diff::{
 };
 use hotswap_flags_gitops::repo::snapshot::{DirSnapshot, GitSnapshot, Snapshot};
 
-use crate::output;
+use crate::output::{self, Cell, Col};
 use crate::repo_dir;
 use crate::simulate::PopulationArgs;
 use crate::{Failure, Outcome};
@@ -136,71 +137,109 @@ pub fn run(args: &DiffArgs) -> Result<Outcome, Failure> {
 }
 
 fn print_table(d: &RepoDiff, hits: &[PolicyHit]) {
-    println!("diff {} → {}", d.base, d.head);
+    print!("{}", render_table(d, hits, output::width()));
+}
+
+/// The diff for a terminal of `width` columns: each environment's changes
+/// as a table, its lines and the notes wrapped to fit (README, "Output").
+pub fn render_table(d: &RepoDiff, hits: &[PolicyHit], width: usize) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, text: &str| {
+        out.push_str(&output::paragraph(width, text, 2));
+        out.push('\n');
+    };
+    line(&mut out, &format!("diff {} → {}", d.base, d.head));
     for e in &d.environments {
         let protected = if e.protected { " (protected)" } else { "" };
         for inv in &e.invalid {
-            println!(
-                "\n{}{protected}: the {} side ({}) does not validate:",
-                e.env, inv.side, inv.revision
+            out.push('\n');
+            line(
+                &mut out,
+                &format!(
+                    "{}{protected}: the {} side ({}) does not validate:",
+                    e.env, inv.side, inv.revision
+                ),
             );
             for err in &inv.errors {
-                println!("  {err}");
+                // A finding is one line and its hint (Diagnostic's Display
+                // escapes what it quotes), kept whole for editors.
+                for l in err.split('\n') {
+                    out.push_str("  ");
+                    out.push_str(&controls(l));
+                    out.push('\n');
+                }
             }
         }
         if e.is_invalid() {
             continue;
         }
         if e.changes.is_empty() && e.moved.is_empty() {
-            println!("\n{}{protected}: no changes", e.env);
+            out.push('\n');
+            line(&mut out, &format!("{}{protected}: no changes", e.env));
             continue;
         }
-        println!(
-            "\n{}{protected}: {} change{}, {} of users served differently",
-            e.env,
-            e.changes.len(),
-            if e.changes.len() == 1 { "" } else { "s" },
-            e.affected_share.map_or_else(|| "–".to_owned(), percent)
+        out.push('\n');
+        line(
+            &mut out,
+            &format!(
+                "{}{protected}: {} change{}, {} of users served differently",
+                e.env,
+                e.changes.len(),
+                if e.changes.len() == 1 { "" } else { "s" },
+                e.affected_share.map_or_else(|| "–".to_owned(), percent)
+            ),
         );
         if !e.changes.is_empty() {
             let header = ["kind", "key", "change", "affected", "what"]
                 .map(String::from)
                 .to_vec();
+            let header: Vec<Cell> = header.into_iter().map(Cell::from).collect();
             let rows = e.changes.iter().map(|c| {
                 let what = match c.change {
-                    ChangeType::Modified => c
-                        .fields
-                        .iter()
-                        .map(|f| f.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
+                    // One field a line, each escaped on its own.
+                    ChangeType::Modified => {
+                        Cell::Lines(c.fields.iter().map(|f| f.text.to_string()).collect())
+                    }
                     ChangeType::Added | ChangeType::Removed if c.kind == Kind::Flag => {
                         let verb = if c.change == ChangeType::Added {
                             "serves"
                         } else {
                             "served"
                         };
-                        format!("{verb} {}", diff::markdown::exposure(&c.exposure))
+                        Cell::from(format!("{verb} {}", diff::markdown::exposure(&c.exposure)))
                     }
-                    _ => String::new(),
+                    _ => Cell::from(""),
                 };
                 vec![
-                    c.kind.as_str().to_owned(),
-                    c.key.clone(),
-                    c.change.as_str().to_owned(),
-                    c.affected_share.map_or_else(|| "–".to_owned(), percent),
+                    c.kind.as_str().into(),
+                    c.key.clone().into(),
+                    c.change.as_str().into(),
+                    c.affected_share
+                        .map_or_else(|| "–".to_owned(), percent)
+                        .into(),
                     what,
                 ]
             });
-            println!("{}", output::table(std::iter::once(header).chain(rows)));
+            let cols = [Col::Id, Col::Id, Col::Id, Col::Id, Col::Text];
+            out.push_str(&output::table_in(
+                width,
+                &cols,
+                std::iter::once(header).chain(rows),
+            ));
+            out.push('\n');
         }
         for m in &e.moved {
             let kind = m.kind.as_str();
-            println!("moved: {kind} `{}` {} → {}", m.key, m.from, m.to);
+            let moved = format!("moved: {kind} `{}` {} → {}", m.key, m.from, m.to);
+            line(&mut out, &moved);
         }
     }
-    println!("\n{}", diff::markdown::method_note(d).replace('`', ""));
+    out.push('\n');
+    let note = diff::markdown::method_note(d).to_string().replace('`', "");
+    line(&mut out, &note);
     for h in hits {
-        println!("✗ policy {} ({}): {}", h.policy, h.env, h.message);
+        let hit = format!("✗ policy {} ({}): {}", h.policy, h.env, h.message);
+        line(&mut out, &hit);
     }
+    out
 }

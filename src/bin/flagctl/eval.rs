@@ -1,6 +1,7 @@
 //! `flagctl eval FLAG --env E [--ctx k=v]… [--context JSON] [--percentage P] [--at TIME]`
 
 use anyhow::{Context as _, bail};
+use hotswap_flags_core::escape::controls;
 use hotswap_flags_core::eval::bucket::threshold;
 use hotswap_flags_core::eval::{
     Explanation, FixedRollouts, InitialRollouts, RolloutState, RuleOutcome,
@@ -65,7 +66,9 @@ fn report<R: RolloutState>(
                     }
                     output::print_json(&value);
                 }
-                OutputFormat::Table => print_table(&explanation, metadata),
+                OutputFormat::Table => {
+                    print!("{}", render_table(&explanation, metadata, output::width()));
+                }
             }
             Outcome::Ok
         }
@@ -101,7 +104,13 @@ fn metadata_rows(flag: &Flag) -> Vec<(&'static str, String)> {
     rows
 }
 
-fn print_table(x: &Explanation<'_>, metadata: Vec<(&'static str, String)>) {
+/// An explanation for a terminal of `width` columns: fields, then each
+/// rule and whether it matched, every value escaped.
+pub fn render_table(
+    x: &Explanation<'_>,
+    metadata: Vec<(&'static str, String)>,
+    width: usize,
+) -> String {
     let ev = &x.evaluation;
     let dash = || "–".to_owned();
     let opt = |b: Option<u32>| b.map_or_else(dash, |b| b.to_string());
@@ -136,18 +145,21 @@ fn print_table(x: &Explanation<'_>, metadata: Vec<(&'static str, String)>) {
             format!("{} at {}%{stage}", r.strategy, r.percentage),
         ));
     }
-    println!("{}", output::fields(rows));
+    let mut out = output::fields_in(width, rows);
+    out.push('\n');
     if !x.rules.is_empty() {
-        println!("\nrules");
+        out.push_str("\nrules\n");
         for (i, rule) in x.rules.iter().enumerate() {
             let mark = match rule.outcome {
                 RuleOutcome::Matched => "✓ matched",
                 RuleOutcome::NoMatch => "✗ no match",
                 RuleOutcome::NotReached => "· not reached",
             };
-            println!("  {}. {:<24} {mark}", i + 1, rule.name);
+            let name = controls(rule.name);
+            out.push_str(&format!("  {}. {name:<24} {mark}\n", i + 1));
         }
     }
+    out
 }
 
 /// `--context` (JSON or @file), then each `--ctx` on top of it.

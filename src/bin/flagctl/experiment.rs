@@ -32,7 +32,8 @@ use hotswap_flags_stats::{
 use serde::Serialize;
 
 use crate::cli::{DaemonArgs, OutputFormat, RepoArgs, only};
-use crate::{Failure, Outcome, fail, output, repo_dir};
+use crate::output::{self, Col};
+use crate::{Failure, Outcome, fail, repo_dir};
 
 /// `flagctl experiment`
 #[derive(Debug, Args)]
@@ -407,7 +408,11 @@ fn print_table(flag: &str, env: Option<&str>, a: &Analysis) {
         );
     }
     println!();
-    println!("{}", output::table(variant_rows(a, &level)));
+    // Estimates and differences with their intervals wrap between words;
+    // the rest are names and numbers.
+    let mut cols = [Col::Id; 10];
+    (cols[2], cols[3]) = (Col::Text, Col::Text);
+    println!("{}", output::table(&cols, variant_rows(a, &level)));
     println!();
     println!("{}", output::fields(summary_fields(a)));
     let comparisons = a.variants.len() - 1;

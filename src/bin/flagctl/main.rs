@@ -5,12 +5,31 @@
 //! usage or I/O error (including a flag or environment name that names
 //! nothing). README.md lists them precisely.
 
+// Everything flagctl prints goes through `output::emit`: these shadow the
+// standard macros of the same names in every module below, so no control
+// character, escape sequence or bidi control that a flag file, a file
+// name, flagd or a command line holds reaches a terminal as it is
+// (docs/security.md, "Output"). JSON goes through `output::print_json`.
+macro_rules! println {
+    () => { $crate::output::emit($crate::output::Stream::Out, format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::output::emit($crate::output::Stream::Out, format_args!($($arg)*), true) };
+}
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::emit($crate::output::Stream::Out, format_args!($($arg)*), false) };
+}
+macro_rules! eprintln {
+    () => { $crate::output::emit($crate::output::Stream::Err, format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::output::emit($crate::output::Stream::Err, format_args!($($arg)*), true) };
+}
+
 mod bundle;
 mod cli;
 mod diff;
 mod eval;
 mod experiment;
 mod generate;
+#[cfg(test)]
+mod hostile;
 mod init;
 mod keygen;
 mod output;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Arg, Args};
 use hotswap_flags_client::flagd::FlagdClient;
+use hotswap_flags_core::escape::controls;
 use hotswap_flags_gitops::lifecycle::runtime;
 use hotswap_flags_gitops::retire::{self, RetireError, RetireRequest};
 use serde_json::json;
@@ -107,12 +108,13 @@ pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
                 plan.envs.join(", ")
             );
             for e in &plan.edits {
-                println!("  modified {}", e.path);
+                println!("  modified {}", controls(&e.path));
             }
             if !plan.references.is_empty() {
-                println!("code to change to keep `{}`:", plan.keep);
+                println!("code to change to keep `{}`:", controls(&plan.keep));
                 for r in &plan.references {
-                    println!("  {}:{}: {}", r.file, r.line, r.text);
+                    let (file, text) = (controls(&r.file), controls(&r.text));
+                    println!("  {file}:{}: {text}", r.line);
                 }
                 let more = plan.reference_count - plan.references.len() as u64;
                 if more > 0 {
@@ -120,7 +122,7 @@ pub fn run(args: &RetireArgs) -> Result<Outcome, Failure> {
                 }
             }
             for e in &plan.unreadable_paths {
-                eprintln!("warning: {e}");
+                eprintln!("warning: {}", hotswap_flags_core::escape::controls(e));
             }
             if plan.unreadable > 0 {
                 eprintln!(

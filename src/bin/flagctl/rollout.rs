@@ -9,7 +9,8 @@ use hotswap_flags_client::flagd::{FlagdClient, FlagdError};
 use hotswap_flags_client::wire::{ErrorBody, RolloutList, RolloutStatus, Steer};
 
 use crate::cli::{DaemonArgs, OutputFormat, only};
-use crate::{Failure, Outcome, block_on, output};
+use crate::output::{self, Col};
+use crate::{Failure, Outcome, block_on};
 
 /// Where `--daemon` points unless `$FLAGCTL_DAEMON` or the option says.
 const DEFAULT_DAEMON: &str = "http://127.0.0.1:8013";
@@ -118,8 +119,10 @@ pub fn run(args: &RolloutArgs) -> Result<Outcome, Failure> {
     match (args.format, &answer) {
         (OutputFormat::Json, Answer::List(list)) => output::print_json(list),
         (OutputFormat::Json, Answer::One(one)) => output::print_json(one),
-        (OutputFormat::Table, Answer::List(list)) => print_list(&list.rollouts),
-        (OutputFormat::Table, Answer::One(one)) => print_one(one),
+        (OutputFormat::Table, Answer::List(list)) => {
+            print!("{}", render_list(&list.rollouts, output::width()));
+        }
+        (OutputFormat::Table, Answer::One(one)) => print!("{}", render_one(one, output::width())),
     }
     Ok(Outcome::Ok)
 }
@@ -172,10 +175,11 @@ fn text(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "–".into(), |v| v.to_string())
 }
 
-fn print_list(list: &[RolloutStatus]) {
+/// Every rollout for a terminal of `width` columns: one a row, flag keys
+/// whole.
+pub fn render_list(list: &[RolloutStatus], width: usize) -> String {
     if list.is_empty() {
-        println!("no rollouts");
-        return;
+        return "no rollouts\n".to_owned();
     }
     let header = [
         "flag",
@@ -200,13 +204,17 @@ fn print_list(list: &[RolloutStatus]) {
             checks(r),
         ]
     }));
-    println!("{}", output::table_fit(rows));
+    let mut cols = [Col::Id; 7];
+    cols[6] = Col::Text;
+    output::table_in(width, &cols, rows) + "\n"
 }
 
-fn print_one(r: &RolloutStatus) {
-    println!(
-        "{}",
-        output::fields([
+/// One rollout for a terminal of `width` columns: its fields (the reason
+/// wrapped under its first line), then the last round of checks.
+pub fn render_one(r: &RolloutStatus, width: usize) -> String {
+    let mut out = output::fields_in(
+        width,
+        [
             ("flag", r.flag.clone()),
             ("strategy", r.strategy.to_string()),
             ("phase", r.phase.to_string()),
@@ -224,8 +232,9 @@ fn print_one(r: &RolloutStatus) {
                 ),
             ),
             ("reason", text(r.reason.as_deref())),
-        ])
+        ],
     );
+    out.push('\n');
     if !r.checks.is_empty() {
         let header = ["check", "value", "outcome", "at", "message"]
             .map(String::from)
@@ -240,6 +249,10 @@ fn print_one(r: &RolloutStatus) {
             ]
         }));
         // The queries sent are in `--format json` (`checks[].query`).
-        println!("\n{}", output::table_fit(rows));
+        let cols = [Col::Id, Col::Id, Col::Id, Col::Id, Col::Text];
+        out.push('\n');
+        out.push_str(&output::table_in(width, &cols, rows));
+        out.push('\n');
     }
+    out
 }

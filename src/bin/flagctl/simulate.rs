@@ -9,7 +9,7 @@ use hotswap_flags_gitops::simulate::{Simulation, simulate};
 use jiff::Timestamp;
 
 use crate::cli::{OutputFormat, RepoArgs};
-use crate::output;
+use crate::output::{self, Col};
 use crate::repo_dir;
 use crate::{Failure, Outcome, fail};
 
@@ -132,7 +132,10 @@ fn print_table(sim: &Simulation) {
         });
         row
     });
-    println!("{}", output::table(std::iter::once(header).chain(rows)));
+    println!(
+        "{}",
+        output::table(&[Col::Id], std::iter::once(header).chain(rows))
+    );
     let mark = if sim.switchers == 0 { "✓" } else { "✗" };
     println!(
         "{mark} switchers: {} (users whose variant changes between stages other than by joining the rollout)",

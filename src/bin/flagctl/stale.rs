@@ -20,7 +20,7 @@ use hotswap_flags_gitops::lifecycle::{markdown, utc_date};
 use jiff::Timestamp;
 
 use crate::cli::{DaemonArgs, only};
-use crate::output;
+use crate::output::{self, Col};
 use crate::repo_dir;
 use crate::{Failure, Outcome, block_on};
 
@@ -127,7 +127,7 @@ fn warn_unreadable(report: &StaleReport) {
         return;
     };
     for e in &searched.errors {
-        eprintln!("warning: {e}");
+        eprintln!("warning: {}", hotswap_flags_core::escape::controls(e));
     }
     eprintln!(
         "warning: {} path(s) under --src could not be read; flags without references get `review`, not `remove`",
@@ -145,6 +145,12 @@ fn failed(report: &StaleReport, fail_on: &[StaleFailOn]) -> bool {
 }
 
 fn print_table(report: &StaleReport) {
+    print!("{}", render_table(report, output::width()));
+}
+
+/// The report for a terminal of `width` columns: keys, verdicts and owners
+/// whole, the reasons wrapped between words (README, "Output").
+pub fn render_table(report: &StaleReport, width: usize) -> String {
     let dash = || "–".to_owned();
     let mut rows = vec![vec![
         "flag".to_owned(),
@@ -157,7 +163,7 @@ fn print_table(report: &StaleReport) {
     ]];
     for f in &report.flags {
         let e = &f.evidence;
-        let reasons: Vec<&str> = f.reasons.iter().map(|r| r.text.as_str()).collect();
+        let reasons: Vec<String> = f.reasons.iter().map(|r| r.text.to_string()).collect();
         rows.push(vec![
             e.key.clone(),
             f.verdict.as_str().to_owned(),
@@ -168,17 +174,22 @@ fn print_table(report: &StaleReport) {
             reasons.join("; "),
         ]);
     }
-    println!("{}", output::table_fit(rows));
+    let mut cols = [Col::Id; 7];
+    cols[6] = Col::Text;
+    let mut out = output::table_in(width, &cols, rows);
+    out.push('\n');
     for u in &report.undefined {
         let hint = u
             .suggestion
             .as_ref()
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        println!(
+        let line = format!(
             "{}:{}: `{}` is defined in no environment{hint}",
             u.at.file, u.at.line, u.key
         );
+        out.push_str(&output::paragraph(width, &line, 2));
+        out.push('\n');
     }
     let unlisted = report.undefined_count - report.undefined.len() as u64;
     if unlisted > 0 {
@@ -190,10 +201,11 @@ fn print_table(report: &StaleReport) {
     } else {
         "✗"
     };
-    println!(
-        "{mark} {} to remove, {} to review, {} to keep",
+    out.push_str(&format!(
+        "{mark} {} to remove, {} to review, {} to keep\n",
         s.remove, s.review, s.keep
-    );
+    ));
+    out
 }
 
 /// What `--daemon` or `--prometheus` says, if either is given.

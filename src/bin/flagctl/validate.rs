@@ -12,26 +12,27 @@ use hotswap_flags_gitops::repo::load::load_files;
 use serde_json::json;
 
 use crate::cli::{OutputFormat, ValidateArgs};
-use crate::output;
+use crate::output::{self, Col};
 use crate::repo_dir;
 use crate::{Failure, Outcome};
 
 /// What one checked environment (or loose set of files) amounts to.
-struct EnvSummary {
-    name: String,
-    flags: usize,
-    segments: usize,
+pub struct EnvSummary {
+    pub name: String,
+    pub flags: usize,
+    pub segments: usize,
     /// Files that did not parse: their flags are in no count, so the
     /// summary says how many (README, "flagctl").
-    unreadable: usize,
-    errors: usize,
-    warnings: usize,
+    pub unreadable: usize,
+    pub errors: usize,
+    pub warnings: usize,
 }
 
+/// Every environment checked, and every finding.
 #[derive(Default)]
-struct Report {
-    envs: Vec<EnvSummary>,
-    diagnostics: Vec<Diagnostic>,
+pub struct Report {
+    pub envs: Vec<EnvSummary>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Report {
@@ -302,47 +303,60 @@ fn print(report: &Report, format: OutputFormat, strict: bool) -> bool {
             })).collect::<Vec<_>>(),
             "diagnostics": report.diagnostics,
         })),
-        OutputFormat::Table => {
-            for d in &report.diagnostics {
-                println!("{d}");
-            }
-            if !report.diagnostics.is_empty() {
-                println!();
-            }
-            let header = vec!["environment", "flags", "segments", "errors", "warnings"]
-                .into_iter()
-                .map(String::from)
-                .collect();
-            let rows = std::iter::once(header).chain(report.envs.iter().map(|e| {
-                vec![
-                    e.name.clone(),
-                    match e.unreadable {
-                        0 => e.flags.to_string(),
-                        1 => format!("{} + 1 unreadable file", e.flags),
-                        n => format!("{} + {n} unreadable files", e.flags),
-                    },
-                    e.segments.to_string(),
-                    e.errors.to_string(),
-                    e.warnings.to_string(),
-                ]
-            }));
-            println!("{}", output::table(rows));
-            let mark = if failed { "✗" } else { "✓" };
-            let strict_note = if strict && warnings > 0 {
-                " (--strict: warnings are findings)"
-            } else {
-                ""
-            };
-            println!(
-                "{mark} {} error{}, {} warning{}{strict_note}",
-                errors,
-                plural(errors),
-                warnings,
-                plural(warnings)
-            );
-        }
+        OutputFormat::Table => print!("{}", render_table(report, strict, output::width())),
     }
     failed
+}
+
+/// The report for a terminal of `width` columns: each finding as its lines
+/// (kept whole for editors; Diagnostic's Display escapes what it quotes),
+/// then a table of the environments that fits.
+pub fn render_table(report: &Report, strict: bool, width: usize) -> String {
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = report.diagnostics.len() - errors;
+    let failed = errors > 0 || (strict && warnings > 0);
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    if !report.diagnostics.is_empty() {
+        out.push('\n');
+    }
+    let header = vec!["environment", "flags", "segments", "errors", "warnings"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let rows = std::iter::once(header).chain(report.envs.iter().map(|e| {
+        vec![
+            e.name.clone(),
+            match e.unreadable {
+                0 => e.flags.to_string(),
+                1 => format!("{} + 1 unreadable file", e.flags),
+                n => format!("{} + {n} unreadable files", e.flags),
+            },
+            e.segments.to_string(),
+            e.errors.to_string(),
+            e.warnings.to_string(),
+        ]
+    }));
+    let cols = [Col::Id, Col::Text, Col::Id, Col::Id, Col::Id];
+    out.push_str(&output::table_in(width, &cols, rows));
+    out.push('\n');
+    let mark = if failed { "✗" } else { "✓" };
+    let strict_note = if strict && warnings > 0 {
+        " (--strict: warnings are findings)"
+    } else {
+        ""
+    };
+    out.push_str(&format!(
+        "{mark} {} error{}, {} warning{}{strict_note}\n",
+        errors,
+        plural(errors),
+        warnings,
+        plural(warnings)
+    ));
+    out
 }
 
 fn plural(n: usize) -> &'static str {

@@ -5,6 +5,7 @@
 //! stderr.
 
 mod config;
+mod log;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use anyhow::Context as _;
 use clap::CommandFactory;
 use hotswap_flags_client::prometheus::Prometheus;
 use hotswap_flags_core::bundle::signing::{PublicKey, TrustedKeys};
+use hotswap_flags_core::escape::controls;
 use hotswap_flags_daemon::cluster::SharedExposures;
 use hotswap_flags_daemon::cluster::etcd::{EtcdStore, Migration};
 use hotswap_flags_daemon::feed::{self, Feed};
@@ -110,7 +112,10 @@ fn print_settings(s: &Settings) -> std::io::Result<()> {
 }
 
 fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("flagd: error: {e:#}");
+    // What the error quotes (a file, a flag, a peer) prints escaped.
+    let text = format!("{e:#}");
+    let lines: Vec<_> = text.split('\n').map(controls).collect();
+    eprintln!("flagd: error: {}", lines.join("\n"));
     ExitCode::from(2)
 }
 
@@ -122,7 +127,8 @@ fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     match format {
-        LogFormat::Text => builder.init(),
+        // Every field escaped (log.rs, docs/security.md "Output").
+        LogFormat::Text => builder.fmt_fields(log::EscapedFields).init(),
         LogFormat::Json => builder.json().init(),
     }
 }

@@ -109,7 +109,9 @@ pub fn commit_all(root: &Path, message: &str) {
 /// way the tests start it.
 pub fn flagctl(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("flagctl").unwrap();
-    cmd.current_dir(dir);
+    // Tables fit 100 columns when the terminal's width is unknown (README,
+    // "Output"), whatever terminal runs the tests.
+    cmd.current_dir(dir).env_remove("COLUMNS");
     cmd
 }
 

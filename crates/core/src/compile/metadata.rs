@@ -40,7 +40,8 @@ mod tests {
 
     fn findings(owner: &str) -> Vec<String> {
         let text = format!(
-            "flags:\n  f:\n    type: boolean\n    variants: {{on: true}}\n    default: on\n    owner: {owner:?}\n"
+            "flags:\n  f:\n    type: boolean\n    variants: {{on: true}}\n    default: on\n    owner: {}\n",
+            serde_json::to_string(owner).unwrap()
         );
         check_yaml(&text)
             .diagnostics
@@ -68,5 +69,37 @@ mod tests {
             "{bare:?}"
         );
         assert_eq!(findings("@").len(), 1);
+    }
+
+    /// The probe's owner, which the e-mail check once accepted, and others
+    /// that would carry markup, spaces or control characters into a
+    /// pull-request comment (docs/flag-format.md, "Owners").
+    #[test]
+    fn owners_carry_no_markup() {
+        for good in [
+            "payments@example.com",
+            "a.b+c_d%e-f@mail.example.co.uk",
+            "@Acme-Inc/check.out_team",
+        ] {
+            assert!(findings(good).is_empty(), "{good}: {:?}", findings(good));
+        }
+        for bad in [
+            "\u{1b}[2J[approve](https://evil.example)<img/src=x>@x.com",
+            "[approve](https://evil.example)@x.com",
+            "a`b@example.com",
+            "a|b@example.com",
+            "a<b>@example.com",
+            "a@b",
+            "a@b.c",
+            "a@-b.com",
+            "a@b-.com",
+            "a b@example.com",
+            "ops@example.com\n## LGTM",
+            "@acme/team/sub",
+            "@acme\u{202e}",
+            "@-acme",
+        ] {
+            assert_eq!(findings(bad).len(), 1, "{bad:?} is accepted");
+        }
     }
 }

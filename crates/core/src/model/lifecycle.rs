@@ -116,10 +116,16 @@ impl<'de> Deserialize<'de> for ExpiryDate {
     }
 }
 
-/// The pattern an `owner` must match: a CODEOWNERS handle (`@user`,
-/// `@org/team`) or an e-mail address. The JSON Schema carries the same one.
-pub const OWNER_PATTERN: &str =
-    r"^(@[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$";
+/// The pattern an `owner` must match (docs/flag-format.md, §4): a
+/// CODEOWNERS handle, `@user` or `@org/team`, each name a letter or digit
+/// then letters, digits, `.`, `_` and `-`; or an e-mail address whose local
+/// part is letters, digits and `.`, `_`, `%`, `+`, `-`, and whose domain is
+/// dot-separated labels of letters, digits and inner hyphens ending in a
+/// top-level domain of two letters or more. Nothing else: an owner is shown
+/// in pull-request comments and terminals, so no markup, space or control
+/// character gets in with it. The JSON Schema carries the same pattern
+/// (`tests/testsuite/schema.rs` compares them).
+pub const OWNER_PATTERN: &str = r"^(@[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?|[A-Za-z0-9._%+-]+@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,})$";
 
 #[cfg(test)]
 mod tests {

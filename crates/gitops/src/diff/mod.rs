@@ -25,6 +25,7 @@ pub use policy::{Policy, PolicyHit};
 use crate::population::Population;
 use crate::repo::load::{Checked, LoadedEnv};
 use crate::repo::{RepoError, Repository};
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{Condition, EnvModel, Flag};
 use hotswap_flags_core::ruleset::Ruleset;
 
@@ -212,7 +213,7 @@ pub struct RepoDiff {
     /// Population size.
     pub users: usize,
     /// The population, in words.
-    pub population: String,
+    pub population: Words,
     /// True when users carry only a key: rules on attributes never match.
     pub synthetic_population: bool,
     /// Evaluation instant (RFC 3339).
@@ -321,7 +322,7 @@ pub fn diff(base: &Side, head: &Side, opts: &Options<'_>) -> Result<RepoDiff, Re
         base: base.label.clone(),
         head: head.label.clone(),
         users: opts.population.len(),
-        population: opts.population.describe().to_owned(),
+        population: opts.population.describe().clone(),
         synthetic_population: opts.population.is_synthetic(),
         evaluated_at: opts.now.to_string(),
         environments,
@@ -486,7 +487,9 @@ fn through_segments(
             .filter(|s| changed_segments.contains(s.as_str()))
             .map(|s| FieldChange {
                 path: format!("segments.{s}"),
-                text: format!("uses segment `{s}`, which changed"),
+                text: Words::from("uses segment ")
+                    .quoted(s)
+                    .ours(", which changed"),
                 before: None,
                 after: None,
             })

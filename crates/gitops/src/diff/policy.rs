@@ -10,6 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use hotswap_flags_core::escape::Words;
 use serde::Serialize;
 
 use super::{ChangeType, Kind, RepoDiff, percent};
@@ -101,7 +102,7 @@ pub struct PolicyHit {
     /// The flag.
     pub key: String,
     /// Why, in words.
-    pub message: String,
+    pub message: Words,
 }
 
 /// A diff and the policies it was checked against: `flagctl diff --format
@@ -130,7 +131,9 @@ pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
     let mut hits = Vec::new();
     for env in &diff.environments {
         for c in env.changes.iter().filter(|c| c.kind == Kind::Flag) {
-            let mut hit = |policy: Policy, message: String| {
+            let flag = || Words::from("flag ").quoted(&c.key);
+            let env_name = || Words::new().bare(&env.env);
+            let mut hit = |policy: Policy, message: Words| {
                 if policies.contains(&policy) {
                     hits.push(PolicyHit {
                         policy,
@@ -143,35 +146,41 @@ pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
             if c.change == ChangeType::Removed {
                 hit(
                     Policy::RemovedFlag,
-                    format!("flag `{}` is removed from {}", c.key, env.env),
+                    flag().ours(" is removed from ").then(env_name()),
                 );
             }
             if env.protected && !c.unguarded.is_empty() {
-                let what = c
-                    .unguarded
-                    .iter()
-                    .map(|v| format!("`{}` to {}", v.variant, percent(v.share)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let what = c.unguarded.iter().map(|v| {
+                    Words::new()
+                        .quoted(&v.variant)
+                        .ours(format!(" to {}", percent(v.share)))
+                });
                 hit(
                     Policy::UnguardedExposure,
-                    format!(
-                        "flag `{}` newly serves {what} of users in protected {} without a rollout",
-                        c.key, env.env
-                    ),
+                    flag()
+                        .ours(" newly serves ")
+                        .then(Words::join(what, ", "))
+                        .ours(" of users in protected ")
+                        .then(env_name())
+                        .ours(" without a rollout"),
                 );
             }
             for f in &c.fields {
+                let because = || flag().ours(": ").then(f.text.clone());
                 if f.path == "type" {
-                    hit(Policy::TypeChange, format!("flag `{}`: {}", c.key, f.text));
+                    hit(Policy::TypeChange, because());
                 }
                 if f.path.ends_with(".salt") || f.path == "bucketBy" {
-                    hit(Policy::Reshuffle, format!("flag `{}`: {}", c.key, f.text));
+                    hit(Policy::Reshuffle, because());
                 }
                 if f.path == "clientSide" && f.after == Some(serde_json::Value::Bool(true)) {
                     hit(
                         Policy::ClientExposure,
-                        format!("flag `{}` in {}: {}", c.key, env.env, f.text),
+                        flag()
+                            .ours(" in ")
+                            .then(env_name())
+                            .ours(": ")
+                            .then(f.text.clone()),
                     );
                 }
             }

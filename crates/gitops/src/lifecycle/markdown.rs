@@ -1,17 +1,19 @@
 //! `flagctl stale --format markdown`: a pull-request comment or a weekly
 //! report — a summary line, a table per verdict (remove, review), and the
 //! code references to change folded in `<details>`.
+//!
+//! Keys, owners, file names and lines of code are what the repository and
+//! the code searched hold, so each is a code span (docs/security.md,
+//! "Output"): a file name holding a backtick or a newline adds no list item
+//! or link.
 
 use std::fmt::Write as _;
+
+use hotswap_flags_core::escape::markdown::{code, code_in_table};
 
 use super::stale::{FlagReport, StaleReport};
 use super::utc_date;
 use super::verdict::Verdict;
-
-/// Escapes text for a markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
 
 /// Renders the whole report.
 pub fn render(report: &StaleReport) -> String {
@@ -22,20 +24,21 @@ pub fn render(report: &StaleReport) -> String {
         "### Stale flags: {} to remove, {} to review, {} to keep\n",
         s.remove, s.review, s.keep
     );
+    let codes = |items: &[String]| items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ");
     let _ = writeln!(
         out,
         "Environments {} · older than {}{}{}\n",
-        report.envs.join(", "),
-        report.older_than,
+        codes(&report.envs),
+        code(&report.older_than),
         if report.src.is_empty() {
             String::new()
         } else {
-            format!(" · code in {}", report.src.join(", "))
+            format!(" · code in {}", codes(&report.src))
         },
         report
             .runtime
             .as_ref()
-            .map(|r| format!(" · evaluations from {r}"))
+            .map(|r| format!(" · evaluations from {}", code(r)))
             .unwrap_or_default()
     );
     for verdict in [Verdict::Remove, Verdict::Review] {
@@ -52,12 +55,12 @@ pub fn render(report: &StaleReport) -> String {
         out.push_str("| --- | --- | --- | --- | --- | --- |\n");
         for f in &flags {
             let e = &f.evidence;
-            let reasons: Vec<String> = f.reasons.iter().map(|r| cell(&r.text)).collect();
+            let reasons: Vec<String> = f.reasons.iter().map(|r| r.text.markdown_cell()).collect();
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                e.key,
-                cell(e.owner.as_deref().unwrap_or("—")),
+                "| {} | {} | {} | {} | {} | {} |",
+                code_in_table(&e.key),
+                e.owner.as_deref().map_or("—".to_owned(), code_in_table),
                 e.kind.map_or("—".to_owned(), |k| k.to_string()),
                 e.created()
                     .map_or("—".to_owned(), |t| utc_date(t).to_string()),
@@ -76,14 +79,13 @@ pub fn render(report: &StaleReport) -> String {
     if !with_refs.is_empty() {
         out.push_str("<details>\n<summary>Code to change before removing</summary>\n\n");
         for f in with_refs {
-            let _ = writeln!(out, "- `{}`", f.evidence.key);
+            let _ = writeln!(out, "- {}", code(&f.evidence.key));
             for r in f.evidence.code.iter().flatten() {
                 let _ = writeln!(
                     out,
-                    "  - `{}:{}` `{}`",
-                    r.file,
-                    r.line,
-                    r.text.replace('`', "'")
+                    "  - {} {}",
+                    code(&format!("{}:{}", r.file, r.line)),
+                    code(&r.text)
                 );
             }
             let listed = f.evidence.code.as_ref().map_or(0, Vec::len) as u64;
@@ -100,9 +102,14 @@ pub fn render(report: &StaleReport) -> String {
             let hint = u
                 .suggestion
                 .as_ref()
-                .map(|s| format!(" — did you mean `{s}`?"))
+                .map(|s| format!(" — did you mean {}?", code(s)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "- `{}` at `{}:{}`{hint}", u.key, u.at.file, u.at.line);
+            let _ = writeln!(
+                out,
+                "- {} at {}{hint}",
+                code(&u.key),
+                code(&format!("{}:{}", u.at.file, u.at.line))
+            );
         }
         let more = report.undefined_count - report.undefined.len() as u64;
         if more > 0 {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use hotswap_flags_core::escape::Words;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -46,8 +47,8 @@ pub struct Reason {
     pub code: &'static str,
     /// What it points to.
     pub points_to: Verdict,
-    /// In words.
-    pub text: String,
+    /// In words (the variants it names kept apart: code spans in Markdown).
+    pub text: Words,
 }
 
 /// How the evidence is weighed.
@@ -106,7 +107,7 @@ fn expiry(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "expired",
             points_to: Verdict::Remove,
-            text: format!("expired on {expires} ({days} days ago)"),
+            text: Words::new().ours(format!("expired on {expires} ({days} days ago)")),
         });
     }
 }
@@ -123,7 +124,9 @@ fn lifetime(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "past-lifetime",
             points_to: Verdict::Review,
-            text: format!("{age} days old, past a {kind} flag's expected lifetime of {limit} days"),
+            text: Words::new().ours(format!(
+                "{age} days old, past a {kind} flag's expected lifetime of {limit} days"
+            )),
         });
     }
 }
@@ -139,11 +142,11 @@ fn serving(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "serves-one-variant",
             points_to: Verdict::Remove,
-            text: format!(
-                "serves `{variant}` to everyone in every environment since {} ({} days)",
+            text: Words::from("serves ").quoted(variant).ours(format!(
+                " to everyone in every environment since {} ({} days)",
                 utc_date(since),
                 days_between(since, w.now)
-            ),
+            )),
         });
     }
 }
@@ -191,10 +194,12 @@ fn evaluations(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         out.push(Reason {
             code: "evaluated-one-variant",
             points_to: Verdict::Review,
-            text: format!(
-                "evaluated {} times {window}, always `{only}`",
-                total.round(),
-            ),
+            text: Words::new()
+                .ours(format!(
+                    "evaluated {} times {window}, always ",
+                    total.round()
+                ))
+                .quoted(only),
         });
     }
 }
@@ -212,7 +217,7 @@ fn not_evaluated(e: &FlagEvidence, w: &Weighing, window: &str) -> Reason {
         return Reason {
             code: "not-evaluated",
             points_to: Verdict::Remove,
-            text: format!("not evaluated {window}"),
+            text: Words::new().ours(format!("not evaluated {window}")),
         };
     }
     let short = |secs: i64| short_span(secs.max(0).unsigned_abs());
@@ -226,12 +231,12 @@ fn not_evaluated(e: &FlagEvidence, w: &Weighing, window: &str) -> Reason {
     Reason {
         code: "not-evaluated",
         points_to: Verdict::Review,
-        text: format!(
+        text: Words::new().ours(format!(
             "not evaluated {window}, but {why}, less than --older-than ({})",
             human(&hotswap_flags_core::model::DurationSpec::from_secs(
                 w.older_than.as_secs()
             ))
-        ),
+        )),
     }
 }
 
@@ -249,11 +254,11 @@ fn code(e: &FlagEvidence, w: &Weighing, out: &mut Vec<Reason>) {
         Reason {
             code: "no-code-references",
             points_to: Verdict::Review,
-            text: format!(
+            text: Words::new().ours(format!(
                 "no reference in the code searched, but {} path{} could not be read",
                 w.unreadable_paths,
                 if w.unreadable_paths == 1 { "" } else { "s" }
-            ),
+            )),
         }
     });
 }
@@ -380,7 +385,10 @@ mod tests {
         e.envs[0].evaluations = Some(Default::default());
         let (verdict, reasons) = weigh(&e, &weighing(30));
         assert_eq!(verdict, Verdict::Remove);
-        assert_eq!(reasons[0].text, "not evaluated in the last 30 days");
+        assert_eq!(
+            reasons[0].text.to_string(),
+            "not evaluated in the last 30 days"
+        );
         e.kind = Some(FlagKind::Release);
         e.envs[0].evaluations = Some([("on".to_owned(), 10.0), ("off".to_owned(), 0.0)].into());
         assert_eq!(
@@ -403,7 +411,7 @@ mod tests {
         let (verdict, reasons) = weigh(&e, &w);
         assert_eq!(verdict, Verdict::Review);
         assert!(
-            reasons[1].text.ends_with(
+            reasons[1].text.to_string().ends_with(
                 "but the counts cover only 10 minutes, less than --older-than (30 days)"
             ),
             "{reasons:?}"
@@ -414,7 +422,10 @@ mod tests {
         let (verdict, reasons) = weigh(&e, &w);
         assert_eq!(verdict, Verdict::Review);
         assert!(
-            reasons[0].text.contains("but the flag is only 2 days old"),
+            reasons[0]
+                .text
+                .to_string()
+                .contains("but the flag is only 2 days old"),
             "{reasons:?}"
         );
         // Both cover the window.
@@ -424,7 +435,10 @@ mod tests {
         e.envs[0].history = None;
         let (verdict, reasons) = weigh(&e, &w);
         assert_eq!(verdict, Verdict::Review);
-        assert!(reasons[0].text.contains("not committed yet"), "{reasons:?}");
+        assert!(
+            reasons[0].text.to_string().contains("not committed yet"),
+            "{reasons:?}"
+        );
     }
 
     #[test]
@@ -436,7 +450,7 @@ mod tests {
         let (verdict, reasons) = weigh(&e, &w);
         assert_eq!(verdict, Verdict::Review);
         assert_eq!(
-            reasons[0].text,
+            reasons[0].text.to_string(),
             "no reference in the code searched, but 2 paths could not be read"
         );
     }

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{AttrCondition, Condition, Operands};
 
 use super::FieldChange;
@@ -50,9 +51,10 @@ pub fn condition_text(c: &Condition) -> String {
 /// Two conditions compared: where both test the same attribute with the
 /// same operator, the operands; in `all`/`any` of as many conditions and
 /// in `not`, each part; otherwise the whole condition, before and after.
+/// The condition is what the file holds: one quoted piece of the words.
 pub(super) fn condition_changes(
     path: &str,
-    what: &str,
+    what: &Words,
     a: &Condition,
     b: &Condition,
     out: &mut Vec<FieldChange>,
@@ -78,7 +80,8 @@ pub(super) fn condition_changes(
             }
         }
         (Condition::Not(x), Condition::Not(y)) => {
-            condition_changes(&format!("{path}.not"), &format!("{what} not"), x, y, out);
+            let what = what.clone().ours(" not");
+            condition_changes(&format!("{path}.not"), &what, x, y, out);
         }
         _ => out.push(
             FieldChange::new(path.to_owned(), rewritten(what, a, b)).values(Some(a), Some(b)),
@@ -87,23 +90,27 @@ pub(super) fn condition_changes(
 }
 
 /// A whole condition replaced: `` rule `eu` when `a` → `b` ``.
-fn rewritten(what: &str, a: &Condition, b: &Condition) -> String {
-    format!("{what} `{}` → `{}`", condition_text(a), condition_text(b))
+fn rewritten(what: &Words, a: &Condition, b: &Condition) -> Words {
+    what.clone()
+        .ours(" ")
+        .quoted(condition_text(a))
+        .ours(" → ")
+        .quoted(condition_text(b))
 }
 
 /// The operands of one attribute test, before (`x`) and after (`y`): one
 /// value each (`value:`), `rule `ios` when `app semver_gte` 5.4.0 → 5.2.0`;
 /// two lists, [`operand_list_change`]; `None` when the change is better
 /// shown whole.
-fn operands_change(what: &str, x: &AttrCondition, y: &AttrCondition) -> Option<String> {
+fn operands_change(what: &Words, x: &AttrCondition, y: &AttrCondition) -> Option<Words> {
     match (&x.operands, &y.operands) {
-        (Operands::One(v), Operands::One(w)) => Some(format!(
-            "{what} `{} {}` {} → {}",
-            x.attr,
-            x.op,
-            show(v),
-            show(w)
-        )),
+        (Operands::One(v), Operands::One(w)) => Some(
+            attr_op(what, x)
+                .ours(" ")
+                .bare(show(v))
+                .ours(" → ")
+                .bare(show(w)),
+        ),
         (Operands::Many(vs), Operands::Many(ws)) => operand_list_change(what, x, vs, ws),
         _ => None,
     }
@@ -113,13 +120,20 @@ fn operands_change(what: &str, x: &AttrCondition, y: &AttrCondition) -> Option<S
 /// `rule `eu` when `country in` + NL, − FR`; `None` when they hold the same
 /// values (reordered, say).
 fn operand_list_change(
-    what: &str,
+    what: &Words,
     x: &AttrCondition,
     xs: &[Value],
     ys: &[Value],
-) -> Option<String> {
+) -> Option<Words> {
     let added: Vec<String> = ys.iter().filter(|v| !xs.contains(v)).map(show).collect();
     let removed: Vec<String> = xs.iter().filter(|v| !ys.contains(v)).map(show).collect();
     let parts = added_removed(&added, &removed);
-    (!parts.is_empty()).then(|| format!("{what} `{} {}` {}", x.attr, x.op, parts.join(", ")))
+    (!parts.is_empty()).then(|| attr_op(what, x).ours(" ").then(Words::join(parts, ", ")))
+}
+
+/// `` rule `eu` when `country in` ``.
+fn attr_op(what: &Words, x: &AttrCondition) -> Words {
+    what.clone()
+        .ours(" ")
+        .quoted(format!("{} {}", x.attr, x.op))
 }

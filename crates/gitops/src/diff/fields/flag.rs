@@ -2,6 +2,7 @@
 //! kind, expiry, who may read it, type, variants), then what it serves
 //! (kill switch, default, offVariant, bucketing, rules, rollout).
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{Flag, Serve};
 
 use super::rollout::rollout_changes;
@@ -18,14 +19,24 @@ pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
     client_side_change(a, b, &mut out);
     if a.kind != b.kind {
         out.push(
-            FieldChange::new("type", format!("type {} → {}", a.kind, b.kind))
-                .values(Some(&a.kind), Some(&b.kind)),
+            FieldChange::new(
+                "type",
+                Words::new().ours(format!("type {} → {}", a.kind, b.kind)),
+            )
+            .values(Some(&a.kind), Some(&b.kind)),
         );
     }
     variant_changes(&a.variants, &b.variants, &mut out);
     kill_switch_change(a, b, &mut out);
-    serve_changes("default", "default", &a.default, &b.default, &mut out);
-    let off_variant = |v: Option<&String>| v.map_or("(default)", String::as_str).to_owned();
+    serve_changes(
+        "default",
+        &Words::from("default"),
+        &a.default,
+        &b.default,
+        &mut out,
+    );
+    let off_variant =
+        |v: Option<&String>| v.map_or_else(|| Words::from("(default)"), |v| Words::new().bare(v));
     let variants = (a.off_variant.as_ref(), b.off_variant.as_ref());
     scalar_change(&mut out, "offVariant", "offVariant", variants, off_variant);
     bucket_by_change(a, b, &mut out);
@@ -54,7 +65,8 @@ pub fn added_flag_fields(flag: &Flag) -> Vec<FieldChange> {
 /// serve nobody differently, but a reviewer sees a flag change hands or
 /// get more time.
 fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
-    let or_none = |s: Option<String>| s.unwrap_or_else(|| "(none)".to_owned());
+    let or_none =
+        |s: Option<String>| s.map_or_else(|| Words::from("(none)"), |s| Words::new().bare(s));
     scalar_change(
         out,
         "owner",
@@ -100,15 +112,17 @@ fn kill_switch_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
         return;
     }
     let text = if b.enabled {
-        "kill switch off: flag enabled again".to_owned()
+        Words::from("kill switch off: flag enabled again")
     } else {
-        format!(
-            "kill switch on: everyone gets {}",
-            b.off_variant.as_deref().unwrap_or(match &b.default {
-                Serve::Variant(v) => v.as_str(),
-                Serve::Split(_) => "the offVariant",
-            })
-        )
+        let gets = Words::from("kill switch on: everyone gets ");
+        let default = match &b.default {
+            Serve::Variant(v) => Some(v.as_str()),
+            Serve::Split(_) => None,
+        };
+        match b.off_variant.as_deref().or(default) {
+            Some(v) => gets.bare(v),
+            None => gets.ours("the offVariant"),
+        }
     };
     out.push(FieldChange::new("enabled", text).values(Some(&a.enabled), Some(&b.enabled)));
 }
@@ -119,11 +133,11 @@ fn bucket_by_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
         out.push(
             FieldChange::new(
                 "bucketBy",
-                format!(
-                    "bucketBy {} → {} (users reshuffled)",
-                    a.bucket_by.as_deref().unwrap_or("targetingKey"),
-                    b.bucket_by.as_deref().unwrap_or("targetingKey")
-                ),
+                Words::from("bucketBy ")
+                    .bare(a.bucket_by.as_deref().unwrap_or("targetingKey"))
+                    .ours(" → ")
+                    .bare(b.bucket_by.as_deref().unwrap_or("targetingKey"))
+                    .ours(" (users reshuffled)"),
             )
             .values(a.bucket_by.as_ref(), b.bucket_by.as_ref()),
         );

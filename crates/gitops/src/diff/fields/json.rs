@@ -1,6 +1,7 @@
 //! A generic comparison of two JSON trees, for the parts without special
 //! wording (health checks, metrics, experiments).
 
+use hotswap_flags_core::escape::Words;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -13,10 +14,11 @@ pub(super) fn to_json<T: Serialize>(v: &T) -> Value {
 }
 
 /// Every difference between two JSON trees, worded after `what`:
-/// `rollout.health.failureLimit 2 → 3`.
+/// `rollout.health.failureLimit 2 → 3`. Keys and values are what the file
+/// holds.
 pub(super) fn json_changes(
     path: &str,
-    what: &str,
+    what: &Words,
     a: &Value,
     b: &Value,
     out: &mut Vec<FieldChange>,
@@ -31,16 +33,22 @@ pub(super) fn json_changes(
             named_list_changes(path, what, x, y, out);
         }
         (Value::Null, _) => out.push(
-            FieldChange::new(path.to_owned(), format!("{what} set to {}", show(b)))
+            FieldChange::new(path.to_owned(), what.clone().ours(" set to ").bare(show(b)))
                 .values(None::<&Value>, Some(b)),
         ),
         (_, Value::Null) => out.push(
-            FieldChange::new(path.to_owned(), format!("{what} removed (was {})", show(a)))
-                .values(Some(a), None::<&Value>),
+            FieldChange::new(path.to_owned(), removed(what, a)).values(Some(a), None::<&Value>),
         ),
         _ => out.push(
-            FieldChange::new(path.to_owned(), format!("{what} {} → {}", show(a), show(b)))
-                .values(Some(a), Some(b)),
+            FieldChange::new(
+                path.to_owned(),
+                what.clone()
+                    .ours(" ")
+                    .bare(show(a))
+                    .ours(" → ")
+                    .bare(show(b)),
+            )
+            .values(Some(a), Some(b)),
         ),
     }
 }
@@ -48,20 +56,17 @@ pub(super) fn json_changes(
 /// Two objects key by key: changed, removed, then added keys.
 fn object_changes(
     path: &str,
-    what: &str,
+    what: &Words,
     x: &Map<String, Value>,
     y: &Map<String, Value>,
     out: &mut Vec<FieldChange>,
 ) {
     for (k, va) in x {
         let p = format!("{path}.{k}");
-        let w = format!("{what} {k}");
+        let w = what.clone().ours(" ").bare(k);
         match y.get(k) {
             Some(vb) => json_changes(&p, &w, va, vb, out),
-            None => out.push(
-                FieldChange::new(p, format!("{w} removed (was {})", show(va)))
-                    .values(Some(va), None::<&Value>),
-            ),
+            None => out.push(FieldChange::new(p, removed(&w, va)).values(Some(va), None::<&Value>)),
         }
     }
     for (k, vb) in y {
@@ -69,7 +74,11 @@ fn object_changes(
             out.push(
                 FieldChange::new(
                     format!("{path}.{k}"),
-                    format!("{what} {k} set to {}", show(vb)),
+                    what.clone()
+                        .ours(" ")
+                        .bare(k)
+                        .ours(" set to ")
+                        .bare(show(vb)),
                 )
                 .values(None::<&Value>, Some(vb)),
             );
@@ -82,24 +91,20 @@ fn object_changes(
 /// reordered.
 fn named_list_changes(
     path: &str,
-    what: &str,
+    what: &Words,
     x: &[Value],
     y: &[Value],
     out: &mut Vec<FieldChange>,
 ) {
-    let singular = what.strip_suffix('s').unwrap_or(what);
+    // `rollout health checks` → `` rollout health check `p99` ``.
+    let singular = what.clone().trim_suffix("s");
+    let item = |n: &str| singular.clone().ours(" ").quoted(n);
     for va in x {
         let n = name(va);
         match y.iter().find(|vb| name(vb) == n) {
-            Some(vb) => json_changes(
-                &format!("{path}[{n}]"),
-                &format!("{singular} `{n}`"),
-                va,
-                vb,
-                out,
-            ),
+            Some(vb) => json_changes(&format!("{path}[{n}]"), &item(n), va, vb, out),
             None => out.push(
-                FieldChange::new(format!("{path}[{n}]"), format!("{singular} `{n}` removed"))
+                FieldChange::new(format!("{path}[{n}]"), item(n).ours(" removed"))
                     .values(Some(va), None::<&Value>),
             ),
         }
@@ -108,7 +113,7 @@ fn named_list_changes(
         let n = name(vb);
         if !x.iter().any(|va| name(va) == n) {
             out.push(
-                FieldChange::new(format!("{path}[{n}]"), format!("{singular} `{n}` added"))
+                FieldChange::new(format!("{path}[{n}]"), item(n).ours(" added"))
                     .values(None::<&Value>, Some(vb)),
             );
         }
@@ -117,9 +122,17 @@ fn named_list_changes(
     if ox != oy {
         out.push(FieldChange::new(
             path.to_owned(),
-            format!("{what} reordered"),
+            what.clone().ours(" reordered"),
         ));
     }
+}
+
+/// `… removed (was 3)`.
+fn removed(what: &Words, was: &Value) -> Words {
+    what.clone()
+        .ours(" removed (was ")
+        .bare(show(was))
+        .ours(")")
 }
 
 /// An item's `name` (empty without one).

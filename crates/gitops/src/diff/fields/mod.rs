@@ -12,6 +12,7 @@
 //! experiments), and `wording` holds the words for values (numbers, JSON
 //! values, lists of names).
 
+use hotswap_flags_core::escape::Words;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,8 +38,9 @@ pub use wording::{num, show};
 pub struct FieldChange {
     /// Where, in the definition: `default`, `rules[eu].serve`, `rollout.stages[1].duration`.
     pub path: String,
-    /// The change in words.
-    pub text: String,
+    /// The change in words; what the definitions hold kept apart from ours
+    /// (plain text in JSON, code spans in Markdown).
+    pub text: Words,
     /// The value before (absent when the field was added).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
@@ -48,7 +50,7 @@ pub struct FieldChange {
 }
 
 impl FieldChange {
-    fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+    fn new(path: impl Into<String>, text: impl Into<Words>) -> Self {
         FieldChange {
             path: path.into(),
             text: text.into(),
@@ -69,12 +71,17 @@ impl FieldChange {
 fn scalar_change<T: PartialEq + Serialize>(
     out: &mut Vec<FieldChange>,
     path: impl Into<String>,
-    what: &str,
+    what: impl Into<Words>,
     (a, b): (Option<&T>, Option<&T>),
-    text: impl Fn(Option<&T>) -> String,
+    text: impl Fn(Option<&T>) -> Words,
 ) {
     if a != b {
-        let words = format!("{what} {} → {}", text(a), text(b));
+        let words = what
+            .into()
+            .ours(" ")
+            .then(text(a))
+            .ours(" → ")
+            .then(text(b));
         out.push(FieldChange::new(path, words).values(a, b));
     }
 }
@@ -129,7 +136,7 @@ rollout:
     pub(super) fn texts(a: &str, b: &str) -> Vec<String> {
         flag_changes(&flag(a), &flag(b))
             .into_iter()
-            .map(|c| c.text)
+            .map(|c| c.text.to_string())
             .collect()
     }
 

@@ -2,54 +2,68 @@
 //! stage, the ramp and window fields, health checks.
 
 use super::json::{json_changes, to_json};
+use super::variants::names;
 use super::wording::{list_delta, num, salt_text};
 use super::{FieldChange, scalar_change};
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{DurationSpec, Rollout, Stage};
 
-fn stage_text(s: &Stage) -> String {
+fn stage_text(s: &Stage) -> Words {
+    let pct = Words::new().ours(format!("{} %", num(s.percentage)));
     match &s.duration {
-        Some(d) => format!("{} % for {}", num(s.percentage), d.as_str()),
-        None => format!("{} %", num(s.percentage)),
+        Some(d) => pct.ours(" for ").bare(d.as_str()),
+        None => pct,
     }
 }
 
-/// A rollout in one line: `canary of on: 10 % for 1h → 30 % for 2h → 100 %`.
-pub fn rollout_text(r: &Rollout) -> String {
-    use hotswap_flags_core::model::Strategy::*;
-    let plan = match r.strategy {
-        Direct => "everyone".to_owned(),
-        Canary => r
-            .stages
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .map(stage_text)
-            .collect::<Vec<_>>()
-            .join(" → "),
-        Linear => format!(
-            "{} → {} % over {}{}",
-            num(r.from.unwrap_or(0.0)),
-            num(r.to.unwrap_or(100.0)),
-            r.over.as_ref().map_or("?", DurationSpec::as_str),
-            r.step
-                .map(|s| format!(" in steps of {} %", num(s)))
-                .unwrap_or_default()
-        ),
-        Scheduled => format!(
-            "from {} until {}",
-            r.start.as_deref().unwrap_or("(open)"),
-            r.end.as_deref().unwrap_or("(open)")
-        ),
-        Segment => format!(
-            "segments {}",
-            r.segments.as_deref().unwrap_or_default().join(", ")
-        ),
-    };
-    format!("{} of {}: {plan}", r.strategy, r.serve)
+/// What the file holds, or our word for its absence.
+fn or_ours(v: Option<&str>, absent: &'static str) -> Words {
+    v.map_or_else(|| Words::from(absent), |v| Words::new().bare(v))
 }
 
-fn opt_text<T, F: Fn(&T) -> String>(v: Option<&T>, f: F) -> String {
-    v.map_or_else(|| "none".to_owned(), f)
+/// A rollout in one line: `canary of on: 10 % for 1h → 30 % for 2h → 100 %`.
+pub fn rollout_text(r: &Rollout) -> Words {
+    use hotswap_flags_core::model::Strategy::*;
+    let plan = match r.strategy {
+        Direct => Words::from("everyone"),
+        Canary => Words::join(
+            r.stages
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(stage_text),
+            " → ",
+        ),
+        Linear => Words::new()
+            .ours(format!(
+                "{} → {} % over ",
+                num(r.from.unwrap_or(0.0)),
+                num(r.to.unwrap_or(100.0))
+            ))
+            .then(or_ours(r.over.as_ref().map(DurationSpec::as_str), "?"))
+            .ours(
+                r.step
+                    .map(|s| format!(" in steps of {} %", num(s)))
+                    .unwrap_or_default(),
+            ),
+        Scheduled => Words::from("from ")
+            .then(or_ours(r.start.as_deref(), "(open)"))
+            .ours(" until ")
+            .then(or_ours(r.end.as_deref(), "(open)")),
+        Segment => {
+            let segments: Vec<&str> = r.segments.iter().flatten().map(String::as_str).collect();
+            Words::from("segments ").then(names(&segments))
+        }
+    };
+    Words::new()
+        .ours(format!("{} of ", r.strategy))
+        .bare(&r.serve)
+        .ours(": ")
+        .then(plan)
+}
+
+fn opt_text<T, F: Fn(&T) -> Words>(v: Option<&T>, f: F) -> Words {
+    v.map_or_else(|| Words::from("none"), f)
 }
 
 /// A flag's rollout: added or removed whole, or compared field by field.
@@ -60,13 +74,18 @@ pub(super) fn rollout_changes(
 ) {
     match (a, b) {
         (None, Some(r)) => out.push(
-            FieldChange::new("rollout", format!("rollout added: {}", rollout_text(r)))
-                .values(None::<&Rollout>, Some(r)),
+            FieldChange::new(
+                "rollout",
+                Words::from("rollout added: ").then(rollout_text(r)),
+            )
+            .values(None::<&Rollout>, Some(r)),
         ),
         (Some(r), None) => out.push(
             FieldChange::new(
                 "rollout",
-                format!("rollout removed (was {})", rollout_text(r)),
+                Words::from("rollout removed (was ")
+                    .then(rollout_text(r))
+                    .ours(")"),
             )
             .values(Some(r), None::<&Rollout>),
         ),
@@ -79,7 +98,10 @@ pub(super) fn rollout_changes(
 /// another rollout, shown whole).
 fn field_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
     if a.strategy != b.strategy {
-        let words = format!("rollout {} → {}", rollout_text(a), rollout_text(b));
+        let words = Words::from("rollout ")
+            .then(rollout_text(a))
+            .ours(" → ")
+            .then(rollout_text(b));
         out.push(FieldChange::new("rollout", words).values(Some(a), Some(b)));
         return;
     }
@@ -97,13 +119,13 @@ fn field_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
     ] {
         json_changes(
             &format!("rollout.{key}"),
-            &format!("rollout {key}"),
+            &Words::from("rollout ").ours(key),
             &x,
             &y,
             out,
         );
     }
-    let flag = |v: Option<&bool>| v.map_or_else(String::new, bool::to_string);
+    let flag = |v: Option<&bool>| Words::new().ours(v.map_or_else(String::new, bool::to_string));
     scalar_change(
         out,
         "rollout.rollbackOnError",
@@ -115,7 +137,7 @@ fn field_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
 
 /// Who the rollout moves users to, and its salt (another reshuffles them).
 fn serve_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
-    let shown = |v: Option<&String>| v.cloned().unwrap_or_default();
+    let shown = |v: Option<&String>| Words::new().bare(v.map_or("", String::as_str));
     scalar_change(
         out,
         "rollout.serve",
@@ -124,21 +146,24 @@ fn serve_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
         shown,
     );
     if a.salt != b.salt {
-        let words = format!(
-            "rollout salt {} → {} (users reshuffled)",
-            salt_text(a.salt.as_deref()),
-            salt_text(b.salt.as_deref())
-        );
+        let words = Words::from("rollout salt ")
+            .then(salt_text(a.salt.as_deref()))
+            .ours(" → ")
+            .then(salt_text(b.salt.as_deref()))
+            .ours(" (users reshuffled)");
         out.push(FieldChange::new("rollout.salt", words).values(a.salt.as_ref(), b.salt.as_ref()));
     }
 }
 
 /// A linear ramp: from, to, over, step.
 fn ramp_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
-    let pct =
-        |default: f64| move |v: Option<&f64>| format!("{} %", num(v.copied().unwrap_or(default)));
-    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| d.as_str().to_owned());
-    let step = |s: Option<&f64>| opt_text(s, |s| format!("{} %", num(*s)));
+    let pct = |default: f64| {
+        move |v: Option<&f64>| {
+            Words::new().ours(format!("{} %", num(v.copied().unwrap_or(default))))
+        }
+    };
+    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| Words::new().bare(d.as_str()));
+    let step = |s: Option<&f64>| opt_text(s, |s| Words::new().ours(format!("{} %", num(*s))));
     scalar_change(
         out,
         "rollout.from",
@@ -172,26 +197,23 @@ fn ramp_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
 /// When and to whom a scheduled or segment rollout applies: start, end,
 /// timezone, segments.
 fn window_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
-    let text = |v: Option<&String>| v.map_or("none", String::as_str).to_owned();
+    let text = |v: Option<&String>| or_ours(v.map(String::as_str), "none");
     for (name, x, y) in [
         ("start", &a.start, &b.start),
         ("end", &a.end, &b.end),
         ("timezone", &a.timezone, &b.timezone),
     ] {
-        let what = format!("rollout {name}");
         scalar_change(
             out,
             format!("rollout.{name}"),
-            &what,
+            Words::from("rollout ").ours(name),
             (x.as_ref(), y.as_ref()),
             text,
         );
     }
     if a.segments != b.segments {
-        let words = format!(
-            "rollout segments {}",
-            list_delta(a.segments.as_deref(), b.segments.as_deref())
-        );
+        let words = Words::from("rollout segments ")
+            .then(list_delta(a.segments.as_deref(), b.segments.as_deref()));
         out.push(
             FieldChange::new("rollout.segments", words)
                 .values(a.segments.as_ref(), b.segments.as_ref()),
@@ -202,32 +224,43 @@ fn window_changes(a: &Rollout, b: &Rollout, out: &mut Vec<FieldChange>) {
 /// Stage by stage: percentages and durations changed, stages added or
 /// removed at the end.
 fn stage_changes(sa: &[Stage], sb: &[Stage], out: &mut Vec<FieldChange>) {
-    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| d.as_str().to_owned());
+    let duration = |d: Option<&DurationSpec>| opt_text(d, |d| Words::new().bare(d.as_str()));
     let pct = |p: Option<&f64>| format!("{} %", p.copied().map(num).unwrap_or_default());
     for i in 0..sa.len().max(sb.len()) {
         let path = format!("rollout.stages[{i}]");
         let n = i + 1;
         match (sa.get(i), sb.get(i)) {
             (Some(x), Some(y)) => {
-                let what = format!("rollout stage {n} percentage");
                 let (px, py) = (Some(&x.percentage), Some(&y.percentage));
                 if x.percentage != y.percentage {
                     // "10 → 20 %": the unit once, after both numbers.
-                    let words = format!("{what} {} → {}", num(x.percentage), pct(py));
+                    let words = Words::new().ours(format!(
+                        "rollout stage {n} percentage {} → {}",
+                        num(x.percentage),
+                        pct(py)
+                    ));
                     out.push(FieldChange::new(format!("{path}.percentage"), words).values(px, py));
                 }
-                let what = format!("rollout stage {n} duration");
+                let what = Words::new().ours(format!("rollout stage {n} duration"));
                 let durations = (x.duration.as_ref(), y.duration.as_ref());
-                scalar_change(out, format!("{path}.duration"), &what, durations, duration);
+                scalar_change(out, format!("{path}.duration"), what, durations, duration);
             }
             (None, Some(y)) => out.push(
-                FieldChange::new(path, format!("rollout stage {n} added: {}", stage_text(y)))
-                    .values(None::<&Stage>, Some(y)),
+                FieldChange::new(
+                    path,
+                    Words::new()
+                        .ours(format!("rollout stage {n} added: "))
+                        .then(stage_text(y)),
+                )
+                .values(None::<&Stage>, Some(y)),
             ),
             (Some(x), None) => out.push(
                 FieldChange::new(
                     path,
-                    format!("rollout stage {n} removed (was {})", stage_text(x)),
+                    Words::new()
+                        .ours(format!("rollout stage {n} removed (was "))
+                        .then(stage_text(x))
+                        .ours(")"),
                 )
                 .values(Some(x), None::<&Stage>),
             ),
@@ -249,7 +282,7 @@ mod tests {
             .replace("start: '2026-01-01T00:00:00'", "end: '2026-02-01T00:00:00'")
             .replace("serve: on", "serve: off, salt: s2, rollbackOnError: false");
         let changes = flag_changes(&flag(LINEAR), &flag(&head));
-        let worded: Vec<&str> = changes.iter().map(|c| c.text.as_str()).collect();
+        let worded: Vec<String> = changes.iter().map(|c| c.text.to_string()).collect();
         assert_eq!(
             worded,
             [

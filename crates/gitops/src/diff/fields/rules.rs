@@ -1,19 +1,25 @@
 //! A flag's rules, matched by name: removed, added (at a position),
 //! changed (condition and serve), reordered (first match wins).
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::Rule;
 
 use super::condition::{condition_changes, condition_text};
 use super::serve::{serve_changes, serve_text};
+use super::variants::names;
 use super::{FieldChange, common_order};
 
 /// A rule in one line: `` when `country in [DE]` serve on ``.
-fn rule_text(r: &Rule) -> String {
-    format!(
-        "when `{}` serve {}",
-        condition_text(&r.when),
-        serve_text(&r.serve)
-    )
+fn rule_text(r: &Rule) -> Words {
+    Words::from("when ")
+        .quoted(condition_text(&r.when))
+        .ours(" serve ")
+        .then(serve_text(&r.serve))
+}
+
+/// `` rule `eu` ``.
+fn rule(name: &str) -> Words {
+    Words::from("rule ").quoted(name)
 }
 
 /// Every difference between two lists of rules: the rules removed, then
@@ -25,7 +31,10 @@ pub(super) fn rules_changes(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) 
             out.push(
                 FieldChange::new(
                     format!("rules[{}]", r.name),
-                    format!("rule `{}` removed ({})", r.name, rule_text(r)),
+                    rule(&r.name)
+                        .ours(" removed (")
+                        .then(rule_text(r))
+                        .ours(")"),
                 )
                 .values(Some(r), None::<&Rule>),
             );
@@ -36,12 +45,10 @@ pub(super) fn rules_changes(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) 
             None => out.push(
                 FieldChange::new(
                     format!("rules[{}]", r.name),
-                    format!(
-                        "rule `{}` added at position {} ({})",
-                        r.name,
-                        i + 1,
-                        rule_text(r)
-                    ),
+                    rule(&r.name)
+                        .ours(format!(" added at position {} (", i + 1))
+                        .then(rule_text(r))
+                        .ours(")"),
                 )
                 .values(None::<&Rule>, Some(r)),
             ),
@@ -53,10 +60,10 @@ pub(super) fn rules_changes(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) 
 
 /// One rule, before and after: its condition, then what it serves.
 fn rule_changes(old: &Rule, new: &Rule, out: &mut Vec<FieldChange>) {
-    let what = format!("rule `{}`", new.name);
+    let what = rule(&new.name);
     condition_changes(
         &format!("rules[{}].when", new.name),
-        &format!("{what} when"),
+        &what.clone().ours(" when"),
         &old.when,
         &new.when,
         out,
@@ -81,11 +88,11 @@ fn reorder_change(a: &[Rule], b: &[Rule], out: &mut Vec<FieldChange>) {
         out.push(
             FieldChange::new(
                 "rules",
-                format!(
-                    "rules reordered: {} → {} (first match wins)",
-                    common_a.join(", "),
-                    common_b.join(", ")
-                ),
+                Words::from("rules reordered: ")
+                    .then(names(&common_a))
+                    .ours(" → ")
+                    .then(names(&common_b))
+                    .ours(" (first match wins)"),
             )
             .values(Some(&common_a), Some(&common_b)),
         );

@@ -1,5 +1,6 @@
 //! A segment's fields: description, `when`, keys.
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{Condition, Segment};
 
 use super::condition::{condition_changes, condition_text};
@@ -15,7 +16,7 @@ pub fn segment_changes(a: &Segment, b: &Segment) -> Vec<FieldChange> {
         out.push(
             FieldChange::new(
                 "keys",
-                format!("keys {}", list_delta(a.keys.as_deref(), b.keys.as_deref())),
+                Words::from("keys ").then(list_delta(a.keys.as_deref(), b.keys.as_deref())),
             )
             .values(a.keys.as_ref(), b.keys.as_ref()),
         );
@@ -26,14 +27,24 @@ pub fn segment_changes(a: &Segment, b: &Segment) -> Vec<FieldChange> {
 /// The segment's condition: added, removed, or compared.
 fn when_changes(a: Option<&Condition>, b: Option<&Condition>, out: &mut Vec<FieldChange>) {
     match (a, b) {
-        (Some(x), Some(y)) => condition_changes("when", "when", x, y, out),
+        (Some(x), Some(y)) => condition_changes("when", &Words::from("when"), x, y, out),
         (None, Some(y)) => out.push(
-            FieldChange::new("when", format!("when `{}` added", condition_text(y)))
-                .values(None::<&Condition>, Some(y)),
+            FieldChange::new(
+                "when",
+                Words::from("when ")
+                    .quoted(condition_text(y))
+                    .ours(" added"),
+            )
+            .values(None::<&Condition>, Some(y)),
         ),
         (Some(x), None) => out.push(
-            FieldChange::new("when", format!("when `{}` removed", condition_text(x)))
-                .values(Some(x), None::<&Condition>),
+            FieldChange::new(
+                "when",
+                Words::from("when ")
+                    .quoted(condition_text(x))
+                    .ours(" removed"),
+            )
+            .values(Some(x), None::<&Condition>),
         ),
         (None, None) => {}
     }

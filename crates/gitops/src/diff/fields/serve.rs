@@ -1,6 +1,7 @@
 //! What a serve hands out (a variant, or a split's shares), and two serves
 //! compared: shares moved, weights rewritten, salt, experiment.
 
+use hotswap_flags_core::escape::Words;
 use hotswap_flags_core::model::{Serve, Split};
 
 use super::FieldChange;
@@ -21,30 +22,26 @@ fn shares(split: &Split) -> Vec<(String, f64)> {
 }
 
 /// What a serve hands out: `on`, `split on 50 % / off 50 %`.
-pub fn serve_text(s: &Serve) -> String {
+pub fn serve_text(s: &Serve) -> Words {
     match s {
-        Serve::Variant(v) => v.clone(),
+        Serve::Variant(v) => Words::new().bare(v),
         Serve::Split(split) => split_text(split),
     }
 }
 
 /// A split's shares: `split on 50 % / off 50 %`.
-fn split_text(split: &Split) -> String {
-    format!(
-        "split {}",
-        shares(split)
-            .iter()
-            .map(|(k, p)| format!("{k} {} %", num(*p)))
-            .collect::<Vec<_>>()
-            .join(" / ")
-    )
+fn split_text(split: &Split) -> Words {
+    let shares = shares(split)
+        .into_iter()
+        .map(|(k, p)| Words::new().bare(k).ours(format!(" {} %", num(p))));
+    Words::from("split ").then(Words::join(shares, " / "))
 }
 
 /// Two serves compared (`what` says whose: `default`, `` rule `eu` ``):
 /// two splits field by field, anything else whole.
 pub(super) fn serve_changes(
     path: &str,
-    what: &str,
+    what: &Words,
     a: &Serve,
     b: &Serve,
     out: &mut Vec<FieldChange>,
@@ -61,7 +58,11 @@ pub(super) fn serve_changes(
         _ => out.push(
             FieldChange::new(
                 path.to_owned(),
-                format!("{what} {} → {}", serve_text(a), serve_text(b)),
+                what.clone()
+                    .ours(" ")
+                    .then(serve_text(a))
+                    .ours(" → ")
+                    .then(serve_text(b)),
             )
             .values(Some(a), Some(b)),
         ),
@@ -72,20 +73,27 @@ pub(super) fn serve_changes(
 /// moved (`split on 50 → 70 %, off 50 → 30 %`); else the whole split.
 /// Weights rewritten to the same shares (`1/1` → `50/50`) move no user,
 /// and are said so.
-fn share_changes(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
+fn share_changes(path: &str, what: &Words, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
     let (sx, sy) = (shares(x), shares(y));
     let same_variants = sx.len() == sy.len() && sx.iter().zip(&sy).all(|(p, q)| p.0 == q.0);
     if sx != sy {
         let text = if same_variants {
-            let parts: Vec<String> = sx
+            let parts = sx
                 .iter()
                 .zip(&sy)
                 .filter(|(p, q)| p.1 != q.1)
-                .map(|(p, q)| format!("{} {} → {} %", p.0, num(p.1), num(q.1)))
-                .collect();
-            format!("{what} split {}", parts.join(", "))
+                .map(|(p, q)| {
+                    Words::new()
+                        .bare(&p.0)
+                        .ours(format!(" {} → {} %", num(p.1), num(q.1)))
+                });
+            what.clone().ours(" split ").then(Words::join(parts, ", "))
         } else {
-            format!("{what} {} → {}", split_text(x), split_text(y))
+            what.clone()
+                .ours(" ")
+                .then(split_text(x))
+                .ours(" → ")
+                .then(split_text(y))
         };
         out.push(
             FieldChange::new(format!("{path}.split"), text).values(Some(&x.split), Some(&y.split)),
@@ -94,7 +102,7 @@ fn share_changes(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<Fie
         out.push(
             FieldChange::new(
                 format!("{path}.split"),
-                format!("{what} split weights rewritten (same shares)"),
+                what.clone().ours(" split weights rewritten (same shares)"),
             )
             .values(Some(&x.split), Some(&y.split)),
         );
@@ -102,16 +110,17 @@ fn share_changes(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<Fie
 }
 
 /// A split's salt: another salt reshuffles its users.
-fn salt_change(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
+fn salt_change(path: &str, what: &Words, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
     if x.salt != y.salt {
         out.push(
             FieldChange::new(
                 format!("{path}.salt"),
-                format!(
-                    "{what} split salt {} → {} (users reshuffled)",
-                    salt_text(x.salt.as_deref()),
-                    salt_text(y.salt.as_deref())
-                ),
+                what.clone()
+                    .ours(" split salt ")
+                    .then(salt_text(x.salt.as_deref()))
+                    .ours(" → ")
+                    .then(salt_text(y.salt.as_deref()))
+                    .ours(" (users reshuffled)"),
             )
             .values(x.salt.as_ref(), y.salt.as_ref()),
         );
@@ -120,19 +129,19 @@ fn salt_change(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<Field
 
 /// A split's experiment: added or removed whole, changed field by field
 /// (or whole, when no field says what changed).
-fn experiment_changes(path: &str, what: &str, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
+fn experiment_changes(path: &str, what: &Words, x: &Split, y: &Split, out: &mut Vec<FieldChange>) {
     if x.experiment == y.experiment {
         return;
     }
-    let text = match (&x.experiment, &y.experiment) {
-        (None, Some(_)) => format!("{what} experiment added"),
-        (Some(_), None) => format!("{what} experiment removed"),
-        _ => format!("{what} experiment changed"),
-    };
+    let text = what.clone().ours(match (&x.experiment, &y.experiment) {
+        (None, Some(_)) => " experiment added",
+        (Some(_), None) => " experiment removed",
+        _ => " experiment changed",
+    });
     let mut sub = Vec::new();
     json_changes(
         &format!("{path}.experiment"),
-        &format!("{what} experiment"),
+        &what.clone().ours(" experiment"),
         &to_json(&x.experiment),
         &to_json(&y.experiment),
         &mut sub,

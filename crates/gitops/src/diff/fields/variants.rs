@@ -1,5 +1,6 @@
 //! A flag's variants, by name: removed or revalued, added, reordered.
 
+use hotswap_flags_core::escape::Words;
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -17,16 +18,17 @@ pub(super) fn variant_changes(
     for (name, value) in a {
         match b.get(name) {
             None => out.push(
-                FieldChange::new(
-                    format!("variants.{name}"),
-                    format!("variant `{name}` removed"),
-                )
-                .values(Some(value), None::<&Value>),
+                FieldChange::new(format!("variants.{name}"), variant(name).ours(" removed"))
+                    .values(Some(value), None::<&Value>),
             ),
             Some(v) if v != value => out.push(
                 FieldChange::new(
                     format!("variants.{name}"),
-                    format!("variant `{name}` value {} → {}", show(value), show(v)),
+                    variant(name)
+                        .ours(" value ")
+                        .bare(show(value))
+                        .ours(" → ")
+                        .bare(show(v)),
                 )
                 .values(Some(value), Some(v)),
             ),
@@ -38,7 +40,7 @@ pub(super) fn variant_changes(
             out.push(
                 FieldChange::new(
                     format!("variants.{name}"),
-                    format!("variant `{name}` added ({})", show(value)),
+                    variant(name).ours(" added (").bare(show(value)).ours(")"),
                 )
                 .values(None::<&Value>, Some(value)),
             );
@@ -58,11 +60,20 @@ fn order_change(
     if order_a != order_b {
         out.push(FieldChange::new(
             "variants",
-            format!(
-                "variant order {} → {}",
-                order_a.join(", "),
-                order_b.join(", ")
-            ),
+            Words::from("variant order ")
+                .then(names(&order_a))
+                .ours(" → ")
+                .then(names(&order_b)),
         ));
     }
+}
+
+/// `` variant `on` ``.
+fn variant(name: &str) -> Words {
+    Words::from("variant ").quoted(name)
+}
+
+/// Names, bare, separated by commas.
+pub(super) fn names(names: &[&str]) -> Words {
+    Words::join(names.iter().map(|n| Words::new().bare(n)), ", ")
 }

@@ -1,6 +1,7 @@
 //! The words for values: numbers as people write them, JSON values in a
 //! sentence, lists of names shortened, salts.
 
+use hotswap_flags_core::escape::Words;
 use serde_json::Value;
 
 /// A number as people write it: `50`, `33.3`, `0.05`.
@@ -31,41 +32,43 @@ pub fn show(v: &Value) -> String {
 
 /// Items joined by commas, the first eight of a longer list and how many
 /// more.
-fn list(items: &[String]) -> String {
+fn list(items: &[String]) -> Words {
     const MAX: usize = 8;
+    let shown = items.iter().take(MAX).map(|i| Words::new().bare(i));
+    let words = Words::join(shown, ", ");
     if items.len() > MAX {
-        format!("{} (+{} more)", items[..MAX].join(", "), items.len() - MAX)
+        words.ours(format!(" (+{} more)", items.len() - MAX))
     } else {
-        items.join(", ")
+        words
     }
 }
 
 /// What changed between two lists of names: `+ a, b, − c`, or `reordered`.
-pub(super) fn list_delta(before: Option<&[String]>, after: Option<&[String]>) -> String {
+pub(super) fn list_delta(before: Option<&[String]>, after: Option<&[String]>) -> Words {
     let (xs, ys) = (before.unwrap_or_default(), after.unwrap_or_default());
     let added: Vec<String> = ys.iter().filter(|k| !xs.contains(k)).cloned().collect();
     let removed: Vec<String> = xs.iter().filter(|k| !ys.contains(k)).cloned().collect();
     let mut parts = added_removed(&added, &removed);
     if parts.is_empty() {
-        parts.push("reordered".to_owned());
+        parts.push(Words::from("reordered"));
     }
-    parts.join(", ")
+    Words::join(parts, ", ")
 }
 
 /// `+ a, b` for what was added and `− c` for what was removed, each left
 /// out when empty.
-pub(super) fn added_removed(added: &[String], removed: &[String]) -> Vec<String> {
+pub(super) fn added_removed(added: &[String], removed: &[String]) -> Vec<Words> {
     let mut parts = Vec::new();
     if !added.is_empty() {
-        parts.push(format!("+ {}", list(added)));
+        parts.push(Words::from("+ ").then(list(added)));
     }
     if !removed.is_empty() {
-        parts.push(format!("− {}", list(removed)));
+        parts.push(Words::from("− ").then(list(removed)));
     }
     parts
 }
 
 /// A split's or a rollout's salt: `` `s2` ``, or `(default)`.
-pub(super) fn salt_text(s: Option<&str>) -> String {
-    s.map_or_else(|| "(default)".to_owned(), |s| format!("`{s}`"))
+pub(super) fn salt_text(s: Option<&str>) -> Words {
+    s.map_or_else(|| Words::from("(default)"), |s| Words::new().quoted(s))
 }
