@@ -293,6 +293,24 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     assert_eq!(last["to"]["percentage"], 0.0);
     assert!(last["values"]["errors"].as_f64().unwrap() > 0.05, "{last}");
 
+    // The check history holds every round (about one a second), the
+    // passing ones of both stages and the failing one with its value
+    // (docs/rollouts.md, Check history).
+    let history = d.get_ok("/api/v1/rollouts/checkout/history");
+    assert_eq!(history["checks"][0]["name"], "errors");
+    assert_eq!(history["checks"][0]["max"], 0.05);
+    let rounds = history["rounds"].as_array().unwrap();
+    assert!(rounds.len() >= 10, "{history}");
+    assert!(
+        rounds
+            .iter()
+            .any(|r| r["percentage"] == 10.0 && r["outcome"] == "pass")
+    );
+    let failed = rounds.last().unwrap();
+    assert_eq!(failed["event"], "rolled_back", "{history}");
+    assert_eq!(failed["percentage"], 30.0);
+    assert_eq!(failed["checks"][0]["value"], last["values"]["errors"]);
+
     // Healthy again: it stays rolled back until the spec changes.
     target.fail("on", 0);
     std::thread::sleep(Duration::from_secs(3));

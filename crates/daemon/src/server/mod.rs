@@ -64,6 +64,7 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/rollouts/{key}",
     "/api/v1/rollouts/{key}/{action}",
     "/api/v1/rollouts/{key}/audit",
+    "/api/v1/rollouts/{key}/history",
     "/api/v1/audit",
     "/api/v1/experiments",
     "/api/v1/experiments/{key}",
@@ -163,6 +164,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/api/v1/rollouts", get(rollouts::list))
         .listed_route("/api/v1/rollouts/{key}", get(rollouts::get))
         .listed_route("/api/v1/rollouts/{key}/audit", get(rollouts::flag_audit))
+        .listed_route("/api/v1/rollouts/{key}/history", get(rollouts::history))
         .listed_route("/api/v1/audit", get(rollouts::audit))
         .listed_route("/api/v1/experiments", get(experiments::list))
         .listed_route("/api/v1/experiments/{key}", get(experiments::get))
