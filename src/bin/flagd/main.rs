@@ -18,6 +18,7 @@ use hotswap_flags_client::prometheus::Prometheus;
 use hotswap_flags_core::bundle::signing::{PublicKey, TrustedKeys};
 use hotswap_flags_daemon::cluster::SharedExposures;
 use hotswap_flags_daemon::cluster::etcd::{EtcdStore, Migration};
+use hotswap_flags_daemon::dashboard;
 use hotswap_flags_daemon::feed::{self, Feed};
 use hotswap_flags_daemon::live::Live;
 use hotswap_flags_daemon::rollout::clock::SystemClock;
@@ -28,6 +29,7 @@ use hotswap_flags_daemon::server::events::EventStreams;
 use hotswap_flags_daemon::server::guard::ClientRateLimit;
 use hotswap_flags_daemon::server::listen::{self, ServeOptions};
 use hotswap_flags_daemon::server::tls::CertReloader;
+use hotswap_flags_daemon::server::ui::UiConfig;
 use hotswap_flags_daemon::server::webhook::WebhookSecret;
 use hotswap_flags_daemon::server::{self, AppState, Metrics, ROUTES, Security};
 use hotswap_flags_daemon::state_dir::StateDir;
@@ -35,7 +37,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use config::{Args, ClusterSettings, CommandLine, KeyFile, LogFormat, Settings};
+use config::{Args, ClusterSettings, CommandLine, KeyFile, LogFormat, Settings, UiMode};
 
 /// How long one health-check query may take before it counts as no data.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -176,6 +178,14 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             (settings.idle_timeout / 2).min(Duration::from_secs(15)),
         ),
         webhook,
+        ui: UiConfig {
+            mode: match settings.ui {
+                UiMode::Off => dashboard::Mode::Off,
+                UiMode::Read => dashboard::Mode::Read,
+                UiMode::Steer => dashboard::Mode::Steer,
+            },
+            secure_cookies: scheme == "https",
+        },
     });
     info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");
     println!("flagd listening on {scheme}://{addr}");
