@@ -5,7 +5,9 @@
 //! second, and a breach its rollback with the failing value and threshold
 //! on the chart and in the timeline (a real Prometheus, as in
 //! rollout_e2e.rs); a viewer sees no steering controls and is refused, an
-//! admin's confirmed pause shows its actor in the audit trail. No page
+//! admin's confirmed pause shows its actor in the audit trail; on a
+//! three-replica cluster, a follower's page shows the leader's decisions
+//! (a real etcd, as in cluster.rs). No page
 //! may break its Content-Security-Policy. Screenshots go to
 //! `target/tmp/dashboard-screenshots/`. Skipped loudly without node,
 //! Chromium or tests/browser's packages (failed under `CI`), like
@@ -256,4 +258,53 @@ fn a_viewer_cannot_steer_and_an_admins_pause_shows_its_actor() {
     b.run(json!({"op": "waitFor", "selector": "button[data-steer$=\"/resume\"]"}));
     assert_clean(&mut b);
     shot(&mut b, "flag-paused-by-admin-1280x800.png");
+}
+
+#[test]
+fn a_followers_page_shows_the_leaders_decisions() {
+    let Some(browser) = Browser::require() else {
+        return;
+    };
+    let Some(cluster) = crate::cluster::Cluster::start(3) else {
+        return;
+    };
+    let (leader, index) = cluster.leader();
+    let follower = &cluster.replicas[(index + 1) % 3];
+    let mut b = browser.driver();
+    b.run(json!({"op": "viewport", "width": 1280, "height": 800}));
+    b.run(json!({"op": "goto", "url": follower.url("/ui/flags/checkout")}));
+    b.run(json!({"op": "waitFor", "selector": "body[data-live=\"open\"]"}));
+    b.run(json!({"op": "waitFor", "selector": "#rollout", "text": leader.as_str()}));
+
+    // The leader advances the canary: the follower's open page shows it.
+    cluster.gate.release(1);
+    b.run(json!({"op": "waitFor", "selector": "#rollout[data-stage=\"1\"]", "timeout": 20_000}));
+    // The leader rolls it back: the follower's page shows the failing
+    // rounds the leader recorded in etcd, and the rollback.
+    cluster.gate.fail(true);
+    b.run(json!({
+        "op": "waitFor",
+        "selector": "#rollout[data-phase=\"rolled_back\"]",
+        "timeout": 20_000,
+    }));
+    b.run(json!({"op": "waitFor", "selector": "li.event.rolled_back", "text": "by controller"}));
+    let failing =
+        b.run(json!({"op": "attr", "selector": "figure.chart circle.fail", "name": "data-value"}));
+    assert_eq!(failing, "1", "{}", b.log());
+    let leaders = cluster.replicas[index].get_ok("/api/v1/rollouts/checkout/history");
+    assert_eq!(
+        follower.get_ok("/api/v1/rollouts/checkout/history"),
+        leaders
+    );
+    let audit = follower.get_ok("/api/v1/rollouts/checkout/audit");
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["replica"] == leader.as_str()),
+        "{audit}"
+    );
+    assert_clean(&mut b);
+    shot(&mut b, "follower-rolled-back-1280x800.png");
 }

@@ -248,7 +248,12 @@ pub async fn flag_page(
     if let Some(rollouts) = &state.rollouts {
         data.status = rollouts
             .status(&key)
-            .and_then(|v| serde_json::from_value(v).ok());
+            .and_then(|v| serde_json::from_value::<RolloutStatus>(v).ok())
+            .map(|mut s| {
+                // In a cluster, the replica deciding (as the API says it).
+                s.leader = rollouts.cluster().and_then(|c| c.leader);
+                s
+            });
         if data.status.is_some() {
             data.history = rollouts.history(&key).await.ok().flatten();
         }
