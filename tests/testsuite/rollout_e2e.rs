@@ -321,6 +321,8 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     );
     assert!(html.contains("data-threshold=\"0.05\"") && html.contains(">max 0.05</text>"));
     assert!(html.contains("<li class=\"event rolled_back\">"), "{html}");
+    // Behind them, Prometheus' own series of the check's query, for context.
+    assert!(html.contains("<polyline class=\"context\""), "{html}");
 
     // Healthy again: it stays rolled back until the spec changes.
     target.fail("on", 0);

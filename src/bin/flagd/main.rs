@@ -185,6 +185,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
                 UiMode::Steer => dashboard::Mode::Steer,
             },
             secure_cookies: scheme == "https",
+            // Context for the charts only: a short wait, then without.
+            prometheus: Prometheus::new(Duration::from_secs(2)).ok(),
+            metrics_url: settings.metrics_url.clone(),
+            context_cache: Default::default(),
         },
     });
     info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");

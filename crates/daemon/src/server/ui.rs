@@ -27,18 +27,106 @@ use crate::dashboard::flag::FlagData;
 use crate::dashboard::html::{esc, page};
 use crate::dashboard::overview::Filter;
 use crate::dashboard::{CSP, CSS, JS, Mode, Viewer, flag, overview};
+use crate::rollout::checks::render_check;
+use hotswap_flags_client::prometheus::{Prometheus, TemplateVars};
 use hotswap_flags_client::wire::RolloutStatus;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "flagd_ui";
 
 /// How the dashboard is served.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct UiConfig {
     /// `--ui`.
     pub mode: Mode,
     /// Session cookies are `Secure` (flagd serves TLS).
     pub secure_cookies: bool,
+    /// The Prometheus client of the charts' context (`query_range`), and
+    /// `--metrics-url` (else `flags.toml`'s endpoint is asked).
+    pub prometheus: Option<Prometheus>,
+    /// `--metrics-url`.
+    pub metrics_url: Option<String>,
+    /// The context last fetched per flag, reused for [`CONTEXT_FOR`]: a
+    /// page refreshed on every event does not wait for Prometheus each
+    /// time, nor do many viewers multiply its queries.
+    pub context_cache: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Context)>>>,
+}
+
+/// Prometheus' series of a flag's checks, by check name.
+type Context = HashMap<String, Vec<(jiff::Timestamp, f64)>>;
+
+/// How long the charts' Prometheus context is reused.
+const CONTEXT_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Prometheus' own series of each threshold check of `flag`'s rollout,
+/// over the recorded rounds' time, for context on the charts; nothing when
+/// Prometheus is not configured or does not answer (within the client's
+/// timeout). The recorded rounds stay the primary source
+/// (docs/dashboard.md, Flag page).
+async fn prometheus_context(
+    state: &AppState,
+    served: &crate::live::Served,
+    flag: &hotswap_flags_core::ruleset::CompiledFlag,
+    data: &FlagData,
+) -> Context {
+    let mut out = HashMap::new();
+    let (Some(client), Some(spec), Some(status), Some(history)) = (
+        &state.ui.prometheus,
+        flag.rollout.as_ref(),
+        &data.status,
+        &data.history,
+    ) else {
+        return out;
+    };
+    let Some(endpoint) = state
+        .ui
+        .metrics_url
+        .clone()
+        .or_else(|| served.ruleset.metrics().prometheus.clone())
+    else {
+        return out;
+    };
+    let Some(start) = history.rounds.first().map(|r| r.at) else {
+        return out;
+    };
+    let end = jiff::Timestamp::now();
+    let span = (end.as_millisecond() - start.as_millisecond()).max(1000) as f64 / 1000.0;
+    let step = std::time::Duration::from_secs_f64((span / 240.0).max(1.0));
+    let vars = TemplateVars {
+        flag: &flag.key,
+        variant: &flag.variant(spec.serve).name,
+        stage: status.stage + 1,
+        percentage: status.percentage,
+    };
+    let queries: Vec<(String, String)> = spec
+        .health
+        .checks
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                hotswap_flags_core::ruleset::CheckKind::Threshold { .. }
+            )
+        })
+        .filter_map(|c| {
+            let rendered = render_check(c, flag, &vars);
+            Some((c.name.clone(), rendered.queries.into_iter().next()?))
+        })
+        .collect();
+    let answers = futures_util::future::join_all(
+        queries
+            .iter()
+            .map(|(_, q)| client.range(&endpoint, q, start, end, step)),
+    )
+    .await;
+    for ((name, _), answer) in queries.into_iter().zip(answers) {
+        if let Ok(points) = answer
+            && !points.is_empty()
+        {
+            out.insert(name, points);
+        }
+    }
+    out
 }
 
 /// The dashboard session in `headers`' cookies, if any.
@@ -269,6 +357,29 @@ pub async fn flag_page(
             None => report,
         });
     }
+    let cached = state
+        .ui
+        .context_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .filter(|(at, _)| at.elapsed() < CONTEXT_FOR)
+        .map(|(_, c)| c.clone());
+    data.context = match cached {
+        Some(c) => c,
+        None => {
+            let fresh = prometheus_context(&state, &served, compiled, &data).await;
+            let mut cache = state
+                .ui
+                .context_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            // Bounded by the flags looked at; forgotten when stale.
+            cache.retain(|_, (at, _)| at.elapsed() < CONTEXT_FOR);
+            cache.insert(key.clone(), (std::time::Instant::now(), fresh.clone()));
+            fresh
+        }
+    };
     let context = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "context")
         .map(|(_, v)| v.into_owned());
