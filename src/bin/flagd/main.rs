@@ -337,6 +337,11 @@ fn hostname() -> String {
 /// Authentication and rate limiting from the settings; `addr` is where
 /// flagd listens (the bound address, not `:0`).
 fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
+    if settings.ui == UiMode::Steer && settings.allowed_origins.is_empty() {
+        warn!(
+            "--ui steer without --allowed-origin: the dashboard shows steering controls, but the steering API refuses every web page, flagd's own included; list flagd's own origin (http(s)://HOST:PORT as browsers reach it) with --allowed-origin (docs/dashboard.md, Steering)"
+        );
+    }
     let auth = match &settings.auth {
         None => {
             warn!(
