@@ -444,3 +444,13 @@ fn the_dashboard_obeys_allowed_host() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[test]
+fn the_pages_take_the_apis_rate_limit() {
+    let repo = TempRepo::new(&[("envs/prod/f.yaml", &many_flags(3))]);
+    let d = Daemon::on_repo(&repo, &["--rate-limit", "1", "--rate-burst", "2"]);
+    d.wait_ready();
+    let statuses: Vec<u16> = (0..4).map(|_| page(&d, "/ui/", None).0).collect();
+    assert_eq!(&statuses[..2], [200, 200]);
+    assert!(statuses[2..].contains(&429), "{statuses:?}");
+}

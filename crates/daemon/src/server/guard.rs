@@ -279,7 +279,7 @@ pub async fn guard(
     next.run(request).await
 }
 
-fn too_many(wait: Duration) -> Response {
+pub(crate) fn too_many(wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut r = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, LOCATION, ORIGIN, REFERRER_POLICY, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -22,6 +24,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::auth::Role;
+use super::guard::ClientKey;
 use super::request::context_of;
 use crate::dashboard::flag::FlagData;
 use crate::dashboard::html::{esc, page};
@@ -46,7 +49,7 @@ pub struct UiConfig {
     pub prometheus: Option<Prometheus>,
     /// `--metrics-url`.
     pub metrics_url: Option<String>,
-    /// The context last fetched per flag, reused for [`CONTEXT_FOR`]: a
+    /// The context last fetched per flag, reused for 15 s: a
     /// page refreshed on every event does not wait for Prometheus each
     /// time, nor do many viewers multiply its queries.
     pub context_cache: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Context)>>>,
@@ -242,6 +245,21 @@ pub async fn guard(
             }
         }
     };
+    // The API's per-client rate limit, per subject or else per address.
+    if let Some(limit) = &state.security.rate_limit {
+        let key = match &viewer.subject {
+            Some(subject) => ClientKey::Subject(subject.as_str().into()),
+            None => ClientKey::Ip(
+                request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+            ),
+        };
+        if let Err(wait) = limit.check(&key) {
+            return super::guard::too_many(wait);
+        }
+    }
     request.extensions_mut().insert(viewer);
     next.run(request).await
 }
