@@ -36,6 +36,7 @@ set edit:completion:arg-completer[flagd] = {|@words|
             cand --allowed-origin 'A web page origin (`https://ops.example.com`) allowed to call the steering and refresh endpoints; repeat for several. Requests from any other page are refused (default: none)'
             cand --cors-origin 'A web page origin (`https://shop.example.com`, or `*` for any) whose scripts may evaluate flags (CORS on the evaluation and OFREP endpoints); repeat for several (default: none)'
             cand --allowed-host 'Answer only requests naming this host (`flags.internal`, or with a port); repeat for several. Against DNS rebinding (default: any)'
+            cand --ui 'The dashboard under /ui/ (docs/dashboard.md): `off`; `read`, pages for the viewer role and up (the default); or `steer`, also steering controls for the admin role'
             cand --auth-jwks-file 'Verify bearer tokens with the keys of this JWKS document (by `kid`)'
             cand --auth-issuer 'Require this `iss` in tokens'
             cand --auth-audience 'Require this `aud` in tokens'

@@ -16,6 +16,9 @@ complete -c flagd -l auth-jwt-public-key -d 'Verify bearer tokens with this RSA 
 complete -c flagd -l allowed-origin -d 'A web page origin (`https://ops.example.com`) allowed to call the steering and refresh endpoints; repeat for several. Requests from any other page are refused (default: none)' -r
 complete -c flagd -l cors-origin -d 'A web page origin (`https://shop.example.com`, or `*` for any) whose scripts may evaluate flags (CORS on the evaluation and OFREP endpoints); repeat for several (default: none)' -r
 complete -c flagd -l allowed-host -d 'Answer only requests naming this host (`flags.internal`, or with a port); repeat for several. Against DNS rebinding (default: any)' -r
+complete -c flagd -l ui -d 'The dashboard under /ui/ (docs/dashboard.md): `off`; `read`, pages for the viewer role and up (the default); or `steer`, also steering controls for the admin role' -r -f -a "off\t'Not served'
+read\t'Pages for the read role'
+steer\t'Also steering controls, for the admin role'"
 complete -c flagd -l auth-jwks-file -d 'Verify bearer tokens with the keys of this JWKS document (by `kid`)' -r -F
 complete -c flagd -l auth-issuer -d 'Require this `iss` in tokens' -r
 complete -c flagd -l auth-audience -d 'Require this `aud` in tokens' -r

@@ -274,6 +274,28 @@ fn three_replicas_serve_identical_answers_at_every_stage() {
             assert_eq!(e["actor"], "controller", "{e}");
         }
     }
+
+    // One check history, kept in etcd: the leader's rounds, the same from
+    // every replica, every stage's included (docs/rollouts.md, Check
+    // history).
+    let histories: Vec<Value> = cluster
+        .replicas
+        .iter()
+        .map(|r| r.get_ok("/api/v1/rollouts/checkout/history"))
+        .collect();
+    let rounds = histories[0]["rounds"].as_array().unwrap();
+    for stage in [0, 1] {
+        assert!(
+            rounds
+                .iter()
+                .any(|r| r["stage"] == stage && r["outcome"] == "pass"),
+            "no passing round of stage {stage}: {}",
+            histories[0]
+        );
+    }
+    for h in &histories[1..] {
+        assert_eq!(h, &histories[0]);
+    }
 }
 
 /// Sends `signal` to a replica.

@@ -17,6 +17,8 @@ mod cluster_faults;
 mod cluster_store;
 mod completions;
 mod container;
+mod dashboard;
+mod dashboard_browser;
 mod diff;
 mod doc_paths;
 mod eval_semantics;

@@ -161,7 +161,10 @@ fn promotes_into_a_branch_keeping_comments_and_neighbours() {
     let body = doc["body"].as_str().unwrap();
     assert!(body.contains("### Flag changes: `HEAD ("), "{body}");
     assert!(body.contains("rule `beta` added at position 2"), "{body}");
-    assert!(body.contains("rule `eu` when `country in` + `NL`"), "{body}");
+    assert!(
+        body.contains("rule `eu` when `country in` + `NL`"),
+        "{body}"
+    );
     assert_eq!(doc["title"], "Promote new-checkout-flow to production");
 }
 

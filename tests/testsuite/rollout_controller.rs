@@ -766,3 +766,59 @@ async fn the_guardrail_never_passes_on_too_few_requests() {
         "total of `off`: the query returned no series"
     );
 }
+
+/// Every check round is recorded in the store with what it measured,
+/// passing rounds too (which the record itself stores only once a
+/// minute), survives a restart, and a new spec starts a new history
+/// (docs/rollouts.md, Check history).
+#[tokio::test]
+async fn every_check_round_is_recorded_in_the_history() {
+    let mut rig = Rig::new(&canary(CHECKS));
+    rig.metrics.healthy();
+    rig.tick().await;
+    // Ticks every 30 s; rounds every minute.
+    for _ in 0..4 {
+        rig.after(MIN / 2).await;
+    }
+    rig.metrics.failing();
+    rig.after(MIN).await;
+    rig.after(MIN).await;
+    assert_eq!(rig.phase(), "rolled_back");
+    let h = rig.controller.history("f").await.unwrap().unwrap();
+    assert_eq!(h.flag, "f");
+    assert_eq!(h.checks.len(), 1);
+    assert_eq!(h.checks[0].name, "errors");
+    assert_eq!(h.checks[0].max, Some(0.05));
+    let values: Vec<_> = h.rounds.iter().map(|r| r.checks[0].value).collect();
+    let events: Vec<_> = h.rounds.iter().map(|r| r.event.as_deref()).collect();
+    // Rounds every minute: at 0, 1, 2 (healthy), 3, 4 (failing).
+    assert_eq!(
+        values,
+        [Some(0.01), Some(0.01), Some(0.01), Some(0.5), Some(0.5)]
+    );
+    assert_eq!(
+        events,
+        [None, None, None, Some("check_failed"), Some("rolled_back")]
+    );
+    assert!(
+        h.rounds
+            .iter()
+            .all(|r| r.stage == 0 && r.percentage == 10.0)
+    );
+    assert_eq!(h.rounds[4].outcome.as_str(), "fail");
+
+    // Kept across a restart.
+    rig.restart(&canary(CHECKS));
+    let again = rig.controller.history("f").await.unwrap().unwrap();
+    assert_eq!(again.rounds, h.rounds);
+
+    // A new spec: a new rollout, a new history.
+    let changed = canary(CHECKS).replace("percentage: 10,", "percentage: 5,");
+    rig.live.install(compile(&changed), None);
+    rig.metrics.healthy();
+    rig.tick().await;
+    let fresh = rig.controller.history("f").await.unwrap().unwrap();
+    assert_ne!(fresh.spec_hash, h.spec_hash);
+    assert_eq!(fresh.rounds.len(), 1);
+    assert_eq!(fresh.rounds[0].percentage, 5.0);
+}

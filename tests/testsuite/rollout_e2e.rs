@@ -16,7 +16,7 @@ use crate::support::prometheus::{Prometheus, Target};
 use jiff::Timestamp;
 use serde_json::Value;
 
-const CONFIG_WITH_METRICS: &str = r#"version = 1
+pub(crate) const CONFIG_WITH_METRICS: &str = r#"version = 1
 [[environments]]
 name = "prod"
 path = "envs/prod"
@@ -43,14 +43,14 @@ fn flags(failure_limit: u32, stage: &str) -> String {
 }
 
 /// Requests each variant serves per tick (100 ms).
-const PER_TICK: u64 = 20;
+pub(crate) const PER_TICK: u64 = 20;
 /// The variants of `checkout`, in the order of [`Traffic`]'s arrays.
 const VARIANTS: [&str; 2] = ["on", "off"];
 
 /// Request counters by status code for flag `checkout`, variants `on` and
 /// `off`, served to Prometheus by a [`Target`]: traffic flows all the time,
 /// and `failing[v]` of each tick's [`PER_TICK`] requests of variant `v` fail.
-struct Traffic {
+pub(crate) struct Traffic {
     target: Target,
     ok: [AtomicU64; 2],
     errors: [AtomicU64; 2],
@@ -87,20 +87,20 @@ impl Traffic {
     }
 
     /// Makes `failing` of each tick's requests of `variant` fail.
-    fn fail(&self, variant: &str, failing: u64) {
+    pub(crate) fn fail(&self, variant: &str, failing: u64) {
         let v = VARIANTS.iter().position(|n| *n == variant).unwrap();
         self.failing[v].store(failing, Ordering::Relaxed);
     }
 }
 
 /// The error rate as Prometheus sees it now, if it has one.
-fn error_rate(prom: &Prometheus) -> Option<f64> {
+pub(crate) fn error_rate(prom: &Prometheus) -> Option<f64> {
     prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
 }
 
 /// Healthy traffic, scraped by a Prometheus of its own; `None` when the
 /// test is skipped for want of Prometheus (see [`require`]).
-fn traffic_in_prometheus() -> Option<(Arc<Traffic>, Prometheus)> {
+pub(crate) fn traffic_in_prometheus() -> Option<(Arc<Traffic>, Prometheus)> {
     let binary = require("prometheus")?;
     let target = Traffic::start();
     let prom = Prometheus::start(&binary, &target.target);
@@ -292,6 +292,37 @@ fn unhealthy_canary_rolls_back_within_one_interval() {
     assert_eq!(last["from"]["percentage"], 30.0);
     assert_eq!(last["to"]["percentage"], 0.0);
     assert!(last["values"]["errors"].as_f64().unwrap() > 0.05, "{last}");
+
+    // The check history holds every round (about one a second), the
+    // passing ones of both stages and the failing one with its value
+    // (docs/rollouts.md, Check history).
+    let history = d.get_ok("/api/v1/rollouts/checkout/history");
+    assert_eq!(history["checks"][0]["name"], "errors");
+    assert_eq!(history["checks"][0]["max"], 0.05);
+    let rounds = history["rounds"].as_array().unwrap();
+    assert!(rounds.len() >= 10, "{history}");
+    assert!(
+        rounds
+            .iter()
+            .any(|r| r["percentage"] == 10.0 && r["outcome"] == "pass")
+    );
+    let failed = rounds.last().unwrap();
+    assert_eq!(failed["event"], "rolled_back", "{history}");
+    assert_eq!(failed["percentage"], 30.0);
+    assert_eq!(failed["checks"][0]["value"], last["values"]["errors"]);
+    // The dashboard's page draws them: the failing value against its
+    // threshold on the chart, the rollback in the timeline
+    // (docs/dashboard.md, Flag page).
+    let html = d.get_text("/ui/flags/checkout");
+    let value = failed["checks"][0]["value"].as_f64().unwrap();
+    assert!(
+        html.contains(&format!("class=\"fail\" data-value=\"{value}\"")),
+        "{html}"
+    );
+    assert!(html.contains("data-threshold=\"0.05\"") && html.contains(">max 0.05</text>"));
+    assert!(html.contains("<li class=\"event rolled_back\">"), "{html}");
+    // Behind them, Prometheus' own series of the check's query, for context.
+    assert!(html.contains("<polyline class=\"context\""), "{html}");
 
     // Healthy again: it stays rolled back until the spec changes.
     target.fail("on", 0);

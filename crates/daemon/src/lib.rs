@@ -2,7 +2,8 @@
 //! rulesets in, [`live`] swaps them into service, [`server`] answers over HTTP, [`rollout`] moves canaries by their health
 //! checks, [`exposure`] counts experiment exposures, [`state_dir`] keeps what
 //! must survive a restart, [`cluster`] shares rollout state between
-//! replicas through etcd, [`background`] runs loads and frees old rulesets
+//! replicas through etcd, [`dashboard`] renders the pages flagd serves
+//! under `/ui/`, [`background`] runs loads and frees old rulesets
 //! away from the request threads.
 //!
 //! ```text
@@ -15,6 +16,7 @@
 
 pub mod background;
 pub mod cluster;
+pub mod dashboard;
 pub mod exposure;
 pub mod feed;
 pub mod live;

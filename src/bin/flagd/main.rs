@@ -20,6 +20,7 @@ use hotswap_flags_core::bundle::signing::{PublicKey, TrustedKeys};
 use hotswap_flags_core::escape::controls;
 use hotswap_flags_daemon::cluster::SharedExposures;
 use hotswap_flags_daemon::cluster::etcd::{EtcdStore, Migration};
+use hotswap_flags_daemon::dashboard;
 use hotswap_flags_daemon::feed::{self, Feed};
 use hotswap_flags_daemon::live::Live;
 use hotswap_flags_daemon::rollout::clock::SystemClock;
@@ -30,6 +31,7 @@ use hotswap_flags_daemon::server::events::EventStreams;
 use hotswap_flags_daemon::server::guard::ClientRateLimit;
 use hotswap_flags_daemon::server::listen::{self, ServeOptions};
 use hotswap_flags_daemon::server::tls::CertReloader;
+use hotswap_flags_daemon::server::ui::UiConfig;
 use hotswap_flags_daemon::server::webhook::WebhookSecret;
 use hotswap_flags_daemon::server::{self, AppState, Metrics, ROUTES, Security};
 use hotswap_flags_daemon::state_dir::StateDir;
@@ -37,7 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use config::{Args, ClusterSettings, CommandLine, KeyFile, LogFormat, Settings};
+use config::{Args, ClusterSettings, CommandLine, KeyFile, LogFormat, Settings, UiMode};
 
 /// How long one health-check query may take before it counts as no data.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -182,6 +184,18 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             (settings.idle_timeout / 2).min(Duration::from_secs(15)),
         ),
         webhook,
+        ui: UiConfig {
+            mode: match settings.ui {
+                UiMode::Off => dashboard::Mode::Off,
+                UiMode::Read => dashboard::Mode::Read,
+                UiMode::Steer => dashboard::Mode::Steer,
+            },
+            secure_cookies: scheme == "https",
+            // Context for the charts only: a short wait, then without.
+            prometheus: Prometheus::new(Duration::from_secs(2)).ok(),
+            metrics_url: settings.metrics_url.clone(),
+            context_cache: Default::default(),
+        },
     });
     info!(%addr, env = %settings.env, source = %settings.source, "flagd listening");
     println!("flagd listening on {scheme}://{addr}");
@@ -329,6 +343,11 @@ fn hostname() -> String {
 /// Authentication and rate limiting from the settings; `addr` is where
 /// flagd listens (the bound address, not `:0`).
 fn security(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Security> {
+    if settings.ui == UiMode::Steer && settings.allowed_origins.is_empty() {
+        warn!(
+            "--ui steer without --allowed-origin: the dashboard shows steering controls, but the steering API refuses every web page, flagd's own included; list flagd's own origin (http(s)://HOST:PORT as browsers reach it) with --allowed-origin (docs/dashboard.md, Steering)"
+        );
+    }
     let auth = match &settings.auth {
         None => {
             warn!(

@@ -62,6 +62,102 @@ impl Browser {
     pub fn open(&self, url: &str) -> Page {
         Page::open(&self.node, &self.chromium, url)
     }
+
+    /// Headless Chromium driven command by command
+    /// (`tests/browser/dashboard.mjs`), for flagd's own dashboard.
+    pub fn driver(&self) -> Driver {
+        Driver::start(&self.node, &self.chromium)
+    }
+}
+
+/// Chromium under `tests/browser/dashboard.mjs`: [`Driver::run`] sends one
+/// command and waits for its answer. Closed on drop.
+pub struct Driver {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    answers: mpsc::Receiver<String>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Driver {
+    fn start(node: &Path, chromium: &Path) -> Driver {
+        let mut child = Command::new(node)
+            .arg("dashboard.mjs")
+            .env("CHROMIUM", chromium)
+            .current_dir(dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, answers) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Driver {
+            stdin: child.stdin.take(),
+            child,
+            answers,
+            log,
+        }
+    }
+
+    /// Runs `command` (`{"op": …}`, see dashboard.mjs); its value, or
+    /// `Err` with the driver's message.
+    pub fn try_run(&mut self, command: Value) -> Result<Value, String> {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+        let line = self
+            .answers
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no answer to {command}; browser log:\n{}", self.log()));
+        let answer: Value = serde_json::from_str(&line).unwrap();
+        if answer["ok"] == true {
+            Ok(answer["value"].clone())
+        } else {
+            Err(answer["error"].as_str().unwrap_or("?").to_owned())
+        }
+    }
+
+    /// [`Driver::try_run`], failing the test on an error.
+    pub fn run(&mut self, command: Value) -> Value {
+        match self.try_run(command.clone()) {
+            Ok(v) => v,
+            Err(e) => panic!("{command} failed: {e}\nbrowser log:\n{}", self.log()),
+        }
+    }
+
+    /// What the page logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `tests/browser`.

@@ -182,6 +182,17 @@ impl Daemon {
         body
     }
 
+    /// GET `path` with bearer `token`, which must answer 200 with JSON.
+    pub fn get_ok_as(&self, path: &str, token: &str) -> Value {
+        let resp = client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .expect("GET");
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().unwrap()
+    }
+
     pub fn get_text(&self, path: &str) -> String {
         client()
             .get(self.url(path))

@@ -151,6 +151,76 @@ impl Prometheus {
     }
 }
 
+impl Prometheus {
+    /// One range query (`/api/v1/query_range`) from `start` to `end` every
+    /// `step`: the points of its one series, oldest first. An answer of no
+    /// series, of several, or a Prometheus error is no points; `Err` when
+    /// Prometheus could not be asked at all. The dashboard draws it behind
+    /// a check's recorded values, for context (docs/dashboard.md).
+    pub async fn range(
+        &self,
+        base: &str,
+        promql: &str,
+        start: jiff::Timestamp,
+        end: jiff::Timestamp,
+        step: Duration,
+    ) -> Result<Vec<(jiff::Timestamp, f64)>, QueryError> {
+        let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
+        let seconds = |t: jiff::Timestamp| format!("{:.3}", t.as_millisecond() as f64 / 1000.0);
+        let response = match self
+            .client
+            .get(&url)
+            .query(&[
+                ("query", promql),
+                ("start", &seconds(start)),
+                ("end", &seconds(end)),
+                ("step", &format!("{:.3}", step.as_secs_f64().max(0.001))),
+            ])
+            .timeout(self.timeout)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Err(QueryError::Timeout(self.timeout)),
+            Err(e) => {
+                return Err(QueryError::Unreachable {
+                    host: host_of(base),
+                    reason: root_cause(&e),
+                });
+            }
+        };
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|_| QueryError::NotJson(status))?;
+        Ok(parse_range(&body))
+    }
+}
+
+/// The points of a `query_range` answer's one series (none otherwise);
+/// points that are not finite numbers are left out.
+pub fn parse_range(body: &Value) -> Vec<(jiff::Timestamp, f64)> {
+    let series = body["data"]["result"].as_array();
+    let Some([one]) = series.map(Vec::as_slice) else {
+        return Vec::new();
+    };
+    one["values"]
+        .as_array()
+        .map(|points| {
+            points
+                .iter()
+                .filter_map(|p| {
+                    let t = p[0].as_f64()?;
+                    let v: f64 = p[1].as_str()?.parse().ok()?;
+                    let t = jiff::Timestamp::from_millisecond((t * 1000.0) as i64).ok()?;
+                    v.is_finite().then_some((t, v))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `host:port` of a base URL (`http://127.0.0.1:9090/prom` → `127.0.0.1:9090`).
 fn host_of(base: &str) -> String {
     let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
@@ -185,6 +255,20 @@ impl MetricsSource for Prometheus {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_range_answer_is_its_one_series() {
+        let one = json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {}, "values": [[1700000000, "0.5"], [1700000001.5, "NaN"], [1700000002, "1"]]}
+        ]}});
+        let points = parse_range(&one);
+        assert_eq!(points.len(), 2);
+        assert_eq!(points[0].1, 0.5);
+        assert_eq!(points[1].0.as_second(), 1_700_000_002);
+        let two = json!({"data": {"result": [{"values": []}, {"values": []}]}});
+        assert!(parse_range(&two).is_empty());
+        assert!(parse_range(&json!({"status": "error"})).is_empty());
+    }
 
     #[tokio::test]
     async fn unreachable_is_said_without_the_request_url() {

@@ -5,10 +5,12 @@
 
 pub mod error;
 pub mod experiment;
+pub mod history;
 pub mod rollout;
 
 pub use error::{ErrorBody, ErrorDetail};
 pub use experiment::{ExperimentSpec, ExposureReport, Site};
+pub use history::{HistoryCheck, HistoryPoint, HistoryRound, RolloutHistory};
 pub use rollout::{
     BaselineComparison, CheckOutcome, CheckResult, ClusterView, Phase, RolloutList, RolloutStatus,
     Steer, Window,

@@ -5,6 +5,7 @@
 //! - [`checks`]: rendering a check's queries and judging the answers;
 //! - [`state`]: the durable record of each rollout;
 //! - [`audit`]: the append-only audit log;
+//! - [`history`]: every check round's measurements, bounded;
 //! - [`store`]: where records and the audit trail live (a state
 //!   directory, or a cluster's store);
 //! - [`clock`]: injected time;
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod checks;
 pub mod clock;
 pub mod controller;
+pub mod history;
 pub mod machine;
 pub mod state;
 pub mod store;

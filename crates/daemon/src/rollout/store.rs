@@ -16,8 +16,9 @@ use serde_json::Value;
 use tracing::warn;
 
 use super::audit::AuditLog;
+use super::history::HistoryFiles;
 use super::state::{RolloutRecord, RolloutStore};
-use hotswap_flags_client::wire::ClusterView;
+use hotswap_flags_client::wire::{ClusterView, HistoryRound};
 
 /// A boxed future, for the object-safe async calls of the store.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -89,6 +90,22 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
 
     /// The cluster as this replica sees it; `None` for a single flagd.
     fn cluster(&self) -> Option<ClusterView>;
+
+    /// Keeps one check round of `flag`'s rollout (the controller's, so
+    /// fenced on leadership in a cluster); bounded as
+    /// `rollout::history::thin` says (docs/rollouts.md, Check history).
+    fn record_round(
+        &self,
+        flag: String,
+        round: HistoryRound,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The check rounds of `flag`'s rollout spec `spec_hash`, oldest first.
+    fn history(
+        &self,
+        flag: String,
+        spec_hash: String,
+    ) -> BoxFuture<'_, Result<Vec<HistoryRound>, StoreError>>;
 }
 
 /// A single flagd's store: one JSON file per record and the audit log in
@@ -98,6 +115,7 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
 pub struct LocalStore {
     records: RolloutStore,
     audit: AuditLog,
+    history: HistoryFiles,
     env: String,
 }
 
@@ -107,6 +125,7 @@ impl LocalStore {
         LocalStore {
             records: RolloutStore::new(state_dir),
             audit: AuditLog::new(state_dir),
+            history: HistoryFiles::new(state_dir),
             env: env.to_owned(),
         }
     }
@@ -177,6 +196,34 @@ impl StateStore for LocalStore {
 
     fn cluster(&self) -> Option<ClusterView> {
         None
+    }
+
+    fn record_round(
+        &self,
+        flag: String,
+        round: HistoryRound,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        let history = self.history.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || history.append(&flag, &round))
+                .await
+                .map_err(io::Error::other)?
+                .map_err(StoreError::Io)
+        })
+    }
+
+    fn history(
+        &self,
+        flag: String,
+        spec_hash: String,
+    ) -> BoxFuture<'_, Result<Vec<HistoryRound>, StoreError>> {
+        let history = self.history.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || history.read(&flag, &spec_hash))
+                .await
+                .map_err(io::Error::other)?
+                .map_err(StoreError::Io)
+        })
     }
 }
 

@@ -96,6 +96,12 @@ const CLIENT_ROLE: &str = "client";
 /// How long a stream ticket stays valid for a new connection.
 const TICKET_LIFETIME_SECS: i64 = 24 * 3600;
 
+/// How long a dashboard session lasts (docs/security.md, The dashboard).
+pub const SESSION_LIFETIME_SECS: i64 = 8 * 3600;
+
+/// The MAC domain of dashboard sessions.
+const SESSION_DOMAIN: &str = "flagd-ui-session";
+
 /// Why credentials were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -365,11 +371,69 @@ impl Authenticator {
 
     /// The MAC of a token caller's stream ticket.
     fn token_ticket_mac(&self, expires: i64, role: &str, subject: &str) -> String {
+        self.secret_mac("flagd-events-token", expires, role, subject)
+    }
+
+    /// A MAC under this process's ticket secret; `domain` keeps stream
+    /// tickets and dashboard sessions apart.
+    fn secret_mac(&self, domain: &str, expires: i64, role: &str, subject: &str) -> String {
         use hmac::{KeyInit, Mac};
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.ticket_secret.as_slice())
             .expect("HMAC takes keys of any length");
-        mac.update(format!("flagd-events-token\n{expires}\n{role}\n{subject}").as_bytes());
+        mac.update(format!("{domain}\n{expires}\n{role}\n{subject}").as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The dashboard's session for `caller`, a token holder with a role
+    /// (docs/security.md, The dashboard): `s.EXPIRES.ROLE.SUBJECT.MAC`, a
+    /// MAC under this process's ticket secret in a domain of its own (a
+    /// stream ticket is no session, nor the other way round), valid
+    /// [`SESSION_LIFETIME_SECS`] at most and never past the token's `exp`.
+    /// `None` for keys and client credentials, which never see the
+    /// dashboard.
+    pub fn session(&self, caller: &Identity, now: i64) -> Option<String> {
+        let Via::Token { expires: until } = caller.via else {
+            return None;
+        };
+        if caller.client {
+            return None;
+        }
+        let role = caller.role?.as_str();
+        let expires = (now + SESSION_LIFETIME_SECS).min(until);
+        let subject =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(caller.subject.as_bytes());
+        let mac = self.secret_mac(SESSION_DOMAIN, expires, role, &subject);
+        Some(format!("s.{expires}.{role}.{subject}.{mac}"))
+    }
+
+    /// The caller a dashboard session stands for.
+    pub fn redeem_session(&self, session: &str, now: i64) -> Result<Identity, AuthError> {
+        let invalid = || {
+            AuthError::InvalidToken("invalid or expired dashboard session: sign in again".into())
+        };
+        let rest = session.strip_prefix("s.").ok_or_else(invalid)?;
+        let mut parts = rest.splitn(4, '.');
+        let (Some(expires_text), Some(role), Some(subject), Some(mac)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let expires: i64 = expires_text.parse().map_err(|_| invalid())?;
+        let expected = self.secret_mac(SESSION_DOMAIN, expires, role, subject);
+        if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) || expires < now {
+            return Err(invalid());
+        }
+        let subject = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(subject)
+            .ok()
+            .and_then(|s| String::from_utf8(s).ok())
+            .ok_or_else(invalid)?;
+        Ok(Identity {
+            subject: subject.into(),
+            role: Some(Role::parse(role).ok_or_else(invalid)?),
+            client: false,
+            via: Via::Token { expires },
+        })
     }
 
     /// The caller a stream ticket stands for.
@@ -647,6 +711,63 @@ mod tests {
                 "{shown} granted something"
             );
         }
+    }
+
+    #[test]
+    fn dashboard_sessions_are_no_stream_tickets() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "0123456789abcdef0123456789abcdef").unwrap();
+        let auth = Authenticator::new(
+            KeySource::SecretFile(&secret),
+            None,
+            None,
+            "role".into(),
+            None,
+            None,
+        )
+        .unwrap();
+        let viewer = Identity {
+            subject: "ana@example.com".into(),
+            role: Some(Role::Viewer),
+            client: false,
+            via: Via::Token { expires: 5_000_000 },
+        };
+        let session = auth.session(&viewer, 1_000).unwrap();
+        let back = auth.redeem_session(&session, 1_000).unwrap();
+        assert_eq!(
+            (&*back.subject, back.role),
+            ("ana@example.com", Some(Role::Viewer))
+        );
+        // Expiring with the session, or with the token when it ends first.
+        assert!(session.starts_with(&format!("s.{}.", 1_000 + SESSION_LIFETIME_SECS)));
+        assert!(
+            auth.redeem_session(&session, 1_001 + SESSION_LIFETIME_SECS)
+                .is_err()
+        );
+        let short = Identity {
+            via: Via::Token { expires: 2_000 },
+            ..viewer.clone()
+        };
+        assert!(auth.session(&short, 1_000).unwrap().starts_with("s.2000."));
+        // A role raised in the text breaks the MAC; a stream ticket is no session.
+        assert!(
+            auth.redeem_session(&session.replace(".viewer.", ".admin."), 1_000)
+                .is_err()
+        );
+        let ticket = auth.stream_ticket(&viewer, 1_000).unwrap();
+        assert!(
+            auth.redeem_session(&format!("s.{}", &ticket[2..]), 1_000)
+                .is_err()
+        );
+        assert!(auth.redeem(&format!("t.{}", &session[2..]), 1_000).is_err());
+        // Client credentials get none.
+        let client = Identity {
+            client: true,
+            role: None,
+            ..viewer
+        };
+        assert!(auth.session(&client, 1_000).is_none());
     }
 
     #[test]

@@ -183,8 +183,25 @@ fn authenticate(
         )),
         e => Denied::Unauthorized(e),
     };
+    // The dashboard's session cookie stands for a token on the endpoints
+    // its pages call: reading and steering (docs/security.md, The
+    // dashboard). Steering with it needs the page's Origin, which browsers
+    // send with every POST and which `same_site_only` has checked.
+    let session = match access {
+        Access::Read | Access::Steer => super::ui::session_cookie(headers),
+        _ => None,
+    };
     let identity = match auth.bearer(headers) {
         Ok(Some(id)) => id,
+        Ok(None) if session.is_some() => {
+            if access == Access::Steer && !headers.contains_key(ORIGIN) {
+                return Err(Denied::Forbidden(
+                    "a dashboard session steers only from the dashboard's page (a request with Origin)".to_owned(),
+                ));
+            }
+            auth.redeem_session(session.unwrap_or_default(), now)
+                .map_err(refuse)?
+        }
         Ok(None) if access == Access::Evaluate => match auth.api_key(headers) {
             Ok(Some(id)) => id,
             Ok(None) => match stream_ticket(request) {
@@ -262,7 +279,7 @@ pub async fn guard(
     next.run(request).await
 }
 
-fn too_many(wait: Duration) -> Response {
+pub(crate) fn too_many(wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut r = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -469,10 +486,10 @@ pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // The dashboard's own error pages are HTML, and stay so.
+    let is_json = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -19,6 +19,7 @@ mod ofrep;
 pub mod request;
 pub mod rollouts;
 pub mod tls;
+pub mod ui;
 pub mod webhook;
 mod wire_errors;
 
@@ -64,12 +65,19 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/rollouts/{key}",
     "/api/v1/rollouts/{key}/{action}",
     "/api/v1/rollouts/{key}/audit",
+    "/api/v1/rollouts/{key}/history",
     "/api/v1/audit",
     "/api/v1/experiments",
     "/api/v1/experiments/{key}",
     "/healthz",
     "/readyz",
     "/metrics",
+    "/ui",
+    "/ui/",
+    "/ui/flags/{key}",
+    "/ui/assets/{name}",
+    "/ui/login",
+    "/ui/logout",
 ];
 
 /// What handlers share.
@@ -96,6 +104,8 @@ pub struct AppState {
     /// In a cluster: the other replicas' exposure counts, summed into the
     /// experiments' reports.
     pub shared_exposures: Option<Arc<dyn crate::cluster::SharedExposures>>,
+    /// The dashboard (`--ui`).
+    pub ui: ui::UiConfig,
 }
 
 impl AppState {
@@ -163,6 +173,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .listed_route("/api/v1/rollouts", get(rollouts::list))
         .listed_route("/api/v1/rollouts/{key}", get(rollouts::get))
         .listed_route("/api/v1/rollouts/{key}/audit", get(rollouts::flag_audit))
+        .listed_route("/api/v1/rollouts/{key}/history", get(rollouts::history))
         .listed_route("/api/v1/audit", get(rollouts::audit))
         .listed_route("/api/v1/experiments", get(experiments::list))
         .listed_route("/api/v1/experiments/{key}", get(experiments::get))
@@ -185,6 +196,27 @@ pub fn router(state: Arc<AppState>) -> Router {
     let metrics = Router::new()
         .listed_route("/metrics", get(admin::metrics))
         .route_layer(guarded(Access::Metrics));
+    // The dashboard (docs/dashboard.md): pages for the read role, behind
+    // their own guard (a login page rather than a JSON 401); assets and
+    // sign-in open; every response with the dashboard's CSP.
+    let dashboard = if state.ui.mode == crate::dashboard::Mode::Off {
+        Router::new()
+    } else {
+        let pages = Router::new()
+            .listed_route("/ui/", get(ui::overview))
+            .listed_route("/ui/flags/{key}", get(ui::flag_page))
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                ui::guard,
+            ));
+        Router::new()
+            .merge(pages)
+            .listed_route("/ui", get(ui::root))
+            .listed_route("/ui/assets/{name}", get(ui::asset))
+            .listed_route("/ui/login", get(ui::login_form).post(ui::login))
+            .listed_route("/ui/logout", post(ui::logout))
+            .route_layer(axum::middleware::from_fn(ui::secure_headers))
+    };
     let probes = Router::new()
         .listed_route("/healthz", get(admin::healthz))
         .listed_route("/readyz", get(admin::readyz));
@@ -192,6 +224,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(evaluation)
         .merge(operations)
         .merge(metrics)
+        .merge(dashboard)
         .merge(probes)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
@@ -284,6 +317,7 @@ mod tests {
             limits: request::Limits::default(),
             events: events::EventStreams::new(10, std::time::Duration::from_secs(15)),
             webhook: None,
+            ui: ui::UiConfig::default(),
         })
     }
 
@@ -312,7 +346,10 @@ mod tests {
         let state = state();
         let app = router(state.clone());
         for pattern in ROUTES {
-            let path = pattern.replace("{key}", "k").replace("{action}", "pause");
+            let path = pattern
+                .replace("{key}", "k")
+                .replace("{action}", "pause")
+                .replace("{name}", "dashboard.css");
             let mut allowed = false;
             for method in ["GET", "POST"] {
                 let request = axum::http::Request::builder()

@@ -2,6 +2,7 @@
 //!
 //! - `GET /api/v1/rollouts`, `GET /api/v1/rollouts/{key}`
 //! - `POST /api/v1/rollouts/{key}/{pause|resume|promote|abort}` (`promote?full=true`)
+//! - `GET /api/v1/rollouts/{key}/history` (docs/rollouts.md, Check history)
 //! - `GET /api/v1/audit?flag=…&limit=…`
 
 use std::sync::Arc;
@@ -81,6 +82,36 @@ fn no_rollout(state: &AppState, key: &str) -> ApiError {
     match state.served_flag(key) {
         Ok(_) => ApiError::not_found("NO_ROLLOUT", format!("flag `{key}` has no rollout")),
         Err(e) => e,
+    }
+}
+
+/// `GET /api/v1/rollouts/{key}/history`: every check round of the
+/// rollout in service, from the store (docs/rollouts.md, Check history).
+pub async fn history(
+    State(state): State<Arc<AppState>>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let controller = controller(&state)?;
+    match controller.history(&key).await {
+        Ok(Some(h)) => Ok(json_ok(&h)),
+        Ok(None) => Err(no_rollout(&state, &key)),
+        Err(e) => Err(store_error(e, "cannot read the check history")),
+    }
+}
+
+/// 503 when the store does not answer, else 500.
+fn store_error(e: StoreError, what: &str) -> ApiError {
+    match e {
+        StoreError::Unreachable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORE_UNAVAILABLE",
+            format!("{what}: {e}"),
+        ),
+        e => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "GENERAL",
+            format!("{what}: {e}"),
+        ),
     }
 }
 

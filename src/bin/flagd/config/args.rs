@@ -99,6 +99,12 @@ pub struct Args {
     #[serde(default, deserialize_with = "one_or_many")]
     pub allowed_host: Vec<String>,
 
+    /// The dashboard under /ui/ (docs/dashboard.md): `off`; `read`, pages
+    /// for the viewer role and up (the default); or `steer`, also steering
+    /// controls for the admin role.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Security")]
+    pub ui: Option<UiMode>,
+
     /// Verify bearer tokens with the keys of this JWKS document (by `kid`).
     #[arg(long, value_name = "FILE", help_heading = "Security")]
     pub auth_jwks_file: Option<PathBuf>,
@@ -307,6 +313,19 @@ pub enum LogFormat {
     Text,
     /// One JSON object a line.
     Json,
+}
+
+/// What the dashboard offers (`--ui`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiMode {
+    /// Not served.
+    Off,
+    /// Pages for the read role.
+    #[default]
+    Read,
+    /// Also steering controls, for the admin role.
+    Steer,
 }
 
 /// A config-file value that is one path or a list of them.

@@ -27,7 +27,7 @@ use anyhow::Context as _;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 
-pub use args::{Args, LogFormat};
+pub use args::{Args, LogFormat, UiMode};
 pub use cluster::ClusterSettings;
 pub use security::KeyFile;
 pub use settings::Settings;

@@ -11,7 +11,7 @@ use hotswap_flags_core::model::DurationSpec;
 use hotswap_flags_daemon::feed::FeedSpec;
 use hotswap_flags_daemon::server::request::Limits;
 
-use super::args::{Args, LogFormat};
+use super::args::{Args, LogFormat, UiMode};
 use super::cluster::{ClusterSettings, cluster_settings};
 use super::security::{AuthSettings, auth_settings, check_origins};
 
@@ -41,6 +41,7 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     pub cors_origins: Vec<String>,
     pub allowed_hosts: Vec<String>,
+    pub ui: UiMode,
     pub cluster: Option<ClusterSettings>,
 }
 
@@ -86,6 +87,7 @@ impl Settings {
             allowed_origins: args.allowed_origin,
             cors_origins: args.cors_origin,
             allowed_hosts: args.allowed_host,
+            ui: args.ui.unwrap_or_default(),
             webhook_secret_file: args.webhook_secret_file,
             cluster,
         })

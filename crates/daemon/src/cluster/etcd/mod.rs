@@ -7,6 +7,7 @@
 //! | `leader` | the leading replica's name, on its lease |
 //! | `rollouts/<flag>` | the rollout record (JSON, as in a state directory) |
 //! | `audit/<flag>/<time ns>-<replica>` | one audit line |
+//! | `history/<flag>/<spec hash>/<time ns>` | one check round (docs/rollouts.md, Check history) |
 //! | `migrated` | which replica took over a state directory's records |
 //!
 //! - **Election.** Each replica holds a lease (`--cluster-lease-ttl`) and
@@ -42,9 +43,10 @@ use super::gateway::{
 use super::{ClusterConfig, ClusterError, SharedExposures};
 use crate::live::Live;
 use crate::rollout::audit::AuditLog;
+use crate::rollout::history;
 use crate::rollout::state::{RolloutRecord, RolloutStore};
 use crate::rollout::store::{BoxFuture, Fence, RecordSink, Save, StateStore, StoreError};
-use hotswap_flags_client::wire::{ClusterView, ExposureReport, Phase};
+use hotswap_flags_client::wire::{ClusterView, ExposureReport, HistoryRound, Phase};
 
 /// How long to wait before calling etcd again after a failure.
 const RETRY: Duration = Duration::from_millis(200);
@@ -110,6 +112,14 @@ impl Keys {
     }
     fn audit(&self, flag: &str, at_ns: i128, replica: &str) -> String {
         format!("{}audit/{flag}/{at_ns:020}-{replica}", self.prefix)
+    }
+    /// Every check round of `flag`, of any spec.
+    fn histories(&self, flag: &str) -> String {
+        format!("{}history/{flag}/", self.prefix)
+    }
+    /// The check rounds of `flag`'s spec `spec_hash`.
+    fn history(&self, flag: &str, spec_hash: &str) -> String {
+        format!("{}history/{flag}/{spec_hash}/", self.prefix)
     }
 }
 
@@ -185,6 +195,9 @@ pub struct EtcdStore {
     /// The last clock skew measured against a writer, in milliseconds
     /// ([`NO_SKEW`] before any).
     skew_ms: AtomicI64,
+    /// Per flag: the spec whose check rounds this replica last wrote, and
+    /// how many etcd holds of it.
+    history_known: tokio::sync::Mutex<HashMap<String, (String, usize)>>,
 }
 
 impl std::fmt::Debug for EtcdStore {
@@ -244,6 +257,7 @@ impl EtcdStore {
             cache: RolloutStore::new(&state_dir.join("cluster-cache")),
             cached: Arc::new(Mutex::new(HashMap::new())),
             skew_ms: AtomicI64::new(NO_SKEW),
+            history_known: tokio::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -520,6 +534,107 @@ impl EtcdStore {
     }
 }
 
+impl EtcdStore {
+    /// Runs `ops` (in batches) while this replica leads.
+    async fn fenced(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        for batch in ops.chunks(MIGRATION_BATCH) {
+            let (revision, lease) = self.fence().ok_or(StoreError::Fenced)?;
+            let txn = Txn {
+                compare: vec![
+                    Compare::equal(self.keys.leader(), Target::Create, revision),
+                    Compare::equal(self.keys.leader(), Target::Lease, lease),
+                ],
+                success: batch.to_vec(),
+                failure: Vec::new(),
+            };
+            if !self.timed(self.gateway.txn(&txn)).await?.succeeded {
+                return Err(StoreError::Fenced);
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_round_inner(
+        &self,
+        flag: String,
+        round: HistoryRound,
+    ) -> Result<(), StoreError> {
+        let mut known = self.history_known.lock().await;
+        let ours = self.keys.history(&flag, &round.spec_hash);
+        let count = match known.get(&flag) {
+            Some((spec, count)) if *spec == round.spec_hash => *count,
+            _ => {
+                // The first round of this spec this replica writes: count
+                // what etcd holds of it, and drop the rounds of older specs.
+                let all = self
+                    .timed_within(
+                        AUDIT_TIMEOUT,
+                        self.gateway.range(&self.keys.histories(&flag), true, None),
+                    )
+                    .await?;
+                let mut count = 0;
+                let mut stale = Vec::new();
+                for kv in &all.kvs {
+                    if kv.key.starts_with(ours.as_bytes()) {
+                        count += 1;
+                    } else {
+                        stale.push(Op::Delete(String::from_utf8_lossy(&kv.key).into_owned()));
+                    }
+                }
+                self.fenced(stale).await?;
+                count
+            }
+        };
+        let json = serde_json::to_vec(&round).map_err(std::io::Error::other)?;
+        let key = format!("{ours}{:020}", round.at.as_nanosecond());
+        self.fenced(vec![Op::put(key, json)]).await?;
+        let mut count = count + 1;
+        if count > history::LIMIT {
+            let held = self
+                .timed_within(AUDIT_TIMEOUT, self.gateway.range(&ours, true, None))
+                .await?;
+            let mut rounds = Vec::with_capacity(held.kvs.len());
+            let mut keys = Vec::with_capacity(held.kvs.len());
+            for kv in &held.kvs {
+                if let Ok(r) = serde_json::from_slice::<HistoryRound>(&kv.value) {
+                    rounds.push(r);
+                    keys.push(String::from_utf8_lossy(&kv.key).into_owned());
+                }
+            }
+            let drop = history::thin(&rounds);
+            count = rounds.len() - drop.len();
+            self.fenced(
+                drop.into_iter()
+                    .map(|i| Op::Delete(keys[i].clone()))
+                    .collect(),
+            )
+            .await?;
+        }
+        known.insert(flag, (round.spec_hash, count));
+        Ok(())
+    }
+
+    async fn history_inner(
+        &self,
+        flag: String,
+        spec_hash: String,
+    ) -> Result<Vec<HistoryRound>, StoreError> {
+        let held = self
+            .timed_within(
+                AUDIT_TIMEOUT,
+                self.gateway
+                    .range(&self.keys.history(&flag, &spec_hash), true, None),
+            )
+            .await?;
+        // Keys sort by the round's time (zero-padded nanoseconds).
+        Ok(held
+            .kvs
+            .iter()
+            .filter_map(|kv| serde_json::from_slice(&kv.value).ok())
+            .collect())
+    }
+}
+
 /// What is wrong with `r`, read under the key of `flag`, whatever the
 /// spec: a record must name its own key's flag, and hold a threshold in
 /// range for its phase. The controller checks it against the spec
@@ -595,5 +710,21 @@ impl StateStore for EtcdStore {
             rejected_records: self.rejected.load(Ordering::Relaxed),
             clock_skew_ms: Some(self.skew_ms.load(Ordering::Relaxed)).filter(|s| *s != NO_SKEW),
         })
+    }
+
+    fn record_round(
+        &self,
+        flag: String,
+        round: HistoryRound,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.record_round_inner(flag, round))
+    }
+
+    fn history(
+        &self,
+        flag: String,
+        spec_hash: String,
+    ) -> BoxFuture<'_, Result<Vec<HistoryRound>, StoreError>> {
+        Box::pin(self.history_inner(flag, spec_hash))
     }
 }

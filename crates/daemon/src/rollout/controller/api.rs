@@ -3,6 +3,28 @@
 //! positions rulesets evaluate with ([`Positions`]).
 
 use super::*;
+use hotswap_flags_client::wire::{HistoryCheck, RolloutHistory};
+use hotswap_flags_core::ruleset::{CheckKind, CompiledCheck};
+
+/// A check of the spec as the history describes it: its bounds.
+fn history_check(c: &CompiledCheck) -> HistoryCheck {
+    match &c.kind {
+        CheckKind::Threshold { query, max, min } => HistoryCheck {
+            name: c.name.clone(),
+            kind: "threshold".into(),
+            min: *min,
+            max: *max,
+            query: query.clone(),
+        },
+        CheckKind::Baseline(b) => HistoryCheck {
+            name: c.name.clone(),
+            kind: "baseline".into(),
+            min: None,
+            max: Some(b.guardrail.tolerance),
+            query: b.failures.clone(),
+        },
+    }
+}
 
 /// What the HTTP API needs from the controller (object-safe, so the server
 /// does not depend on the metrics source's type).
@@ -24,6 +46,12 @@ pub trait RolloutApi: Send + Sync + std::fmt::Debug {
         flag: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<Value>, StoreError>>;
+    /// The check history of `flag`'s rollout in service (`None`: it has
+    /// none), from the store: the same from every replica of a cluster.
+    fn history<'a>(
+        &'a self,
+        flag: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RolloutHistory>, StoreError>>;
     /// Gauges and counters for `/metrics`.
     fn metrics(&self) -> RolloutMetrics;
     /// The cluster as this replica sees it; `None` for a single flagd.
@@ -177,6 +205,36 @@ impl<M: MetricsSource + std::fmt::Debug> RolloutApi for Controller<M> {
 
     fn cluster(&self) -> Option<ClusterView> {
         self.store.cluster()
+    }
+
+    fn history<'a>(
+        &'a self,
+        flag: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RolloutHistory>, StoreError>> {
+        Box::pin(async move {
+            let Some(served) = self.live.current() else {
+                return Ok(None);
+            };
+            let Some(spec) = served
+                .ruleset
+                .flag_id(flag)
+                .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
+            else {
+                return Ok(None);
+            };
+            let checks = spec.health.checks.iter().map(history_check).collect();
+            let rounds = self
+                .store
+                .history(flag.to_owned(), spec.spec_hash.clone())
+                .await?;
+            Ok(Some(RolloutHistory {
+                flag: flag.to_owned(),
+                spec_hash: spec.spec_hash.clone(),
+                checks,
+                limit: history::LIMIT,
+                rounds,
+            }))
+        })
     }
 
     fn metrics(&self) -> RolloutMetrics {

@@ -21,6 +21,7 @@ use tracing::{debug, info, warn};
 use super::audit::AuditEntry;
 use super::checks::{Rendered, judge, render_check};
 use super::clock::{Clock, add, since};
+use super::history;
 use super::machine::{self, SteerError, Transition};
 use super::state::RolloutRecord;
 use super::store::{BoxFuture, Fence, LocalStore, RecordSink, Save, StateStore, StoreError};
@@ -29,7 +30,7 @@ use schedule::{due, position, served_percentage, status};
 
 use crate::live::{Live, Positions, Served};
 use hotswap_flags_client::prometheus::{MetricsSource, TemplateVars};
-use hotswap_flags_client::wire::{ClusterView, Phase, RolloutStatus, Steer, Window};
+use hotswap_flags_client::wire::{ClusterView, HistoryRound, Phase, RolloutStatus, Steer, Window};
 use hotswap_flags_core::eval::RolloutPosition;
 use hotswap_flags_core::eval::bucket::percentage;
 use hotswap_flags_core::ruleset::{CompiledFlag, CompiledRollout, RolloutPlan};
@@ -337,8 +338,18 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
                 values.push(answers);
             }
             let _writer = self.writer.lock().await;
-            let changes = self.apply_checks(&served, plan, values);
+            let flag = plan.flag.clone();
+            let (changes, round) = self.apply_checks(&served, plan, values);
             self.write_all(changes, Fence::Leader).await;
+            // After the decision it led to, fenced like it: a replica that
+            // lost the lead records nothing (docs/rollouts.md, Check
+            // history).
+            if let Some(round) = round
+                && self.store.leads()
+                && let Err(e) = self.store.record_round(flag.clone(), round).await
+            {
+                debug!(flag = %flag, error = %e, "check round not recorded in the history");
+            }
         }
         let _writer = self.writer.lock().await;
         let (changes, next) = self.apply_time(&served, self.clock.now());
@@ -531,13 +542,13 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         served: &Served,
         plan: Planned,
         values: Vec<Vec<hotswap_flags_client::prometheus::QueryValue>>,
-    ) -> Vec<Change> {
+    ) -> (Vec<Change>, Option<HistoryRound>) {
         let Some(spec) = served
             .ruleset
             .flag_id(&plan.flag)
             .and_then(|id| served.ruleset.flag(id).rollout.as_ref())
         else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let now = self.clock.now();
         let results: Vec<_> = plan
@@ -574,15 +585,24 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
             .filter(|r| r.spec_hash == plan.spec_hash)
             .cloned()
         else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let mut record = inner.with_pending(stored.clone());
+        let measured = (record.stage, percentage(record.threshold));
+        let recorded = results.clone();
         // Every round at debug level, with the queries sent; what a round
         // changes (a failure counted, a pause) is logged once, as the
         // transition below (docs/rollouts.md, "When Prometheus is
         // unreachable").
         debug!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome, &c.message, &c.query)).collect::<Vec<_>>(), "health check round");
         let t = machine::on_checks(&mut record, spec, results, now);
+        let round = history::round_of(
+            &plan.spec_hash,
+            measured.0,
+            measured.1,
+            &recorded,
+            t.as_ref().map(|t| t.event),
+        );
         let outcomes = |r: &RolloutRecord| {
             r.last_checks
                 .iter()
@@ -599,10 +619,10 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         {
             // Nothing decided, nothing new to show: kept in memory.
             inner.pending.insert(plan.flag.clone(), record);
-            return Vec::new();
+            return (Vec::new(), round);
         }
         inner.pending.remove(&plan.flag);
-        vec![Change::new(record, t, CONTROLLER, spec)]
+        (vec![Change::new(record, t, CONTROLLER, spec)], round)
     }
 
     /// Applies the passage of time to every rollout; returns what changed
