@@ -2,7 +2,8 @@
 //!
 //! `five cases` are the flags and context of the comparison with
 //! unleash-yggdrasil; `evaluate` keeps the older cases; `10,000 flags`
-//! measures a large ruleset.
+//! measures a large ruleset; `bucketing modes` compares flagd's and
+//! Unleash's bucketing with ours.
 //!
 //! Run: `cargo bench --bench eval -- --warm-up-time 1 --measurement-time 3`
 
@@ -141,5 +142,41 @@ fn large_ruleset(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, five_cases, evaluation, large_ruleset);
+/// flagd's and Unleash's bucketing beside ours (docs/flag-format.md §6,
+/// Bucketing modes): a four-way split and a 10 % canary, each over 1,024
+/// users, per mode. The budget is 1.3× xxh3's median.
+fn bucketing_modes(c: &mut Criterion) {
+    let ruleset = rulesets::compile_file("flags.yaml", &rulesets::bucketing_modes());
+    let env = EvalEnv::now();
+    let users: Vec<Context> = (0..1024)
+        .map(|i| Context::new().with_key(format!("u-{i}")))
+        .collect();
+    let mut group = c.benchmark_group("bucketing modes");
+    for mode in ["xxh3", "flagd-v2", "flagd-v1", "unleash"] {
+        for (what, flag) in [
+            ("split", format!("split-{mode}")),
+            ("10% canary", format!("canary-{mode}")),
+        ] {
+            group.bench_function(format!("{what} over 1,024 users: {mode}"), |b| {
+                let mut i = 0usize;
+                b.iter(|| {
+                    i = (i + 1) & 1023;
+                    let ev = ruleset
+                        .evaluate(black_box(&flag), black_box(&users[i]), &env)
+                        .unwrap();
+                    black_box(ev.variant)
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    five_cases,
+    evaluation,
+    large_ruleset,
+    bucketing_modes
+);
 criterion_main!(benches);

@@ -145,7 +145,7 @@ json\t'One JSON document for scripts'"
 complete -c flagctl -n "__fish_flagctl_using_subcommand diff" -l fail-on -d 'Exit 1 when the diff hits one of these policies (comma-separated)' -r -f -a "removed-flag\t'A flag is removed from an environment'
 unguarded-exposure\t'A protected environment serves users a new variant (not offVariant) without a rollout'
 type-change\t'A flag\'s type changes'
-reshuffle\t'A salt or bucketBy changes, reshuffling users'
+reshuffle\t'A salt, bucketBy or bucketing changes, reshuffling users'
 client-exposure\t'A flag becomes visible to client-side SDKs (clientSide)'"
 complete -c flagctl -n "__fish_flagctl_using_subcommand diff" -l repo -d 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)' -r -F
 complete -c flagctl -n "__fish_flagctl_using_subcommand diff" -l users -d 'Number of users (default 10000; with --contexts, one per line)' -r

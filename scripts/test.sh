@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need
 # beyond cargo — the Python xxhash module (the independent bucketing check)
-# the OpenFeature Node SDK (tests/interop) and the browser test's page and
+# the OpenFeature Node SDK (tests/interop), flagd's and Unleash's Node
+# libraries (tests/bucketing: the bucketing modes' oracle) and the browser test's page and
 # driver (tests/browser: the OpenFeature web SDK, esbuild, puppeteer-core,
 # which drives Debian's Chromium and downloads no browser) — then runs every
 # Rust test and doctest. Tests needing a program that is absent (the
@@ -20,6 +21,7 @@ if ! python3 -c 'import xxhash' 2>/dev/null; then
 fi
 if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/bucketing && npm ci --no-audit --no-fund --loglevel=error)
   (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -347,6 +347,62 @@ fn fail_on_policies() {
         .code(2);
 }
 
+/// Another bucketing mode (docs/flag-format.md §6, Bucketing modes) is a
+/// reshuffle: listed as one, counted user by user with the head's mode,
+/// and a hit of `--fail-on reshuffle`. Writing out the default is no change.
+#[test]
+fn a_bucketing_change_reshuffles_users() {
+    let Some(tmp) = two_envs() else { return };
+    let root = tmp.path();
+    let with = |mode: &str| {
+        checkout_with(&[(
+            "    default: { split: { blue: 50, green: 50 } }\n",
+            &format!(
+                "    default: {{ split: {{ blue: 50, green: 50 }} }}\n    bucketing: {mode}\n"
+            ),
+        )])
+    };
+    write(root, "envs/production/checkout.yaml", &with("xxh3"));
+    let (doc, code) =
+        json(flagctl(root).args(["diff", "--format", "json", "--fail-on", "reshuffle"]));
+    assert_eq!(code, 0, "{doc}");
+    assert!(changes(&doc, "production").is_empty(), "{doc}");
+
+    write(root, "envs/production/checkout.yaml", &with("unleash"));
+    let (doc, code) = json(flagctl(root).args([
+        "diff",
+        "--format",
+        "json",
+        "--env",
+        "production",
+        "--users",
+        "4000",
+        "--at",
+        AT,
+        "--fail-on",
+        "reshuffle",
+    ]));
+    assert_eq!(code, 1, "{doc}");
+    let prod = changes(&doc, "production");
+    assert_eq!(prod.len(), 1, "{prod:?}");
+    assert_eq!(
+        field_texts(&prod[0]),
+        ["bucketing xxh3 → unleash (users reshuffled)"]
+    );
+    assert_eq!(prod[0]["fields"][0]["after"], "unleash");
+    assert_eq!(
+        doc["policies"]["hits"][0]["message"],
+        "flag `banner-color`: bucketing xxh3 → unleash (users reshuffled)"
+    );
+    let base =
+        Repository::from_snapshot(Box::new(GitSnapshot::open(root, "HEAD").unwrap())).unwrap();
+    let head = Repository::open(root).unwrap();
+    let expected = direct_count(&base, &head, "production", "banner-color", 4000);
+    assert_eq!(prod[0]["affectedUsers"], expected);
+    // Two independent 50/50 splits: about half the users change colour.
+    assert!((1700..2300).contains(&expected), "{expected}");
+}
+
 /// A flag made visible to browsers, or a new one that is, is a change a
 /// reviewer must see: listed even for a new flag, and a policy of its own.
 #[test]

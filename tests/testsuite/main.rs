@@ -10,6 +10,7 @@ mod support;
 
 mod browser;
 mod bucketing;
+mod bucketing_modes;
 mod build_deps;
 mod cli;
 mod cluster;

@@ -13,7 +13,8 @@ use hotswap_flags_core::{Context, EvalEnv};
 use serde_json::json;
 
 use crate::support::rulesets::{
-    CONTEXT, FIVE_CASES, FLAGS, build_context, compile_file, many_flags, twenty_rules,
+    CONTEXT, FIVE_CASES, FLAGS, bucketing_modes, build_context, compile_file, many_flags,
+    twenty_rules,
 };
 
 struct Counting;
@@ -107,6 +108,41 @@ fn five_cases_do_not_allocate() {
     }
     let after = allocations();
     assert!(variants.iter().all(|n| *n > 0), "{variants:?}");
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+}
+
+/// Every bucketing mode (docs/flag-format.md §6, Bucketing modes) hashes
+/// without allocating, for short keys, number keys and a key longer than
+/// any stack buffer.
+#[test]
+fn bucketing_modes_do_not_allocate() {
+    let ruleset = compile_file("flags.yaml", &bucketing_modes());
+    let mut contexts: Vec<Context> = (0..64)
+        .map(|i| Context::new().with_key(format!("u-{i}")))
+        .collect();
+    contexts.push(Context::from_json(json!({"targetingKey": 4711})).unwrap());
+    contexts.push(Context::new().with_key("k".repeat(400)));
+    let flags: Vec<String> = ["xxh3", "flagd-v1", "flagd-v2", "unleash"]
+        .iter()
+        .flat_map(|m| [format!("split-{m}"), format!("canary-{m}")])
+        .collect();
+    let env = EvalEnv::now();
+
+    let before = allocations();
+    let mut inside = 0usize;
+    for ctx in &contexts {
+        for flag in &flags {
+            let ev = ruleset.evaluate(flag, ctx, &env).unwrap();
+            inside += usize::from(ev.variant);
+        }
+    }
+    let after = allocations();
+    assert!(inside > 0);
     assert_eq!(
         after - before,
         0,

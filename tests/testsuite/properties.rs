@@ -15,9 +15,9 @@ use crate::support::rulesets::compile_file;
 use hotswap_flags_core::eval::bucket::{BUCKETS, bucket_for};
 use hotswap_flags_core::eval::{AttrValue, EvalEnv, FixedRollouts};
 use hotswap_flags_core::model::{
-    AttrCondition, Check, Compare, Condition, DurationSpec, Experiment, ExpiryDate, Flag, FlagFile,
-    FlagKind, FlagType, Health, MetricsShorthand, NoData, Op, Operands, Rollout, Rule, Segment,
-    Serve, Split, Stage, Strategy as Plan, TimeWindow,
+    AttrCondition, BucketingMode, Check, Compare, Condition, DurationSpec, Experiment, ExpiryDate,
+    Flag, FlagFile, FlagKind, FlagType, Health, MetricsShorthand, NoData, Op, Operands, Rollout,
+    Rule, Segment, Serve, Split, Stage, Strategy as Plan, TimeWindow,
 };
 use hotswap_flags_core::parse::{Format, from_node, parse_document};
 use hotswap_flags_core::ruleset::Ruleset;
@@ -755,7 +755,12 @@ fn flag() -> impl Strategy<Value = Flag> {
             opt(prop::sample::select(names.clone())),
             opt(name()),
             prop::collection::vec(rule, 0..4),
-            (opt(rollout(names)), lifecycle(), any::<bool>()),
+            (
+                opt(rollout(names)),
+                lifecycle(),
+                any::<bool>(),
+                opt(prop::sample::select(BucketingMode::ALL.to_vec())),
+            ),
         )
     })
     .prop_map(
@@ -768,7 +773,7 @@ fn flag() -> impl Strategy<Value = Flag> {
             off_variant,
             bucket_by,
             rules,
-            (rollout, (owner, lifecycle, expires), client_side),
+            (rollout, (owner, lifecycle, expires), client_side, bucketing),
         )| {
             Flag {
                 description,
@@ -778,6 +783,7 @@ fn flag() -> impl Strategy<Value = Flag> {
                 enabled,
                 off_variant,
                 bucket_by,
+                bucketing,
                 rules,
                 rollout,
                 owner,

@@ -30,8 +30,8 @@ use std::sync::OnceLock;
 
 use crate::support::props::ALL_OPS;
 use hotswap_flags_core::model::{
-    Compare, DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op, RepoConfig,
-    Strategy as RolloutStrategy,
+    BucketingMode, Compare, DurationSpec, FlagFile, FlagType, MetricsConfig, NoData, Op,
+    RepoConfig, Strategy as RolloutStrategy,
 };
 use hotswap_flags_core::parse::{Format, from_node, parse_document};
 use hotswap_flags_core::ruleset::RulesetMeta;
@@ -367,6 +367,20 @@ fn enums_match_the_model() {
         })
         .collect();
     assert_eq!(schema_enum("compare"), compare);
+
+    let bucketing: Vec<&str> = BucketingMode::ALL
+        .into_iter()
+        .map(|m| match m {
+            BucketingMode::Xxh3
+            | BucketingMode::FlagdV1
+            | BucketingMode::FlagdV2
+            | BucketingMode::Unleash => m.as_str(),
+        })
+        .collect();
+    assert_eq!(schema_enum("bucketing"), bucketing);
+    for mode in BucketingMode::ALL {
+        assert_eq!(serde_json::to_value(mode).unwrap(), json!(mode.as_str()));
+    }
 }
 
 /// The keys each object of the schema declares are exactly the keys the
@@ -924,6 +938,14 @@ segments:
         ("a negative integer variant name", Valid, flag("type: integer\nvariants: { \"-1\": -1 }\ndefault: -1\n")),
         ("lifecycle metadata", Valid, flag(&format!("{BOOL}owner: \"@acme/payments\"\nkind: kill-switch\nexpires: 2026-03-31\n"))),
         ("an e-mail owner, null kind and expiry", Valid, flag(&format!("{BOOL}owner: ops@example.com\nkind: ~\nexpires: ~\n"))),
+        ("flagd bucketing with whole weights (50.0 is one)", Valid, flag("type: string\nbucketing: flagd-v2\nvariants: { a: A, b: B }\noffVariant: a\ndefault: { split: { a: 1, b: 3 } }\nrules:\n  - name: r\n    when: { attr: x, op: exists }\n    serve: { split: { a: 50.0, b: 50 } }\n")),
+        ("xxh3 bucketing named, with decimal weights", Valid, flag("type: string\nbucketing: xxh3\nvariants: { a: A, b: B }\noffVariant: a\ndefault: { split: { a: 33.3, b: 66.7 } }\n")),
+        ("unleash bucketing of a rollout", Valid, flag(&format!("{BOOL}bucketing: unleash\nrollout: {{ strategy: canary, serve: on, stages: [ {{ percentage: 10.5 }} ] }}\n"))),
+        ("bucketing: null", Valid, flag(&format!("{BOOL}bucketing: ~\n"))),
+        ("an unknown bucketing", Rejected, flag(&format!("{BOOL}bucketing: murmur3\n"))),
+        ("a decimal weight under unleash bucketing", Rejected, flag("type: string\nbucketing: unleash\nvariants: { a: A, b: B }\noffVariant: a\ndefault: { split: { a: 33.3, b: 66.7 } }\n")),
+        ("a decimal weight in a rule's split under flagd-v1", Rejected, flag("type: string\nbucketing: flagd-v1\nvariants: { a: A, b: B }\ndefault: a\nrules:\n  - name: r\n    when: { attr: x, op: exists }\n    serve: { split: { a: 0.5, b: 1 } }\n")),
+        ("weights above flagd's total", SemanticError, flag("type: string\nbucketing: flagd-v2\nvariants: { a: A, b: B, c: C }\noffVariant: a\ndefault: { split: { a: 1000000000, b: 1000000000, c: 1000000000 } }\n")),
         ("an unknown kind", Rejected, flag(&format!("{BOOL}kind: temporary\n"))),
         ("an expiry with a time", Rejected, flag(&format!("{BOOL}expires: \"2026-03-31T00:00:00Z\"\n"))),
         ("an owner that is not a handle", Rejected, flag(&format!("{BOOL}owner: payments team\n"))),

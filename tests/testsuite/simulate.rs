@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::support::gitops::*;
 use hotswap_flags_core::eval::FixedRollouts;
-use hotswap_flags_core::eval::bucket::threshold;
+use hotswap_flags_core::eval::bucket::{murmur3, threshold};
 use hotswap_flags_core::{Context, EvalEnv, Repository};
 use serde_json::Value;
 
@@ -98,6 +98,36 @@ fn json_contract_and_stages() {
     assert!(chi["statistic"].as_f64().unwrap() >= 0.0);
     assert!(chi["pValue"].as_f64().unwrap() > 0.001, "{chi}");
     assert_eq!(chi["tested"], "rollout at 10%");
+}
+
+/// `simulate` buckets as the flag's `bucketing` says (docs/flag-format.md
+/// §6, Bucketing modes): under `unleash`, user-i is inside the rollout at
+/// p % exactly when `murmur3("new-checkout-flow:user-i") mod 100 + 1 ≤ p`.
+#[test]
+fn rollout_rows_follow_the_bucketing_mode() {
+    let Some(tmp) = repo_dir() else { return };
+    let unleash = checkout_with(&[(
+        "    default: off\n    rules:",
+        "    default: off\n    bucketing: unleash\n    rules:",
+    )]);
+    write(tmp.path(), "envs/staging/checkout.yaml", &unleash);
+    let (doc, code) = simulate_json(
+        tmp.path(),
+        "new-checkout-flow",
+        &["--users", "5000", "--at", AT],
+    );
+    assert_eq!(code, 0, "{doc}");
+    for row in doc["rows"].as_array().unwrap() {
+        let p = row["percentage"].as_f64().unwrap();
+        let inside = (0..5000)
+            .filter(|i| {
+                let key = format!("user-{i}");
+                let h = murmur3(b"new-checkout-flow:", key.as_bytes(), 0);
+                f64::from(h % 100 + 1) <= p
+            })
+            .count();
+        assert_eq!(row["variants"]["on"], inside, "at {p} %");
+    }
 }
 
 #[test]

@@ -22,7 +22,7 @@
 //! [`ExposureSet`] keyed by flag in the [`ExposureRegistry`], outside any one
 //! ruleset. A new ruleset whose experiment has the same spec hash binds to
 //! the same set, so hot swaps and unrelated edits keep counting; a changed
-//! spec (split weights or order, salt, `bucketBy`, the experiment block, the
+//! spec (split weights or order, salt, `bucketBy`, `bucketing`, the experiment block, the
 //! split's variant values, the rule it sits in) gets a fresh set with a new
 //! `since`; a flag that no longer runs an experiment drops its set. Counts
 //! are not persisted: a restart starts a new window (`since` moves), which
@@ -334,6 +334,8 @@ mod tests {
         for yaml in [
             flags("a: 90, b: 10", "").replace("experiment:", "salt: s2, experiment:"),
             flags("a: 90, b: 10", "").replace("control: a", "control: b"),
+            // Another bucketing mode reshuffles who gets which variant.
+            flags("a: 90, b: 10", "    bucketing: flagd-v2\n").replace("control: a", "control: b"),
         ] {
             evaluate_all(&live, &eu(10));
             let before = live
@@ -356,6 +358,21 @@ mod tests {
             assert_ne!(after.spec().spec_hash, before, "{yaml}");
             assert_eq!(after.counts().iter().map(|(_, n)| n).sum::<u64>(), 0);
         }
+
+        // The default mode written out is the same experiment.
+        let spec = |yaml: &str| {
+            let rs = ruleset(yaml);
+            ExperimentSpec::of(rs.flag(0)).unwrap().1.spec_hash
+        };
+        let unset = flags("a: 90, b: 10", "");
+        assert_eq!(
+            spec(&unset),
+            spec(&flags("a: 90, b: 10", "    bucketing: xxh3\n"))
+        );
+        assert_ne!(
+            spec(&unset),
+            spec(&flags("a: 90, b: 10", "    bucketing: unleash\n"))
+        );
 
         // No experiment any more: no counters.
         let plain = flags("a: 90, b: 10", "")

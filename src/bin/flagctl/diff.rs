@@ -36,7 +36,7 @@ pub enum FailOn {
     UnguardedExposure,
     /// A flag's type changes.
     TypeChange,
-    /// A salt or bucketBy changes, reshuffling users.
+    /// A salt, bucketBy or bucketing changes, reshuffling users.
     Reshuffle,
     /// A flag becomes visible to client-side SDKs (clientSide).
     ClientExposure,

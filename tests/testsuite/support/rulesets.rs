@@ -119,6 +119,19 @@ flags:
     offVariant: a
 "#;
 
+/// A four-way split and a 10 % canary per bucketing mode (docs/flag-format.md
+/// §6, Bucketing modes), named `split-<mode>` and `canary-<mode>`: the
+/// benchmark compares flagd's and Unleash's bucketing with ours on them.
+pub fn bucketing_modes() -> String {
+    let mut s = String::from("flags:\n");
+    for mode in ["xxh3", "flagd-v1", "flagd-v2", "unleash"] {
+        s.push_str(&format!(
+            "  split-{mode}:\n    type: string\n    bucketing: {mode}\n    variants: {{ a: A, b: B, c: C, d: D }}\n    default: {{ split: {{ a: 25, b: 25, c: 25, d: 25 }}, salt: split-2026-12 }}\n    offVariant: a\n  canary-{mode}:\n    type: boolean\n    bucketing: {mode}\n    variants: {{ on: true, off: false }}\n    default: off\n    rollout:\n      strategy: canary\n      serve: on\n      stages:\n        - {{ percentage: 10, duration: 1h }}\n        - {{ percentage: 100 }}\n"
+        ));
+    }
+    s
+}
+
 /// The context of the five cases, as JSON: `targetingKey`, `plan`, `tier`,
 /// `country`.
 pub const CONTEXT: &str =

@@ -4,7 +4,7 @@
 //! same spec.
 
 use hotswap_flags_core::model::Experiment;
-use hotswap_flags_core::ruleset::{CompiledFlag, CompiledServe, CompiledSplit};
+use hotswap_flags_core::ruleset::{BucketingMode, CompiledFlag, CompiledServe, CompiledSplit};
 use indexmap::IndexMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -98,9 +98,11 @@ impl ExperimentSpec {
 }
 
 /// A stable hash of what defines an experiment. The rule is named rather
-/// than numbered, so reordering unrelated rules keeps the count.
+/// than numbered, so reordering unrelated rules keeps the count. The
+/// bucketing mode counts only when it is not the default, so that the
+/// experiments of flags that never set one keep their hashes.
 fn spec_hash(flag: &CompiledFlag, rule: Option<&str>, split: &CompiledSplit) -> String {
-    let canonical = json!({
+    let mut canonical = json!({
         "rule": rule,
         "bucketBy": flag.bucket_by.name(),
         "salt": &*split.salt,
@@ -116,6 +118,9 @@ fn spec_hash(flag: &CompiledFlag, rule: Option<&str>, split: &CompiledSplit) -> 
             .collect::<Vec<_>>(),
         "experiment": &split.experiment,
     });
+    if flag.bucketing != BucketingMode::default() {
+        canonical["bucketing"] = json!(flag.bucketing.as_str());
+    }
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
 }

@@ -3,7 +3,8 @@
 use std::collections::HashSet;
 
 use super::{Compiler, check_key};
-use crate::bucketing::{BUCKETS, salt_prefix};
+use crate::bucketing::mode::{MAX_INTEGER_TOTAL, flagd_v1_range_ends, flagd_v1_upper};
+use crate::bucketing::{BUCKETS, BucketingMode};
 use crate::diagnostic::{KeyPath, did_you_mean};
 use crate::model::{Experiment, Flag, Serve, Split};
 use crate::ruleset::{
@@ -48,6 +49,7 @@ impl Compiler<'_> {
             enabled: flag.enabled,
             off_variant: off_variant?,
             bucket_by,
+            bucketing: flag.bucketing.unwrap_or_default(),
             rules: rules?,
             rollout,
             client_side: flag.client_side,
@@ -168,6 +170,7 @@ impl Compiler<'_> {
         path: &KeyPath,
     ) -> Option<CompiledSplit> {
         let weights_path = path.key("split");
+        let mode = flag.bucketing.unwrap_or_default();
         if split.split.is_empty() {
             self.error(weights_path, "a split needs at least one variant");
             return None;
@@ -195,6 +198,16 @@ impl Compiler<'_> {
                     Some("scale all weights of the split up by the same factor".into()),
                 );
                 ok = false;
+            } else if mode.integer_weights() && weight.fract() != 0.0 {
+                self.error_hint(
+                    weights_path.key(name),
+                    format!(
+                        "weight {weight} is not a whole number: `bucketing: {mode}` splits by integer weights, as {} does",
+                        tool_name(mode)
+                    ),
+                    Some("scale all weights of the split up by the same factor, e.g. 33.3 and 66.7 → 333 and 667".into()),
+                );
+                ok = false;
             }
             ids.push(id);
         }
@@ -208,6 +221,17 @@ impl Compiler<'_> {
             self.error(
                 weights_path.clone(),
                 "all weights are zero: nobody could be served",
+            );
+            ok = false;
+        } else if ok && mode.integer_weights() && total / (WEIGHT_SCALE as u64) > MAX_INTEGER_TOTAL
+        {
+            self.error_hint(
+                weights_path.clone(),
+                format!(
+                    "the weights add up to {}, more than `bucketing: {mode}` allows ({MAX_INTEGER_TOTAL}, flagd's limit)",
+                    total / (WEIGHT_SCALE as u64)
+                ),
+                Some("weights are relative: scale them down by the same factor".into()),
             );
             ok = false;
         }
@@ -227,10 +251,11 @@ impl Compiler<'_> {
         if !ok {
             return None;
         }
-        let slots = split_slots(split.split.values().copied().zip(ids?));
+        let (buckets, slots) = split_slots(mode, split.split.values().copied().zip(ids?));
         Some(CompiledSplit {
-            salt_prefix: salt_prefix(&salt).into_bytes().into_boxed_slice(),
+            salt_prefix: mode.key_prefix(&salt).into_bytes().into_boxed_slice(),
             salt: salt.into(),
+            buckets,
             slots,
             experiment: split.experiment.clone(),
         })
@@ -336,27 +361,85 @@ pub(crate) fn weight_units(weight: f64) -> u64 {
     (weight * WEIGHT_SCALE).round() as u64
 }
 
-/// Bucket ranges (docs/flag-format.md §6): variant *i* owns
-/// `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`, with W in millionths.
-fn split_slots(weights: impl Iterator<Item = (f64, VariantId)>) -> Box<[SplitSlot]> {
+/// The tool a bucketing mode mirrors, for messages.
+fn tool_name(mode: BucketingMode) -> &'static str {
+    match mode {
+        BucketingMode::Xxh3 => "HotSwap Flags",
+        BucketingMode::FlagdV1 | BucketingMode::FlagdV2 => "flagd",
+        BucketingMode::Unleash => "Unleash",
+    }
+}
+
+/// A split's bucket count and ranges (docs/flag-format.md §6).
+///
+/// - xxh3: variant *i* owns `[floor(100000·W(i-1)/W), floor(100000·W(i)/W))`,
+///   with W in millionths.
+/// - flagd-v2 and unleash: the integer weights' running sums, over
+///   `0..W` (flagd's `(h·W) >> 32`, Unleash's `h mod W`).
+/// - flagd-v1: over `|i32(h)|`, the first value whose bucket reaches
+///   flagd's floating-point `rangeEnd`. A hash past the last range, for
+///   which flagd v1 finds no variant, gets the last variant of positive
+///   weight.
+///
+/// The integer modes' weights are whole numbers summing to at most
+/// [`MAX_INTEGER_TOTAL`] (checked by the caller).
+fn split_slots(
+    mode: BucketingMode,
+    weights: impl Iterator<Item = (f64, VariantId)>,
+) -> (u32, Box<[SplitSlot]>) {
     let weights: Vec<(f64, VariantId)> = weights.collect();
-    let total: u128 = weights
-        .iter()
-        .map(|(w, _)| u128::from(weight_units(*w)))
-        .sum();
-    let mut running: u128 = 0;
-    weights
-        .into_iter()
-        .map(|(weight, variant)| {
-            running += u128::from(weight_units(weight));
-            let upper = (u128::from(BUCKETS) * running / total.max(1)) as u32;
-            SplitSlot {
-                variant,
-                upper,
-                weight,
-            }
-        })
-        .collect()
+    let slot = |(weight, variant): (f64, VariantId), upper: u32| SplitSlot {
+        variant,
+        upper,
+        weight,
+    };
+    match mode {
+        BucketingMode::Xxh3 => {
+            let total: u128 = weights
+                .iter()
+                .map(|(w, _)| u128::from(weight_units(*w)))
+                .sum();
+            let mut running: u128 = 0;
+            let slots = weights
+                .into_iter()
+                .map(|(weight, variant)| {
+                    running += u128::from(weight_units(weight));
+                    let upper = (u128::from(BUCKETS) * running / total.max(1)) as u32;
+                    slot((weight, variant), upper)
+                })
+                .collect();
+            (BUCKETS, slots)
+        }
+        BucketingMode::FlagdV2 | BucketingMode::Unleash => {
+            let mut running: u64 = 0;
+            let slots: Box<[SplitSlot]> = weights
+                .into_iter()
+                .map(|w| {
+                    running += w.0 as u64;
+                    slot(w, running.min(u64::from(u32::MAX)) as u32)
+                })
+                .collect();
+            (running.min(u64::from(u32::MAX)) as u32, slots)
+        }
+        BucketingMode::FlagdV1 => {
+            let ends = flagd_v1_range_ends(weights.iter().map(|(w, _)| *w as u64));
+            let last_positive = weights.iter().rposition(|(w, _)| *w > 0.0);
+            let slots = weights
+                .into_iter()
+                .zip(ends)
+                .enumerate()
+                .map(|(i, (w, end))| {
+                    let upper = if last_positive.is_some_and(|last| i >= last) {
+                        u32::MAX
+                    } else {
+                        flagd_v1_upper(end)
+                    };
+                    slot(w, upper)
+                })
+                .collect();
+            ((1 << 31) + 1, slots)
+        }
+    }
 }
 
 /// How to write a value of the flag's type, for the usual slips: quoted
@@ -400,14 +483,26 @@ mod tests {
 
     #[test]
     fn slots_follow_the_formula() {
-        let slots = split_slots([(1.0, 0), (1.0, 1), (1.0, 2)].into_iter());
+        let slots = split_slots(
+            BucketingMode::Xxh3,
+            [(1.0, 0), (1.0, 1), (1.0, 2)].into_iter(),
+        )
+        .1;
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [33_333, 66_666, 100_000]);
-        let slots = split_slots([(50.0, 0), (0.0, 1), (50.0, 2)].into_iter());
+        let slots = split_slots(
+            BucketingMode::Xxh3,
+            [(50.0, 0), (0.0, 1), (50.0, 2)].into_iter(),
+        )
+        .1;
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [50_000, 50_000, 100_000]);
         // Decimal weights are exact: 33.3 % is 33 300 buckets, not 33 299.
-        let slots = split_slots([(33.3, 0), (33.3, 1), (33.4, 2)].into_iter());
+        let slots = split_slots(
+            BucketingMode::Xxh3,
+            [(33.3, 0), (33.3, 1), (33.4, 2)].into_iter(),
+        )
+        .1;
         let uppers: Vec<u32> = slots.iter().map(|s| s.upper).collect();
         assert_eq!(uppers, [33_300, 66_600, 100_000]);
     }

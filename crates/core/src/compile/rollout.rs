@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{Compiler, QueryUse};
-use crate::bucketing::{salt_prefix, threshold};
+use crate::bucketing::threshold;
 use crate::diagnostic::KeyPath;
 use crate::model::{Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy};
 use crate::ruleset::GuardrailConfig;
@@ -24,6 +24,7 @@ impl Compiler<'_> {
         path: &KeyPath,
     ) -> Option<CompiledRollout> {
         let serve = self.variant_ref(flag, &r.serve, path.key("serve"));
+        let mode = flag.bucketing.unwrap_or_default();
         self.unused_fields(r, path);
         let plan = match r.strategy {
             Strategy::Direct => Some(RolloutPlan::Direct),
@@ -50,13 +51,13 @@ impl Compiler<'_> {
                 return None;
             }
             Some(s) => s.clone(),
-            None => format!("{key}:rollout"),
+            None => mode.default_rollout_salt(key),
         };
         let spec_hash = spec_hash(r);
         Some(CompiledRollout {
             strategy: r.strategy,
             serve: serve?,
-            salt_prefix: salt_prefix(&salt).into_bytes().into_boxed_slice(),
+            salt_prefix: mode.key_prefix(&salt).into_bytes().into_boxed_slice(),
             salt: salt.into(),
             plan: plan?,
             health: health?,

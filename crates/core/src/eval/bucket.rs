@@ -1,15 +1,17 @@
 //! The published bucketing algorithm (docs/flag-format.md §6, Bucketing),
 //! as the evaluator applies it to a context.
 //!
-//! The arithmetic — hashing, thresholds, salt prefixes — is defined beneath
+//! The arithmetic — hashing, thresholds, salt prefixes, the bucketing
+//! modes of flagd and Unleash — is defined beneath
 //! `compile`, which uses it too, and re-exported here, its public path.
 //! What is added here needs the evaluator's own types: the bytes an
 //! attribute value hashes as.
 
+pub use crate::bucketing::mode::{UNLEASH_VARIANT_SEED, murmur3};
 use crate::bucketing::number_bytes;
 pub use crate::bucketing::{
-    BUCKETS, KeyBuf, bucket, bucket_for, bucket_of_hash, key_bytes, key_string, percentage,
-    salt_prefix, threshold,
+    BUCKETS, BucketingMode, KeyBuf, bucket, bucket_for, bucket_of_hash, key_bytes, key_string,
+    percentage, salt_prefix, threshold,
 };
 
 use super::value::AttrValue;

@@ -28,7 +28,7 @@ pub use value::AttrValue;
 pub use crate::attr_key::AttrKey;
 pub use crate::version::parse_version;
 
-use self::bucket::{BUCKETS, KeyBuf, attr_key_bytes};
+use self::bucket::{BUCKETS, BucketingMode, KeyBuf, attr_key_bytes};
 use self::cond::Scope;
 use crate::model::Strategy;
 use crate::ruleset::{
@@ -390,7 +390,7 @@ impl Ruleset {
                 rollout,
                 env.rollouts.position(id, flag, rollout),
                 ctx,
-                &flag.bucket_by,
+                flag,
                 &scope,
             );
             ev.rollout = Some(outcome);
@@ -412,14 +412,16 @@ impl Ruleset {
 
 /// The bytes the context hashes as, if it has the bucketing attribute.
 /// Read where a split or rollout needs them, not up front: most
-/// evaluations end at a rule serving a variant.
+/// evaluations end at a rule serving a variant. Unleash takes an empty
+/// stickiness value for none, and so does its bucketing mode.
 #[inline(always)]
-fn unit_key<'a>(ctx: &'a Context, by: &BucketBy, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
-    let value = match by {
+fn unit_key<'a>(ctx: &'a Context, flag: &CompiledFlag, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    let value = match &flag.bucket_by {
         BucketBy::TargetingKey => ctx.targeting_key(),
         BucketBy::Attr(name) => ctx.lookup(name),
     }?;
     attr_key_bytes(value, buf)
+        .filter(|key| !key.is_empty() || flag.bucketing != BucketingMode::Unleash)
 }
 
 /// Inlined, as is [`rollout_outcome`]: out of line, each wrote its result
@@ -439,9 +441,11 @@ fn serve(
         }
         CompiledServe::Split(split) => {
             let mut buf: KeyBuf = [0; 40];
-            let key = unit_key(ctx, &ev.flag.bucket_by, &mut buf)
-                .ok_or(EvalError::TargetingKeyMissing)?;
-            let b = bucket::bucket(&split.salt_prefix, key);
+            let key = unit_key(ctx, ev.flag, &mut buf).ok_or(EvalError::TargetingKeyMissing)?;
+            let b = ev
+                .flag
+                .bucketing
+                .split_bucket(&split.salt_prefix, key, split.buckets);
             ev.split_bucket = Some(b);
             ev.variant = split.pick(b);
             ev.reason = Reason::Split;
@@ -455,7 +459,7 @@ fn rollout_outcome(
     rollout: &CompiledRollout,
     position: RolloutPosition,
     ctx: &Context,
-    by: &BucketBy,
+    flag: &CompiledFlag,
     scope: &Scope<'_>,
 ) -> RolloutOutcome {
     let mut outcome = RolloutOutcome {
@@ -469,9 +473,9 @@ fn rollout_outcome(
     outcome.inside = match &rollout.plan {
         RolloutPlan::Direct => true,
         RolloutPlan::Canary { .. } | RolloutPlan::Linear { .. } => {
-            match unit_key(ctx, by, &mut [0; 40]) {
+            match unit_key(ctx, flag, &mut [0; 40]) {
                 Some(key) => {
-                    let b = bucket::bucket(&rollout.salt_prefix, key);
+                    let b = flag.bucketing.rollout_bucket(&rollout.salt_prefix, key);
                     outcome.bucket = Some(b);
                     b < position.threshold
                 }

@@ -7,6 +7,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::BucketingMode;
 use super::condition::Condition;
 use super::lifecycle::{ExpiryDate, FlagKind};
 use super::rollout::Rollout;
@@ -101,6 +102,9 @@ pub struct Flag {
     pub off_variant: Option<String>,
     /// Context attribute hashed for splits and rollouts (default `targetingKey`).
     pub bucket_by: Option<String>,
+    /// How contexts are hashed into buckets: ours (`xxh3`, the default) or
+    /// exactly as flagd's `fractional` or Unleash does (docs/flag-format.md §6).
+    pub bucketing: Option<BucketingMode>,
     /// Targeting rules, in order; the first match wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,

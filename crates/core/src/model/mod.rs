@@ -11,6 +11,7 @@ pub mod rollout;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+pub use crate::bucketing::BucketingMode;
 pub use condition::{AttrCondition, Condition, Op, Operands, TimeWindow};
 pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
 pub use duration::DurationSpec;

@@ -20,6 +20,7 @@ pub(crate) use cond::{FALSE, Leaf, TRUE};
 pub(crate) use index::FlagIndex;
 
 pub use crate::attr_key::AttrKey;
+pub use crate::bucketing::BucketingMode;
 use crate::diagnostic::did_you_mean;
 use crate::model::{EnvModel, Experiment, Flag, FlagType, MetricsConfig, NoData, Strategy};
 
@@ -155,6 +156,8 @@ pub struct CompiledFlag {
     pub off_variant: VariantId,
     /// The attribute hashed for splits and rollouts.
     pub bucket_by: BucketBy,
+    /// How it is hashed into buckets (docs/flag-format.md §6).
+    pub bucketing: BucketingMode,
     /// Rules in order.
     pub rules: Box<[CompiledRule]>,
     /// The rollout, if any.
@@ -254,10 +257,15 @@ pub enum CompiledServe {
 /// A split as bucket ranges.
 #[derive(Debug)]
 pub struct CompiledSplit {
-    /// `salt + ":"` as bytes.
+    /// The bytes hashed before the key: `salt + ":"`, or the salt alone in
+    /// the flagd modes ([`BucketingMode::key_prefix`]).
     pub salt_prefix: Box<[u8]>,
     /// The salt as written (or the flag key).
     pub salt: Box<str>,
+    /// How many buckets the hash is mapped onto: 100000 (xxh3), the sum of
+    /// the integer weights (flagd-v2, unleash), or 2³¹ + 1 (flagd-v1, whose
+    /// bucket is `|i32(hash)|`).
+    pub buckets: u32,
     /// Per slot: the variant and the exclusive upper bucket bound. Slots are
     /// in written order; zero-weight variants have empty ranges.
     pub slots: Box<[SplitSlot]>,
@@ -447,9 +455,11 @@ pub struct CompiledRollout {
     pub strategy: Strategy,
     /// The variant served inside.
     pub serve: VariantId,
-    /// `salt + ":"` for membership.
+    /// The bytes hashed before the key for membership: `salt + ":"`, or
+    /// the salt alone in the flagd modes ([`BucketingMode::key_prefix`]).
     pub salt_prefix: Box<[u8]>,
-    /// The salt as written (or `<flag>:rollout`).
+    /// The salt as written, else `<flag>:rollout` (xxh3) or the flag key
+    /// ([`BucketingMode::default_rollout_salt`]).
     pub salt: Box<str>,
     /// Strategy-specific plan.
     pub plan: RolloutPlan,

@@ -26,7 +26,8 @@ pub enum Policy {
     UnguardedExposure,
     /// A flag's `type` changes.
     TypeChange,
-    /// A split or rollout salt, or `bucketBy`, changes: users are reshuffled.
+    /// A split or rollout salt, `bucketBy` or `bucketing` changes: users
+    /// are reshuffled.
     Reshuffle,
     /// A flag becomes visible to client-side SDKs (`clientSide: true`, on a
     /// new flag or a changed one): its name and values reach browsers.
@@ -62,7 +63,7 @@ impl Policy {
                 "a protected environment serves users a new variant (not the previous offVariant) without a rollout"
             }
             Policy::TypeChange => "a flag's type changes",
-            Policy::Reshuffle => "a salt or bucketBy changes, reshuffling users",
+            Policy::Reshuffle => "a salt, bucketBy or bucketing changes, reshuffling users",
             Policy::ClientExposure => "a flag becomes visible to client-side SDKs (clientSide)",
         }
     }
@@ -170,7 +171,7 @@ pub fn check(diff: &RepoDiff, policies: &[Policy]) -> Vec<PolicyHit> {
                 if f.path == "type" {
                     hit(Policy::TypeChange, because());
                 }
-                if f.path.ends_with(".salt") || f.path == "bucketBy" {
+                if f.path.ends_with(".salt") || f.path == "bucketBy" || f.path == "bucketing" {
                     hit(Policy::Reshuffle, because());
                 }
                 if f.path == "clientSide" && f.after == Some(serde_json::Value::Bool(true)) {

@@ -40,6 +40,7 @@ pub fn flag_changes(a: &Flag, b: &Flag) -> Vec<FieldChange> {
     let variants = (a.off_variant.as_ref(), b.off_variant.as_ref());
     scalar_change(&mut out, "offVariant", "offVariant", variants, off_variant);
     bucket_by_change(a, b, &mut out);
+    bucketing_change(a, b, &mut out);
     rules_changes(&a.rules, &b.rules, &mut out);
     rollout_changes(a.rollout.as_ref(), b.rollout.as_ref(), &mut out);
     out
@@ -140,6 +141,29 @@ fn bucket_by_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
                     .ours(" (users reshuffled)"),
             )
             .values(a.bucket_by.as_ref(), b.bucket_by.as_ref()),
+        );
+    }
+}
+
+/// How users are hashed into buckets (docs/flag-format.md §6, Bucketing
+/// modes): another mode reshuffles them, splits and rollout alike. Absent
+/// and `xxh3` are the same mode and no change.
+fn bucketing_change(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
+    let (before, after) = (
+        a.bucketing.unwrap_or_default(),
+        b.bucketing.unwrap_or_default(),
+    );
+    if before != after {
+        out.push(
+            FieldChange::new(
+                "bucketing",
+                Words::from("bucketing ")
+                    .bare(before)
+                    .ours(" → ")
+                    .bare(after)
+                    .ours(" (users reshuffled)"),
+            )
+            .values(Some(&before), Some(&after)),
         );
     }
 }

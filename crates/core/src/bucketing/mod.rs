@@ -1,4 +1,5 @@
-//! The published bucketing algorithm (docs/flag-format.md §6, Bucketing).
+//! The published bucketing algorithm (docs/flag-format.md §6, Bucketing),
+//! and the modes that bucket as flagd or Unleash do instead ([`mode`]).
 //!
 //! ```text
 //! key    = context[bucketBy] as a string (numbers in their JSON form)
@@ -16,6 +17,10 @@
 
 use serde_json::Value;
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
+
+pub mod mode;
+
+pub use mode::BucketingMode;
 
 /// Buckets per flag: percentages have three decimals of resolution.
 pub const BUCKETS: u32 = 100_000;
