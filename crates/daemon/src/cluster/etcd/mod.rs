@@ -195,10 +195,29 @@ pub struct EtcdStore {
     /// The last clock skew measured against a writer, in milliseconds
     /// ([`NO_SKEW`] before any).
     skew_ms: AtomicI64,
-    /// Per flag: the spec whose check rounds this replica last wrote, and
-    /// how many etcd holds of it.
-    history_known: tokio::sync::Mutex<HashMap<String, (String, usize)>>,
+    /// Per flag: the spec whose check rounds this replica last wrote, how
+    /// many etcd holds of it, and the rounds not written yet.
+    history_known: tokio::sync::Mutex<HashMap<String, HistoryKnown>>,
 }
+
+/// One flag's check history as the leader writes it to etcd.
+#[derive(Debug)]
+struct HistoryKnown {
+    spec_hash: String,
+    /// Rounds etcd holds of the spec.
+    held: usize,
+    /// Rounds not written yet, oldest first (see [`HISTORY_FLUSH`]).
+    pending: Vec<HistoryRound>,
+    /// When rounds were last written.
+    flushed: Option<Instant>,
+}
+
+/// How long rounds that change nothing wait to be written: etcd keeps
+/// every revision until compaction, so a canary checking every second must
+/// not write every second (docs/cluster.md, Writes). A round that causes a
+/// transition, or whose outcome differs from the round before, is written
+/// at once with those before it.
+const HISTORY_FLUSH: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for EtcdStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -561,35 +580,60 @@ impl EtcdStore {
     ) -> Result<(), StoreError> {
         let mut known = self.history_known.lock().await;
         let ours = self.keys.history(&flag, &round.spec_hash);
-        let count = match known.get(&flag) {
-            Some((spec, count)) if *spec == round.spec_hash => *count,
-            _ => {
-                // The first round of this spec this replica writes: count
-                // what etcd holds of it, and drop the rounds of older specs.
-                let all = self
-                    .timed_within(
-                        AUDIT_TIMEOUT,
-                        self.gateway.range(&self.keys.histories(&flag), true, None),
-                    )
-                    .await?;
-                let mut count = 0;
-                let mut stale = Vec::new();
-                for kv in &all.kvs {
-                    if kv.key.starts_with(ours.as_bytes()) {
-                        count += 1;
-                    } else {
-                        stale.push(Op::Delete(String::from_utf8_lossy(&kv.key).into_owned()));
-                    }
+        if known
+            .get(&flag)
+            .is_none_or(|k| k.spec_hash != round.spec_hash)
+        {
+            // The first round of this spec this replica writes: count what
+            // etcd holds of it, and drop the rounds of older specs.
+            let all = self
+                .timed_within(
+                    AUDIT_TIMEOUT,
+                    self.gateway.range(&self.keys.histories(&flag), true, None),
+                )
+                .await?;
+            let mut held = 0;
+            let mut stale = Vec::new();
+            for kv in &all.kvs {
+                if kv.key.starts_with(ours.as_bytes()) {
+                    held += 1;
+                } else {
+                    stale.push(Op::Delete(String::from_utf8_lossy(&kv.key).into_owned()));
                 }
-                self.fenced(stale).await?;
-                count
             }
+            self.fenced(stale).await?;
+            known.insert(
+                flag.clone(),
+                HistoryKnown {
+                    spec_hash: round.spec_hash.clone(),
+                    held,
+                    pending: Vec::new(),
+                    flushed: None,
+                },
+            );
+        }
+        let Some(entry) = known.get_mut(&flag) else {
+            return Ok(());
         };
-        let json = serde_json::to_vec(&round).map_err(std::io::Error::other)?;
-        let key = format!("{ours}{:020}", round.at.as_nanosecond());
-        self.fenced(vec![Op::put(key, json)]).await?;
-        let mut count = count + 1;
-        if count > history::LIMIT {
+        let news = round.event.is_some()
+            || entry
+                .pending
+                .last()
+                .is_some_and(|last| last.outcome != round.outcome);
+        entry.pending.push(round);
+        if !news && entry.flushed.is_some_and(|t| t.elapsed() < HISTORY_FLUSH) {
+            return Ok(());
+        }
+        let mut puts = Vec::with_capacity(entry.pending.len());
+        for r in &entry.pending {
+            let json = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+            puts.push(Op::put(format!("{ours}{:020}", r.at.as_nanosecond()), json));
+        }
+        self.fenced(puts).await?;
+        entry.held += entry.pending.len();
+        entry.pending.clear();
+        entry.flushed = Some(Instant::now());
+        if entry.held > history::LIMIT {
             let held = self
                 .timed_within(AUDIT_TIMEOUT, self.gateway.range(&ours, true, None))
                 .await?;
@@ -602,7 +646,7 @@ impl EtcdStore {
                 }
             }
             let drop = history::thin(&rounds);
-            count = rounds.len() - drop.len();
+            entry.held = rounds.len() - drop.len();
             self.fenced(
                 drop.into_iter()
                     .map(|i| Op::Delete(keys[i].clone()))
@@ -610,7 +654,6 @@ impl EtcdStore {
             )
             .await?;
         }
-        known.insert(flag, (round.spec_hash, count));
         Ok(())
     }
 
@@ -627,11 +670,19 @@ impl EtcdStore {
             )
             .await?;
         // Keys sort by the round's time (zero-padded nanoseconds).
-        Ok(held
+        let mut rounds: Vec<HistoryRound> = held
             .kvs
             .iter()
             .filter_map(|kv| serde_json::from_slice(&kv.value).ok())
-            .collect())
+            .collect();
+        // The leader's rounds not written yet (a follower's page sees them
+        // within `HISTORY_FLUSH`, or at once when they change something).
+        if let Some(k) = self.history_known.lock().await.get(&flag)
+            && k.spec_hash == spec_hash
+        {
+            rounds.extend(k.pending.iter().cloned());
+        }
+        Ok(rounds)
     }
 }
 
