@@ -209,6 +209,11 @@ fn the_overview_of_10000_flags_renders_in_under_a_second() {
 /// A canary flag behind HS256 auth, with a client key, `--ui` as given and
 /// flagd's own origin allowed to steer.
 pub(crate) fn secured(ui: &str) -> (TempRepo, Daemon, String, tempfile::TempDir) {
+    secured_with(ui, &[])
+}
+
+/// [`secured`] with `extra` options.
+fn secured_with(ui: &str, extra: &[&str]) -> (TempRepo, Daemon, String, tempfile::TempDir) {
     let flags = checkout_canary(
         "      stages:\n        - { percentage: 10, duration: 1h }\n        - { percentage: 100 }\n",
     );
@@ -245,6 +250,7 @@ pub(crate) fn secured(ui: &str) -> (TempRepo, Daemon, String, tempfile::TempDir)
         "--listen",
         &format!("127.0.0.1:{port}"),
     ]);
+    command.args(extra);
     let d = Daemon::launch(command);
     d.wait_ready();
     (repo, d, origin, state)
@@ -453,4 +459,39 @@ fn the_pages_take_the_apis_rate_limit() {
     let statuses: Vec<u16> = (0..4).map(|_| page(&d, "/ui/", None).0).collect();
     assert_eq!(&statuses[..2], [200, 200]);
     assert!(statuses[2..].contains(&429), "{statuses:?}");
+}
+
+#[test]
+fn under_auth_eval_the_page_hears_events_with_a_ticket_not_the_session() {
+    let (_repo, d, origin, _state) = secured_with("read", &["--auth-eval"]);
+    let session = sign_in(&d, &origin, &token("ana@example.com", "viewer"));
+    let (_, _, html) = page(&d, "/ui/flags/checkout", Some(("cookie", &session)));
+    let events = html
+        .split("data-events=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page names its event stream")
+        .replace("&amp;", "&");
+    assert!(events.starts_with("/ofrep/v1/events?ticket=t."), "{events}");
+    let session_value = session.split('=').nth(1).unwrap();
+    assert!(
+        !events.contains(session_value),
+        "the session never goes into a URL"
+    );
+    // The stream opens with the ticket alone (no cookie, no token).
+    let resp = http().get(d.url(&events)).send().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    // The session is no credential for evaluation.
+    let (status, _, _) = page(
+        &d,
+        "/api/v1/flags/checkout/evaluate?userId=u",
+        Some(("cookie", &session)),
+    );
+    assert_eq!(status, 401);
 }
