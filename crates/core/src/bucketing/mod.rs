@@ -19,6 +19,7 @@ use serde_json::Value;
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
 pub mod mode;
+pub mod murmur;
 
 pub use mode::BucketingMode;
 

@@ -19,10 +19,9 @@
 //! `groupId`, which defaults to the feature name). Their split weights are
 //! integers, as both tools require.
 
-use std::hash::Hasher;
-
 use serde::{Deserialize, Serialize};
 
+use super::murmur::Murmur3Prefix;
 use super::{BUCKETS, bucket};
 
 /// How a flag hashes contexts into buckets (`bucketing:` in a flag file).
@@ -95,33 +94,63 @@ impl BucketingMode {
         }
     }
 
-    /// The split bucket of `key` after `prefix` ([`key_prefix`]), in
-    /// `0..buckets` for every mode but flagd-v1, whose bucket is
-    /// `|i32(hash)|` (`0..=2³¹`). `buckets` is the split's bucket count:
-    /// 100000, or the sum of its weights.
-    ///
-    /// [`key_prefix`]: BucketingMode::key_prefix
-    #[inline(always)]
-    pub fn split_bucket(self, prefix: &[u8], key: &[u8], buckets: u32) -> u32 {
+    /// The murmur3 state a split of this mode resumes from: its key
+    /// prefix hashed with the mode's split seed (xxh3 needs none).
+    pub fn split_murmur(self, key_prefix: &[u8]) -> Murmur3Prefix {
         match self {
-            BucketingMode::Xxh3 => bucket(prefix, key),
-            BucketingMode::FlagdV2 => scale32(murmur3(prefix, key, 0), buckets),
-            BucketingMode::FlagdV1 => (murmur3(prefix, key, 0) as i32).unsigned_abs(),
-            BucketingMode::Unleash => murmur3(prefix, key, UNLEASH_VARIANT_SEED) % buckets.max(1),
+            BucketingMode::Xxh3 => Murmur3Prefix::default(),
+            BucketingMode::FlagdV1 | BucketingMode::FlagdV2 => Murmur3Prefix::new(key_prefix, 0),
+            BucketingMode::Unleash => Murmur3Prefix::new(key_prefix, UNLEASH_VARIANT_SEED),
         }
     }
 
-    /// The rollout bucket of `key` after `prefix`, in `0..=100000`: inside
-    /// iff `bucket < threshold`, as for xxh3.
+    /// The murmur3 state a rollout of this mode resumes from: its key
+    /// prefix hashed with seed 0 (xxh3 needs none).
+    pub fn rollout_murmur(self, key_prefix: &[u8]) -> Murmur3Prefix {
+        match self {
+            BucketingMode::Xxh3 => Murmur3Prefix::default(),
+            _ => Murmur3Prefix::new(key_prefix, 0),
+        }
+    }
+
+    /// The split bucket of `key` after `prefix` ([`key_prefix`]; its
+    /// murmur3 state `murmur`, [`split_murmur`]), in `0..buckets` for
+    /// every mode but flagd-v1, whose bucket is `|i32(hash)|` (`0..=2³¹`).
+    /// `buckets` is the split's bucket count: 100000, or the sum of its
+    /// weights.
+    ///
+    /// [`key_prefix`]: BucketingMode::key_prefix
+    /// [`split_murmur`]: BucketingMode::split_murmur
     #[inline(always)]
-    pub fn rollout_bucket(self, prefix: &[u8], key: &[u8]) -> u32 {
+    pub fn split_bucket(
+        self,
+        prefix: &[u8],
+        murmur: &Murmur3Prefix,
+        key: &[u8],
+        buckets: u32,
+    ) -> u32 {
         match self {
             BucketingMode::Xxh3 => bucket(prefix, key),
-            BucketingMode::FlagdV2 => scale32(murmur3(prefix, key, 0), BUCKETS),
-            BucketingMode::FlagdV1 => flagd_v1_rollout_bucket(murmur3(prefix, key, 0)),
+            BucketingMode::FlagdV2 => scale32(murmur.hash(key), buckets),
+            BucketingMode::FlagdV1 => (murmur.hash(key) as i32).unsigned_abs(),
+            BucketingMode::Unleash => murmur.hash(key) % buckets.max(1),
+        }
+    }
+
+    /// The rollout bucket of `key` after `prefix` (its murmur3 state
+    /// `murmur`, [`rollout_murmur`]), in `0..=100000`: inside iff
+    /// `bucket < threshold`, as for xxh3.
+    ///
+    /// [`rollout_murmur`]: BucketingMode::rollout_murmur
+    #[inline(always)]
+    pub fn rollout_bucket(self, prefix: &[u8], murmur: &Murmur3Prefix, key: &[u8]) -> u32 {
+        match self {
+            BucketingMode::Xxh3 => bucket(prefix, key),
+            BucketingMode::FlagdV2 => scale32(murmur.hash(key), BUCKETS),
+            BucketingMode::FlagdV1 => flagd_v1_rollout_bucket(murmur.hash(key)),
             // Unleash's `normalized ≤ percentage`, with normalized =
             // h mod 100 + 1: `normalized · 1000 − 1 < percentage · 1000`.
-            BucketingMode::Unleash => (murmur3(prefix, key, 0) % 100 + 1) * 1000 - 1,
+            BucketingMode::Unleash => (murmur.hash(key) % 100 + 1) * 1000 - 1,
         }
     }
 }
@@ -132,14 +161,10 @@ impl std::fmt::Display for BucketingMode {
     }
 }
 
-/// MurmurHash3 x86 32-bit of `a` followed by `b`, fed as two slices: no
-/// joining buffer, no allocation.
-#[inline]
+/// MurmurHash3 x86 32-bit of `a` followed by `b` (for tools and tests;
+/// the evaluator resumes from a [`Murmur3Prefix`] computed at compile time).
 pub fn murmur3(a: &[u8], b: &[u8], seed: u32) -> u32 {
-    let mut hasher = mur3::Hasher32::with_seed(seed);
-    hasher.write(a);
-    hasher.write(b);
-    hasher.finish32()
+    Murmur3Prefix::new(a, seed).hash(b)
 }
 
 /// flagd v2's mapping of a 32-bit hash onto `0..n`: `(h · n) >> 32`.
@@ -196,11 +221,29 @@ pub fn flagd_v1_upper(range_end: f64) -> u32 {
 /// A rollout at threshold `t` is flagd v1's `fractional` with the range
 /// `[0, 100 · t / 100000)`: the rollout bucket is the largest `t` whose
 /// range the hash is not inside, so that inside iff `bucket < threshold`.
+#[inline]
 fn flagd_v1_rollout_bucket(h: u32) -> u32 {
+    // In exact arithmetic the answer is floor(|i32(h)| · 100000 / (2³¹−1)):
+    // flagd's bucket `|i32(h)| / (2³¹−1) · 100` against range ends
+    // `t / 1000`. Its floating point rounds both sides by less than 1e-15
+    // relative, so only a quotient within 1e-6 of a whole number can come
+    // out otherwise; those go through flagd's own arithmetic. The division
+    // is by a constant: a multiplication, no floating point.
+    const M: u64 = i32::MAX as u64;
+    const MARGIN: u64 = M / 1_000_000;
+    let n = u64::from((h as i32).unsigned_abs()) * u64::from(BUCKETS);
+    let (q, r) = (n / M, n % M);
+    if r > MARGIN && r < M - MARGIN {
+        return (q as u32).min(BUCKETS);
+    }
     let pct = flagd_v1_percent(h);
+    flagd_v1_rollout_bucket_exact(pct, ((pct * 1000.0) as u32).min(BUCKETS))
+}
+
+/// [`flagd_v1_rollout_bucket`] near a range end: flagd's own arithmetic.
+#[cold]
+fn flagd_v1_rollout_bucket_exact(pct: f64, mut b: u32) -> u32 {
     let end = |t: u32| 100.0 * f64::from(t) / f64::from(BUCKETS);
-    // `pct · 1000` is within one of the answer; the loops settle the rest.
-    let mut b = ((pct * 1000.0) as u32).min(BUCKETS);
     while b > 0 && end(b) > pct {
         b -= 1;
     }
@@ -267,6 +310,20 @@ mod tests {
                 assert_eq!(b < t, pct < end, "h={h} t={t} b={b}");
             }
         }
+        // The shortcut agrees with flagd's arithmetic everywhere, near range
+        // ends (whole thousandths of a percent) above all.
+        let near_ends = (0..=100_000u32).step_by(7).flat_map(|t| {
+            let a = (f64::from(t) / 100_000.0 * f64::from(i32::MAX)) as u32;
+            [a.saturating_sub(1), a, a + 1]
+        });
+        for h in near_ends.chain((0..100_000u32).map(|i| i.wrapping_mul(2_654_435_761))) {
+            let pct = flagd_v1_percent(h);
+            assert_eq!(
+                flagd_v1_rollout_bucket(h),
+                flagd_v1_rollout_bucket_exact(pct, ((pct * 1000.0) as u32).min(BUCKETS)),
+                "h={h}"
+            );
+        }
         // |i32::MIN| is a hair above 100: outside even at 100 %, as in flagd.
         assert_eq!(flagd_v1_rollout_bucket(1 << 31), BUCKETS);
     }
@@ -290,9 +347,11 @@ mod tests {
             .map(|i| format!("u{i}"))
             .find(|k| murmur3(b"f:", k.as_bytes(), 0).is_multiple_of(100));
         let key = key.unwrap();
-        let b = BucketingMode::Unleash.rollout_bucket(b"f:", key.as_bytes());
+        let mode = BucketingMode::Unleash;
+        let murmur = mode.rollout_murmur(b"f:");
+        let b = mode.rollout_bucket(b"f:", &murmur, key.as_bytes());
         assert_eq!(b, 999);
         assert!(b >= threshold_of(0.0) && b < threshold_of(1.0));
-        assert!(BucketingMode::Unleash.rollout_bucket(b"f:", b"x") < BUCKETS);
+        assert!(mode.rollout_bucket(b"f:", &murmur, b"x") < BUCKETS);
     }
 }

@@ -252,8 +252,10 @@ impl Compiler<'_> {
             return None;
         }
         let (buckets, slots) = split_slots(mode, split.split.values().copied().zip(ids?));
+        let salt_prefix = mode.key_prefix(&salt).into_bytes().into_boxed_slice();
         Some(CompiledSplit {
-            salt_prefix: mode.key_prefix(&salt).into_bytes().into_boxed_slice(),
+            murmur: mode.split_murmur(&salt_prefix),
+            salt_prefix,
             salt: salt.into(),
             buckets,
             slots,

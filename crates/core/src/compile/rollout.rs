@@ -54,10 +54,12 @@ impl Compiler<'_> {
             None => mode.default_rollout_salt(key),
         };
         let spec_hash = spec_hash(r);
+        let salt_prefix = mode.key_prefix(&salt).into_bytes().into_boxed_slice();
         Some(CompiledRollout {
             strategy: r.strategy,
             serve: serve?,
-            salt_prefix: mode.key_prefix(&salt).into_bytes().into_boxed_slice(),
+            murmur: mode.rollout_murmur(&salt_prefix),
+            salt_prefix,
             salt: salt.into(),
             plan: plan?,
             health: health?,

@@ -442,10 +442,12 @@ fn serve(
         CompiledServe::Split(split) => {
             let mut buf: KeyBuf = [0; 40];
             let key = unit_key(ctx, ev.flag, &mut buf).ok_or(EvalError::TargetingKeyMissing)?;
-            let b = ev
-                .flag
-                .bucketing
-                .split_bucket(&split.salt_prefix, key, split.buckets);
+            let b = ev.flag.bucketing.split_bucket(
+                &split.salt_prefix,
+                &split.murmur,
+                key,
+                split.buckets,
+            );
             ev.split_bucket = Some(b);
             ev.variant = split.pick(b);
             ev.reason = Reason::Split;
@@ -475,7 +477,9 @@ fn rollout_outcome(
         RolloutPlan::Canary { .. } | RolloutPlan::Linear { .. } => {
             match unit_key(ctx, flag, &mut [0; 40]) {
                 Some(key) => {
-                    let b = flag.bucketing.rollout_bucket(&rollout.salt_prefix, key);
+                    let b =
+                        flag.bucketing
+                            .rollout_bucket(&rollout.salt_prefix, &rollout.murmur, key);
                     outcome.bucket = Some(b);
                     b < position.threshold
                 }

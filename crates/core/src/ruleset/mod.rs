@@ -21,6 +21,7 @@ pub(crate) use index::FlagIndex;
 
 pub use crate::attr_key::AttrKey;
 pub use crate::bucketing::BucketingMode;
+pub use crate::bucketing::murmur::Murmur3Prefix;
 use crate::diagnostic::did_you_mean;
 use crate::model::{EnvModel, Experiment, Flag, FlagType, MetricsConfig, NoData, Strategy};
 
@@ -260,6 +261,8 @@ pub struct CompiledSplit {
     /// The bytes hashed before the key: `salt + ":"`, or the salt alone in
     /// the flagd modes ([`BucketingMode::key_prefix`]).
     pub salt_prefix: Box<[u8]>,
+    /// murmur3's state after `salt_prefix` (flagd and Unleash modes).
+    pub murmur: Murmur3Prefix,
     /// The salt as written (or the flag key).
     pub salt: Box<str>,
     /// How many buckets the hash is mapped onto: 100000 (xxh3), the sum of
@@ -458,6 +461,8 @@ pub struct CompiledRollout {
     /// The bytes hashed before the key for membership: `salt + ":"`, or
     /// the salt alone in the flagd modes ([`BucketingMode::key_prefix`]).
     pub salt_prefix: Box<[u8]>,
+    /// murmur3's state after `salt_prefix` (flagd and Unleash modes).
+    pub murmur: Murmur3Prefix,
     /// The salt as written, else `<flag>:rollout` (xxh3) or the flag key
     /// ([`BucketingMode::default_rollout_salt`]).
     pub salt: Box<str>,
