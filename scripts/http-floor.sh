@@ -9,11 +9,14 @@
 #
 #   scripts/http-floor.sh [ROUNDS] [DURATION]   # default 5 rounds of 5s
 #   FLAGD=path/to/flagd scripts/http-floor.sh   # measure that build
+#   WORKERS=2 scripts/http-floor.sh             # both servers on 2 request threads
+#                                               # (default: flagd's, the CPUs minus one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-5}"
 DURATION="${2:-5s}"
 WRK=(wrk -t1 -c32 -d"$DURATION")
+WORKERS="${WORKERS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}"
 command -v wrk >/dev/null || { echo "http-floor.sh needs wrk (apt-get install wrk)"; exit 2; }
 target="${CARGO_TARGET_DIR:-target}"
 cargo build --release --quiet --example bare-hyper
@@ -32,7 +35,7 @@ await_url() {
 }
 
 cp -r flags-example "$work/repo"
-"$FLAGD" --repo "$work/repo" --env production --listen 127.0.0.1:0 --state-dir "$work/state" \
+"$FLAGD" --repo "$work/repo" --env production --listen 127.0.0.1:0 --state-dir "$work/state" --workers "$WORKERS" \
   --log-format json >"$work/flagd.out" 2>"$work/flagd.log" &
 pids+=($!); flagd_pid=$!
 flagd=$(await_url "$work/flagd.out")
@@ -46,7 +49,7 @@ curl -fs -XPOST -H 'Content-Type: application/json' \
   "$flagd$post_path" >"$work/post.json"
 
 floor() { # NAME BODY_FILE: a bare server answering BODY_FILE; sets url_NAME and pid_NAME
-  "$target/release/examples/bare-hyper" "$2" >"$work/$1.out" &
+  "$target/release/examples/bare-hyper" "$2" "$WORKERS" >"$work/$1.out" &
   pids+=($!); eval "pid_$1=$!"
   eval "url_$1=$(await_url "$work/$1.out")"
 }
@@ -58,7 +61,7 @@ sleep 1
 echo "idle RSS: flagd $(kib "$flagd_pid"), floor $(kib "$pid_get")"
 
 rate() { "${WRK[@]}" "$@" | awk '/Requests\/sec/ {printf "%d", $2}'; }
-echo "wrk ${WRK[*]:1}; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk ${WRK[*]:1}; $WORKERS request thread(s) each; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-6s %12s %12s %7s %12s %12s %7s\n' round "floor GET" "flagd GET" ratio "floor POST" "OFREP POST" ratio
 gets=(); posts=()
 for round in $(seq "$ROUNDS"); do
