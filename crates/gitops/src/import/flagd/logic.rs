@@ -32,6 +32,10 @@ pub(crate) struct Cx<'a> {
     pub bucket_by: Option<String>,
     /// The flag's variant names.
     pub variants: Vec<String>,
+    /// The conditions of the earlier branches of the `if`s whose `else`
+    /// is being translated: a leaf reached through `else`s alone holds
+    /// when none of them does.
+    pub earlier: Vec<Value>,
 }
 
 /// A flag's targeting as our rules.
@@ -350,14 +354,26 @@ fn variant_leaf(
             format!("targeting returns `{name}`, which is not a variant (flagd answers an error)"),
         );
     }
+    // Reached through `else`s alone: its own rule, holding when no earlier
+    // branch's condition does (flagd's reason there is TARGETING_MATCH).
+    let conds = match (prefix.is_empty(), cx.earlier.as_slice()) {
+        (true, []) | (false, _) => prefix.to_vec(),
+        (true, [one]) => vec![json!({ "not": one })],
+        (true, many) => vec![json!({ "not": { "any": many } })],
+    };
     out.push(Leaf {
-        conds: prefix.to_vec(),
+        conds,
         serve: Serve::Variant(name),
     });
     Ok(true)
 }
 
-/// `{"if": [c1, r1, c2, r2, …, else]}`.
+/// `{"if": [c1, r1, c2, r2, …, else]}`. A branch is reached when its
+/// condition holds and no earlier one did; earlier conditions are negated
+/// explicitly only where the earlier branch left some contexts without a
+/// rule (first match already keeps the others away), and always for the
+/// `else`, so that it is a rule of its own (flagd's reason there is
+/// `TARGETING_MATCH`, not `DEFAULT`).
 fn if_result(
     cx: &mut Cx<'_>,
     arg: &Node,
@@ -376,24 +392,39 @@ fn if_result(
         1 => return result(cx, &items[0], &ptr.push(0), prefix, out),
         _ => {}
     }
-    let mut negations: Vec<Value> = Vec::new();
+    let mut uncovered: Vec<Value> = Vec::new();
+    let mut earlier: Vec<Value> = Vec::new();
+    let depth = cx.earlier.len();
     let mut covered = true;
     let pairs = items.len() / 2;
     for i in 0..pairs {
-        let cond = condition(cx, &items[2 * i], &ptr.push(2 * i))?;
+        let cond = match condition(cx, &items[2 * i], &ptr.push(2 * i))? {
+            // Never taken: the branch is dropped.
+            C::False => continue,
+            // Always taken: it decides, and what follows is never reached.
+            C::True => {
+                let mut conds = prefix.to_vec();
+                conds.extend(uncovered.iter().cloned());
+                cx.earlier.extend(earlier);
+                let branch = result(cx, &items[2 * i + 1], &ptr.push(2 * i + 1), &conds, out);
+                cx.earlier.truncate(depth);
+                return Ok(covered && branch?);
+            }
+            C::Cond(c) => c,
+        };
         let mut conds = prefix.to_vec();
-        conds.extend(negations.iter().cloned());
+        conds.extend(uncovered.iter().cloned());
         conds.push(cond.clone());
         let branch = result(cx, &items[2 * i + 1], &ptr.push(2 * i + 1), &conds, out)?;
         if !branch {
-            // Contexts this branch leaves without a rule must not reach
-            // the later branches' rules.
-            negations.push(json!({ "not": cond }));
+            uncovered.push(json!({ "not": cond }));
             covered = false;
         }
+        earlier.push(cond);
     }
     let mut conds = prefix.to_vec();
-    conds.extend(negations);
+    conds.extend(uncovered);
+    cx.earlier.extend(earlier);
     let last = if items.len() % 2 == 1 {
         result(
             cx,
@@ -405,7 +436,41 @@ fn if_result(
     } else {
         false
     };
+    cx.earlier.truncate(depth);
     Ok(covered && last)
+}
+
+/// A condition, or a constant where flagd's answer never depends on the
+/// context (a literal, or an operation flagd always answers null for).
+enum C {
+    True,
+    False,
+    Cond(Value),
+}
+
+impl C {
+    fn not(self) -> C {
+        match self {
+            C::True => C::False,
+            C::False => C::True,
+            C::Cond(c) => C::Cond(json!({ "not": c })),
+        }
+    }
+}
+
+/// JavaScript's truthiness of a literal.
+fn truthy(node: &Node) -> Option<bool> {
+    Some(match &node.kind {
+        NodeKind::Null => false,
+        NodeKind::Bool(b) => *b,
+        NodeKind::Int(i) => *i != 0,
+        NodeKind::Float(f) => *f != 0.0 && !f.is_nan(),
+        NodeKind::Str(s) => !s.is_empty(),
+        NodeKind::Seq(items) => {
+            !items.is_empty() && items.iter().all(|i| !matches!(i.kind, NodeKind::Map(_)))
+        }
+        NodeKind::Map(_) => return None,
+    })
 }
 
 /// What JSONLogic reads from the context.
@@ -443,10 +508,14 @@ fn var(cx: &Cx<'_>, node: &Node, ptr: &Pointer) -> Res<Option<Var>> {
             &ptr,
             "`$flagd.flagKey` compared in a condition (it is the same for every context)",
         ),
-        n if n.contains('.') || n.contains('\\') => skip(
-            &ptr,
-            format!("the nested path `{n}` (our attributes are top-level)"),
-        ),
+        n if n.contains('\\') || n.contains("..") || n.starts_with('.') || n.ends_with('.') => {
+            skip(
+                &ptr,
+                format!("the path `{n}` (escaped or empty segments have no spelling of ours)"),
+            )
+        }
+        // A dotted name reads nested objects, as JSONLogic's does
+        // (docs/flag-format.md §8, "Nested attributes").
         n => Ok(Some(Var::Attr(n.to_owned()))),
     }
 }
@@ -481,50 +550,66 @@ fn missing(attr: &str) -> Value {
 }
 
 /// A condition that holds exactly when JSONLogic's `node` is truthy.
-fn condition(cx: &mut Cx<'_>, node: &Node, ptr: &Pointer) -> Res<Value> {
+fn condition(cx: &mut Cx<'_>, node: &Node, ptr: &Pointer) -> Res<C> {
     let (node, ptr) = deref(cx, node, ptr)?;
     let Some((op, arg)) = operation(node) else {
-        return skip(
-            &ptr,
-            format!(
-                "a condition that is {} (its truth never depends on the context)",
-                node.kind.describe()
+        return match truthy(node) {
+            Some(true) => Ok(C::True),
+            Some(false) => Ok(C::False),
+            None => skip(
+                &ptr,
+                format!("a condition that is {}", node.kind.describe()),
             ),
-        );
+        };
     };
     let at = ptr.push(op);
+    let cond = |v: Res<Value>| v.map(C::Cond);
     match op {
         "and" | "or" => {
             let NodeKind::Seq(items) = &arg.kind else {
                 return skip(&at, format!("`{op}` without a list"));
             };
             if items.is_empty() {
-                return skip(&at, format!("an empty `{op}` (always false)"));
+                return Ok(C::False);
             }
+            let and = op == "and";
             let mut conds = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                conds.push(condition(cx, item, &at.push(i))?);
+                match condition(cx, item, &at.push(i))? {
+                    // `and` stops at a falsy item, `or` at a truthy one.
+                    C::False if and => return Ok(C::False),
+                    C::True if !and => return Ok(C::True),
+                    C::True | C::False => {}
+                    C::Cond(c) => conds.push(c),
+                }
             }
-            if conds.len() == 1 {
-                return Ok(conds.remove(0));
-            }
-            Ok(json!({ if op == "and" { "all" } else { "any" }: conds }))
+            Ok(match conds.len() {
+                0 => {
+                    if and {
+                        C::True
+                    } else {
+                        C::False
+                    }
+                }
+                1 => C::Cond(conds.remove(0)),
+                _ => C::Cond(json!({ if and { "all" } else { "any" }: conds })),
+            })
         }
         "!" | "not" | "!!" => {
             let (inner, inner_ptr) = match &arg.kind {
                 NodeKind::Seq(items) if !items.is_empty() => (&items[0], at.push(0)),
-                NodeKind::Seq(_) => return skip(&at, format!("`{op}` of nothing (constant)")),
+                NodeKind::Seq(_) => return Ok(if op == "!!" { C::False } else { C::True }),
                 _ => (arg, at.clone()),
             };
             let c = condition(cx, inner, &inner_ptr)?;
-            Ok(if op == "!!" { c } else { json!({ "not": c }) })
+            Ok(if op == "!!" { c } else { c.not() })
         }
         "==" | "!=" => {
-            let c = equals(cx, arg, &at)?;
-            Ok(if op == "!=" { json!({ "not": c }) } else { c })
+            let c = C::Cond(equals(cx, arg, &at)?);
+            Ok(if op == "!=" { c.not() } else { c })
         }
-        "<" | "<=" | ">" | ">=" => compare(cx, op, arg, &at),
-        "in" => membership(cx, arg, &at),
+        "<" | "<=" | ">" | ">=" => cond(compare(cx, op, arg, &at)),
+        "in" => cond(membership(cx, arg, &at)),
         "starts_with" | "ends_with" => affix(cx, op, arg, &at),
         "sem_ver" => sem_ver(cx, arg, &at),
         "===" | "!==" => skip(
@@ -752,26 +837,43 @@ fn membership(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
     skip(ptr, "`in` that does not test an attribute against literals")
 }
 
-/// `starts_with` / `ends_with` of an attribute and a literal string.
-fn affix(cx: &Cx<'_>, op: &str, arg: &Node, ptr: &Pointer) -> Res<Value> {
+/// `starts_with` / `ends_with` of an attribute and a literal string; any
+/// other arguments make flagd answer null (false) whatever the context,
+/// unless the first is an attribute and the second a computed value.
+fn affix(cx: &Cx<'_>, op: &str, arg: &Node, ptr: &Pointer) -> Res<C> {
     let items = args(arg);
-    if items.len() == 2
-        && let Some(Var::Attr(attr)) = var(cx, items[0], &ptr.push(0))?
-        && let NodeKind::Str(s) = &items[1].kind
-    {
-        return Ok(attr_cond(&attr, op, json!(s)));
+    if items.len() != 2 {
+        return Ok(C::False);
     }
-    skip(
-        ptr,
-        format!("`{op}` that does not test an attribute against a literal string"),
-    )
+    match (var(cx, items[0], &ptr.push(0))?, &items[1].kind) {
+        (Some(Var::Attr(attr)), NodeKind::Str(s)) => Ok(C::Cond(attr_cond(&attr, op, json!(s)))),
+        (_, NodeKind::Map(_)) => skip(ptr, format!("`{op}` with a computed argument")),
+        (
+            Some(_) | None,
+            NodeKind::Int(_)
+            | NodeKind::Float(_)
+            | NodeKind::Bool(_)
+            | NodeKind::Null
+            | NodeKind::Seq(_),
+        ) => Ok(C::False),
+        (None, NodeKind::Str(_))
+            if literal(items[0]).is_some() || matches!(items[0].kind, NodeKind::Seq(_)) =>
+        {
+            skip(ptr, format!("`{op}` of two literals"))
+        }
+        _ => skip(
+            ptr,
+            format!("`{op}` that does not test an attribute against a literal string"),
+        ),
+    }
 }
 
 /// `sem_ver`: `[attr, OP, version]` (or the version first).
-fn sem_ver(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
+fn sem_ver(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<C> {
     let items = args(arg);
     if items.len() != 3 {
-        return skip(ptr, format!("`sem_ver` with {} arguments", items.len()));
+        // flagd answers null (false) for any other number of arguments.
+        return Ok(C::False);
     }
     let NodeKind::Str(op) = &items[1].kind else {
         return skip(
@@ -804,10 +906,8 @@ fn sem_ver(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
         }
     };
     let Some(version) = flagd_version(&text) else {
-        return skip(
-            ptr,
-            format!("`{text}` is not a version flagd reads (the condition is always false)"),
-        );
+        // flagd answers null (false) when a version does not parse.
+        return Ok(C::False);
     };
     let op = if flipped {
         match op.as_str() {
@@ -826,7 +926,7 @@ fn sem_ver(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
         v.pre = semver::Prerelease::new("0").unwrap_or(semver::Prerelease::EMPTY);
         v
     };
-    Ok(match op {
+    Ok(C::Cond(match op {
         "=" => cond("semver_eq", &version),
         "!=" => json!({ "any": [cond("semver_lt", &version), cond("semver_gt", &version)] }),
         "<" => cond("semver_lt", &version),
@@ -842,13 +942,9 @@ fn sem_ver(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
             cond("semver_gte", &floor(version.major, version.minor)),
             cond("semver_lt", &floor(version.major, version.minor + 1)),
         ] }),
-        other => {
-            return skip(
-                &ptr.push(1),
-                format!("unknown `sem_ver` operator `{other}` (always false in flagd)"),
-            );
-        }
-    })
+        // flagd answers null (false) for an operator it does not know.
+        _ => return Ok(C::False),
+    }))
 }
 
 /// A version as flagd-core reads one: a leading `v`/`V` dropped, then
@@ -889,8 +985,8 @@ fn fractional(
     let (salt, attr, buckets, first) = if matches!(items[0].kind, NodeKind::Seq(_)) {
         (cx.flag.to_owned(), None, &items[..], 0)
     } else {
-        let (salt, attr) = bucket_by(cx, &items[0], &ptr.push(0))?;
-        (salt, Some(attr), &items[1..], 1)
+        let by = bucket_by(cx, &items[0], &ptr.push(0))?;
+        (by.salt.clone(), Some(by), &items[1..], 1)
     };
     let mut weights: Vec<(String, u64)> = Vec::new();
     for (i, b) in buckets.iter().enumerate() {
@@ -951,7 +1047,9 @@ fn fractional(
             "`fractional` weights adding up to 0 or more than 2147483647 (flagd answers the default)",
         );
     }
-    let by = attr.clone().unwrap_or_else(|| "targetingKey".to_owned());
+    let by = attr
+        .as_ref()
+        .map_or_else(|| "targetingKey".to_owned(), |b| b.attr.clone());
     match &cx.bucket_by {
         Some(existing) if *existing != by => {
             return skip(
@@ -963,34 +1061,37 @@ fn fractional(
         }
         _ => cx.bucket_by = Some(by.clone()),
     }
-    if salt.is_empty() {
-        return skip(
-            ptr,
-            "`fractional` by an attribute alone (our split salts are not empty)",
-        );
-    }
     let mut conds = prefix.to_vec();
     match attr {
         // flagKey + targetingKey, only with a targeting key that is not
         // empty: flagd answers the default otherwise.
         None => conds.push(attr_cond("targetingKey", "neq", json!(""))),
-        Some(a) => {
+        Some(BucketBy {
+            attr: a, cat: true, ..
+        }) => {
             // `cat` spells a missing attribute "null": one variant for all.
             let mut missing_conds = prefix.to_vec();
             missing_conds.push(missing(&a));
-            if let Some(v) = constant_bucket(cx.fractional, &salt, b"null", &weights) {
-                out.push(Leaf {
-                    conds: missing_conds,
-                    serve: Serve::Variant(v),
-                });
-            } else {
+            let Some(v) = constant_bucket(cx.fractional, &salt, b"null", &weights) else {
                 return skip(
                     ptr,
                     "`fractional` that puts a context without the attribute in no bucket",
                 );
-            }
+            };
+            out.push(Leaf {
+                conds: missing_conds,
+                serve: Serve::Variant(v),
+            });
             conds.push(json!({ "attr": a, "op": "exists" }));
         }
+        // A bare `var` reads null for a missing attribute, which is no
+        // bucket-by string: flagd then reads it as a bucket and answers
+        // the default.
+        Some(BucketBy {
+            attr: a,
+            cat: false,
+            ..
+        }) => conds.push(json!({ "attr": a, "op": "exists" })),
     }
     out.push(Leaf {
         conds,
@@ -999,13 +1100,21 @@ fn fractional(
     Ok(false)
 }
 
-/// The bucket-by expression: `{"cat": [literal or $flagd.flagKey…, {"var": ATTR}]}`
-/// as (salt, ATTR).
-fn bucket_by(cx: &Cx<'_>, node: &Node, ptr: &Pointer) -> Res<(String, String)> {
+/// A `fractional` bucket-by expression: the constant hashed before the
+/// attribute, and whether it is a `cat` (which spells a missing attribute
+/// "null") or a bare `var`.
+struct BucketBy {
+    salt: String,
+    attr: String,
+    cat: bool,
+}
+
+/// `{"cat": [literal or $flagd.flagKey…, {"var": ATTR}]}` or `{"var": ATTR}`.
+fn bucket_by(cx: &Cx<'_>, node: &Node, ptr: &Pointer) -> Res<BucketBy> {
     let (node, ptr) = deref(cx, node, ptr)?;
-    let parts: Vec<&Node> = match operation(node) {
-        Some(("cat", arg)) => args(arg),
-        Some(("var", _)) => vec![node],
+    let (parts, cat): (Vec<&Node>, bool) = match operation(node) {
+        Some(("cat", arg)) => (args(arg), true),
+        Some(("var", _)) => (vec![node], false),
         _ => {
             return skip(
                 &ptr,
@@ -1015,27 +1124,25 @@ fn bucket_by(cx: &Cx<'_>, node: &Node, ptr: &Pointer) -> Res<(String, String)> {
     };
     let mut salt = String::new();
     for (i, part) in parts.iter().enumerate() {
-        let at = ptr.push("cat").push(i);
+        let at = if cat {
+            ptr.push("cat").push(i)
+        } else {
+            ptr.clone()
+        };
         let last = i + 1 == parts.len();
         match &part.kind {
             NodeKind::Str(s) if !last => salt.push_str(s),
             NodeKind::Int(n) if !last => salt.push_str(&n.to_string()),
             _ => {
-                if let Some((
-                    "var",
-                    Node {
-                        kind: NodeKind::Str(name),
-                        ..
-                    },
-                )) = operation(part)
-                    && name == "$flagd.flagKey"
+                if let Some(("var", arg)) = operation(part)
+                    && var_path(arg) == Some("$flagd.flagKey")
                     && !last
                 {
                     salt.push_str(cx.flag);
                     continue;
                 }
-                if last && let Some(Var::Attr(a)) = var(cx, part, &at)? {
-                    return Ok((salt, a));
+                if last && let Some(Var::Attr(attr)) = var(cx, part, &at)? {
+                    return Ok(BucketBy { salt, attr, cat });
                 }
                 return skip(
                     &at,
@@ -1048,6 +1155,18 @@ fn bucket_by(cx: &Cx<'_>, node: &Node, ptr: &Pointer) -> Res<(String, String)> {
         &ptr,
         "a `fractional` bucket-by expression without an attribute",
     )
+}
+
+/// The path a `var`'s argument names (`"a"` or `["a"]`).
+fn var_path(arg: &Node) -> Option<&str> {
+    match &arg.kind {
+        NodeKind::Str(s) => Some(s),
+        NodeKind::Seq(items) if items.len() == 1 => match &items[0].kind {
+            NodeKind::Str(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The variant flagd's `fractional` gives the hashed bytes `salt + key`.

@@ -186,6 +186,7 @@ fn document(doc: &Node, source: &str, fractional: Fractional, out: &mut Translat
             fractional,
             bucket_by: None,
             variants: Vec::new(),
+            earlier: Vec::new(),
         };
         match flag(&mut cx, node, &ptr, &set_metadata) {
             Ok((value, notes)) => {
