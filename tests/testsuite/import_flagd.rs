@@ -110,6 +110,59 @@ fn writes_yaml_that_validates_and_reports_what_is_left_out() {
     );
 }
 
+/// flagd merges the flag set's metadata into each flag's; we pass it
+/// through to OFREP's `metadata`, beside our own `version`.
+#[test]
+fn metadata_reaches_ofrep_answers() {
+    let repo = TempRepo::new(&[]);
+    let (report, code) = import(
+        &repo,
+        &[&data("flagd-testbed/selector-flag-combined-metadata.json")],
+        &[],
+    );
+    assert_eq!(code, 0, "{report}");
+    let text = read(
+        repo.path(),
+        "envs/prod/selector-flag-combined-metadata.yaml",
+    );
+    assert!(text.contains("metadata:"), "{text}");
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
+    let (status, body) = d.post(
+        "/ofrep/v1/evaluate/flags/combined-metadata-flag",
+        r#"{"context": {}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let m = &body["metadata"];
+    assert_eq!(
+        (
+            &m["string"],
+            &m["integer"],
+            &m["float"],
+            &m["boolean"],
+            &m["flag-set-string"],
+            &m["flag-set-integer"]
+        ),
+        (
+            &json!("a"),
+            &json!(1),
+            &json!(1.2),
+            &json!(true),
+            &json!("c"),
+            &json!(3)
+        ),
+        "{body}"
+    );
+    assert!(m["version"].is_string(), "{body}");
+    // The bulk answer, written by hand, carries the same.
+    let (status, body) = d.post("/ofrep/v1/evaluate/flags", r#"{"context": {}}"#);
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["flags"][0]["metadata"]["flag-set-boolean"], false,
+        "{body}"
+    );
+}
+
 #[test]
 fn exit_zero_when_everything_translates_and_reruns_write_identical_bytes() {
     let repo = TempRepo::new(&[]);
@@ -205,6 +258,7 @@ fn flagd_testbed_files_import() {
         ("precision-flags.json", 0, 3, &[]),
         ("evaluator-refs.json", 0, 3, &[]),
         ("metadata-flags.json", 0, 1, &[]),
+        ("selector-flag-combined-metadata.json", 0, 1, &[]),
         (
             "custom-ops.json",
             1,
