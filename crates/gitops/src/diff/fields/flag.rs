@@ -100,7 +100,7 @@ fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
         "metadata",
         "metadata",
         (a.metadata.as_ref(), b.metadata.as_ref()),
-        |m| as_json(m),
+        as_json,
     );
 }
 

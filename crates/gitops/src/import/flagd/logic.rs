@@ -242,12 +242,12 @@ pub(crate) fn targeting(cx: &mut Cx<'_>, node: &Node, ptr: &Pointer) -> Res<Rule
     let mut out = Rules::default();
     let mut names: HashMap<String, usize> = HashMap::new();
     for leaf in leaves {
-        if leaf.conds.is_empty() {
-            if let Serve::Variant(v) = leaf.serve {
-                // Every context that gets here gets `v`: the default.
-                out.always = Some(v);
-                break;
-            }
+        if leaf.conds.is_empty()
+            && let Serve::Variant(v) = leaf.serve
+        {
+            // Every context that gets here gets `v`: the default.
+            out.always = Some(v);
+            break;
         }
         let (base, serve) = match leaf.serve {
             Serve::Variant(v) => (v.clone(), json!(v)),
