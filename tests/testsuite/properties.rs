@@ -790,6 +790,7 @@ fn flag() -> impl Strategy<Value = Flag> {
                 lifecycle,
                 expires,
                 client_side,
+                metadata: None,
             }
         },
     )

@@ -416,12 +416,14 @@ impl Ruleset {
 /// stickiness value for none, and so does its bucketing mode.
 #[inline(always)]
 fn unit_key<'a>(ctx: &'a Context, flag: &CompiledFlag, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
-    let value = match &flag.bucket_by {
-        BucketBy::TargetingKey => ctx.targeting_key(),
-        BucketBy::Attr(name) => ctx.lookup(name),
-    }?;
-    attr_key_bytes(value, buf)
-        .filter(|key| !key.is_empty() || flag.bucketing != BucketingMode::Unleash)
+    let key = match &flag.bucket_by {
+        BucketBy::TargetingKey => attr_key_bytes(ctx.targeting_key()?, buf),
+        BucketBy::Attr(name) => match ctx.lookup(name) {
+            Some(value) => attr_key_bytes(value, buf),
+            None => bucket::key_bytes(ctx.nested(name)?, buf),
+        },
+    };
+    key.filter(|key| !key.is_empty() || flag.bucketing != BucketingMode::Unleash)
 }
 
 /// Inlined, as is [`rollout_outcome`]: out of line, each wrote its result
