@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('stale', 'stale', [CompletionResultType]::ParameterValue, 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons')
             [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'Remove a flag from every environment on a new branch, listing the code to change')
             [CompletionResult]::new('experiment', 'experiment', [CompletionResultType]::ParameterValue, 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import flags from another tool (flagd) into an environment, reporting what cannot be translated exactly')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write every page with --out-dir)')
@@ -315,6 +316,37 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
         'flagctl;experiment;help;help' {
             break
         }
+        'flagctl;import' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'flagctl;import;flagd' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment to write the flags into')
+            [CompletionResult]::new('--fractional', '--fractional', [CompletionResultType]::ParameterName, 'Which of flagd''s `fractional` algorithms the flags bucket with')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flagctl;import;help' {
+            [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'flagctl;import;help;flagd' {
+            break
+        }
+        'flagctl;import;help;help' {
+            break
+        }
         'flagctl;init' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -350,6 +382,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('stale', 'stale', [CompletionResultType]::ParameterValue, 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons')
             [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'Remove a flag from every environment on a new branch, listing the code to change')
             [CompletionResult]::new('experiment', 'experiment', [CompletionResultType]::ParameterValue, 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import flags from another tool (flagd) into an environment, reporting what cannot be translated exactly')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (or write every page with --out-dir)')
@@ -414,6 +447,13 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             break
         }
         'flagctl;help;experiment;analyze' {
+            break
+        }
+        'flagctl;help;import' {
+            [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            break
+        }
+        'flagctl;help;import;flagd' {
             break
         }
         'flagctl;help;init' {

@@ -34,6 +34,9 @@ _flagctl() {
             flagctl,help)
                 cmd="flagctl__subcmd__help"
                 ;;
+            flagctl,import)
+                cmd="flagctl__subcmd__import"
+                ;;
             flagctl,init)
                 cmd="flagctl__subcmd__init"
                 ;;
@@ -94,6 +97,9 @@ _flagctl() {
             flagctl__subcmd__help,help)
                 cmd="flagctl__subcmd__help__subcmd__help"
                 ;;
+            flagctl__subcmd__help,import)
+                cmd="flagctl__subcmd__help__subcmd__import"
+                ;;
             flagctl__subcmd__help,init)
                 cmd="flagctl__subcmd__help__subcmd__init"
                 ;;
@@ -127,6 +133,9 @@ _flagctl() {
             flagctl__subcmd__help__subcmd__experiment,analyze)
                 cmd="flagctl__subcmd__help__subcmd__experiment__subcmd__analyze"
                 ;;
+            flagctl__subcmd__help__subcmd__import,flagd)
+                cmd="flagctl__subcmd__help__subcmd__import__subcmd__flagd"
+                ;;
             flagctl__subcmd__help__subcmd__rollout,abort)
                 cmd="flagctl__subcmd__help__subcmd__rollout__subcmd__abort"
                 ;;
@@ -141,6 +150,18 @@ _flagctl() {
                 ;;
             flagctl__subcmd__help__subcmd__rollout,status)
                 cmd="flagctl__subcmd__help__subcmd__rollout__subcmd__status"
+                ;;
+            flagctl__subcmd__import,flagd)
+                cmd="flagctl__subcmd__import__subcmd__flagd"
+                ;;
+            flagctl__subcmd__import,help)
+                cmd="flagctl__subcmd__import__subcmd__help"
+                ;;
+            flagctl__subcmd__import__subcmd__help,flagd)
+                cmd="flagctl__subcmd__import__subcmd__help__subcmd__flagd"
+                ;;
+            flagctl__subcmd__import__subcmd__help,help)
+                cmd="flagctl__subcmd__import__subcmd__help__subcmd__help"
                 ;;
             flagctl__subcmd__rollout,abort)
                 cmd="flagctl__subcmd__rollout__subcmd__abort"
@@ -185,7 +206,7 @@ _flagctl() {
 
     case "${cmd}" in
         flagctl)
-            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment init completions man help"
+            opts="-h -V --help --version validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment import init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,7 +482,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help)
-            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment init completions man help"
+            opts="validate eval bundle verify-bundle keygen rollout simulate diff promote stale retire experiment import init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,6 +582,34 @@ _flagctl() {
         flagctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__import)
+            opts="flagd"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__import__subcmd__flagd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -771,6 +820,92 @@ _flagctl() {
         flagctl__subcmd__help__subcmd__verify__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import)
+            opts="-h -V --help --version flagd help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__flagd)
+            opts="-h -V --env --fractional --repo --format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fractional)
+                    COMPREPLY=($(compgen -W "v1 v2" -- "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__help)
+            opts="flagd help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__help__subcmd__flagd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

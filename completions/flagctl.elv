@@ -34,6 +34,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand stale 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons'
             cand retire 'Remove a flag from every environment on a new branch, listing the code to change'
             cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
+            cand import 'Import flags from another tool (flagd) into an environment, reporting what cannot be translated exactly'
             cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (or write every page with --out-dir)'
@@ -283,6 +284,32 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         }
         &'flagctl;experiment;help;help'= {
         }
+        &'flagctl;import'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;import;flagd'= {
+            cand --env 'The environment to write the flags into'
+            cand --fractional 'Which of flagd''s `fractional` algorithms the flags bucket with'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flagctl;import;help'= {
+            cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flagctl;import;help;flagd'= {
+        }
+        &'flagctl;import;help;help'= {
+        }
         &'flagctl;init'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -315,6 +342,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand stale 'Which flags can go: evidence from git, flagd or Prometheus and code references, and a verdict (remove, review, keep) with reasons'
             cand retire 'Remove a flag from every environment on a new branch, listing the code to change'
             cand experiment 'Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power'
+            cand import 'Import flags from another tool (flagd) into an environment, reporting what cannot be translated exactly'
             cand init 'Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (or write every page with --out-dir)'
@@ -361,6 +389,11 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand analyze 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
         }
         &'flagctl;help;experiment;analyze'= {
+        }
+        &'flagctl;help;import'= {
+            cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+        }
+        &'flagctl;help;import;flagd'= {
         }
         &'flagctl;help;init'= {
         }

@@ -19,15 +19,22 @@ pub struct AttrKey {
     pub(crate) hash: u64,
     /// Whether this is [`TARGETING_KEY`], which a context keeps apart.
     pub(crate) targeting: bool,
+    /// For a name with dots (`user.email`), its segments: read as a path
+    /// into nested objects when the context has no attribute of the whole
+    /// name (docs/flag-format.md §8, "Nested attributes").
+    pub(crate) path: Option<Box<[Box<str>]>>,
 }
 
 impl AttrKey {
     /// The key for `name`.
     pub fn new(name: &str) -> Self {
+        let path = (name.contains('.') && name.split('.').all(|s| !s.is_empty()))
+            .then(|| name.split('.').map(Into::into).collect());
         AttrKey {
             name: name.into(),
             hash: fingerprint(name),
             targeting: name == TARGETING_KEY,
+            path,
         }
     }
 }

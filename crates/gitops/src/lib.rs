@@ -4,7 +4,7 @@
 //! [`population`]), what it changes ([`diff`]), carrying it to the next
 //! environment as a branch to review ([`promote`]), removing a flag the same
 //! way ([`retire`]), both through one branch step ([`branch`]), a new
-//! repository ([`scaffold`]) — and the evidence that asks the running
+//! repository ([`scaffold`]), flags brought from another tool ([`import`]) — and the evidence that asks the running
 //! system: which flags can go ([`lifecycle`]) and an experiment's live
 //! counts ([`experiment`]).
 //!
@@ -27,6 +27,7 @@ pub mod repo;
 pub mod branch;
 pub mod diff;
 pub mod experiment;
+pub mod import;
 pub mod lifecycle;
 pub mod population;
 pub mod promote;

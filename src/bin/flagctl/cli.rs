@@ -95,6 +95,9 @@ pub enum Command {
     Retire(crate::retire::RetireArgs),
     /// Analyse A/B/n experiments: lift, intervals, p-values, sample-ratio mismatch, power.
     Experiment(crate::experiment::ExperimentArgs),
+    /// Import flags from another tool (flagd) into an environment, reporting
+    /// what cannot be translated exactly.
+    Import(crate::import::ImportArgs),
     /// Create a flags repository: flags.toml, two environments, CI workflow, CODEOWNERS.
     Init(crate::init::InitArgs),
     /// Print a shell completion script.

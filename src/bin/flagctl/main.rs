@@ -30,6 +30,7 @@ mod experiment;
 mod generate;
 #[cfg(test)]
 mod hostile;
+mod import;
 mod init;
 mod keygen;
 mod output;
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
         Command::Stale(args) => stale::run(&args),
         Command::Retire(args) => retire::run(&args),
         Command::Experiment(args) => experiment::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),

@@ -70,6 +70,11 @@ impl BucketingMode {
         }
     }
 
+    /// Whether this is one of flagd's modes.
+    pub fn is_flagd(self) -> bool {
+        matches!(self, BucketingMode::FlagdV1 | BucketingMode::FlagdV2)
+    }
+
     /// Whether split weights must be whole numbers (flagd and Unleash).
     pub fn integer_weights(self) -> bool {
         self != BucketingMode::Xxh3

@@ -242,7 +242,9 @@ impl Compiler<'_> {
             ok = false;
         }
         let salt = match &split.salt {
-            Some(s) if s.is_empty() => {
+            // flagd's `fractional` may hash the bucket-by attribute alone
+            // (`{"var": "email"}`): an empty salt, allowed in its modes.
+            Some(s) if s.is_empty() && !mode.is_flagd() => {
                 self.error(path.key("salt"), "`salt` is empty");
                 ok = false;
                 key.to_owned()

@@ -83,7 +83,10 @@ impl Leaf {
     #[inline(always)]
     fn holds(&self, ctx: &Context, scope: &Scope<'_>) -> bool {
         match self {
-            Leaf::Attr { attr, test } => ctx.lookup(attr).is_some_and(|v| test.test(v)),
+            Leaf::Attr { attr, test } => match ctx.lookup(attr) {
+                Some(v) => test.test(v),
+                None => attr.path.is_some() && nested_holds(ctx, attr, test),
+            },
             Leaf::Segment(id) => scope
                 .segments
                 .get(*id as usize)
@@ -152,6 +155,16 @@ impl PercentageTest {
                 < self.threshold
         })
     }
+}
+
+/// A test on a nested attribute (`user.email`), out of line: the value is
+/// converted from the context's JSON, which may allocate, where top-level
+/// attributes are read in place.
+#[inline(never)]
+fn nested_holds(ctx: &Context, attr: &crate::attr_key::AttrKey, test: &AttrTest) -> bool {
+    ctx.nested(attr)
+        .and_then(|v| AttrValue::from_json(v.clone()))
+        .is_some_and(|v| test.test(&v))
 }
 
 impl CompiledSegment {

@@ -336,6 +336,29 @@ impl Context {
         self.find(key.hash, &key.name)
     }
 
+    /// The value at a dotted key's path (`user.email`: the attribute
+    /// `user`, an object, then its member `email`; a number segment
+    /// indexes a list), for a key the context has no attribute of the
+    /// whole name for. `None` for a key without dots, a path that leads
+    /// nowhere, or null.
+    pub fn nested(&self, key: &AttrKey) -> Option<&Value> {
+        let path = key.path.as_deref()?;
+        let (first, rest) = path.split_first()?;
+        let AttrValue::Map(map) = self.find(fingerprint(first), first)? else {
+            return None;
+        };
+        let (second, rest) = rest.split_first()?;
+        let mut at = map.get(&**second)?;
+        for seg in rest {
+            at = match at {
+                Value::Object(m) => m.get(&**seg)?,
+                Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        (!at.is_null()).then_some(at)
+    }
+
     /// A plain loop rather than `Iterator::find`, whose closure the
     /// compiler kept out of line: a call per lookup, several per rule.
     #[inline(always)]

@@ -445,12 +445,14 @@ fn unit_key_by<'a>(
     if let Some(list) = list {
         return cond::first_key(ctx, list, flag.bucketing, buf);
     }
-    let value = match &flag.bucket_by {
-        BucketBy::TargetingKey => ctx.targeting_key(),
-        BucketBy::Attr(name) => ctx.lookup(name),
-    }?;
-    attr_key_bytes(value, buf)
-        .filter(|key| !key.is_empty() || flag.bucketing != BucketingMode::Unleash)
+    let key = match &flag.bucket_by {
+        BucketBy::TargetingKey => attr_key_bytes(ctx.targeting_key()?, buf),
+        BucketBy::Attr(name) => match ctx.lookup(name) {
+            Some(value) => attr_key_bytes(value, buf),
+            None => bucket::key_bytes(ctx.nested(name)?, buf),
+        },
+    };
+    key.filter(|key| !key.is_empty() || flag.bucketing != BucketingMode::Unleash)
 }
 
 /// Inlined, as is [`rollout_outcome`]: out of line, each wrote its result
