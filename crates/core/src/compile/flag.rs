@@ -243,8 +243,9 @@ impl Compiler<'_> {
         }
         let salt = match &split.salt {
             // flagd's `fractional` may hash the bucket-by attribute alone
-            // (`{"var": "email"}`): an empty salt, allowed in its modes.
-            Some(s) if s.is_empty() && !mode.is_flagd() => {
+            // (`{"var": "email"}`), and Unleash's groupId may be empty: an
+            // empty salt, allowed in their modes.
+            Some(s) if s.is_empty() && !mode.is_flagd() && mode != BucketingMode::Unleash => {
                 self.error(path.key("salt"), "`salt` is empty");
                 ok = false;
                 key.to_owned()
