@@ -442,3 +442,166 @@ fn unleash_client_and_the_import_agree_on_random_contexts() {
         &mismatches[..mismatches.len().min(10)]
     );
 }
+
+fn import(dir: &Path, input: &Path, json_report: bool) -> std::process::Output {
+    let mut cmd = flagctl(dir);
+    cmd.args(["import", "unleash", "--env", "t"]).arg(input);
+    if json_report {
+        cmd.args(["--format", "json"]);
+    }
+    cmd.output().unwrap()
+}
+
+/// An export (`features-batch/export`): strategies, environment and
+/// dependencies in lists of their own, segments with their constraints.
+const EXPORT: &str = r#"{
+  "features": [
+    { "name": "checkout", "type": "release", "description": "New checkout", "project": "default" },
+    { "name": "banner", "type": "experiment", "project": "default" },
+    { "name": "lottery", "type": "release", "project": "default" }
+  ],
+  "featureStrategies": [
+    { "name": "flexibleRollout", "featureName": "checkout", "sortOrder": 1, "title": "Half",
+      "parameters": { "rollout": "50", "stickiness": "default", "groupId": "checkout" },
+      "constraints": [], "segments": [3] },
+    { "name": "userWithId", "featureName": "checkout", "sortOrder": 0, "parameters": { "userIds": "ana,bo" }, "constraints": [] },
+    { "name": "default", "featureName": "checkout", "sortOrder": 2, "disabled": true, "parameters": {} },
+    { "name": "default", "featureName": "banner", "parameters": {}, "constraints": [] },
+    { "name": "gradualRolloutRandom", "featureName": "lottery", "parameters": { "percentage": "30" }, "constraints": [] }
+  ],
+  "featureEnvironments": [
+    { "name": "checkout", "featureName": "checkout", "environment": "production", "enabled": true, "variants": [] },
+    { "name": "banner", "featureName": "banner", "environment": "production", "enabled": true,
+      "variants": [ { "name": "wide", "weight": 500, "stickiness": "default", "weightType": "variable", "overrides": [] },
+                    { "name": "narrow", "weight": 500, "stickiness": "default", "weightType": "variable", "overrides": [] } ] },
+    { "name": "lottery", "featureName": "lottery", "environment": "production", "enabled": true, "variants": [] }
+  ],
+  "segments": [ { "id": 3, "name": "beta", "constraints": [ { "contextName": "plan", "operator": "IN", "values": ["beta"] } ] } ],
+  "dependencies": [ { "feature": "banner", "dependencies": [ { "feature": "checkout" } ] } ],
+  "tagTypes": []
+}"#;
+
+#[test]
+fn an_export_is_imported_and_the_untranslatable_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(tmp.path());
+    let input = tmp.path().join("export.json");
+    std::fs::write(&input, EXPORT).unwrap();
+    let out = import(tmp.path(), &input, true);
+    // `lottery` draws random numbers: left out, so the exit code is 1.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["complete"], json!(false));
+    let flags: Vec<&str> = report["translated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["flag"].as_str().unwrap())
+        .collect();
+    assert_eq!(flags, ["checkout", "banner"]);
+    let left = &report["untranslatable"][0];
+    assert_eq!(left["flag"], json!("lottery"));
+    assert_eq!(left["pointer"], json!("/featureStrategies/4/parameters"));
+    assert!(
+        left["reason"].as_str().unwrap().contains("random"),
+        "{left}"
+    );
+    let written = std::fs::read_to_string(tmp.path().join("envs/t/export.yaml")).unwrap();
+    assert!(
+        written.starts_with("# Imported by `flagctl import unleash` from"),
+        "{written}"
+    );
+
+    // The answers: userWithId first (sortOrder 0), the 50 % of the beta
+    // segment next; the disabled strategy is not evaluated.
+    let ask = |flag: &str, ctx: Value| evaluate(tmp.path(), flag, &ctx).unwrap();
+    assert_eq!(
+        ask("checkout", json!({"userId": "ana"}))["feature_enabled"],
+        json!(true)
+    );
+    assert_eq!(
+        ask("checkout", json!({"userId": "zed"}))["feature_enabled"],
+        json!(false)
+    );
+    let inside = (0..200)
+        .filter(|i| {
+            ask(
+                "checkout",
+                json!({"userId": format!("u{i}"), "plan": "beta"}),
+            )["feature_enabled"]
+                == json!(true)
+        })
+        .count();
+    assert!(
+        (60..140).contains(&inside),
+        "{inside} of 200 inside a 50 % rollout"
+    );
+    // `banner` depends on `checkout`.
+    assert_eq!(
+        ask("banner", json!({"userId": "zed"}))["name"],
+        json!("disabled")
+    );
+    let variant = ask("banner", json!({"userId": "ana"}));
+    assert!(
+        ["wide", "narrow"].contains(&variant["name"].as_str().unwrap()),
+        "{variant}"
+    );
+
+    // Re-running writes the same bytes.
+    let again = import(tmp.path(), &input, false);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("unchanged envs/t/export.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("envs/t/export.yaml")).unwrap(),
+        written
+    );
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        text.contains("#/featureStrategies/4/parameters")
+            && text.contains("flag `lottery` left out"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_input_is_an_error_located_in_the_file_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(tmp.path());
+    for (name, text, says) in [
+        ("syntax.json", "{\n  \"features\": [,]\n}", "syntax.json:2:"),
+        (
+            "array.json",
+            "[1, 2]",
+            "an Unleash document is a JSON object",
+        ),
+        ("unknown.json", "{\"flags\": {}}", "not an Unleash document"),
+        (
+            "shape.json",
+            "{\n  \"features\": [\n    {\"name\": 7}\n  ]\n}",
+            "shape.json:3:",
+        ),
+        (
+            "strategies.json",
+            "{\"features\": [{\"name\": \"a\", \"strategies\": {}}]}",
+            "`strategies` must be a list",
+        ),
+    ] {
+        let input = tmp.path().join(name);
+        std::fs::write(&input, text).unwrap();
+        let out = import(tmp.path(), &input, false);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("envs/t"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
