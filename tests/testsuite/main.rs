@@ -38,6 +38,7 @@ mod flagd_sources;
 mod fuzz_props;
 mod grafana;
 mod hostile_output;
+mod import_flagd;
 mod import_unleash;
 mod init;
 mod interop;

@@ -791,6 +791,7 @@ fn flag() -> impl Strategy<Value = Flag> {
                 lifecycle,
                 expires,
                 client_side,
+                metadata: None,
             }
         },
     )

@@ -44,6 +44,7 @@ impl Compiler<'_> {
             .and_then(|r| self.rollout(key, flag, r, &path.key("rollout")));
         self.check_single_experiment(flag, &path);
         self.metadata(flag, &path);
+        let metadata = self.ofrep_metadata(flag, &path);
         if self.error_count() > errors_before {
             return None;
         }
@@ -59,8 +60,36 @@ impl Compiler<'_> {
             rules: rules?,
             rollout,
             client_side: flag.client_side,
+            metadata,
             definition: serde_json::to_string(flag).unwrap_or_default().into(),
         })
+    }
+
+    /// `metadata`: scalar values only, and not the keys OFREP answers
+    /// already carry (`version`, `rule`).
+    fn ofrep_metadata(
+        &mut self,
+        flag: &Flag,
+        path: &KeyPath,
+    ) -> Box<[(Box<str>, serde_json::Value)]> {
+        let Some(map) = &flag.metadata else {
+            return Box::new([]);
+        };
+        let mut out = Vec::with_capacity(map.len());
+        for (k, v) in map {
+            let at = path.key("metadata").key(k);
+            if matches!(k.as_str(), "version" | "rule") {
+                self.error(
+                    at,
+                    format!("`{k}` is a metadata key of flagd's own (the ruleset version, the matching rule)"),
+                );
+            } else if !(v.is_string() || v.is_number() || v.is_boolean()) {
+                self.error(at, "metadata values are strings, numbers or booleans");
+            } else {
+                out.push((k.as_str().into(), v.clone()));
+            }
+        }
+        out.into_boxed_slice()
     }
 
     pub(super) fn error_count(&self) -> usize {

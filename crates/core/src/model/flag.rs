@@ -122,6 +122,10 @@ pub struct Flag {
     /// a client credential see only such flags (docs/flag-format.md).
     #[serde(default, skip_serializing_if = "is_false")]
     pub client_side: bool,
+    /// Strings, numbers and booleans passed through to OFREP's `metadata`
+    /// of every answer (docs/flag-format.md §4), as flagd passes its flag
+    /// metadata.
+    pub metadata: Option<IndexMap<String, Value>>,
 }
 
 fn default_true() -> bool {

@@ -165,6 +165,8 @@ pub struct CompiledFlag {
     pub rollout: Option<CompiledRollout>,
     /// Client credentials may evaluate it (`clientSide: true`).
     pub client_side: bool,
+    /// `metadata`: entries OFREP answers carry beside `version` and `rule`.
+    pub metadata: Box<[(Box<str>, serde_json::Value)]>,
     /// The flag as written, as compact JSON (see [`Ruleset::model`]).
     pub definition: Box<str>,
 }

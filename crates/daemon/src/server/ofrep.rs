@@ -44,6 +44,9 @@ struct Success<'a> {
 impl<'a> Success<'a> {
     fn new(ev: &Evaluation<'a>, version: &str) -> Self {
         let mut metadata = Map::new();
+        for (k, v) in &ev.flag.metadata {
+            metadata.insert(k.to_string(), v.clone());
+        }
         metadata.insert("version".into(), Value::String(version.to_owned()));
         if let Some(rule) = ev.rule_name() {
             metadata.insert("rule".into(), Value::String(rule.to_owned()));
@@ -194,7 +197,15 @@ fn write_success(out: &mut Vec<u8>, ev: &Evaluation<'_>, version: &str) {
     write_str(out, &variant.name);
     out.extend_from_slice(b",\"value\":");
     out.extend_from_slice(variant.value_json.as_bytes());
-    out.extend_from_slice(b",\"metadata\":{\"version\":");
+    out.extend_from_slice(b",\"metadata\":{");
+    for (k, v) in &ev.flag.metadata {
+        write_str(out, k);
+        out.push(b':');
+        // Writing a number, string or boolean into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, v);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"version\":");
     write_str(out, version);
     if let Some(rule) = ev.rule_name() {
         out.extend_from_slice(b",\"rule\":");

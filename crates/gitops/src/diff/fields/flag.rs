@@ -89,6 +89,19 @@ fn metadata_changes(a: &Flag, b: &Flag, out: &mut Vec<FieldChange>) {
         (a.expires.as_ref(), b.expires.as_ref()),
         |d| or_none(d.map(ToString::to_string)),
     );
+    let as_json = |m: Option<&indexmap::IndexMap<String, serde_json::Value>>| {
+        m.map_or_else(
+            || Words::from("(none)"),
+            |m| Words::new().bare(serde_json::to_string(m).unwrap_or_default()),
+        )
+    };
+    scalar_change(
+        out,
+        "metadata",
+        "metadata",
+        (a.metadata.as_ref(), b.metadata.as_ref()),
+        |m| as_json(m),
+    );
 }
 
 /// Whether client-side SDKs may evaluate the flag: a flag becoming

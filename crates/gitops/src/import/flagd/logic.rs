@@ -652,10 +652,10 @@ fn var_and_literal<'n>(
     )
 }
 
-/// `==`: JSONLogic's loose equality, a missing attribute as null (which
-/// equals `0` and `false`).
+/// `==`: JSONLogic's loose equality, a missing attribute as null (which,
+/// written first, equals `0` and `false`).
 fn equals(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
-    let (v, lit, _) = var_and_literal(cx, arg, ptr, "==")?;
+    let (v, lit, literal_first) = var_and_literal(cx, arg, ptr, "==")?;
     let Var::Attr(attr) = v else {
         return skip(ptr, "`$flagd.timestamp` compared with `==`");
     };
@@ -663,8 +663,11 @@ fn equals(cx: &Cx<'_>, arg: &Node, ptr: &Pointer) -> Res<Value> {
     let base = attr_cond(&attr, "eq", value.clone());
     let falsy = match &lit.kind {
         NodeKind::Str(_) => false,
-        NodeKind::Int(_) | NodeKind::Float(_) => number(lit) == Some(0.0),
-        NodeKind::Bool(b) => !b,
+        // json-logic-engine compares a missing attribute written first as
+        // 0 (`{"==": [{"var": "n"}, 0]}` holds without `n`), and written
+        // second as JavaScript does, where null equals neither 0 nor false.
+        NodeKind::Int(_) | NodeKind::Float(_) => !literal_first && number(lit) == Some(0.0),
+        NodeKind::Bool(b) => !literal_first && !b,
         _ => {
             return skip(
                 ptr,

@@ -373,22 +373,38 @@ fn flag(
     if !rules.rules.is_empty() {
         flag.insert("rules".into(), Value::Array(rules.rules));
     }
+    // flagd-core gives each flag the flag set's metadata, overridden by
+    // its own.
     let mut notes = Vec::new();
     let mut metadata = set_metadata.as_object().cloned().unwrap_or_default();
-    if let Some(Value::Object(m)) = node.get("metadata").map(Node::to_json) {
+    let own = node.get("metadata");
+    if let Some(Value::Object(m)) = own.map(Node::to_json) {
         metadata.extend(m);
     }
-    if !metadata.is_empty() {
-        let at = if node.get("metadata").is_some() {
-            ptr.push("metadata")
+    let mut ours = Map::new();
+    for (k, v) in metadata {
+        let from_flag = own.and_then(|m| m.get(&k)).is_some();
+        let at = if from_flag {
+            ptr.push("metadata").push(&k)
         } else {
-            Pointer::root().push("metadata")
+            Pointer::root().push("metadata").push(&k)
         };
-        notes.push((
-            at,
-            "metadata is not carried over (our flags have none to pass to OFREP's `metadata`)"
-                .to_owned(),
-        ));
+        if matches!(k.as_str(), "version" | "rule") {
+            notes.push((
+                at,
+                format!("metadata `{k}`: our OFREP answers' `metadata.{k}` is flagd's own"),
+            ));
+        } else if !(v.is_string() || v.is_number() || v.is_boolean()) {
+            notes.push((
+                at,
+                format!("metadata `{k}` that is not a string, number or boolean"),
+            ));
+        } else {
+            ours.insert(k, v);
+        }
+    }
+    if !ours.is_empty() {
+        flag.insert("metadata".into(), Value::Object(ours));
     }
     Ok((Value::Object(flag), notes))
 }
