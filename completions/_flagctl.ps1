@@ -322,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            [CompletionResult]::new('unleash', 'unleash', [CompletionResultType]::ParameterValue, 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -336,12 +337,26 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'flagctl;import;unleash' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment to write the flags into')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output for people (table) or scripts (json)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'flagctl;import;help' {
             [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            [CompletionResult]::new('unleash', 'unleash', [CompletionResultType]::ParameterValue, 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'flagctl;import;help;flagd' {
+            break
+        }
+        'flagctl;import;help;unleash' {
             break
         }
         'flagctl;import;help;help' {
@@ -451,9 +466,13 @@ Register-ArgumentCompleter -Native -CommandName 'flagctl' -ScriptBlock {
         }
         'flagctl;help;import' {
             [CompletionResult]::new('flagd', 'flagd', [CompletionResultType]::ParameterValue, 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)')
+            [CompletionResult]::new('unleash', 'unleash', [CompletionResultType]::ParameterValue, 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events')
             break
         }
         'flagctl;help;import;flagd' {
+            break
+        }
+        'flagctl;help;import;unleash' {
             break
         }
         'flagctl;help;init' {

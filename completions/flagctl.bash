@@ -136,6 +136,9 @@ _flagctl() {
             flagctl__subcmd__help__subcmd__import,flagd)
                 cmd="flagctl__subcmd__help__subcmd__import__subcmd__flagd"
                 ;;
+            flagctl__subcmd__help__subcmd__import,unleash)
+                cmd="flagctl__subcmd__help__subcmd__import__subcmd__unleash"
+                ;;
             flagctl__subcmd__help__subcmd__rollout,abort)
                 cmd="flagctl__subcmd__help__subcmd__rollout__subcmd__abort"
                 ;;
@@ -157,11 +160,17 @@ _flagctl() {
             flagctl__subcmd__import,help)
                 cmd="flagctl__subcmd__import__subcmd__help"
                 ;;
+            flagctl__subcmd__import,unleash)
+                cmd="flagctl__subcmd__import__subcmd__unleash"
+                ;;
             flagctl__subcmd__import__subcmd__help,flagd)
                 cmd="flagctl__subcmd__import__subcmd__help__subcmd__flagd"
                 ;;
             flagctl__subcmd__import__subcmd__help,help)
                 cmd="flagctl__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            flagctl__subcmd__import__subcmd__help,unleash)
+                cmd="flagctl__subcmd__import__subcmd__help__subcmd__unleash"
                 ;;
             flagctl__subcmd__rollout,abort)
                 cmd="flagctl__subcmd__rollout__subcmd__abort"
@@ -594,7 +603,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__import)
-            opts="flagd"
+            opts="flagd unleash"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -608,6 +617,20 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__help__subcmd__import__subcmd__flagd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__help__subcmd__import__subcmd__unleash)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -832,7 +855,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__import)
-            opts="-h -V --help --version flagd help"
+            opts="-h -V --help --version flagd unleash help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,7 +899,7 @@ _flagctl() {
             return 0
             ;;
         flagctl__subcmd__import__subcmd__help)
-            opts="flagd help"
+            opts="flagd unleash help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +933,46 @@ _flagctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__help__subcmd__unleash)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flagctl__subcmd__import__subcmd__unleash)
+            opts="-h -V --env --repo --format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

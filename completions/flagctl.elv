@@ -290,6 +290,7 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+            cand unleash 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'flagctl;import;flagd'= {
@@ -302,11 +303,23 @@ set edit:completion:arg-completer[flagctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'flagctl;import;unleash'= {
+            cand --env 'The environment to write the flags into'
+            cand --repo 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)'
+            cand --format 'Output for people (table) or scripts (json)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'flagctl;import;help'= {
             cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+            cand unleash 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'flagctl;import;help;flagd'= {
+        }
+        &'flagctl;import;help;unleash'= {
         }
         &'flagctl;import;help;help'= {
         }
@@ -392,8 +405,11 @@ set edit:completion:arg-completer[flagctl] = {|@words|
         }
         &'flagctl;help;import'= {
             cand flagd 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+            cand unleash 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'
         }
         &'flagctl;help;import;flagd'= {
+        }
+        &'flagctl;help;import;unleash'= {
         }
         &'flagctl;help;init'= {
         }

@@ -211,10 +211,11 @@ complete -c flagctl -n "__fish_flagctl_using_subcommand experiment; and __fish_s
 complete -c flagctl -n "__fish_flagctl_using_subcommand experiment; and __fish_seen_subcommand_from analyze" -s V -l version -d 'Print version'
 complete -c flagctl -n "__fish_flagctl_using_subcommand experiment; and __fish_seen_subcommand_from help" -f -a "analyze" -d 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
 complete -c flagctl -n "__fish_flagctl_using_subcommand experiment; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd help" -s h -l help -d 'Print help'
-complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd help" -s V -l version -d 'Print version'
-complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd help" -f -a "flagd" -d 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
-complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd unleash help" -s h -l help -d 'Print help'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd unleash help" -s V -l version -d 'Print version'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd unleash help" -f -a "flagd" -d 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd unleash help" -f -a "unleash" -d 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and not __fish_seen_subcommand_from flagd unleash help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from flagd" -l env -d 'The environment to write the flags into' -r
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from flagd" -l fractional -d 'Which of flagd\'s `fractional` algorithms the flags bucket with' -r -f -a "v1\t'flagd\'s legacy `fractional` (`bucketing: flagd-v1`)'
 v2\t'flagd\'s current `fractional` (`bucketing: flagd-v2`)'"
@@ -223,7 +224,14 @@ complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_
 json\t'One JSON document for scripts'"
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from flagd" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from flagd" -s V -l version -d 'Print version'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from unleash" -l env -d 'The environment to write the flags into' -r
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from unleash" -l repo -d 'The flags repository (default: the nearest directory upwards holding flags.toml, else the git root, else `.`)' -r -F
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from unleash" -l format -d 'Output for people (table) or scripts (json)' -r -f -a "table\t'Aligned text for terminals'
+json\t'One JSON document for scripts'"
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from unleash" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from unleash" -s V -l version -d 'Print version'
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "flagd" -d 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "unleash" -d 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'
 complete -c flagctl -n "__fish_flagctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c flagctl -n "__fish_flagctl_using_subcommand init" -s h -l help -d 'Print help'
 complete -c flagctl -n "__fish_flagctl_using_subcommand init" -s V -l version -d 'Print version'
@@ -256,3 +264,4 @@ complete -c flagctl -n "__fish_flagctl_using_subcommand help; and __fish_seen_su
 complete -c flagctl -n "__fish_flagctl_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "abort" -d 'Roll back to 0 % until the rollout spec changes'
 complete -c flagctl -n "__fish_flagctl_using_subcommand help; and __fish_seen_subcommand_from experiment" -f -a "analyze" -d 'Analyse an A/B/n experiment: rate or mean per variant with intervals, lift, p-values (Holm-adjusted and always-valid sequential), an overall test, the sample-ratio-mismatch check and power'
 complete -c flagctl -n "__fish_flagctl_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "flagd" -d 'flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`)'
+complete -c flagctl -n "__fish_flagctl_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "unleash" -d 'Unleash features: an export (`features-batch/export`), a client-API features document (`/api/client/features`) or delta-API events'

@@ -22,6 +22,7 @@ fi
 if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
   (cd tests/bucketing && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/unleash && npm ci --no-audit --no-fund --loglevel=error)
   (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -365,6 +365,25 @@ const OP_CASES: &[OpCase] = &[
         mistyped: &[r#"{"a": "2025-13-01T00:00:00Z"}"#, r#"{"a": {"t": 1}}"#],
     },
     OpCase {
+        op: "in_cidr",
+        when: "{attr: a, op: in_cidr, values: [10.0.0.0/8, '2001:db8::/32', 192.168.1.7]}",
+        holds: &[
+            r#"{"a": "10.20.30.40"}"#,
+            r#"{"a": "192.168.1.7"}"#,
+            r#"{"a": "2001:db8::1"}"#,
+        ],
+        fails: &[
+            r#"{"a": "11.0.0.1"}"#,
+            r#"{"a": "192.168.1.8"}"#,
+            r#"{"a": "::1"}"#,
+        ],
+        mistyped: &[
+            r#"{"a": "10.0.0"}"#,
+            r#"{"a": 167772161}"#,
+            r#"{"a": ["10.0.0.1"]}"#,
+        ],
+    },
+    OpCase {
         op: "exists",
         when: "{attr: a, op: exists}",
         // `exists` has no wrong type: any present, non-null value exists.

@@ -170,6 +170,12 @@ fn collect_conditions(c: &Condition, ops: &mut BTreeSet<String>) {
                 .into(),
             );
         }
+        Condition::Percentage(_) => {
+            ops.insert("percentage".into());
+        }
+        Condition::Flag(_) => {
+            ops.insert("flag".into());
+        }
     }
 }
 

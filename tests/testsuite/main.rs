@@ -39,6 +39,7 @@ mod fuzz_props;
 mod grafana;
 mod hostile_output;
 mod import_flagd;
+mod import_unleash;
 mod init;
 mod interop;
 mod invalid_corpus;

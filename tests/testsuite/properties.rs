@@ -594,6 +594,7 @@ fn serve(variants: Vec<String>) -> impl Strategy<Value = Serve> {
             Serve::Split(Split {
                 split: weights.into_iter().collect(),
                 salt,
+                bucket_by: None,
                 experiment,
             })
         });

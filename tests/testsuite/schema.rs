@@ -299,7 +299,8 @@ fn enums_match_the_model() {
             | Op::SemverLte
             | Op::Before
             | Op::After
-            | Op::Exists => op.as_str(),
+            | Op::Exists
+            | Op::InCidr => op.as_str(),
         })
         .collect();
     assert_eq!(schema_enum("op"), ops);

@@ -1,4 +1,5 @@
-//! `flagctl import flagd FILE… --env E [--fractional v1|v2]`: another
+//! `flagctl import flagd FILE… --env E [--fractional v1|v2]` and
+//! `flagctl import unleash FILE --env E`: another
 //! tool's flags as flag files of an environment, with a report of what
 //! could not be translated exactly (docs/migrating.md).
 
@@ -6,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use hotswap_flags_gitops::import::{self, ImportReport, Translation, flagd};
+use hotswap_flags_gitops::import::{self, ImportReport, Translation, flagd, unleash};
 
 use crate::cli::{OutputFormat, RepoArgs};
 use crate::output;
@@ -26,6 +27,24 @@ pub struct ImportArgs {
 pub enum ImportTool {
     /// flagd flag definitions (JSON files with `flags`, `$evaluators`, `metadata`).
     Flagd(FlagdArgs),
+    /// Unleash features: an export (`features-batch/export`), a client-API
+    /// features document (`/api/client/features`) or delta-API events.
+    Unleash(UnleashArgs),
+}
+
+/// `flagctl import unleash`
+#[derive(Debug, Args)]
+pub struct UnleashArgs {
+    /// The Unleash document; it becomes `<env dir>/<file stem>.yaml`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The environment to write the flags into.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+
+    #[command(flatten)]
+    pub repo: RepoArgs,
 }
 
 /// `flagctl import flagd`
@@ -59,7 +78,16 @@ pub enum FractionalArg {
 pub fn run(args: &ImportArgs) -> Result<Outcome, Failure> {
     match &args.tool {
         ImportTool::Flagd(a) => run_flagd(a),
+        ImportTool::Unleash(a) => run_unleash(a),
     }
+}
+
+fn run_unleash(args: &UnleashArgs) -> Result<Outcome, Failure> {
+    let name = args.file.display().to_string();
+    let text = std::fs::read(&args.file).with_context(|| format!("cannot read {name}"))?;
+    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{name}: not UTF-8 text"))?;
+    let translation = unleash::translate(&name, &text)?;
+    finish("unleash", &args.env, &args.repo, &[translation])
 }
 
 fn run_flagd(args: &FlagdArgs) -> Result<Outcome, Failure> {

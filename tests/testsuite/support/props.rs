@@ -7,7 +7,7 @@ use proptest::test_runner::Config as ProptestConfig;
 /// Every condition operator, for the tests that must cover them all. A new
 /// one fails to compile in schema.rs's `enums_match_the_model` until it is
 /// added here too.
-pub const ALL_OPS: [Op; 20] = [
+pub const ALL_OPS: [Op; 21] = [
     Op::Eq,
     Op::Neq,
     Op::In,
@@ -28,6 +28,7 @@ pub const ALL_OPS: [Op; 20] = [
     Op::Before,
     Op::After,
     Op::Exists,
+    Op::InCidr,
 ];
 
 /// `n` cases without persisted failures, or `PROPTEST_CASES` for a longer

@@ -26,6 +26,8 @@ impl Compiler<'_> {
                 .map(Cond::any),
             Condition::Not(inner) => self.condition(inner, &path.key("not")).map(Cond::not),
             Condition::Time(window) => self.time_window(window, &path.key("time")).map(Cond::time),
+            Condition::Percentage(p) => self.percentage(p, &path.key("percentage")),
+            Condition::Flag(f) => self.flag_condition(f, &path.key("flag")),
         }
     }
 
@@ -214,6 +216,10 @@ impl Compiler<'_> {
                     .each(values, &operand_path, instant)?
                     .into_boxed_slice(),
             },
+            Op::InCidr => AttrTest::Cidr(
+                self.each(values, &operand_path, network)?
+                    .into_boxed_slice(),
+            ),
             Op::Exists => AttrTest::Exists,
         };
         Some(attr(a, test))
@@ -301,6 +307,22 @@ fn version(v: &Value) -> Result<semver::Version, String> {
     })?;
     parse_version(s)
         .ok_or_else(|| format!("`{s}` is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.4.0)"))
+}
+
+/// A CIDR block (`10.0.0.0/8`, `2001:db8::/32`) or one address (`/32`,
+/// `/128`).
+fn network(v: &Value) -> Result<ipnet::IpNet, String> {
+    let s = v.as_str().ok_or_else(|| {
+        format!(
+            "operand must be a CIDR block such as \"10.0.0.0/8\", not {}",
+            describe(v)
+        )
+    })?;
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("`{s}` is neither a CIDR block (10.0.0.0/8, 2001:db8::/32) nor an IP address")
+        })
 }
 
 fn instant(v: &Value) -> Result<Timestamp, String> {

@@ -31,7 +31,13 @@ impl Compiler<'_> {
             }
             Some(attr) => BucketBy::Attr(attr.into()),
         };
+        self.current = Some(super::reference::CurrentFlag::new(
+            key,
+            flag,
+            bucket_by.clone(),
+        ));
         let rules = self.rules(key, flag, &path);
+        self.current = None;
         let rollout = flag
             .rollout
             .as_ref()
@@ -266,8 +272,9 @@ impl Compiler<'_> {
         }
         let salt = match &split.salt {
             // flagd's `fractional` may hash the bucket-by attribute alone
-            // (`{"var": "email"}`): an empty salt, allowed in its modes.
-            Some(s) if s.is_empty() && !mode.is_flagd() => {
+            // (`{"var": "email"}`), and Unleash's groupId may be empty: an
+            // empty salt, allowed in their modes.
+            Some(s) if s.is_empty() && !mode.is_flagd() && mode != BucketingMode::Unleash => {
                 self.error(path.key("salt"), "`salt` is empty");
                 ok = false;
                 key.to_owned()
@@ -283,8 +290,13 @@ impl Compiler<'_> {
             return None;
         }
         let (buckets, slots) = split_slots(mode, split.split.values().copied().zip(ids?));
+        let bucket_by = match &split.bucket_by {
+            Some(list) => Some(self.bucket_by_list(list, &path.key("bucketBy"))?),
+            None => None,
+        };
         let salt_prefix = mode.key_prefix(&salt).into_bytes().into_boxed_slice();
         Some(CompiledSplit {
+            bucket_by,
             murmur: mode.split_murmur(&salt_prefix),
             salt_prefix,
             salt: salt.into(),

@@ -10,6 +10,7 @@ mod condition;
 mod config;
 mod flag;
 mod metadata;
+mod reference;
 mod rollout;
 mod segment;
 mod time;
@@ -81,6 +82,7 @@ pub fn compile(model: &EnvModel, metrics: &MetricsConfig, meta: RulesetMeta) -> 
         .filter_map(|(key, flag)| c.flag(key, flag))
         .collect();
     c.warn_unused_segments();
+    c.check_flag_cycles();
     let diagnostics = std::mem::take(&mut c.diags);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Compiled {
@@ -111,6 +113,8 @@ pub(crate) struct Compiler<'m> {
     segment_ids: HashMap<&'m str, SegmentId>,
     regexes: HashMap<String, Regex>,
     diags: Vec<Diagnostic>,
+    /// The flag whose rules are being compiled; `None` in segments.
+    current: Option<reference::CurrentFlag>,
 }
 
 impl<'m> Compiler<'m> {
@@ -127,6 +131,7 @@ impl<'m> Compiler<'m> {
             segment_ids,
             regexes: HashMap::new(),
             diags: Vec::new(),
+            current: None,
         }
     }
 

@@ -117,12 +117,13 @@ pub(crate) fn referenced_segments<'c>(cond: &'c Condition, out: &mut Vec<&'c str
             }
         }
         Condition::Not(c) => referenced_segments(c, out),
-        Condition::Attr(_) | Condition::Time(_) => {}
+        Condition::Attr(_) | Condition::Time(_) | Condition::Percentage(_) | Condition::Flag(_) => {
+        }
     }
 }
 
 /// A path from `start` back to itself, if there is one (iterative DFS).
-fn find_cycle(start: usize, edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+pub(super) fn find_cycle(start: usize, edges: &[Vec<usize>]) -> Option<Vec<usize>> {
     let mut stack = vec![(start, 0usize)];
     let mut on_path = vec![start];
     let mut visited = vec![false; edges.len()];

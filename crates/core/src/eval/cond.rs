@@ -7,11 +7,12 @@
 
 use std::cmp::Ordering;
 
-use super::Context;
 use super::bucket::{KeyBuf, attr_key_bytes};
 use super::value::AttrValue;
+use super::{Context, EvalEnv, InitialRollouts, RolloutState};
 use crate::ruleset::{
-    AttrTest, CompiledSegment, Cond, FALSE, Leaf, NumOp, Ruleset, Scalar, StrSet, TRUE,
+    AttrTest, BucketBy, BucketingMode, CompiledSegment, Cond, FALSE, FlagId, Leaf, NumOp,
+    PercentageTest, Ruleset, Scalar, StrSet, TRUE, VariantId,
 };
 use crate::text::same;
 use crate::version::parse_version;
@@ -21,6 +22,10 @@ use jiff::Timestamp;
 pub(crate) struct Scope<'a> {
     pub segments: &'a [CompiledSegment],
     pub now: Timestamp,
+    /// The ruleset, for `flag` conditions (none in unit tests of conditions).
+    pub ruleset: Option<&'a Ruleset>,
+    /// Rollout positions, for the flags `flag` conditions evaluate.
+    pub rollouts: &'a dyn RolloutState,
 }
 
 impl Cond {
@@ -31,6 +36,8 @@ impl Cond {
             &Scope {
                 segments: &ruleset.segments,
                 now,
+                ruleset: Some(ruleset),
+                rollouts: &InitialRollouts,
             },
         )
     }
@@ -85,7 +92,68 @@ impl Leaf {
                 .get(*id as usize)
                 .is_some_and(|s| s.admits(ctx, scope)),
             Leaf::Time(range) => range.contains(scope.now),
+            Leaf::Percentage(test) => test.holds(ctx),
+            Leaf::Flag { id, variants } => flag_serves(*id, variants, ctx, scope),
         }
+    }
+}
+
+/// Whether flag `id` serves one of `variants` to `ctx`; an evaluation that
+/// ends in an error serves none. Out of line: it recurses into the
+/// evaluator, which the compiler keeps acyclic (`compile::reference`).
+#[inline(never)]
+fn flag_serves(id: FlagId, variants: &[VariantId], ctx: &Context, scope: &Scope<'_>) -> bool {
+    let Some(ruleset) = scope.ruleset else {
+        return false;
+    };
+    let env = EvalEnv {
+        now: scope.now,
+        rollouts: scope.rollouts,
+    };
+    ruleset
+        .evaluate_id(id, ctx, &env)
+        .is_ok_and(|ev| variants.contains(&ev.variant))
+}
+
+/// The bytes of the first attribute of `list` that gives a bucketing key
+/// (in `unleash` mode an empty string gives none, as an empty stickiness
+/// value gives none in Unleash).
+#[inline]
+pub(crate) fn first_key<'a>(
+    ctx: &'a Context,
+    list: &[BucketBy],
+    mode: BucketingMode,
+    buf: &'a mut KeyBuf,
+) -> Option<&'a [u8]> {
+    let usable = |value: &AttrValue| {
+        let mut scratch: KeyBuf = [0; 40];
+        attr_key_bytes(value, &mut scratch)
+            .is_some_and(|key| !key.is_empty() || mode != BucketingMode::Unleash)
+    };
+    let value = list.iter().find_map(|by| {
+        match by {
+            BucketBy::TargetingKey => ctx.targeting_key(),
+            BucketBy::Attr(name) => ctx.lookup(name),
+        }
+        .filter(|v| usable(v))
+    })?;
+    attr_key_bytes(value, buf)
+}
+
+impl PercentageTest {
+    /// Inside iff the context has a key and its rollout bucket is below
+    /// the threshold; without a key, outside.
+    #[inline(never)]
+    fn holds(&self, ctx: &Context) -> bool {
+        if self.threshold == 0 {
+            return false;
+        }
+        let mut buf: KeyBuf = [0; 40];
+        first_key(ctx, &self.bucket_by, self.mode, &mut buf).is_some_and(|key| {
+            self.mode
+                .rollout_bucket(&self.salt_prefix, &self.murmur, key)
+                < self.threshold
+        })
     }
 }
 
@@ -175,6 +243,10 @@ impl AttrTest {
                     _ => false,
                 }
             }
+            AttrTest::Cidr(networks) => value
+                .as_str()
+                .and_then(|s| s.trim().parse::<std::net::IpAddr>().ok())
+                .is_some_and(|ip| networks.iter().any(|n| n.contains(&ip))),
             AttrTest::Instant { before, operands } => as_instant(value).is_some_and(|t| {
                 operands.iter().any(|o| {
                     let ord = t.cmp(o);
@@ -315,7 +387,7 @@ mod tests {
             for (i, _) in present.iter().enumerate().filter(|(_, p)| **p) {
                 ctx = ctx.with_bool(&format!("a{i}"), true);
             }
-            let scope = Scope { segments: &[], now: Timestamp::UNIX_EPOCH };
+            let scope = Scope { segments: &[], now: Timestamp::UNIX_EPOCH, ruleset: None, rollouts: &InitialRollouts };
             let cond = tree.compile();
             prop_assert_eq!(cond.holds(&ctx, &scope), tree.holds(&present));
             // Every jump goes forward, so evaluation always ends.

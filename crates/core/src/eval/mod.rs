@@ -125,7 +125,7 @@ impl RolloutPosition {
 
 /// Supplies the live position of each rollout. flagd's controller implements
 /// it over atomics; tools use [`InitialRollouts`] or [`FixedRollouts`].
-pub trait RolloutState {
+pub trait RolloutState: AsDynRollouts {
     /// The position of `flag`'s rollout now.
     fn position(
         &self,
@@ -133,6 +133,19 @@ pub trait RolloutState {
         flag: &CompiledFlag,
         rollout: &CompiledRollout,
     ) -> RolloutPosition;
+}
+
+/// A [`RolloutState`] as a trait object, for the flags a `flag` condition
+/// evaluates (conditions are not generic over the rollout state).
+pub trait AsDynRollouts {
+    /// `self` as `&dyn RolloutState`.
+    fn as_dyn(&self) -> &dyn RolloutState;
+}
+
+impl<T: RolloutState> AsDynRollouts for T {
+    fn as_dyn(&self) -> &dyn RolloutState {
+        self
+    }
 }
 
 /// Every rollout where it starts: a canary's first stage, a linear ramp's
@@ -377,6 +390,8 @@ impl Ruleset {
         let scope = Scope {
             segments: &self.segments,
             now: env.now,
+            ruleset: Some(self),
+            rollouts: env.rollouts.as_dyn(),
         };
         for (i, rule) in flag.rules.iter().enumerate() {
             if rule.when.holds(ctx, &scope) {
@@ -416,6 +431,20 @@ impl Ruleset {
 /// stickiness value for none, and so does its bucketing mode.
 #[inline(always)]
 fn unit_key<'a>(ctx: &'a Context, flag: &CompiledFlag, buf: &'a mut KeyBuf) -> Option<&'a [u8]> {
+    unit_key_by(ctx, flag, None, buf)
+}
+
+/// [`unit_key`], or the first usable attribute of a split's own `bucketBy`.
+#[inline(always)]
+fn unit_key_by<'a>(
+    ctx: &'a Context,
+    flag: &CompiledFlag,
+    list: Option<&[BucketBy]>,
+    buf: &'a mut KeyBuf,
+) -> Option<&'a [u8]> {
+    if let Some(list) = list {
+        return cond::first_key(ctx, list, flag.bucketing, buf);
+    }
     let key = match &flag.bucket_by {
         BucketBy::TargetingKey => attr_key_bytes(ctx.targeting_key()?, buf),
         BucketBy::Attr(name) => match ctx.lookup(name) {
@@ -443,7 +472,8 @@ fn serve(
         }
         CompiledServe::Split(split) => {
             let mut buf: KeyBuf = [0; 40];
-            let key = unit_key(ctx, ev.flag, &mut buf).ok_or(EvalError::TargetingKeyMissing)?;
+            let key = unit_key_by(ctx, ev.flag, split.bucket_by.as_deref(), &mut buf)
+                .ok_or(EvalError::TargetingKeyMissing)?;
             let b = ev.flag.bucketing.split_bucket(
                 &split.salt_prefix,
                 &split.murmur,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A targeting condition. Written as a map with exactly one of `attr`,
-/// `segment`, `all`, `any`, `not` or `time`.
+/// `segment`, `all`, `any`, `not`, `time`, `percentage` or `flag`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawCondition", into = "RawCondition")]
 pub enum Condition {
@@ -22,6 +22,37 @@ pub enum Condition {
     Not(Box<Condition>),
     /// The evaluation time is inside a window: `{time: {after, before, timezone}}`.
     Time(TimeWindow),
+    /// The context's bucket is inside a percentage: `{percentage: {value, salt, bucketBy}}`.
+    Percentage(PercentageCondition),
+    /// Another flag serves one of some variants: `{flag: {key, variants}}`.
+    Flag(FlagCondition),
+}
+
+/// `{percentage: {value, salt?, bucketBy?}}`: a rollout inside a rule, as
+/// Unleash's gradual and flexible rollout strategies are. The context is
+/// hashed as the flag's rollout is (its `bucketing` mode) with this salt.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PercentageCondition {
+    /// The share of contexts inside, 0 to 100.
+    pub value: f64,
+    /// The hash salt (default: the flag's rollout salt).
+    pub salt: Option<String>,
+    /// The attributes hashed, the first that gives a key (default: the
+    /// flag's `bucketBy`).
+    pub bucket_by: Option<super::flag::BucketByList>,
+}
+
+/// `{flag: {key, variants}}`: what another flag serves the same context,
+/// as Unleash's dependent features ask of their parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagCondition {
+    /// The other flag's key.
+    pub key: String,
+    /// Holds when that flag serves one of these variants.
+    pub variants: Vec<String>,
 }
 
 /// `{attr, op, value | values}`.
@@ -101,6 +132,8 @@ pub enum Op {
     After,
     /// The attribute is present (and not null).
     Exists,
+    /// An IP address inside any operand (a CIDR block or one address).
+    InCidr,
 }
 
 impl Op {
@@ -127,6 +160,7 @@ impl Op {
             Op::Before => "before",
             Op::After => "after",
             Op::Exists => "exists",
+            Op::InCidr => "in_cidr",
         }
     }
 
@@ -171,6 +205,8 @@ pub struct RawCondition {
     any: Option<Vec<Condition>>,
     not: Option<Box<Condition>>,
     time: Option<TimeWindow>,
+    percentage: Option<PercentageCondition>,
+    flag: Option<FlagCondition>,
 }
 
 impl TryFrom<RawCondition> for Condition {
@@ -184,19 +220,21 @@ impl TryFrom<RawCondition> for Condition {
             ("any", raw.any.is_some()),
             ("not", raw.not.is_some()),
             ("time", raw.time.is_some()),
+            ("percentage", raw.percentage.is_some()),
+            ("flag", raw.flag.is_some()),
         ];
         let present: Vec<&str> = forms.iter().filter(|f| f.1).map(|f| f.0).collect();
         match present.as_slice() {
             [] => {
                 return Err(
-                    "a condition needs one of `attr`, `segment`, `all`, `any`, `not` or `time`"
+                    "a condition needs one of `attr`, `segment`, `all`, `any`, `not`, `time`, `percentage` or `flag`"
                         .into(),
                 );
             }
             [_] => {}
             many => {
                 return Err(format!(
-                    "a condition has exactly one of `attr`, `segment`, `all`, `any`, `not`, `time`; found {} (combine them with `all`)",
+                    "a condition has exactly one of `attr`, `segment`, `all`, `any`, `not`, `time`, `percentage`, `flag`; found {} (combine them with `all`)",
                     many.iter()
                         .map(|k| format!("`{k}`"))
                         .collect::<Vec<_>>()
@@ -216,6 +254,10 @@ impl TryFrom<RawCondition> for Condition {
                 Condition::Any(any)
             } else if let Some(not) = raw.not {
                 Condition::Not(not)
+            } else if let Some(p) = raw.percentage {
+                Condition::Percentage(p)
+            } else if let Some(f) = raw.flag {
+                Condition::Flag(f)
             } else {
                 Condition::Time(raw.time.unwrap_or(TimeWindow {
                     after: None,
@@ -255,6 +297,8 @@ impl From<Condition> for RawCondition {
             Condition::Any(v) => raw.any = Some(v),
             Condition::Not(c) => raw.not = Some(c),
             Condition::Time(t) => raw.time = Some(t),
+            Condition::Percentage(p) => raw.percentage = Some(p),
+            Condition::Flag(f) => raw.flag = Some(f),
         }
         raw
     }

@@ -231,6 +231,27 @@ pub(crate) fn opt_variant_name<'de, D: Deserializer<'de>>(
     Option::<VariantName>::deserialize(d).map(|n| n.map(|n| n.0))
 }
 
+/// One attribute or several, tried in order: `bucketBy: sessionId` or
+/// `bucketBy: [userId, sessionId]` (the first that gives a bucketing key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BucketByList {
+    /// One attribute.
+    One(String),
+    /// Several, the first present wins.
+    Many(Vec<String>),
+}
+
+impl BucketByList {
+    /// The attributes in the order they are tried.
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            BucketByList::One(a) => std::slice::from_ref(a),
+            BucketByList::Many(v) => v,
+        }
+    }
+}
+
 /// Variants by relative weight, optionally an experiment.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,6 +261,10 @@ pub struct Split {
     pub split: IndexMap<String, f64>,
     /// Hash salt (default: the flag key). Change it to reshuffle users.
     pub salt: Option<String>,
+    /// The attributes hashed for this split, the first that gives a key
+    /// (default: the flag's `bucketBy`), as Unleash's variant stickiness.
+    #[serde(rename = "bucketBy")]
+    pub bucket_by: Option<Box<BucketByList>>,
     /// This split is an experiment to analyse.
     pub experiment: Option<Experiment>,
 }

@@ -12,10 +12,12 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::bucketing::BucketingMode;
-pub use condition::{AttrCondition, Condition, Op, Operands, TimeWindow};
+pub use condition::{
+    AttrCondition, Condition, FlagCondition, Op, Operands, PercentageCondition, TimeWindow,
+};
 pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
 pub use duration::DurationSpec;
-pub use flag::{Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
+pub use flag::{BucketByList, Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
 pub use lifecycle::{ExpiryDate, FlagKind};
 pub use rollout::{Check, Compare, Health, MetricsShorthand, NoData, Rollout, Stage, Strategy};
 

@@ -14,7 +14,7 @@
 //! Every jump goes forward, so the loop ends within as many iterations as
 //! there are steps.
 
-use super::{AttrKey, AttrTest, SegmentId, TimeRange};
+use super::{AttrKey, AttrTest, FlagId, PercentageTest, SegmentId, TimeRange, VariantId};
 
 /// Where to go after a step: the index of a later step, or an answer.
 pub(crate) type Next = u32;
@@ -57,6 +57,15 @@ pub(crate) enum Leaf {
     Segment(SegmentId),
     /// Evaluation time in `[after, before)`.
     Time(TimeRange),
+    /// The context's bucket inside a percentage (`{percentage: …}`).
+    Percentage(Box<PercentageTest>),
+    /// Another flag serves one of `variants` (`{flag: …}`).
+    Flag {
+        /// The other flag.
+        id: FlagId,
+        /// Its variants that make the condition hold.
+        variants: Box<[VariantId]>,
+    },
 }
 
 impl Cond {
@@ -83,6 +92,16 @@ impl Cond {
     /// The evaluation time inside `range`.
     pub(crate) fn time(range: TimeRange) -> Cond {
         Cond::leaf(Leaf::Time(range))
+    }
+
+    /// The context's bucket inside a percentage.
+    pub(crate) fn percentage(test: PercentageTest) -> Cond {
+        Cond::leaf(Leaf::Percentage(Box::new(test)))
+    }
+
+    /// Another flag serving one of `variants`.
+    pub(crate) fn flag(id: FlagId, variants: Box<[VariantId]>) -> Cond {
+        Cond::leaf(Leaf::Flag { id, variants })
     }
 
     /// Holds when `inner` does not: its answers swapped.

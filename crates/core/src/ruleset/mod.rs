@@ -238,6 +238,22 @@ impl BucketBy {
     }
 }
 
+/// A `{percentage: …}` condition: the context's rollout bucket, in the
+/// flag's bucketing mode, below a threshold.
+#[derive(Debug)]
+pub struct PercentageTest {
+    /// The flag's bucketing mode.
+    pub mode: BucketingMode,
+    /// The attributes hashed, the first that gives a key.
+    pub bucket_by: Box<[BucketBy]>,
+    /// The bytes hashed before the key ([`BucketingMode::key_prefix`]).
+    pub salt_prefix: Box<[u8]>,
+    /// murmur3's state after `salt_prefix` (the rollout seed).
+    pub murmur: Murmur3Prefix,
+    /// Inside iff `bucket < threshold` (thousandths of a percent).
+    pub threshold: u32,
+}
+
 /// A rule ready to evaluate.
 #[derive(Debug)]
 pub struct CompiledRule {
@@ -268,6 +284,9 @@ pub struct CompiledSplit {
     pub murmur: Murmur3Prefix,
     /// The salt as written (or the flag key).
     pub salt: Box<str>,
+    /// The attributes hashed instead of the flag's `bucketBy`, the first
+    /// that gives a key; `None`: the flag's.
+    pub bucket_by: Option<Box<[BucketBy]>>,
     /// How many buckets the hash is mapped onto: 100000 (xxh3), the sum of
     /// the integer weights (flagd-v2, unleash), or 2³¹ + 1 (flagd-v1, whose
     /// bucket is `|i32(hash)|`).
@@ -404,6 +423,8 @@ pub enum AttrTest {
     Compare(NumOp, Box<[f64]>),
     /// Semantic-version comparison against any operand.
     Semver(NumOp, Box<[semver::Version]>),
+    /// An IP address inside any network.
+    Cidr(Box<[ipnet::IpNet]>),
     /// Timestamp attribute before (`<`) or at/after (`>=`) any operand.
     Instant {
         /// True for `before`.

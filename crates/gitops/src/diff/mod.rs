@@ -337,7 +337,8 @@ fn condition_segments<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
             cs.iter().for_each(|c| condition_segments(c, out));
         }
         Condition::Not(c) => condition_segments(c, out),
-        Condition::Attr(_) | Condition::Time(_) => {}
+        Condition::Attr(_) | Condition::Time(_) | Condition::Percentage(_) | Condition::Flag(_) => {
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! writes nothing.
 
 pub mod flagd;
+pub mod unleash;
 mod write;
 mod yaml;
 

@@ -45,6 +45,17 @@ pub fn condition_text(c: &Condition) -> String {
             }
             parts.join(" ")
         }
+        Condition::Percentage(p) => {
+            let mut text = format!("percentage {}%", p.value);
+            if let Some(salt) = &p.salt {
+                text.push_str(&format!(" salt {salt}"));
+            }
+            if let Some(by) = &p.bucket_by {
+                text.push_str(&format!(" by [{}]", by.as_slice().join(", ")));
+            }
+            text
+        }
+        Condition::Flag(f) => format!("flag {} serves [{}]", f.key, f.variants.join(", ")),
     }
 }
 
