@@ -23,7 +23,7 @@ _flagd() {
 
     case "${cmd}" in
         flagd)
-            opts="-e -h -V --env --repo --git-url --ref --git-path --bundle --poll --listen --state-dir --metrics-url --workers --log-format --auth-jwt-secret-file --auth-jwt-public-key --allowed-origin --cors-origin --allowed-host --ui --auth-jwks-file --auth-issuer --auth-audience --auth-role-claim --auth-eval --api-keys-file --client-api-keys-file --metrics-auth --tls-cert --tls-key --bundle-public-key --webhook-secret-file --rate-limit --rate-burst --max-body-bytes --header-timeout --idle-timeout --max-connections --max-event-streams --request-timeout --max-bulk-flags --max-context-attributes --max-context-depth --cluster --cluster-prefix --cluster-replica --cluster-lease-ttl --cluster-ca --cluster-cert --cluster-key --cluster-user --cluster-password-file --config --check-config --completions --man --help --version"
+            opts="-e -h -V --env --repo --git-url --ref --git-path --bundle --poll --listen --state-dir --metrics-url --workers --log-format --auth-jwt-secret-file --auth-jwt-public-key --allowed-origin --cors-origin --allowed-host --ui --auth-jwks-file --auth-issuer --auth-audience --auth-role-claim --auth-eval --api-keys-file --client-api-keys-file --metrics-auth --tls-cert --tls-key --bundle-public-key --webhook-secret-file --rate-limit --rate-burst --max-body-bytes --header-timeout --idle-timeout --max-connections --max-event-streams --request-timeout --max-bulk-flags --max-context-attributes --max-context-depth --cluster --cluster-prefix --cluster-replica --cluster-lease-ttl --cluster-ca --cluster-cert --cluster-key --cluster-user --cluster-password-file --otlp-endpoint --otlp-protocol --otel-service-name --otel-sampler --otel-sampler-arg --otel-context-id --config --check-config --completions --man --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +222,26 @@ _flagd() {
                     return 0
                     ;;
                 --cluster-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-protocol)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otel-service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otel-sampler)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otel-sampler-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -49,6 +49,11 @@ complete -c flagd -l cluster-cert -d 'This client\'s certificate (PEM), for etcd
 complete -c flagd -l cluster-key -d 'The private key (PEM) of --cluster-cert' -r -F
 complete -c flagd -l cluster-user -d 'The etcd user, with --cluster-password-file' -r
 complete -c flagd -l cluster-password-file -d 'A file holding the etcd user\'s password' -r -F
+complete -c flagd -l otlp-endpoint -d 'Export traces over OTLP/HTTP to this collector: its base URL (`http://collector:4318`; `/v1/traces` is appended). Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else OTEL_EXPORTER_OTLP_ENDPOINT; neither: tracing is off' -r
+complete -c flagd -l otlp-protocol -d 'The OTLP encoding: http/protobuf or http/json (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)' -r
+complete -c flagd -l otel-service-name -d 'The traces\' service.name (default: OTEL_SERVICE_NAME, else flagd)' -r
+complete -c flagd -l otel-sampler -d 'Which requests are traced: always_on, always_off, traceidratio or parentbased_* of those (default: OTEL_TRACES_SAMPLER, else parentbased_always_on). Rollout spans are always kept' -r
+complete -c flagd -l otel-sampler-arg -d 'The sampler\'s ratio, 0 to 1 (default: OTEL_TRACES_SAMPLER_ARG, else 1)' -r
 complete -c flagd -l config -d 'Read options from a TOML file (keys are the long option names)' -r -F
 complete -c flagd -l completions -d 'Print shell completions and exit' -r -f -a "bash\t''
 elvish\t''
@@ -57,6 +62,7 @@ powershell\t''
 zsh\t''"
 complete -c flagd -l auth-eval -d 'Evaluation needs a valid token or API key too (default: open)'
 complete -c flagd -l metrics-auth -d '`/metrics` needs a viewer token (default: open)'
+complete -c flagd -l otel-context-id -d 'Record each evaluation\'s targeting key as feature_flag.context.id (default: not recorded, as it can be personal data)'
 complete -c flagd -l check-config -d 'Check the options (the command line and the --config file) as a start would, print what they resolve to, and exit: 0 when flagd would start with them, 2 otherwise. Reads no other file, binds and contacts nothing, so options can be checked away from where they run (a Kubernetes manifest\'s, for one)'
 complete -c flagd -l man -d 'Print the man page and exit'
 complete -c flagd -s h -l help -d 'Print help (see more with \'--help\')'

@@ -9,6 +9,8 @@
 #
 #   scripts/load.sh [DURATION]      # default 10s per scenario
 #   ONLY=large scripts/load.sh      # the 10,000-flag part only
+#   ONLY=tracing scripts/load.sh    # tracing's cost: off, on at 1 %, on at 100 %
+#   ROUNDS=3                        # interleaved rounds of the tracing runs (medians)
 #   SWAPS=100                       # swaps of the 10,000-flag ruleset
 #   FLAGD=path/to/flagd             # measure that binary (e.g. a base build) instead
 set -euo pipefail
@@ -26,7 +28,8 @@ else
 fi
 work=$(mktemp -d)
 pid=
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+sink_pid=
+trap 'kill "$pid" $sink_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # start_flagd NAME ARGS…: runs flagd in the background, sets pid and base
 # (its URL) once it answers /readyz.
@@ -77,7 +80,61 @@ large() {
   echo "RSS after the swaps: $(rss) (peak $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/$pid/status"))"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
+# Tracing's cost (docs/observability.md): the single-flag GET with tracing
+# off, on sampling 1 % and on sampling 100 %, exporting to a local OTLP/HTTP
+# sink that reads and discards what it gets. The machine may be shared and
+# noisy, so the three run in turns, ROUNDS times, and the medians count.
+tracing_cost() {
+  local rounds=${ROUNDS:-3} port mode r rate dropped url
+  local -A rates=()
+  python3 - >"$work/sink-port" <<'PY' &
+import http.server
+class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+PY
+  sink_pid=$!
+  for _ in $(seq 100); do [ -s "$work/sink-port" ] && break; sleep 0.05; done
+  port=$(cat "$work/sink-port")
+  cp -r flags-example "$work/repo-tracing"
+  echo; echo "== tracing's cost: single-flag GET, $rounds rounds of ${DURATION} each"
+  for r in $(seq "$rounds"); do
+    for mode in off 1% 100%; do
+      local tracing=()
+      case $mode in
+        1%) tracing=(--otlp-endpoint "http://127.0.0.1:$port" --otel-sampler traceidratio --otel-sampler-arg 0.01) ;;
+        100%) tracing=(--otlp-endpoint "http://127.0.0.1:$port" --otel-sampler always_on) ;;
+      esac
+      start_flagd "tracing-$r-${mode%\%}" --repo "$work/repo-tracing" --env production "${tracing[@]}"
+      url="$base/api/v1/flags/new-checkout-flow/evaluate?userId=user-42&country=DE&email=a%40elsewhere.org"
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null
+      rate=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url" | awk '/Requests\/sec/ {printf "%d", $2}')
+      dropped=$(curl -fs "$base/metrics" | awk '/^flagd_trace_spans_dropped_total/ {print $2}')
+      echo "round $r, tracing $mode: $rate req/s${dropped:+ ($dropped spans dropped)}"
+      rates[$mode]+="$rate "
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+    done
+  done
+  median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+  local off on1 on100
+  off=$(echo "${rates[off]}" | median)
+  on1=$(echo "${rates[1%]}" | median)
+  on100=$(echo "${rates[100%]}" | median)
+  echo "medians: off $off req/s; on at 1 % $on1 req/s ($(python3 -c "print(f'{$on1 / $off:.3f}')") of off); on at 100 % $on100 req/s ($(python3 -c "print(f'{$on100 / $off:.3f}')") of off)"
+  kill "$sink_pid"; wait "$sink_pid" 2>/dev/null || true
+  sink_pid=
+}
 if [ "${ONLY:-}" = large ]; then large; exit; fi
+if [ "${ONLY:-}" = tracing ]; then tracing_cost; exit; fi
 cp -r flags-example "$work/repo"
 start_flagd example --repo "$work/repo" --env production
 sleep 1

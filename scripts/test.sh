@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need
 # beyond cargo — the Python xxhash module (the independent bucketing check)
+# and opentelemetry-proto (the OTLP receiver of the tracing test),
 # the OpenFeature Node SDK (tests/interop), flagd's and Unleash's Node
 # libraries (tests/bucketing: the bucketing modes' oracle) and the browser test's page and
 # driver (tests/browser: the OpenFeature web SDK, esbuild, puppeteer-core,
@@ -18,6 +19,15 @@ if ! python3 -c 'import xxhash' 2>/dev/null; then
   "${pip[@]}" xxhash 2>/dev/null \
     || "${pip[@]}" --user xxhash 2>/dev/null \
     || "${pip[@]}" --user --break-system-packages xxhash
+fi
+# The OTLP receiver of tests/otel/receiver.py decodes flagd's traces with
+# the OpenTelemetry protobuf classes, at a pinned version.
+if ! python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null; then
+  pip=(python3 -m pip install --quiet --disable-pip-version-check)
+  otel=opentelemetry-proto==1.45.2
+  "${pip[@]}" "$otel" 2>/dev/null \
+    || "${pip[@]}" --user "$otel" 2>/dev/null \
+    || "${pip[@]}" --user --break-system-packages "$otel"
 fi
 if command -v npm >/dev/null; then
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -47,6 +47,7 @@ mod layers;
 mod lifecycle;
 mod manifests;
 mod no_alloc;
+mod otel;
 mod package;
 mod promote;
 mod properties;

@@ -4,7 +4,7 @@
 //! must survive a restart, [`cluster`] shares rollout state between
 //! replicas through etcd, [`dashboard`] renders the pages flagd serves
 //! under `/ui/`, [`background`] runs loads and frees old rulesets
-//! away from the request threads.
+//! away from the request threads, [`telemetry`] exports traces over OTLP.
 //!
 //! ```text
 //! feed (dir | git | bundle) ──check──▶ live (ArcSwap<Served>) ──▶ server (axum)
@@ -23,3 +23,4 @@ pub mod live;
 pub mod rollout;
 pub mod server;
 pub mod state_dir;
+pub mod telemetry;

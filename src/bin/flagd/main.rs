@@ -35,6 +35,7 @@ use hotswap_flags_daemon::server::ui::UiConfig;
 use hotswap_flags_daemon::server::webhook::WebhookSecret;
 use hotswap_flags_daemon::server::{self, AppState, Metrics, ROUTES, Security};
 use hotswap_flags_daemon::state_dir::StateDir;
+use hotswap_flags_daemon::telemetry::{self, ExportStats};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tracing::{info, warn};
@@ -68,7 +69,17 @@ fn main() -> ExitCode {
             Err(e) => fail(&e.into()),
         };
     }
-    init_logging(settings.log_format);
+    // Before the runtime: the exporter's blocking client lives outside it.
+    let traces = match settings
+        .tracing
+        .as_ref()
+        .map(telemetry::install)
+        .transpose()
+    {
+        Ok(t) => t,
+        Err(e) => return fail(&e.into()),
+    };
+    init_logging(settings.log_format, traces.as_ref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.workers)
         .enable_all()
@@ -77,7 +88,13 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&e.into()),
     };
-    match runtime.block_on(run(settings)) {
+    let stats = traces.as_ref().map(|t| t.stats.clone());
+    let result = runtime.block_on(run(settings, stats));
+    drop(runtime);
+    if let Some(traces) = &traces {
+        traces.shutdown();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
@@ -112,6 +129,22 @@ fn print_settings(s: &Settings) -> std::io::Result<()> {
     writeln!(out, "cluster: {cluster}")?;
     let ui = s.ui.to_possible_value().expect("every --ui value is named");
     writeln!(out, "ui: {}", ui.get_name())?;
+    let tracing = match &s.tracing {
+        None => "off".to_owned(),
+        Some(t) => format!(
+            "{} {} service {} sampler {}{}",
+            t.protocol.as_str(),
+            t.endpoint,
+            t.service_name,
+            t.sampling.describe(),
+            if t.context_id {
+                " with context ids"
+            } else {
+                ""
+            }
+        ),
+    };
+    writeln!(out, "tracing: {tracing}")?;
     out.flush()
 }
 
@@ -123,21 +156,45 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn init_logging(format: LogFormat) {
+/// The log on stderr, filtered by `RUST_LOG` (default `info`); with
+/// tracing on, also the bridge that exports the rollout controller's
+/// `tracing` spans (docs/observability.md), with a filter of its own so
+/// that the log reads the same either way.
+fn init_logging(format: LogFormat, traces: Option<&telemetry::Installed>) {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    match format {
+    let fmt = match format {
         // Every field escaped (log.rs, docs/security.md "Output").
-        LogFormat::Text => builder.fmt_fields(log::EscapedFields).init(),
-        LogFormat::Json => builder.json().init(),
-    }
+        LogFormat::Text => fmt.fmt_fields(log::EscapedFields).boxed(),
+        LogFormat::Json => fmt.json().boxed(),
+    };
+    let bridge = traces.map(|t| {
+        tracing_opentelemetry::layer()
+            .with_tracer(t.provider.tracer(telemetry::SCOPE))
+            // The code location stays; thread names and busy/idle times
+            // say nothing of a rollout decision.
+            .with_threads(false)
+            .with_tracked_inactivity(false)
+            .with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target("hotswap_flags_daemon::rollout", tracing::Level::DEBUG),
+            )
+    });
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(bridge)
+        .init();
 }
 
-async fn run(settings: Settings) -> anyhow::Result<()> {
+async fn run(settings: Settings, trace_stats: Option<Arc<ExportStats>>) -> anyhow::Result<()> {
     // Held until flagd exits: no other flagd may share the directory.
     let _state_dir = StateDir::claim(&settings.state_dir, &settings.env)?;
     let live = Arc::new(Live::new(&settings.env));
@@ -171,7 +228,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     });
     let state = Arc::new(AppState {
         shared_exposures,
-        metrics: Arc::new(Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES)),
+        metrics: Arc::new(metrics(&live, &rollouts, trace_stats)),
         live,
         refresh,
         rollouts: Some(rollouts),
@@ -208,6 +265,19 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     info!("flagd stopped");
     Ok(())
+}
+
+/// flagd's metrics, with the trace exporter's when tracing is on.
+fn metrics(
+    live: &Arc<Live>,
+    rollouts: &Arc<dyn RolloutApi>,
+    trace_stats: Option<Arc<ExportStats>>,
+) -> Metrics {
+    let metrics = Metrics::new(live.clone(), Some(rollouts.clone()), ROUTES);
+    match trace_stats {
+        Some(stats) => metrics.with_trace_export(stats),
+        None => metrics,
+    }
 }
 
 /// The rollout controller as the server sees it, and in a cluster the

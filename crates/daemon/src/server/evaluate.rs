@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::request::{body_object, context_from_query, context_of};
 use super::{AppState, json_ok};
 use crate::live::Served;
+use crate::telemetry::evaluation::{self, Scope};
 use hotswap_flags_core::eval::{Context, Evaluation, Reason};
 use hotswap_flags_core::model::FlagType;
 
@@ -56,9 +57,30 @@ impl<'a> EvaluationBody<'a> {
     }
 }
 
-/// Evaluates one flag against the served ruleset, counting it. A flag
-/// `audience` may not see answers exactly as a flag that does not exist.
+/// Evaluates one flag against the served ruleset, counting it and
+/// recording it on the request's span (`scope`: whether it is the
+/// request's only flag). A flag `audience` may not see answers exactly as
+/// a flag that does not exist.
 pub(super) fn evaluate<'s>(
+    served: &'s Served,
+    key: &str,
+    ctx: &Context,
+    audience: Audience,
+    scope: Scope,
+) -> Result<Evaluation<'s>, ApiError> {
+    let result = evaluate_visible(served, key, ctx, audience);
+    match &result {
+        Ok(ev) => {
+            served.count(ev);
+            let version = served.version_for(audience == Audience::Client);
+            evaluation::record(ev, ctx, version, scope);
+        }
+        Err(e) => evaluation::record_error(key, e.code),
+    }
+    result
+}
+
+fn evaluate_visible<'s>(
     served: &'s Served,
     key: &str,
     ctx: &Context,
@@ -76,12 +98,10 @@ pub(super) fn evaluate<'s>(
             ));
         }
     }
-    let ev = served
+    served
         .ruleset
         .evaluate(key, ctx, &served.eval_env())
-        .map_err(|e| ApiError::eval(key, e))?;
-    served.count(&ev);
-    Ok(ev)
+        .map_err(|e| ApiError::eval(key, e))
 }
 
 fn respond(
@@ -91,7 +111,7 @@ fn respond(
     audience: Audience,
 ) -> Result<Response, ApiError> {
     let served = state.served()?;
-    let ev = evaluate(&served, key, ctx, audience)?;
+    let ev = evaluate(&served, key, ctx, audience, Scope::One)?;
     let version = served.version_for(audience == Audience::Client);
     Ok(json_ok(&EvaluationBody::new(&ev, version)))
 }
@@ -176,16 +196,18 @@ pub async fn bulk(
     };
     let flags = keys
         .into_iter()
-        .map(|key| match evaluate(&served, key, &ctx, audience) {
-            Ok(ev) => BulkItem::Ok(EvaluationBody::new(&ev, version)),
-            Err(e) => BulkItem::Err {
-                flag: key,
-                error: BulkError {
-                    code: e.code,
-                    message: e.message,
+        .map(
+            |key| match evaluate(&served, key, &ctx, audience, Scope::Many) {
+                Ok(ev) => BulkItem::Ok(EvaluationBody::new(&ev, version)),
+                Err(e) => BulkItem::Err {
+                    flag: key,
+                    error: BulkError {
+                        code: e.code,
+                        message: e.message,
+                    },
                 },
             },
-        })
+        )
         .collect();
     Ok(json_ok(&BulkResponse { version, flags }))
 }

@@ -20,6 +20,7 @@ use prometheus_client::registry::Registry;
 
 use crate::live::{Live, Status};
 use crate::rollout::RolloutApi;
+use crate::telemetry::ExportStats;
 use hotswap_flags_client::wire::Phase;
 use hotswap_flags_core::bundle::signing::SignatureFailure;
 use hotswap_flags_core::eval::Reason;
@@ -103,6 +104,14 @@ impl Metrics {
         }
     }
 
+    /// Also the trace exporter's counts (docs/observability.md), when
+    /// tracing is on.
+    pub fn with_trace_export(mut self, stats: Arc<ExportStats>) -> Self {
+        self.registry
+            .register_collector(Box::new(TraceExportCollector(stats)));
+        self
+    }
+
     /// Counts an event stream opening.
     pub fn stream_opened(&self) {
         self.streams_open.inc();
@@ -138,6 +147,36 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+/// Reads the trace exporter's counts at scrape time.
+#[derive(Debug)]
+struct TraceExportCollector(Arc<ExportStats>);
+
+impl Collector for TraceExportCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), Error> {
+        let stats = &self.0;
+        counter(
+            &mut encoder,
+            "flagd_trace_spans_exported",
+            "Sampled spans the OTLP collector took",
+            &[(Vec::new(), stats.exported())],
+        )?;
+        counter(
+            &mut encoder,
+            "flagd_trace_spans_dropped",
+            "Sampled spans dropped: the export queue was full, or the OTLP collector did not take them (down, refusing, timing out)",
+            &[(Vec::new(), stats.dropped())],
+        )?;
+        let gauge = ConstGauge::new(stats.queued() as i64);
+        let metric = encoder.encode_descriptor(
+            "flagd_trace_spans_queued",
+            "Sampled spans waiting for export",
+            None,
+            gauge.metric_type(),
+        )?;
+        gauge.encode(metric)
     }
 }
 

@@ -19,6 +19,7 @@ mod ofrep;
 pub mod request;
 pub mod rollouts;
 pub mod tls;
+pub mod trace;
 pub mod ui;
 pub mod webhook;
 mod wire_errors;
@@ -220,13 +221,21 @@ pub fn router(state: Arc<AppState>) -> Router {
     let probes = Router::new()
         .listed_route("/healthz", get(admin::healthz))
         .listed_route("/readyz", get(admin::readyz));
-    Router::new()
+    let routes = Router::new()
         .merge(evaluation)
         .merge(operations)
         .merge(metrics)
         .merge(dashboard)
         .merge(probes)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track));
+    // Each request in a server span, with tracing on only: off, the
+    // request path is what it was (docs/observability.md).
+    let routes = if crate::telemetry::recorder().is_some() {
+        routes.route_layer(axum::middleware::from_fn(trace::span))
+    } else {
+        routes
+    };
+    routes
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

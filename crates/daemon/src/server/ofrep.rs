@@ -28,6 +28,7 @@ use super::evaluate::evaluate;
 use super::request::{Limits, body_object, context_of};
 use super::{AppState, json_ok};
 use crate::live::Served;
+use crate::telemetry::evaluation::{self, Scope};
 use hotswap_flags_core::eval::{Context, Evaluation};
 use hotswap_flags_core::ruleset::FlagId;
 
@@ -75,7 +76,7 @@ pub async fn single(
 ) -> Response {
     let result = parse_request(&body, &state.limits).and_then(|ctx| {
         let served = state.served()?;
-        let ev = evaluate(&served, &key, &ctx, audience)?;
+        let ev = evaluate(&served, &key, &ctx, audience, Scope::One)?;
         let version = served.version_for(audience == Audience::Client);
         Ok(json_ok(&Success::new(&ev, version)))
     });
@@ -174,9 +175,11 @@ fn write_flags(out: &mut Vec<u8>, served: &Served, ctx: &Context, audience: Audi
         match ruleset.evaluate_id(id, ctx, &env) {
             Ok(ev) => {
                 served.count(&ev);
+                evaluation::record(&ev, ctx, version, Scope::Many);
                 write_success(out, &ev, version);
             }
             Err(e) => {
+                evaluation::record_error(&flag.key, e.code());
                 let item = OfrepError::from_api(Some(&flag.key), ApiError::eval(&flag.key, e));
                 // Serializing a struct of strings into a Vec cannot fail.
                 let _ = serde_json::to_writer(&mut *out, &item);

@@ -279,6 +279,39 @@ pub struct Args {
     )]
     pub cluster_password_file: Option<PathBuf>,
 
+    /// Export traces over OTLP/HTTP to this collector: its base URL
+    /// (`http://collector:4318`; `/v1/traces` is appended). Default:
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else
+    /// OTEL_EXPORTER_OTLP_ENDPOINT; neither: tracing is off.
+    #[arg(long, value_name = "URL", help_heading = "Tracing")]
+    pub otlp_endpoint: Option<String>,
+
+    /// The OTLP encoding: http/protobuf or http/json (default:
+    /// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL,
+    /// else http/protobuf).
+    #[arg(long, value_name = "PROTOCOL", help_heading = "Tracing")]
+    pub otlp_protocol: Option<String>,
+
+    /// The traces' service.name (default: OTEL_SERVICE_NAME, else flagd).
+    #[arg(long, value_name = "NAME", help_heading = "Tracing")]
+    pub otel_service_name: Option<String>,
+
+    /// Which requests are traced: always_on, always_off, traceidratio or
+    /// parentbased_* of those (default: OTEL_TRACES_SAMPLER, else
+    /// parentbased_always_on). Rollout spans are always kept.
+    #[arg(long, value_name = "SAMPLER", help_heading = "Tracing")]
+    pub otel_sampler: Option<String>,
+
+    /// The sampler's ratio, 0 to 1 (default: OTEL_TRACES_SAMPLER_ARG, else 1).
+    #[arg(long, value_name = "RATIO", help_heading = "Tracing")]
+    pub otel_sampler_arg: Option<String>,
+
+    /// Record each evaluation's targeting key as feature_flag.context.id
+    /// (default: not recorded, as it can be personal data).
+    #[arg(long, help_heading = "Tracing")]
+    #[serde(default)]
+    pub otel_context_id: bool,
+
     /// Read options from a TOML file (keys are the long option names).
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]

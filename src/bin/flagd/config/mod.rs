@@ -18,6 +18,7 @@ mod args;
 mod cluster;
 mod security;
 mod settings;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 

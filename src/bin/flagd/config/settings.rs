@@ -10,10 +10,12 @@ use anyhow::{Context as _, bail};
 use hotswap_flags_core::model::DurationSpec;
 use hotswap_flags_daemon::feed::FeedSpec;
 use hotswap_flags_daemon::server::request::Limits;
+use hotswap_flags_daemon::telemetry::TraceConfig;
 
 use super::args::{Args, LogFormat, UiMode};
 use super::cluster::{ClusterSettings, cluster_settings};
 use super::security::{AuthSettings, auth_settings, check_origins};
+use super::telemetry::trace_config;
 
 /// Resolved settings: what flagd starts with.
 #[derive(Debug)]
@@ -43,6 +45,8 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     pub ui: UiMode,
     pub cluster: Option<ClusterSettings>,
+    /// OTLP trace export; `None`: off.
+    pub tracing: Option<TraceConfig>,
 }
 
 impl Settings {
@@ -53,12 +57,14 @@ impl Settings {
         check_origins("--allowed-origin", &args.allowed_origin, false)?;
         check_origins("--cors-origin", &args.cors_origin, true)?;
         let cluster = cluster_settings(&args)?;
+        let env = args
+            .env
+            .clone()
+            .context("--env is required: which environment to serve")?;
+        let tracing = trace_config(&args, &env, |name| std::env::var(name).ok())?;
         Ok(Settings {
             auth: auth_settings(&args)?,
-            env: args
-                .env
-                .clone()
-                .context("--env is required: which environment to serve")?,
+            env,
             source,
             poll: duration(args.poll.clone(), "10s", "--poll")?,
             listen: args
@@ -90,6 +96,7 @@ impl Settings {
             ui: args.ui.unwrap_or_default(),
             webhook_secret_file: args.webhook_secret_file,
             cluster,
+            tracing,
         })
     }
 }

@@ -9,6 +9,7 @@
 mod api;
 mod schedule;
 mod sync;
+mod trace;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use tracing::{debug, info, warn};
+use tracing::{Instrument as _, debug, info, warn};
 
 use super::audit::AuditEntry;
 use super::checks::{Rendered, judge, render_check};
@@ -329,32 +330,38 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         }
         let planned = self.plan_checks(&served, now);
         for plan in planned {
-            let mut values = Vec::with_capacity(plan.checks.len());
-            for (_, rendered) in &plan.checks {
-                let mut answers = Vec::with_capacity(rendered.queries.len());
-                for q in &rendered.queries {
-                    answers.push(self.source.query(plan.endpoint.as_deref(), q).await);
-                }
-                values.push(answers);
-            }
-            let _writer = self.writer.lock().await;
-            let flag = plan.flag.clone();
-            let (changes, round) = self.apply_checks(&served, plan, values);
-            self.write_all(changes, Fence::Leader).await;
-            // After the decision it led to, fenced like it: a replica that
-            // lost the lead records nothing (docs/rollouts.md, Check
-            // history).
-            if let Some(round) = round
-                && self.store.leads()
-                && let Err(e) = self.store.record_round(flag.clone(), round).await
-            {
-                debug!(flag = %flag, error = %e, "check round not recorded in the history");
-            }
+            let span = trace::check_round(&plan.flag);
+            self.check_round(&served, plan).instrument(span).await;
         }
         let _writer = self.writer.lock().await;
         let (changes, next) = self.apply_time(&served, self.clock.now());
         self.write_all(changes, Fence::Leader).await;
         next
+    }
+
+    /// One rollout's check round: its queries, the decision and its write.
+    async fn check_round(&self, served: &Served, plan: Planned) {
+        let mut values = Vec::with_capacity(plan.checks.len());
+        for (_, rendered) in &plan.checks {
+            let mut answers = Vec::with_capacity(rendered.queries.len());
+            for q in &rendered.queries {
+                answers.push(self.source.query(plan.endpoint.as_deref(), q).await);
+            }
+            values.push(answers);
+        }
+        let _writer = self.writer.lock().await;
+        let flag = plan.flag.clone();
+        let (changes, round) = self.apply_checks(served, plan, values);
+        self.write_all(changes, Fence::Leader).await;
+        // After the decision it led to, fenced like it: a replica that
+        // lost the lead records nothing (docs/rollouts.md, Check
+        // history).
+        if let Some(round) = round
+            && self.store.leads()
+            && let Err(e) = self.store.record_round(flag.clone(), round).await
+        {
+            debug!(flag = %flag, error = %e, "check round not recorded in the history");
+        }
     }
 
     /// The held records to write back as they are, where the store lost
@@ -444,6 +451,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         record.store_revision = revision;
         let mut inner = self.lock();
         if let Some(t) = &transition {
+            let _span = trace::transition(&record.flag, t, &actor).entered();
             info!(flag = %record.flag, event = t.event, from = %t.from.phase, to = %t.to.phase, percentage = t.to.percentage, reason = %t.reason, actor, "rollout");
             if t.event != "check_failed" {
                 *inner
@@ -596,6 +604,7 @@ impl<M: MetricsSource + std::fmt::Debug> Controller<M> {
         // unreachable").
         debug!(flag = %plan.flag, checks = ?results.iter().map(|c| (&c.name, c.value, c.outcome, &c.message, &c.query)).collect::<Vec<_>>(), "health check round");
         let t = machine::on_checks(&mut record, spec, results, now);
+        trace::round_outcome(measured, &recorded, t.as_ref());
         let round = history::round_of(
             &plan.spec_hash,
             measured.0,

@@ -1,0 +1,103 @@
+//! The server span of each request, when tracing is on
+//! (docs/observability.md): one middleware, added to the router only then,
+//! so that with tracing off a request does exactly what it did before.
+//!
+//! The span continues the caller's W3C `traceparent`/`tracestate`, is
+//! named `METHOD /route/{pattern}` with the HTTP semantic conventions'
+//! attributes, and is the current OpenTelemetry context while the
+//! handler runs, which is where evaluations record themselves
+//! (`telemetry::evaluation`). A sampled span answers with
+//! `traceresponse` (W3C Trace Context Level 2): a response carries no
+//! `traceparent` by any convention, and the caller already knows its
+//! trace, only not flagd's span in it.
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
+use opentelemetry::trace::{FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+
+use crate::telemetry::{Recorder, recorder};
+
+/// The header a sampled span answers with.
+const TRACE_RESPONSE: &str = "traceresponse";
+
+/// Runs the request inside its server span (a route layer: the matched
+/// pattern names the span).
+pub async fn span(request: Request, next: Next) -> Response {
+    let Some(recorder) = recorder() else {
+        return next.run(request).await;
+    };
+    let cx = start(recorder, &request);
+    let response = next.run(request).with_context(cx.clone()).await;
+    finish(&cx, response)
+}
+
+/// The span, started under the caller's context.
+fn start(recorder: &Recorder, request: &Request) -> Context {
+    let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
+    let name = format!("{} {route}", request.method());
+    let span = recorder
+        .tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .start_with_context(&recorder.tracer, &parent);
+    let cx = parent.with_span(span);
+    let span = cx.span();
+    if span.is_recording() {
+        span.set_attributes([
+            KeyValue::new("http.request.method", request.method().as_str().to_owned()),
+            KeyValue::new("http.route", route.to_owned()),
+            KeyValue::new("url.path", request.uri().path().to_owned()),
+        ]);
+    }
+    cx
+}
+
+/// Ends the span with the response's status, and answers with
+/// `traceresponse` when it is sampled.
+fn finish(cx: &Context, mut response: Response) -> Response {
+    let span = cx.span();
+    if span.is_recording() {
+        let status = response.status();
+        span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status.as_u16()),
+        ));
+        if status.is_server_error() {
+            span.set_status(Status::error(status.to_string()));
+        }
+        let sc = span.span_context();
+        let value = format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        );
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(TRACE_RESPONSE, value);
+        }
+    }
+    span.end();
+    response
+}
+
+/// A request's headers as the propagator reads them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
