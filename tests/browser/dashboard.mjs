@@ -6,27 +6,10 @@
 // requests go to stderr. Exits when stdin closes.
 //
 //   node dashboard.mjs
-import puppeteer from 'puppeteer-core';
 import readline from 'node:readline';
+import { launch } from './launch.mjs';
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-const page = await browser.newPage();
-page.on('console', (m) => console.error(`console.${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-page.on('requestfailed', (r) => console.error(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+const { browser, page } = await launch();
 // CSP violations are errors of the page: the tests fail on any.
 await page.evaluateOnNewDocument(() => {
   document.addEventListener('securitypolicyviolation', (e) => {

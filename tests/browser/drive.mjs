@@ -5,7 +5,7 @@
 // failed requests go to stderr. Runs until stdin closes.
 //
 //   node drive.mjs PAGE_URL
-import puppeteer from 'puppeteer-core';
+import { launch } from './launch.mjs';
 
 const url = process.argv[2];
 if (!url) {
@@ -13,26 +13,7 @@ if (!url) {
   process.exit(2);
 }
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  // Root in a container needs --no-sandbox; the rest keeps Chromium off a
-  // network it cannot reach.
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-const page = await browser.newPage();
-page.on('console', (m) => console.error(`console.${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-page.on('requestfailed', (r) => console.error(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+const { browser, page } = await launch();
 
 await page.exposeFunction('reportShown', (text) => {
   process.stdout.write(`${text.replace(/\n/g, ' ')}\n`);

@@ -10,15 +10,14 @@ use std::process::Command;
 
 use hotswap_flags_core::eval::bucket::{self, BUCKETS, bucket_for};
 use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags_core::model::MetricsConfig;
-use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags_core::{Context, Reason};
-use hotswap_flags_gitops::repo::load::load_files;
-use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::support::files::read_json;
+use crate::support::rulesets::{compile_json, fixed_env};
 use crate::support::{require, require_that};
+use hotswap_flags_core::ruleset::Ruleset;
 
 #[derive(Debug, Deserialize)]
 struct Vectors {
@@ -47,33 +46,15 @@ fn data_dir() -> &'static Path {
 }
 
 fn vectors() -> Vectors {
-    let path = data_dir().join("bucketing-vectors.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    read_json("tests/data/bucketing-vectors.json")
 }
 
 fn ruleset(doc: &Value) -> Ruleset {
-    let text = serde_json::to_vec_pretty(doc).unwrap();
-    let checked = load_files([("flags.json".to_owned(), text)]).check(
-        &MetricsConfig::default(),
-        RulesetMeta {
-            env: "test".into(),
-            version: "vectors".into(),
-            source: "tests/testsuite/bucketing.rs".into(),
-        },
-    );
-    let messages: Vec<String> = checked.diagnostics.iter().map(|d| d.to_string()).collect();
-    checked
-        .ruleset
-        .unwrap_or_else(|| panic!("ruleset did not compile: {messages:#?}\n{doc:#}"))
+    compile_json(doc)
 }
 
 fn env(threshold: u32) -> EvalEnv<'static, FixedRollouts> {
-    let rollouts: &'static FixedRollouts = Box::leak(Box::new(FixedRollouts(threshold)));
-    EvalEnv {
-        now: "2025-06-01T00:00:00Z".parse::<Timestamp>().unwrap(),
-        rollouts,
-    }
+    fixed_env("2025-06-01T00:00:00Z", threshold)
 }
 
 fn ctx(key: Value) -> Context {

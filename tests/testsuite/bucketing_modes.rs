@@ -15,17 +15,16 @@ use std::process::{Command, Stdio};
 
 use hotswap_flags_core::eval::bucket::{BucketingMode, UNLEASH_VARIANT_SEED, murmur3, threshold};
 use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
-use hotswap_flags_core::model::MetricsConfig;
-use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags_core::{Context, Reason};
-use hotswap_flags_gitops::repo::load::load_files;
-use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::support::files::read_json;
+use crate::support::rulesets::{compile_json, fixed_env};
 use crate::support::{require, require_that};
+use hotswap_flags_core::ruleset::Ruleset;
 
 const MODES: [BucketingMode; 3] = [
     BucketingMode::FlagdV1,
@@ -91,36 +90,17 @@ fn root() -> &'static Path {
 }
 
 fn vectors(mode: BucketingMode) -> Answers {
-    let path = root().join(format!("tests/data/bucketing-vectors-{mode}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let answers: Answers = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    assert_eq!(answers.mode, mode.as_str(), "{path:?}");
+    let answers: Answers = read_json(&format!("tests/data/bucketing-vectors-{mode}.json"));
+    assert_eq!(answers.mode, mode.as_str(), "vectors of {mode}");
     answers
 }
 
 fn ruleset(flags: Map<String, Value>) -> Ruleset {
-    let doc = json!({ "flags": flags });
-    let text = serde_json::to_vec_pretty(&doc).unwrap();
-    let checked = load_files([("flags.json".to_owned(), text)]).check(
-        &MetricsConfig::default(),
-        RulesetMeta {
-            env: "test".into(),
-            version: "bucketing-modes".into(),
-            source: "tests/testsuite/bucketing_modes.rs".into(),
-        },
-    );
-    let messages: Vec<String> = checked.diagnostics.iter().map(|d| d.to_string()).collect();
-    checked
-        .ruleset
-        .unwrap_or_else(|| panic!("ruleset did not compile: {messages:#?}\n{doc:#}"))
+    compile_json(&json!({ "flags": flags }))
 }
 
 fn env(threshold: u32) -> EvalEnv<'static, FixedRollouts> {
-    let rollouts: &'static FixedRollouts = Box::leak(Box::new(FixedRollouts(threshold)));
-    EvalEnv {
-        now: "2026-06-01T00:00:00Z".parse::<Timestamp>().unwrap(),
-        rollouts,
-    }
+    fixed_env("2026-06-01T00:00:00Z", threshold)
 }
 
 /// A string flag named `flag` whose default is a split over `weights`.

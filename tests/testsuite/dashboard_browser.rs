@@ -19,9 +19,11 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::dashboard::{secured, token};
-use crate::rollout_e2e::{CONFIG_WITH_METRICS, PER_TICK, error_rate, traffic_in_prometheus};
 use crate::support::browser::{Browser, Driver};
 use crate::support::flagd::*;
+use crate::support::prometheus::{
+    CONFIG_WITH_METRICS, PER_TICK, error_rate, traffic_in_prometheus,
+};
 
 /// Where the screenshots go: `target/tmp/dashboard-screenshots/`.
 fn shots() -> PathBuf {

@@ -22,8 +22,8 @@ fn ruleset(env: &str) -> Ruleset {
 }
 
 /// A ruleset keeps its definitions as JSON text rather than as a model
-/// (docs/performance.md, large rulesets); read back, they are the model
-/// that was loaded.
+/// (docs/performance.md, "10,000 flags: memory and swaps under load"); read
+/// back, they are the model that was loaded.
 #[test]
 fn a_rulesets_definitions_read_back_as_loaded() {
     for env in ENVS {

@@ -172,6 +172,39 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
         cb as f64 / nb as f64
     );
 
+    // The dashboard's flag page shows the same rates and intervals
+    // (docs/dashboard.md, Flag page).
+    let html = d.get_text("/ui/flags/layout");
+    for variant in from_daemon["variants"].as_array().unwrap() {
+        let name = variant["name"].as_str().unwrap();
+        let row = dashboard_row(&html, name);
+        let attr = |a: &str| {
+            let start = row.find(&format!("{a}=\"")).expect(a) + a.len() + 2;
+            row[start..][..row[start..].find('"').unwrap()].to_owned()
+        };
+        assert_eq!(
+            attr("data-rate").parse::<f64>().unwrap(),
+            variant["rate"].as_f64().unwrap(),
+            "{row}"
+        );
+        let ci: Vec<f64> = attr("data-ci")
+            .split(' ')
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(
+            ci,
+            [
+                variant["ci"][0].as_f64().unwrap(),
+                variant["ci"][1].as_f64().unwrap()
+            ],
+            "{row}"
+        );
+    }
+    assert!(
+        html.contains("difference from the control <code>a</code>"),
+        "{html}"
+    );
+
     // The table says where the counts came from.
     analyze_daemon(repo.path(), "layout", &d, &[])
         .code(0)
@@ -232,6 +265,17 @@ fn analyze_from_flagd_and_prometheus_equals_the_same_counts_from_a_file() {
     analyze(repo.path(), &["layout", "--env", "prod", "--daemon", &base])
         .code(2)
         .stderr(predicate::str::contains("cannot reach flagd"));
+}
+
+/// The `<tr>` of `variant` in the dashboard's conversion table.
+fn dashboard_row<'a>(html: &'a str, variant: &str) -> &'a str {
+    let table = &html[html
+        .find("<table id=\"conversions\"")
+        .expect("a conversion table")..];
+    let start = table
+        .find(&format!("<tr data-variant=\"{variant}\""))
+        .unwrap_or_else(|| panic!("no row for `{variant}` in {table}"));
+    &table[start..][..table[start..].find("</tr>").unwrap()]
 }
 
 /// An unreachable Prometheus is named once, with its address: not

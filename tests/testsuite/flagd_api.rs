@@ -456,7 +456,7 @@ fn the_command_line_goes_over_the_config_file() {
         (out.status.success(), text.into_owned())
     };
 
-    let file = "poll = \"2s\"\nlisten = \"127.0.0.1:9000\"\nauth-jwt-secret-file = \"file.key\"\n";
+    let file = "poll = \"2s\"\nlisten = \"127.0.0.1:9000\"\nauth-jwt-secret-file = \"file.key\"\nui = \"steer\"\n";
     let (ok, answer) = check(
         file,
         &[
@@ -473,6 +473,7 @@ fn the_command_line_goes_over_the_config_file() {
         "poll: 2s",
         "listen: 127.0.0.1:9100",
         "auth: HS256 secret cli.key",
+        "ui: steer",
     ] {
         assert!(
             answer.lines().any(|l| l == line),

@@ -7,22 +7,14 @@
 //! rides out an incident both variants share and rolls back when the
 //! variant alone gets worse.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::flagd::*;
-use crate::support::prometheus::{Prometheus, Target};
+use crate::support::prometheus::{
+    CONFIG_WITH_METRICS, PER_TICK, Prometheus, Traffic, error_rate, traffic_in_prometheus,
+};
 use jiff::Timestamp;
 use serde_json::Value;
-
-pub(crate) const CONFIG_WITH_METRICS: &str = r#"version = 1
-[[environments]]
-name = "prod"
-path = "envs/prod"
-[metrics.queries]
-error_rate = 'sum(rate(http_requests_total{flag="{{flag}}",variant="{{variant}}",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="{{flag}}",variant="{{variant}}"}[5s]))'
-"#;
 
 /// `checkout` in stages of `stage`, checked every second.
 fn flags(failure_limit: u32, stage: &str) -> String {
@@ -40,71 +32,6 @@ fn flags(failure_limit: u32, stage: &str) -> String {
           - {{ name: errors, query: error_rate, max: 0.05 }}
 "#
     ))
-}
-
-/// Requests each variant serves per tick (100 ms).
-pub(crate) const PER_TICK: u64 = 20;
-/// The variants of `checkout`, in the order of [`Traffic`]'s arrays.
-const VARIANTS: [&str; 2] = ["on", "off"];
-
-/// Request counters by status code for flag `checkout`, variants `on` and
-/// `off`, served to Prometheus by a [`Target`]: traffic flows all the time,
-/// and `failing[v]` of each tick's [`PER_TICK`] requests of variant `v` fail.
-pub(crate) struct Traffic {
-    target: Target,
-    ok: [AtomicU64; 2],
-    errors: [AtomicU64; 2],
-    failing: [AtomicU64; 2],
-}
-
-impl Traffic {
-    fn start() -> Arc<Traffic> {
-        let traffic = Arc::new(Traffic {
-            target: Target::start(""),
-            ok: Default::default(),
-            errors: Default::default(),
-            failing: Default::default(),
-        });
-        let t = traffic.clone();
-        std::thread::spawn(move || {
-            loop {
-                let mut text = String::from("# TYPE http_requests_total counter\n");
-                for (v, variant) in VARIANTS.iter().enumerate() {
-                    let failing = t.failing[v].load(Ordering::Relaxed).min(PER_TICK);
-                    let ok = t.ok[v].fetch_add(PER_TICK - failing, Ordering::Relaxed) + PER_TICK
-                        - failing;
-                    let errors = t.errors[v].fetch_add(failing, Ordering::Relaxed) + failing;
-                    text += &format!(
-                        "http_requests_total{{flag=\"checkout\",variant=\"{variant}\",code=\"200\"}} {ok}\n\
-                         http_requests_total{{flag=\"checkout\",variant=\"{variant}\",code=\"500\"}} {errors}\n"
-                    );
-                }
-                t.target.set(&text);
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        });
-        traffic
-    }
-
-    /// Makes `failing` of each tick's requests of `variant` fail.
-    pub(crate) fn fail(&self, variant: &str, failing: u64) {
-        let v = VARIANTS.iter().position(|n| *n == variant).unwrap();
-        self.failing[v].store(failing, Ordering::Relaxed);
-    }
-}
-
-/// The error rate as Prometheus sees it now, if it has one.
-pub(crate) fn error_rate(prom: &Prometheus) -> Option<f64> {
-    prom.value(r#"sum(rate(http_requests_total{flag="checkout",variant="on",code=~"5.."}[5s])) / sum(rate(http_requests_total{flag="checkout",variant="on"}[5s]))"#)
-}
-
-/// Healthy traffic, scraped by a Prometheus of its own; `None` when the
-/// test is skipped for want of Prometheus (see [`require`]).
-pub(crate) fn traffic_in_prometheus() -> Option<(Arc<Traffic>, Prometheus)> {
-    let binary = require("prometheus")?;
-    let target = Traffic::start();
-    let prom = Prometheus::start(&binary, &target.target);
-    Some((target, prom))
 }
 
 /// flagd on a repository holding `checkout` (the file of the flag being
@@ -181,9 +108,8 @@ fn healthy_canary_goes_10_30_50_100() {
     });
     assert_eq!(status["percentage"], 100.0);
     assert_eq!(rollout_share(&d), 1.0);
-    assert!(
-        target.ok[0].load(Ordering::Relaxed) > 0 && target.errors[0].load(Ordering::Relaxed) == 0
-    );
+    let (ok, errors) = target.counts("on");
+    assert!(ok > 0 && errors == 0, "{ok} ok, {errors} failed");
 
     // The audit log tells the story, with the measured values.
     let (_, audit) = d.get("/api/v1/audit?flag=checkout");

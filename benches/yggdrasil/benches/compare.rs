@@ -1,8 +1,8 @@
-//! HotSwap Flags side by side with unleash-yggdrasil, Unleash's Rust engine,
-//! on the same five flags and the same context (docs/performance.md, issue
-//! 13). Our flags are `FIVE_CASES` of the main crate's benchmark; theirs are
-//! the same cases written as Unleash toggles in `features.json` (README.md
-//! maps them one by one).
+//! HotSwap Flags side by side with unleash-yggdrasil, Unleash's Rust engine, on
+//! the same five flags and the same context (docs/performance.md, "Side by side
+//! with unleash-yggdrasil"). Our flags are `FIVE_CASES` of the main crate's
+//! benchmark; theirs are the same cases written as Unleash toggles in
+//! `features.json` (README.md maps them one by one).
 //!
 //! Before measuring, `check_equivalence` asserts that both engines serve
 //! the same variants for contexts that take each of the four rules, and the

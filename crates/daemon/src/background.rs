@@ -1,15 +1,15 @@
 //! Work that must not compete with requests: loading, compiling and
 //! installing a ruleset, and freeing the one it replaced.
 //!
-//! flagd serves from few request threads on few cores. A load of 10,000
-//! flags takes a core for hundreds of milliseconds, and freeing the old
-//! ruleset (every flag, rule and counter handle) takes milliseconds more;
-//! done on a request thread or at the request threads' priority, either
-//! shows up in the tail latency of every request in flight
-//! (docs/performance.md, large rulesets). So loads run on a thread of their
-//! own at a lower priority ([`run_low`]), and replaced rulesets go to one
-//! dropper thread, also at a lower priority, which frees each once the last
-//! request using it has let go ([`retire`]).
+//! flagd serves from few request threads on few cores. A load of 10,000 flags
+//! takes a core for hundreds of milliseconds, and freeing the old ruleset
+//! (every flag, rule and counter handle) takes milliseconds more; done on a
+//! request thread or at the request threads' priority, either shows up in the
+//! tail latency of every request in flight (docs/performance.md, "10,000 flags:
+//! memory and swaps under load"). So loads run on a thread of their own at a
+//! lower priority ([`run_low`]), and replaced rulesets go to one dropper
+//! thread, also at a lower priority, which frees each once the last request
+//! using it has let go ([`retire`]).
 
 use std::sync::Arc;
 use std::sync::OnceLock;

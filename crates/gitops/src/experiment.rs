@@ -29,7 +29,7 @@ use hotswap_flags_client::prometheus::{Prometheus, QueryError, QueryValue, rende
 use hotswap_flags_client::wire::{ExperimentSpec, ExposureReport};
 use hotswap_flags_core::ruleset::{Ruleset, UnknownFlag};
 use hotswap_flags_stats::ExperimentData;
-use hotswap_flags_stats::experiment::{Observed, VariantCounts, VariantData};
+use hotswap_flags_stats::experiment::{AnalysisConfig, Observed, VariantCounts, VariantData};
 
 /// An experiment as an environment of the repository defines it: what the
 /// analysis takes from the flag (control, weights, α, minimum detectable
@@ -90,6 +90,27 @@ impl ExperimentSettings {
             conversions,
             prometheus: metrics.prometheus.clone(),
         })
+    }
+}
+
+impl ExperimentSettings {
+    /// The analysis settings the flag's `experiment` block gives, `alpha`
+    /// and `mde` overriding its `alpha` and `minimumDetectableEffect`: the
+    /// control and weights are always the split's, so the sample-ratio
+    /// check and the comparisons are those of the experiment as run.
+    pub fn analysis_config(&self, alpha: Option<f64>, mde: Option<f64>) -> AnalysisConfig {
+        let defaults = AnalysisConfig::default();
+        AnalysisConfig {
+            alpha: alpha
+                .or(self.spec.experiment.alpha)
+                .unwrap_or(defaults.alpha),
+            minimum_detectable_effect: mde
+                .or(self.spec.experiment.minimum_detectable_effect)
+                .unwrap_or(defaults.minimum_detectable_effect),
+            control: Some(self.spec.control.clone()),
+            weights: Some(self.spec.weights.clone()),
+            ..defaults
+        }
     }
 }
 

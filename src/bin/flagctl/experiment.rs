@@ -173,19 +173,13 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<Outcome, Failure> {
         }
         _ => fail!("give either --data FILE or --daemon URL"),
     };
-    let spec = settings.as_ref().map(|s| &s.spec);
-    let config = AnalysisConfig {
-        alpha: args
-            .alpha
-            .or(spec.and_then(|s| s.experiment.alpha))
-            .unwrap_or(DEFAULT_ALPHA),
-        minimum_detectable_effect: args
-            .mde
-            .or(spec.and_then(|s| s.experiment.minimum_detectable_effect))
-            .unwrap_or(DEFAULT_MDE),
-        control: spec.map(|s| s.control.clone()),
-        weights: spec.map(|s| s.weights.clone()),
-        ..AnalysisConfig::default()
+    let config = match &settings {
+        Some(s) => s.analysis_config(args.alpha, args.mde),
+        None => AnalysisConfig {
+            alpha: args.alpha.unwrap_or(DEFAULT_ALPHA),
+            minimum_detectable_effect: args.mde.unwrap_or(DEFAULT_MDE),
+            ..AnalysisConfig::default()
+        },
     };
     let analysis = analyze(&data, &config).map_err(|e| {
         let hint = if source.is_some() {

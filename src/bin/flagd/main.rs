@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::CommandFactory;
+use clap::{CommandFactory, ValueEnum};
 use hotswap_flags_client::prometheus::Prometheus;
 use hotswap_flags_core::bundle::signing::{PublicKey, TrustedKeys};
 use hotswap_flags_core::escape::controls;
@@ -110,6 +110,8 @@ fn print_settings(s: &Settings) -> std::io::Result<()> {
     writeln!(out, "state-dir: {}", s.state_dir.display())?;
     writeln!(out, "auth: {auth}")?;
     writeln!(out, "cluster: {cluster}")?;
+    let ui = s.ui.to_possible_value().expect("every --ui value is named");
+    writeln!(out, "ui: {}", ui.get_name())?;
     out.flush()
 }
 

@@ -70,19 +70,22 @@ impl Browser {
     }
 }
 
-/// Chromium under `tests/browser/dashboard.mjs`: [`Driver::run`] sends one
-/// command and waits for its answer. Closed on drop.
-pub struct Driver {
+/// A script of `tests/browser` under node: its stdout lines, each with
+/// when it arrived, on a channel; its stderr (the page's console, errors and
+/// failed requests) kept as the log. Closing stdin asks the script to close
+/// Chromium and exit; on drop it gets a few seconds, then is killed.
+struct NodeScript {
     child: Child,
     stdin: Option<ChildStdin>,
-    answers: mpsc::Receiver<String>,
+    lines: mpsc::Receiver<(Instant, String)>,
     log: Arc<Mutex<Vec<String>>>,
 }
 
-impl Driver {
-    fn start(node: &Path, chromium: &Path) -> Driver {
+impl NodeScript {
+    fn start(node: &Path, chromium: &Path, script: &str, args: &[&str]) -> NodeScript {
         let mut child = Command::new(node)
-            .arg("dashboard.mjs")
+            .arg(script)
+            .args(args)
             .env("CHROMIUM", chromium)
             .current_dir(dir())
             .stdin(Stdio::piped())
@@ -92,10 +95,10 @@ impl Driver {
             .expect("node starts");
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
-        let (tx, answers) = mpsc::channel();
+        let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
+                let _ = tx.send((Instant::now(), line));
             }
         });
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -105,22 +108,53 @@ impl Driver {
                 sink.lock().unwrap().push(line);
             }
         });
-        Driver {
+        NodeScript {
             stdin: child.stdin.take(),
             child,
-            answers,
+            lines,
             log,
         }
+    }
+
+    /// What the script logged so far.
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for NodeScript {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Chromium under `tests/browser/dashboard.mjs`: [`Driver::run`] sends one
+/// command and waits for its answer. Closed on drop.
+pub struct Driver(NodeScript);
+
+impl Driver {
+    fn start(node: &Path, chromium: &Path) -> Driver {
+        Driver(NodeScript::start(node, chromium, "dashboard.mjs", &[]))
     }
 
     /// Runs `command` (`{"op": …}`, see dashboard.mjs); its value, or
     /// `Err` with the driver's message.
     pub fn try_run(&mut self, command: Value) -> Result<Value, String> {
-        let stdin = self.stdin.as_mut().unwrap();
+        let stdin = self.0.stdin.as_mut().unwrap();
         writeln!(stdin, "{command}").unwrap();
         stdin.flush().unwrap();
-        let line = self
-            .answers
+        let (_, line) = self
+            .0
+            .lines
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("no answer to {command}; browser log:\n{}", self.log()));
         let answer: Value = serde_json::from_str(&line).unwrap();
@@ -141,22 +175,7 @@ impl Driver {
 
     /// What the page logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.log()
     }
 }
 
@@ -234,52 +253,19 @@ fn answer(mut stream: TcpStream, bundle: &Path) {
 
 /// A page open in headless Chromium, closed on drop.
 pub struct Page {
-    driver: Child,
-    /// Held open: the driver closes the browser when it closes.
-    stdin: Option<ChildStdin>,
-    /// Each text the page showed, with when the driver reported it.
-    reports: mpsc::Receiver<(Instant, String)>,
+    /// `tests/browser/drive.mjs`, reporting each text the page shows.
+    driver: NodeScript,
     /// The latest of them, as JSON (a string when it is not JSON), and when.
     shown: Value,
     shown_at: Instant,
-    /// What the driver logged: the page's console, errors, failed requests.
-    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Page {
     fn open(node: &Path, chromium: &Path, url: &str) -> Page {
-        let mut driver = Command::new(node)
-            .arg("drive.mjs")
-            .arg(url)
-            .env("CHROMIUM", chromium)
-            .current_dir(dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        let stdout = driver.stdout.take().unwrap();
-        let stderr = driver.stderr.take().unwrap();
-        let (tx, reports) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send((Instant::now(), line));
-            }
-        });
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
         Page {
-            stdin: driver.stdin.take(),
-            driver,
-            reports,
+            driver: NodeScript::start(node, chromium, "drive.mjs", &[url]),
             shown: Value::Null,
             shown_at: Instant::now(),
-            log,
         }
     }
 
@@ -307,7 +293,7 @@ impl Page {
                 return (self.shown.clone(), self.shown_at);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.reports.recv_timeout(left) {
+            match self.driver.lines.recv_timeout(left) {
                 Ok((when, text)) => {
                     self.shown = serde_json::from_str(&text).unwrap_or(Value::String(text));
                     self.shown_at = when;
@@ -315,26 +301,9 @@ impl Page {
                 Err(_) => panic!(
                     "the page did not show {what} in time; it shows {}\nbrowser log:\n{}",
                     self.shown,
-                    self.log.lock().unwrap().join("\n")
+                    self.driver.log()
                 ),
             }
         }
-    }
-}
-
-impl Drop for Page {
-    /// Closes stdin, on which the driver closes Chromium and exits; kills it
-    /// if it has not after a few seconds.
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.driver.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }

@@ -3,6 +3,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The JSON file at `path` under the repository's root, read as `T`; a
+/// test's committed data, so anything wrong with it fails the test.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
 /// Writes `text` to `root/path`, creating the directories on the way.
 pub fn write(root: &Path, path: &str, text: &str) {
     let p = root.join(path);

@@ -7,6 +7,7 @@
 use std::hint::black_box;
 
 use hotswap_flags_core::Context;
+use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
 use hotswap_flags_core::model::MetricsConfig;
 use hotswap_flags_core::ruleset::{Ruleset, RulesetMeta};
 use hotswap_flags_gitops::repo::load::load_files;
@@ -33,6 +34,23 @@ pub fn compile_file(path: &str, text: &str) -> Ruleset {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}\n---\n{text}");
     checked.ruleset.expect("no errors, so a ruleset")
+}
+
+/// Compiles a flag file given as a JSON document, as [`compile_file`] does.
+// benches/eval.rs, which includes this file, compiles YAML only.
+#[allow(dead_code)]
+pub fn compile_json(doc: &serde_json::Value) -> Ruleset {
+    compile_file("flags.json", &serde_json::to_string_pretty(doc).unwrap())
+}
+
+/// An evaluation at `now` (RFC 3339) where every rollout's threshold is
+/// `threshold` buckets, leaked to live as long as a test's rulesets.
+#[allow(dead_code)]
+pub fn fixed_env(now: &str, threshold: u32) -> EvalEnv<'static, FixedRollouts> {
+    EvalEnv {
+        now: now.parse().unwrap(),
+        rollouts: Box::leak(Box::new(FixedRollouts(threshold))),
+    }
 }
 
 /// The four flags the evaluation benchmark measures.

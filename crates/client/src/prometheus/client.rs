@@ -125,11 +125,47 @@ impl Prometheus {
     /// callers reading a vector of labelled series (`flagctl stale`'s
     /// evaluations by flag and variant) rather than one number.
     pub async fn instant_json(&self, base: &str, promql: &str) -> Result<Value, QueryError> {
-        let url = format!("{}/api/v1/query", base.trim_end_matches('/'));
+        self.get_json(base, "query", &[("query", promql)]).await
+    }
+
+    /// One range query (`/api/v1/query_range`) from `start` to `end` every
+    /// `step`: the points of its one series, oldest first. An answer of no
+    /// series, of several, or a Prometheus error is no points; `Err` when
+    /// Prometheus could not be asked at all. The dashboard draws it behind
+    /// a check's recorded values, for context (docs/dashboard.md).
+    pub async fn range(
+        &self,
+        base: &str,
+        promql: &str,
+        start: jiff::Timestamp,
+        end: jiff::Timestamp,
+        step: Duration,
+    ) -> Result<Vec<(jiff::Timestamp, f64)>, QueryError> {
+        let seconds = |t: jiff::Timestamp| format!("{:.3}", t.as_millisecond() as f64 / 1000.0);
+        let params = [
+            ("query", promql),
+            ("start", &seconds(start)),
+            ("end", &seconds(end)),
+            ("step", &format!("{:.3}", step.as_secs_f64().max(0.001))),
+        ];
+        let body = self.get_json(base, "query_range", &params).await?;
+        Ok(parse_range(&body))
+    }
+
+    /// `GET {base}/api/v1/{api}?{params}` read as JSON, whatever its
+    /// status (Prometheus explains its errors in JSON); `Err` when it could
+    /// not be asked, took too long or did not answer JSON.
+    async fn get_json(
+        &self,
+        base: &str,
+        api: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, QueryError> {
+        let url = format!("{}/api/v1/{api}", base.trim_end_matches('/'));
         let response = match self
             .client
             .get(&url)
-            .query(&[("query", promql)])
+            .query(params)
             .timeout(self.timeout)
             .send()
             .await
@@ -148,53 +184,6 @@ impl Prometheus {
             .json::<Value>()
             .await
             .map_err(|_| QueryError::NotJson(status))
-    }
-}
-
-impl Prometheus {
-    /// One range query (`/api/v1/query_range`) from `start` to `end` every
-    /// `step`: the points of its one series, oldest first. An answer of no
-    /// series, of several, or a Prometheus error is no points; `Err` when
-    /// Prometheus could not be asked at all. The dashboard draws it behind
-    /// a check's recorded values, for context (docs/dashboard.md).
-    pub async fn range(
-        &self,
-        base: &str,
-        promql: &str,
-        start: jiff::Timestamp,
-        end: jiff::Timestamp,
-        step: Duration,
-    ) -> Result<Vec<(jiff::Timestamp, f64)>, QueryError> {
-        let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
-        let seconds = |t: jiff::Timestamp| format!("{:.3}", t.as_millisecond() as f64 / 1000.0);
-        let response = match self
-            .client
-            .get(&url)
-            .query(&[
-                ("query", promql),
-                ("start", &seconds(start)),
-                ("end", &seconds(end)),
-                ("step", &format!("{:.3}", step.as_secs_f64().max(0.001))),
-            ])
-            .timeout(self.timeout)
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(e) if e.is_timeout() => return Err(QueryError::Timeout(self.timeout)),
-            Err(e) => {
-                return Err(QueryError::Unreachable {
-                    host: host_of(base),
-                    reason: root_cause(&e),
-                });
-            }
-        };
-        let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|_| QueryError::NotJson(status))?;
-        Ok(parse_range(&body))
     }
 }
 

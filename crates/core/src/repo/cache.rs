@@ -7,12 +7,12 @@ use std::ops::Range;
 use super::read::{Definition, Item, Section};
 use crate::parse::Key;
 
-/// What a previous load read from each file, keyed by path: flagd keeps one
-/// per feed, so that a load after an edit parses only the files whose bytes
-/// changed (docs/flagd.md, "Sources"). The definitions are kept as compact
-/// JSON, not as the model: the model takes several times the room
-/// (docs/performance.md, large rulesets), and reading the JSON back costs a
-/// fraction of parsing the file again. Compiling still takes the whole
+/// What a previous load read from each file, keyed by path: flagd keeps one per
+/// feed, so that a load after an edit parses only the files whose bytes changed
+/// (docs/flagd.md, "Sources"). The definitions are kept as compact JSON, not as
+/// the model: the model takes several times the room (docs/performance.md,
+/// "10,000 flags: memory and swaps under load"), and reading the JSON back
+/// costs a fraction of parsing the file again. Compiling still takes the whole
 /// environment, so checks across files (duplicates, segment references,
 /// prerequisites) run on every load.
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub struct ReadCache {
 /// One file's reading, packed: the definitions' JSON and names in one
 /// buffer, the rest in one list. Few, large allocations, so that what the
 /// cache keeps between loads does not pin the pages a load freed
-/// (docs/performance.md, large rulesets).
+/// (docs/performance.md, "Polls and swaps reuse unchanged files").
 #[derive(Debug)]
 pub(super) struct CachedFile {
     /// xxh3 of the file's bytes.

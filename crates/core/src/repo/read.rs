@@ -50,7 +50,8 @@ pub(super) enum Item<V> {
 /// A definition as read. Not boxed: a box per flag, freed once the flag
 /// moves into the model, would leave holes all over a load's memory that
 /// the compiled ruleset then fills, keeping those pages from being handed
-/// back after the load (docs/performance.md, large rulesets).
+/// back after the load (docs/performance.md, "Polls and swaps reuse
+/// unchanged files").
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Definition {

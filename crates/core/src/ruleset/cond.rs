@@ -4,7 +4,7 @@
 //! tests, segment references and time windows. Evaluated as a tree, every
 //! level costs a recursive call, a match and an iterator, which for the few
 //! tests a rule holds cost more than the tests themselves
-//! (docs/performance.md, "Faster rules"). Compiled, the tree becomes its tests in
+//! (docs/performance.md, "Evaluation in process"). Compiled, the tree becomes its tests in
 //! written order ("steps"), each saying where to go when it holds and when it
 //! does not: a later step, or the answer. `not` swaps a subtree's answers,
 //! `all` chains its items on "holds", `any` on "does not hold". Evaluation

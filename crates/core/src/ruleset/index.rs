@@ -1,7 +1,7 @@
 //! Flag keys to ids: the first step of every evaluation by key.
 //!
 //! A general-purpose hash table cost about a third of a rollout flag's
-//! evaluation (docs/performance.md, "Embedding, faster rules, large rulesets"): the key hashed through the
+//! evaluation (docs/performance.md, "Evaluation in process"): the key hashed through the
 //! `Hasher` interface (its bytes, a terminator, a finish), then groups of
 //! control bytes probed. Flag keys are few, short and fixed when the
 //! ruleset is built, so a plain open-addressed table serves better: the

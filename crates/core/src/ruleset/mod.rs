@@ -81,7 +81,8 @@ impl Ruleset {
     /// The definitions as written (for bundling), rebuilt from the JSON
     /// text each flag keeps. A served ruleset keeps that text rather than
     /// the model itself: for 10,000 flags the model takes about eight times
-    /// the room (docs/performance.md, large rulesets).
+    /// the room (docs/performance.md, "10,000 flags: memory and swaps under
+    /// load").
     pub fn model(&self) -> Result<EnvModel, serde_json::Error> {
         let flags = self
             .flags

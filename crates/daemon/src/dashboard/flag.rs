@@ -11,6 +11,7 @@ use hotswap_flags_client::wire::{ExposureReport, Phase, RolloutHistory, RolloutS
 use hotswap_flags_core::eval::bucket::percentage;
 use hotswap_flags_core::ruleset::{CompiledFlag, RolloutPlan};
 use hotswap_flags_stats::proportions::{Counts, wilson_interval};
+use hotswap_flags_stats::{Analysis, Metric};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -35,6 +36,9 @@ pub struct FlagData {
     pub audit_error: Option<String>,
     /// The experiment's exposure counts, when its split runs one.
     pub experiment: Option<ExposureReport>,
+    /// The experiment's analysis over its conversions from Prometheus, or
+    /// why there is none, when the flag has a conversions query.
+    pub conversions: Option<Result<Analysis, String>>,
     /// The context typed into the explanation form, as typed.
     pub context_text: Option<String>,
     /// The explanation of that context, or why there is none.
@@ -71,7 +75,7 @@ pub fn render(served: &Served, flag: &CompiledFlag, data: &FlagData, viewer: &Vi
         guardrail(&mut body, status);
     }
     if let Some(report) = &data.experiment {
-        experiment(&mut body, report);
+        experiment(&mut body, report, data.conversions.as_ref());
     }
     audit_section(&mut body, data);
     let _ = write!(
@@ -372,7 +376,11 @@ fn guardrail(out: &mut String, s: &RolloutStatus) {
     out.push_str("</tbody></table></div></section>");
 }
 
-fn experiment(out: &mut String, report: &ExposureReport) {
+fn experiment(
+    out: &mut String,
+    report: &ExposureReport,
+    conversions: Option<&Result<Analysis, String>>,
+) {
     let observed: Vec<f64> = report.exposures.values().map(|n| *n as f64).collect();
     let weights: Vec<f64> = report.weights.values().copied().collect();
     let srm = hotswap_flags_stats::chisquare::goodness_of_fit(&observed, &weights)
@@ -418,7 +426,74 @@ fn experiment(out: &mut String, report: &ExposureReport) {
             interval(*n as f64, total),
         );
     }
-    out.push_str("</tbody></table></div><p class=\"hint\">Conversion rates per variant: <code>flagctl experiment analyze FLAG --daemon URL</code> (docs/experiments.md).</p></section>");
+    out.push_str("</tbody></table></div>");
+    match conversions {
+        Some(Ok(analysis)) => conversion_table(out, analysis),
+        Some(Err(why)) => {
+            let _ = write!(
+                out,
+                "<p class=\"error\">No conversion rates: {}</p>",
+                esc(why)
+            );
+        }
+        None => out.push_str(
+            "<p class=\"hint\">Conversion rates appear here when the experiment has a \
+<code>conversions</code> query and flagd knows its Prometheus (docs/experiments.md §9).</p>",
+        ),
+    }
+    out.push_str("</section>");
+}
+
+/// Each variant's conversion rate with its interval, and each treatment
+/// against the control, as `flagctl experiment analyze --daemon` prints
+/// them. The exact numbers ride in `data-` attributes for scripts and tests.
+fn conversion_table(out: &mut String, analysis: &Analysis) {
+    if analysis.metric != Metric::Conversion {
+        return;
+    }
+    let level = num(analysis.confidence_level * 100.0);
+    let _ = write!(
+        out,
+        "<div class=\"table-wrap\"><table id=\"conversions\"><caption>Conversion rate per variant with {level}% Wilson interval; \
+difference from the control <code>{}</code> with its interval and Holm-adjusted p-values (fixed-horizon and always-valid)</caption>\
+<thead><tr><th scope=\"col\">Variant</th><th scope=\"col\">Exposures</th><th scope=\"col\">Rate</th><th scope=\"col\">{level}% CI</th>\
+<th scope=\"col\">Difference</th><th scope=\"col\">p</th><th scope=\"col\">Sequential p</th></tr></thead><tbody>",
+        esc(&analysis.control)
+    );
+    for v in &analysis.variants {
+        let (diff, p, seq) = match &v.comparison {
+            Some(c) => (
+                format!(
+                    "{} [{}, {}]{}",
+                    pct(c.diff),
+                    pct(c.diff_ci.lower),
+                    pct(c.diff_ci.upper),
+                    if c.sequential_significant {
+                        ", significant"
+                    } else {
+                        ""
+                    }
+                ),
+                num(c.adjusted_p_value),
+                num(c.adjusted_sequential_p_value),
+            ),
+            None => ("control".to_owned(), "—".to_owned(), "—".to_owned()),
+        };
+        let _ = write!(
+            out,
+            "<tr data-variant=\"{name}\" data-rate=\"{rate:?}\" data-ci=\"{lo:?} {hi:?}\"><th scope=\"row\">{name}</th>\
+<td>{}</td><td>{}</td><td>[{}, {}]</td><td>{diff}</td><td>{p}</td><td>{seq}</td></tr>",
+            num(v.exposures),
+            pct(v.estimate),
+            pct(v.ci.lower),
+            pct(v.ci.upper),
+            name = esc(&v.name),
+            rate = v.estimate,
+            lo = v.ci.lower,
+            hi = v.ci.upper,
+        );
+    }
+    out.push_str("</tbody></table></div>");
 }
 
 fn audit_section(out: &mut String, data: &FlagData) {

@@ -32,7 +32,9 @@ use crate::dashboard::overview::Filter;
 use crate::dashboard::{CSP, CSS, JS, Mode, Viewer, flag, overview};
 use crate::rollout::checks::render_check;
 use hotswap_flags_client::prometheus::{Prometheus, TemplateVars};
-use hotswap_flags_client::wire::RolloutStatus;
+use hotswap_flags_client::wire::{ExposureReport, RolloutStatus};
+use hotswap_flags_gitops::experiment::{ExperimentSettings, assemble, conversions};
+use hotswap_flags_stats::{Analysis, analyze};
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "flagd_ui";
@@ -49,17 +51,53 @@ pub struct UiConfig {
     pub prometheus: Option<Prometheus>,
     /// `--metrics-url`.
     pub metrics_url: Option<String>,
-    /// The context last fetched per flag, reused for 15 s: a
+    /// What was last asked of Prometheus per flag, reused for 15 s: a
     /// page refreshed on every event does not wait for Prometheus each
     /// time, nor do many viewers multiply its queries.
-    pub context_cache: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Context)>>>,
+    pub context_cache: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, Fetched)>>>,
 }
 
 /// Prometheus' series of a flag's checks, by check name.
 type Context = HashMap<String, Vec<(jiff::Timestamp, f64)>>;
 
-/// How long the charts' Prometheus context is reused.
+/// What a flag page asks of Prometheus.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// The charts' context.
+    context: Context,
+    /// The experiment's analysis over its conversions.
+    conversions: Option<Result<Analysis, String>>,
+}
+
+/// How long what was asked of Prometheus is reused.
 const CONTEXT_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The experiment's conversions per variant from Prometheus, analysed as
+/// `flagctl experiment analyze --daemon` analyses them (docs/dashboard.md,
+/// Flag page): `None` when the flag counts no conversions (no
+/// `experiment.conversions` query) or no Prometheus is configured, the
+/// reason when Prometheus or the statistics could not give an answer.
+async fn conversion_analysis(
+    state: &AppState,
+    served: &crate::live::Served,
+    key: &str,
+    report: &ExposureReport,
+) -> Option<Result<Analysis, String>> {
+    let settings = ExperimentSettings::of(&served.ruleset, key).ok()?;
+    let template = settings.conversions.as_deref()?;
+    let client = state.ui.prometheus.as_ref()?;
+    let endpoint = state
+        .ui
+        .metrics_url
+        .clone()
+        .or_else(|| settings.prometheus.clone())?;
+    let counts = match conversions(client, &endpoint, report, template).await {
+        Ok(counts) => counts,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let config = settings.analysis_config(None, None);
+    Some(analyze(&assemble(report, &counts), &config).map_err(|e| e.to_string()))
+}
 
 /// Prometheus' own series of each threshold check of `flag`'s rollout,
 /// over the recorded rounds' time, for context on the charts; nothing when
@@ -383,10 +421,23 @@ pub async fn flag_page(
         .get(&key)
         .filter(|(at, _)| at.elapsed() < CONTEXT_FOR)
         .map(|(_, c)| c.clone());
-    data.context = match cached {
+    let fetched = match cached {
         Some(c) => c,
         None => {
-            let fresh = prometheus_context(&state, &served, compiled, &data).await;
+            let (context, conversions) = futures_util::future::join(
+                prometheus_context(&state, &served, compiled, &data),
+                async {
+                    match &data.experiment {
+                        Some(report) => conversion_analysis(&state, &served, &key, report).await,
+                        None => None,
+                    }
+                },
+            )
+            .await;
+            let fresh = Fetched {
+                context,
+                conversions,
+            };
             let mut cache = state
                 .ui
                 .context_cache
@@ -398,6 +449,8 @@ pub async fn flag_page(
             fresh
         }
     };
+    data.context = fetched.context;
+    data.conversions = fetched.conversions;
     let context = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "context")
         .map(|(_, v)| v.into_owned());
