@@ -289,3 +289,52 @@ fn traces_reach_a_real_otlp_receiver() {
         (dropped(&d)? > before).then_some(())
     });
 }
+
+/// `--check-config` says where traces go and how they are sampled, from
+/// the standard variables; an option wins over its variable.
+#[test]
+fn check_config_says_where_traces_go() {
+    let check = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut command = Command::new(flagd_binary());
+        command
+            .args(["--check-config", "--env", "prod", "--repo", "flags"])
+            .args(args)
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .env_remove("OTEL_TRACES_SAMPLER")
+            .env_remove("OTEL_TRACES_SAMPLER_ARG")
+            .env_remove("OTEL_SERVICE_NAME");
+        command.envs(vars.iter().copied());
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, text) = check(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("\ntracing: off\n"), "{text}");
+
+    let vars = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+        ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.01"),
+    ];
+    let (code, text) = check(&[], &vars);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("\ntracing: http/protobuf http://collector:4318/v1/traces service flagd sampler parentbased_traceidratio 0.01\n"),
+        "{text}"
+    );
+    let (_, text) = check(
+        &["--otel-service-name", "flags", "--otel-sampler-arg", "0.5"],
+        &vars,
+    );
+    assert!(
+        text.contains("service flags sampler parentbased_traceidratio 0.5"),
+        "{text}"
+    );
+
+    let (code, text) = check(&["--otlp-protocol", "grpc"], &vars);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("http/protobuf"), "{text}");
+}

@@ -22,19 +22,34 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 
 use crate::telemetry::{Recorder, recorder};
 
+/// A request span's name until it is sampled.
+const REQUEST: &str = "request";
+
 /// The header a sampled span answers with.
 const TRACE_RESPONSE: &str = "traceresponse";
 
 /// Runs the request inside its server span (a route layer: the matched
 /// pattern names the span).
 pub async fn span(request: Request, next: Next) -> Response {
-    let Some(recorder) = recorder() else {
+    let Some(recorder) = recorder().filter(|_| !untraced(&request)) else {
         return next.run(request).await;
     };
     let cx = start(recorder, &request);
     let response = next.run(request).with_context(cx.clone()).await;
     finish(&cx, response)
 }
+
+/// Probes and scrapes: a span every few seconds from every prober, which
+/// says nothing of the flags.
+fn untraced(request: &Request) -> bool {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|route| UNTRACED.contains(&route.as_str()))
+}
+
+/// The routes [`untraced`] leaves out.
+const UNTRACED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// The span, started under the caller's context.
 fn start(recorder: &Recorder, request: &Request) -> Context {
@@ -43,15 +58,17 @@ fn start(recorder: &Recorder, request: &Request) -> Context {
         .extensions()
         .get::<MatchedPath>()
         .map_or("", MatchedPath::as_str);
-    let name = format!("{} {route}", request.method());
+    // Named once sampled: an unsampled span (99 in 100 at 1 %) costs no
+    // name of its own. The sampler needs none to decide on a request.
     let span = recorder
         .tracer
-        .span_builder(name)
+        .span_builder(REQUEST)
         .with_kind(SpanKind::Server)
         .start_with_context(&recorder.tracer, &parent);
     let cx = parent.with_span(span);
     let span = cx.span();
     if span.is_recording() {
+        span.update_name(format!("{} {route}", request.method()));
         span.set_attributes([
             KeyValue::new("http.request.method", request.method().as_str().to_owned()),
             KeyValue::new("http.route", route.to_owned()),
