@@ -8,7 +8,7 @@
 //! is left out and reported.
 //!
 //! What is shared lives here: the report ([`ImportReport`]) and its two
-//! renderings, and the writer ([`write`]), which renders each translation
+//! renderings, and the writer ([`write()`]), which renders each translation
 //! as a YAML flag file in the environment's directory — atomically, with a
 //! comment naming its origin, byte-identical on a re-run — after checking
 //! that the environment still validates with it, so bad input or a clash

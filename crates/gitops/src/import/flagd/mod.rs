@@ -1,5 +1,5 @@
 //! flagd flag definitions (`flags`, `$evaluators`, `metadata`) into our
-//! flags: the document and each flag here, targeting in [`logic`].
+//! flags: the document and each flag here, targeting in `logic`.
 //!
 //! The semantics followed are those of flagd's reference evaluator
 //! (`@openfeature/flagd-core` 4.0.1 over json-logic-engine 5), which

@@ -1,6 +1,6 @@
 //! Unleash features into our flags: the input documents here, strategies
-//! and constraints in [`strategy`], a feature's variants and rules in
-//! [`feature`].
+//! and constraints in `strategy`, a feature's variants and rules in
+//! `feature`.
 //!
 //! Three inputs are read, each normalized into the client API's shape
 //! first: a client-API features document (`/api/client/features`:
