@@ -9,9 +9,7 @@
 //!   needed; skipped loudly without them, failed under `CI`).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use hotswap_flags_core::eval::bucket::{BucketingMode, UNLEASH_VARIANT_SEED, murmur3, threshold};
 use hotswap_flags_core::eval::{EvalEnv, FixedRollouts};
@@ -401,24 +399,9 @@ fn node_implementations_agree_on_random_keys() {
     let mut rng = StdRng::seed_from_u64(0xB0C4_E7ED);
     let keys = random_keys(&mut rng, 1_200);
     for mode in MODES {
-        let mut child = Command::new(&node)
-            .arg("oracle.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run node");
-        let body = serde_json::to_vec(&request(mode, &keys)).unwrap();
-        child.stdin.take().unwrap().write_all(&body).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "oracle.mjs failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let answers: Answers = serde_json::from_slice(&out.stdout).unwrap();
+        let request = serde_json::to_value(request(mode, &keys)).unwrap();
+        let stdout = crate::support::node::answer(&node, &dir, "oracle.mjs", &request);
+        let answers: Answers = serde_json::from_slice(&stdout).unwrap();
         assert_eq!(answers.splits.len(), 7 * keys.len(), "{mode}");
         assert_eq!(answers.rollouts.len(), 9 * keys.len(), "{mode}");
         let found = mismatches(mode, &answers);

@@ -6,9 +6,7 @@
 //! (and reason) as our flagd serving the imported copy over OFREP.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -409,30 +407,17 @@ fn reference(
     docs: &[(String, bool)],
     contexts: &[Value],
 ) -> Vec<BTreeMap<String, (Value, String, Value)>> {
-    let dir = root().join("tests/bucketing");
-    let mut child = Command::new(node)
-        .arg("flagd_diff.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run node");
     let input = json!({
         "documents": docs.iter().map(|(text, v1)| json!({"text": text, "v1": v1})).collect::<Vec<_>>(),
         "contexts": contexts,
     });
-    let mut stdin = child.stdin.take().unwrap();
-    let body = serde_json::to_vec(&input).unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&body).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = crate::support::node::answer(
+        node,
+        &root().join("tests/bucketing"),
+        "flagd_diff.mjs",
+        &input,
     );
-    String::from_utf8(out.stdout)
+    String::from_utf8(stdout)
         .unwrap()
         .lines()
         .map(|line| {

@@ -335,8 +335,6 @@ fn random_context(rng: &mut rand::rngs::StdRng) -> Value {
 fn unleash_client_and_the_import_agree_on_random_contexts() {
     use hotswap_flags_core::eval::{Context, EvalEnv};
     use rand::SeedableRng;
-    use std::io::Write;
-    use std::process::{Command, Stdio};
 
     let Some(node) = crate::support::require("node") else {
         return;
@@ -376,28 +374,9 @@ fn unleash_client_and_the_import_agree_on_random_contexts() {
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x0011_EA5E);
     let contexts: Vec<Value> = (0..10_000).map(|_| random_context(&mut rng)).collect();
-    let mut child = Command::new(&node)
-        .arg("oracle.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let body = json!({ "state": state, "flags": flags, "contexts": contexts });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<(bool, Value)> = serde_json::from_slice(&out.stdout).unwrap();
+    let stdout = crate::support::node::answer(&node, &dir, "oracle.mjs", &body);
+    let answers: Vec<(bool, Value)> = serde_json::from_slice(&stdout).unwrap();
     let env = EvalEnv::now();
     let (mut compared, mut mismatches) = (0, Vec::new());
     for (i, unleash_ctx) in contexts.iter().enumerate() {

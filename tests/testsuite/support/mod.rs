@@ -8,6 +8,7 @@ pub mod files;
 pub mod flagd;
 pub mod gitops;
 pub mod netns;
+pub mod node;
 pub mod pki;
 pub mod prometheus;
 pub mod props;

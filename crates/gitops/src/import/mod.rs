@@ -43,6 +43,53 @@ pub struct Translation {
     pub untranslatable: Vec<Untranslatable>,
 }
 
+impl Translation {
+    /// An empty translation of the input named `source`, whose flag file
+    /// takes the input's file stem (made a safe file name; `tool` when
+    /// nothing is left of it).
+    pub(crate) fn empty(source: &str, tool: &str) -> Self {
+        Translation {
+            source: source.to_owned(),
+            stem: stem(source, tool),
+            ..Translation::default()
+        }
+    }
+}
+
+fn stem(source: &str, tool: &str) -> String {
+    let name = std::path::Path::new(source)
+        .file_stem()
+        .map_or_else(|| tool.to_owned(), |s| s.to_string_lossy().into_owned());
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("{tool}{clean}")
+    } else {
+        clean
+    }
+}
+
+/// Input that is not a document of the tool imported from: nothing is
+/// written.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}:{pos}: {message}")]
+pub struct InputError {
+    /// The input file.
+    pub source_name: String,
+    /// Where in it.
+    pub pos: hotswap_flags_core::diagnostic::Pos,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// A construct of the input that has no exact translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

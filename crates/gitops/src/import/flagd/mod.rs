@@ -14,6 +14,7 @@ use hotswap_flags_core::diagnostic::Pos;
 use hotswap_flags_core::parse::{Format, Node, NodeKind, parse_document};
 use serde_json::{Map, Value, json};
 
+pub use super::InputError;
 use super::{LeftOut, Pointer, Translation, Untranslatable};
 
 /// Which of flagd's `fractional` algorithms the imported flags bucket
@@ -34,18 +35,6 @@ impl Fractional {
             Fractional::V2 => "flagd-v2",
         }
     }
-}
-
-/// Input that is not a flagd flag definition: nothing is written.
-#[derive(Debug, thiserror::Error)]
-#[error("{source_name}:{pos}: {message}")]
-pub struct InputError {
-    /// The input file.
-    pub source_name: String,
-    /// Where in it.
-    pub pos: Pos,
-    /// What is wrong.
-    pub message: String,
 }
 
 /// A problem found while walking the input: bad input, or a construct to
@@ -81,38 +70,13 @@ pub fn translate(
         message,
     };
     let doc = parse_document(text, Format::Json).map_err(|e| fail(e.pos, e.message))?;
-    let mut out = Translation {
-        source: source.to_owned(),
-        stem: stem(source),
-        ..Translation::default()
-    };
+    let mut out = Translation::empty(source, "flagd");
     match document(&doc, source, fractional, &mut out) {
         Ok(()) => Ok(out),
         Err(Problem::Bad(pos, message)) => Err(fail(pos, message)),
         // Document-level constructs are all translatable; a skip here is a
         // bug, reported as bad input rather than a panic.
         Err(Problem::Skip(ptr, message)) => Err(fail(doc.pos, format!("{ptr}: {message}"))),
-    }
-}
-
-fn stem(source: &str) -> String {
-    let name = std::path::Path::new(source)
-        .file_stem()
-        .map_or_else(|| "flagd".to_owned(), |s| s.to_string_lossy().into_owned());
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if clean.is_empty() || clean.starts_with('.') {
-        format!("flagd{clean}")
-    } else {
-        clean
     }
 }
 

@@ -22,19 +22,8 @@ use hotswap_flags_core::parse::{Format, parse_document};
 use indexmap::IndexMap;
 use serde_json::Value;
 
+pub use super::InputError;
 use super::{LeftOut, Pointer, Translation, Untranslatable};
-
-/// Input that is not an Unleash document: nothing is written.
-#[derive(Debug, thiserror::Error)]
-#[error("{source_name}:{pos}: {message}")]
-pub struct InputError {
-    /// The input file.
-    pub source_name: String,
-    /// Where in it.
-    pub pos: Pos,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// A problem found while translating: bad input (nothing is written), or
 /// a construct without an exact translation (its flag is left out).
@@ -82,11 +71,7 @@ pub fn translate(source: &str, text: &str) -> Result<Translation, InputError> {
     };
     let doc = parse_document(text, Format::Json).map_err(|e| fail(e.pos, e.message))?;
     let json = doc.to_json();
-    let mut out = Translation {
-        source: source.to_owned(),
-        stem: stem(source),
-        ..Translation::default()
-    };
+    let mut out = Translation::empty(source, "unleash");
     let located = |path: &KeyPath| doc.report_position(path);
     let (features, segments) = match normalize(&json) {
         Ok(x) => x,
@@ -124,28 +109,6 @@ pub(crate) fn untranslatable(
         pointer: pointer(path).as_str().to_owned(),
         reason,
         left_out: LeftOut::Flag,
-    }
-}
-
-fn stem(source: &str) -> String {
-    let name = std::path::Path::new(source).file_stem().map_or_else(
-        || "unleash".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if clean.is_empty() || clean.starts_with('.') {
-        format!("unleash{clean}")
-    } else {
-        clean
     }
 }
 
