@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # flagd against the floor any HTTP server here pays: a bare hyper server
-# (benches/bare_hyper.rs, built from the same lock file) answering with
+# (scripts/bare_hyper.rs, built from the same lock file) answering with
 # the very bytes flagd answers. Rounds interleave the two with the same
 # wrk line, for the single-flag GET and the OFREP POST, and each round
 # prints flagd's rate over the floor's; both servers' RSS idle and after.
