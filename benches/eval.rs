@@ -143,8 +143,9 @@ fn large_ruleset(c: &mut Criterion) {
 }
 
 /// flagd's and Unleash's bucketing beside ours (docs/flag-format.md §6,
-/// Bucketing modes): a four-way split and a 10 % canary, each over 1,024
-/// users, per mode. The budget is 1.3× xxh3's median.
+/// Bucketing modes): a four-way split, a 10 % canary and a 10 %
+/// `percentage` condition (Unleash's flexibleRollout once imported), each
+/// over 1,024 users, per mode. The budget is 1.3× xxh3's median.
 fn bucketing_modes(c: &mut Criterion) {
     let ruleset = rulesets::compile_file("flags.yaml", &rulesets::bucketing_modes());
     let env = EvalEnv::now();
@@ -156,6 +157,7 @@ fn bucketing_modes(c: &mut Criterion) {
         for (what, flag) in [
             ("split", format!("split-{mode}")),
             ("10% canary", format!("canary-{mode}")),
+            ("10% percentage condition", format!("pct-{mode}")),
         ] {
             group.bench_function(format!("{what} over 1,024 users: {mode}"), |b| {
                 let mut i = 0usize;

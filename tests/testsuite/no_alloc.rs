@@ -129,7 +129,13 @@ fn bucketing_modes_do_not_allocate() {
     contexts.push(Context::new().with_key("k".repeat(400)));
     let flags: Vec<String> = ["xxh3", "flagd-v1", "flagd-v2", "unleash"]
         .iter()
-        .flat_map(|m| [format!("split-{m}"), format!("canary-{m}")])
+        .flat_map(|m| {
+            [
+                format!("split-{m}"),
+                format!("canary-{m}"),
+                format!("pct-{m}"),
+            ]
+        })
         .collect();
     let env = EvalEnv::now();
 

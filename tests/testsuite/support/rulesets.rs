@@ -144,7 +144,7 @@ pub fn bucketing_modes() -> String {
     let mut s = String::from("flags:\n");
     for mode in ["xxh3", "flagd-v1", "flagd-v2", "unleash"] {
         s.push_str(&format!(
-            "  split-{mode}:\n    type: string\n    bucketing: {mode}\n    variants: {{ a: A, b: B, c: C, d: D }}\n    default: {{ split: {{ a: 25, b: 25, c: 25, d: 25 }}, salt: split-2026-12 }}\n    offVariant: a\n  canary-{mode}:\n    type: boolean\n    bucketing: {mode}\n    variants: {{ on: true, off: false }}\n    default: off\n    rollout:\n      strategy: canary\n      serve: on\n      stages:\n        - {{ percentage: 10, duration: 1h }}\n        - {{ percentage: 100 }}\n"
+            "  split-{mode}:\n    type: string\n    bucketing: {mode}\n    variants: {{ a: A, b: B, c: C, d: D }}\n    default: {{ split: {{ a: 25, b: 25, c: 25, d: 25 }}, salt: split-2026-12 }}\n    offVariant: a\n  canary-{mode}:\n    type: boolean\n    bucketing: {mode}\n    variants: {{ on: true, off: false }}\n    default: off\n    rollout:\n      strategy: canary\n      serve: on\n      stages:\n        - {{ percentage: 10, duration: 1h }}\n        - {{ percentage: 100 }}\n  pct-{mode}:\n    type: boolean\n    bucketing: {mode}\n    variants: {{ on: true, off: false }}\n    default: off\n    rules:\n      - {{ name: ten, when: {{ percentage: {{ value: 10 }} }}, serve: on }}\n"
         ));
     }
     s
