@@ -227,32 +227,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(metrics)
         .merge(dashboard)
         .merge(probes)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track));
-    // Each request in a server span, with tracing on only: off, the
-    // request path is what it was (docs/observability.md).
-    let routes = if crate::telemetry::recorder().is_some() {
-        routes.route_layer(axum::middleware::from_fn(trace::span))
-    } else {
-        routes
-    };
-    routes
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
-        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.limits.request_timeout,
+        .with_state(state.clone());
+    // The guards every request passes, outermost first, around the router
+    // rather than through `Router::layer`: that would wrap each route's
+    // every method in a box of its own, and a request would then clone the
+    // whole chain of boxes once per layer (docs/performance.md, "Where a
+    // request's time goes").
+    let guarded_routes = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(guard::refuse_large_headers))
+        .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::known_host,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.limits.max_body_bytes,
             guard::refuse_oversized,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::known_host,
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
         ))
-        .layer(axum::middleware::from_fn(guard::json_errors))
-        .layer(axum::middleware::from_fn(guard::refuse_large_headers))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .service(routes);
+    Router::new().fallback_service(guarded_routes)
 }
 
 /// [`Router::route`] for a pattern of [`ROUTES`], which the per-route
@@ -274,11 +274,12 @@ impl<S: Clone + Send + Sync + 'static> ListedRoute<S> for Router<S> {
     }
 }
 
-/// Records each request's duration under its route pattern.
+/// Records each request's duration under its route pattern, and runs it
+/// in its server span when tracing is on (`trace`).
 async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
+    let response = trace::in_span(request, next).await;
     if let Some(route) = route {
         state
             .metrics

@@ -1,6 +1,7 @@
 //! The server span of each request, when tracing is on
-//! (docs/observability.md): one middleware, added to the router only then,
-//! so that with tracing off a request does exactly what it did before.
+//! (docs/observability.md). With tracing off, or for a request the
+//! sampler leaves out, a request pays one atomic load and, at most, the
+//! sampler's decision: no context, no span data, no allocation.
 //!
 //! The span continues the caller's W3C `traceparent`/`tracestate`, is
 //! named `METHOD /route/{pattern}` with the HTTP semantic conventions'
@@ -16,7 +17,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
-use opentelemetry::trace::{FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::trace::{
+    FutureExt as _, Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
@@ -28,15 +31,22 @@ const REQUEST: &str = "request";
 /// The header a sampled span answers with.
 const TRACE_RESPONSE: &str = "traceresponse";
 
-/// Runs the request inside its server span (a route layer: the matched
-/// pattern names the span).
-pub async fn span(request: Request, next: Next) -> Response {
-    let Some(recorder) = recorder().filter(|_| !untraced(&request)) else {
-        return next.run(request).await;
-    };
-    let cx = start(recorder, &request);
-    let response = next.run(request).with_context(cx.clone()).await;
-    finish(&cx, response)
+/// Runs the request inside its server span when tracing is on, the route
+/// is traced and the sampler takes the request; otherwise it runs as it
+/// would with tracing off. Called from the router's per-route layer
+/// (`track`), where the matched pattern names the span: a layer of its
+/// own would add a boxed service to every route.
+pub async fn in_span(request: Request, next: Next) -> Response {
+    match recorder()
+        .filter(|_| !untraced(&request))
+        .and_then(|recorder| start(recorder, &request))
+    {
+        Some(cx) => {
+            let response = next.run(request).with_context(cx.clone()).await;
+            finish(&cx, response)
+        }
+        None => next.run(request).await,
+    }
 }
 
 /// Probes and scrapes: a span every few seconds from every prober, which
@@ -51,56 +61,56 @@ fn untraced(request: &Request) -> bool {
 /// The routes [`untraced`] leaves out.
 const UNTRACED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
-/// The span, started under the caller's context.
-fn start(recorder: &Recorder, request: &Request) -> Context {
+/// The span, started under the caller's context, if it records: an
+/// unsampled request (99 in 100 at 1 %) gets no context to carry, so the
+/// evaluations find nothing recording and build nothing.
+fn start(recorder: &Recorder, request: &Request) -> Option<Context> {
     let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("", MatchedPath::as_str);
-    // Named once sampled: an unsampled span (99 in 100 at 1 %) costs no
-    // name of its own. The sampler needs none to decide on a request.
+    // Named once sampled: the sampler needs no name to decide on a request.
     let span = recorder
         .tracer
         .span_builder(REQUEST)
         .with_kind(SpanKind::Server)
         .start_with_context(&recorder.tracer, &parent);
+    if !span.is_recording() {
+        return None;
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
     let cx = parent.with_span(span);
     let span = cx.span();
-    if span.is_recording() {
-        span.update_name(format!("{} {route}", request.method()));
-        span.set_attributes([
-            KeyValue::new("http.request.method", request.method().as_str().to_owned()),
-            KeyValue::new("http.route", route.to_owned()),
-            KeyValue::new("url.path", request.uri().path().to_owned()),
-        ]);
-    }
-    cx
+    span.update_name(format!("{} {route}", request.method()));
+    span.set_attributes([
+        KeyValue::new("http.request.method", request.method().as_str().to_owned()),
+        KeyValue::new("http.route", route.to_owned()),
+        KeyValue::new("url.path", request.uri().path().to_owned()),
+    ]);
+    Some(cx)
 }
 
 /// Ends the span with the response's status, and answers with
-/// `traceresponse` when it is sampled.
+/// `traceresponse`.
 fn finish(cx: &Context, mut response: Response) -> Response {
     let span = cx.span();
-    if span.is_recording() {
-        let status = response.status();
-        span.set_attribute(KeyValue::new(
-            "http.response.status_code",
-            i64::from(status.as_u16()),
-        ));
-        if status.is_server_error() {
-            span.set_status(Status::error(status.to_string()));
-        }
-        let sc = span.span_context();
-        let value = format!(
-            "00-{}-{}-{:02x}",
-            sc.trace_id(),
-            sc.span_id(),
-            sc.trace_flags().to_u8()
-        );
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(TRACE_RESPONSE, value);
-        }
+    let status = response.status();
+    span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
+    if status.is_server_error() {
+        span.set_status(Status::error(status.to_string()));
+    }
+    let sc = span.span_context();
+    let value = format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(TRACE_RESPONSE, value);
     }
     span.end();
     response
