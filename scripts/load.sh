@@ -10,6 +10,7 @@
 #   scripts/load.sh [DURATION]      # default 10s per scenario
 #   ONLY=large scripts/load.sh      # the 10,000-flag part only
 #   ONLY=tracing scripts/load.sh    # tracing's cost: off, on at 1 %, on at 100 %
+#   ONLY=paced RATE=10000 scripts/load.sh   # p50/p99 of single-flag GETs paced at RATE req/s
 #   ROUNDS=3                        # interleaved rounds of the tracing runs (medians)
 #   SWAPS=100                       # swaps of the 10,000-flag ruleset
 #   FLAGD=path/to/flagd             # measure that binary (e.g. a base build) instead
@@ -142,12 +143,6 @@ rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "idle RSS: $((rss_kb / 1024)) MiB ($rss_kb kB)"
 
 get="$base/api/v1/flags/new-checkout-flow/evaluate?userId=user-42&country=DE&email=a%40elsewhere.org"
-run() { echo; echo "== $1"; shift; wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"; }
-run "single-flag GET (seed API)" "$get"
-rate=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$get" | awk '/Requests\/sec/ {printf "%d", $2}')
-run "OFREP single" -s scripts/wrk/ofrep-single.lua "$base/ofrep/v1/evaluate/flags/new-checkout-flow"
-run "OFREP bulk ($(curl -s -XPOST "$base/ofrep/v1/evaluate/flags" -d '{}' | grep -o '"key"' | wc -l) flags per request)" \
-  -s scripts/wrk/ofrep-bulk.lua "$base/ofrep/v1/evaluate/flags"
 # Latency at a fixed offered rate. Each paced connection sends one request
 # per (1 ms + latency), so the connection count is calibrated with a short run.
 paced_run() {
@@ -159,6 +154,13 @@ paced_run() {
   wrk -t1 -c"$conns" -d"$DURATION" --latency -s scripts/wrk/paced.lua "$get" \
     | grep -E "Requests/sec|Latency|50%|90%|99%"
 }
+if [ "${ONLY:-}" = paced ]; then paced_run "${RATE:-10000}" "RATE"; exit; fi
+run() { echo; echo "== $1"; shift; wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors"; }
+run "single-flag GET (seed API)" "$get"
+rate=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$get" | awk '/Requests\/sec/ {printf "%d", $2}')
+run "OFREP single" -s scripts/wrk/ofrep-single.lua "$base/ofrep/v1/evaluate/flags/new-checkout-flow"
+run "OFREP bulk ($(curl -s -XPOST "$base/ofrep/v1/evaluate/flags" -d '{}' | grep -o '"key"' | wc -l) flags per request)" \
+  -s scripts/wrk/ofrep-bulk.lua "$base/ofrep/v1/evaluate/flags"
 paced_run 25000 "half of the 50,000/s target"
 paced_run $((rate / 2)) "half of the measured $rate/s"
 
