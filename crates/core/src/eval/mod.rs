@@ -240,14 +240,39 @@ pub struct Evaluation<'r> {
 }
 
 impl<'r> Evaluation<'r> {
-    /// The served value.
+    /// The served variant's value; `null` for `$codeDefault`, which serves
+    /// none (see [`Evaluation::served_value`]).
     pub fn value(&self) -> &'r Value {
         &self.flag.variant(self.variant).value
     }
 
-    /// The served variant's name.
+    /// The value to answer with: `None` where the flag serves
+    /// `$codeDefault`, and the caller uses the default in its code
+    /// (docs/flag-format.md §5). Answers then carry no value and no
+    /// variant.
+    #[inline]
+    pub fn served_value(&self) -> Option<&'r Value> {
+        (!self.is_code_default()).then(|| self.value())
+    }
+
+    /// Whether the evaluation served `$codeDefault`: it succeeded, but the
+    /// caller uses its own default.
+    #[inline]
+    pub fn is_code_default(&self) -> bool {
+        self.flag.is_code_default(self.variant)
+    }
+
+    /// The served variant's name (`$codeDefault` for the code default, as
+    /// statistics and simulations count it).
     pub fn variant_name(&self) -> &'r str {
         &self.flag.variant(self.variant).name
+    }
+
+    /// The served variant's name, `None` for `$codeDefault`: what answers
+    /// carry.
+    #[inline]
+    pub fn served_variant(&self) -> Option<&'r str> {
+        (!self.is_code_default()).then(|| self.variant_name())
     }
 
     /// The matching rule's name.
@@ -258,6 +283,9 @@ impl<'r> Evaluation<'r> {
     /// One sentence on why, e.g. "canary stage 1: bucket 4123 < 10000 (10%)".
     pub fn detail(&self) -> String {
         match self.reason {
+            Reason::Disabled if self.is_code_default() => {
+                "flag is disabled; the caller uses its code default".into()
+            }
             Reason::Disabled => "flag is disabled; serving offVariant".into(),
             Reason::Static => "static flag: no rules and no rollout".into(),
             Reason::TargetingMatch => format!("rule `{}` matched", self.rule_name().unwrap_or("?")),
@@ -277,7 +305,11 @@ impl<'r> Evaluation<'r> {
 
     fn rollout_detail(&self) -> String {
         let Some((outcome, rollout)) = self.rollout.zip(self.flag.rollout.as_ref()) else {
-            return "no rule matched; serving the default".into();
+            return if self.is_code_default() {
+                "no rule matched; the default is the caller's code default".into()
+            } else {
+                "no rule matched; serving the default".into()
+            };
         };
         let pos = outcome.position;
         let pct = bucket::percentage(pos.threshold);
@@ -528,3 +560,6 @@ fn rollout_outcome(
     };
     outcome
 }
+
+#[cfg(test)]
+mod code_default_tests;
