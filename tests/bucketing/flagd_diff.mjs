@@ -5,7 +5,10 @@
 //
 // Input (stdin): {"documents": [{"text": FLAGD JSON, "v1": BOOL}], "contexts": [CONTEXT…]}
 // Output (stdout): one line per context, a JSON object
-//   {FLAG: [VARIANT or null, REASON, ERROR CODE or null], …}
+//   {FLAG: [VARIANT or null, REASON, ERROR CODE or null, VALUE or null], …}
+// where VALUE is null when flagd-core answered the caller's default (a
+// DISABLED flag, no `defaultVariant`: the code default), which flagd's
+// variants, never null, cannot be.
 //
 // flagd-core's `fractional` is v2 only. For the documents marked `v1`,
 // their flags' `fractional` runs flagd's legacy v1 mapping instead, as
@@ -84,6 +87,8 @@ for (const doc of input.documents) {
   cores.push(core);
 }
 
+// The caller's default, told apart from any value a flag serves.
+const CODE_DEFAULT = Object.freeze({ codeDefault: true });
 const out = [];
 for (const ctx of input.contexts) {
   const answers = {};
@@ -91,8 +96,9 @@ for (const ctx of input.contexts) {
     for (const [key, flag] of core.getFlags()) {
       const first = flag.variants.values().next().value;
       const type = typeof first;
-      const r = core.resolve(type, key, null, ctx);
-      answers[key] = [r.variant ?? null, r.reason, r.errorCode ?? null];
+      const r = core.resolve(type, key, CODE_DEFAULT, ctx);
+      const value = r.value === CODE_DEFAULT ? null : r.value;
+      answers[key] = [r.variant ?? null, r.reason, r.errorCode ?? null, value];
     }
   }
   out.push(JSON.stringify(answers));

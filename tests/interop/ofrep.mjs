@@ -5,8 +5,12 @@
 //
 // The flags are those of tests/interop/flags.yaml (see tests/interop.rs).
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
+
+const require = createRequire(import.meta.url);
+const providerVersion = require('@openfeature/ofrep-provider/package.json').version;
 
 const baseUrl = process.argv[2] ?? process.env.FLAGD_URL;
 if (!baseUrl) {
@@ -63,6 +67,32 @@ const wrongType = await client.getNumberDetails('banner', 7, anon);
 assert.equal(wrongType.value, 7, 'a type mismatch falls back to the default');
 assert.equal(wrongType.errorCode, 'TYPE_MISMATCH');
 checks.push('type mismatch');
+
+// `$codeDefault` (docs/flag-format.md §5): flagd answers without `value`
+// and `variant` (OFREP ADR 0006), and the caller gets the default it passed.
+// The provider 0.1.x (0.1.3 is the only release of the Node server
+// provider) predates ADR 0006: it fails on the missing value (its type
+// check throws, which the SDK reports as GENERAL), so the caller still gets
+// its default, as an error (reason ERROR). Providers
+// over @openfeature/ofrep-core 2.x (the web provider 0.4) keep the reason
+// and report no error (docs/flagd.md).
+function codeDefault(name, details, value, reason) {
+  assert.equal(details.value, value, `${name}: the caller's default`);
+  assert.equal(details.variant, undefined, `${name}: no variant`);
+  if (providerVersion.startsWith('0.1.')) {
+    assert.equal(details.errorCode, 'GENERAL', `${name}: provider ${providerVersion}`);
+    assert.equal(details.reason, 'ERROR', `${name}: provider ${providerVersion}`);
+  } else {
+    assert.equal(details.errorCode, undefined, `${name}: provider ${providerVersion}`);
+    assert.equal(details.reason, reason, `${name}: reason`);
+  }
+  checks.push(name);
+}
+check('code default, a rule serving a variant', await client.getStringDetails('deferred', 'from code', staff),
+  { value: 'New', variant: 'new', reason: 'TARGETING_MATCH' });
+codeDefault('code default', await client.getStringDetails('deferred', 'from code', anon), 'from code', 'DEFAULT');
+codeDefault('code default, killed', await client.getBooleanDetails('killed', false, anon), false, 'DISABLED');
+codeDefault('code default, killed, another default', await client.getBooleanDetails('killed', true, anon), true, 'DISABLED');
 
 await OpenFeature.close();
 console.log(`ok: ${checks.length} OpenFeature checks passed (${checks.join(', ')})`);

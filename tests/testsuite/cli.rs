@@ -407,3 +407,37 @@ fn validate_counts_unreadable_files() {
     assert_eq!(v["environments"][0]["unreadableFiles"], 1);
     assert_eq!(v["environments"][1]["unreadableFiles"], 0);
 }
+
+/// `$codeDefault` (docs/flag-format.md §5): `flagctl eval` says `code
+/// default` and shows no variant; its JSON has `codeDefault: true` and
+/// neither `value` nor `variant`.
+#[test]
+fn eval_shows_a_code_default() {
+    let flags = "flags:\n  deferred:\n    type: boolean\n    variants: { on: true, off: false }\n    default: $codeDefault\n    rules:\n      - { name: staff, when: { attr: email, op: ends_with, value: \"@example.com\" }, serve: on }\n";
+    let tmp = repo_without_git(&[("envs/staging/flags.yaml", flags)]);
+    let out = eval(tmp.path(), "deferred", &["--ctx", "targetingKey=u1"])
+        .assert()
+        .code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let line = |field: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(field))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("value").ends_with("code default"), "{text}");
+    assert!(line("variant").ends_with('–'), "{text}");
+    assert!(line("reason").ends_with("DEFAULT"), "{text}");
+    let v = eval_json(tmp.path(), "deferred", &["--ctx", "targetingKey=u1"]);
+    assert_eq!(v["codeDefault"], true, "{v}");
+    assert!(
+        v.get("value").is_none() && v.get("variant").is_none(),
+        "{v}"
+    );
+    let v = eval_json(tmp.path(), "deferred", &["--ctx", "email=a@example.com"]);
+    assert_eq!(
+        (&v["value"], &v["variant"]),
+        (&Value::Bool(true), &Value::from("on"))
+    );
+    assert!(v.get("codeDefault").is_none(), "{v}");
+}

@@ -493,3 +493,124 @@ fn sigterm_stops_gracefully() {
     let status = d.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+/// `$codeDefault` (docs/flag-format.md §5, docs/flagd.md): a successful
+/// answer without `value` and `variant`, over OFREP (single and bulk, as
+/// OFREP's ADR 0006) and flagd's own API (`codeDefault: true`).
+#[test]
+fn code_defaults_answer_without_a_value() {
+    const CODE_DEFAULTS: &str = r#"
+flags:
+  deferred:
+    type: string
+    variants: { new: "N" }
+    default: $codeDefault
+    metadata: { team: search }
+    rules:
+      - { name: staff, when: { attr: email, op: ends_with, value: "@example.com" }, serve: new }
+      - { name: legacy, when: { attr: plan, op: eq, value: legacy }, serve: $codeDefault }
+  killed:
+    type: boolean
+    variants: { on: true, off: false }
+    default: on
+    enabled: false
+    offVariant: $codeDefault
+  plain:
+    type: integer
+    variants: { three: 3 }
+    default: three
+"#;
+    let repo = TempRepo::new(&[("envs/prod/flags.yaml", CODE_DEFAULTS)]);
+    let d = Daemon::on_repo(&repo, &[]);
+    d.wait_ready();
+    let version = d.get("/api/v1/ruleset").1["version"].clone();
+    let ofrep = "/ofrep/v1/evaluate/flags";
+
+    // OFREP single: key, reason and metadata, nothing else.
+    let (status, body) = d.post(&format!("{ofrep}/deferred"), r#"{"context": {}}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"key": "deferred", "reason": "DEFAULT",
+               "metadata": {"team": "search", "version": version}})
+    );
+    let (_, body) = d.post(
+        &format!("{ofrep}/deferred"),
+        r#"{"context": {"plan": "legacy"}}"#,
+    );
+    assert_eq!(
+        body,
+        json!({"key": "deferred", "reason": "TARGETING_MATCH",
+               "metadata": {"team": "search", "version": version, "rule": "legacy"}})
+    );
+    let (_, body) = d.post(&format!("{ofrep}/killed"), "{}");
+    assert_eq!(
+        body,
+        json!({"key": "killed", "reason": "DISABLED", "metadata": {"version": version}})
+    );
+    // A rule serving a variant answers as ever.
+    let (_, body) = d.post(
+        &format!("{ofrep}/deferred"),
+        r#"{"context": {"email": "ana@example.com"}}"#,
+    );
+    assert_eq!(
+        (&body["value"], &body["variant"]),
+        (&json!("N"), &json!("new"))
+    );
+
+    // OFREP bulk: listed like the others, in the same shape.
+    let (status, _, body) = bulk(&d, r#"{"context": {}}"#, None);
+    assert_eq!(status, 200);
+    let flags = body["flags"].as_array().unwrap();
+    assert_eq!(
+        texts_of(&body["flags"], "key"),
+        ["deferred", "killed", "plain"]
+    );
+    assert_eq!(
+        flags[0],
+        json!({"key": "deferred", "reason": "DEFAULT",
+               "metadata": {"team": "search", "version": version}})
+    );
+    assert_eq!(
+        flags[1],
+        json!({"key": "killed", "reason": "DISABLED", "metadata": {"version": version}})
+    );
+    assert_eq!(
+        (&flags[2]["value"], &flags[2]["variant"]),
+        (&json!(3), &json!("three"))
+    );
+
+    // flagd's own API: `codeDefault: true` instead of value and variant.
+    let (status, body) = d.get("/api/v1/flags/killed/evaluate?userId=u");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"flag": "killed", "enabled": false, "codeDefault": true, "reason": "DISABLED",
+               "detail": "flag is disabled; the caller uses its code default",
+               "rule": null, "version": version})
+    );
+    let (status, body) = d.post("/api/v1/evaluate", r#"{"context": {"plan": "pro"}}"#);
+    assert_eq!(status, 200);
+    let flags = body["flags"].as_array().unwrap();
+    assert_eq!(flags[0]["codeDefault"], true, "{body}");
+    assert_eq!(flags[0]["enabled"], true, "{body}");
+    assert!(flags[0].get("value").is_none() && flags[0].get("variant").is_none());
+    assert!(flags[2].get("codeDefault").is_none(), "{body}");
+    assert_eq!(flags[2]["value"], 3);
+
+    // Counted as the variant `$codeDefault`.
+    let text = client()
+        .get(d.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            "flagd_evaluations_total{flag=\"killed\",variant=\"$codeDefault\",reason=\"DISABLED\"}"
+        ),
+        Some(4.0),
+        "{text}"
+    );
+}

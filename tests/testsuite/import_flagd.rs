@@ -44,6 +44,8 @@ const SMALL: &str = r#"{
     "welcome": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
       "targeting": {"if": [{"ends_with": [{"var": "email"}, "@example.com"]}, "on", "off"]}},
     "killed": {"state": "DISABLED", "variants": {"on": true}, "defaultVariant": "on"},
+    "deferred": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": null,
+      "targeting": {"if": [{"ends_with": [{"var": "email"}, "@example.com"]}, "on", null]}},
     "computed": {"state": "ENABLED", "variants": {"a": "a"}, "defaultVariant": "a",
       "targeting": {"if": [true, {"var": "plan"}]}}
   }
@@ -57,7 +59,7 @@ fn writes_yaml_that_validates_and_reports_what_is_left_out() {
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["complete"], false);
     assert_eq!(report["files"][0]["path"], "envs/prod/small.yaml");
-    assert_eq!(report["translated"].as_array().unwrap().len(), 1);
+    assert_eq!(report["translated"].as_array().unwrap().len(), 3);
     let left: Vec<(&str, &str)> = report["untranslatable"]
         .as_array()
         .unwrap()
@@ -69,13 +71,7 @@ fn writes_yaml_that_validates_and_reports_what_is_left_out() {
             )
         })
         .collect();
-    assert_eq!(
-        left,
-        [
-            ("/flags/killed/state", "flag"),
-            ("/flags/computed/targeting/if/1/var", "flag"),
-        ]
-    );
+    assert_eq!(left, [("/flags/computed/targeting/if/1/var", "flag")]);
     let text = read(repo.path(), "envs/prod/small.yaml");
     assert!(
         text.starts_with("# Imported by `flagctl import flagd` from small.json."),
@@ -85,6 +81,16 @@ fn writes_yaml_that_validates_and_reports_what_is_left_out() {
         text.contains("when: { attr: email, op: ends_with, value: \"@example.com\" }"),
         "{text}"
     );
+    // DISABLED is our kill switch deferring to the code default, the
+    // default kept; no `defaultVariant` is a `$codeDefault` default.
+    let killed = text.split("  killed:\n").nth(1).unwrap_or_default();
+    assert!(
+        killed.contains("enabled: false\n    offVariant: \"$codeDefault\"\n"),
+        "{text}"
+    );
+    assert!(killed.contains("default: on\n"), "{text}");
+    let deferred = text.split("  deferred:\n").nth(1).unwrap_or_default();
+    assert!(deferred.contains("default: \"$codeDefault\"\n"), "{text}");
     let (v, code) = json(flagctl(repo.path()).args(["validate", "--format", "json"]));
     assert_eq!((code, &v["errors"]), (0, &json!(0)), "{v}");
     // The report for people names the pointer and the reason.
@@ -95,15 +101,15 @@ fn writes_yaml_that_validates_and_reports_what_is_left_out() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text.contains("unchanged envs/prod/small.yaml (1 flag)"),
+        text.contains("unchanged envs/prod/small.yaml (3 flags)"),
         "{text}"
     );
     assert!(
-        text.contains("small.json#/flags/killed/state: a DISABLED flag"),
+        text.contains("small.json#/flags/computed/targeting/if/1/var:"),
         "{text}"
     );
     assert!(
-        text.contains("✗ 1 flag imported from flagd into `prod`, 2 left out"),
+        text.contains("✗ 3 flags imported from flagd into `prod`, 1 left out"),
         "{text}"
     );
 }
@@ -256,6 +262,9 @@ fn flagd_testbed_files_import() {
         ("precision-flags.json", 0, 3, &[]),
         ("evaluator-refs.json", 0, 3, &[]),
         ("metadata-flags.json", 0, 1, &[]),
+        // Every flag DISABLED: each is imported as our kill switch
+        // deferring to the caller's code default.
+        ("disabled-flags.json", 0, 6, &[]),
         ("selector-flag-combined-metadata.json", 0, 1, &[]),
         (
             "custom-ops.json",
@@ -401,12 +410,12 @@ fn contexts(n: usize) -> Vec<Value> {
         .collect()
 }
 
-/// flagd-core's answers: per context, flag → (variant, reason, error).
+/// flagd-core's answers: per context, flag → (variant, reason, error, value).
 fn reference(
     node: &Path,
     docs: &[(String, bool)],
     contexts: &[Value],
-) -> Vec<BTreeMap<String, (Value, String, Value)>> {
+) -> Vec<BTreeMap<String, (Value, String, Value, Value)>> {
     let input = json!({
         "documents": docs.iter().map(|(text, v1)| json!({"text": text, "v1": v1})).collect::<Vec<_>>(),
         "contexts": contexts,
@@ -421,7 +430,8 @@ fn reference(
         .unwrap()
         .lines()
         .map(|line| {
-            let v: BTreeMap<String, (Value, String, Value)> = serde_json::from_str(line).unwrap();
+            let v: BTreeMap<String, (Value, String, Value, Value)> =
+                serde_json::from_str(line).unwrap();
             v
         })
         .collect()
@@ -500,20 +510,31 @@ fn differential_against_flagd_core_over_ofrep() {
             .iter()
             .map(|f| (f["key"].as_str().unwrap(), f))
             .collect();
-        for (flag, (variant, reason, error)) in theirs {
+        for (flag, (variant, reason, error, value)) in theirs {
             compared += 1;
             let Some(our) = ours.get(flag.as_str()) else {
                 mismatches.push(format!("{flag} missing from our answer for {ctx}"));
                 continue;
             };
             let our_reason = our["reason"].as_str().unwrap_or("ERROR");
-            // flagd-core calls a `fractional`'s choice TARGETING_MATCH; we say SPLIT.
-            let same_reason =
-                our_reason == reason || (reason == "TARGETING_MATCH" && our_reason == "SPLIT");
-            if !error.is_null() || our["variant"] != *variant || !same_reason {
+            // flagd-core calls a `fractional`'s choice TARGETING_MATCH; we
+            // say SPLIT. A flag without targeting and without
+            // `defaultVariant` answers DEFAULT there, STATIC here, as every
+            // flag of ours without rules (docs/migrating.md).
+            let same_reason = our_reason == reason
+                || (reason == "TARGETING_MATCH" && our_reason == "SPLIT")
+                || (reason == "DEFAULT" && our_reason == "STATIC" && value.is_null());
+            // No value on either side is the caller's code default:
+            // neither `value` nor `variant` in our answer.
+            let our_value = our.get("value").unwrap_or(&Value::Null);
+            let our_variant = our.get("variant").unwrap_or(&Value::Null);
+            if !error.is_null()
+                || our_variant != variant
+                || !same_value(our_value, value)
+                || !same_reason
+            {
                 mismatches.push(format!(
-                    "{flag} for {ctx}: flagd-core {variant} {reason} {error}, ours {} {our_reason}",
-                    our["variant"]
+                    "{flag} for {ctx}: flagd-core {variant} {value} {reason} {error}, ours {our_variant} {our_value} {our_reason}",
                 ));
             }
             *variants
@@ -544,8 +565,35 @@ fn differential_against_flagd_core_over_ofrep() {
     // Every flag sees more than one answer: the contexts exercise them.
     for (flag, counts) in &variants {
         assert!(
-            counts.len() > 1 || flag.contains("static") || flag == "timestamp",
+            counts.len() > 1
+                || flag.contains("static")
+                || flag.starts_with("disabled")
+                || flag == "timestamp",
             "{flag}: {counts:?}"
         );
+    }
+    // The code default is exercised: by the kill switch, by a default, by
+    // a rule's null.
+    for (flag, answer) in [
+        ("disabled", "null DISABLED"),
+        ("disabled-code-default", "null DISABLED"),
+        ("code-default", "null DEFAULT"),
+        ("code-default", "on TARGETING_MATCH"),
+        ("empty-default", "null DEFAULT"),
+        ("static-code-default", "null DEFAULT"),
+    ] {
+        assert!(
+            variants[flag].get(answer).is_some_and(|n| *n > 0),
+            "{flag}: {:?}",
+            variants[flag]
+        );
+    }
+}
+
+/// The same JSON value; numbers compared as numbers (`1` and `1.0`).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
     }
 }

@@ -39,7 +39,7 @@ fn openfeature_node_sdk_evaluates_every_type_over_ofrep() {
         d.logs()
     );
     assert!(
-        stdout.contains("ok: 12 OpenFeature checks passed"),
+        stdout.contains("ok: 16 OpenFeature checks passed"),
         "{stdout}"
     );
 }

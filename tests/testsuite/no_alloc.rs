@@ -263,3 +263,56 @@ flags:
     let exposed: u64 = live.exposure_counts().iter().map(|(_, _, n)| n).sum();
     assert_eq!(exposed, 32, "every DE/FR context was exposed, nobody else");
 }
+
+/// Flags deferring to the caller's code default (`$codeDefault`, docs/
+/// flag-format.md §5) evaluate without allocating too, and so does asking
+/// an evaluation whether it serves a value.
+#[test]
+fn code_defaults_do_not_allocate() {
+    let ruleset = compile_file(
+        "flags.yaml",
+        "
+flags:
+  deferred:
+    type: string
+    variants: { new: N, old: O }
+    default: $codeDefault
+    rules:
+      - { name: staff, when: { attr: email, op: ends_with, value: '@example.com' }, serve: new }
+      - { name: legacy, when: { attr: plan, op: eq, value: legacy }, serve: $codeDefault }
+  killed:
+    type: boolean
+    variants: { on: true, off: false }
+    default: on
+    enabled: false
+    offVariant: $codeDefault
+",
+    );
+    let contexts = [
+        json!({"targetingKey": "u-1", "email": "ana@example.com"}),
+        json!({"targetingKey": "u-2", "plan": "legacy"}),
+        json!({"targetingKey": "u-3"}),
+    ]
+    .map(|v| Context::from_json(v).unwrap());
+    let env = EvalEnv::now();
+
+    let before = allocations();
+    let (mut values, mut deferred) = (0usize, 0usize);
+    for ctx in &contexts {
+        for flag in ["deferred", "killed"] {
+            let ev = ruleset.evaluate(flag, ctx, &env).unwrap();
+            match ev.served_value() {
+                Some(_) => values += 1,
+                None => deferred += usize::from(ev.is_code_default()),
+            }
+        }
+    }
+    let after = allocations();
+    assert_eq!((values, deferred), (1, 5));
+    assert_eq!(
+        after - before,
+        0,
+        "evaluation allocated {} times",
+        after - before
+    );
+}

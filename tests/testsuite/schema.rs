@@ -1116,6 +1116,17 @@ segments:
         ("a control outside the split", SemanticError, flag("type: boolean\nvariants: { on: true, off: false, x: true }\noffVariant: off\ndefault: { split: { on: 1, off: 1 }, experiment: { control: x } }\n")),
         ("a rollout of an unknown variant", SemanticError, with_rollout("strategy: direct\nserve: maybe\n")),
         ("an unknown rollout segment", SemanticError, with_rollout("strategy: segment\nserve: on\nsegments: [nobody]\n")),
+        // ------------------------------------------- `$codeDefault` (§5)
+        ("a code default as the default", Valid, flag("type: boolean\nvariants: { on: true, off: false }\ndefault: $codeDefault\nrules:\n  - { name: r, when: { attr: a, op: exists }, serve: on }\n")),
+        ("a code default served by a rule and the kill switch", Valid, flag(&format!("{BOOL}enabled: false\noffVariant: $codeDefault\nrules:\n  - {{ name: r, when: {{ attr: a, op: exists }}, serve: $codeDefault }}\n"))),
+        ("a flag condition on a code default", Valid, format!("{}  g:\n    type: boolean\n    variants: {{ on: true }}\n    default: $codeDefault\n", with_rule("{ flag: { key: g, variants: [$codeDefault] } }"))),
+        ("a code default as a split key", Rejected, flag("type: boolean\nvariants: { on: true, off: false }\noffVariant: off\ndefault: { split: { on: 1, $codeDefault: 1 } }\n")),
+        ("a code default rolled out", Rejected, with_rollout("strategy: direct\nserve: $codeDefault\n")),
+        ("a code default as the baseline", Rejected, with_rollout("strategy: direct\nserve: on\nhealth: { checks: [ { name: g, compare: baseline, baseline: $codeDefault, failures: error_rate, total: error_rate } ] }\n")),
+        ("a code default as the control", Rejected, flag("type: boolean\nvariants: { on: true, off: false }\noffVariant: off\ndefault: { split: { on: 1, off: 1 }, experiment: { control: $codeDefault } }\n")),
+        ("a variant named with a dollar", Rejected, flag("type: boolean\nvariants: { $on: true, off: false }\ndefault: off\n")),
+        ("a reference that is not the code default", Rejected, flag("type: boolean\nvariants: { on: true, off: false }\ndefault: $codeDefalt\n")),
+        ("a comparison without baseline against a code default kill switch", SemanticError, flag("type: boolean\nvariants: { on: true, off: false }\ndefault: $codeDefault\nrollout:\n  strategy: canary\n  serve: on\n  stages: [ { percentage: 10, duration: 1h }, { percentage: 100 } ]\n  health: { checks: [ { name: g, compare: baseline, failures: error_rate, total: error_rate } ] }\n")),
     ]
 }
 

@@ -244,3 +244,23 @@ fn table_output_and_errors() {
     );
     simulate(root, "new-checkout-flow", &[]).assert().code(1);
 }
+
+/// `$codeDefault` is counted like a variant of that name: the share of
+/// users whose callers use their code default (docs/flag-format.md §5).
+#[test]
+fn code_defaults_are_counted() {
+    let Some(tmp) = repo(&[(
+        "envs/staging/flags.yaml",
+        "flags:\n  deferred:\n    type: boolean\n    variants: { on: true, off: false }\n    default: $codeDefault\n    offVariant: off\n    rollout:\n      strategy: canary\n      serve: on\n      stages:\n        - { percentage: 10, duration: 1h }\n        - { percentage: 100 }\n",
+    )]) else {
+        return;
+    };
+    let (doc, code) = simulate_json(tmp.path(), "deferred", &["--users", "2000", "--at", AT]);
+    assert_eq!(code, 0, "{doc}");
+    let rows = doc["rows"].as_array().unwrap();
+    let deferred = rows[0]["variants"]["$codeDefault"].as_u64().unwrap();
+    let on = rows[0]["variants"]["on"].as_u64().unwrap();
+    assert_eq!(deferred + on, 2000, "{doc}");
+    assert!((100..300).contains(&on), "{doc}");
+    assert_eq!(rows[1]["variants"]["on"], 2000, "{doc}");
+}

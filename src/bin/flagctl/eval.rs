@@ -120,8 +120,16 @@ pub fn render_table(
             "flag",
             format!("{} (env {}, version {})", ev.flag.key, x.env, x.version),
         ),
-        ("value", output::show_value(ev.value())),
-        ("variant", ev.variant_name().to_owned()),
+        // `$codeDefault` serves no value: the caller uses its own default.
+        (
+            "value",
+            ev.served_value()
+                .map_or_else(|| "code default".to_owned(), output::show_value),
+        ),
+        (
+            "variant",
+            ev.served_variant().map_or_else(dash, str::to_owned),
+        ),
         ("reason", ev.reason.as_str().to_owned()),
         ("rule", ev.rule_name().map_or_else(dash, str::to_owned)),
         (

@@ -6,7 +6,7 @@ use super::{Compiler, check_key};
 use crate::bucketing::mode::{MAX_INTEGER_TOTAL, flagd_v1_range_ends, flagd_v1_upper};
 use crate::bucketing::{BUCKETS, BucketingMode};
 use crate::diagnostic::{KeyPath, did_you_mean};
-use crate::model::{Experiment, Flag, Serve, Split};
+use crate::model::{CODE_DEFAULT, Experiment, Flag, Serve, Split};
 use crate::ruleset::{
     BucketBy, CompiledFlag, CompiledRule, CompiledServe, CompiledSplit, SplitSlot, Variant,
     VariantId,
@@ -54,6 +54,10 @@ impl Compiler<'_> {
             variants,
             default: default?,
             enabled: flag.enabled,
+            code_default: flag
+                .uses_code_default()
+                .then(|| code_default_id(flag))
+                .flatten(),
             off_variant: off_variant?,
             bucket_by,
             bucketing: flag.bucketing.unwrap_or_default(),
@@ -109,6 +113,17 @@ impl Compiler<'_> {
                     path.key("variants").key(name),
                     "variant names cannot be empty",
                 );
+            } else if name.starts_with('$') {
+                let hint = if name == CODE_DEFAULT {
+                    "`$codeDefault` is no variant: write `default: $codeDefault` (or `offVariant`, or a rule's `serve`) and leave it out of `variants`".to_owned()
+                } else {
+                    format!("rename it, e.g. `{}`", name.trim_start_matches('$'))
+                };
+                self.error_hint(
+                    path.key("variants").key(name),
+                    format!("variant `{name}` starts with `$`, which no variant name may (`$codeDefault` is reserved)"),
+                    Some(hint),
+                );
             }
             if !flag.kind.admits(value) {
                 self.error_hint(
@@ -122,6 +137,11 @@ impl Compiler<'_> {
                 );
             }
         }
+        let code_default = flag.uses_code_default().then(|| Variant {
+            name: CODE_DEFAULT.into(),
+            value: serde_json::Value::Null,
+            value_json: "null".into(),
+        });
         flag.variants
             .iter()
             .map(|(name, value)| Variant {
@@ -129,7 +149,34 @@ impl Compiler<'_> {
                 value: value.clone(),
                 value_json: value.to_string().into(),
             })
+            .chain(code_default)
             .collect()
+    }
+
+    /// What a flag serves where `$codeDefault` may stand (`default`,
+    /// `offVariant`, a rule's `serve`): that reference, or a variant.
+    fn served_ref(&mut self, flag: &Flag, name: &str, path: KeyPath) -> Option<VariantId> {
+        if name == CODE_DEFAULT {
+            code_default_id(flag)
+        } else {
+            self.variant_ref(flag, name, path)
+        }
+    }
+
+    /// Reports `$codeDefault` where only a variant may stand; true if it
+    /// was there.
+    pub(super) fn code_default_misplaced(
+        &mut self,
+        name: &str,
+        path: &KeyPath,
+        message: &str,
+        hint: &str,
+    ) -> bool {
+        if name != CODE_DEFAULT {
+            return false;
+        }
+        self.error_hint(path.clone(), message, Some(hint.into()));
+        true
     }
 
     /// A variant reference, with a suggestion when it is unknown.
@@ -141,6 +188,14 @@ impl Compiler<'_> {
     ) -> Option<VariantId> {
         match flag.variants.get_index_of(name) {
             Some(i) => VariantId::try_from(i).ok(),
+            None if name == CODE_DEFAULT => {
+                self.error_hint(
+                    path,
+                    "`$codeDefault` cannot stand here: only `default`, `offVariant` and a rule's `serve` may defer to the caller's code default",
+                    Some("name one of the flag's variants".into()),
+                );
+                None
+            }
             None => {
                 // `serve: true` for a variant `on: true`: a value, not a name.
                 let by_value = flag
@@ -150,7 +205,13 @@ impl Compiler<'_> {
                     .map(|(k, _)| {
                         format!("`{name}` is the value of variant `{k}`; refer to variants by name")
                     });
+                // `$…` is no variant: a misspelt `$codeDefault`, if anything.
+                let dollar = name
+                    .starts_with('$')
+                    .then(|| did_you_mean(name, [CODE_DEFAULT]))
+                    .flatten();
                 let hint = by_value
+                    .or(dollar)
                     .or_else(|| did_you_mean(name, flag.variants.keys().map(String::as_str)))
                     .or_else(|| {
                         let names: Vec<_> =
@@ -165,7 +226,8 @@ impl Compiler<'_> {
 
     fn off_variant(&mut self, flag: &Flag, path: &KeyPath) -> Option<VariantId> {
         match (&flag.off_variant, &flag.default) {
-            (Some(name), _) => self.variant_ref(flag, name, path.key("offVariant")),
+            (Some(name), _) => self.served_ref(flag, name, path.key("offVariant")),
+            (None, Serve::Variant(name)) if name == CODE_DEFAULT => code_default_id(flag),
             (None, Serve::Variant(name)) => flag
                 .variants
                 .get_index_of(name.as_str())
@@ -189,7 +251,7 @@ impl Compiler<'_> {
     ) -> Option<CompiledServe> {
         match serve {
             Serve::Variant(name) => self
-                .variant_ref(flag, name, path.clone())
+                .served_ref(flag, name, path.clone())
                 .map(CompiledServe::Variant),
             Serve::Split(split) => self
                 .split(key, flag, split, path)
@@ -213,7 +275,16 @@ impl Compiler<'_> {
         let mut ok = true;
         let mut ids = Vec::with_capacity(split.split.len());
         for (name, weight) in &split.split {
-            let id = self.variant_ref(flag, name, weights_path.key(name));
+            let id = if self.code_default_misplaced(
+                name,
+                &weights_path.key(name),
+                "`$codeDefault` cannot be a split key: a split divides contexts among the flag's variants",
+                "serve `$codeDefault` from the `default` or a rule of its own, and split among variants",
+            ) {
+                None
+            } else {
+                self.variant_ref(flag, name, weights_path.key(name))
+            };
             if !weight.is_finite() || *weight < 0.0 {
                 self.error(
                     weights_path.key(name),
@@ -309,6 +380,12 @@ impl Compiler<'_> {
     fn experiment(&mut self, split: &Split, exp: &Experiment, path: &KeyPath) -> bool {
         let before = self.error_count();
         if let Some(control) = &exp.control
+            && !self.code_default_misplaced(
+                control,
+                &path.key("control"),
+                "`$codeDefault` cannot be an experiment's control: the control is one of the split's variants",
+                "name the variant whose users see what they saw before, e.g. the split's first",
+            )
             && !split.split.contains_key(control)
         {
             let hint = did_you_mean(control, split.split.keys().map(String::as_str));
@@ -392,6 +469,12 @@ impl Compiler<'_> {
         }
         ok.then(|| out.into_boxed_slice())
     }
+}
+
+/// The id of the synthetic `$codeDefault` variant: after the written ones.
+/// `None` only past the variant limit, which is reported.
+pub(super) fn code_default_id(flag: &Flag) -> Option<VariantId> {
+    VariantId::try_from(flag.variants.len()).ok()
 }
 
 /// Weights are read in millionths (`33.3` is exactly 33 300 000), so bucket

@@ -7,7 +7,9 @@ use super::Compiler;
 use super::segment::find_cycle;
 use crate::bucketing::{BucketingMode, threshold};
 use crate::diagnostic::{KeyPath, did_you_mean};
-use crate::model::{BucketByList, Condition, Flag, FlagCondition, PercentageCondition};
+use crate::model::{
+    BucketByList, CODE_DEFAULT, Condition, Flag, FlagCondition, PercentageCondition,
+};
 use crate::ruleset::{BucketBy, Cond, FlagId, PercentageTest, VariantId};
 
 /// What a condition needs to know of the flag whose rules hold it.
@@ -123,6 +125,18 @@ impl Compiler<'_> {
         for (i, name) in f.variants.iter().enumerate() {
             match target.variants.get_index_of(name) {
                 Some(id) => ids.push(VariantId::try_from(id).ok()?),
+                // What the target serves where it defers to its callers.
+                None if name == CODE_DEFAULT && target.uses_code_default() => {
+                    ids.push(super::flag::code_default_id(target)?);
+                }
+                None if name == CODE_DEFAULT => {
+                    self.error_hint(
+                        path.key("variants").index(i),
+                        format!("flag `{}` never serves `$codeDefault`", f.key),
+                        Some("only a flag whose `default`, `offVariant` or a rule serves `$codeDefault` defers to its callers' code default".into()),
+                    );
+                    return None;
+                }
                 None => {
                     let hint = did_you_mean(name, target.variants.keys().map(String::as_str));
                     self.error_hint(

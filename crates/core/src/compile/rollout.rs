@@ -5,7 +5,9 @@ use std::time::Duration;
 use super::{Compiler, QueryUse};
 use crate::bucketing::threshold;
 use crate::diagnostic::KeyPath;
-use crate::model::{Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy};
+use crate::model::{
+    CODE_DEFAULT, Check, Compare, Flag, Health, NoData, Rollout, Serve, Stage, Strategy,
+};
 use crate::ruleset::GuardrailConfig;
 use crate::ruleset::{
     CheckKind, CompiledCheck, CompiledComparison, CompiledHealth, CompiledRollout, CompiledStage,
@@ -23,7 +25,16 @@ impl Compiler<'_> {
         r: &Rollout,
         path: &KeyPath,
     ) -> Option<CompiledRollout> {
-        let serve = self.variant_ref(flag, &r.serve, path.key("serve"));
+        let serve = if self.code_default_misplaced(
+            &r.serve,
+            &path.key("serve"),
+            "`$codeDefault` cannot be rolled out: a rollout serves one of the flag's variants",
+            "roll out a variant; users outside the rollout get the `default`, which may be `$codeDefault`",
+        ) {
+            None
+        } else {
+            self.variant_ref(flag, &r.serve, path.key("serve"))
+        };
         let mode = flag.bucketing.unwrap_or_default();
         self.unused_fields(r, path);
         let plan = match r.strategy {
@@ -464,17 +475,33 @@ impl Compiler<'_> {
                 format!("`minSamples` {min_samples} must be a number of requests, 0 or more"),
             );
         }
+        let off = flag.off_variant.as_deref().or(match &flag.default {
+            Serve::Variant(v) => Some(v.as_str()),
+            Serve::Split(_) => None,
+        });
         let baseline = match &check.baseline {
+            Some(name)
+                if self.code_default_misplaced(
+                    name,
+                    &path.key("baseline"),
+                    "`$codeDefault` cannot be a baseline: its callers report no variant, so no query counts their requests",
+                    "set `baseline:` to a variant of the flag",
+                ) =>
+            {
+                None
+            }
             Some(name) => self.variant_ref(flag, name, path.key("baseline")),
+            None if off == Some(CODE_DEFAULT) => {
+                self.error_hint(
+                    path.clone(),
+                    "this comparison needs a `baseline`: it defaults to the kill switch's `offVariant`, which is `$codeDefault`, no variant to compare with",
+                    Some("set `baseline:` to the variant users outside the rollout get".into()),
+                );
+                None
+            }
             // What users outside the rollout get; its own errors are
             // reported at `offVariant`/`default`.
-            None => flag
-                .off_variant
-                .as_deref()
-                .or(match &flag.default {
-                    Serve::Variant(v) => Some(v.as_str()),
-                    Serve::Split(_) => None,
-                })
+            None => off
                 .and_then(|name| flag.variants.get_index_of(name))
                 .and_then(|i| VariantId::try_from(i).ok()),
         };

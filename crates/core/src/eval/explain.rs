@@ -112,8 +112,14 @@ impl Serialize for Explanation<'_> {
             key: &'a str,
             env: &'a str,
             version: &'a str,
-            value: &'a Value,
-            variant: &'a str,
+            // Neither for `$codeDefault`, which says `codeDefault: true`
+            // instead, as flagd's API does (docs/flagd.md).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            value: Option<&'a Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            variant: Option<&'a str>,
+            #[serde(rename = "codeDefault", skip_serializing_if = "is_false")]
+            code_default: bool,
             reason: &'static str,
             rule: Option<&'a str>,
             bucket: Option<Buckets>,
@@ -126,8 +132,9 @@ impl Serialize for Explanation<'_> {
             key: &ev.flag.key,
             env: self.env,
             version: self.version,
-            value: ev.value(),
-            variant: ev.variant_name(),
+            value: ev.served_value(),
+            variant: ev.served_variant(),
+            code_default: ev.is_code_default(),
             reason: ev.reason.as_str(),
             rule: ev.rule_name(),
             bucket: self.buckets(),
@@ -137,6 +144,11 @@ impl Serialize for Explanation<'_> {
         }
         .serialize(s)
     }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Ruleset {

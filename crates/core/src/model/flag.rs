@@ -30,6 +30,12 @@ pub struct FlagFile {
 /// The keys a flag file may have at its top level.
 pub const FLAG_FILE_KEYS: &[&str] = &["$schema", "flags", "segments"];
 
+/// The reserved reference that serves no value: the caller uses the default
+/// in its code (docs/flag-format.md §5). It may stand for a flag's
+/// `default`, `offVariant` or a rule's `serve`; no variant name starts
+/// with `$`, so it names no variant.
+pub const CODE_DEFAULT: &str = "$codeDefault";
+
 /// The type of a flag's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,6 +132,18 @@ pub struct Flag {
     /// of every answer (docs/flag-format.md §4), as flagd passes its flag
     /// metadata.
     pub metadata: Option<IndexMap<String, Value>>,
+}
+
+impl Flag {
+    /// Whether [`CODE_DEFAULT`] stands where the flag names what to serve:
+    /// its `default`, its kill switch (`offVariant`, or the `default` when
+    /// that is left out) or a rule's `serve`.
+    pub fn uses_code_default(&self) -> bool {
+        let named = |s: &Serve| matches!(s, Serve::Variant(v) if v == CODE_DEFAULT);
+        named(&self.default)
+            || self.off_variant.as_deref() == Some(CODE_DEFAULT)
+            || self.rules.iter().any(|r| named(&r.serve))
+    }
 }
 
 fn default_true() -> bool {

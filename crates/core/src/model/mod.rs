@@ -17,7 +17,9 @@ pub use condition::{
 };
 pub use config::{EnvironmentConfig, MetricsConfig, RepoConfig};
 pub use duration::DurationSpec;
-pub use flag::{BucketByList, Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split};
+pub use flag::{
+    BucketByList, CODE_DEFAULT, Experiment, Flag, FlagFile, FlagType, Rule, Segment, Serve, Split,
+};
 pub use lifecycle::{ExpiryDate, FlagKind};
 pub use rollout::{Check, Compare, Health, MetricsShorthand, NoData, Rollout, Stage, Strategy};
 

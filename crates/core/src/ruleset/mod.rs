@@ -148,8 +148,14 @@ pub struct CompiledFlag {
     pub key: Box<str>,
     /// Its value type.
     pub kind: FlagType,
-    /// Variants in written order.
+    /// Variants in written order; a flag that uses `$codeDefault` has one
+    /// more, last: that reference, of value `null` (see
+    /// [`CompiledFlag::code_default`]).
     pub variants: Box<[Variant]>,
+    /// The id of the synthetic variant `$codeDefault`, when the flag serves
+    /// it somewhere: an evaluation that lands on it serves no value, and
+    /// the caller uses the default in its code (docs/flag-format.md §5).
+    pub code_default: Option<VariantId>,
     /// Served when nothing else applies.
     pub default: CompiledServe,
     /// `false`: the kill switch is on.
@@ -181,6 +187,21 @@ impl CompiledFlag {
     /// The variant with this id.
     pub fn variant(&self, id: VariantId) -> &Variant {
         &self.variants[usize::from(id)]
+    }
+
+    /// Whether `id` is the synthetic `$codeDefault`, which serves no value.
+    #[inline]
+    pub fn is_code_default(&self, id: VariantId) -> bool {
+        self.code_default == Some(id)
+    }
+
+    /// The variants written in the flag, without the synthetic
+    /// `$codeDefault`.
+    pub fn written_variants(&self) -> &[Variant] {
+        match self.code_default {
+            Some(id) => &self.variants[..usize::from(id)],
+            None => &self.variants,
+        }
     }
 
     /// A variant's id by name.

@@ -544,11 +544,19 @@ fn explain_form(out: &mut String, flag: &CompiledFlag, data: &FlagData) {
     );
     match &data.explanation {
         Some(Ok(x)) => {
+            // `$codeDefault` serves no value (docs/flag-format.md §5).
+            let serves = if x["codeDefault"] == true {
+                "no value: the caller uses its code default".to_owned()
+            } else {
+                format!(
+                    "<code>{}</code> (variant <code>{}</code>)",
+                    esc(&x["value"].to_string()),
+                    esc(x["variant"].as_str().unwrap_or(""))
+                )
+            };
             let _ = write!(
                 out,
-                "<p class=\"answer\">Serves <code>{}</code> (variant <code>{}</code>), reason {}: {}</p><pre class=\"explanation\" tabindex=\"0\">{}</pre>",
-                esc(&x["value"].to_string()),
-                esc(x["variant"].as_str().unwrap_or("")),
+                "<p class=\"answer\">Serves {serves}, reason {}: {}</p><pre class=\"explanation\" tabindex=\"0\">{}</pre>",
                 esc(x["reason"].as_str().unwrap_or("")),
                 esc(x["detail"].as_str().unwrap_or("")),
                 esc(&serde_json::to_string_pretty(x).unwrap_or_default())

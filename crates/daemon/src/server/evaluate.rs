@@ -4,7 +4,9 @@
 //! - `POST /api/v1/flags/{key}/evaluate` with `{"context": {…}}`
 //! - `POST /api/v1/evaluate` with `{"context": {…}, "flags": [keys]?}` (bulk)
 //!
-//! Each answer is `{flag, enabled, value, variant, reason, detail, rule, version}`.
+//! Each answer is `{flag, enabled, value, variant, reason, detail, rule, version}`;
+//! for a flag serving `$codeDefault`, `codeDefault: true` stands instead of
+//! `value` and `variant` (docs/flagd.md).
 
 use std::sync::Arc;
 
@@ -28,8 +30,14 @@ use hotswap_flags_core::model::FlagType;
 pub struct EvaluationBody<'a> {
     flag: &'a str,
     enabled: bool,
-    value: &'a Value,
-    variant: &'a str,
+    /// Neither `value` nor `variant` where the flag serves `$codeDefault`,
+    /// which says `codeDefault: true` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<&'a str>,
+    #[serde(rename = "codeDefault", skip_serializing_if = "std::ops::Not::not")]
+    code_default: bool,
     reason: &'static str,
     detail: String,
     rule: Option<&'a str>,
@@ -38,17 +46,19 @@ pub struct EvaluationBody<'a> {
 
 impl<'a> EvaluationBody<'a> {
     fn new(ev: &Evaluation<'a>, version: &'a str) -> Self {
-        // `enabled` is the value for boolean flags; otherwise false only when
-        // the kill switch served offVariant.
+        // `enabled` is the value for boolean flags (false for a code
+        // default, which has none); otherwise false only when the kill
+        // switch served offVariant.
         let enabled = match ev.flag.kind {
-            FlagType::Boolean => ev.value().as_bool().unwrap_or(false),
+            FlagType::Boolean => ev.served_value().and_then(Value::as_bool) == Some(true),
             _ => ev.reason != Reason::Disabled,
         };
         EvaluationBody {
             flag: &ev.flag.key,
             enabled,
-            value: ev.value(),
-            variant: ev.variant_name(),
+            value: ev.served_value(),
+            variant: ev.served_variant(),
+            code_default: ev.is_code_default(),
             reason: ev.reason.as_str(),
             detail: ev.detail(),
             rule: ev.rule_name(),

@@ -32,13 +32,17 @@ use crate::telemetry::evaluation::{self, Scope};
 use hotswap_flags_core::eval::{Context, Evaluation};
 use hotswap_flags_core::ruleset::FlagId;
 
-/// A successful OFREP evaluation.
+/// A successful OFREP evaluation. A flag serving `$codeDefault` answers
+/// without `variant` and `value`: the caller uses its code default (OFREP's
+/// ADR 0006, docs/flagd.md).
 #[derive(Serialize)]
 struct Success<'a> {
     key: &'a str,
     reason: &'static str,
-    variant: &'a str,
-    value: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a Value>,
     metadata: Map<String, Value>,
 }
 
@@ -55,8 +59,8 @@ impl<'a> Success<'a> {
         Success {
             key: &ev.flag.key,
             reason: ev.reason.as_str(),
-            variant: ev.variant_name(),
-            value: ev.value(),
+            variant: ev.served_variant(),
+            value: ev.served_value(),
             metadata,
         }
     }
@@ -195,11 +199,15 @@ fn write_success(out: &mut Vec<u8>, ev: &Evaluation<'_>, version: &str) {
     write_str(out, &ev.flag.key);
     out.extend_from_slice(b",\"reason\":\"");
     out.extend_from_slice(ev.reason.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"variant\":");
-    let variant = ev.flag.variant(ev.variant);
-    write_str(out, &variant.name);
-    out.extend_from_slice(b",\"value\":");
-    out.extend_from_slice(variant.value_json.as_bytes());
+    out.push(b'"');
+    // `$codeDefault`: neither, as in a single answer.
+    if !ev.is_code_default() {
+        out.extend_from_slice(b",\"variant\":");
+        let variant = ev.flag.variant(ev.variant);
+        write_str(out, &variant.name);
+        out.extend_from_slice(b",\"value\":");
+        out.extend_from_slice(variant.value_json.as_bytes());
+    }
     out.extend_from_slice(b",\"metadata\":{");
     for (k, v) in &ev.flag.metadata {
         write_str(out, k);
@@ -291,5 +299,39 @@ mod tests {
             written += 1;
         }
         assert!(written > 10, "{written} flags evaluated");
+    }
+
+    /// `$codeDefault`: no `variant` and no `value`, by hand as by serde.
+    #[test]
+    fn code_default_items_carry_no_value() {
+        let ruleset = hotswap_flags_core::testing::compile_yaml(
+            "
+flags:
+  d:
+    type: boolean
+    variants: { on: true }
+    default: $codeDefault
+    metadata: { team: x }
+    rules: [{ name: r, when: { attr: a, op: exists }, serve: on }]
+",
+        );
+        let env = hotswap_flags_core::eval::EvalEnv::now();
+        for (ctx, want) in [
+            (
+                Context::new(),
+                r#"{"key":"d","reason":"DEFAULT","metadata":{"team":"x","version":"v"}}"#,
+            ),
+            (
+                Context::new().with_str("a", "1"),
+                r#"{"key":"d","reason":"TARGETING_MATCH","variant":"on","value":true,"metadata":{"team":"x","version":"v","rule":"r"}}"#,
+            ),
+        ] {
+            let ev = ruleset.evaluate("d", &ctx, &env).unwrap();
+            let mut out = Vec::new();
+            write_success(&mut out, &ev, "v");
+            let expected = serde_json::to_vec(&Success::new(&ev, "v")).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+            assert_eq!(String::from_utf8(expected).unwrap(), want);
+        }
     }
 }

@@ -36,15 +36,20 @@ pub fn record(ev: &Evaluation<'_>, ctx: &EvalContext, version: &str, scope: Scop
         if !span.is_recording() {
             return;
         }
-        let mut attributes = vec![
-            KeyValue::new(names::KEY, ev.flag.key.to_string()),
-            KeyValue::new(names::VARIANT, ev.variant_name().to_owned()),
+        let mut attributes = Vec::with_capacity(9);
+        attributes.push(KeyValue::new(names::KEY, ev.flag.key.to_string()));
+        // No variant where the flag defers to the caller's code default
+        // (`$codeDefault`): the caller's value is not known here.
+        if let Some(variant) = ev.served_variant() {
+            attributes.push(KeyValue::new(names::VARIANT, variant.to_owned()));
+        }
+        attributes.extend([
             KeyValue::new(names::REASON, convention_reason(ev.reason)),
             KeyValue::new(names::FLAGD_REASON, ev.reason.as_str()),
             KeyValue::new(names::PROVIDER_NAME, names::PROVIDER),
             KeyValue::new(names::VERSION, version.to_owned()),
             KeyValue::new(names::SET_ID, recorder.set_id.clone()),
-        ];
+        ]);
         if let Some(rule) = ev.rule_name() {
             attributes.push(KeyValue::new(names::RULE, rule.to_owned()));
         }

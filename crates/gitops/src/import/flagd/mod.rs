@@ -11,6 +11,7 @@ mod logic;
 use std::collections::HashMap;
 
 use hotswap_flags_core::diagnostic::Pos;
+use hotswap_flags_core::model::CODE_DEFAULT;
 use hotswap_flags_core::parse::{Format, Node, NodeKind, parse_document};
 use serde_json::{Map, Value, json};
 
@@ -278,12 +279,6 @@ fn flag(
     if let Err(msg) = hotswap_flags_core::compile::check_key("flag", cx.flag) {
         return skip(ptr, format!("the key is not one of ours: {msg}"));
     }
-    if state == "DISABLED" {
-        return skip(
-            &ptr.push("state"),
-            "a DISABLED flag answers the caller's default value, which no flag of ours serves",
-        );
-    }
     let kind = variant_type(variant_entries, &ptr.push("variants"))?;
     let mut our_variants = Map::new();
     for (k, v) in variant_entries {
@@ -291,6 +286,15 @@ fn flag(
             return skip(
                 &ptr.push("variants").push(""),
                 "a variant named \"\" (our variant names are not empty)",
+            );
+        }
+        if k.name.starts_with('$') {
+            return skip(
+                &ptr.push("variants").push(&k.name),
+                format!(
+                    "a variant named `{}` (ours cannot start with `$`, which marks `$codeDefault`)",
+                    k.name
+                ),
             );
         }
         our_variants.insert(k.name.clone(), v.to_json());
@@ -312,20 +316,24 @@ fn flag(
         Some(t) => logic::targeting(cx, t, &ptr.push("targeting"))?,
         None => logic::Rules::default(),
     };
+    // No `defaultVariant` (null, missing or ""): flagd answers the caller's
+    // default where targeting gives no variant, as `$codeDefault` does.
     let default = match (rules.always.clone(), default_variant) {
         (Some(v), _) => v,
         (None, Some(d)) => d.to_owned(),
-        (None, None) => {
-            return skip(
-                &ptr.push("defaultVariant"),
-                "no `defaultVariant`: flagd answers the caller's default value where targeting gives no variant, which no flag of ours serves",
-            );
-        }
+        (None, None) => CODE_DEFAULT.to_owned(),
     };
     let mut flag = Map::new();
     flag.insert("type".into(), json!(kind));
     flag.insert("variants".into(), Value::Object(our_variants));
     flag.insert("default".into(), json!(default));
+    // DISABLED: flagd answers every evaluation with the caller's default.
+    // Our kill switch does that with `$codeDefault`; the rules and default
+    // stay, so that `enabled: true` restores the flag as flagd's ENABLED.
+    if state == "DISABLED" {
+        flag.insert("enabled".into(), json!(false));
+        flag.insert("offVariant".into(), json!(CODE_DEFAULT));
+    }
     if let Some(by) = &cx.bucket_by
         && by != "targetingKey"
     {
