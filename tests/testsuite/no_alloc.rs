@@ -10,6 +10,7 @@ use std::cell::Cell;
 
 use hotswap_flags_core::eval::FixedRollouts;
 use hotswap_flags_core::{Context, EvalEnv};
+use hotswap_flags_daemon::server::request::{Limits, context_from_body};
 use serde_json::json;
 
 use crate::support::rulesets::{
@@ -167,6 +168,31 @@ fn building_a_context_does_not_allocate() {
 
     let before = allocations();
     let ctx = build_context();
+    let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
+    let after = allocations();
+    assert_eq!(after - before, 0, "allocated {} times", after - before);
+    assert_eq!(ctx, expected);
+    assert_eq!(
+        variant,
+        ruleset.evaluate("split", &expected, &env).unwrap().variant
+    );
+}
+
+/// flagd's request path: a context read straight from an OFREP body of
+/// short names and strings (`context_from_body`, docs/performance.md),
+/// then evaluated, allocates nothing either. A string or name past 24
+/// bytes, or one with escapes, would cost one allocation each; a list or
+/// nested object, its own storage.
+#[test]
+fn a_context_from_a_json_body_does_not_allocate() {
+    let ruleset = compile_file("flags.yaml", FIVE_CASES);
+    let env = EvalEnv::now();
+    let limits = Limits::default();
+    let body = format!(r#"{{"context": {CONTEXT}}}"#);
+    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
+
+    let before = allocations();
+    let (ctx, _) = context_from_body(body.as_bytes(), &limits, &[]).unwrap();
     let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
     let after = allocations();
     assert_eq!(after - before, 0, "allocated {} times", after - before);

@@ -19,6 +19,9 @@ pub use crate::attr_key::AttrKey;
 use crate::attr_key::{TARGETING_KEY, fingerprint};
 use crate::text::same;
 
+mod json;
+pub use json::{ContextLimits, ContextSeed, FromSliceError, IgnoredJson};
+
 /// Attributes a context holds without allocating (the targeting key aside).
 pub const INLINE: usize = 6;
 
@@ -78,6 +81,22 @@ pub enum ContextError {
     /// `targetingKey` (or `userId`) is not a string or number.
     #[error("`{0}` must be a string or a number")]
     BadTargetingKey(&'static str),
+    /// More attributes than [`ContextLimits::max_attributes`].
+    #[error("the context has {count} attributes; at most {max} are accepted")]
+    TooManyAttributes {
+        /// The attributes the context has (null ones included).
+        count: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// Values nested deeper than [`ContextLimits::max_depth`].
+    #[error("attribute values nest {depth} levels deep; at most {max} are accepted")]
+    TooDeep {
+        /// The deepest nesting in the context.
+        depth: usize,
+        /// The cap.
+        max: usize,
+    },
 }
 
 fn json_kind(v: &Value) -> &'static str {

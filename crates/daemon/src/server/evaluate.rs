@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::audience::Audience;
 use super::error::ApiError;
-use super::request::{body_object, context_from_query, context_of};
+use super::request::{context_from_body, context_from_query};
 use super::{AppState, json_ok};
 use crate::live::Served;
 use crate::telemetry::evaluation::{self, Scope};
@@ -144,8 +144,7 @@ pub async fn post(
     audience: Audience,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body, &state.limits, &[])?;
+    let (ctx, _) = context_from_body(&body, &state.limits, &[])?;
     respond(&state, &key, &ctx, audience)
 }
 
@@ -174,8 +173,7 @@ pub async fn bulk(
     audience: Audience,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut body = body_object(&body)?;
-    let ctx = context_of(&mut body, &state.limits, &["flags"])?;
+    let (ctx, mut body) = context_from_body(&body, &state.limits, &["flags"])?;
     let wanted: Option<Vec<String>> = match body.remove("flags") {
         None | Some(Value::Null) => None,
         Some(v) => Some(

@@ -25,7 +25,7 @@ use super::audience::Audience;
 use super::auth::Identity;
 use super::error::{ApiError, OfrepError};
 use super::evaluate::evaluate;
-use super::request::{Limits, body_object, context_of};
+use super::request::{Limits, context_from_body};
 use super::{AppState, json_ok};
 use crate::live::Served;
 use crate::telemetry::evaluation::{self, Scope};
@@ -66,9 +66,9 @@ impl<'a> Success<'a> {
     }
 }
 
+/// The context of a request body, read straight from its bytes.
 fn parse_request(body: &[u8], limits: &Limits) -> Result<Context, ApiError> {
-    let mut body = body_object(body)?;
-    context_of(&mut body, limits, &[])
+    context_from_body(body, limits, &[]).map(|(ctx, _)| ctx)
 }
 
 /// `POST /ofrep/v1/evaluate/flags/{key}`

@@ -1,9 +1,14 @@
 //! Reading evaluation requests: contexts from query strings and JSON bodies.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
-use hotswap_flags_core::eval::Context;
+use hotswap_flags_core::eval::context::{ContextLimits, ContextSeed, IgnoredJson};
+use hotswap_flags_core::eval::{Context, ContextError};
 
 /// Caps on what one request may send, ask for or take. Documented
 /// defaults; all settable with flagd options.
@@ -34,43 +39,13 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Refuses contexts beyond the caps (400 `INVALID_CONTEXT`).
-    fn check(&self, attrs: &Map<String, Value>) -> Result<(), ApiError> {
-        if attrs.len() > self.max_context_attributes {
-            return Err(too_many_attributes(attrs.len(), self));
-        }
-        let depth = attrs.values().map(depth).max().unwrap_or(0);
-        if depth > self.max_context_depth {
-            return Err(ApiError::invalid_context(format!(
-                "attribute values nest {depth} levels deep; at most {} are accepted",
-                self.max_context_depth
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// How deeply objects and lists nest in a value: a scalar is 0, a list or
-/// object one more than its deepest member — an empty one is 1, so empty
-/// containers nest as deep as full ones.
-fn depth(value: &Value) -> usize {
-    let mut deepest = 0;
-    // Each value with the number of containers around it.
-    let mut stack = vec![(value, 0usize)];
-    while let Some((v, around)) = stack.pop() {
-        match v {
-            Value::Array(items) => {
-                deepest = deepest.max(around + 1);
-                stack.extend(items.iter().map(|i| (i, around + 1)));
-            }
-            Value::Object(map) => {
-                deepest = deepest.max(around + 1);
-                stack.extend(map.values().map(|i| (i, around + 1)));
-            }
-            _ => deepest = deepest.max(around),
+    /// The caps on one context (400 `INVALID_CONTEXT` beyond them).
+    pub fn context(&self) -> ContextLimits {
+        ContextLimits {
+            max_attributes: self.max_context_attributes,
+            max_depth: self.max_context_depth,
         }
     }
-    deepest
 }
 
 /// `GET …/evaluate?userId=…&country=DE`: every parameter becomes
@@ -93,10 +68,13 @@ pub fn context_from_query(query: Option<&str>, limits: &Limits) -> Result<Contex
 }
 
 fn too_many_attributes(count: usize, limits: &Limits) -> ApiError {
-    ApiError::invalid_context(format!(
-        "the context has {count} attributes; at most {} are accepted",
-        limits.max_context_attributes
-    ))
+    ApiError::invalid_context(
+        ContextError::TooManyAttributes {
+            count,
+            max: limits.max_context_attributes,
+        }
+        .to_string(),
+    )
 }
 
 /// A JSON request body, `{"context": {…}, …}`; an empty body is `{}`.
@@ -106,10 +84,8 @@ pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::parse("the request body must be a JSON object")),
-        Err(e) => Err(ApiError::parse(format!(
-            "the request body is not valid JSON: {e}"
-        ))),
+        Ok(_) => Err(body_not_an_object()),
+        Err(e) => Err(not_json(&e)),
     }
 }
 
@@ -126,17 +102,181 @@ pub fn context_of(
 ) -> Result<Context, ApiError> {
     match body.remove("context") {
         None => match body.keys().find(|k| !members.contains(&k.as_str())) {
-            Some(stray) => Err(ApiError::parse(format!(
-                "the body has `{stray}` but no `context`: attributes go inside it, as in {{\"context\": {{\"targetingKey\": \"user-1\"}}}}"
-            ))),
+            Some(stray) => Err(stray_member(stray)),
             None => Ok(Context::new()),
         },
         Some(Value::Null) => Ok(Context::new()),
-        Some(Value::Object(map)) => {
-            limits.check(&map)?;
-            Context::from_map(map).map_err(|e| ApiError::invalid_context(e.to_string()))
+        Some(Value::Object(map)) => Context::from_map_within(map, &limits.context())
+            .map_err(|e| ApiError::invalid_context(e.to_string())),
+        Some(_) => Err(not_an_object()),
+    }
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    ApiError::parse(format!("the request body is not valid JSON: {e}"))
+}
+
+fn body_not_an_object() -> ApiError {
+    ApiError::parse("the request body must be a JSON object")
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::invalid_context("`context` must be a JSON object")
+}
+
+fn stray_member(stray: &str) -> ApiError {
+    ApiError::parse(format!(
+        "the body has `{stray}` but no `context`: attributes go inside it, as in {{\"context\": {{\"targetingKey\": \"user-1\"}}}}"
+    ))
+}
+
+/// A request body's context, read straight from its bytes: what
+/// [`body_object`] then [`context_of`] give, error for error (the same
+/// statuses, codes and texts), without a `serde_json::Value` for the body
+/// or the context's scalars ([`ContextSeed`]; docs/performance.md,
+/// "Evaluation in process"). Also returns the body's `members` (the other
+/// members the endpoint reads), each as the last of its name.
+pub fn context_from_body(
+    body: &[u8],
+    limits: &Limits,
+    members: &[&str],
+) -> Result<(Context, Map<String, Value>), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Context::new(), Map::new()));
+    }
+    let caps = limits.context();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = BodySeed {
+        limits: &caps,
+        members,
+    }
+    .deserialize(&mut de)
+    .and_then(|read| de.end().map(|()| read));
+    let Body {
+        context,
+        stray,
+        members,
+    } = match read {
+        Ok(Some(body)) => body,
+        Ok(None) => return Err(body_not_an_object()),
+        Err(e) => return Err(not_json(&e)),
+    };
+    let ctx = match context {
+        None => match stray {
+            Some(stray) => return Err(stray_member(&stray)),
+            None => Context::new(),
+        },
+        Some(Ok(ctx)) => ctx,
+        Some(Err(ContextError::NotAnObject("null"))) => Context::new(),
+        Some(Err(ContextError::NotAnObject(_))) => return Err(not_an_object()),
+        Some(Err(e)) => return Err(ApiError::invalid_context(e.to_string())),
+    };
+    Ok((ctx, members))
+}
+
+/// A member's name, borrowed from the body unless it has escapes.
+struct MemberName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for MemberName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MemberName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(MemberName(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(MemberName(Cow::Owned(s.to_owned())))
+            }
         }
-        Some(_) => Err(ApiError::invalid_context("`context` must be a JSON object")),
+        d.deserialize_str(V)
+    }
+}
+
+/// A body object as [`context_from_body`] reads it.
+struct Body {
+    /// The last `context` member, read.
+    context: Option<Result<Context, ContextError>>,
+    /// The first member that is neither `context` nor one of the
+    /// endpoint's.
+    stray: Option<String>,
+    /// The endpoint's members.
+    members: Map<String, Value>,
+}
+
+/// Reads a body: `Some` for an object, `None` for other JSON.
+struct BodySeed<'a> {
+    limits: &'a ContextLimits,
+    members: &'a [&'a str],
+}
+
+impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
+    type Value = Option<Body>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BodySeed<'_> {
+    type Value = Option<Body>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut body = Body {
+            context: None,
+            stray: None,
+            members: Map::new(),
+        };
+        while let Some(MemberName(name)) = map.next_key()? {
+            if name == "context" {
+                body.context = Some(map.next_value_seed(ContextSeed::new(self.limits))?);
+            } else if self.members.contains(&&*name) {
+                let value = map.next_value::<Value>()?;
+                body.members.insert(name.into_owned(), value);
+            } else {
+                map.next_value::<IgnoredJson>()?;
+                if body.stray.is_none() {
+                    body.stray = Some(name.into_owned());
+                }
+            }
+        }
+        Ok(Some(body))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredJson>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -237,5 +377,67 @@ mod tests {
                 .code,
             "INVALID_CONTEXT"
         );
+    }
+
+    /// [`context_from_body`] answers as [`body_object`] then
+    /// [`context_of`] do: the same context or the same error (status, code,
+    /// text), and the same members.
+    #[test]
+    fn bodies_read_from_bytes_as_from_values() {
+        let tight = Limits {
+            max_context_attributes: 2,
+            max_context_depth: 1,
+            ..Limits::default()
+        };
+        let bodies = [
+            "",
+            " \n\t",
+            "{}",
+            "[1]",
+            "[1, 1e400]",
+            "5",
+            "null",
+            r#""context""#,
+            "{oops",
+            r#"{"context": {}} trailing"#,
+            r#"{"context": {"targetingKey": "k", "plan": "pro"}}"#,
+            r#"{"context": {"userId": "u", "a": [1, {"b": null}]}, "future": [1]}"#,
+            r#"{"future": 1, "context": {"targetingKey": 7}}"#,
+            r#"{"targetingKey": "k"}"#,
+            r#"{"flags": ["a"], "zeta": 1, "alpha": 2}"#,
+            r#"{"flags": ["a"]}"#,
+            r#"{"flags": ["a"], "flags": null, "context": null}"#,
+            r#"{"context": null}"#,
+            r#"{"context": 5}"#,
+            r#"{"context": [1, 2]}"#,
+            r#"{"context": [1, 1e400]}"#,
+            r#"{"context": "s"}"#,
+            r#"{"context": {"targetingKey": [1]}}"#,
+            r#"{"context": {"targetingKey": [1]}, "context": {"targetingKey": "k"}}"#,
+            r#"{"context": {"targetingKey": "k"}, "context": true}"#,
+            r#"{"context": {"a": 1, "b": 2, "c": 3}}"#,
+            r#"{"context": {"a": 1, "a": 2, "b": 3}}"#,
+            r#"{"context": {"a": [[1]]}}"#,
+            r#"{"context": {"a": [[1]], "a": 1}}"#,
+            r#"{"context": {"userId": true}}"#,
+            r#"{"context": {"a": "\ud800"}}"#,
+            r#"{"cont\u0065xt": {"targetingKey": "k"}}"#,
+            r#"{"\u0066lags": [1], "x": {"y": 1e400}}"#,
+            r#"{"x": "\ud800"}"#,
+            r#"{"context": {"targetingKey": "k"}, "x": "\ud800"}"#,
+        ];
+        for limits in [Limits::default(), tight] {
+            for members in [&[][..], &["flags"][..]] {
+                for text in bodies {
+                    let by_value = body_object(text.as_bytes()).and_then(|mut body| {
+                        context_of(&mut body, &limits, members)
+                            .map(|ctx| (ctx, body.remove("flags").filter(|_| !members.is_empty())))
+                    });
+                    let by_bytes = context_from_body(text.as_bytes(), &limits, members)
+                        .map(|(ctx, mut members)| (ctx, members.remove("flags")));
+                    assert_eq!(by_bytes, by_value, "{text} {members:?} {limits:?}");
+                }
+            }
+        }
     }
 }
