@@ -499,28 +499,10 @@ fn sigterm_stops_gracefully() {
 /// OFREP's ADR 0006) and flagd's own API (`codeDefault: true`).
 #[test]
 fn code_defaults_answer_without_a_value() {
-    const CODE_DEFAULTS: &str = r#"
-flags:
-  deferred:
-    type: string
-    variants: { new: "N" }
-    default: $codeDefault
-    metadata: { team: search }
-    rules:
-      - { name: staff, when: { attr: email, op: ends_with, value: "@example.com" }, serve: new }
-      - { name: legacy, when: { attr: plan, op: eq, value: legacy }, serve: $codeDefault }
-  killed:
-    type: boolean
-    variants: { on: true, off: false }
-    default: on
-    enabled: false
-    offVariant: $codeDefault
-  plain:
-    type: integer
-    variants: { three: 3 }
-    default: three
-"#;
-    let repo = TempRepo::new(&[("envs/prod/flags.yaml", CODE_DEFAULTS)]);
+    let repo = TempRepo::new(&[(
+        "envs/prod/flags.yaml",
+        crate::support::rulesets::CODE_DEFAULTS,
+    )]);
     let d = Daemon::on_repo(&repo, &[]);
     d.wait_ready();
     let version = d.get("/api/v1/ruleset").1["version"].clone();

@@ -9,13 +9,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use hotswap_flags_core::eval::FixedRollouts;
+use hotswap_flags_core::ruleset::{Ruleset, VariantId};
 use hotswap_flags_core::{Context, EvalEnv};
 use hotswap_flags_daemon::server::request::{Limits, context_from_body};
 use serde_json::json;
 
 use crate::support::rulesets::{
-    CONTEXT, FIVE_CASES, FLAGS, bucketing_modes, build_context, compile_file, many_flags,
-    twenty_rules,
+    CODE_DEFAULTS, CONTEXT, FIVE_CASES, FLAGS, bucketing_modes, build_context, compile_file,
+    many_flags, twenty_rules,
 };
 
 struct Counting;
@@ -164,14 +165,21 @@ fn bucketing_modes_do_not_allocate() {
 fn building_a_context_does_not_allocate() {
     let ruleset = compile_file("flags.yaml", FIVE_CASES);
     let env = EvalEnv::now();
-    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
 
     let before = allocations();
     let ctx = build_context();
     let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
     let after = allocations();
     assert_eq!(after - before, 0, "allocated {} times", after - before);
-    assert_eq!(ctx, expected);
+    assert_same_context(&ruleset, &ctx, variant);
+}
+
+/// `ctx`, however it was built, is [`CONTEXT`] read through
+/// `Context::from_json`, and the split served it `variant` as it serves that.
+fn assert_same_context(ruleset: &Ruleset, ctx: &Context, variant: VariantId) {
+    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
+    assert_eq!(*ctx, expected);
+    let env = EvalEnv::now();
     assert_eq!(
         variant,
         ruleset.evaluate("split", &expected, &env).unwrap().variant
@@ -189,18 +197,13 @@ fn a_context_from_a_json_body_does_not_allocate() {
     let env = EvalEnv::now();
     let limits = Limits::default();
     let body = format!(r#"{{"context": {CONTEXT}}}"#);
-    let expected = Context::from_json(serde_json::from_str(CONTEXT).unwrap()).unwrap();
 
     let before = allocations();
     let (ctx, _) = context_from_body(body.as_bytes(), &limits, &[]).unwrap();
     let variant = ruleset.evaluate("split", &ctx, &env).unwrap().variant;
     let after = allocations();
     assert_eq!(after - before, 0, "allocated {} times", after - before);
-    assert_eq!(ctx, expected);
-    assert_eq!(
-        variant,
-        ruleset.evaluate("split", &expected, &env).unwrap().variant
-    );
+    assert_same_context(&ruleset, &ctx, variant);
 }
 
 /// The compile benchmark's flags add what the evaluation benchmark lacks: a
@@ -295,25 +298,7 @@ flags:
 /// an evaluation whether it serves a value.
 #[test]
 fn code_defaults_do_not_allocate() {
-    let ruleset = compile_file(
-        "flags.yaml",
-        "
-flags:
-  deferred:
-    type: string
-    variants: { new: N, old: O }
-    default: $codeDefault
-    rules:
-      - { name: staff, when: { attr: email, op: ends_with, value: '@example.com' }, serve: new }
-      - { name: legacy, when: { attr: plan, op: eq, value: legacy }, serve: $codeDefault }
-  killed:
-    type: boolean
-    variants: { on: true, off: false }
-    default: on
-    enabled: false
-    offVariant: $codeDefault
-",
-    );
+    let ruleset = compile_file("flags.yaml", CODE_DEFAULTS);
     let contexts = [
         json!({"targetingKey": "u-1", "email": "ana@example.com"}),
         json!({"targetingKey": "u-2", "plan": "legacy"}),

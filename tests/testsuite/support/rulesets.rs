@@ -188,3 +188,30 @@ pub fn many_flags(n: usize) -> String {
     }
     s
 }
+
+/// Flags that serve `$codeDefault` (docs/flag-format.md §5): as the
+/// default and a rule's serve (`deferred`), and as the kill switch's
+/// offVariant (`killed`), beside a flag that serves a value (`plain`).
+// benches/eval.rs, which includes this file, benchmarks no code default.
+#[allow(dead_code)]
+pub const CODE_DEFAULTS: &str = r#"
+flags:
+  deferred:
+    type: string
+    variants: { new: "N" }
+    default: $codeDefault
+    metadata: { team: search }
+    rules:
+      - { name: staff, when: { attr: email, op: ends_with, value: "@example.com" }, serve: new }
+      - { name: legacy, when: { attr: plan, op: eq, value: legacy }, serve: $codeDefault }
+  killed:
+    type: boolean
+    variants: { on: true, off: false }
+    default: on
+    enabled: false
+    offVariant: $codeDefault
+  plain:
+    type: integer
+    variants: { three: 3 }
+    default: three
+"#;

@@ -118,7 +118,7 @@ impl Serialize for Explanation<'_> {
             value: Option<&'a Value>,
             #[serde(skip_serializing_if = "Option::is_none")]
             variant: Option<&'a str>,
-            #[serde(rename = "codeDefault", skip_serializing_if = "is_false")]
+            #[serde(rename = "codeDefault", skip_serializing_if = "std::ops::Not::not")]
             code_default: bool,
             reason: &'static str,
             rule: Option<&'a str>,
@@ -144,11 +144,6 @@ impl Serialize for Explanation<'_> {
         }
         .serialize(s)
     }
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 impl Ruleset {
