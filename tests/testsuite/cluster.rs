@@ -330,6 +330,14 @@ pub(crate) fn all_report(
 }
 
 /// Each audit entry's event and the replica that made it.
+/// The replica name `d` goes by in the cluster (`--cluster-replica`).
+fn name(d: &Daemon) -> String {
+    d.get_ok("/api/v1/rollouts")["cluster"]["replica"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub(crate) fn made_by(audit: &Value) -> Vec<(String, String)> {
     audit["entries"]
         .as_array()
@@ -390,12 +398,6 @@ fn steering_through_a_follower_holds_cluster_wide() {
 
     // One trail, read from any replica: who steered, through which
     // replica, and the leader's own transitions.
-    let name = |d: &Daemon| {
-        d.get_ok("/api/v1/rollouts")["cluster"]["replica"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
     let expected = vec![
         ("started".to_owned(), leader.clone()),
         ("paused".to_owned(), name(followers[0])),
@@ -453,15 +455,19 @@ fn failover_after_kill_9_continues_the_stage_from_its_start() {
     cluster.gate.release(3);
     all_report(&rest, DEADLINE, "/phase", "completed".into());
     let audit = rest[0].get_ok("/api/v1/rollouts/checkout/audit");
+    let made = made_by(&audit);
+    let events: Vec<&str> = made.iter().map(|(event, _)| event.as_str()).collect();
     assert_eq!(
-        made_by(&audit),
-        [
-            ("started".to_owned(), old.clone()),
-            ("advanced".to_owned(), old),
-            ("completed".to_owned(), new)
-        ],
-        "no stage skipped, repeated or restarted"
+        events,
+        ["started", "advanced", "completed"],
+        "no stage skipped, repeated or restarted: {made:?}"
     );
+    // Who started and advanced is whoever led then: on a loaded machine a
+    // 1 s lease can lapse before the kill, and the election go either way.
+    // The completion is a survivor's.
+    assert_ne!(made[2].1, old, "{made:?}");
+    let names: Vec<String> = rest.iter().copied().map(name).collect();
+    assert!(names.contains(&made[2].1), "{made:?} {names:?}");
 }
 
 /// A rollout the leader rolled back stays rolled back when the leader

@@ -60,10 +60,13 @@ const MIGRATION_BATCH: usize = 100;
 /// entries of 500 bytes), hence pages this large.
 const AUDIT_PAGE: usize = 2500;
 
-/// How long one page of the audit trail may take: a person's read, not a
-/// leader's call, and etcd's sort of a long trail outlasts the calls'
-/// timeout on a busy machine.
-const AUDIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a call that no lease bounds may wait for etcd: a person's
+/// read (a page of the audit trail, the other replicas' exposure counts)
+/// or a write fenced on the record alone (steering, a follower's repair).
+/// Only a leader's fenced calls must fit a third of the lease; on a busy
+/// machine etcd's answer (its sort of a long trail, or just its fsync
+/// queue) outlasts that, and a person would rather wait than get a 503.
+const PATIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The clock skew past which a replica warns (docs/cluster.md, Clocks).
 const SKEW_WARNING: Duration = Duration::from_secs(1);
@@ -417,7 +420,7 @@ impl EtcdStore {
     async fn merge_inner(&self, mut report: ExposureReport) -> Result<ExposureReport, StoreError> {
         let exposures = self.keys.exposures(&report.flag);
         let response = self
-            .timed(self.gateway.range(&exposures, true, None))
+            .timed_within(PATIENT_TIMEOUT, self.gateway.range(&exposures, true, None))
             .await?;
         report.replicas = Some(vec![self.replica.clone()]);
         for kv in &response.kvs {
@@ -432,9 +435,12 @@ impl EtcdStore {
     }
 
     async fn save_inner(&self, save: Save) -> Result<i64, StoreError> {
-        let fence = match save.fence {
-            Fence::Leader => Some(self.fence().ok_or(StoreError::Fenced)?),
-            Fence::Record => None,
+        let (fence, within) = match save.fence {
+            Fence::Leader => (
+                Some(self.fence().ok_or(StoreError::Fenced)?),
+                self.op_timeout,
+            ),
+            Fence::Record => (None, PATIENT_TIMEOUT),
         };
         let flag = save.record.flag.clone();
         let key = self.keys.record(&flag);
@@ -463,7 +469,7 @@ impl EtcdStore {
             success,
             failure: vec![Op::Get(self.keys.leader())],
         };
-        let response = self.timed(self.gateway.txn(&txn)).await?;
+        let response = self.timed_within(within, self.gateway.txn(&txn)).await?;
         if response.succeeded {
             let mut stored = save.record.clone();
             stored.store_revision = response.header.revision;
@@ -521,7 +527,10 @@ impl EtcdStore {
                 at_most,
             };
             let response = self
-                .timed_within(AUDIT_TIMEOUT, self.gateway.range(&audits, true, Some(page)))
+                .timed_within(
+                    PATIENT_TIMEOUT,
+                    self.gateway.range(&audits, true, Some(page)),
+                )
                 .await?;
             let full = response.kvs.len() >= page.limit;
             let mut read = response.kvs;
@@ -588,7 +597,7 @@ impl EtcdStore {
             // etcd holds of it, and drop the rounds of older specs.
             let all = self
                 .timed_within(
-                    AUDIT_TIMEOUT,
+                    PATIENT_TIMEOUT,
                     self.gateway.range(&self.keys.histories(&flag), true, None),
                 )
                 .await?;
@@ -635,7 +644,7 @@ impl EtcdStore {
         entry.flushed = Some(Instant::now());
         if entry.held > history::LIMIT {
             let held = self
-                .timed_within(AUDIT_TIMEOUT, self.gateway.range(&ours, true, None))
+                .timed_within(PATIENT_TIMEOUT, self.gateway.range(&ours, true, None))
                 .await?;
             let mut rounds = Vec::with_capacity(held.kvs.len());
             let mut keys = Vec::with_capacity(held.kvs.len());
@@ -664,7 +673,7 @@ impl EtcdStore {
     ) -> Result<Vec<HistoryRound>, StoreError> {
         let held = self
             .timed_within(
-                AUDIT_TIMEOUT,
+                PATIENT_TIMEOUT,
                 self.gateway
                     .range(&self.keys.history(&flag, &spec_hash), true, None),
             )
