@@ -148,11 +148,22 @@ fn a_canary_moves_on_the_open_page_and_its_rollback_shows_the_breach() {
 
     // Each stage shows on the open page within a second of the decision.
     for stage in [1, 2] {
-        let seen = b.run(json!({
-            "op": "waitFor",
-            "selector": format!("#rollout[data-stage=\"{stage}\"]"),
-            "timeout": 30_000,
-        }));
+        let seen = b
+            .try_run(json!({
+                "op": "waitFor",
+                "selector": format!("#rollout[data-stage=\"{stage}\"]"),
+                "timeout": 30_000,
+            }))
+            .unwrap_or_else(|e| {
+                // Tell a stuck rollout from a page that missed an event.
+                panic!(
+                    "the page never showed stage {}: {e}\nrollout: {}\naudit: {}\nbrowser log:\n{}",
+                    stage + 1,
+                    d.get("/api/v1/rollouts/checkout").1,
+                    d.get("/api/v1/rollouts/checkout/audit").1,
+                    b.log()
+                )
+            });
         let seen = seen.as_i64().unwrap();
         let decided = eventually(DEADLINE, "the advance in the audit trail", || {
             entered(&d, stage)
