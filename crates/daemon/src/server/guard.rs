@@ -239,15 +239,14 @@ fn stream_ticket(request: &Request) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Middleware: authenticate for `access`, record the actor, rate-limit.
-pub async fn guard(
-    State((state, access)): State<(Arc<AppState>, Access)>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let identity = match authenticate(&state.security, access, &request) {
-        Ok(id) => id,
-        Err(denied) => return denied.into_response(),
+/// Authenticates for `access`, rate-limits, and records who called in
+/// the request's extensions (the actor, a client audience); returns the
+/// refusal to answer with, if any. Run by [`super::layers::Guard`] on
+/// every route of an endpoint group.
+pub fn refusal(state: &AppState, access: Access, request: &mut Request) -> Option<Response> {
+    let identity = match authenticate(&state.security, access, request) {
+        Ok(identity) => identity,
+        Err(denied) => return Some(denied.into_response()),
     };
     if let Some(limit) = &state.security.rate_limit {
         let address = request
@@ -263,7 +262,7 @@ pub async fn guard(
             None => ClientKey::Ip(address),
         };
         if let Err(wait) = limit.check(&key) {
-            return too_many(wait);
+            return Some(too_many(wait));
         }
     }
     if let Some(id) = identity {
@@ -276,7 +275,7 @@ pub async fn guard(
         // For the stream ticket of a bulk answer.
         request.extensions_mut().insert(id);
     }
-    next.run(request).await
+    None
 }
 
 pub(crate) fn too_many(wait: Duration) -> Response {
@@ -375,19 +374,15 @@ pub async fn same_site_only(
     next.run(request).await
 }
 
-/// Middleware: with `--allowed-host`, a request naming another host is
-/// refused — a page whose own name was rebound to flagd's address sends
-/// its own name.
-pub async fn known_host(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let allowed = &state.security.allowed_hosts;
+/// With `--allowed-host`, the refusal of a request naming another host:
+/// a page whose own name was rebound to flagd's address sends its own
+/// name.
+pub fn unknown_host(security: &Security, request: &Request) -> Option<Response> {
+    let allowed = &security.allowed_hosts;
     // Orchestrators probe by the pod's address, which no list names.
     let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
     if allowed.is_empty() || probe {
-        return next.run(request).await;
+        return None;
     }
     let host = request
         .headers()
@@ -396,10 +391,10 @@ pub async fn known_host(
         .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .unwrap_or("");
     if host_allowed(allowed, host) {
-        return next.run(request).await;
+        return None;
     }
     let message = format!("this flagd does not answer to `{host}` (--allowed-host)");
-    ApiError::new(StatusCode::MISDIRECTED_REQUEST, "UNKNOWN_HOST", message).into_response()
+    Some(ApiError::new(StatusCode::MISDIRECTED_REQUEST, "UNKNOWN_HOST", message).into_response())
 }
 
 /// `host` (`name` or `name:port`) is listed as it is, or by its name alone.
@@ -416,42 +411,32 @@ fn host_allowed(allowed: &[String], host: &str) -> bool {
         .any(|a| a.eq_ignore_ascii_case(host) || a.eq_ignore_ascii_case(name))
 }
 
-/// Middleware: a request that declares a body over the limit is refused
-/// before a byte of it is read. (The body limit alone would first wait for
-/// the body — a client declaring 1 GB and sending 2 bytes held the
-/// connection until the request timeout.)
-pub async fn refuse_oversized(
-    State(limit): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let declared = request
+/// The refusal of a request that declares a body over `limit`, before a
+/// byte of it is read. (The body limit alone would first wait for the
+/// body — a client declaring 1 GB and sending 2 bytes held the connection
+/// until the request timeout.)
+pub fn oversized(limit: usize, request: &Request) -> Option<Response> {
+    let length = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > limit as u64 => {
-            let message =
-                format!("the body is {length} bytes; the limit is {limit} (--max-body-bytes)");
-            let mut response =
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
-                    .into_response();
-            // The body stays unread, so the connection cannot carry another request.
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
-        _ => next.run(request).await,
-    }
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|length| *length > limit as u64)?;
+    let message = format!("the body is {length} bytes; the limit is {limit} (--max-body-bytes)");
+    let mut response =
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message).into_response();
+    // The body stays unread, so the connection cannot carry another request.
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    Some(response)
 }
 
-/// Middleware: a request whose line and header lines take more than
-/// [`super::listen::MAX_HEADER_BYTES`] is refused with 431, as hyper
-/// refuses larger ones before they reach a handler — so the documented
-/// limit is the limit, whatever hyper's buffer happened to take in.
-pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
+/// The refusal of a request whose line and header lines take more than
+/// [`super::listen::MAX_HEADER_BYTES`] (431), as hyper refuses larger ones
+/// before they reach a handler — so the documented limit is the limit,
+/// whatever hyper's buffer happened to take in.
+pub fn headers_too_large(request: &Request) -> Option<Response> {
     let limit = super::listen::MAX_HEADER_BYTES;
     // As sent on HTTP/1.1: `METHOD TARGET HTTP/1.1\r\n`, `name: value\r\n`
     // each, and the empty line.
@@ -465,7 +450,7 @@ pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
         n + name.as_str().len() + value.len() + 4
     });
     if size <= limit {
-        return next.run(request).await;
+        return None;
     }
     let message =
         format!("the request line and headers take {size} bytes; at most {limit} are accepted");
@@ -478,21 +463,25 @@ pub async fn refuse_large_headers(request: Request, next: Next) -> Response {
     response
         .headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));
-    response
+    Some(response)
 }
 
-/// Middleware: errors produced outside the handlers (405, 408, 413,
-/// rejected path or query) get the JSON error body too.
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// Whether `response` is an error produced outside the handlers (405,
+/// 408, 413, a rejected path or query), which [`json_error`] gives the
+/// JSON error body too. The dashboard's own error pages are HTML, and stay
+/// so.
+pub fn needs_json_body(response: &Response) -> bool {
     let status = response.status();
-    // The dashboard's own error pages are HTML, and stay so.
     let is_json = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
         v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
     });
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
-    }
+    (status.is_client_error() || status.is_server_error()) && !is_json
+}
+
+/// `response` (see [`needs_json_body`]) with the JSON error body, its
+/// text as the message.
+pub async fn json_error(response: Response) -> Response {
+    let status = response.status();
     let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let detail = String::from_utf8_lossy(&text).trim().to_owned();

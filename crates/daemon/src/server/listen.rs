@@ -76,7 +76,7 @@ pub const DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND: u32 = 100;
 /// (docs/flagd.md, Errors): larger gets 431 `HEADERS_TOO_LARGE`. hyper's
 /// own HTTP/1.1 buffer is a little larger (its limit moves with how the
 /// bytes arrive), so this is what a client meets;
-/// [`super::guard::refuse_large_headers`] enforces it exactly.
+/// [`super::guard::headers_too_large`] enforces it exactly.
 pub const MAX_HEADER_BYTES: usize = 400 * 1024;
 
 /// HTTP/2's header list limit (`SETTINGS_MAX_HEADER_LIST_SIZE`, each field

@@ -14,7 +14,6 @@
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
 use opentelemetry::trace::{
@@ -31,22 +30,23 @@ const REQUEST: &str = "request";
 /// The header a sampled span answers with.
 const TRACE_RESPONSE: &str = "traceresponse";
 
-/// Runs the request inside its server span when tracing is on, the route
-/// is traced and the sampler takes the request; otherwise it runs as it
-/// would with tracing off. Called from the router's per-route layer
-/// (`track`), where the matched pattern names the span: a layer of its
-/// own would add a boxed service to every route.
-pub async fn in_span(request: Request, next: Next) -> Response {
-    match recorder()
-        .filter(|_| !untraced(&request))
-        .and_then(|recorder| start(recorder, &request))
-    {
-        Some(cx) => {
-            let response = next.run(request).with_context(cx.clone()).await;
-            finish(&cx, response)
-        }
-        None => next.run(request).await,
-    }
+/// The context of the request's server span when tracing is on, the
+/// route is traced and the sampler takes the request; `None` otherwise,
+/// and the request runs as it would with tracing off. Called from the
+/// router's per-route layer ([`super::layers::Track`]), where the matched
+/// pattern names the span: a layer of its own would add a boxed service
+/// to every route.
+pub fn span_for(request: &Request) -> Option<Context> {
+    recorder()
+        .filter(|_| !untraced(request))
+        .and_then(|recorder| start(recorder, request))
+}
+
+/// Answers `response` as the current context of `cx`, then ends the span
+/// ([`span_for`]).
+pub async fn in_span(response: impl Future<Output = Response>, cx: Context) -> Response {
+    let response = response.with_context(cx.clone()).await;
+    finish(&cx, response)
 }
 
 /// Probes and scrapes: a span every few seconds from every prober, which
