@@ -267,6 +267,14 @@ impl Context {
         self
     }
 
+    /// Sets a string attribute in place (`targetingKey` and `userId`
+    /// update the key), for contexts built in a loop, where
+    /// [`with_str`](Self::with_str) would move the whole context in and
+    /// out on each pass.
+    pub fn set_str(&mut self, name: &str, value: impl Into<CompactString>) {
+        self.set(name, AttrValue::Str(value.into()));
+    }
+
     /// Sets an attribute (`targetingKey` and `userId` update the key; null
     /// removes the attribute).
     pub fn insert(&mut self, name: &str, value: Value) -> Result<(), ContextError> {
