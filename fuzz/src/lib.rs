@@ -151,7 +151,7 @@ fn check_answers(ruleset: &Ruleset, contexts: &[Context]) {
                             "flag `{}` served a value that is none of its variants",
                             flag.key
                         );
-                        assert!(!ev.detail().is_empty());
+                        assert!(!ev.detail().to_string().is_empty());
                         // Evaluation is a pure function of its inputs.
                         let again = ruleset.evaluate(&flag.key, ctx, &env).map(|e| e.variant);
                         assert_eq!(again, Ok(ev.variant));

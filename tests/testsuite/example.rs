@@ -353,7 +353,7 @@ fn staff_email_is_a_targeting_match() {
         assert_eq!(ev.reason, Reason::TargetingMatch, "{env}");
         assert_eq!(ev.rule_name(), Some("staff"));
         assert_eq!(ev.value(), &json!(true));
-        assert_eq!(ev.detail(), "rule `staff` matched");
+        assert_eq!(ev.detail().to_string(), "rule `staff` matched");
         // A look-alike domain is not staff.
         let ev = eval_with(
             &rs,
@@ -589,7 +589,7 @@ fn scheduled_launch_inside_and_outside_its_window() {
         inside.value(),
         &json!("Black Friday: up to 50 % off everything")
     );
-    assert_eq!(inside.detail(), "scheduled: inside the window");
+    assert_eq!(inside.detail().to_string(), "scheduled: inside the window");
     assert_eq!(banner("2026-11-30T23:00:00Z").reason, Reason::Rollout);
     // The end is exclusive.
     assert_eq!(banner("2026-12-01T05:00:00Z").reason, Reason::Default);

@@ -400,7 +400,7 @@ proptest! {
             match rs.evaluate(&flag.key, &c, &env) {
                 Ok(ev) => {
                     prop_assert!(flag.variants.iter().any(|v| &v.value == ev.value()));
-                    prop_assert!(!ev.detail().is_empty());
+                    prop_assert!(!ev.detail().to_string().is_empty());
                     if ev.reason == Reason::Split || ev.reason == Reason::Rollout
                         && ev.rollout.and_then(|r| r.bucket).is_some()
                     {

@@ -140,7 +140,7 @@ pub fn render_table(
                 opt(ev.split_bucket)
             ),
         ),
-        ("detail", ev.detail()),
+        ("detail", ev.detail().to_string()),
     ];
     rows.extend(metadata);
     if let Some(r) = &x.rollout {

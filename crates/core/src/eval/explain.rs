@@ -138,7 +138,7 @@ impl Serialize for Explanation<'_> {
             reason: ev.reason.as_str(),
             rule: ev.rule_name(),
             bucket: self.buckets(),
-            detail: ev.detail(),
+            detail: ev.detail().to_string(),
             rules: &self.rules,
             rollout: self.rollout,
         }

@@ -280,59 +280,81 @@ impl<'r> Evaluation<'r> {
         self.rule.map(|i| &*self.flag.rules[i].name)
     }
 
-    /// One sentence on why, e.g. "canary stage 1: bucket 4123 < 10000 (10%)".
-    pub fn detail(&self) -> String {
-        match self.reason {
-            Reason::Disabled if self.is_code_default() => {
-                "flag is disabled; the caller uses its code default".into()
+    /// One sentence on why, e.g. "canary stage 1: bucket 4123 < 10000
+    /// (10%)": a value that writes itself (`to_string()` for a `String`),
+    /// so that an answer serialized per request allocates nothing for it.
+    pub fn detail(&self) -> Detail<'r> {
+        Detail(*self)
+    }
+}
+
+/// [`Evaluation::detail`]: why an evaluation served what it served.
+#[derive(Debug, Clone, Copy)]
+pub struct Detail<'r>(Evaluation<'r>);
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ev = &self.0;
+        match ev.reason {
+            Reason::Disabled if ev.is_code_default() => {
+                f.write_str("flag is disabled; the caller uses its code default")
             }
-            Reason::Disabled => "flag is disabled; serving offVariant".into(),
-            Reason::Static => "static flag: no rules and no rollout".into(),
-            Reason::TargetingMatch => format!("rule `{}` matched", self.rule_name().unwrap_or("?")),
+            Reason::Disabled => f.write_str("flag is disabled; serving offVariant"),
+            Reason::Static => f.write_str("static flag: no rules and no rollout"),
+            Reason::TargetingMatch => {
+                write!(f, "rule `{}` matched", ev.rule_name().unwrap_or("?"))
+            }
             Reason::Split => {
-                let bucket = self.split_bucket.unwrap_or(0);
-                match self.rule_name() {
-                    Some(rule) => format!(
+                let bucket = ev.split_bucket.unwrap_or(0);
+                match ev.rule_name() {
+                    Some(rule) => write!(
+                        f,
                         "rule `{rule}` matched; split bucket {bucket} → {}",
-                        self.variant_name()
+                        ev.variant_name()
                     ),
-                    None => format!("default split: bucket {bucket} → {}", self.variant_name()),
+                    None => write!(f, "default split: bucket {bucket} → {}", ev.variant_name()),
                 }
             }
-            Reason::Rollout | Reason::Default => self.rollout_detail(),
+            Reason::Rollout | Reason::Default => self.rollout(f),
         }
     }
+}
 
-    fn rollout_detail(&self) -> String {
-        let Some((outcome, rollout)) = self.rollout.zip(self.flag.rollout.as_ref()) else {
-            return if self.is_code_default() {
-                "no rule matched; the default is the caller's code default".into()
+impl Detail<'_> {
+    fn rollout(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ev = &self.0;
+        let Some((outcome, rollout)) = ev.rollout.zip(ev.flag.rollout.as_ref()) else {
+            return f.write_str(if ev.is_code_default() {
+                "no rule matched; the default is the caller's code default"
             } else {
-                "no rule matched; serving the default".into()
-            };
+                "no rule matched; serving the default"
+            });
         };
         let pos = outcome.position;
         let pct = bucket::percentage(pos.threshold);
-        let head = match (rollout.strategy, pos.stage) {
-            (Strategy::Canary, Some(stage)) => format!("canary stage {}", stage + 1),
-            (strategy, _) => strategy.as_str().to_owned(),
-        };
-        let how = match (rollout.strategy, outcome.bucket) {
-            (Strategy::Scheduled, _) => "inside the window".to_owned(),
-            (Strategy::Segment, _) => "in a rollout segment".to_owned(),
-            (Strategy::Direct, _) => "everyone".to_owned(),
-            (_, Some(b)) if outcome.inside => format!("bucket {b} < {} ({pct}%)", pos.threshold),
-            (_, Some(b)) => format!("bucket {b} ≥ {} ({pct}%)", pos.threshold),
-            (_, None) => format!("no bucketing key ({pct}%)"),
-        };
+        match (rollout.strategy, pos.stage) {
+            (Strategy::Canary, Some(stage)) => write!(f, "canary stage {}: ", stage + 1)?,
+            (strategy, _) => write!(f, "{}: ", strategy.as_str())?,
+        }
+        // Outside a canary or linear rollout, the bucket says how far;
+        // elsewhere there is nothing more to say.
+        let bucketed = matches!(rollout.strategy, Strategy::Canary | Strategy::Linear)
+            && outcome.bucket.is_some();
+        if !outcome.inside && !bucketed {
+            return f.write_str("not inside; serving the default");
+        }
+        match (rollout.strategy, outcome.bucket) {
+            (Strategy::Scheduled, _) => f.write_str("inside the window")?,
+            (Strategy::Segment, _) => f.write_str("in a rollout segment")?,
+            (Strategy::Direct, _) => f.write_str("everyone")?,
+            (_, Some(b)) if outcome.inside => write!(f, "bucket {b} < {} ({pct}%)", pos.threshold)?,
+            (_, Some(b)) => write!(f, "bucket {b} ≥ {} ({pct}%)", pos.threshold)?,
+            (_, None) => write!(f, "no bucketing key ({pct}%)")?,
+        }
         if outcome.inside {
-            format!("{head}: {how}")
-        } else if matches!(rollout.strategy, Strategy::Canary | Strategy::Linear)
-            && outcome.bucket.is_some()
-        {
-            format!("{head}: {how}; serving the default")
+            Ok(())
         } else {
-            format!("{head}: not inside; serving the default")
+            f.write_str("; serving the default")
         }
     }
 }
@@ -685,8 +707,59 @@ mod tests {
         assert_eq!(ev.served_variant(), None);
         assert_eq!(ev.value(), &Value::Null);
         assert_eq!(
-            ev.detail(),
+            ev.detail().to_string(),
             "flag is disabled; the caller uses its code default"
+        );
+    }
+
+    /// The rollout sentences of [`Evaluation::detail`], inside, outside
+    /// and without a bucketing key.
+    #[test]
+    fn rollout_details_say_where_the_user_fell() {
+        let rs = compile_yaml(
+            "
+    flags:
+      c:
+        type: boolean
+        variants: { on: true, off: false }
+        default: off
+        rollout:
+          strategy: canary
+          serve: on
+          stages: [{ percentage: 50, duration: 1h }, { percentage: 100 }]
+    ",
+        );
+        let details: std::collections::BTreeSet<String> = (0..64)
+            .map(|i| {
+                let ctx = Context::from_json(json!({"targetingKey": format!("u-{i}")})).unwrap();
+                let ev = rs.evaluate("c", &ctx, &EvalEnv::now()).unwrap();
+                let detail = ev.detail().to_string();
+                let (head, tail) = detail.split_once(" (50%)").unwrap();
+                let inside = head.contains(" < 50000");
+                assert_eq!(inside, ev.variant_name() == "on", "{detail}");
+                format!(
+                    "{}|{tail}",
+                    head.split(": bucket").next().unwrap_or_default()
+                ) + if inside { "|in" } else { "|out" }
+            })
+            .collect();
+        assert_eq!(
+            details.into_iter().collect::<Vec<_>>(),
+            [
+                "canary stage 1|; serving the default|out",
+                "canary stage 1||in"
+            ]
+        );
+        let ev = rs
+            .evaluate(
+                "c",
+                &Context::from_json(json!({})).unwrap(),
+                &EvalEnv::now(),
+            )
+            .unwrap();
+        assert_eq!(
+            ev.detail().to_string(),
+            "canary stage 1: not inside; serving the default"
         );
     }
 

@@ -22,7 +22,7 @@ use super::request::{context_from_body, context_from_query};
 use super::{AppState, json_ok};
 use crate::live::Served;
 use crate::telemetry::evaluation::{self, Scope};
-use hotswap_flags_core::eval::{Context, Evaluation, Reason};
+use hotswap_flags_core::eval::{Context, Detail, Evaluation, Reason};
 use hotswap_flags_core::model::FlagType;
 
 /// One evaluation in the shape of flagd's own API (docs/flagd.md).
@@ -39,7 +39,10 @@ pub struct EvaluationBody<'a> {
     #[serde(rename = "codeDefault", skip_serializing_if = "std::ops::Not::not")]
     code_default: bool,
     reason: &'static str,
-    detail: String,
+    /// Written into the answer as it is serialized (no `String` per
+    /// request).
+    #[serde(serialize_with = "serde_display")]
+    detail: Detail<'a>,
     rule: Option<&'a str>,
     version: &'a str,
 }
@@ -65,6 +68,13 @@ impl<'a> EvaluationBody<'a> {
             version,
         }
     }
+}
+
+fn serde_display<S: serde::Serializer>(
+    value: &impl std::fmt::Display,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 /// Evaluates one flag against the served ruleset, counting it and
