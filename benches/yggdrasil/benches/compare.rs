@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use hotswap_flags_core::eval::context::ContextLimits;
 use hotswap_flags_core::ruleset::Ruleset;
 use hotswap_flags_core::{Context, EvalEnv};
 use serde_json::{Map, Value, json};
@@ -285,16 +286,15 @@ fn five_cases(c: &mut Criterion) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group("json → context + split");
+    // A request body's bytes, as flagd's OFREP POST reads them: ours
+    // straight into a context (no `serde_json::Value`), theirs into their
+    // context struct with serde.
+    let body = br#"{"targetingKey": "u-123", "plan": "trial", "tier": "silver", "country": "DE"}"#;
+    let theirs_body = br#"{"userId": "u-123", "plan": "trial", "tier": "silver", "country": "DE"}"#;
+    let mut group = c.benchmark_group("JSON body → context + split");
     group.bench_function("ours", |b| {
         b.iter(|| {
-            let ctx = Context::from_json(json!({
-                "targetingKey": "u-123",
-                "plan": "trial",
-                "tier": "silver",
-                "country": "DE",
-            }))
-            .unwrap();
+            let ctx = Context::from_slice(black_box(body), &ContextLimits::NONE).unwrap();
             let ev = ours
                 .ruleset
                 .evaluate(black_box("split"), &ctx, &ours.env)
@@ -304,13 +304,7 @@ fn five_cases(c: &mut Criterion) {
     });
     group.bench_function("yggdrasil", |b| {
         b.iter(|| {
-            let ctx: UnleashContext = serde_json::from_value(json!({
-                "userId": "u-123",
-                "plan": "trial",
-                "tier": "silver",
-                "country": "DE",
-            }))
-            .unwrap();
+            let ctx: UnleashContext = serde_json::from_slice(black_box(theirs_body)).unwrap();
             let enriched = EnrichedContext::from(&ctx, black_box("split"), None);
             black_box(theirs.engine.check_variant(&enriched))
         })
