@@ -241,7 +241,7 @@ fn stream_ticket(request: &Request) -> Option<String> {
 
 /// Authenticates for `access`, rate-limits, and records who called in
 /// the request's extensions (the actor, a client audience); returns the
-/// refusal to answer with, if any. Run by [`super::layers::Guard`] on
+/// refusal to answer with, if any. Run by `layers::Guard` on
 /// every route of an endpoint group.
 pub fn refusal(state: &AppState, access: Access, request: &mut Request) -> Option<Response> {
     let identity = match authenticate(&state.security, access, request) {

@@ -33,7 +33,7 @@ const TRACE_RESPONSE: &str = "traceresponse";
 /// The context of the request's server span when tracing is on, the
 /// route is traced and the sampler takes the request; `None` otherwise,
 /// and the request runs as it would with tracing off. Called from the
-/// router's per-route layer ([`super::layers::Track`]), where the matched
+/// router's per-route layer (`layers::Track`), where the matched
 /// pattern names the span: a layer of its own would add a boxed service
 /// to every route.
 pub fn span_for(request: &Request) -> Option<Context> {
