@@ -193,6 +193,26 @@ fn traces_reach_a_real_otlp_receiver() {
     assert_eq!(event["attributes"]["feature_flag.key"], "checkout");
     assert_eq!(server["resource"]["service.name"], "flagd");
 
+    // Without a `traceparent`: a trace of its own, the server span its root.
+    let response = client()
+        .get(d.url("/api/v1/flags/checkout/evaluate?userId=user-8"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let traceresponse = response.headers()["traceresponse"].to_str().unwrap();
+    let own_trace = traceresponse.split('-').nth(1).unwrap().to_owned();
+    assert_ne!(own_trace, trace_id);
+    let root = receiver.span("a request's own trace", |s| s["trace_id"] == own_trace);
+    assert_eq!(root["kind"], 2, "{root}");
+    assert!(
+        root["parent_span_id"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{root}"
+    );
+    assert_eq!(attr(&root, "feature_flag.context.id"), "user-8");
+
     // A bulk request: an event per flag on one span, none of its own.
     let bulk_trace = "5bf92f3577b34da6a3ce929d0e0e4736";
     let (status, _) = {

@@ -13,7 +13,7 @@
 //! trace, only not flagd's span in it.
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
 use opentelemetry::trace::{
@@ -29,6 +29,10 @@ const REQUEST: &str = "request";
 
 /// The header a sampled span answers with.
 const TRACE_RESPONSE: &str = "traceresponse";
+
+/// The W3C Trace Context request headers.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// The context of the request's server span when tracing is on, the
 /// route is traced and the sampler takes the request; `None` otherwise,
@@ -65,7 +69,14 @@ const UNTRACED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 /// unsampled request (99 in 100 at 1 %) gets no context to carry, so the
 /// evaluations find nothing recording and build nothing.
 fn start(recorder: &Recorder, request: &Request) -> Option<Context> {
-    let parent = TraceContextPropagator::new().extract(&Headers(request.headers()));
+    // Without a `traceparent` there is nothing to continue, and the
+    // propagator would give the current context after looking up both
+    // headers by name: most callers send none.
+    let parent = if request.headers().contains_key(&TRACEPARENT) {
+        TraceContextPropagator::new().extract(&Headers(request.headers()))
+    } else {
+        Context::current()
+    };
     // Named once sampled: the sampler needs no name to decide on a request.
     let span = recorder
         .tracer
@@ -121,7 +132,14 @@ struct Headers<'a>(&'a HeaderMap);
 
 impl Extractor for Headers<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
+        // The propagator's two names as constants: a `&str` name is
+        // parsed and validated on every lookup.
+        let value = match key {
+            "traceparent" => self.0.get(&TRACEPARENT),
+            "tracestate" => self.0.get(&TRACESTATE),
+            other => self.0.get(other),
+        };
+        value.and_then(|v| v.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
