@@ -310,6 +310,56 @@ fn traces_reach_a_real_otlp_receiver() {
     });
 }
 
+/// A ratio sampler keeps that share of the requests that start a trace
+/// (flagd asks the sampler before building their spans, then hands the
+/// decided trace id to the span: a second draw would keep the ratio's
+/// square), and a kept request's span is in the trace it answers with.
+#[test]
+fn a_ratio_sampler_keeps_that_share_of_new_traces() {
+    let Some(receiver) = Receiver::start() else {
+        return;
+    };
+    let answer = Arc::new(Mutex::new(query_answer(0.0)));
+    let metrics = format!("http://{}", serve("application/json", answer));
+    let repo = TempRepo::new(&[("envs/prod/checkout.yaml", &flags())]);
+    let (_guard, state) = state_dir();
+    let mut command = Command::new(flagd_binary());
+    command
+        .args(["--env", "prod", "--repo", repo.path_str()])
+        .args(["--state-dir", state.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--metrics-url", &metrics])
+        .args(["--otlp-endpoint", &receiver.endpoint])
+        .args([
+            "--otel-sampler",
+            "traceidratio",
+            "--otel-sampler-arg",
+            "0.5",
+        ])
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_TRACES_SAMPLER")
+        .env_remove("OTEL_TRACES_SAMPLER_ARG");
+    let d = Daemon::launch(command);
+    d.wait_ready();
+    let http = client();
+    let kept: Vec<String> = (0..400)
+        .filter_map(|i| {
+            let url = d.url(&format!("/api/v1/flags/checkout/evaluate?userId=u-{i}"));
+            let response = http.get(url).send().unwrap();
+            assert_eq!(response.status(), 200);
+            let header = response.headers().get("traceresponse")?.to_str().unwrap();
+            Some(header.split('-').nth(1).unwrap().to_owned())
+        })
+        .collect();
+    // Half of 400, give or take five standard deviations (10 each); a
+    // ratio applied twice would keep about 100.
+    assert!((150..=250).contains(&kept.len()), "{} kept", kept.len());
+    for trace in &kept[..3] {
+        let span = receiver.span("a kept request's span", |s| s["trace_id"] == *trace);
+        assert_eq!(span["kind"], 2, "{span}");
+    }
+}
+
 /// `--check-config` says where traces go and how they are sampled, from
 /// the standard variables; an option wins over its variable.
 #[test]

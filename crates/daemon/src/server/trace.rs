@@ -22,6 +22,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
+use crate::telemetry::ids::with_trace_id;
 use crate::telemetry::{Recorder, recorder};
 
 /// A request span's name until it is sampled.
@@ -72,17 +73,25 @@ fn start(recorder: &Recorder, request: &Request) -> Option<Context> {
     // Without a `traceparent` there is nothing to continue, and the
     // propagator would give the current context after looking up both
     // headers by name: most callers send none.
-    let parent = if request.headers().contains_key(&TRACEPARENT) {
+    let continued = request.headers().contains_key(&TRACEPARENT);
+    let parent = if continued {
         TraceContextPropagator::new().extract(&Headers(request.headers()))
     } else {
         Context::current()
     };
     // Named once sampled: the sampler needs no name to decide on a request.
-    let span = recorder
+    let builder = recorder
         .tracer
         .span_builder(REQUEST)
-        .with_kind(SpanKind::Server)
-        .start_with_context(&recorder.tracer, &parent);
+        .with_kind(SpanKind::Server);
+    let span = if continued {
+        builder.start_with_context(&recorder.tracer, &parent)
+    } else {
+        // A request that starts a trace asks the sampler first: unsampled,
+        // it builds no span (`telemetry::ids`).
+        let id = recorder.starts_sampled(&parent, REQUEST, &SpanKind::Server)?;
+        with_trace_id(id, || builder.start_with_context(&recorder.tracer, &parent))
+    };
     if !span.is_recording() {
         return None;
     }

@@ -16,18 +16,20 @@
 
 pub mod evaluation;
 pub mod export;
+pub mod ids;
 pub mod names;
 pub mod sampler;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{SpanKind, TraceId, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider,
+    BatchConfigBuilder, BatchSpanProcessor, SamplingDecision, SdkTracer, SdkTracerProvider,
+    ShouldSample as _,
 };
 
 pub use evaluation::Scope;
@@ -116,10 +118,31 @@ pub enum TelemetryError {
 pub struct Recorder {
     /// flagd's tracer, for the server spans.
     pub tracer: SdkTracer,
+    /// The tracer's sampler, asked before a span is built
+    /// ([`Recorder::starts_sampled`]).
+    sampler: sampler::Flagd,
+    /// Trace ids for those questions.
+    ids: ids::Ids,
     /// Whether `feature_flag.context.id` is recorded.
     pub context_id: bool,
     /// `feature_flag.set.id`: the environment.
     pub set_id: opentelemetry::StringValue,
+}
+
+impl Recorder {
+    /// For a span named `name` of `kind` under `parent` that would start
+    /// a trace: the trace id to build it with ([`ids::with_trace_id`]) if
+    /// the sampler keeps it, `None` if it drops it — the tracer's own
+    /// sampler, asked as the SDK asks it, so that an unsampled request
+    /// builds no span at all (see [`ids`]).
+    pub fn starts_sampled(&self, parent: &Context, name: &str, kind: &SpanKind) -> Option<TraceId> {
+        let id = self.ids.random_trace_id();
+        let decision = self
+            .sampler
+            .should_sample(Some(parent), id, name, kind, &[], &[])
+            .decision;
+        (decision != SamplingDecision::Drop).then_some(id)
+    }
 }
 
 static RECORDER: OnceLock<Recorder> = OnceLock::new();
@@ -183,10 +206,13 @@ pub fn install(config: &TraceConfig) -> Result<Installed, TelemetryError> {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(export::Bounded::new(batch, stats.clone(), QUEUE))
         .with_sampler(sampler::Flagd::new(config.sampling))
+        .with_id_generator(ids::Ids::default())
         .with_resource(resource)
         .build();
     let recorder = Recorder {
         tracer: provider.tracer(SCOPE),
+        sampler: sampler::Flagd::new(config.sampling),
+        ids: ids::Ids::default(),
         context_id: config.context_id,
         set_id: config.env.clone().into(),
     };
