@@ -24,6 +24,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use futures_util::future::Either;
+use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
 use super::guard::{self, Access};
@@ -33,19 +34,12 @@ use super::{AppState, trace};
 /// request): boxed, since it is rare or already costly.
 type Boxed = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-/// Layer of [`Door`].
-#[derive(Clone)]
-pub struct DoorLayer(pub Arc<AppState>);
-
-impl<S> Layer<S> for DoorLayer {
-    type Service = Door<S>;
-
-    fn layer(&self, inner: S) -> Door<S> {
-        Door {
-            inner,
-            state: self.0.clone(),
-        }
-    }
+/// The layer of [`Door`].
+pub fn door<S>(state: Arc<AppState>) -> impl Layer<S, Service = Door<S>> + Clone {
+    layer_fn(move |inner| Door {
+        inner,
+        state: state.clone(),
+    })
 }
 
 /// Refuses a request whose line and headers are too large (431), that
@@ -127,19 +121,12 @@ where
     }
 }
 
-/// Layer of [`Track`].
-#[derive(Clone)]
-pub struct TrackLayer(pub Arc<AppState>);
-
-impl<S> Layer<S> for TrackLayer {
-    type Service = Track<S>;
-
-    fn layer(&self, inner: S) -> Track<S> {
-        Track {
-            inner,
-            state: self.0.clone(),
-        }
-    }
+/// The layer of [`Track`].
+pub fn track<S>(state: Arc<AppState>) -> impl Layer<S, Service = Track<S>> + Clone {
+    layer_fn(move |inner| Track {
+        inner,
+        state: state.clone(),
+    })
 }
 
 /// Records each request's duration under its route pattern, and runs it
@@ -215,30 +202,14 @@ where
     }
 }
 
-/// Layer of [`Guard`].
-#[derive(Clone)]
-pub struct GuardLayer {
-    state: Arc<AppState>,
-    access: Access,
-}
-
-impl GuardLayer {
-    /// Guards an endpoint group that callers use for `access`.
-    pub fn new(state: Arc<AppState>, access: Access) -> Self {
-        GuardLayer { state, access }
-    }
-}
-
-impl<S> Layer<S> for GuardLayer {
-    type Service = Guard<S>;
-
-    fn layer(&self, inner: S) -> Guard<S> {
-        Guard {
-            inner,
-            state: self.state.clone(),
-            access: self.access,
-        }
-    }
+/// The layer of [`Guard`], for an endpoint group that callers use for
+/// `access`.
+pub fn guard<S>(state: Arc<AppState>, access: Access) -> impl Layer<S, Service = Guard<S>> + Clone {
+    layer_fn(move |inner| Guard {
+        inner,
+        state: state.clone(),
+        access,
+    })
 }
 
 /// Lets a request on unless [`guard::refusal`] refuses it: it must be

@@ -151,7 +151,7 @@ pub(crate) fn json_ok(body: &impl Serialize) -> Response {
 /// access guard (authentication, then rate limiting). Health probes are
 /// always open and never limited.
 pub fn router(state: Arc<AppState>) -> Router {
-    let guarded = |access| layers::GuardLayer::new(state.clone(), access);
+    let guarded = |access| layers::guard(state.clone(), access);
     let evaluation = Router::new()
         .listed_route(
             "/api/v1/flags/{key}/evaluate",
@@ -224,7 +224,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(metrics)
         .merge(dashboard)
         .merge(probes)
-        .route_layer(layers::TrackLayer(state.clone()))
+        .route_layer(layers::track(state.clone()))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .with_state(state.clone());
     // The guards every request passes, outermost first, around the router
@@ -234,7 +234,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     // request's time goes"). The door checks sizes and Host before the
     // timeout starts, as it did as separate layers.
     let guarded_routes = tower::ServiceBuilder::new()
-        .layer(layers::DoorLayer(state.clone()))
+        .layer(layers::door(state.clone()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.limits.request_timeout,

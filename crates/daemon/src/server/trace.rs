@@ -22,7 +22,6 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
-use crate::telemetry::ids::with_trace_id;
 use crate::telemetry::{Recorder, recorder};
 
 /// A request span's name until it is sampled.
@@ -89,8 +88,7 @@ fn start(recorder: &Recorder, request: &Request) -> Option<Context> {
     } else {
         // A request that starts a trace asks the sampler first: unsampled,
         // it builds no span (`telemetry::ids`).
-        let id = recorder.starts_sampled(&parent, REQUEST, &SpanKind::Server)?;
-        with_trace_id(id, || builder.start_with_context(&recorder.tracer, &parent))
+        recorder.start_root(builder, &parent)?
     };
     if !span.is_recording() {
         return None;

@@ -4,7 +4,7 @@
 //! An unsampled request (99 in 100 at 1 %) should cost next to nothing,
 //! but the SDK only asks the sampler while building a span, after drawing
 //! its ids. So `server::trace` draws the trace id itself and asks the
-//! sampler first ([`super::Recorder::starts_sampled`]); only a sampled
+//! sampler first ([`super::Recorder::start_root`]); only a sampled
 //! request then builds its span, and that span must get the very id the
 //! sampler decided on — the SDK ignores a span builder's trace id for a
 //! root span, and a second draw would sample a ratio's square. [`Ids`]
@@ -30,7 +30,7 @@ pub struct Ids {
 
 impl Ids {
     /// A random trace id, for a sampling decision made before the span.
-    pub fn random_trace_id(&self) -> TraceId {
+    pub(super) fn random_trace_id(&self) -> TraceId {
         self.random.new_trace_id()
     }
 }
@@ -48,7 +48,7 @@ impl IdGenerator for Ids {
 /// Runs `build`, which builds a span, so that the span gets trace id `id`
 /// if it starts a trace. (One that continues a parent's trace takes the
 /// parent's; the id is not left for another span either way.)
-pub fn with_trace_id<T>(id: TraceId, build: impl FnOnce() -> T) -> T {
+pub(super) fn with_trace_id<T>(id: TraceId, build: impl FnOnce() -> T) -> T {
     DECIDED.set(Some(id));
     let built = build();
     DECIDED.set(None);

@@ -16,20 +16,20 @@
 
 pub mod evaluation;
 pub mod export;
-pub mod ids;
+mod ids;
 pub mod names;
 pub mod sampler;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use opentelemetry::trace::{SpanKind, TraceId, TracerProvider as _};
+use opentelemetry::trace::{SpanBuilder, SpanKind, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SamplingDecision, SdkTracer, SdkTracerProvider,
-    ShouldSample as _,
+    ShouldSample as _, Span,
 };
 
 pub use evaluation::Scope;
@@ -119,7 +119,7 @@ pub struct Recorder {
     /// flagd's tracer, for the server spans.
     pub tracer: SdkTracer,
     /// The tracer's sampler, asked before a span is built
-    /// ([`Recorder::starts_sampled`]).
+    /// ([`Recorder::start_root`]).
     sampler: sampler::Flagd,
     /// Trace ids for those questions.
     ids: ids::Ids,
@@ -130,18 +130,20 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// For a span named `name` of `kind` under `parent` that would start
-    /// a trace: the trace id to build it with ([`ids::with_trace_id`]) if
-    /// the sampler keeps it, `None` if it drops it — the tracer's own
-    /// sampler, asked as the SDK asks it, so that an unsampled request
-    /// builds no span at all (see [`ids`]).
-    pub fn starts_sampled(&self, parent: &Context, name: &str, kind: &SpanKind) -> Option<TraceId> {
+    /// Starts `span` under `parent` as the root of a new trace, if the
+    /// tracer's sampler keeps it — asked first, as the SDK asks it, so
+    /// that a dropped request builds no span at all, and the span then
+    /// gets the trace id the sampler decided on (module `ids`).
+    pub fn start_root(&self, span: SpanBuilder, parent: &Context) -> Option<Span> {
         let id = self.ids.random_trace_id();
+        let kind = span.span_kind.clone().unwrap_or(SpanKind::Internal);
+        let attributes = span.attributes.as_deref().unwrap_or(&[]);
         let decision = self
             .sampler
-            .should_sample(Some(parent), id, name, kind, &[], &[])
+            .should_sample(Some(parent), id, &span.name, &kind, attributes, &[])
             .decision;
-        (decision != SamplingDecision::Drop).then_some(id)
+        (decision != SamplingDecision::Drop)
+            .then(|| ids::with_trace_id(id, || span.start_with_context(&self.tracer, parent)))
     }
 }
 
@@ -203,15 +205,16 @@ pub fn install(config: &TraceConfig) -> Result<Installed, TelemetryError> {
             KeyValue::new("deployment.environment.name", config.env.clone()),
         ])
         .build();
+    let sampler = sampler::Flagd::new(config.sampling);
     let provider = SdkTracerProvider::builder()
         .with_span_processor(export::Bounded::new(batch, stats.clone(), QUEUE))
-        .with_sampler(sampler::Flagd::new(config.sampling))
+        .with_sampler(sampler.clone())
         .with_id_generator(ids::Ids::default())
         .with_resource(resource)
         .build();
     let recorder = Recorder {
         tracer: provider.tracer(SCOPE),
-        sampler: sampler::Flagd::new(config.sampling),
+        sampler,
         ids: ids::Ids::default(),
         context_id: config.context_id,
         set_id: config.env.clone().into(),
